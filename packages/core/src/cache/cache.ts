@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from '../runtime/logger.js';
+import type { CoreMetrics } from '../runtime/metrics.js';
+
+export interface CacheStats {
+  l1: { hits: number; misses: number; size: number };
+  l2: { enabled: boolean; hits: number; misses: number; errors: number };
+}
+
+/** Two-level cache: in-process LRU first, then Redis when configured. Values must be JSON-serialisable. */
+export interface Cache {
+  get<T>(key: string): Promise<T | undefined>;
+  set<T>(key: string, value: T, ttlSeconds?: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Removes every key that starts with `prefix` from both layers; returns how many L1 entries went. */
+  deletePrefix(prefix: string): Promise<number>;
+  /** Returns the cached value, or computes, stores and returns it. */
+  wrap<T>(key: string, ttlSeconds: number | undefined, compute: () => Promise<T>): Promise<{ value: T; hit: boolean }>;
+  stats(): CacheStats;
+  close(): Promise<void>;
+}
+
+/** JSON with object keys sorted, so equal queries give equal keys whatever their key order. */
+export function stableStringify(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+}
+
+/**
+ * A cache key that carries the model version: activating a new model version changes every key, so
+ * nothing the old model answered is served again.
+ */
+export function cacheKey(namespace: string, modelVersion: string, params: unknown): string {
+  const digest = createHash('sha1').update(stableStringify(params)).digest('hex').slice(0, 20);
+  return `${namespace}:${modelVersion}:${digest}`;
+}
+
+interface Entry {
+  v: unknown;
+}
+
+export interface LayeredCacheOptions {
+  l1MaxEntries: number;
+  defaultTtlSeconds: number;
+  keyPrefix: string;
+  redis?: Redis;
+  metrics?: CoreMetrics;
+  logger?: Logger;
+}
+
+export class LayeredCache implements Cache {
+  private readonly l1: LRUCache<string, Entry>;
+  private readonly counts = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, l2Errors: 0 };
+  private lastL2Warning = 0;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: LayeredCacheOptions) {
+    this.l1 = new LRUCache<string, Entry>({ max: options.l1MaxEntries, ttlAutopurge: false });
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const local = this.l1.get(key);
+    if (local) {
+      this.counts.l1Hits++;
+      this.options.metrics?.cacheHits.inc({ layer: 'l1' });
+      return local.v as T;
+    }
+    this.counts.l1Misses++;
+    this.options.metrics?.cacheMisses.inc({ layer: 'l1' });
+    const redis = this.options.redis;
+    if (!redis) return undefined;
+    try {
+      const fullKey = this.options.keyPrefix + key;
+      const [[, raw], [, pttl]] = (await redis.multi().get(fullKey).pttl(fullKey).exec()) as [[unknown, string | null], [unknown, number]];
+      if (raw === null) {
+        this.counts.l2Misses++;
+        this.options.metrics?.cacheMisses.inc({ layer: 'l2' });
+        return undefined;
+      }
+      this.counts.l2Hits++;
+      this.options.metrics?.cacheHits.inc({ layer: 'l2' });
+      const value = JSON.parse(raw) as T;
+      if (pttl > 0) this.l1.set(key, { v: value }, { ttl: pttl });
+      return value;
+    } catch (err) {
+      this.l2Failed(err);
+      return undefined;
+    }
+  }
+
+  async set<T>(key: string, value: T, ttlSeconds?: number): Promise<void> {
+    const ttlMs = Math.round((ttlSeconds ?? this.options.defaultTtlSeconds) * 1000);
+    this.l1.set(key, { v: value }, { ttl: ttlMs });
+    const redis = this.options.redis;
+    if (!redis) return;
+    try {
+      await redis.set(this.options.keyPrefix + key, JSON.stringify(value), 'PX', ttlMs);
+    } catch (err) {
+      this.l2Failed(err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    this.l1.delete(key);
+    try {
+      await this.options.redis?.del(this.options.keyPrefix + key);
+    } catch (err) {
+      this.l2Failed(err);
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    let removed = 0;
+    for (const key of [...this.l1.keys()]) {
+      if (key.startsWith(prefix)) {
+        this.l1.delete(key);
+        removed++;
+      }
+    }
+    const redis = this.options.redis;
+    if (redis) {
+      try {
+        const pattern = `${escapeGlob(this.options.keyPrefix + prefix)}*`;
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+          cursor = next;
+          if (keys.length > 0) await redis.unlink(...keys);
+        } while (cursor !== '0');
+      } catch (err) {
+        this.l2Failed(err);
+      }
+    }
+    return removed;
+  }
+
+  async wrap<T>(key: string, ttlSeconds: number | undefined, compute: () => Promise<T>): Promise<{ value: T; hit: boolean }> {
+    const cached = await this.get<T>(key);
+    if (cached !== undefined) return { value: cached, hit: true };
+    // Concurrent misses on one key share one computation instead of stampeding the model.
+    const pending = this.inflight.get(key) as Promise<T> | undefined;
+    if (pending) return { value: await pending, hit: true };
+    const run = (async () => {
+      const value = await compute();
+      await this.set(key, value, ttlSeconds);
+      return value;
+    })();
+    this.inflight.set(key, run);
+    try {
+      return { value: await run, hit: false };
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  stats(): CacheStats {
+    return {
+      l1: { hits: this.counts.l1Hits, misses: this.counts.l1Misses, size: this.l1.size },
+      l2: { enabled: Boolean(this.options.redis), hits: this.counts.l2Hits, misses: this.counts.l2Misses, errors: this.counts.l2Errors },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.l1.clear();
+    const redis = this.options.redis;
+    if (redis && redis.status !== 'end') {
+      await redis.quit().catch(() => redis.disconnect());
+    }
+  }
+
+  /** A Redis outage degrades the cache to L1; it never fails a request. Logged at most once a minute. */
+  private l2Failed(err: unknown): void {
+    this.counts.l2Errors++;
+    const now = Date.now();
+    if (now - this.lastL2Warning > 60_000) {
+      this.lastL2Warning = now;
+      this.options.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'L2 cache (Redis) unavailable; serving from L1');
+    }
+  }
+}
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** Connects to Redis for the L2 layer; fails fast (with the URL, password hidden) if it cannot be reached. */
+export async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 3000,
+  });
+  redis.on('error', () => {
+    /* reported through the cache's own error path */
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`cannot reach Redis at ${url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@')}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return redis;
+}

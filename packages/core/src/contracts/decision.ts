@@ -1,0 +1,153 @@
+import type { JsonObject } from './json.js';
+
+export type DecisionType = 'restock' | 'price_change' | 'pack_create' | 'pack_dissolve' | 'maintenance' | (string & {});
+
+/** A change a model wants to make (an order, a price, a pack); it becomes real only through the ledger. */
+export interface ProposedDecision {
+  type: DecisionType;
+  target: { type: string; id: string };
+  /** The model's confidence in the decision, in [0, 1]. */
+  confidence: number;
+  /** Money the decision commits (e.g. order value), in dollars. */
+  amountUsd?: number;
+  quantity?: number;
+  unitCostUsd?: number;
+  /** Price changes: the price today and the one proposed. */
+  baselinePrice?: number;
+  proposedPrice?: number;
+  /** Expected effect (e.g. added profit in dollars), recorded to compare with the actual impact later. */
+  predictedImpact?: number;
+  /** What executing the decision does, as data. */
+  action: JsonObject;
+  modelVersion?: string;
+  rationale?: string;
+}
+
+/** Ordered from least to most restrictive; the combined verdict is the most restrictive one. */
+export const VERDICTS = ['auto_approve', 'review', 'manual', 'reject'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export interface SafeguardOutcome {
+  safeguard: string;
+  verdict: Verdict;
+  reason: string;
+}
+
+export interface SafeguardResult {
+  verdict: Verdict;
+  /** The decision after any caps were applied. */
+  decision: ProposedDecision;
+  outcomes: SafeguardOutcome[];
+}
+
+/** A rule a proposed decision must pass. It may cap the decision (returning the capped copy) and give a verdict. */
+export interface DecisionSafeguard {
+  id: string;
+  appliesTo?: DecisionType[];
+  check(decision: ProposedDecision): { verdict: Verdict; reason: string; decision?: ProposedDecision } | null;
+}
+
+export interface SafeguardSettings {
+  /** A restock decision is capped at this many dollars. */
+  restockCapUsd: number;
+  /** Above this many dollars a restock needs human approval. */
+  restockApprovalAboveUsd: number;
+  /** A price change may move at most this fraction from the baseline price. */
+  maxPriceChange: number;
+  /** Confidence strictly above this may auto-approve. */
+  autoApproveAbove: number;
+  /** Confidence at or above this (and not above `autoApproveAbove`) is flagged for review; below it needs a manual decision. */
+  reviewAtOrAbove: number;
+}
+
+export const DEFAULT_SAFEGUARD_SETTINGS: SafeguardSettings = Object.freeze({
+  restockCapUsd: 5000,
+  restockApprovalAboveUsd: 1000,
+  maxPriceChange: 0.2,
+  autoApproveAbove: 0.8,
+  reviewAtOrAbove: 0.6,
+});
+
+const usd = (n: number) => `$${n.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
+
+/** The safeguards of the design (BRIEF §5), parameterised so a deployment can change the numbers. */
+export function defaultSafeguards(settings: Partial<SafeguardSettings> = {}): DecisionSafeguard[] {
+  const s = { ...DEFAULT_SAFEGUARD_SETTINGS, ...settings };
+  return [
+    {
+      id: 'restock-cap',
+      appliesTo: ['restock'],
+      check(d) {
+        if (d.amountUsd === undefined) return { verdict: 'manual', reason: 'restock decision states no amount' };
+        if (d.amountUsd <= s.restockCapUsd) return null;
+        const capped: ProposedDecision = { ...d, amountUsd: s.restockCapUsd };
+        if (d.unitCostUsd && d.unitCostUsd > 0) {
+          capped.quantity = Math.floor(s.restockCapUsd / d.unitCostUsd);
+          capped.amountUsd = capped.quantity * d.unitCostUsd;
+          capped.action = { ...d.action, quantity: capped.quantity };
+        }
+        return {
+          verdict: 'review',
+          reason: `order of ${usd(d.amountUsd)} capped at ${usd(s.restockCapUsd)}`,
+          decision: capped,
+        };
+      },
+    },
+    {
+      id: 'restock-approval',
+      appliesTo: ['restock'],
+      check(d) {
+        if (d.amountUsd !== undefined && d.amountUsd > s.restockApprovalAboveUsd) {
+          return { verdict: 'review', reason: `order of ${usd(d.amountUsd)} is above ${usd(s.restockApprovalAboveUsd)}: needs human approval` };
+        }
+        return null;
+      },
+    },
+    {
+      id: 'price-change-cap',
+      appliesTo: ['price_change'],
+      check(d) {
+        if (d.baselinePrice === undefined || d.proposedPrice === undefined || !(d.baselinePrice > 0)) {
+          return { verdict: 'manual', reason: 'price change states no positive baseline and proposed price' };
+        }
+        const lo = d.baselinePrice * (1 - s.maxPriceChange);
+        const hi = d.baselinePrice * (1 + s.maxPriceChange);
+        if (d.proposedPrice >= lo && d.proposedPrice <= hi) return null;
+        const capped = Math.min(hi, Math.max(lo, d.proposedPrice));
+        const rounded = Math.round(capped * 100) / 100;
+        return {
+          verdict: 'review',
+          reason: `price ${usd(d.proposedPrice)} is more than ${Math.round(s.maxPriceChange * 100)} % from ${usd(d.baselinePrice)}; capped at ${usd(rounded)}`,
+          decision: { ...d, proposedPrice: rounded, action: { ...d.action, price: rounded } },
+        };
+      },
+    },
+    {
+      id: 'confidence-gate',
+      check(d) {
+        if (!(d.confidence >= 0 && d.confidence <= 1)) return { verdict: 'manual', reason: `confidence ${d.confidence} is not in [0, 1]` };
+        if (d.confidence > s.autoApproveAbove) return { verdict: 'auto_approve', reason: `confidence ${d.confidence.toFixed(2)} > ${s.autoApproveAbove}` };
+        if (d.confidence >= s.reviewAtOrAbove) {
+          return { verdict: 'review', reason: `confidence ${d.confidence.toFixed(2)} in [${s.reviewAtOrAbove}, ${s.autoApproveAbove}]: flagged for review` };
+        }
+        return { verdict: 'manual', reason: `confidence ${d.confidence.toFixed(2)} < ${s.reviewAtOrAbove}: needs a manual decision` };
+      },
+    },
+  ];
+}
+
+/** Runs every applicable safeguard in order, feeding each the decision as capped so far. */
+export function applySafeguards(decision: ProposedDecision, safeguards: DecisionSafeguard[]): SafeguardResult {
+  let current = decision;
+  let verdict: Verdict = 'auto_approve';
+  const outcomes: SafeguardOutcome[] = [];
+  for (const guard of safeguards) {
+    if (guard.appliesTo && !guard.appliesTo.includes(current.type)) continue;
+    const out = guard.check(current);
+    if (!out) continue;
+    if (out.decision) current = out.decision;
+    outcomes.push({ safeguard: guard.id, verdict: out.verdict, reason: out.reason });
+    if (VERDICTS.indexOf(out.verdict) > VERDICTS.indexOf(verdict)) verdict = out.verdict;
+  }
+  return { verdict, decision: current, outcomes };
+}

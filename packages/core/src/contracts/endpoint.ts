@@ -1,0 +1,79 @@
+import type { z } from 'zod';
+import type { Logger } from '../runtime/logger.js';
+
+export const ROLES = ['read', 'operate', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** True when a principal holding `held` may do what `needed` requires (read < operate < admin). */
+export function roleSatisfies(held: Role, needed: Role): boolean {
+  return ROLES.indexOf(held) >= ROLES.indexOf(needed);
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Principal {
+  keyId: string;
+  name: string;
+  role: Role;
+}
+
+export interface RequestContext {
+  requestId: string;
+  /** The caller's API key, or null when the request carries none (allowed only for open reads). */
+  principal: Principal | null;
+  logger: Logger;
+}
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
+
+export interface EndpointInputSchemas<P, Q, B> {
+  /** Path parameters (strings from the URL). */
+  params?: P;
+  /** Query string values arrive as strings: use `z.coerce` for numbers and booleans. */
+  query?: Q;
+  body?: B;
+}
+
+export interface EndpointInput<P, Q, B> {
+  params: Parsed<P>;
+  query: Parsed<Q>;
+  body: Parsed<B>;
+}
+
+/**
+ * An API endpoint declared as data (Fastify style): the host maps it to HTTP, the OpenAPI document is
+ * generated from its schemas, and a test can call `handler` through `invokeEndpoint` with no HTTP at all.
+ */
+export interface Endpoint<
+  P extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodType | undefined = z.ZodType | undefined,
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+> {
+  method: HttpMethod;
+  /** Path under `/api/predictive`, path-to-regexp v8 syntax: `/maintenance/probability/:item_id`. */
+  path: string;
+  summary: string;
+  description?: string;
+  /** Least role that may call it. `read` endpoints may be opened to anonymous callers by config. */
+  role: Role;
+  input?: EndpointInputSchemas<P, Q, B>;
+  /** Response body schema, for the OpenAPI document. */
+  output?: z.ZodType;
+  /** Status on success (default 200). */
+  successStatus?: 200 | 201 | 202 | 204;
+  handler(input: EndpointInput<P, Q, B>, ctx: RequestContext): unknown | Promise<unknown>;
+}
+
+export type AnyEndpoint = Endpoint<any, any, any>;
+
+/** Identity function that infers the handler's input types from the schemas. */
+export function defineEndpoint<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(endpoint: Endpoint<P, Q, B>): Endpoint<P, Q, B> {
+  if (!endpoint.path.startsWith('/')) {
+    throw new TypeError(`endpoint path '${endpoint.path}' must start with '/'`);
+  }
+  return endpoint;
+}

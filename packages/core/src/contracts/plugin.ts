@@ -1,0 +1,68 @@
+import type { Migration } from 'kysely';
+import type { z } from 'zod';
+import type { Logger } from '../runtime/logger.js';
+import type { JobHandler } from '../runtime/jobs.js';
+import type { AnyEndpoint } from './endpoint.js';
+import type { AnyPredictor } from './predictor.js';
+import type { ResolvedServices, ServiceRef, ServiceRefs } from './service-ref.js';
+
+/** Marks a value made by `definePlugin`; a registered symbol so a plugin built against another copy of core is still recognised. */
+export const PLUGIN_BRAND: unique symbol = Symbol.for('rfid3.plugin') as never;
+/** The shape of the plugin object; bumped only when that shape changes incompatibly. */
+export const PLUGIN_API_VERSION = 1;
+
+/** What a plugin receives when it registers: its validated config, the services it asked for, and ways to add things. */
+export interface PluginEnv<C, D> {
+  pluginId: string;
+  config: C;
+  deps: D;
+  logger: Logger;
+  /** Binds a service this plugin declared in `provides`, for other plugins to require. */
+  provide<T>(ref: ServiceRef<T>, value: T): void;
+  endpoint(...endpoints: AnyEndpoint[]): void;
+  predictor(...predictors: AnyPredictor[]): void;
+  /** Registers a job handler under `<pluginId>.<name>`; enqueue it through the job runner. */
+  job<P>(name: string, handler: JobHandler<P>): void;
+  onStart(hook: () => void | Promise<void>): void;
+  onStop(hook: () => void | Promise<void>): void;
+}
+
+export interface PluginOptions<C extends z.ZodType, D extends ServiceRefs> {
+  /** Unique id, lower-case words joined by dashes: `demand`, `acme-weather`. */
+  id: string;
+  /** The plugin package's own version. */
+  version: string;
+  /** Semver range of `@rfid3/core` the plugin works with; keep it equal to its peerDependencies range. */
+  coreRange: string;
+  description?: string;
+  /** Validates the plugin's section of the host config; defaults fill in here. */
+  configSchema?: C;
+  /** Services the plugin needs, by reference; the host refuses to load it if one is not bound. */
+  requires?: D;
+  /** Services the plugin binds with `env.provide`, so that plugins requiring them load after it. */
+  provides?: ServiceRef<unknown>[];
+  /** The plugin's own tables, migrated (in name order, tracked per plugin) before `register` runs. */
+  migrations?: Record<string, Migration>;
+  register(env: PluginEnv<z.output<C>, ResolvedServices<D>>): void | Promise<void>;
+}
+
+export type Plugin<C extends z.ZodType = z.ZodType, D extends ServiceRefs = ServiceRefs> = Readonly<PluginOptions<C, D>> & {
+  readonly [PLUGIN_BRAND]: number;
+};
+
+// biome-ignore lint: a loaded plugin's generic parameters are not known to the host
+export type AnyPlugin = Plugin<any, any>;
+
+/** Makes a plugin: a plain named object with one `register` function (Backstage / Vite style). */
+export function definePlugin<C extends z.ZodType = z.ZodType<Record<string, never>>, D extends ServiceRefs = {}>(
+  options: PluginOptions<C, D>,
+): Plugin<C, D> {
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(options.id)) {
+    throw new TypeError(`plugin id '${options.id}' must be lower-case words joined by dashes`);
+  }
+  return Object.freeze({ ...options, [PLUGIN_BRAND]: PLUGIN_API_VERSION }) as Plugin<C, D>;
+}
+
+export function isPlugin(value: unknown): value is AnyPlugin {
+  return typeof value === 'object' && value !== null && PLUGIN_BRAND in value;
+}

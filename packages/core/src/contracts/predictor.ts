@@ -1,0 +1,30 @@
+import type { z } from 'zod';
+import type { Prediction } from './prediction.js';
+
+export interface PredictorContext {
+  /** The clock's now, so a fake clock in tests governs what is "today". */
+  now: Date;
+}
+
+/**
+ * Answers a validated query with predictions. The runtime around it validates the query, looks in the
+ * cache under the active model version, records every produced prediction and counts what was served;
+ * the predictor itself only predicts.
+ */
+export interface Predictor<Q extends z.ZodType = z.ZodType> {
+  /** `<pluginId>.<name>`, e.g. `demand.daily`. */
+  id: string;
+  description: string;
+  querySchema: Q;
+  /** The version of the model that would answer this query now; it is part of every cache key. */
+  modelVersion(query: z.output<Q>): Promise<string>;
+  predict(query: z.output<Q>, ctx: PredictorContext): Promise<Prediction[]>;
+  /** Cache lifetime of an answer; the runtime's default when absent. */
+  cacheTtlSeconds?: number;
+}
+
+export type AnyPredictor = Predictor<any>;
+
+export function definePredictor<Q extends z.ZodType>(predictor: Predictor<Q>): Predictor<Q> {
+  return predictor;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { DEFAULT_SAFEGUARD_SETTINGS } from '../contracts/decision.js';
+
+export const coreConfigSchema = z.object({
+  /** `sqlite::memory:`, `sqlite:./data/rfid3.db` (or a bare file path), or `mysql://user:pass@host:3306/db`. */
+  databaseUrl: z.string().min(1).default('sqlite::memory:'),
+  /** When set, Redis is the L2 cache. */
+  redisUrl: z.string().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  cache: z
+    .object({
+      l1MaxEntries: z.number().int().positive().default(5000),
+      defaultTtlSeconds: z.number().positive().default(900),
+      keyPrefix: z.string().default('rfid3:'),
+    })
+    .prefault({}),
+  predictionStore: z
+    .object({
+      batchSize: z.number().int().positive().default(500),
+      flushIntervalMs: z.number().int().positive().default(1000),
+    })
+    .prefault({}),
+  jobs: z.object({ concurrency: z.number().int().positive().default(1) }).prefault({}),
+  safeguards: z
+    .object({
+      restockCapUsd: z.number().positive().default(DEFAULT_SAFEGUARD_SETTINGS.restockCapUsd),
+      restockApprovalAboveUsd: z.number().nonnegative().default(DEFAULT_SAFEGUARD_SETTINGS.restockApprovalAboveUsd),
+      maxPriceChange: z.number().positive().max(1).default(DEFAULT_SAFEGUARD_SETTINGS.maxPriceChange),
+      autoApproveAbove: z.number().min(0).max(1).default(DEFAULT_SAFEGUARD_SETTINGS.autoApproveAbove),
+      reviewAtOrAbove: z.number().min(0).max(1).default(DEFAULT_SAFEGUARD_SETTINGS.reviewAtOrAbove),
+    })
+    .prefault({}),
+});
+
+export type CoreConfig = z.output<typeof coreConfigSchema>;
+export type CoreConfigInput = z.input<typeof coreConfigSchema>;

@@ -1,0 +1,224 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { AnyEndpoint } from '../contracts/endpoint.js';
+import { defineEndpoint } from '../contracts/endpoint.js';
+import { HttpProblem } from '../contracts/problem.js';
+import { parseJsonColumn } from '../storage/database.js';
+import { CORE_VERSION } from '../version.js';
+import type { Runtime } from './runtime.js';
+
+const HOUR_MS = 3_600_000;
+
+/** Latency summary from the request histogram: count, mean and bucket-interpolated quantiles. */
+async function latencySummary(runtime: Runtime) {
+  const data = await runtime.metrics.httpDuration.get();
+  const buckets = new Map<number, number>();
+  let count = 0;
+  let sum = 0;
+  for (const v of data.values) {
+    const name = (v as { metricName?: string }).metricName ?? '';
+    if (name.endsWith('_bucket')) {
+      const raw = (v.labels as Record<string, string | number | undefined>).le;
+      const le = raw === '+Inf' ? Number.POSITIVE_INFINITY : Number(raw);
+      buckets.set(le, (buckets.get(le) ?? 0) + v.value);
+    } else if (name.endsWith('_count')) count += v.value;
+    else if (name.endsWith('_sum')) sum += v.value;
+  }
+  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  const quantile = (q: number): number | null => {
+    if (count === 0) return null;
+    const rank = q * count;
+    let prevLe = 0;
+    let prevCount = 0;
+    for (const [le, c] of sorted) {
+      if (c >= rank) {
+        if (!Number.isFinite(le)) return prevLe;
+        const within = c - prevCount;
+        return within > 0 ? prevLe + ((rank - prevCount) / within) * (le - prevLe) : le;
+      }
+      prevLe = le;
+      prevCount = c;
+    }
+    return prevLe;
+  };
+  return {
+    requests: count,
+    meanSeconds: count ? sum / count : null,
+    p50Seconds: quantile(0.5),
+    p95Seconds: quantile(0.95),
+    p99Seconds: quantile(0.99),
+  };
+}
+
+const rate = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
+
+/** The `models/*`, `health/*` and `jobs/*` endpoints, served by core itself. */
+export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
+  return [
+    defineEndpoint({
+      method: 'GET',
+      path: '/health/system-status',
+      summary: 'Whether the database, cache, plugins and data feed are healthy',
+      role: 'read',
+      async handler() {
+        const started = performance.now();
+        let databaseOk = true;
+        let databaseError: string | undefined;
+        try {
+          await sql`select 1`.execute(runtime.database.db);
+        } catch (err) {
+          databaseOk = false;
+          databaseError = err instanceof Error ? err.message : String(err);
+        }
+        const dbLatencyMs = performance.now() - started;
+        const cache = runtime.cache.stats();
+        const range = databaseOk ? await runtime.inventory.scanRange() : { first: null, last: null, scans: 0 };
+        const now = runtime.clock.now();
+        const lastScanAgeHours = range.last ? (now.getTime() - Date.parse(`${range.last.replace(' ', 'T')}Z`)) / HOUR_MS : null;
+        const jobs = runtime.jobs.list(500);
+        const status = !databaseOk ? 'down' : cache.l2.enabled && cache.l2.errors > 0 ? 'degraded' : 'ok';
+        return {
+          status,
+          coreVersion: CORE_VERSION,
+          startedAt: runtime.startedAt.toISOString(),
+          uptimeSeconds: Math.round((now.getTime() - runtime.startedAt.getTime()) / 1000),
+          database: { ok: databaseOk, dialect: runtime.database.dialect, latencyMs: Math.round(dbLatencyMs * 10) / 10, ...(databaseError ? { error: databaseError } : {}) },
+          cache: { l1Entries: cache.l1.size, l2: cache.l2.enabled ? { enabled: true, errors: cache.l2.errors } : { enabled: false } },
+          plugins: runtime.plugins.map((p) => ({ id: p.id, version: p.version, endpoints: p.endpoints, predictors: p.predictors })),
+          data: { scans: range.scans, firstScan: range.first, lastScan: range.last, lastScanAgeHours: lastScanAgeHours === null ? null : Math.round(lastScanAgeHours * 10) / 10 },
+          jobs: {
+            queued: jobs.filter((j) => j.status === 'queued').length,
+            running: jobs.filter((j) => j.status === 'running').length,
+            failed: jobs.filter((j) => j.status === 'failed').length,
+          },
+          predictionWriteQueue: runtime.predictionStore.pending(),
+        };
+      },
+    }),
+    defineEndpoint({
+      method: 'GET',
+      path: '/health/performance-metrics',
+      summary: 'Request latency, cache hit rates and prediction counts measured by this process',
+      role: 'read',
+      async handler() {
+        const cache = runtime.cache.stats();
+        return {
+          http: await latencySummary(runtime),
+          cache: {
+            l1: { hits: cache.l1.hits, misses: cache.l1.misses, hitRate: rate(cache.l1.hits, cache.l1.misses), entries: cache.l1.size },
+            l2: cache.l2.enabled
+              ? { enabled: true, hits: cache.l2.hits, misses: cache.l2.misses, hitRate: rate(cache.l2.hits, cache.l2.misses), errors: cache.l2.errors }
+              : { enabled: false },
+          },
+          predictions: {
+            produced: await runtime.metrics.total('rfid3_predictions_produced_total'),
+            served: await runtime.metrics.total('rfid3_predictions_served_total'),
+            waitingToBeWritten: runtime.predictionStore.pending(),
+          },
+          memory: { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed },
+        };
+      },
+    }),
+    defineEndpoint({
+      method: 'GET',
+      path: '/health/prediction-accuracy',
+      summary: 'Accuracy of every model version, from stored predictions matched with actuals',
+      role: 'read',
+      input: { query: z.object({ since: z.iso.date().optional() }) },
+      async handler({ query }) {
+        await runtime.predictionStore.flush();
+        const rows = await runtime.predictionStore.accuracy({ byHorizon: false, since: query.since });
+        return {
+          models: rows,
+          matchedPredictions: rows.reduce((s, r) => s + r.n, 0),
+          ...(rows.length === 0 ? { note: 'no prediction has been matched with its actual yet' } : {}),
+        };
+      },
+    }),
+    defineEndpoint({
+      method: 'GET',
+      path: '/models/status',
+      summary: 'The active version of every model, its validation score and its live accuracy',
+      role: 'read',
+      async handler() {
+        await runtime.predictionStore.flush();
+        const status = await runtime.registry.status();
+        const live = await runtime.predictionStore.accuracy({ byHorizon: false });
+        return {
+          models: status.map((m) => ({
+            ...m,
+            live: live.find((l) => l.modelVersion === m.versionTag) ?? null,
+          })),
+          predictors: runtime.predictions.list(),
+        };
+      },
+    }),
+    defineEndpoint({
+      method: 'GET',
+      path: '/models/performance',
+      summary: 'Validation metrics recorded for each model version, and live accuracy from matched predictions',
+      role: 'read',
+      input: { query: z.object({ model: z.string().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }) },
+      async handler({ query }) {
+        let q = runtime.database.db.selectFrom('ml_model_performance').selectAll();
+        if (query.model) q = q.where('model_name', '=', query.model);
+        const rows = await q.orderBy('id', 'desc').limit(query.limit).execute();
+        await runtime.predictionStore.flush();
+        return {
+          recorded: rows.map((r) => ({
+            modelName: r.model_name,
+            modelVersion: r.model_version,
+            modelType: r.model_type,
+            metric: r.metric_name,
+            value: Number(r.metric_value),
+            evaluation: r.evaluation,
+            sampleSize: r.sample_size === null ? null : Number(r.sample_size),
+            details: parseJsonColumn(r.details),
+            evaluatedAt: r.evaluated_at,
+          })),
+          live: await runtime.predictionStore.accuracy({ modelName: query.model, byHorizon: true }),
+        };
+      },
+    }),
+    defineEndpoint({
+      method: 'GET',
+      path: '/models/version-history',
+      summary: 'Every registered version of each model, newest first, with why it was or was not activated',
+      role: 'read',
+      input: { query: z.object({ model: z.string().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
+      async handler({ query }) {
+        return { versions: await runtime.registry.history(query.model, query.limit) };
+      },
+    }),
+    defineEndpoint({
+      method: 'POST',
+      path: '/models/retrain/:service',
+      summary: "Queues the named plugin's retraining job",
+      role: 'operate',
+      successStatus: 202,
+      input: { params: z.object({ service: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a plugin id such as demand') }) },
+      handler({ params }) {
+        const plugin = runtime.plugins.find((p) => p.id === params.service);
+        if (!plugin) {
+          throw HttpProblem.notFound(`no plugin '${params.service}' is loaded (loaded: ${runtime.plugins.map((p) => p.id).join(', ') || 'none'})`);
+        }
+        const job = `${params.service}.retrain`;
+        if (!runtime.jobs.has(job)) throw HttpProblem.notFound(`plugin '${params.service}' has no retrain job`);
+        const record = runtime.jobs.enqueue(job, {});
+        return { jobId: record.id, job: record.name, status: record.status, statusUrl: `/api/predictive/jobs/${record.id}` };
+      },
+    }),
+    defineEndpoint({
+      method: 'GET',
+      path: '/jobs/:id',
+      summary: 'State and progress of a background job',
+      role: 'read',
+      input: { params: z.object({ id: z.string().uuid() }) },
+      handler({ params }) {
+        const job = runtime.jobs.get(params.id);
+        if (!job) throw HttpProblem.notFound(`no job '${params.id}' (finished jobs are kept for a while, then forgotten)`);
+        return job;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,36 @@
+/** Calendar helpers on ISO day strings (YYYY-MM-DD, UTC); the data layer keeps dates as strings on every dialect. */
+const DAY_MS = 86_400_000;
+
+export function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** `YYYY-MM-DD HH:MM:SS`, the DATETIME text both MariaDB and SQLite sort correctly. */
+export function sqlDateTime(d: Date): string {
+  return d.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+export function addDays(day: string, n: number): string {
+  return isoDay(new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS));
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+/** Every day from `from` to `to`, both included. */
+export function dayRange(from: string, to: string): string[] {
+  const n = daysBetween(from, to);
+  const out: string[] = new Array(Math.max(0, n + 1));
+  for (let i = 0; i <= n; i++) out[i] = addDays(from, i);
+  return out;
+}
+
+/** 0 = Sunday … 6 = Saturday. */
+export function weekday(day: string): number {
+  return new Date(`${day}T00:00:00Z`).getUTCDay();
+}
+
+export function isIsoDay(s: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && isoDay(new Date(`${s}T00:00:00Z`)) === s;
+}

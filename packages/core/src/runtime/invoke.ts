@@ -1,0 +1,101 @@
+import { match } from 'path-to-regexp';
+import type { AnyEndpoint, HttpMethod, RequestContext } from '../contracts/endpoint.js';
+import { roleSatisfies } from '../contracts/endpoint.js';
+import type { FieldError } from '../contracts/problem.js';
+import { HttpProblem } from '../contracts/problem.js';
+import { fieldErrors } from './validation.js';
+
+export interface RawEndpointInput {
+  params?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+}
+
+export interface EndpointResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface AccessPolicy {
+  /** Let callers without a key use `read` endpoints. */
+  openReads: boolean;
+}
+
+/** Checks the caller's role, validates every part of the input, and runs the handler. HTTP is optional. */
+export async function invokeEndpoint(
+  endpoint: AnyEndpoint,
+  raw: RawEndpointInput,
+  ctx: RequestContext,
+  access: AccessPolicy,
+): Promise<EndpointResponse> {
+  if (!ctx.principal) {
+    if (!(endpoint.role === 'read' && access.openReads)) {
+      throw new HttpProblem({
+        status: 401,
+        title: 'Unauthorized',
+        detail: `${endpoint.method} ${endpoint.path} needs an API key with role '${endpoint.role}' (send it as 'Authorization: Bearer <key>' or 'X-API-Key')`,
+        headers: { 'WWW-Authenticate': 'Bearer realm="rfid3"' },
+      });
+    }
+  } else if (!roleSatisfies(ctx.principal.role, endpoint.role)) {
+    throw new HttpProblem({
+      status: 403,
+      title: 'Forbidden',
+      detail: `${endpoint.method} ${endpoint.path} needs role '${endpoint.role}'; key '${ctx.principal.name}' has '${ctx.principal.role}'`,
+    });
+  }
+  const errors: FieldError[] = [];
+  const parsed: Record<'params' | 'query' | 'body', unknown> = { params: {}, query: {}, body: {} };
+  for (const part of ['params', 'query', 'body'] as const) {
+    const schema = endpoint.input?.[part];
+    if (!schema) continue;
+    const value = raw[part] ?? (part === 'body' ? undefined : {});
+    const result = schema.safeParse(value);
+    if (result.success) parsed[part] = result.data;
+    else errors.push(...fieldErrors(result.error, part));
+  }
+  if (errors.length) throw HttpProblem.badRequest(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+  const body = await endpoint.handler(parsed as never, ctx);
+  return { status: endpoint.successStatus ?? 200, body };
+}
+
+export interface MountedEndpoint {
+  pluginId: string;
+  endpoint: AnyEndpoint;
+}
+
+/** Finds the endpoint for a method and path (relative to `/api/predictive`) and its path parameters. */
+export class EndpointTable {
+  private readonly entries: { mounted: MountedEndpoint; match: ReturnType<typeof match> }[] = [];
+
+  add(mounted: MountedEndpoint): void {
+    const { endpoint } = mounted;
+    const clash = this.entries.find(
+      (e) => e.mounted.endpoint.method === endpoint.method && e.mounted.endpoint.path === endpoint.path,
+    );
+    if (clash) {
+      throw new Error(
+        `endpoint ${endpoint.method} ${endpoint.path} is declared by both '${clash.mounted.pluginId}' and '${mounted.pluginId}'`,
+      );
+    }
+    this.entries.push({ mounted, match: match(endpoint.path, { decode: decodeURIComponent }) });
+  }
+
+  all(): MountedEndpoint[] {
+    return this.entries.map((e) => e.mounted);
+  }
+
+  find(method: HttpMethod, path: string): { mounted: MountedEndpoint; params: Record<string, string> } | null {
+    for (const e of this.entries) {
+      if (e.mounted.endpoint.method !== method) continue;
+      const m = e.match(path);
+      if (m) return { mounted: e.mounted, params: m.params as Record<string, string> };
+    }
+    return null;
+  }
+
+  /** Methods allowed on a path, for 405 answers. */
+  methodsFor(path: string): HttpMethod[] {
+    return this.entries.filter((e) => e.match(path)).map((e) => e.mounted.endpoint.method);
+  }
+}

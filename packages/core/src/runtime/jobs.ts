@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import type { JsonValue } from '../contracts/json.js';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { CoreMetrics } from './metrics.js';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface JobRecord {
+  id: string;
+  name: string;
+  status: JobStatus;
+  /** Fraction done, 0 … 1, as reported by the handler. */
+  progress: number;
+  message?: string;
+  result?: JsonValue;
+  error?: string;
+  enqueuedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface JobContext {
+  jobId: string;
+  logger: Logger;
+  progress(fraction: number, message?: string): void;
+}
+
+export type JobHandler<P = unknown> = (payload: P, ctx: JobContext) => Promise<JsonValue | void> | JsonValue | void;
+
+/** Runs named jobs (training, batch scoring) in the background and reports their state. */
+export interface JobRunner {
+  register<P>(name: string, handler: JobHandler<P>): void;
+  has(name: string): boolean;
+  enqueue(name: string, payload?: unknown): JobRecord;
+  get(id: string): JobRecord | undefined;
+  list(limit?: number): JobRecord[];
+  /** Resolves when the job has finished (succeeded or failed). */
+  waitFor(id: string): Promise<JobRecord>;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded runner: jobs run in this process, `concurrency` at a time, in the order enqueued.
+ * A multi-machine deployment swaps in a Redis-backed queue behind the same interface.
+ */
+export class InProcessJobRunner implements JobRunner {
+  private readonly handlers = new Map<string, JobHandler<unknown>>();
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly queue: { id: string; payload: unknown }[] = [];
+  private readonly waiters = new Map<string, ((r: JobRecord) => void)[]>();
+  private running = 0;
+  private closed = false;
+
+  constructor(
+    private readonly deps: { clock: Clock; logger: Logger; metrics?: CoreMetrics; concurrency?: number; keep?: number },
+  ) {}
+
+  register<P>(name: string, handler: JobHandler<P>): void {
+    if (this.handlers.has(name)) throw new Error(`job '${name}' is already registered`);
+    this.handlers.set(name, handler as JobHandler<unknown>);
+  }
+
+  has(name: string): boolean {
+    return this.handlers.has(name);
+  }
+
+  enqueue(name: string, payload: unknown = {}): JobRecord {
+    if (this.closed) throw new Error('job runner is closed');
+    if (!this.handlers.has(name)) {
+      throw new Error(`no job named '${name}' (registered: ${[...this.handlers.keys()].join(', ') || 'none'})`);
+    }
+    const record: JobRecord = {
+      id: randomUUID(),
+      name,
+      status: 'queued',
+      progress: 0,
+      enqueuedAt: this.deps.clock.now().toISOString(),
+    };
+    this.jobs.set(record.id, record);
+    this.queue.push({ id: record.id, payload });
+    this.trim();
+    queueMicrotask(() => this.pump());
+    return { ...record };
+  }
+
+  get(id: string): JobRecord | undefined {
+    const r = this.jobs.get(id);
+    return r ? { ...r } : undefined;
+  }
+
+  list(limit = 50): JobRecord[] {
+    return [...this.jobs.values()].slice(-limit).reverse().map((r) => ({ ...r }));
+  }
+
+  waitFor(id: string): Promise<JobRecord> {
+    const r = this.jobs.get(id);
+    if (!r) return Promise.reject(new Error(`no job with id '${id}'`));
+    if (r.status === 'succeeded' || r.status === 'failed') return Promise.resolve({ ...r });
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    const pending = [...this.jobs.values()].filter((r) => r.status === 'running').map((r) => this.waitFor(r.id));
+    await Promise.all(pending);
+  }
+
+  private pump(): void {
+    const limit = this.deps.concurrency ?? 1;
+    while (this.running < limit && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      this.running++;
+      void this.run(next.id, next.payload).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(id: string, payload: unknown): Promise<void> {
+    const record = this.jobs.get(id)!;
+    const handler = this.handlers.get(record.name)!;
+    const logger = this.deps.logger.child({ job: record.name, jobId: id });
+    record.status = 'running';
+    record.startedAt = this.deps.clock.now().toISOString();
+    try {
+      const result = await handler(payload, {
+        jobId: id,
+        logger,
+        progress: (fraction, message) => {
+          record.progress = Math.min(1, Math.max(0, fraction));
+          if (message !== undefined) record.message = message;
+        },
+      });
+      record.status = 'succeeded';
+      record.progress = 1;
+      if (result !== undefined) record.result = result;
+    } catch (err) {
+      record.status = 'failed';
+      record.error = err instanceof Error ? err.message : String(err);
+      logger.error({ err }, 'job failed');
+    }
+    record.finishedAt = this.deps.clock.now().toISOString();
+    this.deps.metrics?.jobsFinished.inc({ job: record.name, status: record.status });
+    for (const resolve of this.waiters.get(id) ?? []) resolve({ ...record });
+    this.waiters.delete(id);
+  }
+
+  /** Keeps the last `keep` finished jobs so a long-running host does not grow without bound. */
+  private trim(): void {
+    const keep = this.deps.keep ?? 500;
+    if (this.jobs.size <= keep) return;
+    for (const [id, r] of this.jobs) {
+      if (this.jobs.size <= keep) break;
+      if (r.status === 'succeeded' || r.status === 'failed') this.jobs.delete(id);
+    }
+  }
+}

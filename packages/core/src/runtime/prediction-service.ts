@@ -1,0 +1,66 @@
+import type { z } from 'zod';
+import type { Cache } from '../cache/cache.js';
+import { cacheKey } from '../cache/cache.js';
+import type { Prediction } from '../contracts/prediction.js';
+import type { AnyPredictor } from '../contracts/predictor.js';
+import type { PredictionStore } from '../predictions/prediction-store.js';
+import type { Clock } from './clock.js';
+import type { CoreMetrics } from './metrics.js';
+import { parseOrProblem } from './validation.js';
+
+export interface PredictionAnswer {
+  predictions: Prediction[];
+  modelVersion: string;
+  /** True when the answer came from the cache (and so was not recorded again). */
+  cached: boolean;
+}
+
+/**
+ * Runs predictors the same way for every caller: validate the query, look in the cache under the
+ * active model version, and on a miss predict and record each produced prediction.
+ */
+export class PredictionService {
+  private readonly predictors = new Map<string, { predictor: AnyPredictor; pluginId: string }>();
+
+  constructor(
+    private readonly deps: { cache: Cache; store: PredictionStore; metrics: CoreMetrics; clock: Clock; defaultTtlSeconds: number },
+  ) {}
+
+  register(predictor: AnyPredictor, pluginId: string): void {
+    const existing = this.predictors.get(predictor.id);
+    if (existing) throw new Error(`predictor '${predictor.id}' is registered twice (plugins '${existing.pluginId}' and '${pluginId}')`);
+    this.predictors.set(predictor.id, { predictor, pluginId });
+  }
+
+  list(): { id: string; description: string; pluginId: string }[] {
+    return [...this.predictors.values()].map(({ predictor, pluginId }) => ({ id: predictor.id, description: predictor.description, pluginId }));
+  }
+
+  has(id: string): boolean {
+    return this.predictors.has(id);
+  }
+
+  async predict(id: string, rawQuery: unknown): Promise<PredictionAnswer> {
+    const entry = this.predictors.get(id);
+    if (!entry) throw new Error(`no predictor '${id}' (registered: ${[...this.predictors.keys()].join(', ') || 'none'})`);
+    const { predictor } = entry;
+    const query = parseOrProblem(predictor.querySchema as z.ZodType, rawQuery, 'query');
+    const modelVersion = await predictor.modelVersion(query);
+    const key = cacheKey(`pred:${id}`, modelVersion, query);
+    const { value, hit } = await this.deps.cache.wrap(key, predictor.cacheTtlSeconds ?? this.deps.defaultTtlSeconds, async () => {
+      const produced = await predictor.predict(query, { now: this.deps.clock.now() });
+      this.deps.store.record(produced);
+      this.deps.metrics.predictionsProduced.inc({ predictor: id }, produced.length);
+      return produced;
+    });
+    const bySource = new Map<string, number>();
+    for (const p of value) bySource.set(p.source, (bySource.get(p.source) ?? 0) + 1);
+    for (const [source, n] of bySource) this.deps.metrics.predictionsServed.inc({ predictor: id, source }, n);
+    return { predictions: value, modelVersion, cached: hit };
+  }
+
+  /** Drops cached answers of one predictor (or all), e.g. when new scans change its inputs. */
+  invalidate(id?: string): Promise<number> {
+    return this.deps.cache.deletePrefix(id ? `pred:${id}:` : 'pred:');
+  }
+}

@@ -1,0 +1,324 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { Container } from 'inversify';
+import type { Cache } from '../cache/cache.js';
+import { LayeredCache, connectRedis } from '../cache/cache.js';
+import { defaultSafeguards } from '../contracts/decision.js';
+import type { AnyEndpoint, HttpMethod, Principal } from '../contracts/endpoint.js';
+import type { AnyPlugin, PluginEnv } from '../contracts/plugin.js';
+import type { AnyPredictor } from '../contracts/predictor.js';
+import type { ServiceRef } from '../contracts/service-ref.js';
+import { DecisionLedger } from '../decisions/decision-ledger.js';
+import { ExternalFactorStore } from '../external/external-factors.js';
+import { FeatureStore } from '../features/feature-store.js';
+import { InventoryData } from '../inventory/inventory-data.js';
+import { PredictionStore } from '../predictions/prediction-store.js';
+import { ModelRegistry } from '../registry/model-registry.js';
+import type { DatabaseHandle } from '../storage/database.js';
+import { createDatabase } from '../storage/database.js';
+import { migrate } from '../storage/migration.js';
+import { coreMigrations } from '../storage/migrations/index.js';
+import { CORE_VERSION } from '../version.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { CoreConfig, CoreConfigInput } from './config.js';
+import { coreConfigSchema } from './config.js';
+import { coreEndpoints } from './core-endpoints.js';
+import type { AccessPolicy, EndpointResponse, RawEndpointInput } from './invoke.js';
+import { EndpointTable, invokeEndpoint } from './invoke.js';
+import type { JobRunner } from './jobs.js';
+import { InProcessJobRunner } from './jobs.js';
+import type { Logger } from './logger.js';
+import { createLogger } from './logger.js';
+import { CoreMetrics } from './metrics.js';
+import type { PluginEntry } from './plugin-loader.js';
+import { PluginLoadError, checkPlugins } from './plugin-loader.js';
+import { PredictionService } from './prediction-service.js';
+import { coreServices } from './services.js';
+import { HttpProblem } from '../contracts/problem.js';
+
+export interface RuntimeOptions {
+  config?: CoreConfigInput;
+  clock?: Clock;
+  logger?: Logger;
+  /** Plugins to load: plugin values, or entries with their source and config. */
+  plugins?: (AnyPlugin | PluginEntry)[];
+  /** Services bound before plugins load, e.g. an external factor provider. Core's own cannot be replaced. */
+  services?: { ref: ServiceRef<any>; value: unknown }[];
+  /** Collect process metrics (CPU, memory, event loop) on /metrics; the server turns this on. */
+  processMetrics?: boolean;
+  /** Who may call `read` endpoints without a key. */
+  access?: Partial<AccessPolicy>;
+}
+
+export interface LoadedPlugin {
+  id: string;
+  version: string;
+  description?: string;
+  source?: string;
+  coreRange: string;
+  endpoints: number;
+  predictors: string[];
+  jobs: string[];
+}
+
+/** One running instance of core with its plugins: what the host serves and what tests call directly. */
+export class Runtime {
+  readonly startedAt: Date;
+  readonly plugins: LoadedPlugin[] = [];
+  readonly endpoints = new EndpointTable();
+  private readonly startHooks: (() => void | Promise<void>)[] = [];
+  private readonly stopHooks: (() => void | Promise<void>)[] = [];
+  private closed = false;
+
+  constructor(
+    readonly container: Container,
+    readonly config: CoreConfig,
+    readonly access: AccessPolicy,
+  ) {
+    this.startedAt = this.clock.now();
+  }
+
+  get<T>(ref: ServiceRef<T>): T {
+    return this.container.get<T>(ref.token);
+  }
+
+  get clock(): Clock {
+    return this.get(coreServices.clock);
+  }
+  get logger(): Logger {
+    return this.get(coreServices.logger);
+  }
+  get database(): DatabaseHandle {
+    return this.get(coreServices.database);
+  }
+  get cache(): Cache {
+    return this.get(coreServices.cache);
+  }
+  get metrics(): CoreMetrics {
+    return this.get(coreServices.metrics);
+  }
+  get jobs(): JobRunner {
+    return this.get(coreServices.jobs);
+  }
+  get registry(): ModelRegistry {
+    return this.get(coreServices.modelRegistry);
+  }
+  get predictionStore(): PredictionStore {
+    return this.get(coreServices.predictionStore);
+  }
+  get predictions(): PredictionService {
+    return this.get(coreServices.predictions);
+  }
+  get decisions(): DecisionLedger {
+    return this.get(coreServices.decisions);
+  }
+  get inventory(): InventoryData {
+    return this.get(coreServices.inventory);
+  }
+
+  /** Runs a predictor through the cache and the prediction store. */
+  predict(predictorId: string, query: unknown) {
+    return this.predictions.predict(predictorId, query);
+  }
+
+  /**
+   * Calls an endpoint as the HTTP host would, without HTTP: `path` is relative to `/api/predictive`
+   * and may carry a query string.
+   */
+  async call(
+    method: HttpMethod,
+    path: string,
+    input: { query?: Record<string, unknown>; body?: unknown; principal?: Principal | null } = {},
+  ): Promise<EndpointResponse> {
+    const url = new URL(path, 'http://local');
+    const found = this.endpoints.find(method, url.pathname);
+    if (!found) throw HttpProblem.notFound(`no endpoint ${method} ${url.pathname}`);
+    const query: Record<string, unknown> = Object.fromEntries(url.searchParams);
+    Object.assign(query, input.query);
+    return this.invoke(found.mounted.endpoint, { params: found.params, query, body: input.body }, input.principal ?? null);
+  }
+
+  invoke(endpoint: AnyEndpoint, raw: RawEndpointInput, principal: Principal | null, requestId: string = randomUUID()): Promise<EndpointResponse> {
+    return invokeEndpoint(endpoint, raw, { requestId, principal, logger: this.logger.child({ requestId }) }, this.access);
+  }
+
+  addStartHook(hook: () => void | Promise<void>): void {
+    this.startHooks.push(hook);
+  }
+
+  addStopHook(hook: () => void | Promise<void>): void {
+    this.stopHooks.push(hook);
+  }
+
+  /** Runs the plugins' start hooks (schedules, warm-ups). */
+  async start(): Promise<void> {
+    for (const hook of this.startHooks) await hook();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const hook of [...this.stopHooks].reverse()) {
+      try {
+        await hook();
+      } catch (err) {
+        this.logger.error({ err }, 'stop hook failed');
+      }
+    }
+    await this.jobs.close();
+    await this.predictionStore.close();
+    await this.cache.close();
+    await this.database.close();
+  }
+}
+
+/** Builds core's services, migrates, and loads the plugins (each checked first, each in its own child container). */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const config = coreConfigSchema.parse(options.config ?? {});
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const metrics = new CoreMetrics({ processMetrics: options.processMetrics });
+  const database = createDatabase(config.databaseUrl);
+  let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
+  try {
+    await migrate(database, 'core', coreMigrations);
+    redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const cache = new LayeredCache({ ...config.cache, redis, metrics, logger });
+  const jobs = new InProcessJobRunner({ clock, logger, metrics, concurrency: config.jobs.concurrency });
+  const predictionStore = new PredictionStore({ database, clock, logger, metrics, ...config.predictionStore });
+  const registry = new ModelRegistry({ database, clock });
+  const predictions = new PredictionService({ cache, store: predictionStore, metrics, clock, defaultTtlSeconds: config.cache.defaultTtlSeconds });
+
+  const container = new Container();
+  const bind = <T>(ref: ServiceRef<T>, value: T) => container.bind<T>(ref.token).toConstantValue(value);
+  bind(coreServices.config, config);
+  bind(coreServices.clock, clock);
+  bind(coreServices.logger, logger);
+  bind(coreServices.metrics, metrics);
+  bind(coreServices.database, database);
+  bind(coreServices.cache, cache);
+  bind(coreServices.jobs, jobs);
+  bind(coreServices.modelRegistry, registry);
+  bind(coreServices.predictionStore, predictionStore);
+  bind(coreServices.predictions, predictions);
+  // Services built from others are resolved by explicit tokens (esbuild emits no decorator metadata).
+  container
+    .bind(coreServices.featureStore.token)
+    .toResolvedValue((db: DatabaseHandle, c: Clock) => new FeatureStore({ database: db, clock: c }), [coreServices.database.token, coreServices.clock.token])
+    .inSingletonScope();
+  container
+    .bind(coreServices.inventory.token)
+    .toResolvedValue((db: DatabaseHandle) => new InventoryData({ database: db }), [coreServices.database.token])
+    .inSingletonScope();
+  container
+    .bind(coreServices.externalFactors.token)
+    .toResolvedValue((db: DatabaseHandle, c: Clock) => new ExternalFactorStore({ database: db, clock: c }), [coreServices.database.token, coreServices.clock.token])
+    .inSingletonScope();
+  container
+    .bind(coreServices.decisions.token)
+    .toResolvedValue(
+      (db: DatabaseHandle, c: Clock, cfg: CoreConfig) => new DecisionLedger({ database: db, clock: c, safeguards: defaultSafeguards(cfg.safeguards) }),
+      [coreServices.database.token, coreServices.clock.token, coreServices.config.token],
+    )
+    .inSingletonScope();
+  const coreTokens = new Set<symbol>(Object.values(coreServices).map((r) => r.token));
+  for (const s of options.services ?? []) {
+    if (coreTokens.has(s.ref.token)) throw new Error(`service '${s.ref.id}' is core's own and cannot be replaced`);
+    container.bind(s.ref.token).toConstantValue(s.value);
+  }
+
+  const runtime = new Runtime(container, config, { openReads: options.access?.openReads ?? true });
+  try {
+    for (const endpoint of coreEndpoints(runtime)) runtime.endpoints.add({ pluginId: 'core', endpoint });
+    const bound = new Set<symbol>([...coreTokens, ...(options.services ?? []).map((s) => s.ref.token)]);
+    const entries: PluginEntry[] = (options.plugins ?? []).map((p) => (isEntry(p) ? p : { plugin: p }));
+    for (const checked of checkPlugins(entries, bound)) await registerPlugin(runtime, checked.plugin, checked.config, checked.source);
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  return runtime;
+}
+
+function isEntry(p: AnyPlugin | PluginEntry): p is PluginEntry {
+  return 'plugin' in p && !('register' in p);
+}
+
+async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unknown, source?: string): Promise<void> {
+  const fail = (reason: string) => new PluginLoadError(plugin.id, reason, source);
+  if (plugin.migrations && Object.keys(plugin.migrations).length > 0) {
+    try {
+      await migrate(runtime.database, `plugin_${plugin.id}`, plugin.migrations);
+    } catch (err) {
+      throw fail(err instanceof Error ? err.message : String(err));
+    }
+  }
+  const child = new Container({ parent: runtime.container });
+  const deps: Record<string, unknown> = {};
+  for (const [name, ref] of Object.entries(plugin.requires ?? {}) as [string, ServiceRef<unknown>][]) {
+    deps[name] = child.get(ref.token);
+  }
+  const loaded: LoadedPlugin = {
+    id: plugin.id,
+    version: plugin.version,
+    description: plugin.description,
+    source,
+    coreRange: plugin.coreRange,
+    endpoints: 0,
+    predictors: [],
+    jobs: [],
+  };
+  const declared = new Set((plugin.provides ?? []).map((r) => r.token));
+  const provided = new Set<symbol>();
+  const env: PluginEnv<unknown, Record<string, unknown>> = {
+    pluginId: plugin.id,
+    config,
+    deps,
+    logger: runtime.logger.child({ plugin: plugin.id }),
+    provide(ref, value) {
+      if (!declared.has(ref.token)) throw fail(`provides '${ref.id}' without declaring it in 'provides'`);
+      runtime.container.bind(ref.token).toConstantValue(value);
+      provided.add(ref.token);
+    },
+    endpoint(...endpoints: AnyEndpoint[]) {
+      for (const endpoint of endpoints) {
+        try {
+          runtime.endpoints.add({ pluginId: plugin.id, endpoint });
+        } catch (err) {
+          throw fail(err instanceof Error ? err.message : String(err));
+        }
+        loaded.endpoints++;
+      }
+    },
+    predictor(...predictors: AnyPredictor[]) {
+      for (const p of predictors) {
+        if (!p.id.startsWith(`${plugin.id}.`)) throw fail(`predictor id '${p.id}' must start with '${plugin.id}.'`);
+        runtime.predictions.register(p, plugin.id);
+        loaded.predictors.push(p.id);
+      }
+    },
+    job(name, handler) {
+      const full = `${plugin.id}.${name}`;
+      runtime.jobs.register(full, handler);
+      loaded.jobs.push(full);
+    },
+    onStart: (hook) => runtime.addStartHook(hook),
+    onStop: (hook) => runtime.addStopHook(hook),
+  };
+  try {
+    await plugin.register(env as never);
+  } catch (err) {
+    if (err instanceof PluginLoadError) throw err;
+    throw fail(`register() failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const ref of plugin.provides ?? []) {
+    if (!provided.has(ref.token)) throw fail(`declares it provides '${ref.id}' but register() did not call provide() for it`);
+  }
+  runtime.plugins.push(loaded);
+  runtime.logger.debug({ plugin: plugin.id, version: plugin.version, coreVersion: CORE_VERSION }, 'plugin loaded');
+}

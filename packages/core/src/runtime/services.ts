@@ -1,0 +1,33 @@
+import type { Cache } from '../cache/cache.js';
+import { createServiceRef } from '../contracts/service-ref.js';
+import type { DecisionLedger } from '../decisions/decision-ledger.js';
+import type { ExternalFactorStore } from '../external/external-factors.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import type { InventoryData } from '../inventory/inventory-data.js';
+import type { PredictionStore } from '../predictions/prediction-store.js';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import type { DatabaseHandle } from '../storage/database.js';
+import type { Clock } from './clock.js';
+import type { CoreConfig } from './config.js';
+import type { JobRunner } from './jobs.js';
+import type { Logger } from './logger.js';
+import type { CoreMetrics } from './metrics.js';
+import type { PredictionService } from './prediction-service.js';
+
+/** References to the services core binds for every plugin. */
+export const coreServices = {
+  config: createServiceRef<CoreConfig>('core.config'),
+  clock: createServiceRef<Clock>('core.clock'),
+  logger: createServiceRef<Logger>('core.logger'),
+  database: createServiceRef<DatabaseHandle>('core.database'),
+  cache: createServiceRef<Cache>('core.cache'),
+  metrics: createServiceRef<CoreMetrics>('core.metrics'),
+  jobs: createServiceRef<JobRunner>('core.jobs'),
+  modelRegistry: createServiceRef<ModelRegistry>('core.modelRegistry'),
+  predictionStore: createServiceRef<PredictionStore>('core.predictionStore'),
+  predictions: createServiceRef<PredictionService>('core.predictions'),
+  featureStore: createServiceRef<FeatureStore>('core.featureStore'),
+  inventory: createServiceRef<InventoryData>('core.inventory'),
+  externalFactors: createServiceRef<ExternalFactorStore>('core.externalFactors'),
+  decisions: createServiceRef<DecisionLedger>('core.decisions'),
+} as const;

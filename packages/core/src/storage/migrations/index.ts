@@ -1,0 +1,9 @@
+import type { PortableMigration } from '../migration.js';
+import { designTables } from './design-tables.js';
+import { rfid3Tables } from './rfid3-tables.js';
+
+/** Core's migrations, in the order they run. Never rename or edit one that has shipped; add a new one. */
+export const coreMigrations: Record<string, PortableMigration> = {
+  '0001_design_tables': designTables,
+  '0002_rfid3_tables': rfid3Tables,
+};

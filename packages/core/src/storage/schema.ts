@@ -1,0 +1,344 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Table types. Dates are strings on every dialect (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`: mysql2 runs
+ * with `dateStrings`), flags are 0/1 numbers (MariaDB's BOOLEAN is TINYINT(1); SQLite binds no booleans),
+ * and JSON columns hold text on SQLite and JSON on MariaDB (read them with `parseJsonColumn`).
+ */
+type Json = ColumnType<unknown, string, string>;
+type Flag = number | null;
+
+// ---- The RFID3 tables, read as they are (BRIEF §3). Columns an older RFID3 lacks may be absent. ----
+
+export interface IdItemMasterTable {
+  tag_id: string;
+  serial_number: string | null;
+  client_name: string | null;
+  rental_class_num: string | null;
+  common_name: string | null;
+  quality: string | null;
+  bin_location: string | null;
+  status: string | null;
+  last_contract_num: string | null;
+  last_scanned_by: string | null;
+  notes: string | null;
+  status_notes: string | null;
+  longitude: number | null;
+  latitude: number | null;
+  date_last_scanned: string | null;
+  date_created: string | null;
+  date_updated: string | null;
+  home_store: string | null;
+  current_store: string | null;
+  identifier_type: string | null;
+  item_num: number | null;
+  turnover_ytd: number | null;
+  turnover_ltd: number | null;
+  repair_cost_ltd: number | null;
+  sell_price: number | null;
+  retail_price: number | null;
+  manufacturer: string | null;
+}
+
+export const INSPECTION_FLAGS = [
+  'dirty_or_mud',
+  'leaves',
+  'oil',
+  'mold',
+  'stain',
+  'oxidation',
+  'other',
+  'rip_or_tear',
+  'sewing_repair_needed',
+  'grommet',
+  'rope',
+  'buckle',
+  'wet',
+  'service_required',
+] as const;
+export type InspectionFlag = (typeof INSPECTION_FLAGS)[number];
+
+export interface IdTransactionsTable {
+  id: Generated<number>;
+  contract_number: string | null;
+  tag_id: string;
+  scan_type: string;
+  scan_date: string;
+  client_name: string | null;
+  common_name: string | null;
+  bin_location: string | null;
+  status: string | null;
+  scan_by: string | null;
+  location_of_repair: string | null;
+  quality: string | null;
+  dirty_or_mud: Flag;
+  leaves: Flag;
+  oil: Flag;
+  mold: Flag;
+  stain: Flag;
+  oxidation: Flag;
+  other: string | null;
+  rip_or_tear: Flag;
+  sewing_repair_needed: Flag;
+  grommet: Flag;
+  rope: Flag;
+  buckle: Flag;
+  wet: Flag;
+  service_required: Flag;
+  date_created: string | null;
+  date_updated: string | null;
+  serial_number: string | null;
+  rental_class_num: string | null;
+  longitude: number | null;
+  latitude: number | null;
+  notes: string | null;
+}
+
+export interface PosEquipmentTable {
+  id: Generated<number>;
+  item_num: string;
+  name: string | null;
+  category: string | null;
+  department: string | null;
+  qty: number | null;
+  home_store: string | null;
+  current_store: string | null;
+  to_mtd: number | null;
+  to_ytd: number | null;
+  to_ltd: number | null;
+  repair_cost_mtd: number | null;
+  repair_cost_ltd: number | null;
+  sell_price: number | null;
+  retail_price: number | null;
+  rate_1: number | null;
+  rate_2: number | null;
+  rate_3: number | null;
+  rate_4: number | null;
+  rate_5: number | null;
+  rate_6: number | null;
+  rate_7: number | null;
+  rate_8: number | null;
+  rate_9: number | null;
+  rate_10: number | null;
+  period_1: number | null;
+  period_2: number | null;
+  period_3: number | null;
+  period_4: number | null;
+  period_5: number | null;
+  period_6: number | null;
+  period_7: number | null;
+  period_8: number | null;
+  period_9: number | null;
+  period_10: number | null;
+  reorder_min: number | null;
+  reorder_max: number | null;
+  qty_on_order: number | null;
+  vendor_no_1: string | null;
+  vendor_no_2: string | null;
+  vendor_no_3: string | null;
+  last_purchase_date: string | null;
+  last_purchase_price: number | null;
+  rfid_rental_class_num: string | null;
+}
+
+export interface PosTransactionsTable {
+  id: Generated<number>;
+  contract_no: string;
+  store_no: string;
+  customer_no: string | null;
+  status: string | null;
+  contract_date: string | null;
+  close_date: string | null;
+  rent_amt: number | null;
+  sale_amt: number | null;
+  total: number | null;
+  promised_delivery_date: string | null;
+  actual_delivery_date: string | null;
+  promised_pickup_date: string | null;
+  actual_pickup_date: string | null;
+  import_date: string | null;
+}
+
+/** RFID3's rental class → category map (`user_rental_class_mappings` overrides it where present). */
+export interface RentalClassMappingsTable {
+  rental_class_id: string;
+  category: string;
+  subcategory: string;
+  short_common_name: string | null;
+}
+
+export interface PosTransactionItemsTable {
+  id: Generated<number>;
+  contract_no: string;
+  item_num: string;
+  qty: number | null;
+  due_date: string | null;
+  line_status: string | null;
+  price: number | null;
+  desc: string | null;
+  daily_amt: number | null;
+  weekly_amt: number | null;
+  monthly_amt: number | null;
+  kit_field: string | null;
+  meter_out: number | null;
+  meter_in: number | null;
+  downtime_hrs: number | null;
+  line_number: number | null;
+}
+
+// ---- The design's own tables ----
+
+export interface AnalyticsPredictionsTable {
+  id: Generated<number>;
+  prediction_type: string;
+  target_type: string;
+  target_id: string;
+  store: string | null;
+  /** When the prediction was made. */
+  prediction_date: string;
+  /** The day it is about. */
+  target_date: string | null;
+  horizon_days: number | null;
+  predicted_value: number;
+  confidence: number;
+  interval_level: number | null;
+  lower_bound: number | null;
+  upper_bound: number | null;
+  probability: number | null;
+  model_name: string;
+  model_version: string;
+  model_type: string;
+  source: string;
+  input_features: Json | null;
+  drivers: Json | null;
+  actual_value: number | null;
+  /** |actual − predicted|, once the actual is known. */
+  absolute_error: number | null;
+  /** 1 when the actual fell inside [lower_bound, upper_bound]. */
+  within_interval: number | null;
+  actual_recorded_at: string | null;
+  feedback: string | null;
+  created_at: string;
+}
+
+export interface MlModelPerformanceTable {
+  id: Generated<number>;
+  model_name: string;
+  model_version: string;
+  model_type: string;
+  metric_name: string;
+  metric_value: number;
+  /** `validation` (registry decisions), `live` (from matched predictions), `backtest`, … */
+  evaluation: string;
+  sample_size: number | null;
+  details: Json | null;
+  evaluated_at: string;
+}
+
+export interface MlFeatureStoreTable {
+  id: Generated<number>;
+  entity_type: string;
+  entity_id: string;
+  feature_name: string;
+  as_of: string;
+  feature_value: number | null;
+  feature_json: Json | null;
+  computed_at: string;
+}
+
+export interface ExternalDataFactorsTable {
+  id: Generated<number>;
+  factor_type: string;
+  factor_name: string;
+  factor_date: string;
+  location: string;
+  value: number | null;
+  value_json: Json | null;
+  source: string;
+  /** 1 when the value is a forecast made before `factor_date`, 0 when observed. */
+  is_forecast: number;
+  fetched_at: string;
+}
+
+export interface AutomatedDecisionsTable {
+  id: Generated<number>;
+  decision_type: string;
+  target_type: string;
+  target_id: string;
+  confidence: number;
+  amount_usd: number | null;
+  predicted_impact: number | null;
+  actual_impact: number | null;
+  proposed_action: Json;
+  original_action: Json | null;
+  safeguard_verdict: string;
+  safeguard_reasons: Json;
+  requires_approval: number;
+  auto_approved: number;
+  status: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  human_override: Json | null;
+  override_reason: string | null;
+  executed_at: string | null;
+  failure_reason: string | null;
+  model_version: string | null;
+  rationale: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModelRegistryTable {
+  id: Generated<number>;
+  model_name: string;
+  version: number;
+  model_type: string;
+  status: string;
+  artifact: string;
+  config: Json | null;
+  validation_metric: string;
+  validation_value: number;
+  lower_is_better: number;
+  training_rows: number | null;
+  notes: string | null;
+  created_at: string;
+  activated_at: string | null;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  name: string;
+  role: string;
+  key_prefix: string;
+  key_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface RFID3Database {
+  id_item_master: IdItemMasterTable;
+  id_transactions: IdTransactionsTable;
+  pos_equipment: PosEquipmentTable;
+  pos_transactions: PosTransactionsTable;
+  pos_transaction_items: PosTransactionItemsTable;
+  rental_class_mappings: RentalClassMappingsTable;
+  user_rental_class_mappings: RentalClassMappingsTable;
+  analytics_predictions: AnalyticsPredictionsTable;
+  ml_model_performance: MlModelPerformanceTable;
+  ml_feature_store: MlFeatureStoreTable;
+  external_data_factors: ExternalDataFactorsTable;
+  automated_decisions: AutomatedDecisionsTable;
+  rfid3_model_registry: ModelRegistryTable;
+  rfid3_api_keys: ApiKeysTable;
+}
+
+export const RFID3_SOURCE_TABLES = [
+  'id_item_master',
+  'id_transactions',
+  'rental_class_mappings',
+  'pos_equipment',
+  'pos_transactions',
+  'pos_transaction_items',
+] as const;
+export const DESIGN_TABLES = ['analytics_predictions', 'ml_model_performance', 'ml_feature_store', 'external_data_factors', 'automated_decisions'] as const;

@@ -1,0 +1,716 @@
+import type { DatabaseHandle } from '../storage/database.js';
+import { insertInChunks } from '../storage/database.js';
+import { addDays, dayRange, isoDay, weekday } from '../runtime/dates.js';
+import type { CategorySpec, Theme } from './catalog.js';
+import { CATEGORIES, CLIENT_WORDS, DEFAULT_STORE_SHARE, GRADES, STAFF, STORES, THEMES } from './catalog.js';
+import type { CalendarEffect, WeatherDay } from './calendar.js';
+import { dayOfYear, holidayEffects, localEvents, simulateWeather } from './calendar.js';
+import { Rng } from './rng.js';
+
+export interface SimulationOptions {
+  /** Same seed, same business (default 42). */
+  seed?: number;
+  /** Tagged items to create (default 1,500; a few hundred to 500,000). */
+  items?: number;
+  /** Days of history (default 730). */
+  days?: number;
+  /** Last simulated day, YYYY-MM-DD (default: yesterday). */
+  end?: string;
+  /** Rental classes (default: items / 8, between 24 and 900). */
+  classes?: number;
+  /** Called as the simulation advances (fraction 0 … 1). */
+  onProgress?(fraction: number, message: string): void;
+}
+
+export interface ClassTruth {
+  rentalClass: string;
+  commonName: string;
+  category: string;
+  subcategory: string;
+  units: number;
+  /** Expected units requested per day over all stores when every factor is 1, at the base price. */
+  baseDailyUnits: number;
+  /** Mean units per contract line. */
+  meanQty: number;
+  basePrice: number;
+  elasticity: number;
+  /** Price from each date on (the first entry is the base price from the start). */
+  prices: { from: string; price: number }[];
+  /** Units requested but not available (lost demand). */
+  lostUnits: number;
+  requestedUnits: number;
+}
+
+export interface CategoryTruth {
+  utilization: number;
+  meanQty: number;
+  rentalDays: [number, number];
+  seasonality: { amplitude: number; peakDay: number };
+  elasticity: number;
+  /** P(failure on the n-th rental since service | none before) = 1 − exp(((n−1)/scale)^shape − (n/scale)^shape). */
+  weibull: { shape: number; scale: number };
+  /** P(grade after one rental = j | grade before = i), rows and columns in GRADES order. */
+  gradeTransition: number[][];
+}
+
+/** Everything the simulator used, so tests can check that models recover it. Plain data. */
+export interface SimulationTruth {
+  seed: number;
+  start: string;
+  end: string;
+  stores: { code: string; posCode: string; name: string; share: Record<string, number> }[];
+  /** Demand factor per weekday, 0 = Sunday; mean 1. */
+  weekly: number[];
+  /** Demand grows by exp(trendPerYear · years since start). */
+  trendPerYear: number;
+  categories: Record<string, CategoryTruth>;
+  calendar: CalendarEffect[];
+  /** Demand × exp(tempAnomalyCoef · anomaly °C) × exp(rainDayCoef when precipitation ≥ rainThresholdMm). */
+  weatherEffect: { tempAnomalyCoef: number; rainDayCoef: number; rainThresholdMm: number };
+  weather: WeatherDay[];
+  classes: ClassTruth[];
+  grades: readonly string[];
+}
+
+export interface SimulationResult {
+  truth: SimulationTruth;
+  counts: { items: number; classes: number; scans: number; contracts: number; lines: number; failures: number; retired: number };
+  ms: number;
+}
+
+const WEEKLY_RAW = [0.35, 0.55, 0.7, 0.9, 1.35, 1.85, 1.3];
+const WEEKLY = WEEKLY_RAW.map((w) => (w * 7) / WEEKLY_RAW.reduce((a, b) => a + b, 0));
+const TREND_PER_YEAR = 0.06;
+const WEATHER = { tempAnomalyCoef: 0.02, rainDayCoef: -0.2, rainThresholdMm: 2 };
+const FLUSH_ROWS = 20_000;
+
+const STATUS_READY = 0;
+const STATUS_OUT = 1;
+const STATUS_REPAIR = 2;
+const STATUS_RETIRED = 3;
+
+interface OutRecord {
+  item: number;
+  contract: string;
+  delivered: boolean;
+  client: string;
+}
+
+/** One step of the per-rental grade chain of a category. */
+function gradeMatrix(spec: CategorySpec): number[][] {
+  const [p1, p2] = spec.gradeDrop;
+  const n = GRADES.length;
+  return Array.from({ length: n }, (_, i) => {
+    const row = new Array<number>(n).fill(0);
+    row[i] += 1 - p1 - p2;
+    row[Math.min(n - 1, i + 1)] += p1;
+    row[Math.min(n - 1, i + 2)] += p2;
+    return row;
+  });
+}
+
+/** Weibull discrete hazard on the n-th rental since service. */
+export function weibullHazard(n: number, shape: number, scale: number): number {
+  return 1 - Math.exp(((n - 1) / scale) ** shape - (n / scale) ** shape);
+}
+
+function seasonFactor(s: { amplitude: number; peakDay: number }, doy: number): number {
+  return 1 + s.amplitude * Math.cos((2 * Math.PI * (doy - s.peakDay)) / 365.25);
+}
+
+/** The expected units requested of a class on a day (at one store, or all), as the simulator drew them. */
+export function expectedDailyUnits(truth: SimulationTruth, rentalClass: string, day: string, store?: string): number {
+  const cls = truth.classes.find((c) => c.rentalClass === rentalClass);
+  if (!cls) throw new Error(`no rental class ${rentalClass} in this simulation`);
+  const cat = truth.categories[cls.category]!;
+  const share = store ? (truth.stores.find((s) => s.code === store)?.share[cls.category] ?? 0) : 1;
+  const price = [...cls.prices].reverse().find((p) => p.from <= day)?.price ?? cls.basePrice;
+  return cls.baseDailyUnits * share * demandFactor(truth, cat, day) * (price / cls.basePrice) ** cls.elasticity;
+}
+
+/** Product of the weekly, yearly, trend, calendar and weather factors for a category on a day. */
+export function demandFactor(truth: SimulationTruth, cat: CategoryTruth, day: string): number {
+  const years = (Date.parse(`${day}T00:00:00Z`) - Date.parse(`${truth.start}T00:00:00Z`)) / (365.25 * 86_400_000);
+  let f = truth.weekly[weekday(day)]! * seasonFactor(cat.seasonality, dayOfYear(day)) * Math.exp(truth.trendPerYear * years);
+  for (const e of truth.calendar) if (e.days.includes(day)) f *= e.multiplier;
+  const w = truth.weather.find((x) => x.date === day);
+  if (w) {
+    f *= Math.exp(truth.weatherEffect.tempAnomalyCoef * w.tempAnomalyC);
+    if (w.precipMm >= truth.weatherEffect.rainThresholdMm) f *= Math.exp(truth.weatherEffect.rainDayCoef);
+  }
+  return f;
+}
+
+function timeOfDay(rng: Rng, fromHour: number, toHour: number): string {
+  const minutes = rng.int(fromHour * 60, toHour * 60 - 1);
+  const h = String(Math.floor(minutes / 60)).padStart(2, '0');
+  const m = String(minutes % 60).padStart(2, '0');
+  const s = String(rng.int(0, 59)).padStart(2, '0');
+  return `${h}:${m}:${s}`;
+}
+
+const FLAG_COLUMNS = [
+  'dirty_or_mud', 'leaves', 'oil', 'mold', 'stain', 'oxidation', 'rip_or_tear',
+  'sewing_repair_needed', 'grommet', 'rope', 'buckle', 'wet', 'service_required',
+] as const;
+
+/**
+ * Writes a realistic RFID3-shaped rental business into the database: items by rental class with
+ * grades and packs, contracts and their scans with weekly and yearly seasonality, holidays, local
+ * events and weather, wear, failures and repairs, and price changes with a known elasticity. The
+ * tables must exist (run core's migrations) and be empty. Returns the parameters it used.
+ */
+export async function simulate(database: DatabaseHandle, options: SimulationOptions = {}): Promise<SimulationResult> {
+  const started = performance.now();
+  const seed = options.seed ?? 42;
+  const nItems = Math.round(options.items ?? 1500);
+  const nDays = Math.round(options.days ?? 730);
+  if (!(nItems >= 50 && nItems <= 2_000_000)) throw new RangeError('items must be between 50 and 2,000,000');
+  if (!(nDays >= 7 && nDays <= 3660)) throw new RangeError('days must be between 7 and 3,660');
+  const end = options.end ?? addDays(isoDay(new Date()), -1);
+  const start = addDays(end, -(nDays - 1));
+  const days = dayRange(start, end);
+  const rng = new Rng(seed);
+  const progress = options.onProgress ?? (() => {});
+  const { db } = database;
+
+  const existing = await db.selectFrom('id_item_master').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  if (Number(existing?.n ?? 0) > 0) throw new Error('id_item_master already has rows: simulate into an empty database');
+
+  // ---- catalog ----
+  const nClasses = Math.round(options.classes ?? Math.min(900, Math.max(24, nItems / 8)));
+  const classShareTotal = CATEGORIES.reduce((s, c) => s + c.classShare, 0);
+  const unitShareTotal = CATEGORIES.reduce((s, c) => s + c.unitShare, 0);
+  interface Cls {
+    id: string;
+    name: string;
+    sub: string;
+    cat: number;
+    units: number;
+    basePrice: number;
+    elasticity: number;
+    prices: { day: number; price: number }[];
+    retail: number;
+    sell: number;
+    baseDaily: number;
+    /** Units per contract line for this class: the category's, but never a large share of a small fleet. */
+    meanQty: number;
+    lost: number;
+    requested: number;
+  }
+  const classes: Cls[] = [];
+  let classNo = 60000;
+  CATEGORIES.forEach((spec, ci) => {
+    const count = Math.max(1, Math.round((spec.classShare / classShareTotal) * nClasses));
+    const units = Math.max(count, Math.round((spec.unitShare / unitShareTotal) * nItems));
+    const weights = Array.from({ length: count }, (_, k) => rng.lognormal(0, 0.4) / (k + 1) ** 0.8);
+    const wsum = weights.reduce((a, b) => a + b, 0);
+    for (let k = 0; k < count; k++) {
+      const { name, sub } = (() => {
+        const n = spec.names(k, rng);
+        return { name: n.name, sub: n.subcategory };
+      })();
+      const basePrice = Math.round(rng.uniform(spec.price[0], spec.price[1]) * 4) / 4;
+      classNo += rng.int(1, 37);
+      classes.push({
+        id: String(classNo),
+        name,
+        sub,
+        cat: ci,
+        units: Math.max(1, Math.round((weights[k]! / wsum) * units)),
+        basePrice,
+        elasticity: Math.round((spec.elasticity + rng.normal(0, 0.15)) * 100) / 100,
+        prices: [{ day: 0, price: basePrice }],
+        retail: Math.round(basePrice * rng.uniform(8, 14) * 100) / 100,
+        sell: Math.round(basePrice * rng.uniform(5, 8) * 100) / 100,
+        baseDaily: 0,
+        meanQty: 1,
+        lost: 0,
+        requested: 0,
+      });
+    }
+  });
+  // Price changes on about 40 % of classes, at random dates, by −20 % … +25 % each.
+  for (const c of classes) {
+    if (!rng.bernoulli(0.4) || nDays < 60) continue;
+    const changes = rng.int(1, 3);
+    const at = Array.from({ length: changes }, () => rng.int(30, nDays - 1)).sort((a, b) => a - b);
+    let price = c.basePrice;
+    for (const day of at) {
+      price = Math.max(0.25, Math.round(price * rng.uniform(0.8, 1.25) * 4) / 4);
+      if (price !== c.prices[c.prices.length - 1]!.price) c.prices.push({ day, price });
+    }
+  }
+  // Units actually created (rounding per class) define the fleet.
+  const totalUnits = classes.reduce((s, c) => s + c.units, 0);
+  const scale = nItems / totalUnits;
+  for (const c of classes) c.units = Math.max(1, Math.round(c.units * scale));
+  for (const c of classes) {
+    const spec = CATEGORIES[c.cat]!;
+    const meanDays = (spec.rentalDays[0] + spec.rentalDays[1]) / 2 + spec.summerExtraDays * 0.25;
+    c.baseDaily = (spec.utilization * c.units) / meanDays;
+    c.meanQty = Math.max(1, Math.min(spec.meanQty, c.units * 0.25));
+  }
+
+  // ---- calendar, weather ----
+  const weather = simulateWeather(days, rng);
+  const calendar = [...holidayEffects(start, end), ...localEvents(start, end)];
+  const calendarFactor = new Map<string, number>();
+  for (const e of calendar) for (const d of e.days) calendarFactor.set(d, (calendarFactor.get(d) ?? 1) * e.multiplier);
+
+  const storeShares = STORES.map((s) => {
+    const share: Record<string, number> = {};
+    for (const spec of CATEGORIES) share[spec.name] = spec.storeShare?.[s.code] ?? DEFAULT_STORE_SHARE[s.code]!;
+    return { ...s, share };
+  });
+
+  // ---- items ----
+  const N = classes.reduce((s, c) => s + c.units, 0);
+  const itemClass = new Int32Array(N);
+  const itemHome = new Int8Array(N);
+  const itemGrade = new Int8Array(N);
+  const itemSince = new Int32Array(N);
+  const itemStatus = new Int8Array(N);
+  const itemTurnoverLtd = new Float64Array(N);
+  const itemTurnoverYtd = new Float64Array(N);
+  const itemRepairLtd = new Float64Array(N);
+  const itemDelivered = new Uint8Array(N);
+  const itemTag: string[] = new Array(N);
+  const itemCreated: string[] = new Array(N);
+  const itemLastScan: (string | null)[] = new Array(N).fill(null);
+  const itemLastBy: (string | null)[] = new Array(N).fill(null);
+  const itemLastContract: (string | null)[] = new Array(N).fill(null);
+  const itemClient: (string | null)[] = new Array(N).fill(null);
+  const pools: number[][][] = classes.map(() => STORES.map(() => []));
+  const homeWeights = STORES.map((s) => DEFAULT_STORE_SHARE[s.code]!);
+  let idx = 0;
+  classes.forEach((c, ci) => {
+    const spec = CATEGORIES[c.cat]!;
+    const weights = STORES.map((s) => spec.storeShare?.[s.code] ?? homeWeights[STORES.indexOf(s)]!);
+    for (let k = 0; k < c.units; k++, idx++) {
+      itemClass[idx] = ci;
+      const home = rng.weighted(weights);
+      itemHome[idx] = home;
+      const ageDays = rng.int(30, 6 * 365);
+      itemCreated[idx] = `${addDays(start, -ageDays)} ${timeOfDay(rng, 8, 17)}`;
+      // Older items have had more rentals: start them further down the grade ladder.
+      itemGrade[idx] = Math.min(GRADES.length - 1, Math.floor(rng.gamma(1 + ageDays / 900, 0.9)));
+      itemSince[idx] = rng.int(0, Math.floor(spec.weibull.scale / 2));
+      itemTurnoverLtd[idx] = Math.round(c.basePrice * rng.uniform(0.5, 1.5) * (ageDays / 365) * 20 * 100) / 100;
+      itemTag[idx] = rng.hex(24);
+      pools[ci]![home]!.push(idx);
+    }
+  });
+
+  // ---- scans and contracts ----
+  let scanRows: Record<string, unknown>[] = [];
+  let scans = 0;
+  let failures = 0;
+  let retired = 0;
+  const contracts: Record<string, unknown>[] = [];
+  const contractRows = new Map<string, Record<string, unknown>>();
+  const lines: Record<string, unknown>[] = [];
+  let contractSeq = 100000;
+  const returns = new Map<number, OutRecord[]>();
+  const repairsDone = new Map<number, number[]>();
+  const openLinesByContract = new Map<string, Record<string, unknown>[]>();
+  const flush = async (force = false) => {
+    if (scanRows.length >= FLUSH_ROWS || (force && scanRows.length)) {
+      const rows = scanRows;
+      scanRows = [];
+      await insertInChunks(database, 'id_transactions', rows);
+    }
+  };
+  const scan = (item: number, day: string, time: string, fields: Partial<Record<string, unknown>>) => {
+    const c = classes[itemClass[item]!]!;
+    const by = rng.pick(STAFF);
+    const when = `${day} ${time}`;
+    const row: Record<string, unknown> = {
+      contract_number: null,
+      tag_id: itemTag[item],
+      scan_type: 'Touch Scan',
+      scan_date: when,
+      client_name: null,
+      common_name: c.name,
+      bin_location: CATEGORIES[c.cat]!.pack ? 'pack' : null,
+      status: null,
+      scan_by: by,
+      location_of_repair: null,
+      quality: GRADES[itemGrade[item]!],
+      other: null,
+      date_created: when,
+      date_updated: when,
+      serial_number: `SN${itemTag[item]!.slice(-8)}`,
+      rental_class_num: c.id,
+      longitude: null,
+      latitude: null,
+      notes: null,
+    };
+    for (const f of FLAG_COLUMNS) row[f] = null;
+    Object.assign(row, fields);
+    scanRows.push(row);
+    scans++;
+    itemLastScan[item] = when;
+    itemLastBy[item] = by;
+  };
+
+  const storeLines: { store: number; cls: number; qty: number; items: number[] }[] = [];
+  const yearOfEnd = end.slice(0, 4);
+  for (let d = 0; d < nDays; d++) {
+    const day = days[d]!;
+    const doy = dayOfYear(day);
+    const month = Number(day.slice(5, 7));
+    const wx = weather[d]!;
+    const common =
+      WEEKLY[weekday(day)]! *
+      Math.exp(TREND_PER_YEAR * (d / 365.25)) *
+      (calendarFactor.get(day) ?? 1) *
+      Math.exp(WEATHER.tempAnomalyCoef * wx.tempAnomalyC) *
+      (wx.precipMm >= WEATHER.rainThresholdMm ? Math.exp(WEATHER.rainDayCoef) : 1);
+
+    // Repairs finished today: back on the shelf, one grade better.
+    for (const item of repairsDone.get(d) ?? []) {
+      itemStatus[item] = STATUS_READY;
+      itemSince[item] = 0;
+      if (itemGrade[item]! > 0) itemGrade[item]!--;
+      scan(item, day, timeOfDay(rng, 9, 16), { status: 'Ready to Rent', notes: 'repair complete' });
+      pools[itemClass[item]!]![itemHome[item]!]!.push(item);
+    }
+    repairsDone.delete(d);
+
+    // New demand: contract lines per store and class, filled from the shelves.
+    storeLines.length = 0;
+    for (let ci = 0; ci < classes.length; ci++) {
+      const c = classes[ci]!;
+      const spec = CATEGORIES[c.cat]!;
+      let priceNow = c.basePrice;
+      for (const p of c.prices) if (p.day <= d) priceNow = p.price;
+      const classFactor = common * seasonFactor(spec.seasonality, doy) * (priceNow / c.basePrice) ** c.elasticity;
+      for (let s = 0; s < STORES.length; s++) {
+        const mean = c.baseDaily * storeShares[s]!.share[spec.name]! * classFactor;
+        const nLines = rng.poisson(mean / c.meanQty);
+        for (let l = 0; l < nLines; l++) {
+          const qty = c.meanQty <= 1 ? 1 : 1 + rng.poisson((c.meanQty - 1) * rng.gamma(2, 0.5));
+          c.requested += qty;
+          const got: number[] = [];
+          const order = [s, ...[0, 1, 2, 3].filter((x) => x !== s)];
+          for (const src of order) {
+            const pool = pools[ci]![src]!;
+            while (got.length < qty && pool.length > 0) got.push(pool.pop()!);
+            if (got.length === qty) break;
+          }
+          c.lost += qty - got.length;
+          if (got.length > 0) storeLines.push({ store: s, cls: ci, qty: got.length, items: got });
+        }
+      }
+    }
+    // Group the day's lines into contracts by theme, so that what is rented together is realistic.
+    rng.shuffle(storeLines);
+    const open = new Map<string, { contract: string; delivered: boolean; client: string; lineNo: number; total: number }[]>();
+    for (const line of storeLines) {
+      const c = classes[line.cls]!;
+      const spec = CATEGORIES[c.cat]!;
+      const theme: Theme = spec.themes[rng.weighted(spec.themes.map((t) => THEMES[t].weight))]!;
+      const key = `${line.store}:${theme}`;
+      const list = open.get(key) ?? [];
+      let k = list.length > 0 && !rng.bernoulli(0.3) ? list[rng.int(0, list.length - 1)]! : undefined;
+      if (!k) {
+        k = {
+          contract: String(++contractSeq),
+          delivered: rng.bernoulli(THEMES[theme].delivered),
+          client: `${rng.pick(CLIENT_WORDS.last)} ${rng.pick(CLIENT_WORDS.kind)}`,
+          lineNo: 0,
+          total: 0,
+        };
+        list.push(k);
+        open.set(key, list);
+        const store = STORES[line.store]!;
+        const contractRow: Record<string, unknown> = {
+          contract_no: k.contract,
+          store_no: store.posCode,
+          customer_no: `C${10000 + rng.int(0, 4999)}`,
+          status: 'OPEN',
+          contract_date: `${day} ${timeOfDay(rng, 7, 11)}`,
+          close_date: null,
+          rent_amt: 0,
+          sale_amt: 0,
+          total: 0,
+          promised_delivery_date: k.delivered ? `${day} 12:00:00` : null,
+          actual_delivery_date: k.delivered ? `${day} ${timeOfDay(rng, 11, 15)}` : null,
+          promised_pickup_date: null,
+          actual_pickup_date: null,
+          import_date: null,
+        };
+        contracts.push(contractRow);
+        contractRows.set(k.contract, contractRow);
+      }
+      let priceNow = c.basePrice;
+      for (const p of c.prices) if (p.day <= d) priceNow = p.price;
+      const extra = month >= 6 && month <= 8 ? rng.int(0, spec.summerExtraDays) : 0;
+      const duration = rng.int(spec.rentalDays[0], spec.rentalDays[1]) + extra;
+      const back = d + duration;
+      const lineRow: Record<string, unknown> = {
+        contract_no: k.contract,
+        item_num: c.id,
+        qty: line.qty,
+        due_date: `${addDays(day, duration)} 17:00:00`,
+        line_status: back < nDays ? 'RR' : 'RX',
+        price: priceNow,
+        desc: c.name,
+        daily_amt: priceNow,
+        weekly_amt: Math.round(priceNow * 3 * 100) / 100,
+        monthly_amt: Math.round(priceNow * 9 * 100) / 100,
+        kit_field: spec.pack ? 'PACK' : null,
+        meter_out: null,
+        meter_in: null,
+        downtime_hrs: null,
+        line_number: ++k.lineNo,
+      };
+      lines.push(lineRow);
+      const contractLines = openLinesByContract.get(k.contract) ?? [];
+      contractLines.push(lineRow);
+      openLinesByContract.set(k.contract, contractLines);
+      k.total += priceNow * line.qty;
+      const scanTime = timeOfDay(rng, 7, 11);
+      for (const item of line.items) {
+        itemStatus[item] = STATUS_OUT;
+        itemDelivered[item] = k.delivered ? 1 : 0;
+        itemLastContract[item] = k.contract;
+        itemClient[item] = k.client;
+        itemTurnoverLtd[item] += priceNow;
+        if (day.startsWith(yearOfEnd)) itemTurnoverYtd[item] += priceNow;
+        scan(item, day, scanTime, {
+          contract_number: k.contract,
+          scan_type: k.delivered ? 'Delivery' : 'Rental',
+          client_name: k.client,
+          status: k.delivered ? 'Delivered' : 'On Rent',
+        });
+        if (back < nDays) {
+          const list2 = returns.get(back) ?? [];
+          list2.push({ item, contract: k.contract, delivered: k.delivered, client: k.client });
+          returns.set(back, list2);
+        }
+      }
+    }
+    for (const list of open.values()) {
+      for (const k of list) {
+        const row = contractRows.get(k.contract)!;
+        row.rent_amt = Math.round(k.total * 100) / 100;
+        row.total = row.rent_amt;
+      }
+    }
+
+    // Returns: wear, inspection flags, failures into repair. Back on the shelf from tomorrow.
+    for (const r of returns.get(d) ?? []) {
+      const item = r.item;
+      const c = classes[itemClass[item]!]!;
+      const spec = CATEGORIES[c.cat]!;
+      if (r.delivered) {
+        scan(item, day, timeOfDay(rng, 8, 11), { contract_number: r.contract, scan_type: 'Pickup', client_name: r.client, status: 'Delivered' });
+      }
+      const u = rng.next();
+      const drop = u < spec.gradeDrop[1] ? 2 : u < spec.gradeDrop[0] + spec.gradeDrop[1] ? 1 : 0;
+      itemGrade[item] = Math.min(GRADES.length - 1, itemGrade[item]! + drop);
+      itemSince[item]!++;
+      const wear = itemSince[item]! / spec.weibull.scale;
+      const failed = rng.bernoulli(weibullHazard(itemSince[item]!, spec.weibull.shape, spec.weibull.scale));
+      const flags: Record<string, unknown> = {};
+      for (const f of FLAG_COLUMNS) flags[f] = 0;
+      // Wear shows as flags before it shows as a failure; dirt and wet come and go regardless.
+      for (const f of spec.wearFlags) if (f !== 'other' && rng.bernoulli(Math.min(0.9, 0.02 + 0.08 * wear + (failed ? 0.5 : 0)))) flags[f] = 1;
+      if (rng.bernoulli(0.08)) flags.dirty_or_mud = 1;
+      if (rng.bernoulli(0.04)) flags.wet = 1;
+      if (failed) {
+        failures++;
+        flags.service_required = 1;
+        const cost = Math.round(rng.uniform(spec.repairCost[0], spec.repairCost[1]) * 100) / 100;
+        if (itemGrade[item] === GRADES.length - 1) {
+          // Worn out and broken: retired rather than repaired.
+          itemStatus[item] = STATUS_RETIRED;
+          retired++;
+          scan(item, day, timeOfDay(rng, 12, 17), { ...flags, contract_number: r.contract, scan_type: 'Return', client_name: r.client, status: 'Sold', bin_location: 'sold', notes: 'retired: worn out' });
+        } else {
+          itemStatus[item] = STATUS_REPAIR;
+          itemRepairLtd[item] += cost;
+          const doneDay = d + rng.int(spec.repairDays[0], spec.repairDays[1]);
+          if (doneDay < nDays) {
+            const list = repairsDone.get(doneDay) ?? [];
+            list.push(item);
+            repairsDone.set(doneDay, list);
+          }
+          scan(item, day, timeOfDay(rng, 12, 17), {
+            ...flags,
+            contract_number: r.contract,
+            scan_type: 'Return',
+            client_name: r.client,
+            status: 'Repair',
+            location_of_repair: spec.repairLocation,
+            notes: `repair estimate $${cost.toFixed(2)}`,
+          });
+        }
+      } else {
+        itemStatus[item] = STATUS_READY;
+        scan(item, day, timeOfDay(rng, 12, 17), { ...flags, contract_number: r.contract, scan_type: 'Return', client_name: r.client, status: 'Ready to Rent' });
+        pools[itemClass[item]!]![itemHome[item]!]!.push(item);
+      }
+      itemClient[item] = null;
+    }
+    returns.delete(d);
+    await flush();
+    if (d % 30 === 29 || d === nDays - 1) progress((d + 1) / nDays, `simulated ${d + 1}/${nDays} days`);
+  }
+  await flush(true);
+
+  // Close the contracts whose every line came back.
+  for (const row of contracts) {
+    const ls = openLinesByContract.get(row.contract_no as string) ?? [];
+    if (ls.length && ls.every((l) => l.line_status === 'RR')) {
+      const lastDue = ls.map((l) => l.due_date as string).sort().at(-1)!;
+      row.status = 'CLOSED';
+      row.close_date = lastDue;
+      if (row.promised_delivery_date) row.actual_pickup_date = row.promised_pickup_date = lastDue.replace('17:00:00', '10:00:00');
+    }
+  }
+
+  // ---- the catalog tables and the items' final state ----
+  await insertInChunks(
+    database,
+    'rental_class_mappings',
+    classes.map((c) => ({ rental_class_id: c.id, category: CATEGORIES[c.cat]!.name, subcategory: c.sub, short_common_name: c.name.slice(0, 50) })),
+  );
+  await insertInChunks(
+    database,
+    'pos_equipment',
+    classes.map((c) => {
+      const spec = CATEGORIES[c.cat]!;
+      const price = c.prices[c.prices.length - 1]!.price;
+      const row: Record<string, unknown> = {
+        item_num: c.id,
+        name: c.name,
+        category: spec.name,
+        department: spec.department,
+        qty: c.units,
+        home_store: STORES[2]!.posCode,
+        current_store: STORES[2]!.posCode,
+        to_mtd: null,
+        to_ytd: null,
+        to_ltd: null,
+        repair_cost_mtd: null,
+        repair_cost_ltd: null,
+        sell_price: c.sell,
+        retail_price: c.retail,
+        reorder_min: Math.max(1, Math.round(c.units * 0.1)),
+        reorder_max: Math.max(2, Math.round(c.units * 0.3)),
+        qty_on_order: 0,
+        vendor_no_1: `V${100 + (c.cat % 7)}`,
+        vendor_no_2: null,
+        vendor_no_3: null,
+        last_purchase_date: addDays(start, -rng.int(30, 900)),
+        last_purchase_price: c.sell,
+        rfid_rental_class_num: c.id,
+      };
+      for (let i = 1; i <= 10; i++) {
+        row[`period_${i}`] = i === 1 ? 24 : i === 2 ? 168 : null;
+        row[`rate_${i}`] = i === 1 ? price : i === 2 ? Math.round(price * 3 * 100) / 100 : null;
+      }
+      return row;
+    }),
+  );
+  const itemRows: Record<string, unknown>[] = [];
+  for (let i = 0; i < N; i++) {
+    const c = classes[itemClass[i]!]!;
+    const spec = CATEGORIES[c.cat]!;
+    const status = itemStatus[i]!;
+    const home = STORES[itemHome[i]!]!.code;
+    itemRows.push({
+      tag_id: itemTag[i],
+      serial_number: `SN${itemTag[i]!.slice(-8)}`,
+      client_name: status === STATUS_OUT ? itemClient[i] : null,
+      rental_class_num: c.id,
+      common_name: c.name,
+      quality: GRADES[itemGrade[i]!],
+      bin_location: status === STATUS_RETIRED ? 'sold' : spec.pack ? 'pack' : `NR${(i % 9) + 1}x${(i % 4) + 1}`,
+      status:
+        status === STATUS_OUT ? (itemDelivered[i] ? 'Delivered' : 'On Rent') : status === STATUS_REPAIR ? 'Repair' : status === STATUS_RETIRED ? 'Sold' : 'Ready to Rent',
+      last_contract_num: status === STATUS_OUT ? itemLastContract[i] : '00000',
+      last_scanned_by: itemLastBy[i],
+      notes: null,
+      status_notes: null,
+      longitude: null,
+      latitude: null,
+      date_last_scanned: itemLastScan[i],
+      date_created: itemCreated[i],
+      date_updated: itemLastScan[i] ?? itemCreated[i],
+      home_store: home,
+      current_store: home,
+      identifier_type: 'RFID',
+      item_num: i + 1,
+      turnover_ytd: Math.round(itemTurnoverYtd[i]! * 100) / 100,
+      turnover_ltd: Math.round(itemTurnoverLtd[i]! * 100) / 100,
+      repair_cost_ltd: Math.round(itemRepairLtd[i]! * 100) / 100,
+      sell_price: c.sell,
+      retail_price: c.retail,
+      manufacturer: null,
+    });
+    if (itemRows.length >= FLUSH_ROWS) await insertInChunks(database, 'id_item_master', itemRows.splice(0));
+  }
+  await insertInChunks(database, 'id_item_master', itemRows);
+  await insertInChunks(database, 'pos_transactions', contracts);
+  await insertInChunks(database, 'pos_transaction_items', lines);
+  const fetchedAt = `${end} 23:00:00`;
+  await insertInChunks(database, 'external_data_factors', [
+    ...weather.flatMap((w) => [
+      { factor_type: 'weather', factor_name: 'temp_c', factor_date: w.date, location: 'all', value: w.tempC, value_json: null, source: 'simulator', is_forecast: 0, fetched_at: fetchedAt },
+      { factor_type: 'weather', factor_name: 'precip_mm', factor_date: w.date, location: 'all', value: w.precipMm, value_json: null, source: 'simulator', is_forecast: 0, fetched_at: fetchedAt },
+    ]),
+    ...calendar
+      .filter((e) => e.kind === 'event' && e.date >= start && e.date <= end)
+      .map((e) => ({ factor_type: 'event', factor_name: e.name, factor_date: e.date, location: 'all', value: 1, value_json: null, source: 'simulator', is_forecast: 0, fetched_at: fetchedAt })),
+  ]);
+
+  const categories: Record<string, CategoryTruth> = {};
+  for (const spec of CATEGORIES) {
+    categories[spec.name] = {
+      utilization: spec.utilization,
+      meanQty: spec.meanQty,
+      rentalDays: spec.rentalDays,
+      seasonality: spec.seasonality,
+      elasticity: spec.elasticity,
+      weibull: spec.weibull,
+      gradeTransition: gradeMatrix(spec),
+    };
+  }
+  const truth: SimulationTruth = {
+    seed,
+    start,
+    end,
+    stores: storeShares,
+    weekly: WEEKLY,
+    trendPerYear: TREND_PER_YEAR,
+    categories,
+    calendar,
+    weatherEffect: WEATHER,
+    weather,
+    classes: classes.map((c) => ({
+      rentalClass: c.id,
+      commonName: c.name,
+      category: CATEGORIES[c.cat]!.name,
+      subcategory: c.sub,
+      units: c.units,
+      baseDailyUnits: c.baseDaily,
+      meanQty: c.meanQty,
+      basePrice: c.basePrice,
+      elasticity: c.elasticity,
+      prices: c.prices.map((p) => ({ from: days[p.day]!, price: p.price })),
+      lostUnits: c.lost,
+      requestedUnits: c.requested,
+    })),
+    grades: GRADES,
+  };
+  progress(1, 'done');
+  return {
+    truth,
+    counts: { items: N, classes: classes.length, scans, contracts: contracts.length, lines: lines.length, failures, retired },
+    ms: performance.now() - started,
+  };
+}

@@ -43,6 +43,8 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Plugins to load: plugin values, or entries with their source and config. */
   plugins?: (AnyPlugin | PluginEntry)[];
+  /** An open database to use instead of `config.databaseUrl` (the runtime takes it over and closes it). */
+  database?: DatabaseHandle;
   /** Services bound before plugins load, e.g. an external factor provider. Core's own cannot be replaced. */
   services?: { ref: ServiceRef<any>; value: unknown }[];
   /** Collect process metrics (CPU, memory, event loop) on /metrics; the server turns this on. */
@@ -179,7 +181,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new CoreMetrics({ processMetrics: options.processMetrics });
-  const database = createDatabase(config.databaseUrl);
+  const database = options.database ?? createDatabase(config.databaseUrl);
   let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
   try {
     await migrate(database, 'core', coreMigrations);
@@ -246,7 +248,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 }
 
 function isEntry(p: AnyPlugin | PluginEntry): p is PluginEntry {
-  return 'plugin' in p && !('register' in p);
+  return typeof p === 'object' && p !== null && 'plugin' in p && !('register' in p);
 }
 
 async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unknown, source?: string): Promise<void> {

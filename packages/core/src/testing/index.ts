@@ -1,1 +1,121 @@
-export {};
+import { randomBytes } from 'node:crypto';
+import { createPool } from 'mysql2';
+import type { AnyPlugin } from '../contracts/plugin.js';
+import type { Principal } from '../contracts/endpoint.js';
+import type { ServiceRef } from '../contracts/service-ref.js';
+import { FakeClock } from '../runtime/clock.js';
+import type { CoreConfigInput } from '../runtime/config.js';
+import { addDays, isoDay } from '../runtime/dates.js';
+import { silentLogger, type Logger } from '../runtime/logger.js';
+import type { PluginEntry } from '../runtime/plugin-loader.js';
+import { createRuntime, type Runtime } from '../runtime/runtime.js';
+import { createDatabase } from '../storage/database.js';
+import { migrate } from '../storage/migration.js';
+import { coreMigrations } from '../storage/migrations/index.js';
+import { simulate as runSimulation, type SimulationOptions, type SimulationResult } from '../simulator/simulate.js';
+
+export interface TestHostOptions {
+  plugins?: (AnyPlugin | PluginEntry)[];
+  /** Seed the simulator first: `true` for a small business (400 items, 400 days), or its options. */
+  simulate?: boolean | SimulationOptions;
+  /** The fake clock's start (default 2026-06-01T12:00:00Z); the simulation ends the day before. */
+  now?: string;
+  config?: CoreConfigInput;
+  services?: { ref: ServiceRef<any>; value: unknown }[];
+  logger?: Logger;
+}
+
+export interface TestHost {
+  runtime: Runtime;
+  clock: FakeClock;
+  /** What the simulator wrote and the parameters it used, when `simulate` was given. */
+  simulation?: SimulationResult;
+  /** Calls an endpoint with no HTTP (path relative to `/api/predictive`); `as` is an optional principal. */
+  call: Runtime['call'];
+  predict: Runtime['predict'];
+  /** Principals for calling protected endpoints without creating keys. */
+  principals: Record<'read' | 'operate' | 'admin', Principal>;
+  close(): Promise<void>;
+}
+
+/**
+ * An in-memory host for testing one plugin (Backstage's `startTestBackend`): SQLite in memory, a
+ * fake clock, the memory cache, optional simulator data, and the plugins under test — in one call.
+ */
+export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
+  const clock = new FakeClock(options.now ?? '2026-06-01T12:00:00Z');
+  const config: CoreConfigInput = { databaseUrl: 'sqlite::memory:', logLevel: 'silent', ...options.config };
+  const database = createDatabase(config.databaseUrl!);
+  let simulation: SimulationResult | undefined;
+  try {
+    await migrate(database, 'core', coreMigrations);
+    if (options.simulate) {
+      const sim: SimulationOptions = options.simulate === true ? { items: 400, days: 400 } : options.simulate;
+      simulation = await runSimulation(database, { seed: 7, end: addDays(isoDay(clock.now()), -1), ...sim });
+    }
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const runtime = await createRuntime({
+    config,
+    clock,
+    database,
+    logger: options.logger ?? silentLogger(),
+    plugins: options.plugins,
+    services: options.services,
+  });
+  await runtime.start();
+  const principal = (role: 'read' | 'operate' | 'admin'): Principal => ({ keyId: `test-${role}`, name: `test ${role}`, role });
+  return {
+    runtime,
+    clock,
+    simulation,
+    call: runtime.call.bind(runtime),
+    predict: runtime.predict.bind(runtime),
+    principals: { read: principal('read'), operate: principal('operate'), admin: principal('admin') },
+    close: () => runtime.close(),
+  };
+}
+
+export interface ExternalServices {
+  /** A MariaDB/MySQL URL for a fresh scratch database, or null when `MYSQL_URL` is not set. */
+  mysqlUrl: string | null;
+  redisUrl: string | null;
+  /** Drops the scratch database. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The real servers for the storage and cache suites: `MYSQL_URL` and `REDIS_URL` from the environment.
+ * Each call gets its own scratch MariaDB database, so test files never share tables. When
+ * `RFID3_REQUIRE_SERVICES=1` (as CI sets it), a missing URL is an error instead of a skipped suite.
+ */
+export async function externalServices(env: NodeJS.ProcessEnv = process.env): Promise<ExternalServices> {
+  const require = env.RFID3_REQUIRE_SERVICES === '1';
+  const mysql = env.MYSQL_URL || null;
+  const redisUrl = env.REDIS_URL || null;
+  if (require && (!mysql || !redisUrl)) {
+    throw new Error(`RFID3_REQUIRE_SERVICES=1 but ${!mysql ? 'MYSQL_URL' : 'REDIS_URL'} is not set`);
+  }
+  if (!mysql) return { mysqlUrl: null, redisUrl, cleanup: async () => {} };
+  const name = `rfid3_t_${randomBytes(6).toString('hex')}`;
+  const admin = createPool({ uri: mysql, connectionLimit: 1 }).promise();
+  try {
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } catch (err) {
+    await admin.end();
+    throw new Error(`cannot create a scratch database on ${mysql.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@')}: ${(err as Error).message}`);
+  }
+  const url = new URL(mysql);
+  url.pathname = `/${name}`;
+  return {
+    mysqlUrl: url.toString(),
+    redisUrl,
+    async cleanup() {
+      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await admin.end();
+    },
+  };
+}
+export { readmeExample, runReadmeExample } from './readme.js';

@@ -111,7 +111,12 @@ export class ModelRegistry {
     this.listeners.push(listener);
   }
 
-  async register<S extends JsonValue>(candidate: ModelCandidate<S>): Promise<RegistrationResult> {
+  /**
+   * Stores a candidate and activates it if it beats the active version. `compareWith` is the active
+   * version's score on the candidate's own validation data (rescored by the caller); without it the
+   * active version's score from its own registration is used, which is fair only on the same data.
+   */
+  async register<S extends JsonValue>(candidate: ModelCandidate<S>, options: { compareWith?: number } = {}): Promise<RegistrationResult> {
     const { db } = this.deps.database;
     const now = sqlDateTime(this.deps.clock.now());
     const lowerIsBetter = candidate.validation.lowerIsBetter ?? true;
@@ -141,10 +146,11 @@ export class ModelRegistry {
         activated = false;
         reason = `not comparable: active ${versionTag(candidate.modelName, Number(active.version))} is scored on ${active.validation_metric}, candidate on ${candidate.validation.metric}`;
       } else {
-        const a = Number(active.validation_value);
+        const a = options.compareWith ?? Number(active.validation_value);
         const c = candidate.validation.value;
         activated = lowerIsBetter ? c < a : c > a;
-        reason = `${candidate.validation.metric} ${fmt(c)} ${activated ? 'beats' : 'does not beat'} active ${versionTag(candidate.modelName, Number(active.version))}'s ${fmt(a)}`;
+        const on = options.compareWith !== undefined ? ' on the same data' : '';
+        reason = `${candidate.validation.metric} ${fmt(c)} ${activated ? 'beats' : 'does not beat'} active ${versionTag(candidate.modelName, Number(active.version))}'s ${fmt(a)}${on}`;
       }
       if (activated && active) {
         await trx

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { JsonValue } from '../contracts/json.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { CoreMetrics } from './metrics.js';
@@ -13,7 +12,7 @@ export interface JobRecord {
   /** Fraction done, 0 … 1, as reported by the handler. */
   progress: number;
   message?: string;
-  result?: JsonValue;
+  result?: unknown;
   error?: string;
   enqueuedAt: string;
   startedAt?: string;
@@ -26,7 +25,8 @@ export interface JobContext {
   progress(fraction: number, message?: string): void;
 }
 
-export type JobHandler<P = unknown> = (payload: P, ctx: JobContext) => Promise<JsonValue | void> | JsonValue | void;
+/** Its result is kept with the job record and should be JSON-serialisable. */
+export type JobHandler<P = unknown> = (payload: P, ctx: JobContext) => unknown;
 
 /** Runs named jobs (training, batch scoring) in the background and reports their state. */
 export interface JobRunner {

@@ -1,1 +1,235 @@
-export {};
+import { coreServices, createServiceRef, defineEndpoint, definePlugin, definePredictor, addDays, sqlDateTime } from '@rfid3/core';
+import type { Prediction } from '@rfid3/core';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import pkg from '../package.json' with { type: 'json' };
+import { matchDemandActuals } from './actuals.js';
+import { DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, DemandForecaster } from './forecaster.js';
+
+export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE } from './forecaster.js';
+export type { ForecastRequest, ValidationResult } from './forecaster.js';
+export { backtestDemand, createDemandModel, DEFAULT_DEMAND_SPEC } from './model.js';
+export type { DemandBacktestResult, DemandModelSpec, BacktestOptions, ScoredModel } from './model.js';
+export { loadDemandSeries } from './series.js';
+export { matchDemandActuals } from './actuals.js';
+
+/** Services the demand plugin provides to other plugins (restock reads the forecast distribution). */
+export const demandServices = {
+  forecaster: createServiceRef<DemandForecaster>('demand.forecaster'),
+};
+
+const configSchema = z.object({
+  /** Days of history each forecast is fitted on. */
+  historyDays: z.number().int().min(28).max(3650).default(365),
+  /** Below this many days of history a series is forecast by its historical average. */
+  minHistoryDays: z.number().int().min(7).max(365).default(28),
+  /** Weeks of past forecasts the backfill job replays (each from data before its origin). */
+  backfillWeeks: z.number().int().min(1).max(52).default(8),
+  /** How often stored predictions are matched with actuals; 0 turns the schedule off. */
+  matchActualsEveryMinutes: z.number().int().min(0).default(60),
+});
+
+const storeParam = z
+  .string()
+  .regex(/^(all|[A-Za-z0-9-]{1,10})$/, "a store code such as 8101, or 'all'")
+  .default('all');
+
+/** The predictor's query; `asOf` (the data cut-off, default yesterday) is part of the cache key, so yesterday's answers are not served today. */
+const predictorQuery = (defaultAsOf: () => string) =>
+  z.object({
+    weeks: z.number().int().min(1).max(8).default(4),
+    category: z.string().min(1).max(100).optional(),
+    rentalClass: z.string().min(1).max(255).optional(),
+    store: z.string().min(1).max(10).optional(),
+    asOf: z.iso.date().default(defaultAsOf),
+  });
+
+function toSeries(predictions: Prediction[]) {
+  const series = new Map<string, { level: string; key: string; store: string | null; source: string; modelVersion: string; points: Record<string, unknown>[] }>();
+  for (const p of predictions) {
+    const id = `${p.target.type}\u0000${p.target.id}\u0000${p.target.store ?? ''}`;
+    let s = series.get(id);
+    if (!s) {
+      s = { level: p.target.type, key: p.target.id, store: p.target.store ?? null, source: p.source, modelVersion: p.model.version, points: [] };
+      series.set(id, s);
+    }
+    const i80 = p.intervals?.find((i) => i.level === 0.8) ?? p.intervals?.[0];
+    const i95 = p.intervals?.find((i) => i.level === 0.95);
+    s.points.push({
+      date: p.targetDate,
+      horizon: p.horizon,
+      value: round(p.value),
+      lower: i80 ? round(i80.lower) : null,
+      upper: i80 ? round(i80.upper) : null,
+      ...(i95 ? { lower95: round(i95.lower), upper95: round(i95.upper) } : {}),
+      drivers: p.drivers,
+    });
+  }
+  return [...series.values()];
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+export const demandPlugin = definePlugin({
+  id: 'demand',
+  version: pkg.version,
+  coreRange: pkg.peerDependencies['@rfid3/core'],
+  description: 'Daily demand per rental class, category and store, with calibrated intervals',
+  configSchema,
+  requires: {
+    inventory: coreServices.inventory,
+    registry: coreServices.modelRegistry,
+    clock: coreServices.clock,
+    predictions: coreServices.predictions,
+    store: coreServices.predictionStore,
+    jobs: coreServices.jobs,
+    database: coreServices.database,
+  },
+  provides: [demandServices.forecaster],
+  register({ config, deps, provide, endpoint, predictor, job, onStart, onStop, logger }) {
+    const forecaster = new DemandForecaster({
+      inventory: deps.inventory,
+      registry: deps.registry,
+      clock: deps.clock,
+      options: { historyDays: config.historyDays, minHistoryDays: config.minHistoryDays },
+    });
+    provide(demandServices.forecaster, forecaster);
+    const match = () => matchDemandActuals({ inventory: deps.inventory, store: deps.store }, forecaster.dataThrough());
+
+    predictor(
+      definePredictor({
+        id: 'demand.daily',
+        description: 'Units going out per day, per category or rental class, optionally per store',
+        querySchema: predictorQuery(() => forecaster.dataThrough()),
+        modelVersion: async () => (await forecaster.activeModel()).versionTag,
+        predict: (q) => forecaster.forecast({ weeks: q.weeks, category: q.category, rentalClass: q.rentalClass, store: q.store }, q.asOf),
+        cacheTtlSeconds: 3600,
+      }),
+    );
+
+    job('retrain', async (_payload, ctx) => {
+      ctx.progress(0.1, 'validating the candidate by rolling-origin backtest');
+      const result = await forecaster.retrain();
+      if (!result) return { trained: false, reason: 'no demand history yet' };
+      await deps.predictions.invalidate('demand.daily');
+      return {
+        trained: true,
+        version: result.versionTag,
+        activated: result.activated,
+        reason: result.reason,
+        validation: { ...result.validation },
+      };
+    });
+
+    job('backfill', async (payload: { force?: boolean }, ctx) => {
+      const through = forecaster.dataThrough();
+      const existing = await deps.database.db
+        .selectFrom('analytics_predictions')
+        .select(sql<number>`count(*)`.as('n'))
+        .where('prediction_type', '=', DEMAND_PREDICTION_TYPE)
+        .where('prediction_date', '<', `${through} 00:00:00`)
+        .executeTakeFirst();
+      if (Number(existing?.n ?? 0) > 0 && !payload?.force) return { skipped: true, reason: 'past forecasts already stored' };
+      let recorded = 0;
+      for (let k = config.backfillWeeks; k >= 1; k--) {
+        const origin = addDays(through, -7 * k);
+        // Forecasts as they would have been made that day: fitted only on data up to the origin.
+        const preds = (await forecaster.forecast({ weeks: 4 }, origin)).filter((p) => p.targetDate! <= through);
+        deps.store.record(preds, new Date(`${addDays(origin, 1)}T06:00:00Z`));
+        recorded += preds.length;
+        ctx.progress((config.backfillWeeks - k + 1) / (config.backfillWeeks + 1), `replayed origin ${origin}`);
+      }
+      await deps.store.flush();
+      const matched = await match();
+      return { recorded, matched, origins: config.backfillWeeks, through };
+    });
+
+    job('match-actuals', async () => ({ matched: await match() }));
+
+    endpoint(
+      defineEndpoint({
+        method: 'GET',
+        path: '/demand/forecast',
+        summary: 'Daily units going out, with 80 % (lower/upper) and 95 % intervals, for 1–8 weeks',
+        role: 'read',
+        input: {
+          query: z.object({
+            weeks: z.coerce.number().int().min(1).max(8).default(4),
+            category: z.string().min(1).max(100).optional(),
+            rental_class: z.string().min(1).max(255).optional(),
+            store: storeParam,
+          }),
+        },
+        async handler({ query }) {
+          const asOf = forecaster.dataThrough();
+          const answer = await deps.predictions.predict('demand.daily', {
+            weeks: query.weeks,
+            category: query.category,
+            rentalClass: query.rental_class,
+            store: query.store === 'all' ? undefined : query.store,
+            asOf,
+          });
+          return {
+            generatedAt: sqlDateTime(deps.clock.now()),
+            dataThrough: asOf,
+            weeks: query.weeks,
+            store: query.store,
+            modelVersion: answer.modelVersion,
+            cached: answer.cached,
+            intervalLevel: 0.8,
+            series: toSeries(answer.predictions),
+          };
+        },
+      }),
+      defineEndpoint({
+        method: 'GET',
+        path: '/demand/accuracy',
+        summary: 'MAE, sMAPE and interval coverage per model version and horizon, from forecasts matched with actual demand',
+        role: 'read',
+        input: { query: z.object({ since: z.iso.date().optional() }) },
+        async handler({ query }) {
+          await deps.store.flush();
+          await match();
+          const byHorizon = await deps.store.accuracy({ predictionType: DEMAND_PREDICTION_TYPE, byHorizon: true, since: query.since });
+          const byModel = await deps.store.accuracy({ predictionType: DEMAND_PREDICTION_TYPE, byHorizon: false, since: query.since });
+          return {
+            predictionType: DEMAND_PREDICTION_TYPE,
+            matched: byModel.reduce((s, r) => s + r.n, 0),
+            byModel,
+            byHorizon,
+            ...(byModel.length === 0 ? { note: 'no forecast has been matched with actual demand yet' } : {}),
+          };
+        },
+      }),
+      defineEndpoint({
+        method: 'POST',
+        path: '/demand/retrain',
+        summary: 'Queues retraining: the candidate is validated by rolling-origin backtest and activated only if it beats the active model',
+        role: 'operate',
+        successStatus: 202,
+        handler() {
+          const record = deps.jobs.enqueue('demand.retrain', {});
+          return { jobId: record.id, job: record.name, status: record.status, statusUrl: `/api/predictive/jobs/${record.id}` };
+        },
+      }),
+    );
+
+    let timer: NodeJS.Timeout | undefined;
+    onStart(() => {
+      if (config.matchActualsEveryMinutes > 0) {
+        timer = setInterval(() => {
+          try {
+            deps.jobs.enqueue('demand.match-actuals');
+          } catch (err) {
+            logger.warn({ err }, 'could not queue demand.match-actuals');
+          }
+        }, config.matchActualsEveryMinutes * 60_000);
+        timer.unref();
+      }
+    });
+    onStop(() => clearInterval(timer));
+  },
+});
+
+export default demandPlugin;
+export { DEMAND_MODEL_NAME as demandModelName };

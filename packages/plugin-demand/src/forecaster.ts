@@ -1,0 +1,232 @@
+import type { Clock, DemandLevel, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
+import { HttpProblem, addDays, isoDay, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
+import type { DemandModelSpec } from './model.js';
+import { DEFAULT_DEMAND_SPEC, createDemandModel } from './model.js';
+import type { DemandSeries } from './series.js';
+import { loadDemandSeries } from './series.js';
+
+export const DEMAND_MODEL_NAME = 'demand.daily';
+export const DEMAND_PREDICTION_TYPE = 'demand.units_out';
+
+export interface ForecastRequest {
+  weeks: number;
+  category?: string;
+  rentalClass?: string;
+  /** A store code; absent for all stores together. */
+  store?: string;
+}
+
+export interface DemandForecasterOptions {
+  /** Days of history each forecast is fitted on. */
+  historyDays: number;
+  /** Fewer days of history than this, and the historical average answers instead of the model. */
+  minHistoryDays: number;
+}
+
+export interface ValidationResult {
+  metric: 'mase';
+  value: number;
+  series: number;
+  points: number;
+  mae: number;
+  smape: number;
+  coverage80: number | null;
+  coverage95: number | null;
+}
+
+/** Turns demand history into forecasts with intervals; the demand plugin's service for other plugins. */
+export class DemandForecaster {
+  private ensuring: Promise<RegisteredModel> | null = null;
+
+  constructor(
+    private readonly deps: { inventory: InventoryData; registry: ModelRegistry; clock: Clock; options: DemandForecasterOptions },
+  ) {}
+
+  /** The last day with complete data: yesterday, by the runtime's clock. */
+  dataThrough(): string {
+    return addDays(isoDay(this.deps.clock.now()), -1);
+  }
+
+  /** The active model; on first use with none registered, validates the default one and registers it. */
+  async activeModel(): Promise<RegisteredModel> {
+    const active = await this.deps.registry.getActive(DEMAND_MODEL_NAME);
+    if (active) return active;
+    this.ensuring ??= (async () => {
+      await this.retrain(DEFAULT_DEMAND_SPEC);
+      const registered = await this.deps.registry.getActive(DEMAND_MODEL_NAME);
+      if (!registered) throw new Error('no demand history to validate a model on');
+      return registered;
+    })().finally(() => {
+      this.ensuring = null;
+    });
+    return this.ensuring;
+  }
+
+  /** Which series a request means; unknown categories and classes are a 404 that lists what exists. */
+  async resolve(req: ForecastRequest): Promise<{ level: DemandLevel; rentalClass?: string; category?: string; keys: string[] }> {
+    const classes = await this.deps.inventory.rentalClasses();
+    if (req.rentalClass) {
+      const found = classes.find((c) => c.rentalClass === req.rentalClass);
+      if (!found) throw HttpProblem.notFound(`rental class '${req.rentalClass}' has no tagged items`);
+      return { level: 'rental_class', rentalClass: found.rentalClass, keys: [found.rentalClass] };
+    }
+    const categories = [...new Set(classes.map((c) => c.category))].sort();
+    if (req.category) {
+      const term = req.category.toLowerCase();
+      let matches = categories.filter((c) => c.toLowerCase() === term);
+      if (matches.length === 0) matches = categories.filter((c) => c.toLowerCase().includes(term));
+      if (matches.length !== 1) {
+        throw HttpProblem.notFound(
+          `category '${req.category}' ${matches.length ? `is ambiguous (${matches.join(', ')})` : 'matches no category'}; categories: ${categories.join(', ')}`,
+        );
+      }
+      return { level: 'category', category: matches[0], keys: matches };
+    }
+    return { level: 'category', keys: categories };
+  }
+
+  /** Forecasts `weeks` × 7 days from today, one prediction per series and day. */
+  async forecast(req: ForecastRequest, asOf?: string): Promise<Prediction[]> {
+    const model = await this.activeModel();
+    const spec = model.artifact as unknown as DemandModelSpec;
+    const through = asOf ?? this.dataThrough();
+    const target = await this.resolve(req);
+    const from = addDays(through, -(this.deps.options.historyDays - 1));
+    const loaded = await loadDemandSeries(this.deps.inventory, {
+      level: target.level,
+      rentalClass: target.rentalClass,
+      category: target.category,
+      store: req.store,
+      from,
+      to: through,
+    });
+    const byKey = new Map(loaded.map((s) => [s.key, s]));
+    const horizon = req.weeks * 7;
+    const out: Prediction[] = [];
+    for (const key of target.keys) {
+      const series = byKey.get(key) ?? zeroSeries(target.level, key, req.store ?? null, from, through);
+      out.push(...this.forecastSeries(series, spec, model, horizon, through));
+    }
+    return out;
+  }
+
+  private forecastSeries(series: DemandSeries, spec: DemandModelSpec, model: RegisteredModel, horizon: number, through: string): Prediction[] {
+    const first = series.values.findIndex((v) => v > 0);
+    const history = first < 0 ? [] : series.values.slice(first);
+    const days = first < 0 ? [] : series.days.slice(first);
+    const ref = { name: DEMAND_MODEL_NAME, version: model.versionTag, type: model.modelType };
+    const target = { type: series.level, id: series.key, store: series.store };
+    const base = { predictionType: DEMAND_PREDICTION_TYPE, target, model: ref, confidence: spec.levels[0]! };
+    if (history.length < this.deps.options.minHistoryDays) {
+      // Too little history for the model: the historical average, with its spread as the interval.
+      const values = history.length ? history : [0];
+      const sorted = [...values].sort((a, b) => a - b);
+      const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))]!;
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      return Array.from({ length: horizon }, (_, k) => ({
+        ...base,
+        targetDate: addDays(through, k + 1),
+        horizon: k + 1,
+        value: mean,
+        intervals: spec.levels.map((level) => ({ level, lower: Math.min(mean, q((1 - level) / 2)), upper: Math.max(mean, q(1 - (1 - level) / 2)) })),
+        source: 'historical_average' as const,
+        drivers: [{ name: 'historical average', effect: mean, detail: `mean of ${history.length} day(s) of history` }],
+        inputFeatures: { dataThrough: through, historyDays: history.length },
+      }));
+    }
+    const m = createDemandModel(spec, horizon);
+    const state = m.fit({ values: history, dates: days });
+    const fc = m.predict(state, { horizon, levels: spec.levels });
+    return fc.mean.map((value, k) => {
+      const sameDay = history.length - spec.season + (k % spec.season);
+      return {
+        ...base,
+        targetDate: addDays(through, k + 1),
+        horizon: k + 1,
+        value,
+        intervals: fc.intervals.map((iv) => ({ level: iv.level, lower: iv.lower[k]!, upper: iv.upper[k]! })),
+        source: 'model' as const,
+        drivers: [{ name: 'same weekday, last observed week', effect: history[sameDay]!, detail: `units out on ${days[sameDay]}` }],
+        inputFeatures: { dataThrough: through, historyDays: history.length },
+      };
+    });
+  }
+
+  /**
+   * Scores a model spec by rolling-origin backtest on every category's daily series (12 weekly
+   * origins, 28 days ahead): MASE per series, averaged. Never shuffled; fitted only on rows before each origin.
+   */
+  async validate(spec: DemandModelSpec, through = this.dataThrough()): Promise<ValidationResult | null> {
+    const from = addDays(through, -(Math.max(this.deps.options.historyDays, 200) - 1));
+    const all = await loadDemandSeries(this.deps.inventory, { level: 'category', from, to: through });
+    const horizon = 28;
+    const mases: number[] = [];
+    const actual: number[] = [];
+    const predicted: number[] = [];
+    const points: ReturnType<typeof rollingOriginBacktest>['points'] = [];
+    for (const s of all) {
+      const n = s.values.length;
+      const initial = Math.max(56, n - horizon - 7 * 11);
+      if (initial + horizon > n) continue;
+      const scale = maseScale(s.values, initial, spec.season);
+      if (!(scale > 0)) continue;
+      const run = rollingOriginBacktest({ values: s.values, dates: s.days }, createDemandModel(spec, horizon), {
+        initial,
+        step: 7,
+        horizon,
+        levels: spec.levels,
+      });
+      const scores = scoreBacktest(run.points, scale);
+      mases.push(scores.mase);
+      for (const p of run.points) {
+        actual.push(p.actual);
+        predicted.push(p.mean);
+      }
+      points.push(...run.points);
+    }
+    if (mases.length === 0) return null;
+    const pooled = scoreBacktest(points, 1);
+    return {
+      metric: 'mase',
+      value: mases.reduce((a, b) => a + b, 0) / mases.length,
+      series: mases.length,
+      points: points.length,
+      mae: mae(actual, predicted),
+      smape: pooled.smape,
+      coverage80: pooled.coverage80,
+      coverage95: pooled.coverage95,
+    };
+  }
+
+  /**
+   * Validates a candidate spec and registers it; it becomes active only if it beats the active
+   * model rescored on the same data.
+   */
+  async retrain(spec: DemandModelSpec = DEFAULT_DEMAND_SPEC) {
+    const through = this.dataThrough();
+    const score = await this.validate(spec, through);
+    if (!score) return null;
+    const active = await this.deps.registry.getActive(DEMAND_MODEL_NAME);
+    const activeScore = active ? await this.validate(active.artifact as unknown as DemandModelSpec, through) : null;
+    const result = await this.deps.registry.register(
+      {
+        modelName: DEMAND_MODEL_NAME,
+        modelType: spec.kind,
+        artifact: spec as unknown as Record<string, number | string | number[]>,
+        config: { dataThrough: through },
+        validation: { metric: score.metric, value: score.value, lowerIsBetter: true },
+        metrics: { mae: score.mae, smape: score.smape, ...(score.coverage80 !== null ? { coverage80: score.coverage80 } : {}), ...(score.coverage95 !== null ? { coverage95: score.coverage95 } : {}) },
+        trainingRows: score.points,
+        notes: `rolling-origin backtest on ${score.series} category series through ${through} (12 weekly origins, 28 days ahead)`,
+      },
+      activeScore ? { compareWith: activeScore.value } : {},
+    );
+    return { ...result, validation: score };
+  }
+}
+
+function zeroSeries(level: DemandLevel, key: string, store: string | null, from: string, to: string): DemandSeries {
+  const days: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
+  return { level, key, store, days, values: new Array(days.length).fill(0) };
+}

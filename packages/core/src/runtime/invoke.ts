@@ -29,7 +29,8 @@ export async function invokeEndpoint(
   access: AccessPolicy,
 ): Promise<EndpointResponse> {
   if (!ctx.principal) {
-    if (!(endpoint.role === 'read' && access.openReads)) {
+    // Open reads are GETs only: anything that changes state needs a key whatever its declared role.
+    if (!(endpoint.role === 'read' && endpoint.method === 'GET' && access.openReads)) {
       throw new HttpProblem({
         status: 401,
         title: 'Unauthorized',
@@ -45,7 +46,8 @@ export async function invokeEndpoint(
     });
   }
   const errors: FieldError[] = [];
-  const parsed: Record<'params' | 'query' | 'body', unknown> = { params: {}, query: {}, body: {} };
+  // Without a schema a part is passed as it came (path parameters are strings from the URL).
+  const parsed: Record<'params' | 'query' | 'body', unknown> = { params: raw.params ?? {}, query: raw.query ?? {}, body: raw.body ?? {} };
   for (const part of ['params', 'query', 'body'] as const) {
     const schema = endpoint.input?.[part];
     if (!schema) continue;

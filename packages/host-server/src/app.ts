@@ -1,0 +1,271 @@
+import { STATUS_CODES } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { AnyEndpoint, Logger, Principal, Runtime } from '@rfid3/core';
+import { HttpProblem } from '@rfid3/core';
+import Koa from 'koa';
+import type { Context, Next } from 'koa';
+import { DEFAULT_BODY_LIMIT_BYTES } from './config.js';
+import { ApiKeyStore } from './keys.js';
+import { API_PREFIX, buildOpenApiDocument } from './openapi.js';
+import { statusPageHtml } from './status-page.js';
+
+export interface AppOptions {
+  /** Where API keys are verified; by default the runtime's own database. */
+  keys?: ApiKeyStore;
+  /** Largest JSON body accepted, in bytes (default 1 MiB); larger ones get 413. */
+  bodyLimitBytes?: number;
+  logger?: Logger;
+}
+
+export interface HostState {
+  requestId: string;
+  logger: Logger;
+  /** The route pattern that answered (`/api/predictive/jobs/:id`), for metrics; never the raw URL. */
+  route?: string;
+  principal?: Principal | null;
+}
+
+type HostContext = Context & { state: HostState };
+
+/** Which first-party plugin serves each path prefix, to say what to install when one is missing. */
+export const PREFIX_PLUGINS: Record<string, { pluginId: string; package: string }> = {
+  demand: { pluginId: 'demand', package: '@rfid3/plugin-demand' },
+  maintenance: { pluginId: 'maintenance', package: '@rfid3/plugin-maintenance' },
+  quality: { pluginId: 'quality', package: '@rfid3/plugin-quality' },
+  pricing: { pluginId: 'pricing', package: '@rfid3/plugin-pricing' },
+  inventory: { pluginId: 'restock', package: '@rfid3/plugin-restock' },
+  packs: { pluginId: 'pack', package: '@rfid3/plugin-pack' },
+};
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const unauthorized = (detail: string) =>
+  new HttpProblem({ status: 401, title: 'Unauthorized', detail, headers: { 'WWW-Authenticate': 'Bearer realm="rfid3"' } });
+
+/**
+ * A problem thrown by a plugin built against another copy of `@rfid3/core` is not an instance of ours,
+ * so it is recognised by shape.
+ */
+function isHttpProblem(err: unknown): err is HttpProblem {
+  if (err instanceof HttpProblem) return true;
+  const e = err as Partial<HttpProblem> | null;
+  return typeof e === 'object' && e !== null && e.name === 'HttpProblem' && typeof e.status === 'number' && typeof e.toBody === 'function';
+}
+
+/** Errors from Koa and its middleware carry `status` and `expose` (http-errors); their client-safe ones keep their status. */
+function asProblem(err: unknown): HttpProblem | null {
+  if (isHttpProblem(err)) return err;
+  const e = err as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (typeof e === 'object' && e !== null && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true) {
+    return new HttpProblem({ status: e.status, title: STATUS_CODES[e.status] ?? 'Error', detail: typeof e.message === 'string' ? e.message : undefined });
+  }
+  return null;
+}
+
+function writeProblem(ctx: HostContext, problem: HttpProblem): void {
+  ctx.status = problem.status;
+  for (const [name, value] of Object.entries(problem.headers)) ctx.set(name, value);
+  ctx.body = JSON.stringify({ ...problem.toBody(ctx.path), requestId: ctx.state.requestId });
+  ctx.type = 'application/problem+json';
+}
+
+function respondJson(ctx: HostContext, status: number, body: unknown): void {
+  // A handler that returns nothing has nothing to say: 204, whatever success status it declared.
+  if (body === undefined || status === 204) {
+    ctx.status = 204;
+    return;
+  }
+  ctx.status = status;
+  if (typeof body === 'object' && body !== null) {
+    ctx.body = body;
+  } else {
+    ctx.body = JSON.stringify(body);
+    ctx.type = 'application/json';
+  }
+}
+
+/**
+ * The HTTP host around a runtime: every runtime endpoint under `/api/predictive`, `/metrics`,
+ * `/api/openapi.json` and the status page at `/`. Returns the Koa app; call `listen` or `callback` on it.
+ */
+export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostState> {
+  const logger = options.logger ?? runtime.logger;
+  const keys = options.keys ?? new ApiKeyStore({ database: runtime.database, clock: runtime.clock });
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const app = new Koa<HostState>();
+  app.on('error', (err: unknown) => logger.error({ err }, 'unhandled error in the HTTP layer'));
+
+  // Outermost: the request id, the log line and the latency histogram see the final status.
+  app.use(async (ctx: HostContext, next: Next) => {
+    const started = performance.now();
+    const incoming = ctx.get('X-Request-Id');
+    ctx.state.requestId = SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.logger = logger.child({ requestId: ctx.state.requestId });
+    ctx.set('X-Request-Id', ctx.state.requestId);
+    try {
+      await next();
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const route = ctx.state.route ?? 'unmatched';
+      runtime.metrics.httpDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+      ctx.state.logger.info({ method: ctx.method, path: ctx.path, route, status: ctx.status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
+    }
+  });
+
+  // Everything that goes wrong becomes application/problem+json; unknown errors say nothing about internals.
+  app.use(async (ctx: HostContext, next: Next) => {
+    try {
+      await next();
+      if (ctx.body == null && ctx.status === 404) throw notFound(ctx, runtime);
+      if (ctx.body == null && (ctx.status === 405 || ctx.status === 501)) {
+        const allow = ctx.response.get('Allow');
+        const allowed = allow ? `; allowed: ${allow}` : '';
+        throw new HttpProblem({
+          status: ctx.status,
+          title: ctx.status === 405 ? 'Method Not Allowed' : 'Not Implemented',
+          detail: ctx.status === 405 ? `${ctx.method} is not allowed on ${ctx.path}${allowed}` : `this server does not implement ${ctx.method}${allowed}`,
+          headers: allow ? { Allow: allow } : {},
+        });
+      }
+    } catch (err) {
+      const problem = asProblem(err);
+      if (problem) {
+        // 501 answers an unknown method: the client's doing, not a fault to alert on.
+        if (problem.status >= 500 && problem.status !== 501) ctx.state.logger.error({ err }, 'request failed');
+        else ctx.state.logger.debug({ status: problem.status, detail: problem.detail }, 'request refused');
+        writeProblem(ctx, problem);
+        return;
+      }
+      ctx.state.logger.error({ err }, 'request failed with an unexpected error');
+      writeProblem(
+        ctx,
+        new HttpProblem({
+          status: 500,
+          title: 'Internal Server Error',
+          detail: `an unexpected error occurred; quote request id ${ctx.state.requestId} when reporting it`,
+        }),
+      );
+    }
+  });
+
+  const router = new Router<HostState>();
+  const labelled =
+    (pattern: string) =>
+    async (ctx: HostContext, next: Next): Promise<void> => {
+      ctx.state.route = pattern;
+      await next();
+    };
+
+  router.get('/', labelled('/'), (ctx: HostContext) => {
+    const nonce = randomBytes(16).toString('base64');
+    ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`);
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = statusPageHtml(nonce);
+  });
+
+  router.get('/metrics', labelled('/metrics'), async (ctx: HostContext) => {
+    ctx.body = await runtime.metrics.registry.metrics();
+    ctx.type = runtime.metrics.registry.contentType;
+  });
+
+  // Endpoints are fixed once the runtime is built, so the document is generated once, on first request.
+  let openApiJson: string | undefined;
+  router.get('/api/openapi.json', labelled('/api/openapi.json'), (ctx: HostContext) => {
+    openApiJson ??= JSON.stringify(buildOpenApiDocument(runtime));
+    ctx.type = 'application/json';
+    ctx.body = openApiJson;
+  });
+
+  const authenticate = authenticator(keys);
+  const parseBody = jsonBodyParser(bodyLimit);
+  for (const { endpoint } of runtime.endpoints.all()) {
+    const pattern = `${API_PREFIX}${endpoint.path}`;
+    const chain = [labelled(pattern), authenticate(endpoint), ...(endpoint.method === 'GET' ? [] : parseBody), invoke(runtime, endpoint)];
+    router.register(pattern, [endpoint.method], chain);
+  }
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+/** 404, naming the plugin to install when the path belongs to a first-party plugin that is not loaded. */
+function notFound(ctx: HostContext, runtime: Runtime): HttpProblem {
+  const prefix = new RegExp(`^${API_PREFIX}/([^/]+)(?:/|$)`).exec(ctx.path)?.[1];
+  const owner = prefix ? PREFIX_PLUGINS[prefix] : undefined;
+  if (owner && !runtime.plugins.some((p) => p.id === owner.pluginId)) {
+    return new HttpProblem({
+      status: 404,
+      title: 'Not Found',
+      detail: `${API_PREFIX}/${prefix}/… is served by the plugin ${owner.package}, which is not loaded: install it beside the host and list it in the config's "plugins"`,
+      extensions: { plugin: owner.package },
+    });
+  }
+  return HttpProblem.notFound(`no endpoint ${ctx.method} ${ctx.path}`);
+}
+
+/** Reads `Authorization: Bearer <key>` or `X-API-Key`; a key that is presented must be valid, even for an open read. */
+function authenticator(keys: ApiKeyStore) {
+  return (endpoint: AnyEndpoint) =>
+    async (ctx: HostContext, next: Next): Promise<void> => {
+      const authorization = ctx.get('Authorization');
+      let key: string | undefined;
+      if (authorization) {
+        const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+        if (!m) throw unauthorized("the Authorization header must be 'Bearer <key>'");
+        key = m[1];
+      } else if (ctx.get('X-API-Key')) {
+        key = ctx.get('X-API-Key').trim();
+      }
+      if (key === undefined) {
+        // Open reads are GETs only: anything that changes state needs a key whatever its declared role.
+        if (endpoint.method !== 'GET') {
+          throw unauthorized(`${endpoint.method} ${endpoint.path} needs an API key with role '${endpoint.role}' (send it as 'Authorization: Bearer <key>' or 'X-API-Key')`);
+        }
+        ctx.state.principal = null;
+      } else {
+        const principal = await keys.verify(key);
+        if (!principal) throw unauthorized('the API key is not valid or has been revoked');
+        ctx.state.principal = principal;
+      }
+      await next();
+    };
+}
+
+function jsonBodyParser(limitBytes: number) {
+  const parse = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: limitBytes,
+    parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    onError(err) {
+      const e = err as Error & { status?: number; type?: string };
+      if (e.status === 413 || e.type === 'entity.too.large') {
+        throw new HttpProblem({ status: 413, title: 'Content Too Large', detail: `the request body is larger than the limit of ${limitBytes} bytes` });
+      }
+      if (e.status === 400) {
+        const reason = e.message || 'malformed JSON';
+        throw HttpProblem.badRequest(`body: ${reason}`, [{ field: 'body', message: `malformed JSON: ${reason}` }]);
+      }
+      throw err;
+    },
+  });
+  const requireJson = async (ctx: HostContext, next: Next): Promise<void> => {
+    const hasBody = Number(ctx.get('Content-Length') || 0) > 0 || ctx.get('Transfer-Encoding') !== '';
+    if (hasBody && !ctx.is('json')) {
+      throw new HttpProblem({ status: 415, title: 'Unsupported Media Type', detail: "send the request body as 'Content-Type: application/json'" });
+    }
+    await next();
+  };
+  return [requireJson, parse as (ctx: HostContext, next: Next) => Promise<unknown>];
+}
+
+function invoke(runtime: Runtime, endpoint: AnyEndpoint) {
+  return async (ctx: HostContext): Promise<void> => {
+    const params = (ctx as HostContext & { params?: Record<string, string> }).params ?? {};
+    const result = await runtime.invoke(endpoint, { params, query: { ...ctx.query }, body: ctx.request.body }, ctx.state.principal ?? null, ctx.state.requestId);
+    respondJson(ctx, result.status, result.body);
+  };
+}

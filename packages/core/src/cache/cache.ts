@@ -95,8 +95,13 @@ export class LayeredCache implements Cache {
     }
   }
 
+  /** A TTL of zero (or less) means "do not cache": the key is removed instead (lru-cache reads 0 as forever). */
   async set<T>(key: string, value: T, ttlSeconds?: number): Promise<void> {
     const ttlMs = Math.round((ttlSeconds ?? this.options.defaultTtlSeconds) * 1000);
+    if (!(ttlMs > 0)) {
+      await this.delete(key);
+      return;
+    }
     this.l1.set(key, { v: value }, { ttl: ttlMs });
     const redis = this.options.redis;
     if (!redis) return;

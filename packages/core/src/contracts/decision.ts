@@ -80,12 +80,19 @@ export function defaultSafeguards(settings: Partial<SafeguardSettings> = {}): De
       check(d) {
         if (d.amountUsd === undefined) return { verdict: 'manual', reason: 'restock decision states no amount' };
         if (d.amountUsd <= s.restockCapUsd) return null;
-        const capped: ProposedDecision = { ...d, amountUsd: s.restockCapUsd };
-        if (d.unitCostUsd && d.unitCostUsd > 0) {
-          capped.quantity = Math.floor(s.restockCapUsd / d.unitCostUsd);
-          capped.amountUsd = capped.quantity * d.unitCostUsd;
-          capped.action = { ...d.action, quantity: capped.quantity };
+        // Capping the money must cap what is ordered: the unit cost is given, or implied by amount ÷ quantity.
+        const unitCost = d.unitCostUsd && d.unitCostUsd > 0 ? d.unitCostUsd : d.quantity && d.quantity > 0 ? d.amountUsd / d.quantity : undefined;
+        if (unitCost === undefined) {
+          return { verdict: 'manual', reason: `order of ${usd(d.amountUsd)} is above the ${usd(s.restockCapUsd)} cap and states no quantity to cap` };
         }
+        const quantity = Math.floor((s.restockCapUsd + 1e-9) / unitCost);
+        const capped: ProposedDecision = {
+          ...d,
+          quantity,
+          unitCostUsd: unitCost,
+          amountUsd: Math.round(quantity * unitCost * 100) / 100,
+          action: { ...d.action, quantity },
+        };
         return {
           verdict: 'review',
           reason: `order of ${usd(d.amountUsd)} capped at ${usd(s.restockCapUsd)}`,
@@ -112,9 +119,11 @@ export function defaultSafeguards(settings: Partial<SafeguardSettings> = {}): De
         }
         const lo = d.baselinePrice * (1 - s.maxPriceChange);
         const hi = d.baselinePrice * (1 + s.maxPriceChange);
-        if (d.proposedPrice >= lo && d.proposedPrice <= hi) return null;
-        const capped = Math.min(hi, Math.max(lo, d.proposedPrice));
-        const rounded = Math.round(capped * 100) / 100;
+        // A change of exactly the cap is allowed: compare with a tolerance, since 3 × 1.2 is 3.5999… in floating point.
+        const eps = 1e-9 * Math.max(1, d.baselinePrice);
+        if (d.proposedPrice >= lo - eps && d.proposedPrice <= hi + eps) return null;
+        // Round to the cent towards the baseline, so that rounding never takes the price past the cap.
+        const rounded = d.proposedPrice > hi ? Math.floor(hi * 100 + 1e-6) / 100 : Math.ceil(lo * 100 - 1e-6) / 100;
         return {
           verdict: 'review',
           reason: `price ${usd(d.proposedPrice)} is more than ${Math.round(s.maxPriceChange * 100)} % from ${usd(d.baselinePrice)}; capped at ${usd(rounded)}`,

@@ -75,11 +75,24 @@ export class PredictionStore {
     for (const p of predictions) this.buffer.push(toRow(p, at));
     this.deps.metrics?.predictionWriteQueue.set(this.buffer.length);
     if (this.buffer.length >= this.deps.batchSize) {
-      void this.flush();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.deps.flushIntervalMs);
-      this.timer.unref();
+      this.flushInBackground();
+    } else {
+      this.arm();
     }
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flushInBackground();
+    }, this.deps.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** A background write that fails is logged and retried later (the rows stay queued); it never crashes the host. */
+  private flushInBackground(): void {
+    this.flush().catch(() => this.arm());
   }
 
   pending(): number {
@@ -95,7 +108,8 @@ export class PredictionStore {
     const rows = this.buffer;
     this.buffer = [];
     this.deps.metrics?.predictionWriteQueue.set(0);
-    this.flushing = this.flushing.then(async () => {
+    // Chain on the previous write whatever its outcome, so one failure does not reject every later flush.
+    this.flushing = this.flushing.catch(() => undefined).then(async () => {
       if (rows.length === 0) return;
       try {
         await insertInChunks(this.deps.database, 'analytics_predictions', rows);
@@ -165,7 +179,7 @@ export class PredictionStore {
         sql<number>`count(*)`.as('n'),
         sql<number>`avg(absolute_error)`.as('mae'),
         sql<number>`avg(case when abs(actual_value) + abs(predicted_value) = 0 then 0 else 2 * absolute_error / (abs(actual_value) + abs(predicted_value)) end)`.as('smape'),
-        sql<number | null>`avg(within_interval)`.as('coverage'),
+        sql<number | null>`avg(cast(within_interval as double))`.as('coverage'),
         sql<number | null>`max(interval_level)`.as('interval_level'),
       ])
       .where('actual_value', 'is not', null);

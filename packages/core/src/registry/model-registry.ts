@@ -57,6 +57,24 @@ export interface RegistrationResult {
   previousActive: string | null;
 }
 
+/**
+ * Two hosts registering the same model at once both read the same last version; the unique index makes
+ * one of them fail, and it simply tries again with the next number.
+ */
+async function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (err) {
+      const e = err as { code?: string; errno?: number; message?: string };
+      const conflict =
+        e.code === 'ER_DUP_ENTRY' || e.code === 'ER_LOCK_DEADLOCK' || e.errno === 1062 || e.errno === 1213 || /UNIQUE constraint failed|SQLITE_BUSY/.test(e.message ?? '');
+      if (!conflict || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
+    }
+  }
+}
+
 export function versionTag(modelName: string, version: number): string {
   return `${modelName}@${version}`;
 }
@@ -123,7 +141,7 @@ export class ModelRegistry {
     if (!Number.isFinite(candidate.validation.value)) {
       throw new Error(`model ${candidate.modelName}: validation ${candidate.validation.metric} is not a finite number`);
     }
-    const result = await db.transaction().execute(async (trx) => {
+    const result = await retryOnConflict(() => db.transaction().execute(async (trx) => {
       const last = await trx
         .selectFrom('rfid3_model_registry')
         .select((eb) => eb.fn.max('version').as('v'))
@@ -178,7 +196,8 @@ export class ModelRegistry {
           activated_at: activated ? now : null,
         })
         .execute();
-      const metrics = { [candidate.validation.metric]: candidate.validation.value, ...(candidate.metrics ?? {}) };
+      // The score the activation was decided on wins over a same-named entry in `metrics`.
+      const metrics = { ...(candidate.metrics ?? {}), [candidate.validation.metric]: candidate.validation.value };
       const rows = Object.entries(metrics)
         .filter(([, v]) => Number.isFinite(v))
         .map(([metric_name, metric_value]) => ({
@@ -200,7 +219,7 @@ export class ModelRegistry {
         reason,
         previousActive: active ? versionTag(candidate.modelName, Number(active.version)) : null,
       };
-    });
+    }));
     this.activeCache.delete(candidate.modelName);
     if (result.activated) await this.notify(candidate.modelName);
     return result;

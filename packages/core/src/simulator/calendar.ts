@@ -76,5 +76,5 @@ export function dayOfYear(day: string): number {
 }
 
 function round1(x: number): number {
-  return Math.round(x * 10) / 10;
+  return Math.round(x * 10) / 10 || 0; // never -0, so the truth survives a JSON round trip unchanged
 }

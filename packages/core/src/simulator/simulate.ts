@@ -373,7 +373,8 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       itemStatus[item] = STATUS_READY;
       itemSince[item] = 0;
       if (itemGrade[item]! > 0) itemGrade[item]!--;
-      scan(item, day, timeOfDay(rng, 9, 16), { status: 'Ready to Rent', notes: 'repair complete' });
+      // Before the day's first rentals (07:00), so the scan order matches the state the item is in.
+      scan(item, day, timeOfDay(rng, 6, 7), { status: 'Ready to Rent', notes: 'repair complete' });
       pools[itemClass[item]!]![itemHome[item]!]!.push(item);
     }
     repairsDone.delete(d);

@@ -94,4 +94,16 @@ describe('loading plugins by package name', () => {
     expect(entries[0]!.source).toBe('@rfid3/plugin-restock');
     expect((entries[0]!.plugin as { id: string }).id).toBe('restock');
   });
+
+  it('with no plugins configured, loads all six first-party plugins into one runtime', async () => {
+    const entries = await loadPlugins(null, { baseDir: tmp.dir });
+    const runtime = await createRuntime({ config: { databaseUrl: 'sqlite::memory:' }, logger: silentLogger(), plugins: entries });
+    try {
+      expect(runtime.plugins.map((p) => p.id).sort()).toEqual(['demand', 'maintenance', 'pack', 'pricing', 'quality', 'restock']);
+      for (const p of runtime.plugins) expect(p.coreRange, p.id).toBe('>=0.1.0 <1.0.0');
+      expect(runtime.endpoints.find('GET', '/demand/forecast')?.mounted.pluginId).toBe('demand');
+    } finally {
+      await runtime.close();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { coreServices, createServiceRef, defineEndpoint, definePlugin, definePredictor, addDays, sqlDateTime } from '@rfid3/core';
+import { addDays, coreServices, createServiceRef, defineEndpoint, definePlugin, definePredictor, jobAccepted, sqlDateTime } from '@rfid3/core';
 import type { Prediction } from '@rfid3/core';
 import { sql } from 'kysely';
 import { z } from 'zod';
@@ -207,10 +207,7 @@ export const demandPlugin = definePlugin({
         summary: 'Queues retraining: the candidate is validated by rolling-origin backtest and activated only if it beats the active model',
         role: 'operate',
         successStatus: 202,
-        handler() {
-          const record = deps.jobs.enqueue('demand.retrain', {});
-          return { jobId: record.id, job: record.name, status: record.status, statusUrl: `/api/predictive/jobs/${record.id}` };
-        },
+        handler: () => jobAccepted(deps.jobs.enqueue('demand.retrain', {})),
       }),
     );
 

@@ -5,6 +5,7 @@ import { defineEndpoint } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { parseJsonColumn } from '../storage/database.js';
 import { CORE_VERSION } from '../version.js';
+import { jobAccepted } from './jobs.js';
 import type { Runtime } from './runtime.js';
 
 const HOUR_MS = 3_600_000;
@@ -204,8 +205,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         }
         const job = `${params.service}.retrain`;
         if (!runtime.jobs.has(job)) throw HttpProblem.notFound(`plugin '${params.service}' has no retrain job`);
-        const record = runtime.jobs.enqueue(job, {});
-        return { jobId: record.id, job: record.name, status: record.status, statusUrl: `/api/predictive/jobs/${record.id}` };
+        return jobAccepted(runtime.jobs.enqueue(job, {}));
       },
     }),
     defineEndpoint({

@@ -19,6 +19,11 @@ export interface JobRecord {
   finishedAt?: string;
 }
 
+/** The body of a 202 answer for a queued job, with where to follow it. */
+export function jobAccepted(record: JobRecord): { jobId: string; job: string; status: JobStatus; statusUrl: string } {
+  return { jobId: record.id, job: record.name, status: record.status, statusUrl: `/api/predictive/jobs/${record.id}` };
+}
+
 export interface JobContext {
   jobId: string;
   logger: Logger;

@@ -75,6 +75,7 @@ export class InventoryData {
       .selectFrom('id_transactions as t')
       .leftJoin('id_item_master as i', 'i.tag_id', 't.tag_id')
       .leftJoin('rental_class_mappings as m', 'm.rental_class_id', 't.rental_class_num')
+      .$if(withUser, (qb) => qb.leftJoin('user_rental_class_mappings as u', 'u.rental_class_id', 't.rental_class_num'))
       .select([
         key.as('key'),
         (query.byStore ? sql<string | null>`i.home_store` : sql<null>`null`).as('store'),
@@ -83,7 +84,6 @@ export class InventoryData {
       ])
       .where('t.scan_type', 'in', [...OUTBOUND_SCAN_TYPES])
       .where('t.rental_class_num', 'is not', null);
-    if (withUser) q = q.leftJoin(sql`user_rental_class_mappings`.as('u'), (j) => j.onRef(sql.ref('u.rental_class_id') as never, '=', 't.rental_class_num' as never)) as typeof q;
     if (query.from) q = q.where('t.scan_date', '>=', `${query.from} 00:00:00`);
     if (query.to) q = q.where('t.scan_date', '<=', `${query.to} 23:59:59`);
     if (query.store) q = q.where('i.home_store', '=', query.store);
@@ -97,9 +97,10 @@ export class InventoryData {
   async rentalClasses(): Promise<RentalClassInfo[]> {
     const { db } = this.deps.database;
     const category = await this.categoryExpression();
-    let q = db
+    const q = db
       .selectFrom('id_item_master as i')
       .leftJoin('rental_class_mappings as m', 'm.rental_class_id', 'i.rental_class_num')
+      .$if(await this.hasUserMappings(), (qb) => qb.leftJoin('user_rental_class_mappings as u', 'u.rental_class_id', 'i.rental_class_num'))
       .select([
         'i.rental_class_num as rentalClass',
         sql<string | null>`max(i.common_name)`.as('commonName'),
@@ -109,9 +110,6 @@ export class InventoryData {
       ])
       .where('i.rental_class_num', 'is not', null)
       .where((eb) => eb.or([eb('i.bin_location', 'is', null), eb('i.bin_location', 'not in', ['sold', 'resale'])]));
-    if (await this.hasUserMappings()) {
-      q = q.leftJoin(sql`user_rental_class_mappings`.as('u'), (j) => j.onRef(sql.ref('u.rental_class_id') as never, '=', 'i.rental_class_num' as never)) as typeof q;
-    }
     const rows = await q.groupBy('i.rental_class_num').orderBy('i.rental_class_num').execute();
     return rows.map((r) => ({
       rentalClass: String(r.rentalClass),

@@ -1,22 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_SAFEGUARD_SETTINGS,
   DecisionLedger,
   FakeClock,
   HttpProblem,
   applySafeguards,
-  coreMigrations,
   createRuntime,
   defaultSafeguards,
-  migrate,
   parseJsonColumn,
   silentLogger,
-  type DatabaseHandle,
   type DecisionSafeguard,
   type ProposedDecision,
 } from '../src/index.js';
 import { externalServices } from '../src/testing/index.js';
-import { databaseTargets, describeEach, emptyTables, openEmptyDatabase } from './support/targets.js';
+import { databaseTargets, describeEach, useMigratedDatabase } from './support/targets.js';
 
 const services = await externalServices();
 afterAll(() => services.cleanup());
@@ -172,20 +169,12 @@ describe('default safeguards (BRIEF §5)', () => {
 });
 
 describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
-  let handle: DatabaseHandle;
   let clock: FakeClock;
   let ledger: DecisionLedger;
-  beforeAll(async () => {
-    handle = await openEmptyDatabase(target.url);
-    await migrate(handle, 'core', coreMigrations);
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
-  beforeEach(async () => {
-    await emptyTables(handle, ['automated_decisions']);
+  const db = useMigratedDatabase(target.url, ['automated_decisions']);
+  beforeEach(() => {
     clock = new FakeClock('2026-04-10T15:00:00Z');
-    ledger = new DecisionLedger({ database: handle, clock, safeguards: defaultSafeguards() });
+    ledger = new DecisionLedger({ database: db.handle, clock, safeguards: defaultSafeguards() });
   });
 
   it('records an auto-approved decision with its verdict and reasons', async () => {
@@ -210,7 +199,7 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
       createdAt: '2026-04-10 15:00:00',
     });
     expect(d.safeguards).toEqual([{ safeguard: 'confidence-gate', verdict: 'auto_approve', reason: 'confidence 0.90 > 0.8' }]);
-    const row = await handle.db.selectFrom('automated_decisions').selectAll().where('id', '=', d.id).executeTakeFirstOrThrow();
+    const row = await db.handle.db.selectFrom('automated_decisions').selectAll().where('id', '=', d.id).executeTakeFirstOrThrow();
     expect(row.safeguard_verdict).toBe('auto_approve');
     expect(row.status).toBe('approved');
     expect(Number(row.auto_approved)).toBe(1);
@@ -232,7 +221,7 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
   });
 
   it('records a decision a safeguard rejects as rejected by the safeguard', async () => {
-    const frozen = new DecisionLedger({ database: handle, clock, safeguards: [{ id: 'freeze', check: () => ({ verdict: 'reject', reason: 'purchasing frozen' }) }] });
+    const frozen = new DecisionLedger({ database: db.handle, clock, safeguards: [{ id: 'freeze', check: () => ({ verdict: 'reject', reason: 'purchasing frozen' }) }] });
     const d = await frozen.propose(restock(10, 0.99));
     expect(d).toMatchObject({ status: 'rejected', verdict: 'reject', decidedBy: 'safeguard', requiresApproval: true, autoApproved: false });
   });

@@ -1,18 +1,15 @@
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, expect, it, vi } from 'vitest';
 import {
   CoreMetrics,
   FakeClock,
   PredictionStore,
-  coreMigrations,
-  migrate,
   parseJsonColumn,
   silentLogger,
   smapeTerm,
-  type DatabaseHandle,
   type Prediction,
 } from '../src/index.js';
 import { externalServices } from '../src/testing/index.js';
-import { countRows, databaseTargets, describeEach, emptyTables, openEmptyDatabase } from './support/targets.js';
+import { countRows, databaseTargets, describeEach, useMigratedDatabase } from './support/targets.js';
 
 const services = await externalServices();
 afterAll(() => services.cleanup());
@@ -35,31 +32,23 @@ function prediction(over: Partial<Prediction> & { id?: string; store?: string | 
 }
 
 describeEach(databaseTargets(services), 'PredictionStore', (target) => {
-  let handle: DatabaseHandle;
   let clock: FakeClock;
   let metrics: CoreMetrics;
   const stores: PredictionStore[] = [];
   const open = (batchSize: number, flushIntervalMs = 60_000) => {
-    const s = new PredictionStore({ database: handle, clock, logger: silentLogger(), metrics, batchSize, flushIntervalMs });
+    const s = new PredictionStore({ database: db.handle, clock, logger: silentLogger(), metrics, batchSize, flushIntervalMs });
     stores.push(s);
     return s;
   };
-  beforeAll(async () => {
-    handle = await openEmptyDatabase(target.url);
-    await migrate(handle, 'core', coreMigrations);
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
-  beforeEach(async () => {
-    await emptyTables(handle, ['analytics_predictions']);
+  const db = useMigratedDatabase(target.url, ['analytics_predictions']);
+  beforeEach(() => {
     clock = new FakeClock('2026-06-01T09:30:00Z');
     metrics = new CoreMetrics();
   });
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
   });
-  const rows = () => countRows(handle, 'analytics_predictions');
+  const rows = () => countRows(db.handle, 'analytics_predictions');
 
   it('buffers records and writes them on flush()', async () => {
     const store = open(5);
@@ -73,7 +62,7 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
     expect(await rows()).toBe(3);
     await store.flush(); // nothing queued: writes nothing
     expect(await rows()).toBe(3);
-    const r = await handle.db.selectFrom('analytics_predictions').selectAll().where('target_id', '=', 'A').executeTakeFirstOrThrow();
+    const r = await db.handle.db.selectFrom('analytics_predictions').selectAll().where('target_id', '=', 'A').executeTakeFirstOrThrow();
     expect(r).toMatchObject({
       prediction_type: 'demand.units_out',
       target_type: 'rental_class',
@@ -125,7 +114,7 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
       }),
     ]);
     await store.flush();
-    const r = await handle.db.selectFrom('analytics_predictions').selectAll().executeTakeFirstOrThrow();
+    const r = await db.handle.db.selectFrom('analytics_predictions').selectAll().executeTakeFirstOrThrow();
     expect([r.interval_level, r.lower_bound, r.upper_bound, r.probability].map(Number)).toEqual([0.8, 7, 13, 0.3]);
     expect(parseJsonColumn(r.input_features)).toEqual({ lag7: 9, holiday: false });
   });
@@ -146,7 +135,7 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
     expect(matched).toBe(2); // both model versions' predictions for the all-stores total; not store 3607, not the other day
     expect(store.pending()).toBe(0);
     const get = async (storeCode: string | null, version = 'demand.daily@1', day = '2026-06-02', id = 'C1') => {
-      let q = handle.db.selectFrom('analytics_predictions').selectAll().where('target_id', '=', id).where('target_date', '=', day).where('model_version', '=', version);
+      let q = db.handle.db.selectFrom('analytics_predictions').selectAll().where('target_id', '=', id).where('target_date', '=', day).where('model_version', '=', version);
       q = storeCode === null ? q.where('store', 'is', null) : q.where('store', '=', storeCode);
       return q.executeTakeFirstOrThrow();
     };
@@ -263,12 +252,12 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
 
   /** Makes writes to analytics_predictions fail (the table is renamed away) until the returned function runs. */
   async function breakWrites(): Promise<() => Promise<void>> {
-    await handle.db.schema.alterTable('analytics_predictions').renameTo('analytics_predictions_away').execute();
+    await db.handle.db.schema.alterTable('analytics_predictions').renameTo('analytics_predictions_away').execute();
     let restored = false;
     return async () => {
       if (restored) return;
       restored = true;
-      await handle.db.schema.alterTable('analytics_predictions_away').renameTo('analytics_predictions').execute();
+      await db.handle.db.schema.alterTable('analytics_predictions_away').renameTo('analytics_predictions').execute();
     };
   }
 

@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeEach, expect, it } from 'vitest';
 import {
   FakeClock,
   ModelRegistry,
-  coreMigrations,
-  migrate,
   parseJsonColumn,
-  type DatabaseHandle,
   type JsonValue,
   type ModelCandidate,
   type ModelVersionInfo,
 } from '../src/index.js';
 import { Rng } from '../src/simulator/index.js';
 import { externalServices } from '../src/testing/index.js';
-import { databaseTargets, describeEach, emptyTables, openEmptyDatabase } from './support/targets.js';
+import { databaseTargets, describeEach, useMigratedDatabase } from './support/targets.js';
 
 const services = await externalServices();
 afterAll(() => services.cleanup());
@@ -29,20 +26,12 @@ function candidate(value: number, over: Partial<ModelCandidate> = {}): ModelCand
 }
 
 describeEach(databaseTargets(services), 'ModelRegistry', (target) => {
-  let handle: DatabaseHandle;
   let clock: FakeClock;
   let registry: ModelRegistry;
-  beforeAll(async () => {
-    handle = await openEmptyDatabase(target.url);
-    await migrate(handle, 'core', coreMigrations);
-  });
-  beforeEach(async () => {
-    await emptyTables(handle, ['rfid3_model_registry', 'ml_model_performance']);
+  const db = useMigratedDatabase(target.url, ['rfid3_model_registry', 'ml_model_performance']);
+  beforeEach(() => {
     clock = new FakeClock('2026-03-01T08:00:00Z');
-    registry = new ModelRegistry({ database: handle, clock });
-  });
-  afterAll(async () => {
-    await handle?.close();
+    registry = new ModelRegistry({ database: db.handle, clock });
   });
 
   const statuses = async (name = 'demand.daily') =>
@@ -131,7 +120,7 @@ describeEach(databaseTargets(services), 'ModelRegistry', (target) => {
   it('writes every finite validation metric of every version to ml_model_performance', async () => {
     await registry.register(candidate(10, { metrics: { rmse: 14.5, smape: 22.1, coverage80: 0.79, broken: Number.NaN } }));
     await registry.register(candidate(11, { metrics: { rmse: 15 }, trainingRows: 400 }));
-    const rows = await handle.db.selectFrom('ml_model_performance').selectAll().orderBy('model_version').orderBy('metric_name').execute();
+    const rows = await db.handle.db.selectFrom('ml_model_performance').selectAll().orderBy('model_version').orderBy('metric_name').execute();
     expect(rows.map((r) => [r.model_version, r.metric_name, Number(r.metric_value), r.evaluation, r.sample_size])).toEqual([
       ['demand.daily@1', 'coverage80', 0.79, 'validation', 365],
       ['demand.daily@1', 'mae', 10, 'validation', 365],
@@ -202,7 +191,7 @@ describeEach(databaseTargets(services), 'ModelRegistry', (target) => {
     expect(active!.artifact).toEqual(artifact);
     expect(JSON.stringify(active!.artifact)).toBe(JSON.stringify(artifact));
     expect(active!.config).toEqual(config);
-    const row = await handle.db.selectFrom('rfid3_model_registry').select('config').executeTakeFirstOrThrow();
+    const row = await db.handle.db.selectFrom('rfid3_model_registry').select('config').executeTakeFirstOrThrow();
     expect(parseJsonColumn(row.config)).toEqual(config);
   });
 

@@ -1,114 +1,75 @@
 #!/usr/bin/env node
-// pnpm bench [--json]: speed and memory of the foundation's hot paths, written to bench/RESULTS.md with
-// the machine they ran on. Figures are measured here, never typed in.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// pnpm bench [suite…] [--json]: speed and memory, measured here and never typed in. Every module in bench/suites
+// that exports `bench = { name, run({ dataDir, log }) → { results, rows: [[label, figure]] } }` is a suite.
+// bench/RESULTS.md keeps one section per suite with the machine it ran on; running some suites rewrites
+// only their sections. Each suite runs in its own process so that its peak memory is its own.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRuntime, silentLogger, FakeClock } from '@rfid3/core';
-import { simulate } from '@rfid3/core/simulator';
-import { readSeriesCsv } from '@rfid3/host-server';
-import { backtestDemand, demandPlugin } from '@rfid3/plugin-demand';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine, machineLine } from '../scripts/machine.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = resolve(here, '..', '..', 'shared', 'data');
-const json = process.argv.includes('--json');
+const args = process.argv.slice(2);
 const log = (m) => process.stderr.write(`${m}\n`);
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-const results = {};
 
-// 1. The demo business: what `pnpm rfid3 demo` seeds.
-{
-  log('simulator: 1,500 items × 730 days into SQLite');
-  const dir = mkdtempSync(join(tmpdir(), 'rfid3-bench-'));
-  const clock = new FakeClock('2026-06-01T12:00:00Z');
-  const runtime = await createRuntime({ config: { databaseUrl: `sqlite:${join(dir, 'bench.db')}` }, clock, logger: silentLogger(), plugins: [{ plugin: demandPlugin, config: { matchActualsEveryMinutes: 0 } }] });
-  const t0 = performance.now();
-  const sim = await simulate(runtime.database, { seed: 42, items: 1500, days: 730, end: '2026-05-31' });
-  const simMs = performance.now() - t0;
-  results.simulator = { items: sim.counts.items, days: 730, scans: sim.counts.scans, seconds: simMs / 1000, scansPerSecond: Math.round(sim.counts.scans / (simMs / 1000)) };
-
-  // 2. Forecasts on it: a cold answer (validates and registers the first model, fits every category), a
-  //    recomputed answer (model fitted per series, nothing cached), and cached answers.
-  log('forecast endpoint: cold, recomputed and cached answers');
-  const call = () => runtime.call('GET', '/demand/forecast?weeks=4');
-  let t = performance.now();
-  await call();
-  const coldMs = performance.now() - t;
-  const recomputed = [];
-  for (let i = 0; i < 10; i++) {
-    await runtime.predictions.invalidate('demand.daily');
-    t = performance.now();
-    await call();
-    recomputed.push(performance.now() - t);
+async function loadSuites() {
+  const suites = {};
+  for (const file of readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.mjs')).sort()) {
+    const mod = await import(pathToFileURL(join(here, 'suites', file)).href);
+    if (mod.bench) suites[mod.bench.name] = mod.bench;
   }
-  const cached = [];
-  for (let i = 0; i < 500; i++) {
-    t = performance.now();
-    await call();
-    cached.push(performance.now() - t);
-  }
-  results.forecastEndpoint = {
-    series: (await runtime.inventory.categories()).length,
-    daysPerSeries: 28,
-    coldMs,
-    recomputedP50Ms: quantile(recomputed, 0.5),
-    cachedP50Ms: quantile(cached, 0.5),
-    cachedP95Ms: quantile(cached, 0.95),
-  };
-
-  // 3. Prediction store throughput: batched inserts into the file database.
-  log('prediction store: 50,000 predictions in batches');
-  const one = (await runtime.predict('demand.daily', { weeks: 1 })).predictions[0];
-  const batch = Array.from({ length: 50_000 }, (_, i) => ({ ...one, target: { ...one.target, id: `bench-${i % 500}` } }));
-  t = performance.now();
-  runtime.predictionStore.record(batch);
-  await runtime.predictionStore.flush();
-  const writeMs = performance.now() - t;
-  results.predictionStore = { rows: batch.length, seconds: writeMs / 1000, rowsPerSecond: Math.round(batch.length / (writeMs / 1000)) };
-  await runtime.close();
-  rmSync(dir, { recursive: true, force: true });
+  return suites;
 }
 
-// 4. The bike-sharing backtest of the CLI (model and both baselines, 13 folds × 28 days).
-if (existsSync(join(dataDir, 'bike_day.csv'))) {
-  log('bike-sharing backtest (initial 365, step 28, horizon 28)');
-  const series = readSeriesCsv(join(dataDir, 'bike_day.csv'), { date: 'dteday', value: 'cnt' });
-  const runs = [];
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    backtestDemand(series, { initial: 365, step: 28, horizon: 28 });
-    runs.push(performance.now() - t);
-  }
-  results.bikeBacktest = { rows: series.values.length, medianMs: quantile(runs, 0.5) };
+// Child mode: run one suite and print its figures as JSON on stdout.
+if (args[0] === '--child') {
+  const suite = (await loadSuites())[args[1]];
+  const started = performance.now();
+  const out = await suite.run({ dataDir, log });
+  // The kernel's high-water mark of this process (KiB), not a sample that a busy event loop would miss.
+  out.results.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  out.results.seconds = (performance.now() - started) / 1000;
+  process.stdout.write(JSON.stringify(out));
+  process.exit(0);
 }
-// The kernel's high-water mark of this process (KiB), not a sample that a busy event loop would miss.
-results.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-results.machine = machine();
 
-const f = (x, d = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(d));
-const md = [
-  '# Benchmark results',
-  '',
-  'Written by `pnpm bench` (bench/run.mjs); rerun it to reproduce.',
-  '',
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machineLine(results.machine)}.`,
-  '',
-  '| benchmark | figure |',
-  '|---|---|',
-  `| simulator: ${results.simulator.items} items × ${results.simulator.days} days into a SQLite file | ${f(results.simulator.seconds)} s, ${results.simulator.scans.toLocaleString('en-US')} scans (${results.simulator.scansPerSecond.toLocaleString('en-US')} scans/s) |`,
-  `| \`GET demand/forecast?weeks=4\` cold (validates and registers the first model; ${results.forecastEndpoint.series} series × 28 days) | ${f(results.forecastEndpoint.coldMs)} ms |`,
-  `| \`GET demand/forecast?weeks=4\` recomputed (cache dropped), median of 10 | ${f(results.forecastEndpoint.recomputedP50Ms)} ms |`,
-  `| \`GET demand/forecast?weeks=4\` from the cache, p50 / p95 of 500 (in process, no HTTP) | ${f(results.forecastEndpoint.cachedP50Ms, 2)} / ${f(results.forecastEndpoint.cachedP95Ms, 2)} ms |`,
-  `| prediction store: ${results.predictionStore.rows.toLocaleString('en-US')} predictions written in batches | ${f(results.predictionStore.seconds, 2)} s (${results.predictionStore.rowsPerSecond.toLocaleString('en-US')} rows/s) |`,
-  ...(results.bikeBacktest ? [`| bike-sharing backtest, model + 2 baselines, 13 folds × 28 days (median of 5) | ${f(results.bikeBacktest.medianMs)} ms |`] : []),
-  `| peak resident memory of the whole run | ${results.peakRssMiB} MiB |`,
-  '',
-];
-writeFileSync(join(here, 'RESULTS.md'), md.join('\n'));
-if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
-else console.log(md.join('\n'));
+const json = args.includes('--json');
+const suites = await loadSuites();
+const named = args.filter((a) => !a.startsWith('--'));
+const unknown = named.filter((s) => !suites[s]);
+if (unknown.length) {
+  console.error(`unknown bench suite ${unknown.join(', ')} (suites: ${Object.keys(suites).join(', ')})`);
+  process.exit(2);
+}
+const chosen = named.length ? named : Object.keys(suites);
+const m = machine();
+const date = new Date().toISOString().slice(0, 10);
+
+// Sections already in the file for suites not run this time are kept as they are.
+const file = join(here, 'RESULTS.md');
+const sections = {};
+if (existsSync(file)) {
+  for (const part of readFileSync(file, 'utf8').split(/^(?=## )/m).slice(1)) sections[part.slice(3, part.indexOf('\n')).trim()] = part.trimEnd();
+}
+const all = {};
+for (const name of chosen) {
+  log(`== ${name}`);
+  const out = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString());
+  all[name] = out.results;
+  sections[name] = [
+    `## ${name}`,
+    '',
+    `Measured ${date} on ${machineLine(m)}; the suite ran ${out.results.seconds.toFixed(1)} s with a peak resident memory of ${out.results.peakRssMiB} MiB.`,
+    '',
+    '| benchmark | figure |',
+    '|---|---|',
+    ...out.rows.map(([label, figure]) => `| ${label} | ${figure} |`),
+  ].join('\n');
+}
+const md = ['# Benchmark results', '', 'Written by `pnpm bench` (bench/run.mjs); rerun it to reproduce. Each suite runs in its own process.', ''];
+for (const name of Object.keys(sections).sort()) md.push(sections[name], '');
+writeFileSync(file, md.join('\n'));
+if (json) process.stdout.write(`${JSON.stringify({ ...all, machine: m })}\n`);
+else console.log(chosen.map((n) => sections[n]).join('\n\n'));

@@ -42,3 +42,4 @@ export * from './forecasting/series.js';
 export * from './forecasting/baselines.js';
 export * from './forecasting/conformal.js';
 export * from './forecasting/backtest.js';
+export * from './stats/least-squares.js';

@@ -24,6 +24,7 @@ import { systemClock } from './clock.js';
 import type { CoreConfig, CoreConfigInput } from './config.js';
 import { coreConfigSchema } from './config.js';
 import { coreEndpoints } from './core-endpoints.js';
+import { EventBus } from './events.js';
 import type { AccessPolicy, EndpointResponse, RawEndpointInput } from './invoke.js';
 import { EndpointTable, invokeEndpoint } from './invoke.js';
 import type { JobRunner } from './jobs.js';
@@ -118,6 +119,10 @@ export class Runtime {
   get inventory(): InventoryData {
     return this.get(coreServices.inventory);
   }
+  /** Typed in-process events (`data-changed`, …) between the host, ingestion and plugins. */
+  get events(): EventBus {
+    return this.get(coreServices.events);
+  }
 
   /** Runs a predictor through the cache and the prediction store. */
   predict(predictorId: string, query: unknown) {
@@ -169,6 +174,7 @@ export class Runtime {
       }
     }
     await this.jobs.close();
+    this.events.removeAll();
     await this.predictionStore.close();
     await this.cache.close();
     await this.database.close();
@@ -208,6 +214,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   bind(coreServices.modelRegistry, registry);
   bind(coreServices.predictionStore, predictionStore);
   bind(coreServices.predictions, predictions);
+  bind(coreServices.events, new EventBus({ logger }));
   // Services built from others are resolved by explicit tokens (esbuild emits no decorator metadata).
   container
     .bind(coreServices.featureStore.token)

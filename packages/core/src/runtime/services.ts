@@ -9,6 +9,7 @@ import type { ModelRegistry } from '../registry/model-registry.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import type { Clock } from './clock.js';
 import type { CoreConfig } from './config.js';
+import type { EventBus } from './events.js';
 import type { JobRunner } from './jobs.js';
 import type { Logger } from './logger.js';
 import type { CoreMetrics } from './metrics.js';
@@ -30,4 +31,5 @@ export const coreServices = {
   inventory: createServiceRef<InventoryData>('core.inventory'),
   externalFactors: createServiceRef<ExternalFactorStore>('core.externalFactors'),
   decisions: createServiceRef<DecisionLedger>('core.decisions'),
+  events: createServiceRef<EventBus>('core.events'),
 } as const;

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import type { CliIo } from './cli-io.js';
 import { register as registerBacktestDemand } from './commands/backtest-demand.js';
+import { register as registerBacktestElasticity } from './commands/backtest-elasticity.js';
+import { register as registerBacktestRules } from './commands/backtest-rules.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerMigrate } from './commands/migrate.js';
@@ -31,6 +33,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerKeys(program, io);
   registerDemo(program, io);
   registerBacktestDemand(program, io);
+  registerBacktestElasticity(program, io);
+  registerBacktestRules(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,6 +1,8 @@
 import { definePlugin } from '@rfid3/core';
 import pkg from '../package.json' with { type: 'json' };
 
+export * from './rules/index.js';
+
 /**
  * Pack performance, co-rental rules and create/dissolve recommendations.
  * This first version registers no endpoints yet; it loads, so hosts can depend on it today.

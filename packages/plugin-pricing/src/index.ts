@@ -1,6 +1,8 @@
 import { definePlugin } from '@rfid3/core';
 import pkg from '../package.json' with { type: 'json' };
 
+export * from './elasticity/index.js';
+
 /**
  * Price elasticity, revenue-optimal prices within safeguards, and price tests.
  * This first version registers no endpoints yet; it loads, so hosts can depend on it today.

@@ -1,0 +1,2 @@
+export { estimateElasticity } from './elasticity.js';
+export type { ElasticityEstimate, ElasticityOptions, PriceObservation } from './elasticity.js';

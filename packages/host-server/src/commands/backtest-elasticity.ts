@@ -6,6 +6,7 @@ import type { PriceObservation } from '@rfid3/plugin-pricing';
 import { parse } from 'csv-parse/sync';
 import type { CliIo } from '../cli-io.js';
 import { CliError } from '../cli-io.js';
+import { writeOut } from './write-out.js';
 
 interface BacktestElasticityOptions {
   csv: string;
@@ -33,7 +34,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--group <column>', 'estimate one elasticity per value of this column')
     .option('--controls <a,b>', 'categorical control columns, dummy-coded (comma-separated)')
     .option('--json', 'print one JSON object on stdout')
-    .action((opts: BacktestElasticityOptions) => {
+    .action(async (opts: BacktestElasticityOptions) => {
       const controls = opts.controls ? opts.controls.split(',').map((s) => s.trim()).filter(Boolean) : [];
       const file = resolve(io.cwd, opts.csv);
       let text: string;
@@ -64,7 +65,7 @@ export function register(program: Command, io: CliIo): void {
             { elasticity: nullable(e.elasticity), se: nullable(e.se), ci95: e.ci95.map(nullable), n: e.n, r2: nullable(e.r2), skipped: e.skipped, warnings: e.warnings },
           ]),
         );
-        io.stdout.write(`${JSON.stringify({ rows: rows.length, skipped, controls, groups })}\n`);
+        await writeOut(io, `${JSON.stringify({ rows: rows.length, skipped, controls, groups })}\n`);
         return;
       }
       const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '—');

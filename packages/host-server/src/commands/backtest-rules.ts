@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { mineRules, parseBaskets } from '@rfid3/plugin-pack';
 import type { CliIo } from '../cli-io.js';
 import { CliError } from '../cli-io.js';
+import { writeOut } from './write-out.js';
 import { positiveInt } from './options.js';
 
 interface BacktestRulesOptions {
@@ -37,7 +38,7 @@ export function register(program: Command, io: CliIo): void {
     .requiredOption('--min-confidence <c>', 'minimum confidence')
     .option('--min-len <n>', 'minimum items in a rule, antecedent plus consequent', '2')
     .option('--json', 'print one JSON object on stdout')
-    .action((opts: BacktestRulesOptions) => {
+    .action(async (opts: BacktestRulesOptions) => {
       const minSupport = fraction(opts.minSupport, '--min-support', false);
       const minConfidence = fraction(opts.minConfidence, '--min-confidence', true);
       const minLen = positiveInt(opts.minLen, '--min-len');
@@ -54,7 +55,7 @@ export function register(program: Command, io: CliIo): void {
       const ms = Math.round((performance.now() - started) * 10) / 10;
       if (opts.json) {
         const rules = result.rules.map((r) => ({ antecedent: r.antecedent, consequent: r.consequent, support: r.support, confidence: r.confidence, lift: r.lift }));
-        io.stdout.write(`${JSON.stringify({ count: rules.length, ms, baskets: result.baskets, items: result.items, frequentItemsets: result.frequentItemsets, rules })}\n`);
+        await writeOut(io, `${JSON.stringify({ count: rules.length, ms, baskets: result.baskets, items: result.items, frequentItemsets: result.frequentItemsets, rules })}\n`);
         return;
       }
       io.stdout.write(

@@ -6,8 +6,9 @@ import type { AnyEndpoint, Logger, Principal, Runtime } from '@rfid3/core';
 import { HttpProblem } from '@rfid3/core';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
-import { DEFAULT_BODY_LIMIT_BYTES } from './config.js';
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INGEST_BODY_LIMIT_BYTES } from './config.js';
 import { ApiKeyStore } from './keys.js';
+import { HOST_API_PREFIX, ingestEndpoints } from './ingest/endpoints.js';
 import { API_PREFIX, buildOpenApiDocument } from './openapi.js';
 import { statusPageHtml } from './status-page.js';
 
@@ -16,6 +17,8 @@ export interface AppOptions {
   keys?: ApiKeyStore;
   /** Largest JSON body accepted, in bytes (default 1 MiB); larger ones get 413. */
   bodyLimitBytes?: number;
+  /** Largest body of `POST /api/ingest/*` (default 16 MiB: 5,000 scans are about 2 MB). */
+  ingestBodyLimitBytes?: number;
   logger?: Logger;
 }
 
@@ -94,6 +97,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   const logger = options.logger ?? runtime.logger;
   const keys = options.keys ?? new ApiKeyStore({ database: runtime.database, clock: runtime.clock });
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const ingestBodyLimit = options.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT_BYTES;
   const app = new Koa<HostState>();
   app.on('error', (err: unknown) => logger.error({ err }, 'unhandled error in the HTTP layer'));
 
@@ -171,10 +175,11 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
     ctx.type = runtime.metrics.registry.contentType;
   });
 
+  const hostEndpoints = ingestEndpoints(runtime);
   // Endpoints are fixed once the runtime is built, so the document is generated once, on first request.
   let openApiJson: string | undefined;
   router.get('/api/openapi.json', labelled('/api/openapi.json'), (ctx: HostContext) => {
-    openApiJson ??= JSON.stringify(buildOpenApiDocument(runtime));
+    openApiJson ??= JSON.stringify(buildOpenApiDocument(runtime, { hostEndpoints }));
     ctx.type = 'application/json';
     ctx.body = openApiJson;
   });
@@ -185,6 +190,11 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
     const pattern = `${API_PREFIX}${endpoint.path}`;
     const chain = [labelled(pattern), authenticate(endpoint), ...(endpoint.method === 'GET' ? [] : parseBody), invoke(runtime, endpoint)];
     router.register(pattern, [endpoint.method], chain);
+  }
+  const parseIngestBody = jsonBodyParser(ingestBodyLimit);
+  for (const endpoint of hostEndpoints) {
+    const pattern = `${HOST_API_PREFIX}${endpoint.path}`;
+    router.register(pattern, [endpoint.method], [labelled(pattern), authenticate(endpoint), ...parseIngestBody, invoke(runtime, endpoint)]);
   }
 
   app.use(router.routes());

@@ -18,6 +18,7 @@ export const FIRST_PARTY_PLUGINS = [
 
 export const DEFAULT_CONFIG_FILE = 'rfid3.config.json';
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** A plugin to load: its package name and its section of the config (checked by the plugin's own schema). */
 export interface PluginSpec {

@@ -10,6 +10,8 @@ type OperationDoc = Record<string, unknown> & { parameters?: Record<string, unkn
 
 /** Where the runtime's endpoints are mounted. */
 export const API_PREFIX = '/api/predictive';
+/** Where the host's own endpoints (ingestion) are mounted. */
+const HOST_PREFIX = '/api';
 
 const SECURED: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 
@@ -36,8 +38,8 @@ function operationId(endpoint: AnyEndpoint): string {
 
 const problemRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
 
-function routeFor(endpoint: AnyEndpoint, pluginId: string, openReads: boolean, withSchemas: boolean): RouteConfig {
-  const path = `${API_PREFIX}${toOpenApiPath(endpoint.path)}`;
+function routeFor(endpoint: AnyEndpoint, pluginId: string, openReads: boolean, withSchemas: boolean, prefix = API_PREFIX): RouteConfig {
+  const path = `${prefix}${toOpenApiPath(endpoint.path)}`;
   const open = endpoint.role === 'read' && openReads && endpoint.method === 'GET';
   const input = withSchemas ? endpoint.input : undefined;
   const success = String(endpoint.successStatus ?? 200);
@@ -53,6 +55,8 @@ function routeFor(endpoint: AnyEndpoint, pluginId: string, openReads: boolean, w
     '401': problemRef('Unauthorized'),
     ...(endpoint.role !== 'read' ? { '403': problemRef('Forbidden') } : {}),
     '404': problemRef('NotFound'),
+    '413': problemRef('TooLarge'),
+    '429': problemRef('TooManyRequests'),
     '500': problemRef('InternalError'),
   };
   const route: RouteConfig = {
@@ -115,16 +119,23 @@ const problemResponse = (description: string) => ({
  * schemas. Each endpoint is rendered on its own, so one schema that cannot be expressed costs that
  * endpoint its schema, not the whole document.
  */
-export function buildOpenApiDocument(runtime: Runtime, options: { openReads?: boolean } = {}): OpenApiDocument {
+export function buildOpenApiDocument(
+  runtime: Runtime,
+  options: { openReads?: boolean; /** The host's own endpoints, mounted under `/api`. */ hostEndpoints?: AnyEndpoint[] } = {},
+): OpenApiDocument {
   const openReads = options.openReads ?? runtime.access.openReads;
   const paths: Record<string, Record<string, OperationDoc>> = {};
   const schemas: Record<string, unknown> = {};
-  for (const { endpoint, pluginId } of runtime.endpoints.all()) {
+  const all = [
+    ...runtime.endpoints.all().map((m) => ({ ...m, prefix: API_PREFIX })),
+    ...(options.hostEndpoints ?? []).map((endpoint) => ({ endpoint, pluginId: 'host', prefix: HOST_PREFIX })),
+  ];
+  for (const { endpoint, pluginId, prefix } of all) {
     let doc: OpenApiDocument;
     try {
-      doc = generate([routeFor(endpoint, pluginId, openReads, true)]);
+      doc = generate([routeFor(endpoint, pluginId, openReads, true, prefix)]);
     } catch (err) {
-      const route = routeFor(endpoint, pluginId, openReads, false);
+      const route = routeFor(endpoint, pluginId, openReads, false, prefix);
       route.description = `${endpoint.description ? `${endpoint.description}\n\n` : ''}(Input and output schemas could not be rendered: ${err instanceof Error ? err.message : String(err)})`;
       doc = generate([route]);
     }
@@ -170,6 +181,8 @@ export function buildOpenApiDocument(runtime: Runtime, options: { openReads?: bo
         Unauthorized: problemResponse('No API key, or the key is unknown or revoked'),
         Forbidden: problemResponse("The key's role is below the one required"),
         NotFound: problemResponse('Nothing found'),
+        TooLarge: problemResponse('The request body is larger than the limit'),
+        TooManyRequests: problemResponse('Rate limit reached; `Retry-After` says how many seconds to wait'),
         InternalError: problemResponse('Unexpected error; quote the request id when reporting it'),
       },
       securitySchemes: {

@@ -1,0 +1,105 @@
+import type { DatabaseHandle, PortableMigration, RFID3Database } from '@rfid3/core';
+import { createIfMissing, migrate } from '@rfid3/core';
+import type { Kysely } from 'kysely';
+
+/** One idempotency key per ingested event: what makes a retried batch store nothing twice. */
+export interface IngestKeysTable {
+  idempotency_key: string;
+  kind: string;
+  /** Hash of the stored content, to tell a changed contract (update) from a retry (duplicate). */
+  content_hash: string | null;
+  received_at: string;
+}
+
+/** Where the vendor poller and the POR import remember how far they got. */
+export interface SyncStateTable {
+  source: string;
+  cursor: string | null;
+  last_full_at: string | null;
+  last_success_at: string | null;
+  last_error: string | null;
+  updated_at: string;
+}
+
+/** Webhook deliveries, kept so that a failed one can be seen and retried. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  event: string;
+  url: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface HostDatabase extends RFID3Database {
+  rfid3_ingest_keys: IngestKeysTable;
+  rfid3_sync_state: SyncStateTable;
+  rfid3_webhook_deliveries: WebhookDeliveriesTable;
+}
+
+export function hostDb(handle: DatabaseHandle): Kysely<HostDatabase> {
+  return handle.db as unknown as Kysely<HostDatabase>;
+}
+
+const hostTables: PortableMigration = {
+  async up(db, ctx) {
+    const t = ctx.types;
+    await createIfMissing(db, ctx, 'rfid3_ingest_keys', (tb) =>
+      tb
+        .addColumn('idempotency_key', 'varchar(96)', (c) => c.primaryKey())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('content_hash', 'varchar(64)')
+        .addColumn('received_at', t.dateTime, (c) => c.notNull()),
+    );
+    await createIfMissing(db, ctx, 'rfid3_sync_state', (tb) =>
+      tb
+        .addColumn('source', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('cursor', 'varchar(64)')
+        .addColumn('last_full_at', t.dateTime)
+        .addColumn('last_success_at', t.dateTime)
+        .addColumn('last_error', t.text)
+        .addColumn('updated_at', t.dateTime, (c) => c.notNull()),
+    );
+    await createIfMissing(
+      db,
+      ctx,
+      'rfid3_webhook_deliveries',
+      (tb) =>
+        tb
+          .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+          .addColumn('event', 'varchar(64)', (c) => c.notNull())
+          .addColumn('url', 'varchar(1000)', (c) => c.notNull())
+          .addColumn('payload', t.longText, (c) => c.notNull())
+          .addColumn('status', 'varchar(16)', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('last_error', t.text)
+          .addColumn('created_at', t.dateTime, (c) => c.notNull())
+          .addColumn('delivered_at', t.dateTime),
+      [{ name: 'ix_webhook_status', columns: ['status', 'created_at'] }],
+    );
+  },
+};
+
+/** The host's own tables (never RFID3's), tracked under their own migration owner. */
+export const hostMigrations: Record<string, PortableMigration> = {
+  '0001_host_tables': hostTables,
+};
+
+const migrated = new WeakMap<DatabaseHandle, Promise<unknown>>();
+
+/** Migrates the host's tables once per database handle. */
+export function ensureHostTables(handle: DatabaseHandle): Promise<unknown> {
+  let done = migrated.get(handle);
+  if (!done) {
+    done = migrate(handle, 'host', hostMigrations).then((r) => {
+      if (r.error) throw r.error;
+      return r;
+    });
+    migrated.set(handle, done);
+    done.catch(() => migrated.delete(handle));
+  }
+  return done;
+}

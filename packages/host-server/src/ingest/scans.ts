@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import type { Clock, DatabaseHandle, FieldError, InspectionFlag } from '@rfid3/core';
+import { INSPECTION_FLAGS, fieldErrors } from '@rfid3/core';
+import { z } from 'zod';
+import { ensureHostTables, hostDb } from '../host-tables.js';
+import { onlyColumns, tableColumns } from './columns.js';
+import { QUALITY_GRADES, dateTimeField, flagField, text } from './values.js';
+
+export const MAX_BATCH = 5000;
+
+const flagShape = Object.fromEntries(INSPECTION_FLAGS.filter((f) => f !== 'other').map((f) => [f, flagField])) as Record<
+  Exclude<InspectionFlag, 'other'>,
+  typeof flagField
+>;
+
+/** One RFID scan, shaped like an `id_transactions` row; `event_id` (optional) is the sender's idempotency key. */
+export const scanEventSchema = z.strictObject({
+  event_id: z.string().min(1).max(128).optional(),
+  tag_id: z.string().trim().min(1).max(255),
+  scan_type: z.string().trim().min(1).max(50),
+  scan_date: dateTimeField,
+  contract_number: text(255),
+  client_name: text(255),
+  common_name: text(255),
+  bin_location: text(255),
+  status: text(50),
+  scan_by: text(255),
+  location_of_repair: text(255),
+  quality: z.enum(QUALITY_GRADES, { error: `expected one of ${QUALITY_GRADES.join(', ')}` }).nullish(),
+  ...flagShape,
+  other: text(5000),
+  serial_number: text(255),
+  rental_class_num: text(255),
+  longitude: z.number().min(-180).max(180).nullish(),
+  latitude: z.number().min(-90).max(90).nullish(),
+  notes: text(5000),
+});
+export type ScanEvent = z.output<typeof scanEventSchema>;
+
+export interface RejectedRow {
+  index: number;
+  errors: FieldError[];
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: RejectedRow[];
+}
+
+export interface ScanIngestResult extends IngestResult {
+  /** id_item_master rows whose status, grade or last-scan columns moved. */
+  itemsUpdated: number;
+  /** Tags seen for the first time, added to id_item_master. */
+  itemsCreated: number;
+  tagIds: string[];
+  rentalClasses: string[];
+  stores: string[];
+  from?: string;
+  to?: string;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The idempotency key: the sender's event id, or the natural key tag_id + scan_date + scan_type. */
+export function scanKey(e: Pick<ScanEvent, 'event_id' | 'tag_id' | 'scan_date' | 'scan_type'>): string {
+  return e.event_id ? `scan-e:${sha(e.event_id)}` : `scan-n:${sha(naturalKey(e))}`;
+}
+const naturalKey = (e: Pick<ScanEvent, 'tag_id' | 'scan_date' | 'scan_type'>) => `${e.tag_id}\u0000${e.scan_date}\u0000${e.scan_type}`;
+
+export function validateRows<S extends z.ZodType>(schema: S, rows: unknown[]): { valid: { index: number; row: z.output<S> }[]; rejected: RejectedRow[] } {
+  const valid: { index: number; row: z.output<S> }[] = [];
+  const rejected: RejectedRow[] = [];
+  rows.forEach((raw, index) => {
+    const r = schema.safeParse(raw);
+    if (r.success) valid.push({ index, row: r.data });
+    else rejected.push({ index, errors: fieldErrors(r.error, '') });
+  });
+  return { valid, rejected };
+}
+
+/** Runs writes one at a time in this process, so that two overlapping batches cannot both store a key. */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const nowText = (clock: Clock) => clock.now().toISOString().slice(0, 19).replace('T', ' ');
+
+/**
+ * Stores a batch of scans in `id_transactions` once each, and moves each scanned item's status, grade
+ * and last-scan columns forward (never backward: an out-of-order older scan leaves the item alone).
+ * Everything is written in one transaction, committed before this resolves.
+ */
+export async function ingestScans(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<ScanIngestResult> {
+  await ensureHostTables(database);
+  const { valid, rejected } = validateRows(scanEventSchema, rows);
+  const txCols = await tableColumns(database, 'id_transactions');
+  const itemCols = await tableColumns(database, 'id_item_master');
+  const now = nowText(clock);
+  const db = hostDb(database);
+
+  return db.transaction().execute(async (trx) => {
+    let duplicates = 0;
+    // Duplicates inside the batch itself: the first occurrence wins.
+    const byKey = new Map<string, { index: number; row: ScanEvent }>();
+    for (const v of valid) {
+      const key = scanKey(v.row);
+      if (byKey.has(key)) duplicates++;
+      else byKey.set(key, v);
+    }
+    // Keys stored by an earlier batch.
+    const keys = [...byKey.keys()];
+    for (const part of chunks(keys, 1000)) {
+      const seen = await trx.selectFrom('rfid3_ingest_keys').select('idempotency_key').where('idempotency_key', 'in', part).execute();
+      for (const s of seen) {
+        byKey.delete(s.idempotency_key);
+        duplicates++;
+      }
+    }
+    // Scans RFID3 already has from its own poller (no key of ours): same tag, time and type.
+    const fresh = [...byKey.values()];
+    if (fresh.length) {
+      const tags = [...new Set(fresh.map((f) => f.row.tag_id))];
+      const existing = new Set<string>();
+      for (const part of chunks(tags, 1000)) {
+        const found = await trx
+          .selectFrom('id_transactions')
+          .select(['tag_id', 'scan_date', 'scan_type'])
+          .where('tag_id', 'in', part)
+          .where('scan_date', '>=', fresh.reduce((m, f) => (f.row.scan_date < m ? f.row.scan_date : m), '9999'))
+          .execute();
+        for (const f of found) existing.add(naturalKey({ tag_id: f.tag_id, scan_date: String(f.scan_date).slice(0, 19), scan_type: f.scan_type }));
+      }
+      for (const [key, f] of [...byKey]) {
+        if (existing.has(naturalKey(f.row))) {
+          byKey.delete(key);
+          duplicates++;
+        }
+      }
+    }
+    const accepted = [...byKey.entries()].sort((a, b) => a[1].index - b[1].index);
+    if (accepted.length === 0) return { accepted: 0, duplicates, rejected, itemsUpdated: 0, itemsCreated: 0, tagIds: [], rentalClasses: [], stores: [] };
+
+    const keyRows = accepted.map(([key]) => ({ idempotency_key: key, kind: 'scan', content_hash: null, received_at: now }));
+    for (const part of chunks(keyRows, 2000)) await trx.insertInto('rfid3_ingest_keys').values(part).execute();
+
+    const txRows = accepted.map(([, { row }]) => {
+      const { event_id: _id, ...rest } = row;
+      return onlyColumns({ ...rest, date_created: now, date_updated: now }, txCols);
+    });
+    const perChunk = Math.max(1, Math.floor(database.maxBoundValues / (Object.keys(txRows[0]!).length + 1)));
+    for (const part of chunks(txRows, perChunk)) await trx.insertInto('id_transactions').values(part as never).execute();
+
+    // The latest scan of each tag in this batch moves its item forward.
+    const latest = new Map<string, ScanEvent>();
+    for (const [, { row }] of accepted) {
+      const prev = latest.get(row.tag_id);
+      if (!prev || row.scan_date >= prev.scan_date) latest.set(row.tag_id, row);
+    }
+    const tagIds = [...latest.keys()];
+    const known = new Set<string>();
+    for (const part of chunks(tagIds, 1000)) {
+      for (const r of await trx.selectFrom('id_item_master').select('tag_id').where('tag_id', 'in', part).execute()) known.add(r.tag_id);
+    }
+    let itemsUpdated = 0;
+    const created: Record<string, unknown>[] = [];
+    for (const [tag, s] of latest) {
+      const moved: Record<string, unknown> = { date_last_scanned: s.scan_date, date_updated: now };
+      if (s.status) moved.status = s.status;
+      if (s.quality) moved.quality = s.quality;
+      if (s.scan_by) moved.last_scanned_by = s.scan_by;
+      if (s.contract_number) moved.last_contract_num = s.contract_number;
+      if (s.bin_location) moved.bin_location = s.bin_location;
+      if (s.longitude != null && s.latitude != null) Object.assign(moved, { longitude: s.longitude, latitude: s.latitude });
+      if (known.has(tag)) {
+        const result = await trx
+          .updateTable('id_item_master')
+          .set(onlyColumns(moved, itemCols) as never)
+          .where('tag_id', '=', tag)
+          .where((eb) => eb.or([eb('date_last_scanned', 'is', null), eb('date_last_scanned', '<=', s.scan_date)]))
+          .executeTakeFirst();
+        itemsUpdated += Number(result.numUpdatedRows ?? 0);
+      } else {
+        created.push(
+          onlyColumns(
+            {
+              tag_id: tag,
+              serial_number: s.serial_number ?? null,
+              client_name: s.client_name ?? null,
+              rental_class_num: s.rental_class_num ?? null,
+              common_name: s.common_name ?? null,
+              date_created: now,
+              ...moved,
+            },
+            itemCols,
+          ),
+        );
+      }
+    }
+    // Each created row names the same columns only if built the same way; insert one by one to be safe.
+    for (const row of created) await trx.insertInto('id_item_master').values(row as never).execute();
+
+    const touched: { rental_class_num: string | null; home_store: string | null; current_store: string | null }[] = [];
+    for (const part of chunks(tagIds, 1000)) {
+      touched.push(
+        ...(await trx
+          .selectFrom('id_item_master')
+          .select(['rental_class_num', ...(itemCols.has('home_store') ? (['home_store'] as const) : []), ...(itemCols.has('current_store') ? (['current_store'] as const) : [])] as never)
+          .where('tag_id', 'in', part)
+          .execute()) as never[],
+      );
+    }
+    const rentalClasses = new Set<string>(accepted.map(([, v]) => v.row.rental_class_num).filter((v): v is string => !!v));
+    const stores = new Set<string>();
+    for (const t of touched) {
+      if (t.rental_class_num) rentalClasses.add(t.rental_class_num);
+      if (t.home_store) stores.add(t.home_store);
+      if (t.current_store) stores.add(t.current_store);
+    }
+    const dates = accepted.map(([, v]) => v.row.scan_date).sort();
+    return {
+      accepted: accepted.length,
+      duplicates,
+      rejected,
+      itemsUpdated,
+      itemsCreated: created.length,
+      tagIds,
+      rentalClasses: [...rentalClasses].sort(),
+      stores: [...stores].sort(),
+      from: dates[0]!.slice(0, 10),
+      to: dates[dates.length - 1]!.slice(0, 10),
+    };
+  });
+}

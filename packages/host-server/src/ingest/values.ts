@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** RFID3's letter grades, best first (BRIEF §3: an ordinal grade, not a number). */
+export const QUALITY_GRADES = ['A+', 'A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-'] as const;
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * A date or date-time as RFID3 stores it (`YYYY-MM-DD HH:MM:SS`, UTC, whole seconds). Accepts ISO 8601
+ * with `T` or a space, an optional zone (converted to UTC) and fractions (dropped: DATETIME has none).
+ */
+export function normalizeDateTime(value: string): string | null {
+  const m = DATE_TIME.exec(value.trim());
+  if (!m) return null;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', zone] = m;
+  const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  const check = new Date(base);
+  // Reject 2026-02-30 and 25:00 rather than letting Date roll them over.
+  if (check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d)) return null;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
+  let ms = base;
+  if (zone && zone !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  }
+  const year = new Date(ms).getUTCFullYear();
+  if (year < 1970 || year > 2200) return null;
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+export const dateTimeField = z.string().max(40).transform((v, ctx) => {
+  const n = normalizeDateTime(v);
+  if (n === null) {
+    ctx.addIssue({ code: 'custom', message: `'${v.slice(0, 40)}' is not a date-time (YYYY-MM-DD HH:MM:SS or ISO 8601)` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+export const dateField = dateTimeField.transform((v) => v.slice(0, 10));
+
+export const text = (max: number) => z.string().max(max).nullish();
+
+/** RFID3's BOOLEAN columns (TINYINT(1)): true/false, 0/1 or '0'/'1'. */
+export const flagField = z
+  .union([z.boolean(), z.literal(0), z.literal(1), z.literal('0'), z.literal('1')], { error: 'expected true/false or 0/1' })
+  .nullish()
+  .transform((v) => (v === null || v === undefined ? null : v === true || v === 1 || v === '1' ? 1 : 0));
+
+export const money = z.number().finite().min(-1e9).max(1e9).nullish();
+export const count = z.number().int().min(-1e9).max(1e9).nullish();

@@ -1,9 +1,11 @@
 import { definePlugin } from '@rfid3/core';
 import pkg from '../package.json' with { type: 'json' };
 
+export { backtestClassify } from '@rfid3/learn';
+export type { ClassifyBacktestOptions, ClassifyBacktestResult } from '@rfid3/learn';
+
 /**
  * Failure probability, remaining useful life and cost-minimising maintenance schedules.
- * This first version registers no endpoints yet; it loads, so hosts can depend on it today.
  */
 export const maintenancePlugin = definePlugin({
   id: 'maintenance',

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import type { CliIo } from './cli-io.js';
+import { register as registerBacktestClassify } from './commands/backtest-classify.js';
 import { register as registerBacktestDemand } from './commands/backtest-demand.js';
 import { register as registerBacktestElasticity } from './commands/backtest-elasticity.js';
 import { register as registerBacktestRules } from './commands/backtest-rules.js';
@@ -33,6 +34,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerKeys(program, io);
   registerDemo(program, io);
   registerBacktestDemand(program, io);
+  registerBacktestClassify(program, io);
   registerBacktestElasticity(program, io);
   registerBacktestRules(program, io);
 

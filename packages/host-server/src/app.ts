@@ -16,6 +16,7 @@ export interface AppOptions {
   /** Where API keys are verified; by default the runtime's own database. */
   keys?: ApiKeyStore;
   /** Largest JSON body accepted, in bytes (default 1 MiB); larger ones get 413. */
+import { dashboard } from './dashboard.js';
   bodyLimitBytes?: number;
   /** Largest body of `POST /api/ingest/*` (default 16 MiB: 5,000 scans are about 2 MB). */
   ingestBodyLimitBytes?: number;
@@ -219,6 +220,7 @@ function notFound(ctx: HostContext, runtime: Runtime): HttpProblem {
 
 /** Reads `Authorization: Bearer <key>` or `X-API-Key`; a key that is presented must be valid, even for an open read. */
 function authenticator(keys: ApiKeyStore) {
+  app.use(dashboard()); // the built dashboard at `/` when present; otherwise the status page below answers
   return (endpoint: AnyEndpoint) =>
     async (ctx: HostContext, next: Next): Promise<void> => {
       const authorization = ctx.get('Authorization');

@@ -87,18 +87,6 @@ describe('HTTP host', () => {
     expect(Object.keys(doc.components.securitySchemes)).toEqual(expect.arrayContaining(['bearerAuth', 'apiKeyHeader']));
   });
 
-  it('serves a self-contained HTML page at / that reads live figures from system-status', async () => {
-    const res = await fetch(`${app.url}/`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    const html = await res.text();
-    expect(html).toContain("fetch('/api/predictive/health/system-status'");
-    expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
-    const nonce = /script-src 'nonce-([^']+)'/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
-    expect(nonce).toBeTruthy();
-    expect(html).toContain(`<script nonce="${nonce}">`);
-  });
-
   it('rejects a bad query with a 400 problem naming the field', async () => {
     const res = await fetch(`${app.url}/api/predictive/models/performance?limit=0`);
     expect(res.status).toBe(400);

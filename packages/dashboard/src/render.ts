@@ -1,0 +1,130 @@
+import { ApiError } from './api.js';
+import { h } from './dom.js';
+import { cell, humanize } from './format.js';
+
+type Row = Record<string, unknown>;
+const MAX_ROWS = 200;
+
+/** A failed request as a readable message: a missing plugin says which package serves the view. */
+export function problemBox(err: unknown): HTMLElement {
+  if (err instanceof ApiError) {
+    const p = err.problem;
+    const missing = p.status === 404 && p.plugin;
+    return h(
+      'div',
+      { class: `notice ${missing ? 'notice-missing' : p.status >= 500 || p.status === 0 ? 'notice-error' : 'notice-warn'}`, role: 'status', 'data-status': p.status },
+      h('strong', {}, missing ? `Not available: ${p.plugin} is not loaded` : p.status ? `${p.status} ${p.title}` : p.title),
+      p.detail ? h('p', {}, p.detail) : null,
+      p.errors?.length ? h('ul', {}, ...p.errors.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null,
+      p.requestId ? h('p', { class: 'muted small' }, `request id ${p.requestId}`) : null,
+    );
+  }
+  return h('div', { class: 'notice notice-error', role: 'status' }, h('strong', {}, 'Something went wrong'), h('p', {}, err instanceof Error ? err.message : String(err)));
+}
+
+/**
+ * A card whose body is loaded on its own: one endpoint failing (a plugin not loaded yet) leaves the rest
+ * of the view working. Returns the card at once; `load` fills it.
+ */
+export function card(title: string, load: (body: HTMLElement) => Promise<void> | void, options: { id?: string; wide?: boolean; onSettled?: () => void } = {}): HTMLElement {
+  const body = h('div', { class: 'card-body' }, h('p', { class: 'muted' }, 'Loading…'));
+  const el = h('section', { class: `card${options.wide ? ' wide' : ''}`, id: options.id, 'data-state': 'loading' }, h('h2', {}, title), body);
+  void (async () => {
+    try {
+      const out = h('div', { class: 'card-body' });
+      await load(out);
+      body.replaceWith(out);
+      el.dataset.state = 'ready';
+    } catch (err) {
+      body.replaceChildren(problemBox(err));
+      el.dataset.state = 'error';
+    }
+    options.onSettled?.();
+  })();
+  return el;
+}
+
+function isRowArray(v: unknown): v is Row[] {
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x));
+}
+
+/** Nested objects become dotted columns one level deep (`live.mae`), so a row stays one line. */
+function flatten(row: Row): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object')) {
+      for (const [k2, v2] of Object.entries(v as Row)) out[`${k}.${k2}`] = v2;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+export interface Column {
+  key: string;
+  label?: string;
+  format?: (v: unknown, row: Row) => string | Node;
+}
+
+export function table(rows: Row[], columns?: Column[], extra?: { label: string; render: (row: Row) => Node }): HTMLElement {
+  const flat = rows.slice(0, MAX_ROWS).map(flatten);
+  const cols: Column[] =
+    columns ??
+    [...new Set(flat.flatMap((r) => Object.keys(r)))]
+      .filter((k) => flat.some((r) => r[k] !== null && r[k] !== undefined))
+      .slice(0, 12)
+      .map((key) => ({ key }));
+  const head = h('tr', {}, ...cols.map((c) => h('th', { scope: 'col' }, c.label ?? humanize(c.key))), extra ? h('th', { scope: 'col' }, extra.label) : null);
+  const body = flat.map((r, i) =>
+    h(
+      'tr',
+      {},
+      ...cols.map((c) => {
+        const v = r[c.key];
+        const shown = c.format ? c.format(v, rows[i]!) : cell(v);
+        return h('td', { class: typeof v === 'number' ? 'n' : undefined }, shown);
+      }),
+      extra ? h('td', {}, extra.render(rows[i]!)) : null,
+    ),
+  );
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h('table', {}, h('thead', {}, head), h('tbody', {}, ...body)),
+    rows.length > MAX_ROWS ? h('p', { class: 'muted small' }, `showing ${MAX_ROWS} of ${rows.length} rows`) : null,
+  );
+}
+
+/** Scalars as a definition list. */
+export function facts(entries: [string, unknown][]): HTMLElement {
+  return h('dl', { class: 'facts' }, ...entries.flatMap(([k, v]) => [h('dt', {}, humanize(k)), h('dd', {}, v instanceof Node ? v : cell(v))]));
+}
+
+/**
+ * Any JSON answer, shown without knowing its shape: its scalars as facts, each list of records as a
+ * table, nested objects under their own heading. Views with a known shape render it better; this keeps
+ * every endpoint readable as the plugins evolve.
+ */
+export function renderAny(value: unknown, depth = 0): HTMLElement {
+  const box = h('div', { class: 'any' });
+  if (isRowArray(value)) {
+    box.append(table(value));
+    return box;
+  }
+  if (Array.isArray(value)) {
+    box.append(h('p', { class: value.length ? '' : 'muted' }, value.length ? cell(value) : 'Nothing to show.'));
+    return box;
+  }
+  if (value === null || typeof value !== 'object') {
+    box.append(h('p', {}, cell(value)));
+    return box;
+  }
+  const obj = value as Row;
+  const scalars = Object.entries(obj).filter(([, v]) => v === null || typeof v !== 'object' || (Array.isArray(v) && !isRowArray(v) && v.length <= 6));
+  if (scalars.length) box.append(facts(scalars));
+  for (const [k, v] of Object.entries(obj)) {
+    if (isRowArray(v)) box.append(h(depth ? 'h4' : 'h3', {}, `${humanize(k)} (${v.length})`), table(v));
+    else if (Array.isArray(v) && v.length === 0) box.append(h(depth ? 'h4' : 'h3', {}, humanize(k)), h('p', { class: 'muted' }, 'None.'));
+    else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 2) box.append(h(depth ? 'h4' : 'h3', {}, humanize(k)), renderAny(v, depth + 1));
+  }
+  return box;
+}

@@ -1,0 +1,142 @@
+import { ApiError, api } from '../api.js';
+import { h } from '../dom.js';
+import { ageText, num, pct } from '../format.js';
+import { card, facts, problemBox, table } from '../render.js';
+import { findRows, isPending } from './restock.js';
+
+interface AccuracyRow {
+  modelVersion: string;
+  horizon: number | null;
+  n: number;
+  mae: number;
+  smape: number;
+  coverage: number | null;
+  intervalLevel: number | null;
+}
+
+interface SystemStatus {
+  status: string;
+  coreVersion: string;
+  database: { ok: boolean; dialect: string; latencyMs: number; error?: string };
+  data: { scans: number; firstScan: string | null; lastScan: string | null; lastScanAgeHours: number | null };
+  plugins: { id: string; version: string }[];
+  jobs: { queued: number; running: number; failed: number };
+  cache: { l2: { enabled: boolean; errors?: number } };
+  [key: string]: unknown;
+}
+
+/** RFID data is polled every minute and POS data weekly: a day without scans deserves a look. */
+const STALE_SCAN_HOURS = 24;
+/** Coverage this far below the nominal level means the intervals are too narrow. */
+const COVERAGE_SLACK = 0.1;
+
+const accuracyColumns = [
+  { key: 'modelVersion', label: 'Model' },
+  { key: 'n', label: 'Matched' },
+  { key: 'mae', label: 'MAE', format: (v: unknown) => num(v) },
+  { key: 'smape', label: 'sMAPE', format: (v: unknown) => (typeof v === 'number' ? `${num(v, 1)} %` : '—') },
+  {
+    key: 'coverage',
+    label: 'Coverage',
+    format: (v: unknown, r: Record<string, unknown>) => (typeof v === 'number' ? `${pct(v)} of ${pct(r.intervalLevel, 0)}` : '—'),
+  },
+];
+
+export function overview(root: HTMLElement): void {
+  const alerts = h('ul', { class: 'alerts', id: 'alert-list' });
+  const alertCard = h('section', { class: 'card', id: 'alerts' }, h('h2', {}, 'Alerts'), alerts);
+  const addAlert = (level: 'bad' | 'warn' | 'ok', text: string, href?: string) => {
+    alerts.querySelector('.none')?.remove();
+    alerts.append(h('li', { class: level }, href ? h('a', { href }, text) : text));
+  };
+  let pendingChecks = 3;
+  const checked = () => {
+    if (--pendingChecks === 0 && !alerts.children.length) alerts.append(h('li', { class: 'ok none' }, 'Nothing needs attention.'));
+  };
+
+  root.append(
+    h('h1', {}, 'Overview'),
+    h(
+      'div',
+      { class: 'grid' },
+      card(
+        'Forecast accuracy',
+        async (body) => {
+          try {
+            const demand = await api.get<{ byModel: AccuracyRow[]; matched: number; note?: string }>('demand/accuracy');
+            const latest = demand.byModel[demand.byModel.length - 1];
+            if (latest) {
+              body.append(
+                h(
+                  'div',
+                  { class: 'big' },
+                  `MAE ${num(latest.mae)}`,
+                  h('span', { class: 'muted small' }, ` units/day · coverage ${pct(latest.coverage)} of ${pct(latest.intervalLevel, 0)}`),
+                ),
+                h('p', { class: 'muted small' }, `Demand, from ${num(demand.matched, 0)} forecasts matched with what happened.`),
+              );
+              for (const r of demand.byModel) {
+                if (r.coverage !== null && r.intervalLevel !== null && r.coverage < r.intervalLevel - COVERAGE_SLACK) {
+                  addAlert('warn', `${r.modelVersion}: intervals cover ${pct(r.coverage)} of actuals, below their ${pct(r.intervalLevel, 0)}`, '#/models');
+                }
+              }
+            } else body.append(h('p', { class: 'muted' }, demand.note ?? 'No demand forecast matched yet.'));
+          } catch (err) {
+            body.append(problemBox(err));
+          }
+          const all = await api.get<{ models: AccuracyRow[]; note?: string }>('health/prediction-accuracy');
+          if (all.models.length) body.append(h('h3', {}, 'Every model'), table(all.models as unknown as Record<string, unknown>[], accuracyColumns));
+          else body.append(h('p', { class: 'muted' }, all.note ?? 'No prediction matched yet.'));
+        },
+        { id: 'accuracy', onSettled: checked },
+      ),
+      card(
+        'Pending decisions',
+        async (body) => {
+          const alertsBody = await api.get<unknown>('inventory/restock-alerts');
+          const rows = findRows(alertsBody);
+          const pending = rows.filter(isPending);
+          body.append(
+            h('div', { class: 'big', id: 'pending-count' }, String(pending.length)),
+            h('p', { class: 'muted small' }, `restock decisions awaiting approval, of ${rows.length} restock alerts. `, h('a', { href: '#/restock' }, 'Review')),
+          );
+          if (pending.length) addAlert('warn', `${pending.length} restock decision${pending.length === 1 ? '' : 's'} awaiting approval`, '#/restock');
+        },
+        { id: 'pending', onSettled: checked },
+      ),
+      card(
+        'Data freshness',
+        async (body) => {
+          let st: SystemStatus;
+          try {
+            st = await api.get<SystemStatus>('health/system-status');
+          } catch (err) {
+            addAlert('bad', err instanceof ApiError ? err.message : String(err));
+            throw err;
+          }
+          {
+            const age = st.data.lastScanAgeHours;
+            body.append(
+              h('div', { class: `big ${age !== null && age <= STALE_SCAN_HOURS ? 'ok' : 'warn'}` }, st.data.lastScan ? ageText(age) : 'no scans yet'),
+              facts([
+                ['lastScan', st.data.lastScan],
+                ['firstScan', st.data.firstScan],
+                ['scans', st.data.scans],
+                ['database', st.database.ok ? `${st.database.dialect}, ${num(st.database.latencyMs, 1)} ms` : `unreachable: ${st.database.error ?? ''}`],
+                ['status', st.status],
+                ['plugins', st.plugins.map((p) => p.id)],
+              ]),
+            );
+            if (st.status !== 'ok') addAlert('bad', `System status is ${st.status}`, '#/models');
+            if (!st.database.ok) addAlert('bad', `Database unreachable: ${st.database.error ?? ''}`);
+            if (age === null) addAlert('warn', 'No RFID scan has been received yet');
+            else if (age > STALE_SCAN_HOURS) addAlert('warn', `Last RFID scan was ${ageText(age)}`);
+            if (st.jobs.failed > 0) addAlert('warn', `${st.jobs.failed} background job${st.jobs.failed === 1 ? '' : 's'} failed`, '#/models');
+          }
+        },
+        { id: 'freshness', onSettled: checked },
+      ),
+      alertCard,
+    ),
+  );
+}

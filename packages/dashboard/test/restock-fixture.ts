@@ -1,0 +1,56 @@
+import { HttpProblem, coreServices, defineEndpoint, definePlugin } from '@rfid3/core';
+import { z } from 'zod';
+
+/**
+ * Stands in for `@rfid3/plugin-restock`'s approval workflow while that plugin has no endpoints yet:
+ * the same two paths of BRIEF §6 over core's real DecisionLedger, so the dashboard's approve/reject
+ * round trip (UI → HTTP with the operate key → ledger → automated_decisions) is exercised end to end.
+ */
+export const restockFixturePlugin = definePlugin({
+  id: 'restock-fixture',
+  version: '0.0.0',
+  coreRange: '>=0.1.0 <1.0.0',
+  requires: { decisions: coreServices.decisions },
+  register({ deps, endpoint }) {
+    endpoint(
+      defineEndpoint({
+        method: 'GET',
+        path: '/inventory/restock-alerts',
+        summary: 'Restock decisions of the ledger, newest first',
+        role: 'read',
+        async handler() {
+          const decisions = await deps.decisions.list({ type: 'restock' });
+          return {
+            alerts: decisions.map((d) => ({
+              itemId: d.target.id,
+              quantity: d.action.quantity ?? null,
+              amountUsd: d.amountUsd,
+              confidence: d.confidence,
+              decision: { id: d.id, status: d.status, verdict: d.verdict },
+            })),
+          };
+        },
+      }),
+      defineEndpoint({
+        method: 'POST',
+        path: '/inventory/approve-restock/:item_id',
+        summary: 'Approves or rejects the pending restock decision of an item',
+        role: 'operate',
+        input: {
+          params: z.object({ item_id: z.string().min(1).max(255) }),
+          body: z.object({ approve: z.boolean().default(true), reason: z.string().max(500).optional(), decision_id: z.number().int().positive().optional() }),
+        },
+        async handler({ params, body }, ctx) {
+          const pending = await deps.decisions.list({ type: 'restock', targetId: params.item_id, status: 'pending' });
+          const decision = body.decision_id ? pending.find((d) => d.id === body.decision_id) : pending[0];
+          if (!decision) throw HttpProblem.notFound(`no pending restock decision for ${params.item_id}`);
+          const by = ctx.principal?.name ?? 'unknown';
+          const record = body.approve
+            ? await deps.decisions.approve(decision.id, by)
+            : await deps.decisions.reject(decision.id, by, body.reason ?? 'rejected');
+          return { decision: { id: record.id, status: record.status, decidedBy: record.decidedBy } };
+        },
+      }),
+    );
+  },
+});

@@ -1,2 +1,4 @@
 export { estimateElasticity } from './elasticity.js';
 export type { ElasticityEstimate, ElasticityOptions, PriceObservation } from './elasticity.js';
+export { categoryElasticities, dropSingletons, loadPriceHistory, pooledElasticity } from './history.js';
+export type { PriceHistoryOptions, PricePeriod } from './history.js';

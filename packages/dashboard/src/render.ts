@@ -26,9 +26,9 @@ export function problemBox(err: unknown): HTMLElement {
  * A card whose body is loaded on its own: one endpoint failing (a plugin not loaded yet) leaves the rest
  * of the view working. Returns the card at once; `load` fills it.
  */
-export function card(title: string, load: (body: HTMLElement) => Promise<void> | void, options: { id?: string; wide?: boolean; onSettled?: () => void } = {}): HTMLElement {
+export function card(title: string, load: (body: HTMLElement) => Promise<void> | void, options: { id?: string; wide?: boolean; span2?: boolean; onSettled?: () => void } = {}): HTMLElement {
   const body = h('div', { class: 'card-body' }, h('p', { class: 'muted' }, 'Loading…'));
-  const el = h('section', { class: `card${options.wide ? ' wide' : ''}`, id: options.id, 'data-state': 'loading' }, h('h2', {}, title), body);
+  const el = h('section', { class: `card${options.wide ? ' wide' : ''}${options.span2 ? ' span2' : ''}`, id: options.id, 'data-state': 'loading' }, h('h2', {}, title), body);
   void (async () => {
     try {
       const out = h('div', { class: 'card-body' });
@@ -73,7 +73,10 @@ export function table(rows: Row[], columns?: Column[], extra?: { label: string; 
       .filter((k) => flat.some((r) => r[k] !== null && r[k] !== undefined))
       .slice(0, 12)
       .map((key) => ({ key }));
-  const head = h('tr', {}, ...cols.map((c) => h('th', { scope: 'col' }, c.label ?? humanize(c.key))), extra ? h('th', { scope: 'col' }, extra.label) : null);
+  // A column of numbers is right-aligned, header included, so digits line up.
+  const numeric = new Set(cols.filter((c) => flat.some((r) => typeof r[c.key] === 'number') && flat.every((r) => r[c.key] == null || typeof r[c.key] === 'number')).map((c) => c.key));
+  const align = (key: string) => (numeric.has(key) ? 'n' : undefined);
+  const head = h('tr', {}, ...cols.map((c) => h('th', { scope: 'col', class: align(c.key) }, c.label ?? humanize(c.key))), extra ? h('th', { scope: 'col' }, extra.label) : null);
   const body = flat.map((r, i) =>
     h(
       'tr',
@@ -81,7 +84,9 @@ export function table(rows: Row[], columns?: Column[], extra?: { label: string; 
       ...cols.map((c) => {
         const v = r[c.key];
         const shown = c.format ? c.format(v, rows[i]!) : cell(v);
-        return h('td', { class: typeof v === 'number' ? 'n' : undefined }, shown);
+        // Prose (notes, descriptions) gets room to wrap instead of a one-word-wide column.
+        const long = typeof v === 'string' && v.length > 40;
+        return h('td', { class: long ? 'long' : align(c.key) }, shown);
       }),
       extra ? h('td', {}, extra.render(rows[i]!)) : null,
     ),

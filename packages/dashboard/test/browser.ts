@@ -11,6 +11,9 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const chromiumInstalled = existsSync(CHROMIUM_PATH);
 /** CI sets RFID3_REQUIRE_SERVICES=1: there a missing Chromium fails the suite instead of skipping it. */
 export const chromiumRequired = process.env.RFID3_REQUIRE_SERVICES === '1';
+if (!chromiumInstalled && !chromiumRequired) {
+  console.warn(`skipping the dashboard's browser tests: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+}
 
 export const ARTIFACTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
 

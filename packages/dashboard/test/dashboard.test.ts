@@ -97,7 +97,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
       await settled(page);
       // A card that failed shows the problem's own words, never an empty box.
       for (const text of await page.locator('[data-state="error"] .notice').allTextContents()) expect(text.trim().length).toBeGreaterThan(10);
-      if (view === '') await page.screenshot({ path: join(ARTIFACTS_DIR, 'desktop-overview.png'), fullPage: true });
+      await page.screenshot({ path: join(ARTIFACTS_DIR, `desktop-${view || 'overview'}.png`), fullPage: true });
     }
     expect(consoleLog.errors).toEqual([]);
 
@@ -159,7 +159,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     // The band is drawn from these numbers only: the highest upper bound sets the axis.
     expect(attrs.yMax).toBeGreaterThanOrEqual(Math.max(...points.map((p) => p.upper)));
 
-    await page.screenshot({ path: join(ARTIFACTS_DIR, 'desktop-demand.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'desktop-demand-category.png'), fullPage: true });
     expect(consoleLog.errors).toEqual([]);
     await page.close();
   });

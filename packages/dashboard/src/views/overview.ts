@@ -34,7 +34,6 @@ const accuracyColumns = [
   { key: 'modelVersion', label: 'Model' },
   { key: 'n', label: 'Matched' },
   { key: 'mae', label: 'MAE', format: (v: unknown) => num(v) },
-  { key: 'smape', label: 'sMAPE', format: (v: unknown) => (typeof v === 'number' ? `${num(v, 1)} %` : '—') },
   {
     key: 'coverage',
     label: 'Coverage',
@@ -64,16 +63,17 @@ export function overview(root: HTMLElement): void {
         async (body) => {
           try {
             const demand = await api.get<{ byModel: AccuracyRow[]; matched: number; note?: string }>('demand/accuracy');
-            const latest = demand.byModel[demand.byModel.length - 1];
+            // The active model's figures first; older versions stay in the table below.
+            const active = await api.get<{ models: { versionTag: string }[] }>('models/status').catch(() => ({ models: [] }));
+            const latest = demand.byModel.find((r) => active.models.some((m) => m.versionTag === r.modelVersion)) ?? demand.byModel[demand.byModel.length - 1];
             if (latest) {
               body.append(
+                h('div', { class: 'big' }, `MAE ${num(latest.mae)}`),
                 h(
-                  'div',
-                  { class: 'big' },
-                  `MAE ${num(latest.mae)}`,
-                  h('span', { class: 'muted small' }, ` units/day · coverage ${pct(latest.coverage)} of ${pct(latest.intervalLevel, 0)}`),
+                  'p',
+                  { class: 'muted small' },
+                  `Demand (${latest.modelVersion}): mean absolute error in units a day, and ${pct(latest.coverage)} of actuals inside the ${pct(latest.intervalLevel, 0)} interval, from ${num(latest.n, 0)} forecasts matched with what happened.`,
                 ),
-                h('p', { class: 'muted small' }, `Demand, from ${num(demand.matched, 0)} forecasts matched with what happened.`),
               );
               for (const r of demand.byModel) {
                 if (r.coverage !== null && r.intervalLevel !== null && r.coverage < r.intervalLevel - COVERAGE_SLACK) {
@@ -88,7 +88,7 @@ export function overview(root: HTMLElement): void {
           if (all.models.length) body.append(h('h3', {}, 'Every model'), table(all.models as unknown as Record<string, unknown>[], accuracyColumns));
           else body.append(h('p', { class: 'muted' }, all.note ?? 'No prediction matched yet.'));
         },
-        { id: 'accuracy', onSettled: checked },
+        { id: 'accuracy', span2: true, onSettled: checked },
       ),
       card(
         'Pending decisions',
@@ -125,6 +125,8 @@ export function overview(root: HTMLElement): void {
                 ['database', st.database.ok ? `${st.database.dialect}, ${num(st.database.latencyMs, 1)} ms` : `unreachable: ${st.database.error ?? ''}`],
                 ['status', st.status],
                 ['plugins', st.plugins.map((p) => p.id)],
+                // Whatever else the host reports about its data (feeds, imports) is shown as it comes.
+                ...Object.entries(st.data).filter(([k]) => !['scans', 'firstScan', 'lastScan', 'lastScanAgeHours'].includes(k)),
               ]),
             );
             if (st.status !== 'ok') addAlert('bad', `System status is ${st.status}`, '#/models');

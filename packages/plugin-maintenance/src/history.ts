@@ -1,0 +1,141 @@
+import type { DatabaseHandle, InventoryData } from '@rfid3/core';
+import { sqlDateTime } from '@rfid3/core';
+import { sql } from 'kysely';
+
+/** Inspection flags of RFID3's scans that show wear. */
+export const WEAR_FLAGS = ['rip_or_tear', 'sewing_repair_needed', 'grommet', 'rope', 'buckle', 'mold', 'stain', 'oxidation', 'oil', 'service_required', 'wet', 'dirty_or_mud'] as const;
+export type WearFlag = (typeof WEAR_FLAGS)[number];
+
+export const GRADES = ['A+', 'A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-'] as const;
+export const gradeIndex = (q: string | null | undefined): number => {
+  const i = GRADES.indexOf((q ?? '').trim().toUpperCase() as (typeof GRADES)[number]);
+  return i < 0 ? Number.NaN : i;
+};
+
+export interface ItemEvent {
+  /** `YYYY-MM-DD HH:MM:SS` */
+  at: string;
+  kind: 'return' | 'service';
+  failed: boolean;
+  grade: number;
+  /** Bit i set when WEAR_FLAGS[i] was flagged. */
+  flags: number;
+  repairEstimate: number | null;
+}
+
+export interface ItemHistory {
+  tagId: string;
+  rentalClass: string;
+  category: string;
+  commonName: string | null;
+  status: string | null;
+  grade: number;
+  created: string | null;
+  turnoverLtd: number;
+  repairCostLtd: number;
+  sellPrice: number;
+  retailPrice: number;
+  events: ItemEvent[];
+}
+
+export interface FeedbackRow {
+  tag_id: string;
+  outcome: 'failed' | 'no_failure' | 'repaired';
+  observed_at: string;
+  repair_cost: number | null;
+}
+
+/** MySQL returns DATETIME columns as Date, SQLite as text. */
+export const timestamp = (v: unknown): string => (v instanceof Date ? sqlDateTime(v) : String(v).slice(0, 19));
+const num = (v: unknown) => (v === null || v === undefined || v === '' ? 0 : Number(v));
+const ESTIMATE = /repair estimate \$([0-9.]+)/i;
+
+/**
+ * Every tagged item with its returns (each one completed rental: failed when it came back to Repair or was
+ * retired) and its services (back to Ready to Rent after a repair), in time order, up to `through`.
+ * Feedback corrects labels: `failed` / `no_failure` relabel the item's last return at or before the
+ * observation, `repaired` adds a service.
+ */
+export async function loadItemHistories(
+  deps: { database: DatabaseHandle; inventory: InventoryData },
+  options: { through?: string; tagIds?: string[]; feedback?: FeedbackRow[] } = {},
+): Promise<ItemHistory[]> {
+  const { db } = deps.database;
+  const classes = new Map((await deps.inventory.rentalClasses()).map((c) => [c.rentalClass, c.category]));
+  let items = db
+    .selectFrom('id_item_master')
+    .select(['tag_id', 'rental_class_num', 'common_name', 'status', 'quality', 'date_created', 'turnover_ltd', 'repair_cost_ltd', 'sell_price', 'retail_price', 'bin_location']);
+  if (options.tagIds) items = items.where('tag_id', 'in', options.tagIds);
+  const itemRows = await items.execute();
+  const byTag = new Map<string, ItemHistory>();
+  for (const r of itemRows as Record<string, unknown>[]) {
+    const rentalClass = String(r.rental_class_num ?? '');
+    byTag.set(String(r.tag_id), {
+      tagId: String(r.tag_id),
+      rentalClass,
+      category: classes.get(rentalClass) ?? 'Other',
+      commonName: (r.common_name as string | null) ?? null,
+      status: String(r.bin_location ?? '') === 'sold' ? 'Sold' : ((r.status as string | null) ?? null),
+      grade: gradeIndex(r.quality as string | null),
+      created: r.date_created ? timestamp(r.date_created) : null,
+      turnoverLtd: num(r.turnover_ltd),
+      repairCostLtd: num(r.repair_cost_ltd),
+      sellPrice: num(r.sell_price),
+      retailPrice: num(r.retail_price),
+      events: [],
+    });
+  }
+  let scans = db
+    .selectFrom('id_transactions')
+    .select(['tag_id', 'scan_date', 'scan_type', 'status', 'quality', 'notes', 'bin_location', ...WEAR_FLAGS])
+    .where((eb) => eb.or([eb('scan_type', '=', 'Return'), eb('status', '=', 'Repair'), eb.and([eb('scan_type', '!=', 'Return'), eb('status', '=', 'Ready to Rent')])]));
+  if (options.through) scans = scans.where('scan_date', '<=', `${options.through} 23:59:59`);
+  if (options.tagIds) scans = scans.where('tag_id', 'in', options.tagIds);
+  const rows = (await scans.orderBy('tag_id').orderBy('scan_date').orderBy('id').execute()) as Record<string, unknown>[];
+  let inRepair = new Map<string, boolean>();
+  for (const r of rows) {
+    const item = byTag.get(String(r.tag_id));
+    if (!item) continue;
+    const at = timestamp(r.scan_date);
+    const status = String(r.status ?? '');
+    if (r.scan_type === 'Return') {
+      let flags = 0;
+      WEAR_FLAGS.forEach((f, i) => {
+        if (Number(r[f] ?? 0) === 1) flags |= 1 << i;
+      });
+      const failed = status === 'Repair' || status === 'Sold' || String(r.bin_location ?? '') === 'sold';
+      const m = failed ? ESTIMATE.exec(String(r.notes ?? '')) : null;
+      item.events.push({ at, kind: 'return', failed, grade: gradeIndex(r.quality as string | null), flags, repairEstimate: m ? Number(m[1]) : null });
+      inRepair.set(item.tagId, status === 'Repair');
+    } else if (status === 'Repair') {
+      inRepair.set(item.tagId, true);
+    } else if (status === 'Ready to Rent' && inRepair.get(item.tagId)) {
+      item.events.push({ at, kind: 'service', failed: false, grade: gradeIndex(r.quality as string | null), flags: 0, repairEstimate: null });
+      inRepair.set(item.tagId, false);
+    }
+  }
+  inRepair = new Map();
+  for (const f of options.feedback ?? []) {
+    const item = byTag.get(f.tag_id);
+    if (!item || (options.through && f.observed_at.slice(0, 10) > options.through)) continue;
+    if (f.outcome === 'repaired') {
+      const ev: ItemEvent = { at: f.observed_at, kind: 'service', failed: false, grade: Number.NaN, flags: 0, repairEstimate: null };
+      const k = item.events.findIndex((e) => e.at > f.observed_at);
+      item.events.splice(k < 0 ? item.events.length : k, 0, ev);
+      continue;
+    }
+    const last = [...item.events].reverse().find((e) => e.kind === 'return' && e.at <= f.observed_at);
+    if (last) {
+      last.failed = f.outcome === 'failed';
+      if (f.repair_cost !== null) last.repairEstimate = f.repair_cost;
+    }
+  }
+  return [...byTag.values()];
+}
+
+/** The last scan day in the data (the cut-off the models are trained through). */
+export async function lastScanDay(database: DatabaseHandle): Promise<string | null> {
+  const r = await sql<{ d: string | null }>`select max(scan_date) as d from id_transactions`.execute(database.db);
+  const d = r.rows[0]?.d;
+  return d ? timestamp(d).slice(0, 10) : null;
+}

@@ -1,0 +1,183 @@
+import type { Kysely } from 'kysely';
+import type { Clock, DatabaseHandle, InventoryData, JsonValue, Logger, ModelRegistry } from '@rfid3/core';
+import { addDays, HttpProblem, isoDay, sqlDateTime } from '@rfid3/core';
+import type { FailureModelOptions, FailureModelState, FailureRisk } from './failure-model.js';
+import { DEFAULT_FAILURE_OPTIONS, failureDrivers, failureWithinDays, failureWithinRentals, remainingLife, repairCostFor, scoreItems, trainFailureModel } from './failure-model.js';
+import type { FeedbackRow, ItemHistory } from './history.js';
+import { lastScanDay, loadItemHistories, timestamp } from './history.js';
+import type { ScheduleCosts } from './schedule.js';
+import { planMaintenance } from './schedule.js';
+
+export const FAILURE_MODEL_NAME = 'maintenance.failure';
+export const FAILURE_PREDICTION_TYPE = 'maintenance.failure_probability';
+
+interface Snapshot {
+  versionTag: string;
+  state: FailureModelState;
+  items: ItemHistory[];
+  byTag: Map<string, number>;
+  risks: FailureRisk[];
+}
+
+/**
+ * The plugin's one stateful part: loads item histories, trains and registers the failure model on
+ * first use, and keeps the scored items of the active version until new data or feedback arrives.
+ */
+export class MaintenanceService {
+  private snapshot: Promise<Snapshot> | null = null;
+  private ensuring: Promise<{ versionTag: string; state: FailureModelState }> | null = null;
+
+  constructor(
+    private readonly deps: { database: DatabaseHandle; inventory: InventoryData; registry: ModelRegistry; clock: Clock; logger: Logger },
+    private readonly options: FailureModelOptions = DEFAULT_FAILURE_OPTIONS,
+  ) {}
+
+  /** The plugin's own tables are not in core's schema type. */
+  private get ownDb(): Kysely<any> {
+    return this.deps.database.db as unknown as Kysely<any>;
+  }
+
+  /** The last day with scans (the demo's data may end before the clock's today). */
+  async dataThrough(): Promise<string> {
+    return (await lastScanDay(this.deps.database)) ?? addDays(isoDay(this.deps.clock.now()), -1);
+  }
+
+  async feedback(): Promise<FeedbackRow[]> {
+    const rows = await this.ownDb.selectFrom('maintenance_feedback').select(['tag_id', 'outcome', 'observed_at', 'repair_cost']).orderBy('id').execute();
+    return (rows as Record<string, unknown>[]).map((r) => ({
+      tag_id: String(r.tag_id),
+      outcome: r.outcome as FeedbackRow['outcome'],
+      observed_at: timestamp(r.observed_at),
+      repair_cost: r.repair_cost === null || r.repair_cost === undefined ? null : Number(r.repair_cost),
+    }));
+  }
+
+  async histories(): Promise<ItemHistory[]> {
+    return loadItemHistories(this.deps, { feedback: await this.feedback() });
+  }
+
+  /** Trains on everything through the last scan day and registers the result (activated if it beats the active version). */
+  async retrain() {
+    const through = await this.dataThrough();
+    const items = await this.histories();
+    const t0 = performance.now();
+    const state = trainFailureModel(items, through, this.options);
+    const trainMs = performance.now() - t0;
+    const v = state.validation;
+    const metric = v?.forest ? { metric: 'pr_auc', value: v.forest.prAuc } : v ? { metric: 'pr_auc', value: v.weibull.prAuc } : { metric: 'pr_auc', value: state.baseline.overallRate };
+    const result = await this.deps.registry.register({
+      modelName: FAILURE_MODEL_NAME,
+      modelType: state.forest ? 'random-forest' : 'weibull',
+      artifact: state as unknown as JsonValue,
+      config: { dataThrough: through, trees: state.forest?.trees.length ?? 0, validationDays: this.options.validationDays },
+      validation: { metric: metric.metric, value: Number.isFinite(metric.value) ? metric.value : 0, lowerIsBetter: false },
+      metrics: {
+        ...(v?.forest ? { forest_roc_auc: v.forest.rocAuc, forest_brier: v.forest.brier } : {}),
+        ...(v ? { weibull_pr_auc: v.weibull.prAuc, weibull_roc_auc: v.weibull.rocAuc, weibull_brier: v.weibull.brier } : {}),
+        train_ms: trainMs,
+      },
+      trainingRows: state.trainingRows,
+      notes: v ? `validated on ${v.rows} returns after ${v.cutoff} (${v.failures} failures); forest beside the Weibull baseline` : 'no returns after the validation cut-off',
+    });
+    this.snapshot = null;
+    return { ...result, validation: v, trainMs: Math.round(trainMs), trainingRows: state.trainingRows };
+  }
+
+  /** The active model, trained and registered on first use. */
+  async activeModel(): Promise<{ versionTag: string; state: FailureModelState }> {
+    const active = await this.deps.registry.getActive(FAILURE_MODEL_NAME);
+    if (active) return { versionTag: active.versionTag, state: active.artifact as unknown as FailureModelState };
+    this.ensuring ??= (async () => {
+      await this.retrain();
+      const registered = await this.deps.registry.getActive(FAILURE_MODEL_NAME);
+      if (!registered) throw new Error('the failure model could not be registered');
+      return { versionTag: registered.versionTag, state: registered.artifact as unknown as FailureModelState };
+    })().finally(() => {
+      this.ensuring = null;
+    });
+    return this.ensuring;
+  }
+
+  /** Forget the scored items (new scans, feedback or an inspection changed the inputs). */
+  invalidate(): void {
+    this.snapshot = null;
+  }
+
+  private async current(): Promise<Snapshot> {
+    const { versionTag, state } = await this.activeModel();
+    const existing = this.snapshot ? await this.snapshot.catch(() => null) : null;
+    if (existing && existing.versionTag === versionTag) return existing;
+    this.snapshot = (async () => {
+      const items = (await this.histories()).filter((i) => i.status !== 'Sold');
+      const risks = scoreItems(state, items);
+      return { versionTag, state, items, byTag: new Map(items.map((it, i) => [it.tagId, i])), risks };
+    })();
+    return this.snapshot;
+  }
+
+  async versionTag(): Promise<string> {
+    return (await this.activeModel()).versionTag;
+  }
+
+  /** Failure probability of one item within `days` and within `rentals`, its remaining life and drivers. */
+  async itemRisk(tagId: string, days: number, rentals: number) {
+    const snap = await this.current();
+    const i = snap.byTag.get(tagId);
+    if (i === undefined) throw HttpProblem.notFound(`no rentable item with tag_id '${tagId}'`);
+    const item = snap.items[i]!;
+    const risk = snap.risks[i]!;
+    const inDays = failureWithinDays(risk, days);
+    const life = remainingLife(risk);
+    return {
+      item,
+      risk,
+      versionTag: snap.versionTag,
+      dataThrough: snap.state.dataThrough,
+      withinDays: inDays.probability,
+      expectedRentals: inDays.expectedRentals,
+      withinRentals: failureWithinRentals(risk, rentals),
+      remainingLife: life,
+      drivers: failureDrivers(snap.state, item),
+      repairCost: repairCostFor(snap.state.repairCosts, item),
+      validation: snap.state.validation,
+    };
+  }
+
+  async schedule(days: number, capacityPerDay: number, costs: ScheduleCosts) {
+    const snap = await this.current();
+    const candidates = snap.items
+      .map((item, i) => ({ item, risk: snap.risks[i]! }))
+      .filter(({ item }) => item.status !== 'Repair')
+      .map(({ item, risk }) => ({ risk, repairCost: repairCostFor(snap.state.repairCosts, item) }));
+    const startDay = addDays(snap.state.dataThrough, 1);
+    const plan = planMaintenance(candidates, { days, capacityPerDay, startDay, costs });
+    return { plan, snap, startDay };
+  }
+
+  async recordFeedback(rows: { item_id: string; outcome: FeedbackRow['outcome']; observed_at?: string; repair_cost?: number; notes?: string }[]) {
+    const now = sqlDateTime(this.deps.clock.now());
+    const known = new Set(
+      rows.length
+        ? (await this.deps.database.db.selectFrom('id_item_master').select('tag_id').where('tag_id', 'in', [...new Set(rows.map((r) => r.item_id))]).execute()).map((r) => String(r.tag_id))
+        : [],
+    );
+    const accepted = rows.filter((r) => known.has(r.item_id));
+    if (accepted.length) {
+      await this.ownDb
+        .insertInto('maintenance_feedback')
+        .values(
+          accepted.map((r) => ({
+            tag_id: r.item_id,
+            outcome: r.outcome,
+            observed_at: r.observed_at ? r.observed_at.replace('T', ' ').slice(0, 19) : now,
+            repair_cost: r.repair_cost ?? null,
+            notes: r.notes ?? null,
+            created_at: now,
+          })),
+        )
+        .execute();
+      this.invalidate();
+    }
+    return { accepted, unknown: rows.filter((r) => !known.has(r.item_id)) };
+  }
+}

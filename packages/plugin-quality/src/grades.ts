@@ -1,0 +1,95 @@
+import type { DatabaseHandle, InventoryData } from '@rfid3/core';
+import { sqlDateTime } from '@rfid3/core';
+import type { Kysely } from 'kysely';
+
+export const GRADES = ['A+', 'A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-'] as const;
+export type Grade = (typeof GRADES)[number];
+export const G = GRADES.length;
+export const gradeIndex = (q: unknown): number => {
+  const i = GRADES.indexOf(String(q ?? '').trim().toUpperCase() as Grade);
+  return i < 0 ? -1 : i;
+};
+
+export interface GradeObservation {
+  at: string;
+  /** A return closes one rental; a service (repair done) or an inspection only observes the grade. */
+  kind: 'return' | 'service' | 'inspection';
+  grade: number;
+}
+
+export interface ItemGrades {
+  tagId: string;
+  rentalClass: string;
+  category: string;
+  commonName: string | null;
+  status: string | null;
+  /** The latest grade known: the later of the last observation and id_item_master.quality. */
+  grade: number;
+  retailPrice: number;
+  sellPrice: number;
+  turnoverYtd: number;
+  observations: GradeObservation[];
+}
+
+const ts = (v: unknown): string => (v instanceof Date ? sqlDateTime(v) : String(v).slice(0, 19));
+
+/**
+ * Each item's grade observations in time order: returns (grade after the rental), completed repairs and
+ * this plugin's recorded inspections.
+ */
+export async function loadItemGrades(deps: { database: DatabaseHandle; inventory: InventoryData }, options: { tagIds?: string[] } = {}): Promise<ItemGrades[]> {
+  const db = deps.database.db as unknown as Kysely<any>;
+  const classes = new Map((await deps.inventory.rentalClasses()).map((c) => [c.rentalClass, c.category]));
+  let q = db.selectFrom('id_item_master').select(['tag_id', 'rental_class_num', 'common_name', 'status', 'quality', 'retail_price', 'sell_price', 'turnover_ytd', 'bin_location']);
+  if (options.tagIds) q = q.where('tag_id', 'in', options.tagIds);
+  const byTag = new Map<string, ItemGrades>();
+  for (const r of (await q.execute()) as Record<string, unknown>[]) {
+    const rentalClass = String(r.rental_class_num ?? '');
+    byTag.set(String(r.tag_id), {
+      tagId: String(r.tag_id),
+      rentalClass,
+      category: classes.get(rentalClass) ?? 'Other',
+      commonName: (r.common_name as string | null) ?? null,
+      status: String(r.bin_location ?? '') === 'sold' ? 'Sold' : ((r.status as string | null) ?? null),
+      grade: gradeIndex(r.quality),
+      retailPrice: Number(r.retail_price ?? 0),
+      sellPrice: Number(r.sell_price ?? 0),
+      turnoverYtd: Number(r.turnover_ytd ?? 0),
+      observations: [],
+    });
+  }
+  let s = db
+    .selectFrom('id_transactions')
+    .select(['tag_id', 'scan_date', 'scan_type', 'status', 'quality'])
+    .where((eb) => eb.or([eb('scan_type', '=', 'Return'), eb('status', '=', 'Repair'), eb.and([eb('scan_type', '!=', 'Return'), eb('status', '=', 'Ready to Rent')])]));
+  if (options.tagIds) s = s.where('tag_id', 'in', options.tagIds);
+  const inRepair = new Set<string>();
+  for (const r of (await s.orderBy('tag_id').orderBy('scan_date').orderBy('id').execute()) as Record<string, unknown>[]) {
+    const item = byTag.get(String(r.tag_id));
+    if (!item) continue;
+    const grade = gradeIndex(r.quality);
+    const at = ts(r.scan_date);
+    if (r.scan_type === 'Return') {
+      if (grade >= 0) item.observations.push({ at, kind: 'return', grade });
+      if (r.status === 'Repair') inRepair.add(item.tagId);
+    } else if (r.status === 'Repair') inRepair.add(item.tagId);
+    else if (inRepair.has(item.tagId)) {
+      inRepair.delete(item.tagId);
+      if (grade >= 0) item.observations.push({ at, kind: 'service', grade });
+    }
+  }
+  let ins = db.selectFrom('quality_inspections').select(['tag_id', 'inspected_at', 'grade']);
+  if (options.tagIds) ins = ins.where('tag_id', 'in', options.tagIds);
+  for (const r of (await ins.orderBy('id').execute()) as Record<string, unknown>[]) {
+    const item = byTag.get(String(r.tag_id));
+    if (!item) continue;
+    const at = ts(r.inspected_at);
+    const k = item.observations.findIndex((o) => o.at > at);
+    item.observations.splice(k < 0 ? item.observations.length : k, 0, { at, kind: 'inspection', grade: gradeIndex(r.grade) });
+  }
+  for (const item of byTag.values()) {
+    const last = item.observations.at(-1);
+    if (last) item.grade = last.grade;
+  }
+  return [...byTag.values()];
+}

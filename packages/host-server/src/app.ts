@@ -8,6 +8,11 @@ import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INGEST_BODY_LIMIT_BYTES } from './config.js';
 import { ApiKeyStore } from './keys.js';
+import type { CorsConfig } from './gateway/cors.js';
+import { DEFAULT_CORS, cors } from './gateway/cors.js';
+import type { RateLimitConfig } from './gateway/rate-limit.js';
+import { DEFAULT_RATE_LIMITS, createRateLimiter } from './gateway/rate-limit.js';
+import { securityHeaders } from './gateway/security-headers.js';
 import { HOST_API_PREFIX, ingestEndpoints } from './ingest/endpoints.js';
 import { API_PREFIX, buildOpenApiDocument } from './openapi.js';
 import { statusPageHtml } from './status-page.js';
@@ -16,11 +21,17 @@ export interface AppOptions {
   /** Where API keys are verified; by default the runtime's own database. */
   keys?: ApiKeyStore;
   /** Largest JSON body accepted, in bytes (default 1 MiB); larger ones get 413. */
-import { dashboard } from './dashboard.js';
   bodyLimitBytes?: number;
   /** Largest body of `POST /api/ingest/*` (default 16 MiB: 5,000 scans are about 2 MB). */
   ingestBodyLimitBytes?: number;
   logger?: Logger;
+  /** Per-IP and per-key limits (default 600 and 3,000 requests a minute); `{ enabled: false }` turns them off. */
+  rateLimit?: Partial<RateLimitConfig>;
+  /** Where rate-limit counts are shared between hosts; memory when absent. */
+  redisUrl?: string;
+  cors?: Partial<CorsConfig>;
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy?: boolean;
 }
 
 export interface HostState {
@@ -99,7 +110,13 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   const keys = options.keys ?? new ApiKeyStore({ database: runtime.database, clock: runtime.clock });
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const ingestBodyLimit = options.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT_BYTES;
-  const app = new Koa<HostState>();
+  const app = new Koa<HostState>({ proxy: options.trustProxy ?? false });
+  const rl = options.rateLimit ?? {};
+  const limiter = createRateLimiter(
+    { enabled: rl.enabled ?? DEFAULT_RATE_LIMITS.enabled, perIp: rl.perIp ?? DEFAULT_RATE_LIMITS.perIp, perKey: rl.perKey ?? DEFAULT_RATE_LIMITS.perKey },
+    { redisUrl: options.redisUrl },
+  );
+  runtime.addStopHook(() => limiter.close());
   app.on('error', (err: unknown) => logger.error({ err }, 'unhandled error in the HTTP layer'));
 
   // Outermost: the request id, the log line and the latency histogram see the final status.
@@ -154,6 +171,10 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
       );
     }
   });
+
+  app.use(securityHeaders());
+  app.use(cors({ origins: options.cors?.origins ?? DEFAULT_CORS.origins, maxAgeSeconds: options.cors?.maxAgeSeconds ?? DEFAULT_CORS.maxAgeSeconds }));
+  app.use(limiter.middleware);
 
   const router = new Router<HostState>();
   const labelled =
@@ -220,7 +241,6 @@ function notFound(ctx: HostContext, runtime: Runtime): HttpProblem {
 
 /** Reads `Authorization: Bearer <key>` or `X-API-Key`; a key that is presented must be valid, even for an open read. */
 function authenticator(keys: ApiKeyStore) {
-  app.use(dashboard()); // the built dashboard at `/` when present; otherwise the status page below answers
   return (endpoint: AnyEndpoint) =>
     async (ctx: HostContext, next: Next): Promise<void> => {
       const authorization = ctx.get('Authorization');
@@ -277,6 +297,11 @@ function jsonBodyParser(limitBytes: number) {
 function invoke(runtime: Runtime, endpoint: AnyEndpoint) {
   return async (ctx: HostContext): Promise<void> => {
     const params = (ctx as HostContext & { params?: Record<string, string> }).params ?? {};
+    const body: unknown = ctx.request.body;
+    // An endpoint that declares no body takes none: anything but nothing or `{}` is a mistake worth saying.
+    if (!endpoint.input?.body && body !== undefined && !(typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0)) {
+      throw HttpProblem.badRequest(`${endpoint.method} ${endpoint.path} takes no request body`, [{ field: 'body', message: 'expected no body (or {})' }]);
+    }
     const result = await runtime.invoke(endpoint, { params, query: { ...ctx.query }, body: ctx.request.body }, ctx.state.principal ?? null, ctx.state.requestId);
     respondJson(ctx, result.status, result.body);
   };

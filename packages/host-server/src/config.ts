@@ -37,6 +37,12 @@ const pluginSpecSchema = z.union(
   { error: 'expected a package name, or { "package": "<name>", "config": { … } }' },
 );
 
+const rateWindowSchema = z.strictObject({ points: z.number().int().positive(), durationSeconds: z.number().int().positive() });
+
+/** What a webhook can be sent for. */
+export const WEBHOOK_EVENTS = ['decision.awaiting-approval', 'accuracy.degraded', 'data-source.failed'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
 /** What the JSON config file may contain; every field is optional and the environment overrides it. */
 export const hostConfigFileSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -47,6 +53,44 @@ export const hostConfigFileSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).optional(),
   openReads: z.boolean().optional(),
   bodyLimitBytes: z.number().int().positive().optional(),
+  ingestBodyLimitBytes: z.number().int().positive().optional(),
+  trustProxy: z.boolean().optional(),
+  rateLimit: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      perIp: rateWindowSchema.optional(),
+      perKey: rateWindowSchema.optional(),
+    })
+    .optional(),
+  cors: z.strictObject({ origins: z.array(z.string().min(1)), maxAgeSeconds: z.number().int().min(0).optional() }).optional(),
+  webhooks: z
+    .strictObject({
+      urls: z.array(z.url()).default([]),
+      /** Signs each body with HMAC-SHA256 (`X-RFID3-Signature: sha256=<hex>`). */
+      secret: z.string().min(16).optional(),
+      events: z.array(z.enum(WEBHOOK_EVENTS)).optional(),
+      highValueUsd: z.number().min(0).optional(),
+      retries: z.number().int().min(0).max(10).optional(),
+      timeoutMs: z.number().int().positive().optional(),
+    })
+    .optional(),
+  poller: z
+    .strictObject({
+      baseUrl: z.url(),
+      username: z.string().min(1),
+      password: z.string().min(1),
+      pageSize: z.number().int().min(1).max(1000).optional(),
+      intervalSeconds: z.number().int().min(5).optional(),
+      fullRefreshMinutes: z.number().int().min(1).optional(),
+    })
+    .optional(),
+  scheduler: z
+    .strictObject({
+      /** Cron for the nightly refresh of precomputed predictions (default 02:30 every night). */
+      nightly: z.string().min(1).optional(),
+      enabled: z.boolean().optional(),
+    })
+    .optional(),
   plugins: z.array(pluginSpecSchema).optional(),
 });
 export type HostConfigFile = z.output<typeof hostConfigFileSchema>;
@@ -61,6 +105,13 @@ export interface HostConfig {
   /** Let callers without a key use GET read endpoints; POST and DELETE always need a key. */
   openReads: boolean;
   bodyLimitBytes: number;
+  ingestBodyLimitBytes: number;
+  trustProxy: boolean;
+  rateLimit: HostConfigFile['rateLimit'];
+  cors: { origins: string[]; maxAgeSeconds?: number };
+  webhooks: HostConfigFile['webhooks'];
+  poller: HostConfigFile['poller'];
+  scheduler: HostConfigFile['scheduler'];
   /** The plugins the config names, or null to load every first-party plugin that is installed. */
   plugins: PluginSpec[] | null;
   /** Where plugin packages are resolved from: the config file's folder, else the working directory. */
@@ -121,6 +172,13 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
     logLevel: (envLogLevel as HostLogLevel | undefined) ?? file.logLevel ?? 'info',
     openReads: envOpenReads !== undefined ? parseBoolean(envOpenReads, 'RFID3_OPEN_READS') : (file.openReads ?? true),
     bodyLimitBytes: file.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    ingestBodyLimitBytes: file.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT_BYTES,
+    trustProxy: envValue('RFID3_TRUST_PROXY') !== undefined ? parseBoolean(envValue('RFID3_TRUST_PROXY')!, 'RFID3_TRUST_PROXY') : (file.trustProxy ?? false),
+    rateLimit: file.rateLimit,
+    cors: envValue('RFID3_CORS_ORIGINS') !== undefined ? { origins: envValue('RFID3_CORS_ORIGINS')!.split(',').map((o) => o.trim()).filter(Boolean) } : (file.cors ?? { origins: [] }),
+    webhooks: envWebhooks(envValue, file.webhooks),
+    poller: envPoller(envValue, file.poller),
+    scheduler: file.scheduler,
     plugins: file.plugins ? file.plugins.map((p) => (typeof p === 'string' ? { package: p } : p)) : null,
     baseDir: fileDir,
     configFile,
@@ -177,4 +235,22 @@ function absoluteSqliteUrl(url: string, baseDir: string, field: string): string 
   }
   if (parsed.dialect !== 'sqlite' || parsed.target === ':memory:' || isAbsolute(parsed.target)) return url;
   return `sqlite:${resolve(baseDir, parsed.target)}`;
+}
+
+function envWebhooks(envValue: (n: string) => string | undefined, file: HostConfigFile['webhooks']): HostConfigFile['webhooks'] {
+  const urls = envValue('RFID3_WEBHOOK_URLS');
+  const secret = envValue('RFID3_WEBHOOK_SECRET');
+  if (urls === undefined && secret === undefined) return file;
+  const merged = { ...(file ?? { urls: [] }), ...(urls !== undefined ? { urls: urls.split(',').map((u) => u.trim()).filter(Boolean) } : {}), ...(secret ? { secret } : {}) };
+  for (const u of merged.urls) if (!/^https?:\/\//.test(u)) throw new ConfigError(`RFID3_WEBHOOK_URLS: '${u}' is not an http(s) URL`);
+  return merged;
+}
+
+function envPoller(envValue: (n: string) => string | undefined, file: HostConfigFile['poller']): HostConfigFile['poller'] {
+  const baseUrl = envValue('RFID3_VENDOR_URL');
+  if (baseUrl === undefined) return file;
+  const username = envValue('RFID3_VENDOR_USER') ?? file?.username;
+  const password = envValue('RFID3_VENDOR_PASSWORD') ?? file?.password;
+  if (!username || !password) throw new ConfigError('RFID3_VENDOR_URL is set but RFID3_VENDOR_USER or RFID3_VENDOR_PASSWORD is not');
+  return { ...file, baseUrl, username, password };
 }

@@ -49,7 +49,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   let server: Server;
   try {
     await runtime.start();
-    const app = createApp(runtime, { bodyLimitBytes: config.bodyLimitBytes, logger });
+    const app = createApp(runtime, {
+      bodyLimitBytes: config.bodyLimitBytes,
+      ingestBodyLimitBytes: config.ingestBodyLimitBytes,
+      logger,
+      redisUrl: config.redisUrl,
+      rateLimit: config.rateLimit,
+      cors: config.cors,
+      trustProxy: config.trustProxy,
+    });
     server = createServer(app.callback());
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>

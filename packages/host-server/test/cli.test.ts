@@ -130,7 +130,8 @@ describe('rfid3 CLI (in-process)', () => {
     const summary = JSON.parse(first.stdout);
     expect(summary.seeded.items).toBeGreaterThanOrEqual(295);
     expect(summary.seeded.scans).toBeGreaterThan(1000);
-    expect(summary.models).toEqual([expect.objectContaining({ model: 'demand.daily@1', metric: 'mase' })]);
+    // Every plugin that trains on the demo data reports its model; demand's is the one the rest of this test reads.
+    expect(summary.models).toEqual(expect.arrayContaining([expect.objectContaining({ model: 'demand.daily@1', metric: 'mase' })]));
     const accuracy = summary.accuracy.find((a: { modelVersion: string }) => a.modelVersion === 'demand.daily@1');
     expect(accuracy.n).toBe(summary.jobs['demand.backfill'].matched);
     expect(accuracy.coverage).toBeGreaterThan(0);

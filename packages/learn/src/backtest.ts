@@ -43,6 +43,8 @@ export function backtestClassify(csvText: string, options: ClassifyBacktestOptio
     minSamplesLeaf: 1,
     maxFeatures: 'sqrt',
     maxSamples: 1,
+    maxRowsPerTree: Number.POSITIVE_INFINITY,
+    maxOobRows: Number.POSITIVE_INFINITY,
     classWeight: 'none',
     maxBins: 255,
     seed: 1,

@@ -31,6 +31,13 @@ export interface RandomForestConfig {
   maxFeatures: MaxFeatures;
   /** Rows drawn (with replacement) per tree, as a fraction of the training rows. */
   maxSamples: number;
+  /**
+   * At most this many rows drawn per tree. On large data each tree sees a bootstrap of this size (as
+   * scikit-learn's max_samples does), which keeps training linear in trees × this cap, not in the rows.
+   */
+  maxRowsPerTree: number;
+  /** Out-of-bag figures (calibration, threshold) are computed on at most this many rows, spread over the data. */
+  maxOobRows: number;
   /** 'balanced' weighs each class by rows / (2 · class rows); or explicit weights of class 0 and 1. */
   classWeight: 'none' | 'balanced' | [number, number];
   maxBins: number;
@@ -48,6 +55,8 @@ export const DEFAULT_FOREST: RandomForestConfig = {
   minSamplesLeaf: 1,
   maxFeatures: 'sqrt',
   maxSamples: 1,
+  maxRowsPerTree: Number.POSITIVE_INFINITY,
+  maxOobRows: Number.POSITIVE_INFINITY,
   classWeight: 'none',
   maxBins: 255,
   seed: 1,
@@ -147,7 +156,9 @@ export function fitForest(train: TabularTrain, cfg: RandomForestConfig): ForestS
   const oobSum = new Float64Array(n);
   const oobN = new Uint16Array(n);
   const importance = new Float64Array(F);
-  const draws = Math.max(1, Math.round(cfg.maxSamples * n));
+  const draws = Math.max(1, Math.min(cfg.maxRowsPerTree ?? Number.POSITIVE_INFINITY, Math.round(cfg.maxSamples * n)));
+  // rows whose out-of-bag votes are collected: all of them, or an even spread of maxOobRows
+  const oobStride = Math.max(1, Math.ceil(n / Math.min(n, cfg.maxOobRows ?? Number.POSITIVE_INFINITY)));
   const trees: TreeState[] = [];
   for (let t = 0; t < cfg.nEstimators; t++) {
     counts.fill(0);
@@ -162,7 +173,7 @@ export function fitForest(train: TabularTrain, cfg: RandomForestConfig): ForestS
     }
     const tree = growTree(data, a, b, rows, m, opts, rng, ws, importance, y);
     trees.push(tree);
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; i += oobStride) {
       if (counts[i] !== 0) continue;
       oobSum[i] += treeValue(tree, train.x, i);
       oobN[i]++;
@@ -215,12 +226,41 @@ export function fitForest(train: TabularTrain, cfg: RandomForestConfig): ForestS
   };
 }
 
+interface PackedTree {
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+}
+const PACKED = new WeakMap<TreeState, PackedTree>();
+/** Typed-array copy of a tree for scoring many rows (the state itself stays plain JSON-able arrays). */
+function packed(tree: TreeState): PackedTree {
+  let p = PACKED.get(tree);
+  if (!p) {
+    p = { feature: Int32Array.from(tree.feature), threshold: Float64Array.from(tree.threshold), left: Int32Array.from(tree.left), right: Int32Array.from(tree.right), value: Float64Array.from(tree.value) };
+    PACKED.set(tree, p);
+  }
+  return p;
+}
+
 /** Mean of the trees' leaf values (the raw vote share for classification). */
 export function predictForestRaw(state: ForestState, x: ArrayLike<number>[]): Float64Array {
   if (x.length !== state.featureNames.length) throw new RangeError(`expected ${state.featureNames.length} features, got ${x.length}`);
   const n = x.length ? x[0]!.length : 0;
   const out = new Float64Array(n);
-  for (const tree of state.trees) for (let i = 0; i < n; i++) out[i] += treeValue(tree, x, i);
+  for (const tree of state.trees) {
+    const { feature, threshold, left, right, value } = packed(tree);
+    for (let i = 0; i < n; i++) {
+      let k = 0;
+      let f = feature[0]!;
+      while (f >= 0) {
+        k = x[f]![i]! <= threshold[k]! ? left[k]! : right[k]!;
+        f = feature[k]!;
+      }
+      out[i] += value[k]!;
+    }
+  }
   const T = state.trees.length;
   for (let i = 0; i < n; i++) out[i] /= T;
   return out;

@@ -42,7 +42,7 @@ export interface FailureModelOptions {
 }
 
 export const DEFAULT_FAILURE_OPTIONS: FailureModelOptions = {
-  forest: { nEstimators: 40, minSamplesLeaf: 20, maxDepth: 12, maxFeatures: 'sqrt', seed: 11 },
+  forest: { nEstimators: 40, minSamplesLeaf: 20, maxDepth: 12, maxFeatures: 'sqrt', maxRowsPerTree: 100_000, maxOobRows: 100_000, seed: 11 },
   validationDays: 90,
   minFailures: 20,
 };

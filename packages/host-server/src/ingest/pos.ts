@@ -30,6 +30,8 @@ export const posLineSchema = z.strictObject({
   downtime_hrs: money,
 });
 
+const LINE_COLUMNS = Object.keys(posLineSchema.shape);
+
 /** One POS contract, shaped like a `pos_transactions` row, with its lines. */
 export const posContractSchema = z
   .strictObject({
@@ -100,7 +102,7 @@ export async function writeContract(
   if (lines.length) {
     await trx
       .insertInto('pos_transaction_items')
-      .values(lines.map((l) => onlyColumns({ contract_no: head.contract_no, ...l }, cols.items)) as never)
+      .values(lines.map((l) => onlyColumns({ contract_no: head.contract_no, ...Object.fromEntries(LINE_COLUMNS.map((c) => [c, (l as Record<string, unknown>)[c] ?? null])), import_date: now }, cols.items)) as never)
       .execute();
   }
   return existing ? 'updated' : 'inserted';

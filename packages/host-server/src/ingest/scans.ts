@@ -36,6 +36,7 @@ export const scanEventSchema = z.strictObject({
   notes: text(5000),
 });
 export type ScanEvent = z.output<typeof scanEventSchema>;
+const SCAN_COLUMNS = Object.keys(scanEventSchema.shape).filter((k) => k !== 'event_id');
 
 export interface RejectedRow {
   index: number;
@@ -155,9 +156,29 @@ export async function ingestScans(database: DatabaseHandle, clock: Clock, rows: 
     const keyRows = accepted.map(([key]) => ({ idempotency_key: key, kind: 'scan', content_hash: null, received_at: now }));
     for (const part of chunks(keyRows, 2000)) await trx.insertInto('rfid3_ingest_keys').values(part).execute();
 
+    // What RFID3 knows of each tag fills what a scan leaves out (RFID3's id_transactions.common_name is NOT NULL).
+    const known = new Map<string, { common_name: string | null; rental_class_num: string | null }>();
+    const allTags = [...new Set(accepted.map(([, v]) => v.row.tag_id))];
+    for (const part of chunks(allTags, 1000)) {
+      for (const r of await trx.selectFrom('id_item_master').select(['tag_id', 'common_name', 'rental_class_num']).where('tag_id', 'in', part).execute()) {
+        known.set(r.tag_id, { common_name: r.common_name, rental_class_num: r.rental_class_num });
+      }
+    }
     const txRows = accepted.map(([, { row }]) => {
-      const { event_id: _id, ...rest } = row;
-      return onlyColumns({ ...rest, date_created: now, date_updated: now }, txCols);
+      const { event_id: _id, ...given } = row;
+      // Every row names the same columns (absent ones as null), so one multi-row INSERT fits them all.
+      const rest = Object.fromEntries(SCAN_COLUMNS.map((c) => [c, (given as Record<string, unknown>)[c] ?? null])) as Omit<ScanEvent, 'event_id'>;
+      const item = known.get(row.tag_id);
+      return onlyColumns(
+        {
+          ...rest,
+          common_name: rest.common_name ?? item?.common_name ?? '',
+          rental_class_num: rest.rental_class_num ?? item?.rental_class_num ?? null,
+          date_created: now,
+          date_updated: now,
+        },
+        txCols,
+      );
     });
     const perChunk = Math.max(1, Math.floor(database.maxBoundValues / (Object.keys(txRows[0]!).length + 1)));
     for (const part of chunks(txRows, perChunk)) await trx.insertInto('id_transactions').values(part as never).execute();
@@ -169,10 +190,6 @@ export async function ingestScans(database: DatabaseHandle, clock: Clock, rows: 
       if (!prev || row.scan_date >= prev.scan_date) latest.set(row.tag_id, row);
     }
     const tagIds = [...latest.keys()];
-    const known = new Set<string>();
-    for (const part of chunks(tagIds, 1000)) {
-      for (const r of await trx.selectFrom('id_item_master').select('tag_id').where('tag_id', 'in', part).execute()) known.add(r.tag_id);
-    }
     let itemsUpdated = 0;
     const created: Record<string, unknown>[] = [];
     for (const [tag, s] of latest) {

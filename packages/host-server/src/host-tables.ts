@@ -1,6 +1,6 @@
 import type { DatabaseHandle, PortableMigration, RFID3Database } from '@rfid3/core';
 import { createIfMissing, migrate } from '@rfid3/core';
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 
 /** One idempotency key per ingested event: what makes a retried batch store nothing twice. */
 export interface IngestKeysTable {
@@ -34,7 +34,28 @@ export interface WebhookDeliveriesTable {
   delivered_at: string | null;
 }
 
+export interface PosCustomersTable {
+  id: Generated<number>;
+  key: string;
+  cnum: string | null;
+  name: string | null;
+  address: string | null;
+  city: string | null;
+  zip: string | null;
+  phone: string | null;
+  email: string | null;
+  credit_limit: number | null;
+  ytd_payments: number | null;
+  ltd_payments: number | null;
+  no_of_contracts: number | null;
+  current_balance: number | null;
+  open_date: string | null;
+  last_active_date: string | null;
+  import_date: string;
+}
+
 export interface HostDatabase extends RFID3Database {
+  pos_customers: PosCustomersTable;
   rfid3_ingest_keys: IngestKeysTable;
   rfid3_sync_state: SyncStateTable;
   rfid3_webhook_deliveries: WebhookDeliveriesTable;
@@ -83,9 +104,42 @@ const hostTables: PortableMigration = {
   },
 };
 
-/** The host's own tables (never RFID3's), tracked under their own migration owner. */
+/** RFID3's `pos_customers` (its POSCustomer model's columns that the POR import fills), created only where missing. */
+const posCustomers: PortableMigration = {
+  async up(db, ctx) {
+    const t = ctx.types;
+    await createIfMissing(
+      db,
+      ctx,
+      'pos_customers',
+      (tb) =>
+        tb
+          .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+          .addColumn('key', 'varchar(50)', (c) => c.notNull().unique())
+          .addColumn('cnum', 'varchar(50)')
+          .addColumn('name', 'varchar(255)')
+          .addColumn('address', 'varchar(500)')
+          .addColumn('city', 'varchar(100)')
+          .addColumn('zip', 'varchar(20)')
+          .addColumn('phone', 'varchar(50)')
+          .addColumn('email', 'varchar(255)')
+          .addColumn('credit_limit', t.money)
+          .addColumn('ytd_payments', t.money)
+          .addColumn('ltd_payments', t.money)
+          .addColumn('no_of_contracts', 'integer')
+          .addColumn('current_balance', t.money)
+          .addColumn('open_date', t.dateTime)
+          .addColumn('last_active_date', t.dateTime)
+          .addColumn('import_date', t.dateTime, (c) => c.notNull()),
+      [{ name: 'ix_pos_cust_cnum', columns: ['cnum'] }],
+    );
+  },
+};
+
+/** The host's own tables (and RFID3's pos_customers where missing), tracked under their own migration owner. */
 export const hostMigrations: Record<string, PortableMigration> = {
   '0001_host_tables': hostTables,
+  '0002_pos_customers': posCustomers,
 };
 
 const migrated = new WeakMap<DatabaseHandle, Promise<unknown>>();

@@ -6,6 +6,7 @@ import { register as registerBacktestDemand } from './commands/backtest-demand.j
 import { register as registerBacktestElasticity } from './commands/backtest-elasticity.js';
 import { register as registerBacktestRules } from './commands/backtest-rules.js';
 import { register as registerDemo } from './commands/demo.js';
+import { register as registerImportPor } from './commands/import-por.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerServe } from './commands/serve.js';
@@ -33,6 +34,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerMigrate(program, io);
   registerKeys(program, io);
   registerDemo(program, io);
+  registerImportPor(program, io);
   registerBacktestDemand(program, io);
   registerBacktestClassify(program, io);
   registerBacktestElasticity(program, io);

@@ -177,7 +177,7 @@ describe('2,000 malformed requests', () => {
         }
         case 'bad-auth': {
           const t = r.pick(endpoints);
-          const header = r.pick([{ authorization: 'Bearer' }, { authorization: 'Basic Zm9vOmJhcg==' }, { authorization: `Bearer ${r.pick(INJECTIONS).replace(/[^\x21-\x7e]/g, 'x')}` }, { 'x-api-key': 'rfid3_not_a_key' }, { authorization: 'Bearer a b c' }]);
+          const header: Record<string, string> = r.pick<Record<string, string>>([{ authorization: 'Bearer' }, { authorization: 'Basic Zm9vOmJhcg==' }, { authorization: `Bearer ${r.pick(INJECTIONS).replace(/[^\x21-\x7e]/g, 'x')}` }, { 'x-api-key': 'rfid3_not_a_key' }, { authorization: 'Bearer a b c' }]);
           out.push({ label: kind, method: t.endpoint.method, path: t.prefix + pathOf(t.endpoint, () => 'x1'), headers: { ...header, 'content-type': 'application/json' }, ...(t.endpoint.method !== 'GET' ? { body: '{}' } : {}) });
           break;
         }

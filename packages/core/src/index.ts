@@ -35,6 +35,7 @@ export * from './registry/model-registry.js';
 export * from './predictions/prediction-store.js';
 export * from './features/feature-store.js';
 export * from './external/external-factors.js';
+export * from './external/factor-providers.js';
 export * from './decisions/decision-ledger.js';
 export * from './inventory/inventory-data.js';
 

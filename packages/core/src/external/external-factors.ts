@@ -24,7 +24,8 @@ export interface ExternalFactor {
 export interface ExternalFactorProvider {
   id: string;
   factorTypes: FactorType[];
-  fetch(range: { from: string; to: string; location: string }): Promise<ExternalFactor[]>;
+  /** `signal` aborts the request when the caller's timeout passes. */
+  fetch(range: { from: string; to: string; location: string; signal?: AbortSignal }): Promise<ExternalFactor[]>;
 }
 
 /** External factors in `external_data_factors`, one value per type, name, day and location. */

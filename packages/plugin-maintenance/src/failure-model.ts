@@ -1,5 +1,6 @@
 import type { ForestState, RandomForestConfig } from '@rfid3/learn';
-import { averagePrecision, brier, DEFAULT_FOREST, explainForest, fitForest, predictForest, rocAuc } from '@rfid3/learn';
+import { applyPlatt, averagePrecision, brier, DEFAULT_FOREST, explainForest, fitForest, fitPlatt, predictForest, predictForestRaw, rocAuc } from '@rfid3/learn';
+import type { PlattCalibration } from '@rfid3/learn';
 import type { BaselineTable } from './features.js';
 import { baselineFor, FEATURE_NAMES, FEATURES, freshState, rateFor, step, writeFeatures } from './features.js';
 import type { ItemHistory } from './history.js';
@@ -19,6 +20,12 @@ export interface FailureValidation {
   cutoff: string;
   forest: { prAuc: number; rocAuc: number; brier: number } | null;
   weibull: { prAuc: number; rocAuc: number; brier: number };
+  /**
+   * Platt scaling of the early forest's raw votes fitted on these later returns. The served model uses it,
+   * because out-of-bag calibration on the past over-states risk when failure rates drift; its Brier score
+   * here is in-sample for the calibration and so is reported apart from the figures above.
+   */
+  outOfTimeCalibration: { calibration: PlattCalibration; brierInSample: number } | null;
 }
 
 /** The fitted failure model: plain data, versioned by the model registry. */
@@ -216,16 +223,21 @@ export function trainFailureModel(items: ItemHistory[], through: string, options
   if (late.rows && lateFailures) {
     const weibullP = late.x[FEATURE_NAMES.indexOf('weibull_hazard_next')]!;
     let forest: FailureValidation['forest'] = null;
+    let outOfTime: FailureValidation['outOfTimeCalibration'] = null;
     if (earlyFailures >= options.minFailures) {
       const state = fitForest({ x: early.x, y: early.y, featureNames: [...FEATURE_NAMES] }, cfg);
       forest = scoreOf(late.y, predictForest(state, late.x));
+      const raw = predictForestRaw(state, late.x);
+      const calibration = fitPlatt(late.y, raw, 0.5 / state.trees.length);
+      outOfTime = { calibration, brierInSample: brier(late.y, raw.map((v) => applyPlatt(calibration, v))) };
     }
-    validation = { rows: late.rows, failures: lateFailures, cutoff, forest, weibull: scoreOf(late.y, weibullP) };
+    validation = { rows: late.rows, failures: lateFailures, cutoff, forest, weibull: scoreOf(late.y, weibullP), outOfTimeCalibration: outOfTime };
   }
   const baseline = fitBaseline(items, through);
   const all = trainingRows(items, baseline, { to: through }, true);
   const failures = all.y.reduce((a, b) => a + b, 0);
   const forest = failures >= options.minFailures ? fitForest({ x: all.x, y: all.y, featureNames: [...FEATURE_NAMES] }, cfg) : null;
+  if (forest && validation?.outOfTimeCalibration) forest.calibration = validation.outOfTimeCalibration.calibration;
   return { kind: 'failure-forest', dataThrough: through, features: [...FEATURE_NAMES], forest, baseline, repairCosts: repairCosts(items), validation, trainingRows: all.rows };
 }
 
@@ -300,5 +312,5 @@ export function failureDrivers(state: FailureModelState, item: ItemHistory, top 
   const { x } = currentRows([item], state.baseline);
   if (!state.forest) return [];
   const ex = explainForest(state.forest, x, 0);
-  return ex.contributions.slice(0, top).map((c) => ({ name: c.feature, effect: c.contribution, detail: `value ${Number.isFinite(c.value) ? Math.round(c.value * 1000) / 1000 : 'unknown'}` }));
+  return ex.contributions.slice(0, top).map((c) => ({ name: c.feature, effect: c.contribution, detail: `value ${Number.isFinite(c.value) ? Math.round(c.value * 1000) / 1000 : 'unknown'}; effect on the forest's vote share before calibration` }));
 }

@@ -4,6 +4,7 @@ import { cell, humanize } from './format.js';
 
 type Row = Record<string, unknown>;
 const MAX_ROWS = 200;
+const FIRST_ROWS = 25;
 
 /** A failed request as a readable message: a missing plugin says which package serves the view. */
 export function problemBox(err: unknown): HTMLElement {
@@ -91,12 +92,20 @@ export function table(rows: Row[], columns?: Column[], extra?: { label: string; 
       extra ? h('td', {}, extra.render(rows[i]!)) : null,
     ),
   );
-  return h(
-    'div',
-    { class: 'table-wrap' },
-    h('table', {}, h('thead', {}, head), h('tbody', {}, ...body)),
-    rows.length > MAX_ROWS ? h('p', { class: 'muted small' }, `showing ${MAX_ROWS} of ${rows.length} rows`) : null,
-  );
+  // Long lists open at their first rows, so a phone does not scroll through hundreds to reach the next card.
+  const tbody = h('tbody', {}, ...body.slice(0, FIRST_ROWS));
+  const wrap = h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, head), tbody));
+  const box = h('div', {}, wrap);
+  if (body.length > FIRST_ROWS) {
+    const more = h('button', { type: 'button', class: 'more' }, `Show all ${body.length} rows`);
+    more.addEventListener('click', () => {
+      tbody.append(...body.slice(FIRST_ROWS));
+      more.remove();
+    });
+    box.append(more);
+  }
+  if (rows.length > MAX_ROWS) box.append(h('p', { class: 'muted small' }, `showing ${MAX_ROWS} of ${rows.length} rows`));
+  return box;
 }
 
 /** Scalars as a definition list. */

@@ -77,6 +77,6 @@ export async function settled(page: Page): Promise<void> {
       return !!view && !!view.querySelector('h1') && !view.querySelector('[data-state="loading"]');
     },
     undefined,
-    { timeout: 45_000 },
+    { timeout: 120_000 },
   );
 }

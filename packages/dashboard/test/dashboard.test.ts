@@ -72,7 +72,7 @@ function pathPoints(d: string): { x: number; y: number }[] {
     });
 }
 
-describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chromium', () => {
+describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;
   let full: ServedHost;
 
@@ -83,7 +83,8 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     if (!(await index.text()).includes('id="view"')) {
       throw new Error(`the host is not serving the built dashboard: run 'pnpm --filter @rfid3/dashboard build' (expected ${assetsDir}/index.html)`);
     }
-  });
+    // Every plugin's training and backfill runs first, as `pnpm rfid3 demo` does: minutes on a busy 2-core machine.
+  }, 600_000);
   afterAll(async () => {
     await browser?.close();
     await full?.close();
@@ -192,7 +193,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
   });
 });
 
-describe.skipIf(!chromiumInstalled && !chromiumRequired)('approving and rejecting restock decisions in Chromium', () => {
+describe.skipIf(!chromiumInstalled && !chromiumRequired)('approving and rejecting restock decisions in Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;
   let served: ServedHost;
   let runtime: Runtime;
@@ -203,7 +204,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('approving and rejectin
     served = await serveHost([demandPlugin, restockFixturePlugin], { items: 60, days: 60 }, false);
     runtime = served.host.runtime;
     operateKey = (await new ApiKeyStore({ database: runtime.database }).create('dashboard test', 'operate')).key;
-  });
+  }, 300_000);
   afterAll(async () => {
     await browser?.close();
     await served?.close();

@@ -107,3 +107,16 @@ describe('histogram random forest', () => {
     expect(() => fitForest({ x: [Float64Array.of(1, 2, 3)], y: [0, 1] }, DEFAULT_FOREST)).toThrow(/rows/);
   });
 });
+
+describe('large-data caps', () => {
+  it('maxRowsPerTree bounds each tree’s bootstrap and maxOobRows the out-of-bag rows', () => {
+    const data = synthetic(5000, 12);
+    const state = fitForest(data, { ...DEFAULT_FOREST, nEstimators: 20, maxRowsPerTree: 200, maxOobRows: 1000, seed: 4 });
+    // a leaf holds at least one distinct row, so a tree grown on ≤ 200 draws has ≤ 200 leaves
+    for (const t of state.trees) expect(t.feature.filter((f) => f < 0).length).toBeLessThanOrEqual(200);
+    expect(state.oob.rows).toBeLessThanOrEqual(1000);
+    expect(state.oob.rows).toBeGreaterThan(900);
+    const full = fitForest(data, { ...DEFAULT_FOREST, nEstimators: 20, seed: 4 });
+    expect(Math.max(...full.trees.map((t) => t.feature.filter((f) => f < 0).length))).toBeGreaterThan(200);
+  });
+});

@@ -28,6 +28,7 @@ function route(): void {
   root.dataset.view = entry.path || 'overview';
   document.title = `${entry.label} · RFID3 Predictive`;
   entry.view(root, new URLSearchParams(query));
+  window.scrollTo(0, 0);
 }
 
 function start(): void {

@@ -66,7 +66,10 @@ export interface Column {
   format?: (v: unknown, row: Row) => string | Node;
 }
 
-export function table(rows: Row[], columns?: Column[], extra?: { label: string; render: (row: Row) => Node }): HTMLElement {
+/** Turns a cell into a link (an item id to its detail view); null leaves it as text. */
+export type LinkFor = (key: string, value: unknown) => string | null;
+
+export function table(rows: Row[], columns?: Column[], extra?: { label: string; render: (row: Row) => Node }, linkFor?: LinkFor): HTMLElement {
   const flat = rows.slice(0, MAX_ROWS).map(flatten);
   const cols: Column[] =
     columns ??
@@ -84,7 +87,8 @@ export function table(rows: Row[], columns?: Column[], extra?: { label: string; 
       {},
       ...cols.map((c) => {
         const v = r[c.key];
-        const shown = c.format ? c.format(v, rows[i]!) : cell(v);
+        const href = linkFor && (typeof v === 'string' || typeof v === 'number') ? linkFor(c.key, v) : null;
+        const shown = c.format ? c.format(v, rows[i]!) : href ? h('a', { href }, cell(v)) : cell(v);
         // Prose (notes, descriptions) gets room to wrap instead of a one-word-wide column.
         const long = typeof v === 'string' && v.length > 40;
         return h('td', { class: long ? 'long' : align(c.key) }, shown);
@@ -118,10 +122,10 @@ export function facts(entries: [string, unknown][]): HTMLElement {
  * table, nested objects under their own heading. Views with a known shape render it better; this keeps
  * every endpoint readable as the plugins evolve.
  */
-export function renderAny(value: unknown, depth = 0): HTMLElement {
+export function renderAny(value: unknown, depth = 0, linkFor?: LinkFor): HTMLElement {
   const box = h('div', { class: 'any' });
   if (isRowArray(value)) {
-    box.append(table(value));
+    box.append(table(value, undefined, undefined, linkFor));
     return box;
   }
   if (Array.isArray(value)) {
@@ -136,9 +140,9 @@ export function renderAny(value: unknown, depth = 0): HTMLElement {
   const scalars = Object.entries(obj).filter(([, v]) => v === null || typeof v !== 'object' || (Array.isArray(v) && !isRowArray(v) && v.length <= 6));
   if (scalars.length) box.append(facts(scalars));
   for (const [k, v] of Object.entries(obj)) {
-    if (isRowArray(v)) box.append(h(depth ? 'h4' : 'h3', {}, `${humanize(k)} (${v.length})`), table(v));
+    if (isRowArray(v)) box.append(h(depth ? 'h4' : 'h3', {}, `${humanize(k)} (${v.length})`), table(v, undefined, undefined, linkFor));
     else if (Array.isArray(v) && v.length === 0) box.append(h(depth ? 'h4' : 'h3', {}, humanize(k)), h('p', { class: 'muted' }, 'None.'));
-    else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 2) box.append(h(depth ? 'h4' : 'h3', {}, humanize(k)), renderAny(v, depth + 1));
+    else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 2) box.append(h(depth ? 'h4' : 'h3', {}, humanize(k)), renderAny(v, depth + 1, linkFor));
   }
   return box;
 }

@@ -165,6 +165,27 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     await page.close();
   });
 
+  it('opens an item of the maintenance schedule on its failure probability', async () => {
+    const schedule = await fetch(`${full.url}/api/predictive/maintenance/schedule?days=30`);
+    expect(schedule.status, 'maintenance/schedule must answer for this test').toBe(200);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const consoleLog = watchConsole(page);
+    await page.goto(`${full.url}/#/maintenance?days=30`);
+    await settled(page);
+    const link = page.locator('#maintenance-schedule a[href^="#/maintenance?item="]').first();
+    const item = decodeURIComponent((await link.getAttribute('href'))!.split('item=')[1]!);
+    const fetched = page.waitForResponse((r) => r.url().includes(`/maintenance/probability/${encodeURIComponent(item)}`));
+    await link.click();
+    expect((await fetched).status()).toBe(200);
+    await settled(page);
+    const card = page.locator('#maintenance-item');
+    expect(await card.getAttribute('data-state')).toBe('ready');
+    expect(await card.locator('h2').textContent()).toBe(`Failure probability of ${item}`);
+    expect(await page.inputValue('input[name="item"]')).toBe(item);
+    expect(consoleLog.errors).toEqual([]);
+    await page.close();
+  });
+
   it('holds its layout at a phone width of 390 px on every view', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     const page = await context.newPage();

@@ -1,10 +1,16 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
-import { card, renderAny } from '../render.js';
+import { card, renderAny, type LinkFor } from '../render.js';
 
 /** A card that shows one GET endpoint's answer, whatever its shape. */
-const endpointCard = (title: string, path: string, query: Record<string, string | number | undefined> = {}, id?: string) =>
-  card(title, async (body) => void body.append(renderAny(await api.get(path, query))), { wide: true, id });
+const endpointCard = (title: string, path: string, query: Record<string, string | number | undefined> = {}, id?: string, linkFor?: LinkFor) =>
+  card(title, async (body) => void body.append(renderAny(await api.get(path, query), 0, linkFor)), { wide: true, id });
+
+/** Item (tag) ids open that item's detail in the given view. */
+const itemLinks =
+  (view: string): LinkFor =>
+  (key, value) =>
+    /^(itemId|item_id|tagId|tag_id)$/.test(key) ? `#/${view}?item=${encodeURIComponent(String(value))}` : null;
 
 /** A small form that reloads the view with its fields as the hash query. */
 function queryForm(view: string, fields: { name: string; label: string; value: string; options?: string[]; placeholder?: string }[]): HTMLFormElement {
@@ -41,9 +47,9 @@ export function maintenance(root: HTMLElement, params: URLSearchParams): void {
       { name: 'days', label: 'Days', value: days, options: ['7', '14', '30', '60', '90'] },
       { name: 'item', label: 'Item (tag id)', value: item, placeholder: 'tag id' },
     ]),
-    endpointCard(`Schedule, next ${days} days`, 'maintenance/schedule', { days }, 'maintenance-schedule'),
   );
-  if (item) root.append(endpointCard(`Failure probability of ${item}`, `maintenance/probability/${encodeURIComponent(item)}`));
+  if (item) root.append(endpointCard(`Failure probability of ${item}`, `maintenance/probability/${encodeURIComponent(item)}`, {}, 'maintenance-item'));
+  root.append(endpointCard(`Schedule, next ${days} days`, 'maintenance/schedule', { days }, 'maintenance-schedule', itemLinks('maintenance')));
 }
 
 export function quality(root: HTMLElement, params: URLSearchParams): void {
@@ -52,9 +58,9 @@ export function quality(root: HTMLElement, params: URLSearchParams): void {
     h('h1', {}, 'Quality and replacements'),
     queryForm('quality', [{ name: 'item', label: 'Item (tag id)', value: item, placeholder: 'tag id' }]),
   );
-  if (item) root.append(endpointCard(`Grade outlook of ${item}`, `quality/degradation/${encodeURIComponent(item)}`));
+  if (item) root.append(endpointCard(`Grade outlook of ${item}`, `quality/degradation/${encodeURIComponent(item)}`, {}, 'quality-item'));
   root.append(
-    endpointCard('Replacement recommendations', 'quality/replacement-recommendations', {}, 'quality-replacements'),
+    endpointCard('Replacement recommendations', 'quality/replacement-recommendations', {}, 'quality-replacements', itemLinks('quality')),
   );
 }
 

@@ -5,6 +5,7 @@ import { createLogger, createRuntime } from '@rfid3/core';
 import { createApp } from './app.js';
 import type { HostConfig, LoadHostConfigOptions } from './config.js';
 import { loadHostConfig } from './config.js';
+import { startBackground } from './ops/background.js';
 import { loadPlugins } from './plugins.js';
 
 export interface StartServerOptions extends LoadHostConfigOptions {
@@ -58,6 +59,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       cors: config.cors,
       trustProxy: config.trustProxy,
     });
+    startBackground(runtime, config);
     server = createServer(app.callback());
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>

@@ -1,0 +1,184 @@
+import type { AnyEndpoint, Runtime } from '@rfid3/core';
+import { addDays, isoDay } from '@rfid3/core';
+import { Cron } from 'croner';
+import { Counter, Gauge } from 'prom-client';
+import type { WebhookNotifier } from './webhooks.js';
+
+export interface SchedulerOptions {
+  /** Cron of the nightly precompute and checks (default 02:30 every night, server time). */
+  nightly?: string;
+  /** How often to look for a newly activated model, pending decisions and accuracy (default 60 s). */
+  tickSeconds?: number;
+  notifier?: WebhookNotifier;
+  /** Decisions awaiting approval are notified from this amount up (default $1,000). */
+  highValueUsd?: number;
+  /** A model is degraded when its last week's MAE exceeds its five-week MAE by this factor (default 1.5)… */
+  degradationFactor?: number;
+  /** …or its interval covers this much less than its level (default 0.15), with at least `minMatched` matches. */
+  coverageShortfall?: number;
+  minMatched?: number;
+}
+
+export interface PrecomputeResult {
+  trigger: string;
+  answered: number;
+  failed: number;
+  paths: string[];
+}
+
+/** Endpoints worth answering ahead of time: GETs with no path parameter whose query needs nothing. */
+function precomputable(endpoint: AnyEndpoint): boolean {
+  if (endpoint.method !== 'GET' || /[:*]/.test(endpoint.path)) return false;
+  if (/^\/(health|models|jobs)\b/.test(endpoint.path)) return false;
+  const query = endpoint.input?.query as { safeParse?(v: unknown): { success: boolean } } | undefined;
+  return !query?.safeParse || query.safeParse({}).success;
+}
+
+/** prom-client throws on a second metric of the same name in a registry: reuse it instead. */
+function metric<T>(runtime: Runtime, name: string, make: () => T): T {
+  return (runtime.metrics.registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+/**
+ * The host's scheduler: precomputes the common answers (so the first dashboard visit after a retrain
+ * or at opening time is served from the cache) after each model activation and nightly, and raises the
+ * webhook notifications for high-value decisions awaiting approval and degraded accuracy.
+ */
+export class HostScheduler {
+  private cron: Cron | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastActivations: string | null = null;
+  private ticking: Promise<void> | null = null;
+  private readonly runs: Counter<'trigger'>;
+  private readonly answered: Gauge;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly options: SchedulerOptions = {},
+  ) {
+    const registers = [runtime.metrics.registry];
+    this.runs = metric(runtime, 'rfid3_precompute_runs_total', () => new Counter({ name: 'rfid3_precompute_runs_total', help: 'Precompute runs, by what triggered them', labelNames: ['trigger'] as const, registers }));
+    this.answered = metric(runtime, 'rfid3_precomputed_answers', () => new Gauge({ name: 'rfid3_precomputed_answers', help: 'Answers computed ahead of time by the last precompute run', registers }));
+    metric(runtime, 'rfid3_cache_hit_ratio', () =>
+      new Gauge({
+        name: 'rfid3_cache_hit_ratio',
+        help: 'Share of cache lookups answered, by layer, since the process started',
+        labelNames: ['layer'] as const,
+        registers,
+        collect() {
+          const s = runtime.cache.stats();
+          const ratio = (h: number, m: number) => (h + m === 0 ? 0 : h / (h + m));
+          this.set({ layer: 'l1' }, ratio(s.l1.hits, s.l1.misses));
+          if (s.l2.enabled) this.set({ layer: 'l2' }, ratio(s.l2.hits, s.l2.misses));
+        },
+      }),
+    );
+  }
+
+  /** The GET paths precomputed: every precomputable endpoint, and the demand forecast of each category. */
+  async precomputePaths(): Promise<string[]> {
+    const paths = this.runtime.endpoints
+      .all()
+      .filter((m) => precomputable(m.endpoint))
+      .map((m) => m.endpoint.path);
+    if (this.runtime.endpoints.find('GET', '/demand/forecast')) {
+      for (const c of await this.runtime.inventory.categories()) paths.push(`/demand/forecast?weeks=4&category=${encodeURIComponent(c)}`);
+    }
+    return [...new Set(paths)];
+  }
+
+  /** Answers each common request once through the runtime (and so through its cache). */
+  async precompute(trigger: string): Promise<PrecomputeResult> {
+    const paths = await this.precomputePaths();
+    let answered = 0;
+    let failed = 0;
+    for (const path of paths) {
+      try {
+        await this.runtime.call('GET', path, { principal: { keyId: 'scheduler', name: 'scheduler', role: 'admin' } });
+        answered++;
+      } catch (err) {
+        failed++;
+        this.runtime.logger.warn({ err, path }, 'precompute request failed');
+      }
+    }
+    this.runs.inc({ trigger });
+    this.answered.set(answered);
+    this.runtime.logger.info({ trigger, answered, failed }, 'precomputed common answers');
+    return { trigger, answered, failed, paths };
+  }
+
+  /** Sends `decision.awaiting-approval` once for each pending decision at or above the high-value amount. */
+  async checkDecisions(): Promise<number> {
+    const notifier = this.options.notifier;
+    if (!notifier?.wants('decision.awaiting-approval')) return 0;
+    const threshold = this.options.highValueUsd ?? notifier.config.highValueUsd ?? 1000;
+    let sent = 0;
+    for (const d of await this.runtime.decisions.list({ status: 'pending', limit: 500 })) {
+      if (!d.requiresApproval || (d.amountUsd ?? 0) < threshold) continue;
+      const out = await notifier.notify(
+        'decision.awaiting-approval',
+        { decisionId: d.id, decisionType: d.decisionType, target: d.target, amountUsd: d.amountUsd, confidence: d.confidence, action: d.action, rationale: d.rationale, createdAt: d.createdAt },
+        { dedupeKey: `decision-${d.id}` },
+      );
+      if (out.length) sent++;
+    }
+    return sent;
+  }
+
+  /** Compares each model's last week of matched predictions with its last five weeks; notifies once a day per degraded model. */
+  async checkAccuracy(): Promise<{ model: string; reason: string }[]> {
+    const today = isoDay(this.runtime.clock.now());
+    const recent = await this.runtime.predictionStore.accuracy({ byHorizon: false, since: addDays(today, -7) });
+    const longer = await this.runtime.predictionStore.accuracy({ byHorizon: false, since: addDays(today, -35) });
+    const min = this.options.minMatched ?? 20;
+    const degraded: { model: string; reason: string }[] = [];
+    for (const r of recent) {
+      if (r.n < min) continue;
+      const base = longer.find((l) => l.modelVersion === r.modelVersion);
+      const factor = this.options.degradationFactor ?? 1.5;
+      if (base && base.n >= min * 2 && base.mae > 0 && r.mae > factor * base.mae) {
+        degraded.push({ model: r.modelVersion, reason: `MAE of the last 7 days ${r.mae.toFixed(2)} is over ${factor}× the 35-day MAE ${base.mae.toFixed(2)}` });
+      } else if (r.coverage !== null && r.intervalLevel !== null && r.coverage < r.intervalLevel - (this.options.coverageShortfall ?? 0.15)) {
+        degraded.push({ model: r.modelVersion, reason: `the ${Math.round(r.intervalLevel * 100)} % interval covered ${(r.coverage * 100).toFixed(0)} % of the last 7 days` });
+      }
+    }
+    for (const d of degraded) {
+      await this.options.notifier?.notify('accuracy.degraded', { model: d.model, reason: d.reason, day: today }, { dedupeKey: `${d.model}-${today}` });
+    }
+    return degraded;
+  }
+
+  /** One pass: precompute after a newly activated model, then the notification checks. */
+  async tick(): Promise<void> {
+    const activations = (await this.runtime.registry.status()).map((m) => `${m.versionTag}@${m.activatedAt ?? ''}`).sort().join('|');
+    if (this.lastActivations !== null && activations !== this.lastActivations) await this.precompute('retrain');
+    this.lastActivations = activations;
+    await this.checkDecisions();
+    await this.checkAccuracy();
+  }
+
+  start(): void {
+    this.cron = new Cron(this.options.nightly ?? '30 2 * * *', { protect: true }, async () => {
+      await this.precompute('nightly').catch((err) => this.runtime.logger.error({ err }, 'nightly precompute failed'));
+      await this.checkAccuracy().catch((err) => this.runtime.logger.error({ err }, 'accuracy check failed'));
+    });
+    const every = (this.options.tickSeconds ?? 60) * 1000;
+    const loop = () => {
+      this.ticking = this.tick()
+        .catch((err) => this.runtime.logger.error({ err }, 'scheduler tick failed'))
+        .finally(() => {
+          this.ticking = null;
+        });
+      this.timer = setTimeout(loop, every);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(loop, 0);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.cron?.stop();
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+  }
+}

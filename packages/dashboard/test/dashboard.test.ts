@@ -161,6 +161,16 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     expect(attrs.yMax).toBeGreaterThanOrEqual(Math.max(...points.map((p) => p.upper)));
 
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'desktop-demand-category.png'), fullPage: true });
+
+    // One rental class, two weeks: one chart of 14 days, titled by the class.
+    const rentalClass = (await full.host.runtime.inventory.rentalClasses())[0]!.rentalClass;
+    await page.goto(`${full.url}/#/demand?rental_class=${encodeURIComponent(rentalClass)}&weeks=2`);
+    await settled(page);
+    const classCards = page.locator('section.series');
+    expect(await classCards.count()).toBe(1);
+    expect(await classCards.first().getAttribute('data-series')).toBe(rentalClass);
+    expect(await classCards.first().locator('svg.chart').getAttribute('data-points')).toBe('14');
+    expect(await classCards.first().locator('h2').textContent()).toBe(`Rental class ${rentalClass}`);
     expect(consoleLog.errors).toEqual([]);
     await page.close();
   });

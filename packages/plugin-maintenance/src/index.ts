@@ -3,6 +3,7 @@ import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProble
 import type { Migration } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
+import { matchFailureActuals } from './actuals.js';
 import { DEFAULT_FAILURE_OPTIONS } from './failure-model.js';
 import { maintenanceMigrations } from './migrations.js';
 import { FAILURE_MODEL_NAME, FAILURE_PREDICTION_TYPE, MaintenanceService } from './service.js';
@@ -26,6 +27,7 @@ export {
 } from './failure-model.js';
 export type { FailureModelState, FailureRisk, FailureModelOptions } from './failure-model.js';
 export { planMaintenance } from './schedule.js';
+export { matchFailureActuals } from './actuals.js';
 export type { Schedule, WorkOrder, ScheduleCosts } from './schedule.js';
 export { MaintenanceService, FAILURE_MODEL_NAME, FAILURE_PREDICTION_TYPE } from './service.js';
 
@@ -39,6 +41,8 @@ const configSchema = z.object({
   /** Trees in the failure forest. */
   trees: z.number().int().min(10).max(500).default(DEFAULT_FAILURE_OPTIONS.forest.nEstimators ?? 60),
   validationDays: z.number().int().min(14).max(365).default(DEFAULT_FAILURE_OPTIONS.validationDays),
+  /** How often stored failure probabilities are matched with what happened; 0 turns the schedule off. */
+  matchActualsEveryMinutes: z.number().int().min(0).default(60),
 });
 
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
@@ -70,8 +74,9 @@ export const maintenancePlugin = definePlugin({
     predictions: coreServices.predictions,
     database: coreServices.database,
     jobs: coreServices.jobs,
+    store: coreServices.predictionStore,
   },
-  register({ config, deps, endpoint, predictor, job, logger }) {
+  register({ config, deps, endpoint, predictor, job, logger, onStart, onStop }) {
     const service = new MaintenanceService(
       { database: deps.database, inventory: deps.inventory, registry: deps.registry, clock: deps.clock, logger },
       { ...DEFAULT_FAILURE_OPTIONS, forest: { ...DEFAULT_FAILURE_OPTIONS.forest, nEstimators: config.trees }, validationDays: config.validationDays },
@@ -115,6 +120,24 @@ export const maintenancePlugin = definePlugin({
       await deps.predictions.invalidate('maintenance.failure');
       return { version: result.versionTag, activated: result.activated, reason: result.reason, trainMs: result.trainMs, trainingRows: result.trainingRows, validation: result.validation };
     });
+
+    job('match-actuals', async () => ({
+      matched: await matchFailureActuals({ database: deps.database, inventory: deps.inventory, store: deps.store }, await service.dataThrough(), await service.feedback()),
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    onStart(() => {
+      if (config.matchActualsEveryMinutes > 0) {
+        timer = setInterval(() => {
+          try {
+            deps.jobs.enqueue('maintenance.match-actuals');
+          } catch (err) {
+            logger.warn({ err }, 'could not queue maintenance.match-actuals');
+          }
+        }, config.matchActualsEveryMinutes * 60_000);
+        timer.unref();
+      }
+    });
+    onStop(() => clearInterval(timer));
 
     endpoint(
       defineEndpoint({

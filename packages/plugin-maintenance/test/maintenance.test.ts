@@ -1,6 +1,6 @@
 import { startTestHost, type TestHost } from '@rfid3/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fitBaseline, loadItemHistories, maintenancePlugin, planMaintenance, serviceSpells } from '../src/index.js';
+import { FAILURE_PREDICTION_TYPE, fitBaseline, loadItemHistories, maintenancePlugin, matchFailureActuals, planMaintenance, serviceSpells } from '../src/index.js';
 import type { FailureRisk } from '../src/index.js';
 
 interface ProbabilityBody {
@@ -21,7 +21,7 @@ interface ScheduleBody {
 describe('maintenance plugin on a simulated business', () => {
   let host: TestHost;
   beforeAll(async () => {
-    host = await startTestHost({ plugins: [maintenancePlugin], simulate: { items: 1500, days: 730 } });
+    host = await startTestHost({ plugins: [{ plugin: maintenancePlugin, config: { matchActualsEveryMinutes: 0 } }], simulate: { items: 1500, days: 730 } });
   });
   afterAll(() => host?.close());
 
@@ -81,6 +81,38 @@ describe('maintenance plugin on a simulated business', () => {
     // With 6 slots the plan holds the 6 best of all positive savings.
     const best = [...large.orders].sort((a, b) => b.expectedSaving - a.expectedSaving).slice(0, small.scheduled).map((o) => o.itemId).sort();
     expect(small.orders.map((o) => o.itemId).sort()).toEqual(best);
+  });
+
+  it('matches stored failure probabilities with whether the item came back broken in their window', async () => {
+    const items = await loadItemHistories({ database: host.runtime.database, inventory: host.runtime.inventory });
+    const plus = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+    const failure = items.flatMap((i) => i.events.filter((e) => e.failed && e.at.slice(0, 10) < '2026-04-01').map((e) => ({ item: i, day: e.at.slice(0, 10) })))[0]!;
+    const target = plus(failure.day, 5);
+    const quiet = items.find((i) => i.events.some((e) => e.kind === 'return') && !i.events.some((e) => e.failed && e.at.slice(0, 10) > plus(target, -30) && e.at.slice(0, 10) <= target))!;
+    const prediction = (tagId: string) => ({
+      predictionType: FAILURE_PREDICTION_TYPE,
+      target: { type: 'item', id: tagId },
+      targetDate: target,
+      horizon: 30,
+      value: 0.2,
+      probability: 0.2,
+      confidence: 0.8,
+      model: { name: 'maintenance.failure', version: 'maintenance.failure@1', type: 'random-forest' },
+      source: 'model' as const,
+      drivers: [],
+    });
+    host.runtime.predictionStore.record([prediction(failure.item.tagId), prediction(quiet.tagId)]);
+    const matched = await matchFailureActuals({ database: host.runtime.database, inventory: host.runtime.inventory, store: host.runtime.predictionStore }, '2026-05-31');
+    expect(matched).toBeGreaterThanOrEqual(2);
+    const rows = await host.runtime.database.db
+      .selectFrom('analytics_predictions')
+      .select(['target_id', 'actual_value'])
+      .where('prediction_type', '=', FAILURE_PREDICTION_TYPE)
+      .where('target_date', '=', target)
+      .execute();
+    const actual = new Map(rows.map((r) => [String(r.target_id), Number(r.actual_value)]));
+    expect(actual.get(failure.item.tagId)).toBe(1);
+    expect(actual.get(quiet.tagId)).toBe(0);
   });
 
   it('keeps the valid feedback rows of a batch, names the bad ones, and relabels the return', async () => {

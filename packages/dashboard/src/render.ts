@@ -91,7 +91,8 @@ export function table(rows: Row[], columns?: Column[], extra?: { label: string; 
         const shown = c.format ? c.format(v, rows[i]!) : href ? h('a', { href }, cell(v)) : cell(v);
         // Prose (notes, descriptions) gets room to wrap instead of a one-word-wide column.
         const long = typeof v === 'string' && v.length > 40;
-        return h('td', { class: long ? 'long' : align(c.key) }, shown);
+        const date = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v);
+        return h('td', { class: long ? 'long' : date ? 'nowrap' : align(c.key) }, shown);
       }),
       extra ? h('td', {}, extra.render(rows[i]!)) : null,
     ),

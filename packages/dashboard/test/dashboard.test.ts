@@ -217,7 +217,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
       expect(layout.width, `#/${view}`).toBe(390);
       expect(layout.offenders, `#/${view}`).toEqual([]);
       expect(layout.scrollWidth, `#/${view}`).toBeLessThanOrEqual(390);
-      if (view === '' || view === 'demand') await page.screenshot({ path: join(ARTIFACTS_DIR, `phone-${view || 'overview'}.png`), fullPage: true });
+      if (['', 'demand', 'maintenance', 'restock'].includes(view)) await page.screenshot({ path: join(ARTIFACTS_DIR, `phone-${view || 'overview'}.png`), fullPage: true });
     }
     expect(consoleLog.errors).toEqual([]);
     await context.close();

@@ -16,6 +16,7 @@ import { securityHeaders } from './gateway/security-headers.js';
 import { HOST_API_PREFIX, ingestEndpoints } from './ingest/endpoints.js';
 import { API_PREFIX, buildOpenApiDocument } from './openapi.js';
 import { statusPageHtml } from './status-page.js';
+import { dashboard } from './dashboard.js';
 
 export interface AppOptions {
   /** Where API keys are verified; by default the runtime's own database. */
@@ -219,6 +220,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
     router.register(pattern, [endpoint.method], [labelled(pattern), authenticate(endpoint), ...parseIngestBody, invoke(runtime, endpoint)]);
   }
 
+  app.use(dashboard()); // the built dashboard at `/` when present; otherwise the status page below answers
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

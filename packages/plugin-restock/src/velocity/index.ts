@@ -1,0 +1,2 @@
+export { velocityClasses } from './velocity.js';
+export type { AbcClass, VelocityClass, VelocityInput, VelocityOptions, XyzClass } from './velocity.js';

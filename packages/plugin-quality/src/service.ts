@@ -14,6 +14,8 @@ export interface GradeModelState {
   dataThrough: string;
   table: TransitionTable;
   validation: { cutoff: string; transitions: number; logLoss: number; pooledLogLoss: number } | null;
+  /** Which chains answer: per category (and class) when they beat the pooled chain on the held-out rentals. */
+  served: 'per category' | 'pooled';
 }
 
 interface Snapshot {
@@ -68,14 +70,21 @@ export class QualityService {
     const items = await loadItemGrades(this.deps);
     const cutoff = new Date(Date.parse(`${through}T00:00:00Z`) - 90 * 86_400_000).toISOString().slice(0, 10);
     const validation = validate(items, cutoff);
-    const state: GradeModelState = { kind: 'grade-transition', dataThrough: through, table: estimateTransitions(items), validation };
+    const table = estimateTransitions(items);
+    // On little data the per-category chains can predict held-out rentals worse than one pooled chain: then the pooled one answers.
+    const pooled = validation !== null && validation.pooledLogLoss < validation.logLoss;
+    if (pooled) {
+      table.byCategory = {};
+      table.byClass = {};
+    }
+    const state: GradeModelState = { kind: 'grade-transition', dataThrough: through, table, validation, served: pooled ? 'pooled' : 'per category' };
     const result = await this.deps.registry.register({
       modelName: GRADE_MODEL_NAME,
       modelType: 'markov-chain',
       artifact: state as unknown as JsonValue,
       config: { dataThrough: through },
-      validation: { metric: 'log_loss', value: validation?.logLoss ?? 0, lowerIsBetter: true },
-      metrics: validation ? { pooled_log_loss: validation.pooledLogLoss } : {},
+      validation: { metric: 'log_loss', value: validation ? Math.min(validation.logLoss, validation.pooledLogLoss) : 0, lowerIsBetter: true },
+      metrics: validation ? { per_category_log_loss: validation.logLoss, pooled_log_loss: validation.pooledLogLoss } : {},
       trainingRows: Object.values(state.table.counts).reduce((a, r) => a + r.reduce((x, y) => x + y, 0), 0),
       notes: validation ? `one-rental transitions after ${cutoff} scored by matrices fitted before it, beside the pooled matrix` : 'no transitions to validate on',
     });

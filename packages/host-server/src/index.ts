@@ -17,3 +17,9 @@ export { buildOpenApiDocument, toOpenApiPath, API_PREFIX, type OpenApiDocument }
 export { runCli } from './run-cli.js';
 export { CliError, type CliIo } from './cli-io.js';
 export { readSeriesCsv, type SeriesCsvOptions } from './series-csv.js';
+export { ingestScans, ingestPos, scanEventSchema, posContractSchema, MAX_BATCH, type IngestResult, type ScanIngestResult, type RejectedRow } from './ingest/index.js';
+export { importPorDirectory, type PorImportReport, type FileReport } from './import/por-import.js';
+export { VendorPoller, type VendorPollerConfig, type PollResult } from './poller/rfidpro.js';
+export { WebhookNotifier, signWebhook, type WebhookConfig, type Delivery } from './ops/webhooks.js';
+export { HostScheduler, type SchedulerOptions, type PrecomputeResult } from './ops/scheduler.js';
+export { hostMigrations } from './host-tables.js';

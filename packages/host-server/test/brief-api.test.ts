@@ -64,7 +64,7 @@ describe('BRIEF §6 with every first-party plugin loaded', () => {
   let app: RunningApp;
   beforeAll(async () => {
     const plugins = await loadPlugins(FIRST_PARTY_PLUGINS.map((p) => ({ package: p })), { baseDir: process.cwd() });
-    app = await serve(await testRuntime(plugins));
+    app = await serve(await testRuntime([], { plugins }));
   });
   afterAll(() => app.close());
 

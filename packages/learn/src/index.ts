@@ -13,3 +13,5 @@ export type { EncodedTable } from './table.js';
 export { SeededRandom } from './rng.js';
 export { backtestClassify } from './backtest.js';
 export type { ClassifyBacktestOptions, ClassifyBacktestResult } from './backtest.js';
+export { gradientBoosting, fitBoosting, predictBoosting, DEFAULT_BOOSTING } from './boosting.js';
+export type { GradientBoostingConfig, BoostingState } from './boosting.js';

@@ -1,18 +1,350 @@
-import { definePlugin } from '@rfid3/core';
+import { coreServices, defineEndpoint, definePlugin, HttpProblem, sqlDateTime } from '@rfid3/core';
+import type { DatabaseHandle, DecisionLedger, RFID3Database, DecisionRecord, InventoryData, ProposedDecision } from '@rfid3/core';
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
+import type { ElasticityEstimate } from './elasticity/index.js';
+import { categoryElasticities, loadPriceHistory, pooledElasticity } from './elasticity/index.js';
+import { pricingMigrations } from './migrations.js';
+import { evaluatePriceTest } from './price-test.js';
+import type { VariantOutcome } from './price-test.js';
+import { DEFAULT_GRADE_FACTORS, recommendPrice } from './recommendations.js';
 
 export * from './elasticity/index.js';
+export { recommendPrice, DEFAULT_GRADE_FACTORS } from './recommendations.js';
+export type { PriceRecommendation, PriceRecommendationInput } from './recommendations.js';
+export { evaluatePriceTest, DEFAULT_STOPPING_RULE } from './price-test.js';
+export type { StoppingRule, TestVerdict, VariantOutcome } from './price-test.js';
+export { pricingMigrations } from './migrations.js';
+
+/** The plugin's own tables (see migrations.ts). */
+interface PricingTables {
+  pricing_tests: {
+    id: number;
+    rental_class: string;
+    variants: string;
+    status: string;
+    winner: string | null;
+    decision_id: number | null;
+    created_by: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  pricing_competitor_prices: { id: number; rental_class: string; competitor: string; price: number; observed_on: string };
+}
+type PricingDb = Kysely<RFID3Database & PricingTables>;
+
+export const PRICING_MODEL_VERSION = 'pricing.elasticity@1';
+
+const configSchema = z.object({
+  /** Days per period of the price history the elasticities are estimated on. */
+  periodDays: z.number().int().min(7).max(91).default(28),
+  /** Largest price move recommended (the safeguard caps at its own setting too). */
+  maxChange: z.number().min(0.01).max(0.5).default(0.2),
+  /** Variable cost of one rental as a share of its price (cleaning, handling), for the margin objective. */
+  variableCostShare: z.number().min(0).max(0.9).default(0.15),
+  /** Recommendations stay within this share above the median competitor price. */
+  competitorCeiling: z.number().min(0).max(1).default(0.1),
+  gradeFactors: z.record(z.string(), z.number().min(0.5).max(1.5)).default(DEFAULT_GRADE_FACTORS),
+});
+
+interface Analysis {
+  through: string;
+  categories: ElasticityEstimate[];
+  pooled: ElasticityEstimate;
+  quantity: Map<string, number>;
+}
+
+const round = (x: number, d = 4) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
+const view = (e: ElasticityEstimate) => ({
+  group: e.group,
+  elasticity: round(e.elasticity),
+  se: round(e.se),
+  ci95: e.ci95.map((v) => round(v)),
+  n: e.n,
+  r2: round(e.r2),
+  warnings: e.warnings,
+});
+
+/** Finds an open (pending or approved, not yet executed) decision with the same action, so that asking twice does not record the same proposal twice. */
+async function proposeOnce(ledger: DecisionLedger, d: ProposedDecision): Promise<DecisionRecord> {
+  const existing = await ledger.list({ type: d.type, targetId: d.target.id, limit: 10 });
+  const same = existing.find((r) => (r.status === 'pending' || r.status === 'approved') && JSON.stringify(r.action) === JSON.stringify(d.action));
+  return same ?? ledger.propose(d);
+}
+
+const decisionView = (r: DecisionRecord) => ({ id: r.id, status: r.status, verdict: r.verdict, safeguards: r.safeguards, action: r.action });
 
 /**
- * Price elasticity, revenue-optimal prices within safeguards, and price tests.
- * This first version registers no endpoints yet; it loads, so hosts can depend on it today.
+ * Price elasticity, revenue- or margin-optimal prices within safeguards, and price tests.
  */
 export const pricingPlugin = definePlugin({
   id: 'pricing',
   version: pkg.version,
   coreRange: pkg.peerDependencies['@rfid3/core'],
   description: 'Price elasticity, revenue-optimal prices within safeguards, and price tests',
-  register() {},
+  configSchema,
+  migrations: pricingMigrations as never,
+  requires: {
+    database: coreServices.database,
+    inventory: coreServices.inventory,
+    decisions: coreServices.decisions,
+    clock: coreServices.clock,
+  },
+  register({ config, deps, endpoint }) {
+    const database: DatabaseHandle = deps.database;
+    const inventory: InventoryData = deps.inventory;
+    let cached: Analysis | null = null;
+    const db = database.db as unknown as PricingDb;
+
+    /** Estimated lazily on first use and again when new contract lines arrive. */
+    async function analysis(): Promise<Analysis> {
+      const last = await database.db.selectFrom('pos_transactions').select(sql<string | null>`max(contract_date)`.as('d')).executeTakeFirst();
+      const through = String(last?.d ?? '');
+      if (cached && cached.through === through) return cached;
+      const classes = await inventory.rentalClasses();
+      const history = await loadPriceHistory(database, new Map(classes.map((c) => [c.rentalClass, c.category])), { periodDays: config.periodDays });
+      const categories = categoryElasticities(history);
+      const quantity = new Map<string, number>();
+      // Units per period at today's price: the mean of the class's last four periods.
+      const byClass = new Map<string, number[]>();
+      for (const h of history) (byClass.get(h.rentalClass) ?? byClass.set(h.rentalClass, []).get(h.rentalClass)!).push(h.quantity);
+      for (const [cls, qs] of byClass) quantity.set(cls, qs.slice(-4).reduce((s, v) => s + v, 0) / Math.min(4, qs.length));
+      cached = { through, categories, pooled: pooledElasticity(categories), quantity };
+      return cached;
+    }
+
+    endpoint(
+      defineEndpoint({
+        method: 'GET',
+        path: '/pricing/elasticity-analysis',
+        summary: 'Own-price elasticity per category (log-log OLS with class and period fixed effects), with standard error, 95 % interval and R²',
+        role: 'read',
+        input: { query: z.object({ category: z.string().min(1).max(100).optional() }) },
+        async handler({ query }) {
+          const a = await analysis();
+          const cats = a.categories.filter((c) => !query.category || c.group.toLowerCase() === query.category.toLowerCase());
+          if (query.category && cats.length === 0) throw HttpProblem.notFound(`no price history for category '${query.category}'`);
+          return {
+            modelVersion: PRICING_MODEL_VERSION,
+            dataThrough: a.through.slice(0, 10),
+            periodDays: config.periodDays,
+            method: 'log(units per period) ~ log(price) + rental class + period dummies, per category; pooled = inverse-variance mean',
+            categories: cats.map(view),
+            pooled: view(a.pooled),
+          };
+        },
+      }),
+      defineEndpoint({
+        method: 'GET',
+        path: '/pricing/recommendations',
+        summary: 'Revenue- or margin-optimal price per rental class within the price-change cap, adjusted for grade and competitor prices; each is a recorded decision',
+        role: 'read',
+        input: {
+          query: z.object({
+            category: z.string().min(1).max(100).optional(),
+            objective: z.enum(['revenue', 'margin']).default('revenue'),
+            limit: z.coerce.number().int().min(1).max(500).default(50),
+          }),
+        },
+        async handler({ query }) {
+          const a = await analysis();
+          const byCategory = new Map(a.categories.map((c) => [c.group, c]));
+          const classes = (await inventory.rentalClasses()).filter((c) => !query.category || c.category.toLowerCase() === query.category.toLowerCase());
+          if (query.category && classes.length === 0) throw HttpProblem.badRequest(`no rental classes in category '${query.category}'`, [{ field: 'category', message: 'unknown category' }]);
+          const ids = classes.map((c) => c.rentalClass);
+          if (ids.length === 0) return { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, recommendations: [] };
+          const prices = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).where('item_num', 'in', ids).execute();
+          const priceOf = new Map(prices.map((p) => [String(p.item_num), Number(p.rate_1)]));
+          const grades = await database.db
+            .selectFrom('id_item_master')
+            .select(['rental_class_num', 'quality', sql<number>`count(*)`.as('n')])
+            .where('rental_class_num', 'in', ids)
+            .groupBy(['rental_class_num', 'quality'])
+            .execute();
+          const gradeFactor = new Map<string, { sum: number; n: number }>();
+          for (const g of grades) {
+            const f = config.gradeFactors[String(g.quality)] ?? 1;
+            const acc = gradeFactor.get(String(g.rental_class_num)) ?? { sum: 0, n: 0 };
+            acc.sum += f * Number(g.n);
+            acc.n += Number(g.n);
+            gradeFactor.set(String(g.rental_class_num), acc);
+          }
+          const competitors = await db
+            .selectFrom('pricing_competitor_prices')
+            .select(['rental_class', 'price'])
+            .where('rental_class', 'in', ids)
+            .execute();
+          const compBy = new Map<string, number[]>();
+          for (const c of competitors) (compBy.get(c.rental_class) ?? compBy.set(c.rental_class, []).get(c.rental_class)!).push(Number(c.price));
+          const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
+
+          const out = [];
+          for (const c of classes.slice(0, query.limit)) {
+            const price = priceOf.get(c.rentalClass);
+            const est = byCategory.get(c.category);
+            if (!price || !(price > 0)) continue;
+            if (!est || !Number.isFinite(est.elasticity) || est.elasticity >= 0) {
+              out.push({ rentalClass: c.rentalClass, category: c.category, currentPrice: price, recommendedPrice: null, reason: est?.warnings.join('; ') || 'no identified elasticity for this category' });
+              continue;
+            }
+            const g = gradeFactor.get(c.rentalClass);
+            const rec = recommendPrice({
+              price,
+              elasticity: est.elasticity,
+              elasticitySe: est.se,
+              quantity: a.quantity.get(c.rentalClass) ?? 0,
+              objective: query.objective,
+              unitCost: price * config.variableCostShare,
+              maxChange: config.maxChange,
+              adjustments: g && g.n > 0 ? [{ name: 'grade', factor: g.sum / g.n }] : [],
+              competitorPrice: compBy.has(c.rentalClass) ? median(compBy.get(c.rentalClass)!) : undefined,
+              competitorCeiling: config.competitorCeiling,
+            });
+            let decision: ReturnType<typeof decisionView> | null = null;
+            if (rec.recommendedPrice !== price) {
+              const recorded = await proposeOnce(deps.decisions, {
+                type: 'price_change',
+                target: { type: 'rental_class', id: c.rentalClass },
+                confidence: Math.round(rec.confidence * 1000) / 1000,
+                baselinePrice: price,
+                proposedPrice: rec.recommendedPrice,
+                predictedImpact: Math.round(rec.expectedChange * 100) / 100,
+                action: { rentalClass: c.rentalClass, price: rec.recommendedPrice },
+                modelVersion: PRICING_MODEL_VERSION,
+                rationale: `${query.objective}-optimal under elasticity ${est.elasticity.toFixed(2)} (${c.category})`,
+              });
+              decision = decisionView(recorded);
+            }
+            out.push({
+              rentalClass: c.rentalClass,
+              category: c.category,
+              currentPrice: price,
+              recommendedPrice: rec.recommendedPrice,
+              expectedChangePerPeriod: round(rec.expectedChange, 2),
+              confidence: round(rec.confidence, 3),
+              drivers: rec.drivers,
+              decision,
+            });
+          }
+          return { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, periodDays: config.periodDays, recommendations: out };
+        },
+      }),
+      defineEndpoint({
+        method: 'POST',
+        path: '/pricing/competitor-prices',
+        summary: 'Imports competitor prices (rows of rental class, competitor, price, date); invalid rows are reported and the valid ones kept',
+        role: 'operate',
+        input: { body: z.object({ rows: z.array(z.unknown()).min(1).max(10_000) }) },
+        async handler({ body }) {
+          const row = z.object({ rental_class: z.string().min(1).max(255), competitor: z.string().min(1).max(255), price: z.number().positive(), observed_on: z.iso.date() });
+          const valid: z.output<typeof row>[] = [];
+          const errors: { index: number; path: string; message: string }[] = [];
+          body.rows.forEach((r, index) => {
+            const p = row.safeParse(r);
+            if (p.success) valid.push(p.data);
+            else for (const i of p.error.issues) errors.push({ index, path: `rows.${index}.${i.path.join('.')}`, message: i.message });
+          });
+          if (valid.length) await db.insertInto('pricing_competitor_prices' as never).values(valid).execute();
+          return { imported: valid.length, rejected: body.rows.length - valid.length, errors };
+        },
+      }),
+      defineEndpoint({
+        method: 'POST',
+        path: '/pricing/test-price',
+        summary: 'Creates a price test (A/B) for a rental class: variants with prices and allocation shares',
+        role: 'operate',
+        successStatus: 201,
+        input: {
+          body: z.object({
+            rental_class: z.string().min(1).max(255),
+            variants: z
+              .array(z.object({ name: z.string().min(1).max(64), price: z.number().positive(), allocation: z.number().positive().max(1) }))
+              .min(2)
+              .max(6)
+              .refine((vs) => Math.abs(vs.reduce((s, v) => s + v.allocation, 0) - 1) < 1e-6, 'allocations must add up to 1')
+              .refine((vs) => new Set(vs.map((v) => v.name)).size === vs.length, 'variant names must differ'),
+          }),
+        },
+        async handler({ body }, ctx) {
+          const now = sqlDateTime(deps.clock.now());
+          const variants = body.variants.map((v) => ({ ...v, exposures: 0, conversions: 0 }));
+          const res = await db
+            .insertInto('pricing_tests')
+            .values({ rental_class: body.rental_class, variants: JSON.stringify(variants), status: 'running', created_by: ctx.principal?.name ?? null, created_at: now, updated_at: now } as never)
+            .executeTakeFirstOrThrow();
+          return { id: Number(res.insertId), rentalClass: body.rental_class, status: 'running', variants };
+        },
+      }),
+      defineEndpoint({
+        method: 'POST',
+        path: '/pricing/test-price/:test_id/outcomes',
+        summary: 'Records quotes and rentals per variant and answers whether the stopping rule says to stop',
+        role: 'operate',
+        input: {
+          params: z.object({ test_id: z.coerce.number().int().positive() }),
+          body: z.object({ outcomes: z.array(z.object({ variant: z.string().min(1), exposures: z.number().int().min(0), conversions: z.number().int().min(0) })).min(1) }),
+        },
+        async handler({ params, body }) {
+          const test = await loadTest(params.test_id);
+          if (test.status !== 'running') throw HttpProblem.conflict(`test ${params.test_id} is ${test.status}`);
+          const variants = test.variants;
+          body.outcomes.forEach((o, i) => {
+            const v = variants.find((x) => x.name === o.variant);
+            if (!v) throw HttpProblem.badRequest(`no variant '${o.variant}'`, [{ field: `outcomes.${i}.variant`, message: 'unknown variant' }]);
+            if (o.conversions > o.exposures) throw HttpProblem.badRequest('conversions exceed exposures', [{ field: `outcomes.${i}.conversions`, message: 'more than exposures' }]);
+          });
+          for (const o of body.outcomes) {
+            const v = variants.find((x) => x.name === o.variant)!;
+            v.exposures += o.exposures;
+            v.conversions += o.conversions;
+          }
+          await db.updateTable('pricing_tests').set({ variants: JSON.stringify(variants), updated_at: sqlDateTime(deps.clock.now()) }).where('id', '=', params.test_id).execute();
+          return { id: params.test_id, variants, verdict: evaluatePriceTest(variants) };
+        },
+      }),
+      defineEndpoint({
+        method: 'POST',
+        path: '/pricing/test-price/:test_id/conclude',
+        summary: 'Concludes a price test: the winner becomes a proposed price change through the safeguards',
+        role: 'operate',
+        input: { params: z.object({ test_id: z.coerce.number().int().positive() }), body: z.object({ force: z.boolean().default(false) }).default({ force: false }) },
+        async handler({ params, body }) {
+          const test = await loadTest(params.test_id);
+          if (test.status !== 'running') throw HttpProblem.conflict(`test ${params.test_id} is ${test.status}`);
+          const verdict = evaluatePriceTest(test.variants);
+          if (!verdict.stop && !body.force) throw HttpProblem.conflict(`the stopping rule says keep testing: ${verdict.reason}`);
+          const winner = test.variants.find((v) => v.name === verdict.leader)!;
+          const current = await database.db.selectFrom('pos_equipment').select('rate_1').where('item_num', '=', test.rentalClass).executeTakeFirst();
+          const baseline = Number(current?.rate_1 ?? winner.price);
+          const decision = await deps.decisions.propose({
+            type: 'price_change',
+            target: { type: 'rental_class', id: test.rentalClass },
+            confidence: verdict.probabilityBest[winner.name]!,
+            baselinePrice: baseline,
+            proposedPrice: winner.price,
+            action: { rentalClass: test.rentalClass, price: winner.price, priceTest: params.test_id },
+            modelVersion: 'pricing.price-test@1',
+            rationale: verdict.reason,
+          });
+          await db
+            .updateTable('pricing_tests')
+            .set({ status: 'concluded', winner: winner.name, decision_id: decision.id, updated_at: sqlDateTime(deps.clock.now()) })
+            .where('id', '=', params.test_id)
+            .execute();
+          return { id: params.test_id, status: 'concluded', winner: winner.name, verdict, decision: decisionView(decision) };
+        },
+      }),
+    );
+
+    async function loadTest(id: number): Promise<{ rentalClass: string; status: string; variants: (VariantOutcome & { allocation: number })[] }> {
+      const row = await db.selectFrom('pricing_tests').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw HttpProblem.notFound(`price test ${id} does not exist`);
+      const variants = typeof row.variants === 'string' ? JSON.parse(row.variants) : row.variants;
+      return { rentalClass: row.rental_class, status: row.status, variants };
+    }
+  },
 });
 
 export default pricingPlugin;

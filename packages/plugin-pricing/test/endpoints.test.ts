@@ -1,0 +1,97 @@
+import { startTestHost, type TestHost } from '@rfid3/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluatePriceTest, pricingPlugin, recommendPrice } from '../src/index.js';
+
+describe('revenue- and margin-optimal prices', () => {
+  it('moves to the cap in the direction the elasticity says, and to c·ε/(1+ε) for margin', () => {
+    const base = { price: 10, elasticitySe: 0.1, quantity: 100, maxChange: 0.2 };
+    expect(recommendPrice({ ...base, elasticity: -0.5, objective: 'revenue' }).recommendedPrice).toBe(12);
+    expect(recommendPrice({ ...base, elasticity: -1.8, objective: 'revenue' }).recommendedPrice).toBe(8);
+    // Margin with cost 5 and ε = −3: p* = 5·3/2 = 7.5, beyond the cap of 8 → 8; with ε = −6: p* = 6 → capped at 8 too.
+    const m = recommendPrice({ ...base, elasticity: -3, objective: 'margin', unitCost: 7 });
+    expect(m.optimum).toBeCloseTo(10.5, 10);
+    expect(m.recommendedPrice).toBe(10.5);
+    // Expected change: q = 100·(12/10)^−0.5, revenue 12q − 1000.
+    const r = recommendPrice({ ...base, elasticity: -0.5, objective: 'revenue' });
+    expect(r.expectedChange).toBeCloseTo(12 * 100 * 1.2 ** -0.5 - 1000, 8);
+    // Confidence: P(1 + ε < 0) with ε = −1.8 ± 0.1 is essentially 1; with ε = −1.05 ± 0.1 about Φ(0.5).
+    expect(recommendPrice({ ...base, elasticity: -1.05, objective: 'revenue' }).confidence).toBeCloseTo(0.6915, 3);
+  });
+
+  it('a price test stops only when the leader is clearly best and the expected loss is small', () => {
+    const early = evaluatePriceTest([
+      { name: 'a', price: 10, exposures: 50, conversions: 20 },
+      { name: 'b', price: 12, exposures: 50, conversions: 20 },
+    ]);
+    expect(early.stop).toBe(false);
+    const clear = evaluatePriceTest([
+      { name: 'a', price: 10, exposures: 2000, conversions: 800 },
+      { name: 'b', price: 12, exposures: 2000, conversions: 800 },
+    ]);
+    expect(clear.leader).toBe('b');
+    expect(clear.probabilityBest.b).toBeGreaterThan(0.99);
+    expect(clear.stop).toBe(true);
+    const tie = evaluatePriceTest([
+      { name: 'a', price: 10, exposures: 2000, conversions: 600 },
+      { name: 'b', price: 12, exposures: 2000, conversions: 500 },
+    ]);
+    expect(tie.stop).toBe(false);
+  });
+});
+
+describe('pricing endpoints on a simulated business', () => {
+  let host: TestHost;
+  beforeAll(async () => {
+    host = await startTestHost({ plugins: [pricingPlugin], simulate: { items: 600, days: 420 } });
+  });
+  afterAll(() => host.close());
+
+  it('elasticity-analysis answers per category with intervals; an unknown category is a 404', async () => {
+    const res = await host.call('GET', '/pricing/elasticity-analysis');
+    expect(res.status).toBe(200);
+    const body = res.body as { categories: { group: string; elasticity: number | null; ci95: (number | null)[]; n: number }[]; pooled: { elasticity: number } };
+    expect(body.categories.length).toBeGreaterThan(5);
+    const some = body.categories.find((c) => c.elasticity !== null)!;
+    expect(some.ci95[0]!).toBeLessThan(some.elasticity!);
+    expect(body.pooled.elasticity).toBeLessThan(0);
+    await expect(host.call('GET', '/pricing/elasticity-analysis?category=nothing')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('recommendations stay within 20 % and each price change is a recorded decision; asking again records nothing new', async () => {
+    const res = await host.call('GET', '/pricing/recommendations?limit=500');
+    expect(res.status).toBe(200);
+    const recs = (res.body as { recommendations: { rentalClass: string; currentPrice: number; recommendedPrice: number | null; decision: { id: number; status: string } | null }[] }).recommendations;
+    const changed = recs.filter((r) => r.recommendedPrice !== null && r.recommendedPrice !== r.currentPrice);
+    expect(changed.length).toBeGreaterThan(0);
+    for (const r of changed) {
+      expect(Math.abs(r.recommendedPrice! / r.currentPrice - 1)).toBeLessThanOrEqual(0.2 + 1e-9);
+      expect(r.decision).not.toBeNull();
+    }
+    const recorded = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'price_change').execute();
+    expect(recorded.length).toBe(new Set(changed.map((r) => r.decision!.id)).size);
+    await host.call('GET', '/pricing/recommendations?limit=500');
+    const again = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'price_change').execute();
+    expect(again.length).toBe(recorded.length);
+    await expect(host.call('GET', '/pricing/recommendations?objective=cheapest')).rejects.toMatchObject({ status: 400, errors: [{ field: 'query.objective' }] });
+  });
+
+  it('a price test: create, record outcomes, refuse to conclude early, conclude into a decision', async () => {
+    const op = host.principals.operate;
+    await expect(
+      host.call('POST', '/pricing/test-price', { body: { rental_class: 'x', variants: [{ name: 'a', price: 10, allocation: 0.7 }, { name: 'b', price: 12, allocation: 0.7 }] }, principal: op }),
+    ).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.variants' }] });
+    await expect(host.call('POST', '/pricing/test-price', { body: { rental_class: 'x', variants: [] } })).rejects.toMatchObject({ status: 401 });
+    const created = await host.call('POST', '/pricing/test-price', { body: { rental_class: '60030', variants: [{ name: 'a', price: 10, allocation: 0.5 }, { name: 'b', price: 11, allocation: 0.5 }] }, principal: op });
+    expect(created.status).toBe(201);
+    const id = (created.body as { id: number }).id;
+    await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 20, conversions: 8 }, { variant: 'b', exposures: 20, conversions: 8 }] }, principal: op });
+    await expect(host.call('POST', `/pricing/test-price/${id}/conclude`, { body: {}, principal: op })).rejects.toMatchObject({ status: 409 });
+    const more = await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 3000, conversions: 1200 }, { variant: 'b', exposures: 3000, conversions: 1200 }] }, principal: op });
+    expect((more.body as { verdict: { stop: boolean; leader: string } }).verdict).toMatchObject({ stop: true, leader: 'b' });
+    const done = await host.call('POST', `/pricing/test-price/${id}/conclude`, { body: {}, principal: op });
+    expect(done.status).toBe(200);
+    const decision = (done.body as { decision: { id: number; status: string } }).decision;
+    const row = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('id', '=', decision.id).executeTakeFirstOrThrow();
+    expect(row.decision_type).toBe('price_change');
+  });
+});

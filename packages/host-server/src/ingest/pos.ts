@@ -7,7 +7,7 @@ import type { HostDatabase } from '../host-tables.js';
 import { ensureHostTables, hostDb } from '../host-tables.js';
 import { onlyColumns, tableColumns } from './columns.js';
 import type { IngestResult } from './scans.js';
-import { validateRows } from './scans.js';
+import { retryOnDuplicateKey, validateRows } from './scans.js';
 import { count, dateTimeField, money, text } from './values.js';
 
 const optionalDateTime = dateTimeField.nullish();
@@ -112,7 +112,11 @@ export async function writeContract(
  * Stores POS contracts with their lines once each: a retried contract is a duplicate; the same contract
  * with changed content updates the stored one. One transaction, committed before this resolves.
  */
-export async function ingestPos(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<PosIngestResult> {
+export function ingestPos(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<PosIngestResult> {
+  return retryOnDuplicateKey(() => ingestPosOnce(database, clock, rows));
+}
+
+async function ingestPosOnce(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<PosIngestResult> {
   await ensureHostTables(database);
   const { valid, rejected } = validateRows(posContractSchema, rows);
   const cols = { tx: await tableColumns(database, 'pos_transactions'), items: await tableColumns(database, 'pos_transaction_items') };

@@ -103,7 +103,31 @@ const nowText = (clock: Clock) => clock.now().toISOString().slice(0, 19).replace
  * and last-scan columns forward (never backward: an out-of-order older scan leaves the item alone).
  * Everything is written in one transaction, committed before this resolves.
  */
-export async function ingestScans(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<ScanIngestResult> {
+export function ingestScans(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<ScanIngestResult> {
+  return retryOnDuplicateKey(() => ingestScansOnce(database, clock, rows));
+}
+
+/** A unique-key violation: another host stored one of these keys between our check and our insert. */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown } | null;
+  return !!e && (e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || (typeof e.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY')) || e.code === 'SQLITE_CONSTRAINT_UNIQUE');
+}
+
+/**
+ * Writes in one process are serialised; between hosts the idempotency key's primary key is the guard.
+ * The batch that loses that race is rolled back whole and run again, and then sees the keys as duplicates.
+ */
+export async function retryOnDuplicateKey<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (i >= attempts || !isDuplicateKeyError(err)) throw err;
+    }
+  }
+}
+
+async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<ScanIngestResult> {
   await ensureHostTables(database);
   const { valid, rejected } = validateRows(scanEventSchema, rows);
   const txCols = await tableColumns(database, 'id_transactions');

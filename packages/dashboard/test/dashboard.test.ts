@@ -252,7 +252,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('approving and rejectin
     const consoleLog = watchConsole(page);
     await page.goto(`${served.url}/#/restock`);
     await settled(page);
-    const row = (item: string) => page.locator('#restock-alerts tr', { hasText: item });
+    const row = (item: string) => page.locator('#restock-decisions tr', { hasText: item });
 
     // No key yet: Approve asks for it first.
     await row('61885').getByRole('button', { name: 'Approve' }).click();
@@ -277,7 +277,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('approving and rejectin
     await page.reload();
     await settled(page);
     expect(await page.locator('#key-button').textContent()).toBe('Key set');
-    expect(await page.locator('#restock-alerts button.approve').count()).toBe(0);
+    expect(await page.locator('#restock-decisions button.approve').count()).toBe(0);
     expect(await row('61885').locator('.badge').textContent()).toBe('approved');
     expect(consoleLog.errors).toEqual([]);
     await page.close();
@@ -303,8 +303,8 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('approving and rejectin
     const page = await context.newPage();
     await page.goto(`${served.url}/#/restock`);
     await settled(page);
-    await page.locator('#restock-alerts tr', { hasText: '90001' }).getByRole('button', { name: 'Approve' }).click();
-    const notice = page.locator('#restock-alerts .notice');
+    await page.locator('#restock-decisions tr', { hasText: '90001' }).getByRole('button', { name: 'Approve' }).click();
+    const notice = page.locator('#restock-decisions .notice');
     await notice.waitFor();
     expect(await notice.textContent()).toContain('401');
     expect(await page.evaluate(() => sessionStorage.getItem('rfid3.operateKey'))).toBeNull();

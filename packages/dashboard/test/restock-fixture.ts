@@ -2,9 +2,10 @@ import { HttpProblem, coreServices, defineEndpoint, definePlugin } from '@rfid3/
 import { z } from 'zod';
 
 /**
- * Stands in for `@rfid3/plugin-restock`'s approval workflow while that plugin has no endpoints yet:
- * the same two paths of BRIEF §6 over core's real DecisionLedger, so the dashboard's approve/reject
- * round trip (UI → HTTP with the operate key → ledger → automated_decisions) is exercised end to end.
+ * Stands in for `@rfid3/plugin-restock`'s approval workflow: the same paths and request body
+ * (`{ action, decision_id?, reason? }`) over core's real DecisionLedger, with decisions the test proposes,
+ * so the dashboard's approve/reject round trip (UI → HTTP with the operate key → ledger →
+ * automated_decisions) is exercised on decisions whose amounts and confidences the test controls.
  */
 export const restockFixturePlugin = definePlugin({
   id: 'restock-fixture',
@@ -15,14 +16,14 @@ export const restockFixturePlugin = definePlugin({
     endpoint(
       defineEndpoint({
         method: 'GET',
-        path: '/inventory/restock-alerts',
+        path: '/inventory/optimization-recommendations',
         summary: 'Restock decisions of the ledger, newest first',
         role: 'read',
         async handler() {
           const decisions = await deps.decisions.list({ type: 'restock' });
           return {
-            alerts: decisions.map((d) => ({
-              itemId: d.target.id,
+            recommendations: decisions.map((d) => ({
+              rentalClass: d.target.id,
               quantity: d.action.quantity ?? null,
               amountUsd: d.amountUsd,
               confidence: d.confidence,
@@ -38,14 +39,14 @@ export const restockFixturePlugin = definePlugin({
         role: 'operate',
         input: {
           params: z.object({ item_id: z.string().min(1).max(255) }),
-          body: z.object({ approve: z.boolean().default(true), reason: z.string().max(500).optional(), decision_id: z.number().int().positive().optional() }),
+          body: z.object({ action: z.enum(['approve', 'reject']), reason: z.string().max(500).optional(), decision_id: z.number().int().positive().optional() }),
         },
         async handler({ params, body }, ctx) {
           const pending = await deps.decisions.list({ type: 'restock', targetId: params.item_id, status: 'pending' });
           const decision = body.decision_id ? pending.find((d) => d.id === body.decision_id) : pending[0];
           if (!decision) throw HttpProblem.notFound(`no pending restock decision for ${params.item_id}`);
           const by = ctx.principal?.name ?? 'unknown';
-          const record = body.approve
+          const record = body.action === 'approve'
             ? await deps.decisions.approve(decision.id, by)
             : await deps.decisions.reject(decision.id, by, body.reason ?? 'rejected');
           return { decision: { id: record.id, status: record.status, decidedBy: record.decidedBy } };

@@ -2,7 +2,7 @@ import { ApiError, api } from '../api.js';
 import { h } from '../dom.js';
 import { ageText, num, pct } from '../format.js';
 import { card, facts, problemBox, table } from '../render.js';
-import { findRows, isPending } from './restock.js';
+import { isPending, restockDecisions } from './restock.js';
 
 interface AccuracyRow {
   modelVersion: string;
@@ -93,14 +93,18 @@ export function overview(root: HTMLElement): void {
       card(
         'Pending decisions',
         async (body) => {
-          const alertsBody = await api.get<unknown>('inventory/restock-alerts');
-          const rows = findRows(alertsBody);
+          const { rows } = await restockDecisions();
           const pending = rows.filter(isPending);
           body.append(
             h('div', { class: 'big', id: 'pending-count' }, String(pending.length)),
-            h('p', { class: 'muted small' }, `restock decisions awaiting approval, of ${rows.length} restock alerts. `, h('a', { href: '#/restock' }, 'Review')),
+            h('p', { class: 'muted small' }, `restock purchases awaiting approval, of ${rows.length} recommendations. `, h('a', { href: '#/restock' }, 'Review')),
           );
-          if (pending.length) addAlert('warn', `${pending.length} restock decision${pending.length === 1 ? '' : 's'} awaiting approval`, '#/restock');
+          if (pending.length) addAlert('warn', `${pending.length} restock purchase${pending.length === 1 ? '' : 's'} awaiting approval`, '#/restock');
+          // Shortfall alerts by severity, when the restock plugin reports them.
+          const alerts = await api.get<{ counts?: Record<string, number> }>('inventory/restock-alerts').catch(() => null);
+          for (const [severity, n] of Object.entries(alerts?.counts ?? {})) {
+            if (n > 0 && severity !== 'medium') addAlert(severity === 'critical' ? 'bad' : 'warn', `${n} ${severity} restock alert${n === 1 ? '' : 's'}: fewer units than the peak may need`, '#/restock');
+          }
         },
         { id: 'pending', onSettled: checked },
       ),

@@ -45,7 +45,7 @@ async function decide(row: Row, approve: boolean, reason: string | undefined, ce
   try {
     const decisionId = decisionIdOf(row);
     const result = await api.post<Row>(`inventory/approve-restock/${encodeURIComponent(id)}`, {
-      approve,
+      action: approve ? 'approve' : 'reject',
       ...(decisionId !== undefined ? { decision_id: decisionId } : {}),
       ...(reason ? { reason } : {}),
     });
@@ -82,26 +82,48 @@ function actions(row: Row): HTMLElement {
   return cell;
 }
 
+/** The purchases the restock plugin recommends; each `buy` carries its recorded decision. */
+export async function restockDecisions(): Promise<{ rows: Row[]; answer: unknown }> {
+  const answer = await api.get<Row>('inventory/optimization-recommendations');
+  const rows = Array.isArray(answer?.recommendations) ? (answer.recommendations as Row[]) : findRows(answer);
+  return { rows, answer };
+}
+
+const DECISION_COLUMNS = [
+  { key: 'rentalClass', label: 'Rental class' },
+  { key: 'commonName', label: 'Item' },
+  { key: 'severity' },
+  { key: 'action' },
+  { key: 'quantity' },
+  { key: 'purchaseCost', label: 'Cost' },
+  { key: 'expectedProfit', label: 'Expected profit' },
+  { key: 'purchaseRoi', label: 'ROI' },
+  { key: 'reason' },
+];
+
 export function restock(root: HTMLElement): void {
   root.append(
     h('h1', {}, 'Restock'),
     card(
-      'Restock alerts',
+      'Purchases and their decisions',
       async (body) => {
-        const answer = await api.get<unknown>('inventory/restock-alerts');
-        const rows = findRows(answer);
+        const { rows, answer } = await restockDecisions();
         if (!rows.length) {
           body.append(renderAny(answer));
           return;
         }
         const pending = rows.filter(isPending).length;
+        // Known columns when the rows have them; otherwise whatever the plugin sends.
+        const known = DECISION_COLUMNS.filter((c) => rows.some((r) => r[c.key] !== undefined));
         body.append(
-          h('p', { class: 'muted small' }, `${rows.length} alerts, ${pending} awaiting approval. Approving or rejecting needs the operate key.`),
-          table(rows, undefined, { label: 'Decision', render: actions }),
+          h('p', { class: 'muted small' }, `${rows.length} recommendations, ${pending} awaiting approval. Approving or rejecting needs the operate key.`),
+          table(rows, known.length >= 3 ? known : undefined, { label: 'Decision', render: actions }),
         );
+        const velocity = (answer as Row | undefined)?.velocity;
+        if (Array.isArray(velocity) && velocity.length) body.append(h('h3', {}, `Velocity classes (${velocity.length})`), table(velocity as Row[]));
       },
-      { id: 'restock-alerts', wide: true },
+      { id: 'restock-decisions', wide: true },
     ),
-    card('Optimization recommendations', async (body) => void body.append(renderAny(await api.get('inventory/optimization-recommendations'))), { wide: true }),
+    card('Restock alerts', async (body) => void body.append(renderAny(await api.get('inventory/restock-alerts'))), { id: 'restock-alerts', wide: true }),
   );
 }

@@ -86,8 +86,10 @@ export const hostConfigFileSchema = z.strictObject({
     .optional(),
   scheduler: z
     .strictObject({
-      /** Cron for the nightly refresh of precomputed predictions (default 02:30 every night). */
+      /** Cron of the nightly precompute (default 05:30, before the stores open). */
       nightly: z.string().min(1).optional(),
+      /** Precompute again every this many minutes (default off). */
+      refreshMinutes: z.number().int().min(5).optional(),
       enabled: z.boolean().optional(),
     })
     .optional(),

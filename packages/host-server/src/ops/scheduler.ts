@@ -5,8 +5,10 @@ import { Counter, Gauge } from 'prom-client';
 import type { WebhookNotifier } from './webhooks.js';
 
 export interface SchedulerOptions {
-  /** Cron of the nightly precompute and checks (default 02:30 every night, server time). */
+  /** Cron of the nightly precompute and checks (default 05:30, server time: before the stores open, since answers live only as long as their cache TTL). */
   nightly?: string;
+  /** Also precompute every this many minutes (default 0: off); keep it under the forecasts' cache TTL (demand: 60 min) to keep them warm all day. */
+  refreshMinutes?: number;
   /** How often to look for a newly activated model, pending decisions and accuracy (default 60 s). */
   tickSeconds?: number;
   notifier?: WebhookNotifier;
@@ -47,6 +49,7 @@ function metric<T>(runtime: Runtime, name: string, make: () => T): T {
 export class HostScheduler {
   private cron: Cron | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private refresher: NodeJS.Timeout | undefined;
   private lastActivations: string | null = null;
   private ticking: Promise<void> | null = null;
   private readonly runs: Counter<'trigger'>;
@@ -158,10 +161,16 @@ export class HostScheduler {
   }
 
   start(): void {
-    this.cron = new Cron(this.options.nightly ?? '30 2 * * *', { protect: true }, async () => {
+    this.cron = new Cron(this.options.nightly ?? '30 5 * * *', { protect: true }, async () => {
       await this.precompute('nightly').catch((err) => this.runtime.logger.error({ err }, 'nightly precompute failed'));
       await this.checkAccuracy().catch((err) => this.runtime.logger.error({ err }, 'accuracy check failed'));
     });
+    if (this.options.refreshMinutes) {
+      this.refresher = setInterval(() => {
+        void this.precompute('refresh').catch((err) => this.runtime.logger.error({ err }, 'precompute refresh failed'));
+      }, this.options.refreshMinutes * 60_000);
+      this.refresher.unref();
+    }
     const every = (this.options.tickSeconds ?? 60) * 1000;
     const loop = () => {
       this.ticking = this.tick()
@@ -178,6 +187,7 @@ export class HostScheduler {
 
   async stop(): Promise<void> {
     this.cron?.stop();
+    if (this.refresher) clearInterval(this.refresher);
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
   }

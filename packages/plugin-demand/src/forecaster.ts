@@ -1,12 +1,17 @@
-import type { Clock, DemandLevel, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
+import type { CalendarEvent, Clock, DatabaseHandle, DemandLevel, Driver, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
 import { HttpProblem, addDays, isoDay, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
 import type { DemandModelSpec } from './model.js';
-import { DEFAULT_DEMAND_SPEC, createDemandModel } from './model.js';
-import type { DemandSeries } from './series.js';
-import { loadDemandSeries } from './series.js';
+import { SERVING_DEMAND_SPEC, createDemandModel } from './model.js';
+import type { EnsembleState } from './models/ensemble.js';
+import type { RegressionState } from './models/regression.js';
+import { regressionComponents } from './models/regression.js';
+import type { DemandMeasure, DemandSeries } from './series.js';
+import { loadDemandSeries, loadOnRentSeries } from './series.js';
 
 export const DEMAND_MODEL_NAME = 'demand.daily';
 export const DEMAND_PREDICTION_TYPE = 'demand.units_out';
+export const ON_RENT_PREDICTION_TYPE = 'demand.on_rent';
+export const predictionTypeOf = (measure: DemandMeasure) => (measure === 'on_rent' ? ON_RENT_PREDICTION_TYPE : DEMAND_PREDICTION_TYPE);
 
 export interface ForecastRequest {
   weeks: number;
@@ -14,6 +19,10 @@ export interface ForecastRequest {
   rentalClass?: string;
   /** A store code; absent for all stores together. */
   store?: string;
+  /** Units going out per day (default) or units on rent at the end of each day. */
+  measure?: DemandMeasure;
+  /** With all stores: also one series per store, reconciled so the stores add up to the total. */
+  byStore?: boolean;
 }
 
 export interface DemandForecasterOptions {
@@ -21,6 +30,8 @@ export interface DemandForecasterOptions {
   historyDays: number;
   /** Fewer days of history than this, and the historical average answers instead of the model. */
   minHistoryDays: number;
+  /** Local events (graduations, fairs) the regression models beside US holidays. */
+  events?: CalendarEvent[];
 }
 
 export interface ValidationResult {
@@ -39,7 +50,7 @@ export class DemandForecaster {
   private ensuring: Promise<RegisteredModel> | null = null;
 
   constructor(
-    private readonly deps: { inventory: InventoryData; registry: ModelRegistry; clock: Clock; options: DemandForecasterOptions },
+    private readonly deps: { inventory: InventoryData; registry: ModelRegistry; clock: Clock; options: DemandForecasterOptions; database?: DatabaseHandle },
   ) {}
 
   /** The last day with complete data: yesterday, by the runtime's clock. */
@@ -52,7 +63,7 @@ export class DemandForecaster {
     const active = await this.deps.registry.getActive(DEMAND_MODEL_NAME);
     if (active) return active;
     this.ensuring ??= (async () => {
-      await this.retrain(DEFAULT_DEMAND_SPEC);
+      await this.retrain(SERVING_DEMAND_SPEC);
       const registered = await this.deps.registry.getActive(DEMAND_MODEL_NAME);
       if (!registered) throw new Error('no demand history to validate a model on');
       return registered;
@@ -85,38 +96,50 @@ export class DemandForecaster {
     return { level: 'category', keys: categories };
   }
 
-  /** Forecasts `weeks` × 7 days from today, one prediction per series and day. */
+  private async load(measure: DemandMeasure, q: Parameters<typeof loadDemandSeries>[1]): Promise<DemandSeries[]> {
+    if (measure === 'on_rent') {
+      if (!this.deps.database) throw new Error('units on rent need the database service');
+      return loadOnRentSeries(this.deps.database, this.deps.inventory, q);
+    }
+    return loadDemandSeries(this.deps.inventory, q);
+  }
+
+  /**
+   * Forecasts `weeks` × 7 days from the data cut-off, one prediction per series and day. With `byStore`
+   * (all stores), each store's series is forecast too and reconciled to the total: store forecasts and
+   * intervals are scaled by one factor per day so that they add up to the total's forecast.
+   */
   async forecast(req: ForecastRequest, asOf?: string): Promise<Prediction[]> {
     const model = await this.activeModel();
     const spec = model.artifact as unknown as DemandModelSpec;
     const through = asOf ?? this.dataThrough();
+    const measure = req.measure ?? 'units_out';
     const target = await this.resolve(req);
     const from = addDays(through, -(this.deps.options.historyDays - 1));
-    const loaded = await loadDemandSeries(this.deps.inventory, {
-      level: target.level,
-      rentalClass: target.rentalClass,
-      category: target.category,
-      store: req.store,
-      from,
-      to: through,
-    });
+    const query = { level: target.level, rentalClass: target.rentalClass, category: target.category, store: req.store, from, to: through };
+    const loaded = await this.load(measure, query);
     const byKey = new Map(loaded.map((s) => [s.key, s]));
     const horizon = req.weeks * 7;
     const out: Prediction[] = [];
+    const perStore = req.byStore && !req.store ? await this.load(measure, { ...query, byStore: true }) : [];
     for (const key of target.keys) {
       const series = byKey.get(key) ?? zeroSeries(target.level, key, req.store ?? null, from, through);
-      out.push(...this.forecastSeries(series, spec, model, horizon, through));
+      const total = this.forecastSeries(series, spec, model, horizon, through, measure);
+      out.push(...total);
+      const parts = perStore.filter((s) => s.key === key).map((s) => this.forecastSeries(s, spec, model, horizon, through, measure));
+      if (parts.length) out.push(...reconcileToTotal(total, parts));
     }
     return out;
   }
 
-  private forecastSeries(series: DemandSeries, spec: DemandModelSpec, model: RegisteredModel, horizon: number, through: string): Prediction[] {
+  private forecastSeries(series: DemandSeries, spec: DemandModelSpec, model: RegisteredModel, horizon: number, through: string, measure: DemandMeasure = 'units_out'): Prediction[] {
+    // Units out start at the first day with any; units on rent can legitimately be zero for a while.
     const first = series.values.findIndex((v) => v > 0);
     const history = first < 0 ? [] : series.values.slice(first);
     const days = first < 0 ? [] : series.days.slice(first);
     const ref = { name: DEMAND_MODEL_NAME, version: model.versionTag, type: model.modelType };
     const target = { type: series.level, id: series.key, store: series.store };
-    const base = { predictionType: DEMAND_PREDICTION_TYPE, target, model: ref, confidence: spec.levels[0]! };
+    const base = { predictionType: predictionTypeOf(measure), target, model: ref, confidence: spec.levels[0]! };
     if (history.length < this.deps.options.minHistoryDays) {
       // Too little history for the model: the historical average, with its spread as the interval.
       const values = history.length ? history : [0];
@@ -134,27 +157,27 @@ export class DemandForecaster {
         inputFeatures: { dataThrough: through, historyDays: history.length },
       }));
     }
-    const m = createDemandModel(spec, horizon);
+    const m = createDemandModel(spec, horizon, { events: this.deps.options.events });
     const state = m.fit({ values: history, dates: days });
-    const fc = m.predict(state, { horizon, levels: spec.levels });
-    return fc.mean.map((value, k) => {
-      const sameDay = history.length - spec.season + (k % spec.season);
-      return {
-        ...base,
-        targetDate: addDays(through, k + 1),
-        horizon: k + 1,
-        value,
-        intervals: fc.intervals.map((iv) => ({ level: iv.level, lower: iv.lower[k]!, upper: iv.upper[k]! })),
-        source: 'model' as const,
-        drivers: [{ name: 'same weekday, last observed week', effect: history[sameDay]!, detail: `units out on ${days[sameDay]}` }],
-        inputFeatures: { dataThrough: through, historyDays: history.length },
-      };
-    });
+    const futureDates = Array.from({ length: horizon }, (_, k) => addDays(through, k + 1));
+    const fc = m.predict(state, { horizon, levels: spec.levels, futureDates });
+    const drivers = explain(spec, state, history, days, horizon, futureDates);
+    const ensemble = spec.kind === 'ensemble' ? (state as EnsembleState) : null;
+    return fc.mean.map((value, k) => ({
+      ...base,
+      targetDate: futureDates[k]!,
+      horizon: k + 1,
+      value,
+      intervals: fc.intervals.map((iv) => ({ level: iv.level, lower: iv.lower[k]!, upper: iv.upper[k]! })),
+      source: ensemble && ensemble.members.length > 1 ? ('ensemble' as const) : ('model' as const),
+      drivers: drivers(k),
+      inputFeatures: { dataThrough: through, historyDays: history.length, ...(ensemble ? { weighting: ensemble.weighting } : {}) },
+    }));
   }
 
   /**
-   * Scores a model spec by rolling-origin backtest on every category's daily series (12 weekly
-   * origins, 28 days ahead): MASE per series, averaged. Never shuffled; fitted only on rows before each origin.
+   * Scores a model spec by rolling-origin backtest on every category's daily series (4 origins two
+   * weeks apart, 28 days ahead): MASE per series, averaged. Never shuffled; fitted only on rows before each origin.
    */
   async validate(spec: DemandModelSpec, through = this.dataThrough()): Promise<ValidationResult | null> {
     const from = addDays(through, -(Math.max(this.deps.options.historyDays, 200) - 1));
@@ -166,13 +189,13 @@ export class DemandForecaster {
     const points: ReturnType<typeof rollingOriginBacktest>['points'] = [];
     for (const s of all) {
       const n = s.values.length;
-      const initial = Math.max(56, n - horizon - 7 * 11);
+      const initial = Math.max(56, n - horizon - 14 * 3);
       if (initial + horizon > n) continue;
       const scale = maseScale(s.values, initial, spec.season);
       if (!(scale > 0)) continue;
       const run = rollingOriginBacktest({ values: s.values, dates: s.days }, createDemandModel(spec, horizon), {
         initial,
-        step: 7,
+        step: 14,
         horizon,
         levels: spec.levels,
       });
@@ -202,7 +225,7 @@ export class DemandForecaster {
    * Validates a candidate spec and registers it; it becomes active only if it beats the active
    * model rescored on the same data.
    */
-  async retrain(spec: DemandModelSpec = DEFAULT_DEMAND_SPEC) {
+  async retrain(spec: DemandModelSpec = SERVING_DEMAND_SPEC) {
     const through = this.dataThrough();
     const score = await this.validate(spec, through);
     if (!score) return null;
@@ -217,12 +240,55 @@ export class DemandForecaster {
         validation: { metric: score.metric, value: score.value, lowerIsBetter: true },
         metrics: { mae: score.mae, smape: score.smape, ...(score.coverage80 !== null ? { coverage80: score.coverage80 } : {}), ...(score.coverage95 !== null ? { coverage95: score.coverage95 } : {}) },
         trainingRows: score.points,
-        notes: `rolling-origin backtest on ${score.series} category series through ${through} (12 weekly origins, 28 days ahead)`,
+        notes: `rolling-origin backtest on ${score.series} category series through ${through} (4 origins two weeks apart, 28 days ahead)`,
       },
       activeScore ? { compareWith: activeScore.value } : {},
     );
     return { ...result, validation: score };
   }
+}
+
+/** What moves a forecast: the ensemble's weights, and the regression member's parts on that day. */
+function explain(spec: DemandModelSpec, state: unknown, history: number[], days: string[], horizon: number, futureDates: string[]): (k: number) => Driver[] {
+  if (spec.kind !== 'ensemble') {
+    return (k) => {
+      const sameDay = history.length - spec.season + (k % spec.season);
+      return [{ name: 'same weekday, last observed week', effect: history[sameDay]!, detail: `units out on ${days[sameDay]}` }];
+    };
+  }
+  const ens = state as EnsembleState;
+  const weights: Driver[] = ens.members.map((m) => ({ name: `weight of ${m.name}`, effect: round3(m.weight), detail: `chosen by rolling-origin backtest (${ens.weighting})` }));
+  const reg = ens.members.find((m) => m.name === 'regression' || m.name === 'regression-local');
+  if (!reg) return () => weights;
+  const parts = regressionComponents(reg.state as RegressionState, { horizon, futureDates }).parts;
+  return (k) => [
+    ...weights,
+    { name: 'trend level', effect: round3(parts.trend![k]!), detail: `${reg.name}: underlying level on ${futureDates[k]}` },
+    { name: 'weekday', effect: round3(parts.weekly![k]!), detail: `${reg.name}: effect of the weekday` },
+    { name: 'time of year', effect: round3(parts.yearly![k]!), detail: `${reg.name}: yearly seasonality` },
+    { name: 'holidays and events', effect: round3(parts.calendar![k]!), detail: `${reg.name}: holidays and local events around the day` },
+  ];
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Scales each day's store forecasts (value and intervals) by one factor so they add up to the total's value. */
+export function reconcileToTotal(total: Prediction[], parts: Prediction[][]): Prediction[] {
+  const out: Prediction[] = [];
+  for (let k = 0; k < total.length; k++) {
+    const sum = parts.reduce((s, p) => s + p[k]!.value, 0);
+    const f = sum > 0 ? total[k]!.value / sum : 0;
+    for (const p of parts) {
+      const q = p[k]!;
+      out.push({
+        ...q,
+        value: sum > 0 ? q.value * f : total[k]!.value / parts.length,
+        intervals: q.intervals?.map((iv) => ({ level: iv.level, lower: iv.lower * (sum > 0 ? f : 1), upper: Math.max(iv.upper * (sum > 0 ? f : 1), sum > 0 ? q.value * f : total[k]!.value / parts.length) })),
+        inputFeatures: { ...q.inputFeatures, reconciledFactor: round3(f) },
+      });
+    }
+  }
+  return out;
 }
 
 function zeroSeries(level: DemandLevel, key: string, store: string | null, from: string, to: string): DemandSeries {

@@ -1,16 +1,19 @@
-import { addDays, coreServices, createServiceRef, defineEndpoint, definePlugin, definePredictor, jobAccepted, sqlDateTime } from '@rfid3/core';
-import type { Prediction } from '@rfid3/core';
+import { readFileSync } from 'node:fs';
+import { addDays, coreServices, createServiceRef, defineEndpoint, definePlugin, definePredictor, jobAccepted, parseEvents, sqlDateTime } from '@rfid3/core';
+import type { CalendarEvent, DataChangedEvent, Prediction } from '@rfid3/core';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { matchDemandActuals } from './actuals.js';
 import { DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, DemandForecaster } from './forecaster.js';
 
-export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE } from './forecaster.js';
+export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, ON_RENT_PREDICTION_TYPE, reconcileToTotal } from './forecaster.js';
 export type { ForecastRequest, ValidationResult } from './forecaster.js';
-export { backtestDemand, createDemandModel, DEFAULT_DEMAND_SPEC } from './model.js';
-export type { DemandBacktestResult, DemandModelSpec, BacktestOptions, ScoredModel } from './model.js';
-export { loadDemandSeries } from './series.js';
+export { backtestDemand, calibrationStep, createDemandModel, createMember, DEFAULT_DEMAND_SPEC, SERVING_DEMAND_SPEC, BULK_DEMAND_SPEC } from './model.js';
+export type { DemandBacktestResult, DemandMember, DemandModelOptions, DemandModelSpec, BacktestOptions, ScoredModel } from './model.js';
+export { loadDemandSeries, loadOnRentSeries } from './series.js';
+export type { DemandMeasure, DemandSeries, DemandSeriesQuery } from './series.js';
+export * from './models/index.js';
 export { matchDemandActuals } from './actuals.js';
 
 /** Services the demand plugin provides to other plugins (restock reads the forecast distribution). */
@@ -20,13 +23,26 @@ export const demandServices = {
 
 const configSchema = z.object({
   /** Days of history each forecast is fitted on. */
-  historyDays: z.number().int().min(28).max(3650).default(365),
+  historyDays: z.number().int().min(28).max(3650).default(730),
   /** Below this many days of history a series is forecast by its historical average. */
   minHistoryDays: z.number().int().min(7).max(365).default(28),
   /** Weeks of past forecasts the backfill job replays (each from data before its origin). */
   backfillWeeks: z.number().int().min(1).max(52).default(8),
   /** How often stored predictions are matched with actuals; 0 turns the schedule off. */
   matchActualsEveryMinutes: z.number().int().min(0).default(60),
+  /** Local events (graduations, wedding fairs, the county fair) with the days around them that move demand. */
+  events: z
+    .array(
+      z.object({
+        date: z.iso.date(),
+        name: z.string().min(1).max(100),
+        lowerWindow: z.number().int().min(-60).max(0).default(0),
+        upperWindow: z.number().int().min(0).max(60).default(0),
+      }),
+    )
+    .default([]),
+  /** A CSV (date,name,lower_window,upper_window) or iCalendar (.ics) file of local events, read at start. */
+  eventsFile: z.string().min(1).optional(),
 });
 
 const storeParam = z
@@ -41,6 +57,8 @@ const predictorQuery = (defaultAsOf: () => string) =>
     category: z.string().min(1).max(100).optional(),
     rentalClass: z.string().min(1).max(255).optional(),
     store: z.string().min(1).max(10).optional(),
+    measure: z.enum(['units_out', 'on_rent']).default('units_out'),
+    byStore: z.boolean().default(false),
     asOf: z.iso.date().default(defaultAsOf),
   });
 
@@ -84,14 +102,18 @@ export const demandPlugin = definePlugin({
     store: coreServices.predictionStore,
     jobs: coreServices.jobs,
     database: coreServices.database,
+    events: coreServices.events,
   },
   provides: [demandServices.forecaster],
   register({ config, deps, provide, endpoint, predictor, job, onStart, onStop, logger }) {
+    const events: CalendarEvent[] = [...config.events];
+    if (config.eventsFile) events.push(...parseEvents(readFileSync(config.eventsFile, 'utf8'), config.eventsFile));
     const forecaster = new DemandForecaster({
       inventory: deps.inventory,
       registry: deps.registry,
       clock: deps.clock,
-      options: { historyDays: config.historyDays, minHistoryDays: config.minHistoryDays },
+      database: deps.database,
+      options: { historyDays: config.historyDays, minHistoryDays: config.minHistoryDays, events },
     });
     provide(demandServices.forecaster, forecaster);
     const match = () => matchDemandActuals({ inventory: deps.inventory, store: deps.store }, forecaster.dataThrough());
@@ -102,7 +124,8 @@ export const demandPlugin = definePlugin({
         description: 'Units going out per day, per category or rental class, optionally per store',
         querySchema: predictorQuery(() => forecaster.dataThrough()),
         modelVersion: async () => (await forecaster.activeModel()).versionTag,
-        predict: (q) => forecaster.forecast({ weeks: q.weeks, category: q.category, rentalClass: q.rentalClass, store: q.store }, q.asOf),
+        predict: (q) =>
+          forecaster.forecast({ weeks: q.weeks, category: q.category, rentalClass: q.rentalClass, store: q.store, measure: q.measure, byStore: q.byStore }, q.asOf),
         cacheTtlSeconds: 3600,
       }),
     );
@@ -158,6 +181,8 @@ export const demandPlugin = definePlugin({
             category: z.string().min(1).max(100).optional(),
             rental_class: z.string().min(1).max(255).optional(),
             store: storeParam,
+            measure: z.enum(['units_out', 'on_rent']).default('units_out'),
+            by_store: z.enum(['true', 'false', '1', '0']).default('false'),
           }),
         },
         async handler({ query }) {
@@ -167,6 +192,8 @@ export const demandPlugin = definePlugin({
             category: query.category,
             rentalClass: query.rental_class,
             store: query.store === 'all' ? undefined : query.store,
+            measure: query.measure,
+            byStore: query.by_store === 'true' || query.by_store === '1',
             asOf,
           });
           return {
@@ -174,6 +201,7 @@ export const demandPlugin = definePlugin({
             dataThrough: asOf,
             weeks: query.weeks,
             store: query.store,
+            measure: query.measure,
             modelVersion: answer.modelVersion,
             cached: answer.cached,
             intervalLevel: 0.8,
@@ -211,6 +239,17 @@ export const demandPlugin = definePlugin({
       }),
     );
 
+    // Freshness: scans that change days the forecasts were fitted on drop the cached forecasts. Forecasts are
+    // fitted on data through yesterday, so scans of today alone touch none of them.
+    const touchesForecasts = (e: DataChangedEvent) =>
+      e.tables.some((t) => t === 'id_transactions' || t === 'id_item_master' || t === 'rental_class_mappings' || t === 'user_rental_class_mappings') &&
+      (e.from === undefined || e.from <= forecaster.dataThrough());
+    const unsubscribe = deps.events.on('data-changed', async (e) => {
+      if (!touchesForecasts(e)) return;
+      const dropped = await deps.predictions.invalidate('demand.daily');
+      logger.debug({ source: e.source, dropped }, 'new scans: cached demand forecasts dropped');
+    });
+
     let timer: NodeJS.Timeout | undefined;
     onStart(() => {
       if (config.matchActualsEveryMinutes > 0) {
@@ -224,7 +263,10 @@ export const demandPlugin = definePlugin({
         timer.unref();
       }
     });
-    onStop(() => clearInterval(timer));
+    onStop(() => {
+      clearInterval(timer);
+      unsubscribe();
+    });
   },
 });
 

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { backtestDemand } from '@rfid3/plugin-demand';
+import { parseEvents } from '@rfid3/core';
+import type { CalendarEvent } from '@rfid3/core';
+import { backtestDemand, DEFAULT_DEMAND_SPEC } from '@rfid3/plugin-demand';
 import type { ScoredModel } from '@rfid3/plugin-demand';
 import type { CliIo } from '../cli-io.js';
 import { CliError } from '../cli-io.js';
@@ -15,6 +18,9 @@ interface BacktestDemandOptions {
   initial: string;
   step: string;
   horizon: string;
+  holidays: string;
+  events?: string;
+  members?: boolean;
   json?: boolean;
 }
 
@@ -22,9 +28,12 @@ const METRICS = ['mae', 'rmse', 'smape', 'mase', 'coverage80', 'coverage95'] as 
 const pick = (m: ScoredModel) => Object.fromEntries([['name', m.name], ...METRICS.map((k) => [k, m[k]])]);
 
 /**
- * Rolling-origin backtest of the demand model on any daily series in a CSV file: fit on the rows
+ * Rolling-origin backtest of the demand ensemble on any daily series in a CSV file: fit on the rows
  * before each origin, forecast the next `horizon` rows; origins at initial, initial + step, … while
- * origin + horizon ≤ rows. Reports the model beside the seasonal-naive (7 rows back) and naive baselines.
+ * origin + horizon ≤ rows. The ensemble's regressions use the `--regressors` columns (their values on the
+ * forecast days are taken from the file: only forecastable inputs belong there), US holidays with
+ * `--holidays us` and a local event calendar with `--events`. Reports it beside the seasonal-naive (7 rows
+ * back) and naive baselines, and with `--members` each member alone.
  */
 export function register(program: Command, io: CliIo): void {
   const backtest =
@@ -35,7 +44,10 @@ export function register(program: Command, io: CliIo): void {
     .requiredOption('--csv <file>', 'CSV file with a header row, one row per day in date order')
     .requiredOption('--date <column>', 'column holding the date')
     .requiredOption('--value <column>', 'column holding the value to forecast')
-    .option('--regressors <a,b>', 'columns to use as regressors (comma-separated)')
+    .option('--regressors <a,b>', 'columns to use as regressors (comma-separated); the ensemble regressions use them')
+    .option('--holidays <calendar>', "holiday calendar: 'us' (US federal holidays) or 'none'", 'us')
+    .option('--events <file>', 'local events: CSV (date,name,lower_window,upper_window) or iCalendar (.ics)')
+    .option('--members', 'also backtest each ensemble member alone')
     .requiredOption('--initial <n>', 'rows in the first training window')
     .requiredOption('--step <n>', 'rows between origins')
     .requiredOption('--horizon <n>', 'rows forecast from each origin')
@@ -55,11 +67,24 @@ export function register(program: Command, io: CliIo): void {
         throw new CliError(`--initial ${initial} + --horizon ${horizon} is more than the ${series.values.length} rows of ${opts.csv}: no fold fits`);
       }
       if (initial < 14) throw new CliError(`--initial: at least 14 rows are needed to fit and calibrate the model (got ${initial})`);
+      if (opts.holidays !== 'us' && opts.holidays !== 'none') throw new CliError(`--holidays: 'us' or 'none', got '${opts.holidays}'`);
+      let events: CalendarEvent[] = [];
+      if (opts.events) {
+        try {
+          const file = resolve(io.cwd, opts.events);
+          events = parseEvents(readFileSync(file, 'utf8'), file);
+        } catch (err) {
+          throw new CliError(`--events: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       let lastShown = 0;
+      const spec = { ...DEFAULT_DEMAND_SPEC, holidays: opts.holidays as 'us' | 'none' };
       const result = backtestDemand(series, {
         initial,
         step,
         horizon,
+        events,
+        members: Boolean(opts.members),
         onFold: (done, total, model) => {
           // A long run shows progress on stderr; stdout stays clean for --json.
           const now = Date.now();
@@ -68,7 +93,7 @@ export function register(program: Command, io: CliIo): void {
             io.stderr.write(`  ${model}: fold ${done}/${total}\n`);
           }
         },
-      });
+      }, spec);
       if (result.ignoredRegressors.length) {
         io.stderr.write(`note: ${result.model.name} does not use regressors; ignored ${result.ignoredRegressors.join(', ')}\n`);
       }
@@ -78,13 +103,17 @@ export function register(program: Command, io: CliIo): void {
         fitMs: result.fitMs,
         model: pick(result.model),
         baselines: { seasonalNaive: pick(result.baselines.seasonalNaive), naive: pick(result.baselines.naive) },
+        ...(result.members ? { members: result.members.map(pick) } : {}),
+        regressors: result.regressors,
+        holidays: opts.holidays,
+        events: events.length,
       };
       if (opts.json) {
         io.stdout.write(`${JSON.stringify(out)}\n`);
         return;
       }
       const fmt = (v: number | null, digits: number) => (v === null || Number.isNaN(v) ? '—' : v.toFixed(digits));
-      const rows = [result.model, result.baselines.seasonalNaive, result.baselines.naive];
+      const rows = [result.model, ...(result.members ?? []), result.baselines.seasonalNaive, result.baselines.naive];
       const line = (cells: string[]) => io.stdout.write(`${cells.map((c, i) => (i === 0 ? c.padEnd(26) : c.padStart(10))).join(' ')}\n`);
       io.stdout.write(`${opts.csv}: ${series.values.length} rows, ${result.folds} folds × ${horizon} rows = ${result.points} forecasts (fit ${result.fitMs} ms)\n`);
       line(['model', 'MAE', 'RMSE', 'sMAPE %', 'MASE', 'cover 80', 'cover 95']);

@@ -146,25 +146,38 @@ describe('rfid3 CLI (in-process)', () => {
     // Two demos train every plugin twice: minutes on a loaded two-core machine.
   }, 300_000);
 
-  it('backtest demand prints the rolling-origin scores of the model and both baselines as one JSON object', async () => {
+  it('backtest demand prints the rolling-origin scores of the ensemble, its members and both baselines as one JSON object', async () => {
     const csv = join(tmp.dir, 'series.csv');
     const weekly = [5, 3, 4, 6, 9, 14, 12];
     const lines = ['day,units,temp'];
-    for (let i = 0; i < 120; i++) lines.push(`${new Date(Date.UTC(2025, 0, 1 + i)).toISOString().slice(0, 10)},${weekly[i % 7]! + (i % 3)},${i % 10}`);
+    // Units follow the weekly pattern plus 0.8 × temp: a model that uses the regressor can explain all of it.
+    for (let i = 0; i < 120; i++) {
+      const temp = (i * 7) % 10;
+      lines.push(`${new Date(Date.UTC(2025, 0, 1 + i)).toISOString().slice(0, 10)},${weekly[i % 7]! + 0.8 * temp},${temp}`);
+    }
     writeFileSync(csv, lines.join('\n'));
-    const run = await rfid3(tmp.dir, ['backtest', 'demand', '--csv', 'series.csv', '--date', 'day', '--value', 'units', '--regressors', 'temp', '--initial', '60', '--step', '14', '--horizon', '14', '--json']);
+    const args = ['backtest', 'demand', '--csv', 'series.csv', '--date', 'day', '--value', 'units', '--initial', '60', '--step', '14', '--horizon', '14', '--members', '--json'];
+    const run = await rfid3(tmp.dir, [...args, '--regressors', 'temp', '--holidays', 'us']);
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
-    expect(Object.keys(out)).toEqual(['folds', 'points', 'fitMs', 'model', 'baselines']);
+    expect(Object.keys(out)).toEqual(['folds', 'points', 'fitMs', 'model', 'baselines', 'members', 'regressors', 'holidays', 'events']);
     expect(out.folds).toBe(4); // origins 60, 74, 88, 102: each with origin + 14 ≤ 120 rows
     expect(out.points).toBe(out.folds * 14);
-    for (const m of [out.model, out.baselines.seasonalNaive, out.baselines.naive]) {
+    for (const m of [out.model, out.baselines.seasonalNaive, out.baselines.naive, ...out.members]) {
       expect(Object.keys(m)).toEqual(['name', 'mae', 'rmse', 'smape', 'mase', 'coverage80', 'coverage95']);
     }
-    expect(out.model.mae).toBeCloseTo(out.baselines.seasonalNaive.mae, 9);
-    expect(out.baselines.naive.mae).toBeGreaterThan(out.model.mae);
+    expect(out.model.name).toBe('ensemble');
+    expect(out.regressors).toEqual(['temp']);
+    expect(out.holidays).toBe('us');
+    // With the regressor the series is explained exactly: far below seasonal naive, which cannot see temp.
+    expect(out.model.mae).toBeLessThan(0.2 * out.baselines.seasonalNaive.mae);
+    const without = JSON.parse((await rfid3(tmp.dir, [...args, '--holidays', 'none'])).stdout);
+    expect(without.regressors).toEqual([]);
+    expect(without.model.mae).toBeGreaterThan(2 * out.model.mae);
     expect(run.stderr).toContain('fold');
-    expect(run.stderr).toContain('ignored temp');
+    const badHolidays = await rfid3(tmp.dir, [...args, '--holidays', 'mars']);
+    expect(badHolidays.code).toBe(1);
+    expect(badHolidays.stderr).toContain('--holidays');
   });
 
   it('backtest demand names the problem: a missing column, a fold that cannot fit, a bad number', async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // pnpm eval [suite…] [--json] [--data DIR]: evaluates the models on the real data sets in ../shared/data,
 // prints the figures (one JSON object with --json), and writes eval/RESULTS.md beside the references.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine, machineLine } from '../scripts/machine.mjs';
@@ -31,29 +31,33 @@ const progress = (msg) => process.stderr.write(`${msg}\n`);
 
 const started = performance.now();
 const result = {};
+const suiteSeconds = {};
 for (const name of chosen) {
   const t0 = performance.now();
   result[name] = await SUITES[name].run({ dataDir, progress });
-  progress(`${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  suiteSeconds[name] = (performance.now() - t0) / 1000;
+  progress(`${name}: ${suiteSeconds[name].toFixed(1)} s`);
 }
 const seconds = (performance.now() - started) / 1000;
 
 const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
 const fmt = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3)) : String(v));
-const lines = [
-  '# Evaluation results',
-  '',
-  'Written by `pnpm eval` (eval/run.mjs) from the data in `../shared/data`; rerun it to reproduce.',
-  '',
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machineLine()} in ${seconds.toFixed(1)} s.`,
-  '',
-];
-for (const name of chosen) {
-  lines.push(`## ${name}`, '', '| figure | measured | reference |', '|---|---|---|');
-  for (const [path, label, ref] of SUITES[name].references) lines.push(`| ${label} (\`${name}.${path}\`) | ${fmt(get(result[name], path))} | ${ref} |`);
-  lines.push('');
-  if (SUITES[name].notes) lines.push(...[].concat(SUITES[name].notes), '');
+// One section per suite, each with the machine and date it was measured on; sections of suites not run this
+// time are kept as they are.
+const file = join(here, 'RESULTS.md');
+const sections = {};
+if (existsSync(file)) {
+  for (const part of readFileSync(file, 'utf8').split(/^(?=## )/m).slice(1)) sections[part.slice(3, part.indexOf('\n')).trim()] = part.trimEnd();
 }
+for (const name of chosen) {
+  const lines = [`## ${name}`, '', `Measured ${new Date().toISOString().slice(0, 10)} on ${machineLine()} in ${suiteSeconds[name].toFixed(1)} s.`, ''];
+  lines.push('| figure | measured | reference |', '|---|---|---|');
+  for (const [path, label, ref] of SUITES[name].references) lines.push(`| ${label} (\`${name}.${path}\`) | ${fmt(get(result[name], path))} | ${ref} |`);
+  if (SUITES[name].notes) lines.push('', ...[].concat(SUITES[name].notes));
+  sections[name] = lines.join('\n');
+}
+const lines = ['# Evaluation results', '', 'Written by `pnpm eval` (eval/run.mjs) from the data in `../shared/data`; rerun it to reproduce.', ''];
+for (const name of Object.keys(sections).sort()) lines.push(sections[name], '');
 writeFileSync(join(here, 'RESULTS.md'), lines.join('\n'));
 
 if (json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -70,7 +70,7 @@ const view = (e: ElasticityEstimate) => ({
 /** Finds an open (pending or approved, not yet executed) decision with the same action, so that asking twice does not record the same proposal twice. */
 async function proposeOnce(ledger: DecisionLedger, d: ProposedDecision): Promise<DecisionRecord> {
   const existing = await ledger.list({ type: d.type, targetId: d.target.id, limit: 10 });
-  const same = existing.find((r) => (r.status === 'pending' || r.status === 'approved') && JSON.stringify(r.action) === JSON.stringify(d.action));
+  const same = existing.find((r) => (r.status === 'pending' || r.status === 'approved') && JSON.stringify(r.originalAction ?? r.action) === JSON.stringify(d.action));
   return same ?? ledger.propose(d);
 }
 

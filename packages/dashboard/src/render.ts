@@ -60,6 +60,14 @@ function flatten(row: Row): Row {
   return out;
 }
 
+/** A recorded decision (`{ id, status, … }`) reads best as its status. */
+function decisionBadge(v: unknown): HTMLElement | null {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+  const d = v as Row;
+  if (typeof d.status !== 'string' || (typeof d.id !== 'number' && typeof d.id !== 'string')) return null;
+  return h('span', { class: `badge ${d.status}`, title: `decision ${d.id}${typeof d.verdict === 'string' ? `, safeguard verdict ${d.verdict}` : ''}` }, d.status);
+}
+
 export interface Column {
   key: string;
   label?: string;
@@ -88,7 +96,7 @@ export function table(rows: Row[], columns?: Column[], extra?: { label: string; 
       ...cols.map((c) => {
         const v = r[c.key];
         const href = linkFor && (typeof v === 'string' || typeof v === 'number') ? linkFor(c.key, v) : null;
-        const shown = c.format ? c.format(v, rows[i]!) : href ? h('a', { href }, cell(v)) : cell(v);
+        const shown = c.format ? c.format(v, rows[i]!) : href ? h('a', { href }, cell(v)) : decisionBadge(rows[i]![c.key]) ?? cell(v);
         // Prose (notes, descriptions) gets room to wrap instead of a one-word-wide column.
         const long = typeof v === 'string' && v.length > 40;
         const date = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v);

@@ -110,6 +110,9 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     expect(await page.locator('#accuracy .big').textContent()).toContain(`MAE ${mae.toLocaleString('en-US', { maximumFractionDigits: 2 })}`);
     const status = await getJson<{ data: { lastScan: string } }>(`${full.url}/api/predictive/health/system-status`);
     expect(await page.locator('#freshness').textContent()).toContain(status.data.lastScan);
+    const prices = await getJson<{ recommendations: { decision?: { status: string } | null }[] }>(`${full.url}/api/predictive/pricing/recommendations`);
+    const pendingPrices = prices.recommendations.filter((r) => r.decision?.status === 'pending').length;
+    expect(await page.locator('#pending-prices').textContent()).toMatch(new RegExp(`^${pendingPrices} price change`));
     await page.close();
   });
 

@@ -99,6 +99,10 @@ export function overview(root: HTMLElement): void {
             h('div', { class: 'big', id: 'pending-count' }, String(pending.length)),
             h('p', { class: 'muted small' }, `restock purchases awaiting approval, of ${rows.length} recommendations. `, h('a', { href: '#/restock' }, 'Review')),
           );
+          // Price changes are recorded decisions too; they are approved outside the dashboard for now.
+          const prices = await api.get<{ recommendations?: Record<string, unknown>[] }>('pricing/recommendations').catch(() => null);
+          const pendingPrices = (prices?.recommendations ?? []).filter(isPending).length;
+          if (prices) body.append(h('p', { class: 'small', id: 'pending-prices' }, `${pendingPrices} price change${pendingPrices === 1 ? '' : 's'} flagged for review. `, h('a', { href: '#/pricing' }, 'See pricing')));
           if (pending.length) addAlert('warn', `${pending.length} restock purchase${pending.length === 1 ? '' : 's'} awaiting approval`, '#/restock');
           // Shortfall alerts by severity, when the restock plugin reports them.
           const alerts = await api.get<{ counts?: Record<string, number> }>('inventory/restock-alerts').catch(() => null);

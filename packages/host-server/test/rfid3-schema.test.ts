@@ -1,12 +1,15 @@
 import { createDatabase, migrate, coreMigrations, silentLogger, createRuntime, DESIGN_TABLES, type DatabaseHandle } from '@rfid3/core';
 import { simulate } from '@rfid3/core/simulator';
 import { externalServices } from '@rfid3/core/testing';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { FIRST_PARTY_PLUGINS } from '../src/config.js';
 import { ApiKeyStore } from '../src/keys.js';
 import { loadPlugins } from '../src/plugins.js';
+import { importPorDirectory } from '../src/import/por-import.js';
 import type { RunningApp } from './helpers.js';
 import { serve, tempDir } from './helpers.js';
 
@@ -68,8 +71,17 @@ const RFID3_DDL = [
     retail_price DECIMAL(10,2), line_number INT, import_date DATETIME NOT NULL,
     UNIQUE KEY uq_contract_line (contract_no, line_number), INDEX ix_pos_items_item_num (item_num)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  `CREATE TABLE pos_customers (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, \`key\` VARCHAR(50) NOT NULL, cnum VARCHAR(50), name VARCHAR(255), address VARCHAR(500),
+    address2 VARCHAR(500), city VARCHAR(100), zip VARCHAR(20), phone VARCHAR(50), email VARCHAR(255), credit_limit DECIMAL(12,2),
+    ytd_payments DECIMAL(12,2), ltd_payments DECIMAL(12,2), no_of_contracts INT, current_balance DECIMAL(12,2), open_date DATETIME,
+    last_active_date DATETIME, last_contract VARCHAR(50), import_date DATETIME NOT NULL,
+    UNIQUE KEY uq_customer_key (\`key\`), INDEX ix_pos_cust_cnum (cnum)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 ];
+/** RFID3's tables the simulator fills, and all of RFID3's tables here. */
 const RFID3_TABLES = ['id_item_master', 'id_transactions', 'rental_class_mappings', 'pos_equipment', 'pos_transactions', 'pos_transaction_items'] as const;
+const RFID3_ALL: readonly string[] = [...RFID3_TABLES, 'pos_customers'];
 
 /** Copies the simulator's rows into RFID3's tables, naming only the columns RFID3 has and filling what it requires. */
 async function copyInto(target: DatabaseHandle, source: DatabaseHandle): Promise<Record<string, number>> {
@@ -109,7 +121,7 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
   let copied: Record<string, number>;
   const showCreate = async () => {
     const out: Record<string, string> = {};
-    for (const t of RFID3_TABLES) {
+    for (const t of RFID3_ALL) {
       const [rows] = (await admin.query(`SHOW CREATE TABLE \`${t}\``)) as unknown as [{ 'Create Table': string }[]];
       // AUTO_INCREMENT=n moves with inserted rows; everything else must not move.
       out[t] = rows[0]!['Create Table'].replace(/ AUTO_INCREMENT=\d+/, '');
@@ -201,11 +213,22 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
       expect(item[0]).toEqual({ status: 'Repair', quality: 'C' });
     });
 
+    it("imports the Point of Rental exports into RFID3's pos_* tables (NOT NULL import_date and created_at), re-runnable", async () => {
+      const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'por');
+      const first = await importPorDirectory(app.runtime.database, app.runtime.clock, fixtures);
+      const byKind = Object.fromEntries(first.files.map((f) => [f.kind, f]));
+      expect(byKind.customers).toMatchObject({ imported: 2, skipped: 1 });
+      expect(byKind.transactions!.imported + byKind.transactions!.updated).toBe(3);
+      expect(byKind.transaction_items!.imported + byKind.transaction_items!.updated).toBe(5);
+      const again = await importPorDirectory(app.runtime.database, app.runtime.clock, fixtures);
+      for (const f of again.files) expect([f.file, f.imported, f.updated]).toEqual([f.file, 0, 0]);
+    });
+
     it("never altered RFID3's tables, and created only its own", async () => {
       expect(await showCreate()).toEqual(before);
       const [tables] = (await admin.query('SHOW TABLES')) as unknown as [Record<string, string>[]];
       const names = tables.map((t) => Object.values(t)[0]!);
-      const ours = names.filter((n) => !(RFID3_TABLES as readonly string[]).includes(n));
+      const ours = names.filter((n) => !RFID3_ALL.includes(n));
       for (const t of DESIGN_TABLES) expect(ours).toContain(t);
       // Core's and the host's own tables carry the design's names or the rfid3_ prefix; plugins name theirs after themselves.
       const pluginIds = ['demand', 'maintenance', 'quality', 'pricing', 'restock', 'pack'];

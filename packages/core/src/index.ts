@@ -34,6 +34,7 @@ export * from './cache/cache.js';
 export * from './registry/model-registry.js';
 export * from './predictions/prediction-store.js';
 export * from './features/feature-store.js';
+export * from './features/factor-correlation.js';
 export * from './external/external-factors.js';
 export * from './external/factor-providers.js';
 export * from './decisions/decision-ledger.js';

@@ -109,17 +109,16 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     velocityClasses(classes.map((c) => ({ id: c.rentalClass, revenue: stats.get(c.rentalClass)?.revenue ?? 0, demand: stats.get(c.rentalClass)?.weekly ?? new Array(52).fill(0) }))).map((v) => [v.id, v]),
   );
 
-  // One forecast per category (the demand plugin's distribution), split by class share.
+  // The demand plugin's forecast distribution per category, split by class share.
   const window = s.leadTimeDays + s.horizonDays;
   const weeks = Math.min(8, Math.ceil(window / 7));
+  // One call: with no category the demand plugin forecasts every category (target.id is the category).
   const forecasts = new Map<string, Prediction[]>();
-  for (const cat of new Set(classes.map((c) => c.category))) {
-    try {
-      forecasts.set(cat, (await forecaster.forecast({ weeks, category: cat })).filter((p) => p.targetDate));
-    } catch {
-      forecasts.set(cat, []);
-    }
+  for (const p of await forecaster.forecast({ weeks })) {
+    if (!p.targetDate || p.target.store) continue;
+    (forecasts.get(p.target.id) ?? forecasts.set(p.target.id, []).get(p.target.id)!).push(p);
   }
+  for (const list of forecasts.values()) list.sort((a, b) => (a.targetDate! < b.targetDate! ? -1 : 1));
   const z = normalQuantile(s.serviceLevel);
 
   const out: ClassRestock[] = [];

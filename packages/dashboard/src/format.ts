@@ -2,6 +2,8 @@
 export function num(x: unknown, digits = 2): string {
   if (typeof x !== 'number' || !Number.isFinite(x)) return x === null || x === undefined ? '—' : String(x);
   const abs = Math.abs(x);
+  // Small shares (a rule's support of 0.004) keep two significant digits instead of rounding to 0.
+  if (abs > 0 && abs < 10 ** -digits) return x.toPrecision(2);
   const d = abs >= 1000 ? 0 : abs >= 100 ? Math.min(digits, 1) : digits;
   return x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 });
 }

@@ -146,7 +146,7 @@ export function renderAny(value: unknown, depth = 0, linkFor?: LinkFor): HTMLEle
     return box;
   }
   const obj = value as Row;
-  const scalars = Object.entries(obj).filter(([, v]) => v === null || typeof v !== 'object' || (Array.isArray(v) && !isRowArray(v) && v.length <= 6));
+  const scalars = Object.entries(obj).filter(([, v]) => v === null || typeof v !== 'object' || (Array.isArray(v) && v.length > 0 && !isRowArray(v) && v.length <= 6));
   if (scalars.length) box.append(facts(scalars));
   for (const [k, v] of Object.entries(obj)) {
     if (isRowArray(v)) box.append(h(depth ? 'h4' : 'h3', {}, `${humanize(k)} (${v.length})`), table(v, undefined, undefined, linkFor));

@@ -103,6 +103,9 @@ export function overview(root: HTMLElement): void {
           const prices = await api.get<{ recommendations?: Record<string, unknown>[] }>('pricing/recommendations').catch(() => null);
           const pendingPrices = (prices?.recommendations ?? []).filter(isPending).length;
           if (prices) body.append(h('p', { class: 'small', id: 'pending-prices' }, `${pendingPrices} price change${pendingPrices === 1 ? '' : 's'} flagged for review. `, h('a', { href: '#/pricing' }, 'See pricing')));
+          const packs = await api.get<{ create?: Record<string, unknown>[]; dissolve?: Record<string, unknown>[] }>('packs/recommendations').catch(() => null);
+          const pendingPacks = [...(packs?.create ?? []), ...(packs?.dissolve ?? [])].filter(isPending).length;
+          if (packs) body.append(h('p', { class: 'small', id: 'pending-packs' }, `${pendingPacks} pack change${pendingPacks === 1 ? '' : 's'} flagged for review. `, h('a', { href: '#/packs' }, 'See packs')));
           if (pending.length) addAlert('warn', `${pending.length} restock purchase${pending.length === 1 ? '' : 's'} awaiting approval`, '#/restock');
           // Shortfall alerts by severity, when the restock plugin reports them.
           const alerts = await api.get<{ counts?: Record<string, number> }>('inventory/restock-alerts').catch(() => null);

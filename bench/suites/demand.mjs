@@ -1,7 +1,7 @@
 // Demand: the bike-sharing backtest of the ensemble (CLI protocol), and forecasting 1,500 series of two years'
 // daily history (500 rental classes × 3 stores) 28 days ahead with intervals, on worker threads (one per core).
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { addDays } from '@rfid3/core';
@@ -48,7 +48,7 @@ if (!isMainThread && workerData?.demandBench) {
 export const bench = {
   name: 'demand',
   async run({ dataDir, log }) {
-    const results = {};
+    const results = { loadAverageAtStart: loadavg()[0] };
     if (existsSync(join(dataDir, 'bike_day.csv'))) {
       log('bike-sharing backtest of the ensemble (initial 365, step 28, horizon 28), with and without weather');
       const plain = readSeriesCsv(join(dataDir, 'bike_day.csv'), { date: 'dteday', value: 'cnt' });
@@ -80,7 +80,9 @@ export const bench = {
     const done = parts.reduce((s, p) => s + p.series, 0);
     results.bulkForecast = { series: done, historyDays: DAYS, horizon: 28, workers, seconds, seriesPerSecond: done / seconds, spec: 'BULK_DEMAND_SPEC' };
 
-    const rows = [];
+    results.loadAverageAtEnd = loadavg()[0];
+    // Other processes on the same cores slow every figure here: the load average says how much.
+    const rows = [[`1-minute load average at start / end (${availableParallelism()} cores)`, `${results.loadAverageAtStart.toFixed(1)} / ${results.loadAverageAtEnd.toFixed(1)}`]];
     if (results.bikeBacktest) {
       rows.push([
         `bike-sharing backtest of the ensemble + 2 baselines, ${results.bikeBacktest.folds} folds × 28 days, no regressors (target < 5 s)`,

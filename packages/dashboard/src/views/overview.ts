@@ -25,6 +25,13 @@ interface SystemStatus {
   [key: string]: unknown;
 }
 
+/** A promise's outcome as a value, so requests can start together without an unhandled rejection. */
+const settle = <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
 /** RFID data is polled every minute and POS data weekly: a day without scans deserves a look. */
 const STALE_SCAN_HOURS = 24;
 /** Coverage this far below the nominal level means the intervals are too narrow. */
@@ -61,11 +68,17 @@ export function overview(root: HTMLElement): void {
       card(
         'Forecast accuracy',
         async (body) => {
-          try {
-            const demand = await api.get<{ byModel: AccuracyRow[]; matched: number; note?: string }>('demand/accuracy');
+          // All three requests at once: on a phone's slow link each round trip counts.
+          const [demandR, activeR, allR] = await Promise.all([
+            settle(api.get<{ byModel: AccuracyRow[]; matched: number; note?: string }>('demand/accuracy')),
+            settle(api.get<{ models: { versionTag: string }[] }>('models/status')),
+            settle(api.get<{ models: AccuracyRow[]; note?: string }>('health/prediction-accuracy')),
+          ]);
+          if (demandR.ok) {
+            const demand = demandR.value;
             // The active model's figures first; older versions stay in the table below.
-            const active = await api.get<{ models: { versionTag: string }[] }>('models/status').catch(() => ({ models: [] }));
-            const latest = demand.byModel.find((r) => active.models.some((m) => m.versionTag === r.modelVersion)) ?? demand.byModel[demand.byModel.length - 1];
+            const active = activeR.ok ? activeR.value.models : [];
+            const latest = demand.byModel.find((r) => active.some((m) => m.versionTag === r.modelVersion)) ?? demand.byModel[demand.byModel.length - 1];
             if (latest) {
               body.append(
                 h('div', { class: 'big' }, `MAE ${num(latest.mae)}`),
@@ -81,10 +94,9 @@ export function overview(root: HTMLElement): void {
                 }
               }
             } else body.append(h('p', { class: 'muted' }, demand.note ?? 'No demand forecast matched yet.'));
-          } catch (err) {
-            body.append(problemBox(err));
-          }
-          const all = await api.get<{ models: AccuracyRow[]; note?: string }>('health/prediction-accuracy');
+          } else body.append(problemBox(demandR.error));
+          if (!allR.ok) throw allR.error;
+          const all = allR.value;
           if (all.models.length) body.append(h('h3', {}, 'Every model'), table(all.models as unknown as Record<string, unknown>[], accuracyColumns));
           else body.append(h('p', { class: 'muted' }, all.note ?? 'No prediction matched yet.'));
         },
@@ -93,22 +105,28 @@ export function overview(root: HTMLElement): void {
       card(
         'Pending decisions',
         async (body) => {
-          const { rows } = await restockDecisions();
-          const pending = rows.filter(isPending);
-          body.append(
-            h('div', { class: 'big', id: 'pending-count' }, String(pending.length)),
-            h('p', { class: 'muted small' }, `restock purchases awaiting approval, of ${rows.length} recommendations. `, h('a', { href: '#/restock' }, 'Review')),
-          );
-          // Price changes are recorded decisions too; they are approved outside the dashboard for now.
-          const prices = await api.get<{ recommendations?: Record<string, unknown>[] }>('pricing/recommendations').catch(() => null);
+          type Rows = Record<string, unknown>[];
+          const [restockR, prices, packs, alerts] = await Promise.all([
+            settle(restockDecisions()),
+            api.get<{ recommendations?: Rows }>('pricing/recommendations').catch(() => null),
+            api.get<{ create?: Rows; dissolve?: Rows }>('packs/recommendations').catch(() => null),
+            api.get<{ counts?: Record<string, number> }>('inventory/restock-alerts').catch(() => null),
+          ]);
+          if (restockR.ok) {
+            const { rows } = restockR.value;
+            const pending = rows.filter(isPending);
+            body.append(
+              h('div', { class: 'big', id: 'pending-count' }, String(pending.length)),
+              h('p', { class: 'muted small' }, `restock purchases awaiting approval, of ${rows.length} recommendations. `, h('a', { href: '#/restock' }, 'Review')),
+            );
+            if (pending.length) addAlert('warn', `${pending.length} restock purchase${pending.length === 1 ? '' : 's'} awaiting approval`, '#/restock');
+          } else body.append(problemBox(restockR.error));
+          // Price and pack changes are recorded decisions too; they are approved outside the dashboard for now.
           const pendingPrices = (prices?.recommendations ?? []).filter(isPending).length;
           if (prices) body.append(h('p', { class: 'small', id: 'pending-prices' }, `${pendingPrices} price change${pendingPrices === 1 ? '' : 's'} flagged for review. `, h('a', { href: '#/pricing' }, 'See pricing')));
-          const packs = await api.get<{ create?: Record<string, unknown>[]; dissolve?: Record<string, unknown>[] }>('packs/recommendations').catch(() => null);
           const pendingPacks = [...(packs?.create ?? []), ...(packs?.dissolve ?? [])].filter(isPending).length;
           if (packs) body.append(h('p', { class: 'small', id: 'pending-packs' }, `${pendingPacks} pack change${pendingPacks === 1 ? '' : 's'} flagged for review. `, h('a', { href: '#/packs' }, 'See packs')));
-          if (pending.length) addAlert('warn', `${pending.length} restock purchase${pending.length === 1 ? '' : 's'} awaiting approval`, '#/restock');
           // Shortfall alerts by severity, when the restock plugin reports them.
-          const alerts = await api.get<{ counts?: Record<string, number> }>('inventory/restock-alerts').catch(() => null);
           for (const [severity, n] of Object.entries(alerts?.counts ?? {})) {
             if (n > 0 && severity !== 'medium') addAlert(severity === 'critical' ? 'bad' : 'warn', `${n} ${severity} restock alert${n === 1 ? '' : 's'}: fewer units than the peak may need`, '#/restock');
           }

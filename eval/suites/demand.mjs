@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mae, parseEvents } from '@rfid3/core';
+import { laggedCorrelations, mae, parseEvents } from '@rfid3/core';
 import { readSeriesCsv } from '@rfid3/host-server';
 import { backtestDemand, createDemandModel, DEFAULT_DEMAND_SPEC } from '@rfid3/plugin-demand';
 import { dailyCalendar, prophetCrossValidation, rollingMeanAtHorizon } from './prophet-protocol.mjs';
@@ -28,6 +28,12 @@ export async function runDemandSuite({ dataDir, progress }) {
   const bikeWeather = backtestDemand(
     readSeriesCsv(bikeFile, { date: 'dteday', value: 'cnt', regressors: ['temp', 'hum', 'windspeed', 'weathersit'] }),
     { ...protocol, members: true },
+  );
+
+  // Which weather factors go with demand, and at which lag (days before), before any enters a model.
+  const weatherSeries = readSeriesCsv(bikeFile, { date: 'dteday', value: 'cnt', regressors: ['temp', 'hum', 'windspeed', 'weathersit'] });
+  const correlations = Object.fromEntries(
+    Object.entries(weatherSeries.regressors).map(([name, x]) => [name, laggedCorrelations(weatherSeries.values, x, 7).map((c) => ({ lag: c.lag, r: Number(c.r.toFixed(3)), notable: c.notable }))]),
   );
 
   progress("demand: Peyton Manning, Prophet's protocol (11 cutoffs × 365 days)");
@@ -88,6 +94,7 @@ export async function runDemandSuite({ dataDir, progress }) {
         baselines: bikePlain.baselines,
         fitMs: { noRegressors: bikePlain.fitMs, weather: bikeWeather.fitMs },
         members: { noRegressors: members(bikePlain), weather: members(bikeWeather) },
+        correlations,
       },
     },
     peytonManning: {
@@ -118,6 +125,8 @@ export const demandReferences = [
   ['bike.weather.coverage80', '80 % interval coverage, bike, weather regressors', '0.72 – 0.88 target'],
   ['bike.detail.members.noRegressors.ensembleToBestMember', 'ensemble MAE ÷ its best member alone, bike, no regressors', '≤ 1.02 target'],
   ['bike.detail.members.weather.ensembleToBestMember', 'ensemble MAE ÷ its best member alone, bike, weather', '≤ 1.02 target'],
+  ['bike.detail.correlations.temp.0.r', 'correlation of cnt with temp on the same day (lags 0–7 in the JSON)', 'no published figure; context for the regressors'],
+  ['bike.detail.correlations.weathersit.0.r', 'correlation of cnt with weathersit on the same day', 'no published figure'],
   ['peytonManning.mapeH37', 'MAPE % at horizon 37 days (Prophet rolling window 0.1)', 'Prophet 5.84 (target ≤ 5.84)'],
   ['peytonManning.coverage80', '80 % coverage at horizon 37 days', 'Prophet 0.677 (target ≥ 0.75)'],
   ['peytonManning.mapePooled', 'MAPE %, all horizons 1–365 pooled', 'seasonal naive (52 weeks) 6.35'],

@@ -113,6 +113,11 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     const prices = await getJson<{ recommendations: { decision?: { status: string } | null }[] }>(`${full.url}/api/predictive/pricing/recommendations`);
     const pendingPrices = prices.recommendations.filter((r) => r.decision?.status === 'pending').length;
     expect(await page.locator('#pending-prices').textContent()).toMatch(new RegExp(`^${pendingPrices} price change`));
+    const packs = await getJson<{ create: { decision?: { status: string } | null }[]; dissolve: { decision?: { status: string } | null }[] }>(
+      `${full.url}/api/predictive/packs/recommendations`,
+    );
+    const pendingPacks = [...packs.create, ...packs.dissolve].filter((r) => r.decision?.status === 'pending').length;
+    expect(await page.locator('#pending-packs').textContent()).toMatch(new RegExp(`^${pendingPacks} pack change`));
     await page.close();
   });
 

@@ -240,13 +240,15 @@ export const pricingPlugin = definePlugin({
         async handler({ body }) {
           const row = z.object({ rental_class: z.string().min(1).max(255), competitor: z.string().min(1).max(255), price: z.number().positive(), observed_on: z.iso.date() });
           const valid: z.output<typeof row>[] = [];
-          const errors: { index: number; path: string; message: string }[] = [];
+          const errors: { field: string; message: string }[] = [];
           body.rows.forEach((r, index) => {
             const p = row.safeParse(r);
             if (p.success) valid.push(p.data);
-            else for (const i of p.error.issues) errors.push({ index, path: `rows.${index}.${i.path.join('.')}`, message: i.message });
+            else for (const i of p.error.issues) errors.push({ field: ['body', 'rows', index, ...i.path].join('.'), message: i.message });
           });
-          if (valid.length) await db.insertInto('pricing_competitor_prices' as never).values(valid).execute();
+          // Nothing usable is a bad request; otherwise the valid rows are kept and the rejected ones named.
+          if (valid.length === 0) throw HttpProblem.badRequest('no valid competitor price rows', errors);
+          await db.insertInto('pricing_competitor_prices' as never).values(valid).execute();
           return { imported: valid.length, rejected: body.rows.length - valid.length, errors };
         },
       }),

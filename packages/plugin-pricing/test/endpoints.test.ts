@@ -75,6 +75,16 @@ describe('pricing endpoints on a simulated business', () => {
     await expect(host.call('GET', '/pricing/recommendations?objective=cheapest')).rejects.toMatchObject({ status: 400, errors: [{ field: 'query.objective' }] });
   });
 
+  it('competitor prices: valid rows are kept and bad ones named; a batch with none valid is a 400', async () => {
+    const op = host.principals.operate;
+    const res = await host.call('POST', '/pricing/competitor-prices', {
+      body: { rows: [{ rental_class: '60030', competitor: 'Acme', price: 9.5, observed_on: '2026-05-01' }, { rental_class: '60030', competitor: 'Acme', price: -1, observed_on: '2026-05-01' }] },
+      principal: op,
+    });
+    expect(res.body).toMatchObject({ imported: 1, rejected: 1, errors: [{ field: 'body.rows.1.price' }] });
+    await expect(host.call('POST', '/pricing/competitor-prices', { body: { rows: [1, 2] }, principal: op })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.rows.0' }, { field: 'body.rows.1' }] });
+  });
+
   it('a price test: create, record outcomes, refuse to conclude early, conclude into a decision', async () => {
     const op = host.principals.operate;
     await expect(

@@ -60,12 +60,15 @@ export const SERVING_DEMAND_SPEC: DemandModelSpec = {
 
 /**
  * For forecasting thousands of rental-class series at once: the log regression with a lighter design
- * (10 changepoints, yearly order 4, holidays on their day, no robust pass) beside seasonal naive.
+ * (10 changepoints, yearly order 4, holidays on their day, no robust pass) beside seasonal naive, with
+ * fewer inner origins.
  */
 export const BULK_DEMAND_SPEC: DemandModelSpec = {
   ...SERVING_DEMAND_SPEC,
   members: ['regression-log', 'seasonal-naive'],
   calibrationStep: 7,
+  // 14 inner origins instead of 20: a third less work, intervals a little wider (tails at 3.6 % and 96.4 %).
+  calibrationOrigins: 14,
   holidayWindow: [0, 0],
   regression: { changepoints: 10, yearlyOrder: 4, robustIterations: 0 },
 };

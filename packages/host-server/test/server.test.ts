@@ -13,14 +13,18 @@ describe('startServer', () => {
   afterEach(() => tmp.remove());
 
   it('loads the config file and its plugins, listens, serves, and closes gracefully', async () => {
-    writeFileSync(join(tmp.dir, 'rfid3.config.json'), JSON.stringify({ host: '127.0.0.1', plugins: ['@rfid3/plugin-restock'], openReads: true }));
+    writeFileSync(join(tmp.dir, 'rfid3.config.json'), JSON.stringify({ host: '127.0.0.1', plugins: ['@rfid3/plugin-demand', '@rfid3/plugin-restock'], openReads: true }));
     const handle = await startServer({ cwd: tmp.dir, env: { PORT: '0', DATABASE_URL: 'sqlite::memory:' }, logger: silentLogger(), handleSignals: false });
     try {
       expect(handle.port).toBeGreaterThan(0);
       expect(handle.url).toBe(`http://127.0.0.1:${handle.port}`);
-      expect(handle.runtime.plugins.map((p) => [p.id, p.source])).toEqual([['restock', '@rfid3/plugin-restock']]);
+      // Restock requires the demand forecaster, so demand loads first.
+      expect(handle.runtime.plugins.map((p) => [p.id, p.source])).toEqual([
+        ['demand', '@rfid3/plugin-demand'],
+        ['restock', '@rfid3/plugin-restock'],
+      ]);
       const status = (await (await fetch(`${handle.url}/api/predictive/health/system-status`)).json()) as { plugins: { id: string }[] };
-      expect(status.plugins.map((p) => p.id)).toEqual(['restock']);
+      expect(status.plugins.map((p) => p.id)).toEqual(['demand', 'restock']);
       const metrics = await (await fetch(`${handle.url}/metrics`)).text();
       // The server turns on process metrics, which a bare runtime does not collect.
       expect(metrics).toContain('rfid3_process_cpu_seconds_total');

@@ -18,6 +18,8 @@ function isMain(): boolean {
 
 if (isMain()) {
   const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
-  // Exit explicitly: a finished command must not linger on a timer some library left behind.
+  // Let whatever is still queued for stdout and stderr reach a slow reader, then exit explicitly: a finished
+  // command must not linger on a timer some library left behind.
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((ok) => s.write('', () => ok()))));
   process.exit(code);
 }

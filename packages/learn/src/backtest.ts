@@ -1,5 +1,5 @@
 import type { RandomForestConfig } from './forest.js';
-import { fitForest, predictForest } from './forest.js';
+import { DEFAULT_FOREST, fitForest, predictForest } from './forest.js';
 import { binaryScores, brier, calibrationTable } from './metrics.js';
 import { encodeTable, parseCsv, sliceColumns } from './table.js';
 
@@ -36,22 +36,7 @@ export function backtestClassify(csvText: string, options: ClassifyBacktestOptio
   for (let i = 0; i < table.rows; i++) {
     if (table.y[i] !== 0 && table.y[i] !== 1) throw new RangeError(`target '${options.target}' must be 0 or 1 (row ${i + 2}: ${table.y[i]})`);
   }
-  const cfg: RandomForestConfig = {
-    task: 'classification',
-    nEstimators: 100,
-    maxDepth: Number.POSITIVE_INFINITY,
-    minSamplesLeaf: 1,
-    maxFeatures: 'sqrt',
-    maxSamples: 1,
-    maxRowsPerTree: Number.POSITIVE_INFINITY,
-    maxOobRows: Number.POSITIVE_INFINITY,
-    classWeight: 'none',
-    maxBins: 255,
-    seed: 1,
-    calibrate: true,
-    tuneThreshold: true,
-    ...options.forest,
-  };
+  const cfg: RandomForestConfig = { ...DEFAULT_FOREST, ...options.forest };
   const t0 = performance.now();
   const state = fitForest({ x: sliceColumns(table.x, 0, cut), y: table.y.subarray(0, cut), featureNames: table.featureNames }, cfg);
   const trainMs = performance.now() - t0;

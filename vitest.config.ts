@@ -1,4 +1,29 @@
+import type { Reporter, TestModule } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Ends the run with one plain line, `Tests: N passed, N failed, N skipped`, the closing line any CI reads
+ * whatever the runner (vitest's own summary is a table). A test file that could not load counts as failed.
+ */
+class PlainSummary implements Reporter {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>) {
+    let passed = 0;
+    let failed = unhandledErrors.length;
+    let skipped = 0;
+    for (const m of modules) {
+      let tests = 0;
+      for (const t of m.children.allTests()) {
+        tests++;
+        const state = t.result().state;
+        if (state === 'passed') passed++;
+        else if (state === 'failed') failed++;
+        else skipped++;
+      }
+      if (tests === 0 && m.state() === 'failed') failed++;
+    }
+    process.stdout.write(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  }
+}
 
 export default defineConfig({
   test: {
@@ -6,6 +31,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default', new PlainSummary()],
   },
 });

@@ -39,6 +39,7 @@ export * from './external/external-factors.js';
 export * from './external/factor-providers.js';
 export * from './decisions/decision-ledger.js';
 export * from './inventory/inventory-data.js';
+export { matchCategory } from './inventory/match-category.js';
 
 export * from './evaluation/metrics.js';
 export * from './forecasting/series.js';

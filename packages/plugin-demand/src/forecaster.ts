@@ -1,5 +1,5 @@
 import type { CalendarEvent, Clock, DatabaseHandle, DemandLevel, Driver, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
-import { HttpProblem, addDays, isoDay, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
+import { HttpProblem, addDays, isoDay, matchCategory, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
 import type { DemandModelSpec } from './model.js';
 import { SERVING_DEMAND_SPEC, createDemandModel } from './model.js';
 import type { EnsembleState } from './models/ensemble.js';
@@ -83,15 +83,8 @@ export class DemandForecaster {
     }
     const categories = [...new Set(classes.map((c) => c.category))].sort();
     if (req.category) {
-      const term = req.category.toLowerCase();
-      let matches = categories.filter((c) => c.toLowerCase() === term);
-      if (matches.length === 0) matches = categories.filter((c) => c.toLowerCase().includes(term));
-      if (matches.length !== 1) {
-        throw HttpProblem.notFound(
-          `category '${req.category}' ${matches.length ? `is ambiguous (${matches.join(', ')})` : 'matches no category'}; categories: ${categories.join(', ')}`,
-        );
-      }
-      return { level: 'category', category: matches[0], keys: matches };
+      const category = matchCategory(categories, req.category);
+      return { level: 'category', category, keys: [category] };
     }
     return { level: 'category', keys: categories };
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dummyCoding, leastSquares, LeastSquaresError, normalQuantile, tQuantile } from '../src/stats/least-squares.js';
+import { dummyCoding, leastSquares, LeastSquaresError, normalQuantile, penalisedLeastSquares, tQuantile } from '../src/stats/least-squares.js';
 import { Rng } from '../src/simulator/rng.js';
 
 describe('leastSquares', () => {
@@ -71,6 +71,34 @@ describe('leastSquares', () => {
     expect(d.names).toEqual(['store=b', 'store=c']);
     expect(d.encode('a')).toEqual([0, 0]);
     expect(d.encode('c')).toEqual([0, 1]);
+  });
+});
+
+describe('penalisedLeastSquares', () => {
+  const rng = new Rng(11);
+  const n = 300;
+  const p = 12;
+  const rows = Array.from({ length: n }, (_, i) => [1, i / n, ...Array.from({ length: p - 2 }, (_, j) => (j % 3 === 0 ? (i % (j + 2) === 0 ? 1 : 0) : rng.normal()))]);
+  const beta = Array.from({ length: p }, (_, j) => (j % 2 ? 1 : -0.5) * (j + 1));
+  const y = rows.map((r) => r.reduce((s, v, j) => s + v * beta[j]!, 0) + rng.normal());
+  const dense = { data: Float64Array.from(rows.flat()), n, p };
+  const ridge = Array.from({ length: p }, (_, j) => (j === 0 ? 0 : j === 1 ? 1e-6 : 0.5 * j));
+
+  it('gives the coefficients of the QR solver on a ridge-penalised weighted design', () => {
+    const weights = rows.map((_, i) => 0.5 + ((i * 7) % 5) / 4);
+    const fast = penalisedLeastSquares(dense, y, { ridge, weights });
+    const qr = leastSquares(rows, y, { ridge, weights });
+    qr.coef.forEach((c, j) => expect(fast[j]).toBeCloseTo(c, 9));
+    // Penalties shrink: with a huge one on every slope the coefficients vanish.
+    const shrunk = penalisedLeastSquares(dense, y, { ridge: ridge.map((l, j) => (j === 0 ? 0 : 1e12)) });
+    for (let j = 1; j < p; j++) expect(Math.abs(shrunk[j]!)).toBeLessThan(1e-6);
+  });
+
+  it('names the column that makes an unpenalised design singular, and rejects bad weights', () => {
+    const twice = { data: Float64Array.from(rows.flatMap((r) => [r[0]!, r[2]!, 2 * r[2]!])), n, p: 3 };
+    expect(() => penalisedLeastSquares(twice, y, { ridge: 0, names: ['one', 'x', 'twice'] })).toThrow(/column twice .*rank deficient/);
+    expect(() => penalisedLeastSquares(twice, y, { ridge: [0, 1e-3, 1e-3] })).not.toThrow();
+    expect(() => penalisedLeastSquares(dense, y, { ridge, weights: y.map((_, i) => (i === 3 ? -1 : 1)) })).toThrow(/weight 3 is -1/);
   });
 });
 

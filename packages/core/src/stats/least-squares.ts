@@ -178,6 +178,93 @@ export function leastSquares(rows: ArrayLike<ArrayLike<number>>, y: ArrayLike<nu
 }
 
 /**
+ * A design matrix stored row-major in one Float64Array: row i, column j at `data[i * p + j]`. Building it once
+ * and solving on it avoids an array per row in the fits that run thousands of times (rolling-origin backtests).
+ */
+export interface DenseDesign {
+  data: Float64Array;
+  n: number;
+  p: number;
+}
+
+/**
+ * The fast path of `leastSquares` for penalised fits: solves (XᵀWX + Λ)β = XᵀWy by Cholesky on the normal
+ * equations, with X a row-major `DenseDesign`. Forming XᵀWX squares the condition number, which is harmless when
+ * the ridge penalty keeps the system well conditioned (penalise every column but a few well-scaled ones, e.g. an
+ * intercept and a trend on [0, 1]); for unpenalised or ill-conditioned designs use `leastSquares` (QR). About
+ * four times fewer operations than QR and no allocation per row; returns the coefficients only. Throws
+ * `LeastSquaresError` naming the column where the system is not positive definite.
+ */
+export function penalisedLeastSquares(
+  x: DenseDesign,
+  y: ArrayLike<number>,
+  options: { weights?: ArrayLike<number>; ridge: number | ArrayLike<number>; names?: string[] },
+): Float64Array {
+  const { data, n, p } = x;
+  if (data.length < n * p) throw new LeastSquaresError(`design of ${data.length} values cannot hold ${n} × ${p}`);
+  if (y.length !== n) throw new LeastSquaresError(`rows (${n}) and y (${y.length}) differ in length`);
+  const weights = options.weights;
+  const ridge = options.ridge;
+  const name = (j: number) => options.names?.[j] ?? `x${j}`;
+  // Upper triangle of XᵀWX (row-major p × p) and XᵀWy, accumulated row by row.
+  const a = new Float64Array(p * p);
+  const b = new Float64Array(p);
+  for (let i = 0; i < n; i++) {
+    const w = weights ? weights[i]! : 1;
+    if (!(w >= 0) || !Number.isFinite(w)) throw new LeastSquaresError(`weight ${i} is ${w}: weights must be finite and ≥ 0`);
+    if (w === 0) continue;
+    const yi = y[i]!;
+    if (!Number.isFinite(yi)) throw new LeastSquaresError(`y is ${yi} in row ${i}`);
+    const off = i * p;
+    for (let j = 0; j < p; j++) {
+      const v = data[off + j]!;
+      if (v === 0) continue;
+      const wv = w * v;
+      b[j] += wv * yi;
+      const rowJ = j * p;
+      for (let k = j; k < p; k++) a[rowJ + k] += wv * data[off + k]!;
+    }
+  }
+  let scale = 0;
+  for (let j = 0; j < p; j++) {
+    const l = typeof ridge === 'number' ? ridge : (ridge[j] ?? 0);
+    if (!(l >= 0)) throw new LeastSquaresError(`ridge penalty of ${name(j)} is ${l}: it must be ≥ 0`);
+    a[j * p + j] += l;
+    scale = Math.max(scale, a[j * p + j]!);
+  }
+  // In-place Cholesky: A = LLᵀ, L stored in the lower triangle (read from the upper one by symmetry).
+  const tol = p * Number.EPSILON * 16 * (scale || 1);
+  for (let j = 0; j < p; j++) {
+    let d = a[j * p + j]!;
+    for (let k = 0; k < j; k++) d -= a[j * p + k]! ** 2;
+    if (!(d > tol)) throw new LeastSquaresError(`column ${name(j)} is (nearly) a linear combination of the columns before it: the design is rank deficient`);
+    const ljj = Math.sqrt(d);
+    a[j * p + j] = ljj;
+    for (let i = j + 1; i < p; i++) {
+      let s = a[j * p + i]!;
+      const ri = i * p;
+      const rj = j * p;
+      for (let k = 0; k < j; k++) s -= a[ri + k]! * a[rj + k]!;
+      a[ri + j] = s / ljj;
+    }
+  }
+  // Forward then back substitution.
+  const z = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= a[i * p + k]! * z[k]!;
+    z[i] = s / a[i * p + i]!;
+  }
+  const coef = new Float64Array(p);
+  for (let i = p - 1; i >= 0; i--) {
+    let s = z[i]!;
+    for (let k = i + 1; k < p; k++) s -= a[k * p + i]! * coef[k]!;
+    coef[i] = s / a[i * p + i]!;
+  }
+  return coef;
+}
+
+/**
  * Dummy (treatment) coding of a categorical column: one 0/1 column per level but the first in sorted order,
  * which the intercept absorbs. Returns the levels kept and a function from a value to its columns.
  */

@@ -1,11 +1,11 @@
 import type { CalendarEvent, ForecastModel, ForecastOutput, SeriesInput } from '@rfid3/core';
-import { leastSquares } from '@rfid3/core';
+import { penalisedLeastSquares } from '@rfid3/core';
 import { calendarColumns, seriesDays, weekdayOf } from './calendar.js';
 
 /**
  * A decomposable regression (the role Prophet plays in the design): piecewise-linear trend with
  * changepoints, yearly Fourier terms, weekday, holiday and event indicators and optional regressors,
- * fitted by ridge-penalised weighted least squares (core's `leastSquares`). Penalties play the part of
+ * fitted by ridge-penalised weighted least squares (core's `penalisedLeastSquares`). Penalties play the part of
  * Prophet's priors; recency weights let the level follow the recent past.
  */
 export interface RegressionConfig {
@@ -106,15 +106,23 @@ const TWO_PI = 2 * Math.PI;
 interface Design {
   names: string[];
   penalty: number[];
-  /** Row for a day index within the design's frame (t on the training scale). */
-  row(day: number, regs: number[]): number[];
+  /** Writes a day's row (t on the training scale) into `out` from `offset`; `regs` are the raw regressor values. */
+  fill(out: Float64Array, offset: number, day: number, regs: ArrayLike<number>): void;
+  /** The same row as a new array. */
+  row(day: number, regs: ArrayLike<number>): Float64Array;
   calendarNames: string[];
+}
+
+/** A calendar as the design reads it: column names and the columns (indices) marked on a day. */
+interface CalendarLookup {
+  names: string[];
+  cols(day: number): readonly number[] | undefined;
 }
 
 function design(
   config: RegressionConfig,
   frame: { firstDay: number; span: number; changepointsAt: number[]; yearlyOrder: number; regressors: { name: string; mean: number; sd: number }[] },
-  calendar: { names: string[]; row(d: number): number[] },
+  calendar: CalendarLookup,
 ): Design {
   const names: string[] = ['intercept', 'trend'];
   const penalty: number[] = [0, 0];
@@ -154,33 +162,60 @@ function design(
       penalty.push(config.regressorPenalty * 10);
     });
   }
-  const row = (day: number, regs: number[]) => {
+  const p = names.length;
+  const cps = frame.changepointsAt;
+  const order = frame.yearlyOrder;
+  const regs = frame.regressors;
+  const nCal = calendar.names.length;
+  const zs = new Float64Array(regs.length);
+  const fill = (out: Float64Array, offset: number, day: number, raw: ArrayLike<number>) => {
     const t = (day - frame.firstDay) / frame.span;
-    const r: number[] = [1, t];
-    for (const c of frame.changepointsAt) r.push(Math.max(0, t - c));
-    for (let k = 1; k <= frame.yearlyOrder; k++) {
-      const a = (TWO_PI * k * day) / 365.25;
-      r.push(Math.sin(a), Math.cos(a));
+    let c = offset;
+    out[c++] = 1;
+    out[c++] = t;
+    for (let j = 0; j < cps.length; j++) out[c++] = t > cps[j]! ? t - cps[j]! : 0;
+    if (order > 0) {
+      // sin/cos of k·a by the angle-addition recurrence from k = 1 (two trig calls a row instead of 2K).
+      const a = (TWO_PI * day) / 365.25;
+      const s1 = Math.sin(a);
+      const c1 = Math.cos(a);
+      let sk = s1;
+      let ck = c1;
+      for (let k = 1; k <= order; k++) {
+        out[c++] = sk;
+        out[c++] = ck;
+        const sn = sk * c1 + ck * s1;
+        ck = ck * c1 - sk * s1;
+        sk = sn;
+      }
     }
     if (config.weekly) {
       const wd = weekdayOf(day);
-      for (let w = 1; w < 7; w++) r.push(wd === w ? 1 : 0);
+      for (let w = 1; w < 7; w++) out[c++] = wd === w ? 1 : 0;
     }
-    r.push(...calendar.row(day));
-    const zs = frame.regressors.map((g, j) => (regs[j]! - g.mean) / g.sd);
-    for (const z of zs) {
-      r.push(z);
-      if (config.regressorSquares) r.push(z * z - 1);
+    for (let j = 0; j < nCal; j++) out[c + j] = 0;
+    const marked = calendar.cols(day);
+    if (marked) for (const j of marked) out[c + j] = 1;
+    c += nCal;
+    for (let j = 0; j < regs.length; j++) {
+      const z = (raw[j]! - regs[j]!.mean) / regs[j]!.sd;
+      zs[j] = z;
+      out[c++] = z;
+      if (config.regressorSquares) out[c++] = z * z - 1;
     }
     if (config.regressorInteractions) {
-      zs.forEach((a, i) => {
-        for (let j = i + 1; j < zs.length; j++) r.push(a * zs[j]!);
-        r.push(a * (t - 1));
-      });
+      for (let i = 0; i < regs.length; i++) {
+        for (let j = i + 1; j < regs.length; j++) out[c++] = zs[i]! * zs[j]!;
+        out[c++] = zs[i]! * (t - 1);
+      }
     }
-    return r;
   };
-  return { names, penalty, row, calendarNames: calendar.names };
+  const row = (day: number, raw: ArrayLike<number>) => {
+    const out = new Float64Array(p);
+    fill(out, 0, day, raw);
+    return out;
+  };
+  return { names, penalty, fill, row, calendarNames: calendar.names };
 }
 
 const forward = (t: 'none' | 'log1p', y: number) => (t === 'log1p' ? Math.log1p(Math.max(0, y)) : y);
@@ -202,7 +237,7 @@ export function decomposableRegression(config: Partial<RegressionConfig> = {}, n
       const yT = train.values.map((v) => forward(cfg.transform, v));
       const yMean = yT.reduce((a, b) => a + b, 0) / n;
       const ySd = Math.sqrt(yT.reduce((a, b) => a + (b - yMean) ** 2, 0) / n) || 1;
-      const ys = yT.map((v) => (v - yMean) / ySd);
+      const ys = Float64Array.from(yT, (v) => (v - yMean) / ySd);
       // About one potential changepoint a month of history: more only cost time on short series.
       const cps = Math.min(cfg.changepoints, Math.floor(n / 30));
       const changepointsAt = Array.from({ length: cps }, (_, j) => ((j + 1) * cfg.changepointRange) / (cps + 1));
@@ -217,19 +252,38 @@ export function decomposableRegression(config: Partial<RegressionConfig> = {}, n
         return { name, mean, sd };
       });
       const cal = calendarColumns({ holidays: cfg.holidays, holidayWindow: cfg.holidayWindow, events: cfg.events }, days);
-      const d = design(cfg, { firstDay, span, changepointsAt, yearlyOrder, regressors }, cal);
-      const rows = days.map((day, i) => d.row(day, regNames.map((r) => train.regressors![r]![i]!)));
+      const d = design(cfg, { firstDay, span, changepointsAt, yearlyOrder, regressors }, { names: cal.names, cols: (day) => cal.byDay.get(day) });
+      // The design once, row-major in one typed array.
+      const p = d.names.length;
+      const X = new Float64Array(n * p);
+      const regCols = regNames.map((r) => train.regressors![r]!);
+      const raw = new Float64Array(regCols.length);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < regCols.length; j++) raw[j] = regCols[j]![i]!;
+        d.fill(X, i * p, days[i]!, raw);
+      }
       const weights = cfg.halfLifeDays ? days.map((day) => 0.5 ** ((lastDay - day) / cfg.halfLifeDays!)) : undefined;
       // Every column's penalty also gets a whisker so a calendar column that never varies cannot make the design singular.
       const ridge = d.penalty.map((p, j) => (j === 0 ? 0 : Math.max(p, 1e-6)));
-      let fit = leastSquares(rows, ys, { ridge, names: d.names, weights });
-      let resid = rows.map((r, i) => ys[i]! - dot(fit.coef, r));
+      const solve = (w: ArrayLike<number> | undefined) => penalisedLeastSquares({ data: X, n, p }, ys, { ridge, names: d.names, weights: w });
+      const residuals = (coef: Float64Array, out: Float64Array) => {
+        for (let i = 0; i < n; i++) {
+          let s = 0;
+          const off = i * p;
+          for (let j = 0; j < p; j++) s += coef[j]! * X[off + j]!;
+          out[i] = ys[i]! - s;
+        }
+        return out;
+      };
+      let coef = solve(weights);
+      const resid = residuals(coef, new Float64Array(n));
+      const w = new Float64Array(n);
       for (let it = 0; it < cfg.robustIterations; it++) {
         // IRLS for the L1 loss: weight 1 / |residual|, floored so near-zero residuals do not dominate.
         const floor = 0.05;
-        const w = resid.map((e, i) => (weights ? weights[i]! : 1) / Math.max(floor, Math.abs(e)));
-        fit = leastSquares(rows, ys, { ridge, names: d.names, weights: w });
-        resid = rows.map((r, i) => ys[i]! - dot(fit.coef, r));
+        for (let i = 0; i < n; i++) w[i] = (weights ? weights[i]! : 1) / Math.max(floor, Math.abs(resid[i]!));
+        coef = solve(w);
+        residuals(coef, resid);
       }
       let num = 0;
       let den = 0;
@@ -251,11 +305,13 @@ export function decomposableRegression(config: Partial<RegressionConfig> = {}, n
         }
       }
       const phi = cfg.residualAr && den > 0 ? Math.max(0, Math.min(0.98, num / den)) : 0;
-      const sigma = Math.sqrt(resid.reduce((a, b) => a + b * b, 0) / n);
+      let ss = 0;
+      for (let i = 0; i < n; i++) ss += resid[i]! ** 2;
+      const sigma = Math.sqrt(ss / n);
       return {
         config: cfg,
         names: d.names,
-        coef: fit.coef,
+        coef: Array.from(coef),
         yMean,
         ySd,
         firstDay,
@@ -278,12 +334,6 @@ export function decomposableRegression(config: Partial<RegressionConfig> = {}, n
   };
 }
 
-const dot = (a: number[], b: number[]) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-};
-
 export interface RegressionComponents {
   mean: number[];
   /** Additive parts on the model's scale (transformed units): trend, weekly, yearly, calendar, regressors, residual carry-over. */
@@ -295,12 +345,10 @@ export function regressionComponents(state: RegressionState, query: { horizon: n
   const cfg = state.config;
   const cal = calendarColumns({ holidays: cfg.holidays, holidayWindow: cfg.holidayWindow, events: cfg.events }, [state.firstDay, state.lastDay], 0);
   // Keep the training columns in their order.
-  const index = new Map(cal.names.map((n, j) => [n, j]));
-  const calRow = (d: number) => {
-    const full = cal.row(d);
-    return state.calendarNames.map((n) => full[index.get(n)!] ?? 0);
-  };
-  const d = design(cfg, state, { names: state.calendarNames, row: calRow });
+  const index = new Map(state.calendarNames.map((n, j) => [n, j]));
+  const toTrain = cal.names.map((n) => index.get(n) ?? -1);
+  const cols = (day: number) => cal.byDay.get(day)?.map((j) => toTrain[j]!).filter((j) => j >= 0);
+  const d = design(cfg, state, { names: state.calendarNames, cols });
   const futureDays = query.futureDates?.length === query.horizon ? seriesDays(query.horizon, query.futureDates) : Array.from({ length: query.horizon }, (_, k) => state.lastDay + k + 1);
   for (const r of state.regressors) {
     const v = query.futureRegressors?.[r.name];
@@ -312,6 +360,8 @@ export function regressionComponents(state: RegressionState, query: { horizon: n
   const slopeCols = d.names.map((n, j) => (n === 'trend' || n.startsWith('changepoint@') ? j : -1)).filter((j) => j >= 0);
   const trendEnd = state.coef[0]! + slopeCols.reduce((s, j) => s + state.coef[j]! * endRow[j]!, 0);
   const slopePerDay = slopeCols.reduce((s, j) => s + state.coef[j]!, 0) / state.span;
+  // Which additive part each column belongs to (0 = trend, counted above).
+  const kinds = d.names.map((n) => (n.startsWith('weekday') ? 1 : n.startsWith('yearly_') ? 2 : n.startsWith('calendar:') ? 3 : n.startsWith('regressor:') ? 4 : 0));
   let dampSum = 0;
   for (let k = 0; k < query.horizon; k++) {
     const day = futureDays[k]!;
@@ -324,17 +374,9 @@ export function regressionComponents(state: RegressionState, query: { horizon: n
       for (let s = 1; s <= steps; s++) dampSum += cfg.trendDamping ** s;
     }
     const trend = trendEnd + slopePerDay * dampSum;
-    let weekly = 0;
-    let yearly = 0;
-    let calendar = 0;
-    let regressors = 0;
-    d.names.forEach((n, j) => {
-      const c = state.coef[j]! * row[j]!;
-      if (n.startsWith('weekday')) weekly += c;
-      else if (n.startsWith('yearly_')) yearly += c;
-      else if (n.startsWith('calendar:')) calendar += c;
-      else if (n.startsWith('regressor:')) regressors += c;
-    });
+    const sums = [0, 0, 0, 0, 0];
+    for (let j = 0; j < row.length; j++) sums[kinds[j]!]! += state.coef[j]! * row[j]!;
+    const [, weekly, yearly, calendar, regressors] = sums as [number, number, number, number, number];
     const residual = state.lastResidual * state.phi ** Math.max(1, steps) + state.levelShift * cfg.levelDecay ** Math.max(1, steps);
     const z = trend + weekly + yearly + calendar + regressors + residual;
     const s = state.ySd;

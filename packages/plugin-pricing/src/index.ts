@@ -1,4 +1,4 @@
-import { coreServices, defineEndpoint, definePlugin, HttpProblem, sqlDateTime } from '@rfid3/core';
+import { addDays, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, sqlDateTime } from '@rfid3/core';
 import type { DatabaseHandle, DecisionLedger, RFID3Database, DecisionRecord, InventoryData, ProposedDecision } from '@rfid3/core';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
@@ -10,11 +10,15 @@ import { pricingMigrations } from './migrations.js';
 import { evaluatePriceTest } from './price-test.js';
 import type { VariantOutcome } from './price-test.js';
 import { DEFAULT_GRADE_FACTORS, recommendPrice } from './recommendations.js';
+import type { SeasonIndex } from './season.js';
+import { seasonalIndex, seasonFactor } from './season.js';
 
 export * from './elasticity/index.js';
 export { recommendPrice, DEFAULT_GRADE_FACTORS } from './recommendations.js';
 export type { PriceRecommendation, PriceRecommendationInput } from './recommendations.js';
-export { evaluatePriceTest, DEFAULT_STOPPING_RULE } from './price-test.js';
+export { seasonalIndex, seasonFactor } from './season.js';
+export type { SeasonIndex } from './season.js';
+export { evaluatePriceTest, mixtureLikelihoodRatio, DEFAULT_STOPPING_RULE } from './price-test.js';
 export type { StoppingRule, TestVerdict, VariantOutcome } from './price-test.js';
 export { pricingMigrations } from './migrations.js';
 
@@ -47,6 +51,10 @@ const configSchema = z.object({
   /** Recommendations stay within this share above the median competitor price. */
   competitorCeiling: z.number().min(0).max(1).default(0.1),
   gradeFactors: z.record(z.string(), z.number().min(0.5).max(1.5)).default(DEFAULT_GRADE_FACTORS),
+  /** Season: the price multiplier is (category's demand in the coming period ÷ its yearly mean)^seasonSensitivity … */
+  seasonSensitivity: z.number().min(0).max(1).default(0.1),
+  /** … kept within 1 ± maxSeasonAdjustment (the price-change cap still applies after it). */
+  maxSeasonAdjustment: z.number().min(0).max(0.2).default(0.1),
 });
 
 interface Analysis {
@@ -54,6 +62,9 @@ interface Analysis {
   categories: ElasticityEstimate[];
   pooled: ElasticityEstimate;
   quantity: Map<string, number>;
+  /** Last day with scans, and each category's seasonal index for the period after it (null: under a year of demand). */
+  scanThrough: string | null;
+  season: Map<string, SeasonIndex | null>;
 }
 
 const round = (x: number, d = 4) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
@@ -67,11 +78,31 @@ const view = (e: ElasticityEstimate) => ({
   warnings: e.warnings,
 });
 
-/** Finds an open (pending or approved, not yet executed) decision with the same action, so that asking twice does not record the same proposal twice. */
-async function proposeOnce(ledger: DecisionLedger, d: ProposedDecision): Promise<DecisionRecord> {
-  const existing = await ledger.list({ type: d.type, targetId: d.target.id, limit: 10 });
-  const same = existing.find((r) => (r.status === 'pending' || r.status === 'approved') && JSON.stringify(r.originalAction ?? r.action) === JSON.stringify(d.action));
-  return same ?? ledger.propose(d);
+const SUPERSEDED_BY = 'pricing';
+
+/**
+ * Keeps one current recommendation per rental class, so that reading recommendations again records nothing new.
+ * The same proposal as the class's latest recommendation returns that record, whatever its status (a human's
+ * rejection stands until the recommendation changes). A changed one (or none: `d` null) closes the open ones it
+ * replaces, naming the new one: pending → rejected, auto-approved but not executed → failed. An approval a
+ * human gave is left for the human to undo. Price-test decisions (another model version) are not touched.
+ */
+async function proposeLatest(ledger: DecisionLedger, rentalClass: string, d: ProposedDecision | null): Promise<DecisionRecord | null> {
+  const mine = (await ledger.list({ type: 'price_change', targetId: rentalClass, limit: 20 })).filter((r) => r.modelVersion === PRICING_MODEL_VERSION);
+  const latest = mine[0];
+  const superseded = (r: DecisionRecord) => r.decidedBy === SUPERSEDED_BY || (r.status === 'failed' && r.failureReason?.startsWith('superseded'));
+  if (d && latest && !superseded(latest) && JSON.stringify(latest.originalAction ?? latest.action) === JSON.stringify(d.action)) return latest;
+  const open = mine.filter((r) => r.status === 'pending' || (r.status === 'approved' && r.decidedBy === 'auto'));
+  if (!d && open.length === 0) return null;
+  const next = d ? await ledger.propose(d) : null;
+  const why = next ? `superseded by decision ${next.id} (price ${String(next.action.price)})` : 'superseded: no price change is recommended any more';
+  for (const r of open) {
+    // A decision a human (or another request) moved on meanwhile is theirs: the status guard refuses with a 409.
+    await (r.status === 'pending' ? ledger.reject(r.id, SUPERSEDED_BY, why) : ledger.markFailed(r.id, why)).catch((e: unknown) => {
+      if (!(e instanceof HttpProblem && e.status === 409)) throw e;
+    });
+  }
+  return next;
 }
 
 const decisionView = (r: DecisionRecord) => ({ id: r.id, status: r.status, verdict: r.verdict, safeguards: r.safeguards, action: r.action });
@@ -102,7 +133,9 @@ export const pricingPlugin = definePlugin({
     async function analysis(): Promise<Analysis> {
       const last = await database.db.selectFrom('pos_transactions').select(sql<string | null>`max(contract_date)`.as('d')).executeTakeFirst();
       const through = String(last?.d ?? '');
-      if (cached && cached.through === through) return cached;
+      const scans = await database.db.selectFrom('id_transactions').select([sql<string | null>`min(scan_date)`.as('first'), sql<string | null>`max(scan_date)`.as('last')]).executeTakeFirst();
+      const scanThrough = scans?.last ? String(scans.last).slice(0, 10) : null;
+      if (cached && cached.through === through && cached.scanThrough === scanThrough) return cached;
       const classes = await inventory.rentalClasses();
       const history = await loadPriceHistory(database, new Map(classes.map((c) => [c.rentalClass, c.category])), { periodDays: config.periodDays });
       const categories = categoryElasticities(history);
@@ -111,7 +144,15 @@ export const pricingPlugin = definePlugin({
       const byClass = new Map<string, number[]>();
       for (const h of history) (byClass.get(h.rentalClass) ?? byClass.set(h.rentalClass, []).get(h.rentalClass)!).push(h.quantity);
       for (const [cls, qs] of byClass) quantity.set(cls, qs.slice(-4).reduce((s, v) => s + v, 0) / Math.min(4, qs.length));
-      cached = { through, categories, pooled: pooledElasticity(categories), quantity };
+      const season = new Map<string, SeasonIndex | null>();
+      // A seasonal index needs a whole year of units out.
+      if (scanThrough && scans?.first && String(scans.first).slice(0, 10) <= addDays(scanThrough, -364)) {
+        const rows = await inventory.dailyUnitsOut({ level: 'category', from: addDays(scanThrough, -364), to: scanThrough });
+        const byCat = new Map<string, { day: string; units: number }[]>();
+        for (const r of rows) (byCat.get(r.key) ?? byCat.set(r.key, []).get(r.key)!).push(r);
+        for (const [cat, rs] of byCat) season.set(cat, seasonalIndex(rs, scanThrough, config.periodDays));
+      }
+      cached = { through, categories, pooled: pooledElasticity(categories), quantity, scanThrough, season };
       return cached;
     }
 
@@ -124,8 +165,9 @@ export const pricingPlugin = definePlugin({
         input: { query: z.object({ category: z.string().min(1).max(100).optional() }) },
         async handler({ query }) {
           const a = await analysis();
-          const cats = a.categories.filter((c) => !query.category || c.group.toLowerCase() === query.category.toLowerCase());
-          if (query.category && cats.length === 0) throw HttpProblem.notFound(`no price history for category '${query.category}'`);
+          const category = query.category ? matchCategory(await inventory.categories(), query.category) : null;
+          const cats = a.categories.filter((c) => !category || c.group === category);
+          if (category && cats.length === 0) throw HttpProblem.notFound(`no price history for category '${category}'`);
           return {
             modelVersion: PRICING_MODEL_VERSION,
             dataThrough: a.through.slice(0, 10),
@@ -151,8 +193,9 @@ export const pricingPlugin = definePlugin({
         async handler({ query }) {
           const a = await analysis();
           const byCategory = new Map(a.categories.map((c) => [c.group, c]));
-          const classes = (await inventory.rentalClasses()).filter((c) => !query.category || c.category.toLowerCase() === query.category.toLowerCase());
-          if (query.category && classes.length === 0) throw HttpProblem.badRequest(`no rental classes in category '${query.category}'`, [{ field: 'category', message: 'unknown category' }]);
+          const all = await inventory.rentalClasses();
+          const category = query.category ? matchCategory(all.map((c) => c.category), query.category) : null;
+          const classes = all.filter((c) => !category || c.category === category);
           const ids = classes.map((c) => c.rentalClass);
           if (ids.length === 0) return { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, recommendations: [] };
           const prices = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).where('item_num', 'in', ids).execute();
@@ -190,6 +233,15 @@ export const pricingPlugin = definePlugin({
               continue;
             }
             const g = gradeFactor.get(c.rentalClass);
+            const adjustments: { name: string; factor: number; note?: string }[] = g && g.n > 0 ? [{ name: 'grade', factor: g.sum / g.n }] : [];
+            const season = a.season.get(c.category);
+            if (season) {
+              adjustments.push({
+                name: 'season',
+                factor: round(seasonFactor(season.index, config.seasonSensitivity, config.maxSeasonAdjustment))!,
+                note: `${c.category} demand ${season.from} … ${season.to} is ${season.index.toFixed(2)} × its yearly mean (last year's months)`,
+              });
+            }
             const rec = recommendPrice({
               price,
               elasticity: est.elasticity,
@@ -198,13 +250,12 @@ export const pricingPlugin = definePlugin({
               objective: query.objective,
               unitCost: price * config.variableCostShare,
               maxChange: config.maxChange,
-              adjustments: g && g.n > 0 ? [{ name: 'grade', factor: g.sum / g.n }] : [],
+              adjustments,
               competitorPrice: compBy.has(c.rentalClass) ? median(compBy.get(c.rentalClass)!) : undefined,
               competitorCeiling: config.competitorCeiling,
             });
-            let decision: ReturnType<typeof decisionView> | null = null;
-            if (rec.recommendedPrice !== price) {
-              const recorded = await proposeOnce(deps.decisions, {
+            const changed = rec.recommendedPrice !== price;
+            const recorded = await proposeLatest(deps.decisions, c.rentalClass, !changed ? null : {
                 type: 'price_change',
                 target: { type: 'rental_class', id: c.rentalClass },
                 confidence: Math.round(rec.confidence * 1000) / 1000,
@@ -215,8 +266,7 @@ export const pricingPlugin = definePlugin({
                 modelVersion: PRICING_MODEL_VERSION,
                 rationale: `${query.objective}-optimal under elasticity ${est.elasticity.toFixed(2)} (${c.category})`,
               });
-              decision = decisionView(recorded);
-            }
+            const decision = recorded ? decisionView(recorded) : null;
             out.push({
               rentalClass: c.rentalClass,
               category: c.category,

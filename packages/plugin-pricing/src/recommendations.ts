@@ -17,7 +17,7 @@ export interface PriceRecommendationInput {
   /** Largest move from today's price (0.2 = 20 %). */
   maxChange: number;
   /** Multipliers applied to the optimum (grade, season), each with the reason shown as a driver. */
-  adjustments?: { name: string; factor: number }[];
+  adjustments?: { name: string; factor: number; note?: string }[];
   /** Median competitor price; the recommendation stays within `competitorCeiling` of it. */
   competitorPrice?: number;
   competitorCeiling?: number;
@@ -58,7 +58,7 @@ export function recommendPrice(input: PriceRecommendationInput): PriceRecommenda
   let target = Math.min(hi, Math.max(lo, optimum));
   for (const a of input.adjustments ?? []) {
     target *= a.factor;
-    drivers.push({ name: a.name, value: a.factor, note: 'multiplier' });
+    drivers.push({ name: a.name, value: a.factor, note: a.note ?? 'multiplier' });
   }
   if (input.competitorPrice && input.competitorPrice > 0) {
     const ceiling = input.competitorPrice * (1 + (input.competitorCeiling ?? 0.1));

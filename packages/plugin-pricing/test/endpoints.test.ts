@@ -96,7 +96,7 @@ describe('pricing endpoints on a simulated business', () => {
     const id = (created.body as { id: number }).id;
     await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 20, conversions: 8 }, { variant: 'b', exposures: 20, conversions: 8 }] }, principal: op });
     await expect(host.call('POST', `/pricing/test-price/${id}/conclude`, { body: {}, principal: op })).rejects.toMatchObject({ status: 409 });
-    const more = await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 3000, conversions: 1200 }, { variant: 'b', exposures: 3000, conversions: 1200 }] }, principal: op });
+    const more = await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 6000, conversions: 2400 }, { variant: 'b', exposures: 6000, conversions: 2400 }] }, principal: op });
     expect((more.body as { verdict: { stop: boolean; leader: string } }).verdict).toMatchObject({ stop: true, leader: 'b' });
     const done = await host.call('POST', `/pricing/test-price/${id}/conclude`, { body: {}, principal: op });
     expect(done.status).toBe(200);

@@ -1,5 +1,6 @@
-import type { CalendarEvent, Clock, DatabaseHandle, DemandLevel, Driver, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
+import type { CalendarEvent, Clock, DataChangedEvent, DatabaseHandle, DemandLevel, Driver, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
 import { HttpProblem, addDays, isoDay, matchCategory, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
+import { LruMap, SeriesVersions } from './freshness.js';
 import type { DemandModelSpec } from './model.js';
 import { SERVING_DEMAND_SPEC, createDemandModel } from './model.js';
 import type { EnsembleState } from './models/ensemble.js';
@@ -23,7 +24,15 @@ export interface ForecastRequest {
   measure?: DemandMeasure;
   /** With all stores: also one series per store, reconciled so the stores add up to the total. */
   byStore?: boolean;
+  /** For a category: also one series per rental class of it, reconciled so the classes add up to the category. */
+  byClass?: boolean;
 }
+
+/**
+ * The horizon every series is fitted for (the endpoint's longest, 8 weeks): inner backtests and interval
+ * calibration cover it, so one fitted state answers any horizon up to it and is cached for all of them.
+ */
+export const FIT_HORIZON = 56;
 
 export interface DemandForecasterOptions {
   /** Days of history each forecast is fitted on. */
@@ -32,6 +41,8 @@ export interface DemandForecasterOptions {
   minHistoryDays: number;
   /** Local events (graduations, fairs) the regression models beside US holidays. */
   events?: CalendarEvent[];
+  /** Fitted series states kept in memory for reuse (least recently used go first); 0 turns the cache off. */
+  fitCacheEntries?: number;
 }
 
 export interface ValidationResult {
@@ -48,10 +59,42 @@ export interface ValidationResult {
 /** Turns demand history into forecasts with intervals; the demand plugin's service for other plugins. */
 export class DemandForecaster {
   private ensuring: Promise<RegisteredModel> | null = null;
+  /** Data versions per series, bumped by `dataChanged`: part of every fitted state's key (and the predictor's cache key). */
+  readonly versions = new SeriesVersions();
+  /** Fitted ensemble states (plain data) by series, measure, data cut-off, model version and data version. */
+  private readonly fits: LruMap<string, unknown>;
+  /** Fits reused from the cache and fits computed, since start. */
+  readonly fitStats = { reused: 0, fitted: 0 };
 
   constructor(
     private readonly deps: { inventory: InventoryData; registry: ModelRegistry; clock: Clock; options: DemandForecasterOptions; database?: DatabaseHandle },
-  ) {}
+  ) {
+    this.fits = new LruMap(deps.options.fitCacheEntries ?? 2000);
+  }
+
+  /**
+   * Marks the series a data change touches as changed (their fitted states and cached forecasts go stale):
+   * the rental classes it names, their categories, at the stores it names (or every store); everything
+   * when it names no rental class, names one not in the item master, or changes the class-to-category mappings.
+   * Returns what was bumped.
+   */
+  async dataChanged(e: DataChangedEvent): Promise<{ all: true } | { all: false; rentalClasses: string[]; categories: string[]; stores: string[] | null }> {
+    const mappings = e.tables.some((t) => t === 'rental_class_mappings' || t === 'user_rental_class_mappings');
+    if (mappings || !e.rentalClasses?.length) {
+      this.versions.bumpAll();
+      return { all: true };
+    }
+    const categoryOf = new Map((await this.deps.inventory.rentalClasses()).map((c) => [c.rentalClass, c.category]));
+    if (e.rentalClasses.some((rc) => !categoryOf.has(rc))) {
+      this.versions.bumpAll();
+      return { all: true };
+    }
+    const stores = e.stores?.length ? e.stores : undefined;
+    const categories = [...new Set(e.rentalClasses.map((rc) => categoryOf.get(rc)!))].sort();
+    for (const rc of e.rentalClasses) this.versions.bump('rental_class', rc, stores);
+    for (const c of categories) this.versions.bump('category', c, stores);
+    return { all: false, rentalClasses: [...e.rentalClasses], categories, stores: stores ? [...stores] : null };
+  }
 
   /** The last day with complete data: yesterday, by the runtime's clock. */
   dataThrough(): string {
@@ -100,7 +143,10 @@ export class DemandForecaster {
   /**
    * Forecasts `weeks` × 7 days from the data cut-off, one prediction per series and day. With `byStore`
    * (all stores), each store's series is forecast too and reconciled to the total: store forecasts and
-   * intervals are scaled by one factor per day so that they add up to the total's forecast.
+   * intervals are scaled by one factor per day so that they add up to the total's forecast. With `byClass`
+   * (a category), each rental class of the category is forecast too and reconciled to the category the same way.
+   * Each series' fitted state is cached (see `forecastSeries`), so another horizon, or a forecast after a
+   * change to other series, reuses it.
    */
   async forecast(req: ForecastRequest, asOf?: string): Promise<Prediction[]> {
     const model = await this.activeModel();
@@ -110,22 +156,54 @@ export class DemandForecaster {
     const target = await this.resolve(req);
     const from = addDays(through, -(this.deps.options.historyDays - 1));
     const query = { level: target.level, rentalClass: target.rentalClass, category: target.category, store: req.store, from, to: through };
+    // Changes seen before the data is read: a fit of data read before a later change is not cached.
+    const changes = this.versions.changes;
     const loaded = await this.load(measure, query);
     const byKey = new Map(loaded.map((s) => [s.key, s]));
     const horizon = req.weeks * 7;
     const out: Prediction[] = [];
     const perStore = req.byStore && !req.store ? await this.load(measure, { ...query, byStore: true }) : [];
+    const classesOf = req.byClass && target.level === 'category' ? await this.classesByCategory() : null;
     for (const key of target.keys) {
       const series = byKey.get(key) ?? zeroSeries(target.level, key, req.store ?? null, from, through);
-      const total = this.forecastSeries(series, spec, model, horizon, through, measure);
+      const total = this.forecastSeries(series, spec, model, horizon, through, measure, changes);
       out.push(...total);
-      const parts = perStore.filter((s) => s.key === key).map((s) => this.forecastSeries(s, spec, model, horizon, through, measure));
+      const parts = perStore.filter((s) => s.key === key).map((s) => this.forecastSeries(s, spec, model, horizon, through, measure, changes));
       if (parts.length) out.push(...reconcileToTotal(total, parts));
+      if (classesOf) {
+        // Every rental class of the category (those with no units in the window forecast zero), reconciled to it.
+        const loadedClasses = new Map((await this.load(measure, { level: 'rental_class', category: key, store: req.store, from, to: through })).map((s) => [s.key, s]));
+        const classes = [...new Set([...(classesOf.get(key) ?? []), ...loadedClasses.keys()])].sort();
+        const classParts = classes.map((rc) =>
+          this.forecastSeries(loadedClasses.get(rc) ?? zeroSeries('rental_class', rc, req.store ?? null, from, through), spec, model, horizon, through, measure, changes),
+        );
+        if (classParts.length) out.push(...reconcileToTotal(total, classParts));
+      }
     }
     return out;
   }
 
-  private forecastSeries(series: DemandSeries, spec: DemandModelSpec, model: RegisteredModel, horizon: number, through: string, measure: DemandMeasure = 'units_out'): Prediction[] {
+  private async classesByCategory(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const c of await this.deps.inventory.rentalClasses()) out.set(c.category, [...(out.get(c.category) ?? []), c.rentalClass]);
+    return out;
+  }
+
+  /**
+   * One series' forecast. Its ensemble is fitted for `FIT_HORIZON` days (or the horizon asked, if longer) and
+   * the fitted state is cached under the series, measure, data cut-off, model version and the series' data
+   * version, so it is reused until one of them changes; `changes` (the change count when the data was read)
+   * keeps a fit of data that changed meanwhile out of the cache.
+   */
+  private forecastSeries(
+    series: DemandSeries,
+    spec: DemandModelSpec,
+    model: RegisteredModel,
+    horizon: number,
+    through: string,
+    measure: DemandMeasure = 'units_out',
+    changes?: number,
+  ): Prediction[] {
     // Units out start at the first day with any; units on rent can legitimately be zero for a while.
     const first = series.values.findIndex((v) => v > 0);
     const history = first < 0 ? [] : series.values.slice(first);
@@ -150,8 +228,17 @@ export class DemandForecaster {
         inputFeatures: { dataThrough: through, historyDays: history.length },
       }));
     }
-    const m = createDemandModel(spec, horizon, { events: this.deps.options.events });
-    const state = m.fit({ values: history, dates: days });
+    const fitHorizon = Math.max(FIT_HORIZON, horizon);
+    const m = createDemandModel(spec, fitHorizon, { events: this.deps.options.events });
+    const fitKey = [measure, series.level, series.key, series.store ?? '*', through, model.versionTag, fitHorizon, this.versions.of(series), history.length].join('\u0000');
+    let state = this.fits.get(fitKey);
+    if (state === undefined) {
+      state = m.fit({ values: history, dates: days });
+      this.fitStats.fitted++;
+      if (changes === undefined || changes === this.versions.changes) this.fits.set(fitKey, state);
+    } else {
+      this.fitStats.reused++;
+    }
     const futureDates = Array.from({ length: horizon }, (_, k) => addDays(through, k + 1));
     const fc = m.predict(state, { horizon, levels: spec.levels, futureDates });
     const drivers = explain(spec, state, history, days, horizon, futureDates);

@@ -1,20 +1,22 @@
 import { readFileSync } from 'node:fs';
-import { addDays, coreServices, createServiceRef, defineEndpoint, definePlugin, definePredictor, jobAccepted, parseEvents, sqlDateTime } from '@rfid3/core';
+import { HttpProblem, addDays, coreServices, createServiceRef, defineEndpoint, definePlugin, definePredictor, jobAccepted, parseEvents, sqlDateTime } from '@rfid3/core';
 import type { CalendarEvent, DataChangedEvent, Prediction } from '@rfid3/core';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
-import { matchDemandActuals } from './actuals.js';
-import { DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, DemandForecaster } from './forecaster.js';
+import { matchDemandActuals, matchOnRentActuals } from './actuals.js';
+import { DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, DemandForecaster, ON_RENT_PREDICTION_TYPE } from './forecaster.js';
 
-export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, ON_RENT_PREDICTION_TYPE, reconcileToTotal } from './forecaster.js';
+export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, FIT_HORIZON, ON_RENT_PREDICTION_TYPE, reconcileToTotal } from './forecaster.js';
+export { LruMap, SeriesVersions } from './freshness.js';
+export type { SeriesScope } from './freshness.js';
 export type { ForecastRequest, ValidationResult } from './forecaster.js';
 export { backtestDemand, calibrationStep, createDemandModel, createMember, DEFAULT_DEMAND_SPEC, SERVING_DEMAND_SPEC, BULK_DEMAND_SPEC } from './model.js';
 export type { DemandBacktestResult, DemandMember, DemandModelOptions, DemandModelSpec, BacktestOptions, ScoredModel } from './model.js';
-export { loadDemandSeries, loadOnRentSeries } from './series.js';
+export { loadDemandSeries, loadOnRentSeries, ON_RENT_LOOKBACK_DAYS } from './series.js';
 export type { DemandMeasure, DemandSeries, DemandSeriesQuery } from './series.js';
 export * from './models/index.js';
-export { matchDemandActuals } from './actuals.js';
+export { matchDemandActuals, matchOnRentActuals } from './actuals.js';
 
 /** Services the demand plugin provides to other plugins (restock reads the forecast distribution). */
 export const demandServices = {
@@ -43,6 +45,8 @@ const configSchema = z.object({
     .default([]),
   /** A CSV (date,name,lower_window,upper_window) or iCalendar (.ics) file of local events, read at start. */
   eventsFile: z.string().min(1).optional(),
+  /** Fitted series states kept in memory for reuse by later forecasts; 0 turns the cache off. */
+  fitCacheEntries: z.number().int().min(0).max(100_000).default(2000),
 });
 
 const storeParam = z
@@ -50,17 +54,24 @@ const storeParam = z
   .regex(/^(all|[A-Za-z0-9-]{1,10})$/, "a store code such as 8101, or 'all'")
   .default('all');
 
-/** The predictor's query; `asOf` (the data cut-off, default yesterday) is part of the cache key, so yesterday's answers are not served today. */
-const predictorQuery = (defaultAsOf: () => string) =>
-  z.object({
-    weeks: z.number().int().min(1).max(8).default(4),
-    category: z.string().min(1).max(100).optional(),
-    rentalClass: z.string().min(1).max(255).optional(),
-    store: z.string().min(1).max(10).optional(),
-    measure: z.enum(['units_out', 'on_rent']).default('units_out'),
-    byStore: z.boolean().default(false),
-    asOf: z.iso.date().default(defaultAsOf),
-  });
+/**
+ * The predictor's query; `asOf` (the data cut-off, default yesterday) is part of the cache key, so yesterday's
+ * answers are not served today, and so is `dataVersion` (set here, never by the caller): the data version of the
+ * series the query reads, so a data change drops only the cached answers about the series it touched.
+ */
+const predictorQuery = (defaultAsOf: () => string, dataVersion: (q: { category?: string; rentalClass?: string; store?: string }) => number) =>
+  z
+    .object({
+      weeks: z.number().int().min(1).max(8).default(4),
+      category: z.string().min(1).max(100).optional(),
+      rentalClass: z.string().min(1).max(255).optional(),
+      store: z.string().min(1).max(10).optional(),
+      measure: z.enum(['units_out', 'on_rent']).default('units_out'),
+      byStore: z.boolean().default(false),
+      byClass: z.boolean().default(false),
+      asOf: z.iso.date().default(defaultAsOf),
+    })
+    .transform((q) => ({ ...q, dataVersion: dataVersion(q) }));
 
 function toSeries(predictions: Prediction[]) {
   const series = new Map<string, { level: string; key: string; store: string | null; source: string; modelVersion: string; points: Record<string, unknown>[] }>();
@@ -113,19 +124,26 @@ export const demandPlugin = definePlugin({
       registry: deps.registry,
       clock: deps.clock,
       database: deps.database,
-      options: { historyDays: config.historyDays, minHistoryDays: config.minHistoryDays, events },
+      options: { historyDays: config.historyDays, minHistoryDays: config.minHistoryDays, events, fitCacheEntries: config.fitCacheEntries },
     });
     provide(demandServices.forecaster, forecaster);
     const match = () => matchDemandActuals({ inventory: deps.inventory, store: deps.store }, forecaster.dataThrough());
+    const matchOnRent = () => matchOnRentActuals({ inventory: deps.inventory, store: deps.store, database: deps.database }, forecaster.dataThrough());
 
     predictor(
       definePredictor({
         id: 'demand.daily',
         description: 'Units going out per day, per category or rental class, optionally per store',
-        querySchema: predictorQuery(() => forecaster.dataThrough()),
+        querySchema: predictorQuery(
+          () => forecaster.dataThrough(),
+          (q) => forecaster.versions.ofRequest(q),
+        ),
         modelVersion: async () => (await forecaster.activeModel()).versionTag,
         predict: (q) =>
-          forecaster.forecast({ weeks: q.weeks, category: q.category, rentalClass: q.rentalClass, store: q.store, measure: q.measure, byStore: q.byStore }, q.asOf),
+          forecaster.forecast(
+            { weeks: q.weeks, category: q.category, rentalClass: q.rentalClass, store: q.store, measure: q.measure, byStore: q.byStore, byClass: q.byClass },
+            q.asOf,
+          ),
         cacheTtlSeconds: 3600,
       }),
     );
@@ -167,7 +185,7 @@ export const demandPlugin = definePlugin({
       return { recorded, matched, origins: config.backfillWeeks, through };
     });
 
-    job('match-actuals', async () => ({ matched: await match() }));
+    job('match-actuals', async () => ({ matched: await match(), matchedOnRent: await matchOnRent() }));
 
     endpoint(
       defineEndpoint({
@@ -183,9 +201,16 @@ export const demandPlugin = definePlugin({
             store: storeParam,
             measure: z.enum(['units_out', 'on_rent']).default('units_out'),
             by_store: z.enum(['true', 'false', '1', '0']).default('false'),
+            by_class: z.enum(['true', 'false', '1', '0']).default('false'),
           }),
         },
         async handler({ query }) {
+          const byClass = query.by_class === 'true' || query.by_class === '1';
+          if (byClass && !query.category) {
+            throw HttpProblem.badRequest('query.by_class: needs a category (its rental classes are reconciled to it)', [
+              { field: 'query.by_class', message: 'needs a category (its rental classes are reconciled to it)' },
+            ]);
+          }
           const asOf = forecaster.dataThrough();
           const answer = await deps.predictions.predict('demand.daily', {
             weeks: query.weeks,
@@ -194,6 +219,7 @@ export const demandPlugin = definePlugin({
             store: query.store === 'all' ? undefined : query.store,
             measure: query.measure,
             byStore: query.by_store === 'true' || query.by_store === '1',
+            byClass,
             asOf,
           });
           return {
@@ -212,21 +238,26 @@ export const demandPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/demand/accuracy',
-        summary: 'MAE, sMAPE and interval coverage per model version and horizon, from forecasts matched with actual demand',
+        summary:
+          'MAE, sMAPE and interval coverage per model version and horizon, from forecasts matched with actual demand: units going out (top level) and units on rent at the end of each day (`onRent`)',
         role: 'read',
         input: { query: z.object({ since: z.iso.date().optional() }) },
         async handler({ query }) {
           await deps.store.flush();
           await match();
-          const byHorizon = await deps.store.accuracy({ predictionType: DEMAND_PREDICTION_TYPE, byHorizon: true, since: query.since });
-          const byModel = await deps.store.accuracy({ predictionType: DEMAND_PREDICTION_TYPE, byHorizon: false, since: query.since });
-          return {
-            predictionType: DEMAND_PREDICTION_TYPE,
-            matched: byModel.reduce((s, r) => s + r.n, 0),
-            byModel,
-            byHorizon,
-            ...(byModel.length === 0 ? { note: 'no forecast has been matched with actual demand yet' } : {}),
+          await matchOnRent();
+          const report = async (predictionType: string, what: string) => {
+            const byHorizon = await deps.store.accuracy({ predictionType, byHorizon: true, since: query.since });
+            const byModel = await deps.store.accuracy({ predictionType, byHorizon: false, since: query.since });
+            return {
+              predictionType,
+              matched: byModel.reduce((s, r) => s + r.n, 0),
+              byModel,
+              byHorizon,
+              ...(byModel.length === 0 ? { note: `no forecast has been matched with ${what} yet` } : {}),
+            };
           };
+          return { ...(await report(DEMAND_PREDICTION_TYPE, 'actual demand')), onRent: await report(ON_RENT_PREDICTION_TYPE, 'actual units on rent') };
         },
       }),
       defineEndpoint({
@@ -239,15 +270,19 @@ export const demandPlugin = definePlugin({
       }),
     );
 
-    // Freshness: scans that change days the forecasts were fitted on drop the cached forecasts. Forecasts are
-    // fitted on data through yesterday, so scans of today alone touch none of them.
+    // Freshness: scans that change days the forecasts were fitted on make the forecasts (and fitted states) of
+    // the series they touch stale. Forecasts are fitted on data through yesterday, so scans of today alone touch
+    // none of them. The touched series' data versions are bumped; they are part of the fitted states' keys and
+    // of the cached answers' (the query's `dataVersion`), so answers about other series stay cached. A change
+    // that does not say which rental classes it touched makes everything stale, and drops every cached answer.
     const touchesForecasts = (e: DataChangedEvent) =>
       e.tables.some((t) => t === 'id_transactions' || t === 'id_item_master' || t === 'rental_class_mappings' || t === 'user_rental_class_mappings') &&
       (e.from === undefined || e.from <= forecaster.dataThrough());
     const unsubscribe = deps.events.on('data-changed', async (e) => {
       if (!touchesForecasts(e)) return;
-      const dropped = await deps.predictions.invalidate('demand.daily');
-      logger.debug({ source: e.source, dropped }, 'new scans: cached demand forecasts dropped');
+      const touched = await forecaster.dataChanged(e);
+      const dropped = touched.all ? await deps.predictions.invalidate('demand.daily') : 0;
+      logger.debug({ source: e.source, touched, dropped }, 'new scans: cached demand forecasts of the series they touch are stale');
     });
 
     let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,7 @@
 import type { CalendarEvent, Clock, DataChangedEvent, DatabaseHandle, DemandLevel, Driver, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
 import { HttpProblem, addDays, isoDay, matchCategory, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
 import { LruMap, SeriesVersions } from './freshness.js';
+import type { WeatherRegressors, WeatherSource } from './weather.js';
 import type { DemandModelSpec } from './model.js';
 import { SERVING_DEMAND_SPEC, createDemandModel } from './model.js';
 import type { EnsembleState } from './models/ensemble.js';
@@ -43,6 +44,8 @@ export interface DemandForecasterOptions {
   events?: CalendarEvent[];
   /** Fitted series states kept in memory for reuse (least recently used go first); 0 turns the cache off. */
   fitCacheEntries?: number;
+  /** A configured weather provider: its factors become regressors when it forecasts every day asked for. */
+  weather?: WeatherSource;
 }
 
 export interface ValidationResult {
@@ -161,21 +164,23 @@ export class DemandForecaster {
     const loaded = await this.load(measure, query);
     const byKey = new Map(loaded.map((s) => [s.key, s]));
     const horizon = req.weeks * 7;
+    // Weather only when the provider forecasts every day asked for (only forecastable inputs drive a forecast).
+    const fit = { changes, weather: this.deps.options.weather ? await this.deps.options.weather.regressors(from, through, horizon) : null };
     const out: Prediction[] = [];
     const perStore = req.byStore && !req.store ? await this.load(measure, { ...query, byStore: true }) : [];
     const classesOf = req.byClass && target.level === 'category' ? await this.classesByCategory() : null;
     for (const key of target.keys) {
       const series = byKey.get(key) ?? zeroSeries(target.level, key, req.store ?? null, from, through);
-      const total = this.forecastSeries(series, spec, model, horizon, through, measure, changes);
+      const total = this.forecastSeries(series, spec, model, horizon, through, measure, fit);
       out.push(...total);
-      const parts = perStore.filter((s) => s.key === key).map((s) => this.forecastSeries(s, spec, model, horizon, through, measure, changes));
+      const parts = perStore.filter((s) => s.key === key).map((s) => this.forecastSeries(s, spec, model, horizon, through, measure, fit));
       if (parts.length) out.push(...reconcileToTotal(total, parts));
       if (classesOf) {
         // Every rental class of the category (those with no units in the window forecast zero), reconciled to it.
         const loadedClasses = new Map((await this.load(measure, { level: 'rental_class', category: key, store: req.store, from, to: through })).map((s) => [s.key, s]));
         const classes = [...new Set([...(classesOf.get(key) ?? []), ...loadedClasses.keys()])].sort();
         const classParts = classes.map((rc) =>
-          this.forecastSeries(loadedClasses.get(rc) ?? zeroSeries('rental_class', rc, req.store ?? null, from, through), spec, model, horizon, through, measure, changes),
+          this.forecastSeries(loadedClasses.get(rc) ?? zeroSeries('rental_class', rc, req.store ?? null, from, through), spec, model, horizon, through, measure, fit),
         );
         if (classParts.length) out.push(...reconcileToTotal(total, classParts));
       }
@@ -202,7 +207,7 @@ export class DemandForecaster {
     horizon: number,
     through: string,
     measure: DemandMeasure = 'units_out',
-    changes?: number,
+    fit: { changes?: number; weather?: WeatherRegressors | null } = {},
   ): Prediction[] {
     // Units out start at the first day with any; units on rent can legitimately be zero for a while.
     const first = series.values.findIndex((v) => v > 0);
@@ -230,18 +235,21 @@ export class DemandForecaster {
     }
     const fitHorizon = Math.max(FIT_HORIZON, horizon);
     const m = createDemandModel(spec, fitHorizon, { events: this.deps.options.events });
-    const fitKey = [measure, series.level, series.key, series.store ?? '*', through, model.versionTag, fitHorizon, this.versions.of(series), history.length].join('\u0000');
+    // Weather regressors over the same window as the series (cut where its history starts).
+    const w = fit.weather && fit.weather.history[fit.weather.names[0]!]!.length === series.values.length ? fit.weather : null;
+    const regressors = w ? Object.fromEntries(w.names.map((n) => [n, w.history[n]!.slice(first)])) : undefined;
+    const fitKey = [measure, series.level, series.key, series.store ?? '*', through, model.versionTag, fitHorizon, this.versions.of(series), history.length, w?.signature ?? '-'].join('\u0000');
     let state = this.fits.get(fitKey);
     if (state === undefined) {
-      state = m.fit({ values: history, dates: days });
+      state = m.fit({ values: history, dates: days, ...(regressors ? { regressors } : {}) });
       this.fitStats.fitted++;
-      if (changes === undefined || changes === this.versions.changes) this.fits.set(fitKey, state);
+      if (fit.changes === undefined || fit.changes === this.versions.changes) this.fits.set(fitKey, state);
     } else {
       this.fitStats.reused++;
     }
     const futureDates = Array.from({ length: horizon }, (_, k) => addDays(through, k + 1));
-    const fc = m.predict(state, { horizon, levels: spec.levels, futureDates });
-    const drivers = explain(spec, state, history, days, horizon, futureDates);
+    const fc = m.predict(state, { horizon, levels: spec.levels, futureDates, ...(w ? { futureRegressors: w.future } : {}) });
+    const drivers = explain(spec, state, history, days, horizon, futureDates, w?.future);
     const ensemble = spec.kind === 'ensemble' ? (state as EnsembleState) : null;
     return fc.mean.map((value, k) => ({
       ...base,
@@ -251,7 +259,7 @@ export class DemandForecaster {
       intervals: fc.intervals.map((iv) => ({ level: iv.level, lower: iv.lower[k]!, upper: iv.upper[k]! })),
       source: ensemble && ensemble.members.length > 1 ? ('ensemble' as const) : ('model' as const),
       drivers: drivers(k),
-      inputFeatures: { dataThrough: through, historyDays: history.length, ...(ensemble ? { weighting: ensemble.weighting } : {}) },
+      inputFeatures: { dataThrough: through, historyDays: history.length, ...(ensemble ? { weighting: ensemble.weighting } : {}), ...(w ? { regressors: w.names } : {}) },
     }));
   }
 
@@ -329,7 +337,15 @@ export class DemandForecaster {
 }
 
 /** What moves a forecast: the ensemble's weights, and the regression member's parts on that day. */
-function explain(spec: DemandModelSpec, state: unknown, history: number[], days: string[], horizon: number, futureDates: string[]): (k: number) => Driver[] {
+function explain(
+  spec: DemandModelSpec,
+  state: unknown,
+  history: number[],
+  days: string[],
+  horizon: number,
+  futureDates: string[],
+  futureRegressors?: Record<string, number[]>,
+): (k: number) => Driver[] {
   if (spec.kind !== 'ensemble') {
     return (k) => {
       const sameDay = history.length - spec.season + (k % spec.season);
@@ -338,15 +354,20 @@ function explain(spec: DemandModelSpec, state: unknown, history: number[], days:
   }
   const ens = state as EnsembleState;
   const weights: Driver[] = ens.members.map((m) => ({ name: `weight of ${m.name}`, effect: round3(m.weight), detail: `chosen by rolling-origin backtest (${ens.weighting})` }));
-  const reg = ens.members.find((m) => m.name === 'regression' || m.name === 'regression-local');
+  // An additive regression's parts are in units; the log regression's (what the plugin serves) on its log scale.
+  const reg = ens.members.find((m) => m.name === 'regression' || m.name === 'regression-local') ?? ens.members.find((m) => m.name === 'regression-log');
   if (!reg) return () => weights;
-  const parts = regressionComponents(reg.state as RegressionState, { horizon, futureDates }).parts;
+  const parts = regressionComponents(reg.state as RegressionState, { horizon, futureDates, futureRegressors }).parts;
+  const scale = reg.name === 'regression-log' ? ' (on the log(1 + units) scale)' : '';
   return (k) => [
     ...weights,
-    { name: 'trend level', effect: round3(parts.trend![k]!), detail: `${reg.name}: underlying level on ${futureDates[k]}` },
-    { name: 'weekday', effect: round3(parts.weekly![k]!), detail: `${reg.name}: effect of the weekday` },
-    { name: 'time of year', effect: round3(parts.yearly![k]!), detail: `${reg.name}: yearly seasonality` },
-    { name: 'holidays and events', effect: round3(parts.calendar![k]!), detail: `${reg.name}: holidays and local events around the day` },
+    { name: 'trend level', effect: round3(parts.trend![k]!), detail: `${reg.name}: underlying level on ${futureDates[k]}${scale}` },
+    { name: 'weekday', effect: round3(parts.weekly![k]!), detail: `${reg.name}: effect of the weekday${scale}` },
+    { name: 'time of year', effect: round3(parts.yearly![k]!), detail: `${reg.name}: yearly seasonality${scale}` },
+    { name: 'holidays and events', effect: round3(parts.calendar![k]!), detail: `${reg.name}: holidays and local events around the day${scale}` },
+    ...(futureRegressors
+      ? [{ name: 'weather', effect: round3(parts.regressors![k]!), detail: `${reg.name}: forecast ${Object.keys(futureRegressors).join(', ')}${scale}` }]
+      : []),
   ];
 }
 

@@ -1,15 +1,30 @@
 import { readFileSync } from 'node:fs';
-import { HttpProblem, addDays, coreServices, createServiceRef, defineEndpoint, definePlugin, definePredictor, jobAccepted, parseEvents, sqlDateTime } from '@rfid3/core';
+import {
+  HttpProblem,
+  addDays,
+  coreServices,
+  createServiceRef,
+  defineEndpoint,
+  definePlugin,
+  definePredictor,
+  jobAccepted,
+  openMeteoProvider,
+  parseEvents,
+  sqlDateTime,
+} from '@rfid3/core';
 import type { CalendarEvent, DataChangedEvent, Prediction } from '@rfid3/core';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { matchDemandActuals, matchOnRentActuals } from './actuals.js';
 import { DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, DemandForecaster, ON_RENT_PREDICTION_TYPE } from './forecaster.js';
+import { WeatherSource } from './weather.js';
 
 export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, FIT_HORIZON, ON_RENT_PREDICTION_TYPE, reconcileToTotal } from './forecaster.js';
 export { LruMap, SeriesVersions } from './freshness.js';
 export type { SeriesScope } from './freshness.js';
+export { WEATHER_FORECAST_DAYS, WeatherSource } from './weather.js';
+export type { WeatherInputs, WeatherRegressors } from './weather.js';
 export type { ForecastRequest, ValidationResult } from './forecaster.js';
 export { backtestDemand, calibrationStep, createDemandModel, createMember, DEFAULT_DEMAND_SPEC, SERVING_DEMAND_SPEC, BULK_DEMAND_SPEC } from './model.js';
 export type { DemandBacktestResult, DemandMember, DemandModelOptions, DemandModelSpec, BacktestOptions, ScoredModel } from './model.js';
@@ -47,6 +62,23 @@ const configSchema = z.object({
   eventsFile: z.string().min(1).optional(),
   /** Fitted series states kept in memory for reuse by later forecasts; 0 turns the cache off. */
   fitCacheEntries: z.number().int().min(0).max(100_000).default(2000),
+  /**
+   * A weather provider (Open-Meteo style API): its daily factors become regressors of the forecasts whose every
+   * day it forecasts (up to 16 days ahead); longer forecasts, or any when it fails with nothing stored, go without.
+   */
+  weather: z
+    .object({
+      latitude: z.number().min(-90).max(90),
+      longitude: z.number().min(-180).max(180),
+      /** The API's base URL (default https://api.open-meteo.com). */
+      baseUrl: z.url().optional(),
+      /** The location the factors are stored under in external_data_factors. */
+      location: z.string().min(1).max(50).default('all'),
+      factors: z.array(z.enum(['temp_max_c', 'temp_min_c', 'precip_mm', 'wind_max_kmh'])).min(1).default(['temp_max_c', 'precip_mm']),
+      timeoutMs: z.number().int().min(100).max(120_000).default(30_000),
+      retries: z.number().int().min(0).max(5).default(2),
+    })
+    .optional(),
 });
 
 const storeParam = z
@@ -114,17 +146,36 @@ export const demandPlugin = definePlugin({
     jobs: coreServices.jobs,
     database: coreServices.database,
     events: coreServices.events,
+    externalFactors: coreServices.externalFactors,
   },
   provides: [demandServices.forecaster],
   register({ config, deps, provide, endpoint, predictor, job, onStart, onStop, logger }) {
     const events: CalendarEvent[] = [...config.events];
+    const weatherSource = (w: NonNullable<typeof config.weather>): WeatherSource =>
+      new WeatherSource(
+        {
+          // Days after the data cut-off (yesterday) are forecasts: today's values too are forecast, not observed.
+          provider: openMeteoProvider({ latitude: w.latitude, longitude: w.longitude, baseUrl: w.baseUrl, today: (): string => forecaster.dataThrough() }),
+          store: deps.externalFactors,
+          location: w.location,
+          factors: w.factors,
+          fetch: { timeoutMs: w.timeoutMs, retries: w.retries },
+        },
+        { clock: deps.clock, logger },
+      );
     if (config.eventsFile) events.push(...parseEvents(readFileSync(config.eventsFile, 'utf8'), config.eventsFile));
-    const forecaster = new DemandForecaster({
+    const forecaster: DemandForecaster = new DemandForecaster({
       inventory: deps.inventory,
       registry: deps.registry,
       clock: deps.clock,
       database: deps.database,
-      options: { historyDays: config.historyDays, minHistoryDays: config.minHistoryDays, events, fitCacheEntries: config.fitCacheEntries },
+      options: {
+        historyDays: config.historyDays,
+        minHistoryDays: config.minHistoryDays,
+        events,
+        fitCacheEntries: config.fitCacheEntries,
+        ...(config.weather ? { weather: weatherSource(config.weather) } : {}),
+      },
     });
     provide(demandServices.forecaster, forecaster);
     const match = () => matchDemandActuals({ inventory: deps.inventory, store: deps.store }, forecaster.dataThrough());

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { DemandLevel } from '@rfid3/core';
 
 /** A series or a request, as far as freshness is concerned. */
@@ -24,6 +25,8 @@ export class SeriesVersions {
   private readonly categories = new Set<string>();
   /** Every bump so far: what changes whenever anything does. */
   private changesSeen = 0;
+  /** Tells this process's versions from another's (hosts sharing a Redis cache count changes apart). */
+  private readonly nonce = randomBytes(4).toString('hex');
 
   /** How many changes have been seen; a fit begun before a change is not cached after it. */
   get changes(): number {
@@ -68,6 +71,16 @@ export class SeriesVersions {
       if (c.includes(term)) v += this.of({ level: 'category', key: c, store }) - this.epoch;
     }
     return v;
+  }
+
+  /**
+   * The request's version as a cache-key part: `0` while this process has seen no change to what the request
+   * reads (so hosts sharing a cache share those answers), else unique to this process, so that another host's
+   * count of its own changes never lands on the same key.
+   */
+  requestToken(req: { category?: string; rentalClass?: string; store?: string | null }): string {
+    const v = this.ofRequest(req);
+    return v === 0 ? '0' : `${this.nonce}.${v}`;
   }
 
   private add(id: string): void {

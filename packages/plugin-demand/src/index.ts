@@ -91,7 +91,7 @@ const storeParam = z
  * answers are not served today, and so is `dataVersion` (set here, never by the caller): the data version of the
  * series the query reads, so a data change drops only the cached answers about the series it touched.
  */
-const predictorQuery = (defaultAsOf: () => string, dataVersion: (q: { category?: string; rentalClass?: string; store?: string }) => number) =>
+const predictorQuery = (defaultAsOf: () => string, dataVersion: (q: { category?: string; rentalClass?: string; store?: string }) => string) =>
   z
     .object({
       weeks: z.number().int().min(1).max(8).default(4),
@@ -187,7 +187,7 @@ export const demandPlugin = definePlugin({
         description: 'Units going out per day, per category or rental class, optionally per store',
         querySchema: predictorQuery(
           () => forecaster.dataThrough(),
-          (q) => forecaster.versions.ofRequest(q),
+          (q) => forecaster.versions.requestToken(q),
         ),
         modelVersion: async () => (await forecaster.activeModel()).versionTag,
         predict: (q) =>

@@ -28,6 +28,18 @@ describe('series data versions', () => {
     expect(v.ofRequest({ rentalClass: '61885', store: '8101' })).toBeGreaterThan(rc);
     expect(v.ofRequest({ category: 'linens' })).toBeGreaterThan(before.linens);
   });
+
+  it("give cache-key tokens that hosts share until a change, and never share after one (each counts its own)", () => {
+    const a = new SeriesVersions();
+    const b = new SeriesVersions();
+    expect(a.requestToken({ category: 'linens' })).toBe('0');
+    expect(a.requestToken({ category: 'linens' })).toBe(b.requestToken({ category: 'linens' }));
+    a.bump('category', 'Linens');
+    b.bump('category', 'Linens');
+    expect(a.ofRequest({ category: 'linens' })).toBe(b.ofRequest({ category: 'linens' }));
+    expect(a.requestToken({ category: 'linens' })).not.toBe(b.requestToken({ category: 'linens' }));
+    expect(a.requestToken({ category: 'chairs' })).toBe('0');
+  });
 });
 
 // Fits every touched category with inner backtests: on a busy 2-core machine this takes a minute or two.

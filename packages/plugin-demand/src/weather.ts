@@ -47,6 +47,8 @@ export class WeatherSource {
    * no forecast for every one of those days (or too little history): then the forecast goes without them.
    */
   async regressors(from: string, through: string, horizon: number): Promise<WeatherRegressors | null> {
+    // Past the provider's forecast days no forecast can cover the horizon: do not wait for it.
+    if (horizon > WEATHER_FORECAST_DAYS) return null;
     const key = `${from}|${through}`;
     const now = this.deps.clock.now().getTime();
     let entry = this.fetched.get(key);

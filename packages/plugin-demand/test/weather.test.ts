@@ -87,7 +87,9 @@ describe('weather in live demand forecasts, only where the provider forecasts ev
     expect(stored.every((r) => Number(r.is_forecast) === 1)).toBe(true);
   });
 
-  it('forecasts without weather when the horizon goes past the days the provider forecasts', async () => {
+  it('forecasts without weather, and without asking the provider, when the horizon goes past the days it forecasts', async () => {
+    // A new day (a new data cut-off): 4 weeks ahead is past the provider's 16 forecast days, so it is not asked.
+    host.clock.advance({ days: 1 });
     const { predictions } = await host.predict('demand.daily', { weeks: 4, category: 'tables' });
     expect(predictions).toHaveLength(28);
     for (const p of predictions) {

@@ -2,12 +2,13 @@ import type { CalendarEvent, ForecastModel, SeriesInput } from '@rfid3/core';
 import { historicalAverage, maseScale, naive, rollingOriginBacktest, scoreBacktest, seasonalNaive, withConformalIntervals } from '@rfid3/core';
 import type { ForecastScores } from '@rfid3/core';
 import { forecastEnsemble } from './models/ensemble.js';
+import { seasonalArima } from './models/arima.js';
 import { holtWinters } from './models/holt-winters.js';
 import { decomposableRegression } from './models/regression.js';
 import type { RegressionConfig } from './models/regression.js';
 
 /** The ensemble's possible members (each a core `Model`). */
-export type DemandMember = 'regression' | 'regression-log' | 'regression-local' | 'holt-winters' | 'seasonal-naive' | 'historical-average';
+export type DemandMember = 'regression' | 'regression-log' | 'regression-local' | 'holt-winters' | 'arima' | 'seasonal-naive' | 'historical-average';
 
 /** The plain-data description of the demand model; it is what the registry versions. */
 export interface DemandModelSpec {
@@ -99,6 +100,10 @@ export function createMember(member: DemandMember, spec: DemandModelSpec, option
       return decomposableRegression({ ...calendar, yearlyOrder: 0, halfLifeDays: 120 }, 'regression-local') as ForecastModel;
     case 'holt-winters':
       return holtWinters({ season: spec.season }) as ForecastModel;
+    case 'arima':
+      // The airline model, (0, 1, 1)(0, 1, 1) with the spec's season. Not in the default spec: on the bike
+      // folds it gained 0.3 % without regressors and cost 1.7 % with weather (eval notes).
+      return seasonalArima({ season: spec.season }) as ForecastModel;
     case 'seasonal-naive':
       return seasonalNaive(spec.season) as ForecastModel;
     case 'historical-average':

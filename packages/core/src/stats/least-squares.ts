@@ -207,8 +207,11 @@ export function penalisedLeastSquares(
   const ridge = options.ridge;
   const name = (j: number) => options.names?.[j] ?? `x${j}`;
   // Upper triangle of XᵀWX (row-major p × p) and XᵀWy, accumulated row by row.
+  // Only a row's non-zero entries are visited: indicator columns (weekday, calendar, hinge terms) are mostly zero.
   const a = new Float64Array(p * p);
   const b = new Float64Array(p);
+  const nz = new Int32Array(p);
+  const nzv = new Float64Array(p);
   for (let i = 0; i < n; i++) {
     const w = weights ? weights[i]! : 1;
     if (!(w >= 0) || !Number.isFinite(w)) throw new LeastSquaresError(`weight ${i} is ${w}: weights must be finite and ≥ 0`);
@@ -216,13 +219,20 @@ export function penalisedLeastSquares(
     const yi = y[i]!;
     if (!Number.isFinite(yi)) throw new LeastSquaresError(`y is ${yi} in row ${i}`);
     const off = i * p;
+    let count = 0;
     for (let j = 0; j < p; j++) {
       const v = data[off + j]!;
-      if (v === 0) continue;
-      const wv = w * v;
+      if (v !== 0) {
+        nz[count] = j;
+        nzv[count++] = v;
+      }
+    }
+    for (let u = 0; u < count; u++) {
+      const wv = w * nzv[u]!;
+      const j = nz[u]!;
       b[j] += wv * yi;
       const rowJ = j * p;
-      for (let k = j; k < p; k++) a[rowJ + k] += wv * data[off + k]!;
+      for (let q = u; q < count; q++) a[rowJ + nz[q]!] += wv * nzv[q]!;
     }
   }
   let scale = 0;

@@ -45,8 +45,9 @@ export interface RegressionConfig {
   levelWindow: number;
   levelDecay: number;
   /**
-   * Iteratively reweighted passes towards least absolute deviations (0 = plain least squares). Demand
-   * is skewed (a storm empties a day), and the median, not the mean, minimises absolute error.
+   * Most iteratively reweighted passes towards least absolute deviations (0 = plain least squares); they
+   * stop early once a pass lowers the absolute loss by less than 0.3 %. Demand is skewed (a storm empties a
+   * day), and the median, not the mean, minimises absolute error, the measure forecasts are judged by.
    */
   robustIterations: number;
   /** Fit on log(1 + y) (multiplicative effects) or on y. */
@@ -74,7 +75,7 @@ export const DEFAULT_REGRESSION: RegressionConfig = {
   residualAr: true,
   levelWindow: 28,
   levelDecay: 0.99,
-  robustIterations: 1,
+  robustIterations: 10,
   transform: 'none',
 };
 
@@ -278,12 +279,22 @@ export function decomposableRegression(config: Partial<RegressionConfig> = {}, n
       let coef = solve(weights);
       const resid = residuals(coef, new Float64Array(n));
       const w = new Float64Array(n);
+      const absLoss = () => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += (weights ? weights[i]! : 1) * Math.abs(resid[i]!);
+        return s;
+      };
+      let loss = absLoss();
       for (let it = 0; it < cfg.robustIterations; it++) {
         // IRLS for the L1 loss: weight 1 / |residual|, floored so near-zero residuals do not dominate.
         const floor = 0.05;
         for (let i = 0; i < n; i++) w[i] = (weights ? weights[i]! : 1) / Math.max(floor, Math.abs(resid[i]!));
         coef = solve(w);
         residuals(coef, resid);
+        const next = absLoss();
+        const converged = next > loss * (1 - 3e-3);
+        loss = next;
+        if (converged) break;
       }
       let num = 0;
       let den = 0;

@@ -162,6 +162,25 @@ describe('RFIDpro-style vendor poller against a loopback stub', () => {
     expect(await count('id_transactions')).toBe(460);
   });
 
+  it('names both the old and the new class of an item the vendor moved, so their forecasts go stale', async () => {
+    await poller.poll();
+    events = [];
+    // E7 moves from class 61002 to 61004 with no scan of its own; E8 is only scanned.
+    const moved = stub.items.find((i) => i.tag_id === 'E7')!;
+    moved.rental_class_num = '61004';
+    moved.date_last_scanned = at(600);
+    addScan({ id: 99_001, tag_id: 'E8', scan_type: 'Rental', scan_date: at(601), contract_number: 'C-new', rental_class_num: '61003', uuid_accounts_fk: 'acct' });
+    clock.advance({ ms: 60_000 });
+    const r = await poller.poll();
+    expect(r.items).toMatchObject({ updated: 2 });
+    expect(events).toHaveLength(1);
+    expect([...events[0]!.rentalClasses!].sort()).toEqual(['61002', '61003', '61004']);
+    // A poll that changes nothing emits nothing.
+    clock.advance({ ms: 60_000 });
+    await poller.poll();
+    expect(events).toHaveLength(1);
+  });
+
   it('retries a 503 with backoff and renews an expired token', async () => {
     stub.failNext = 2;
     const r = await poller.poll();

@@ -218,7 +218,10 @@ export class VendorPoller {
           source: `poller.${SOURCE}`,
           tables: [...(ingested?.accepted ? ['id_transactions'] : []), 'id_item_master'],
           itemIds: [...new Set([...(ingested?.tagIds ?? []), ...itemResult.tagIds])],
-          ...(ingested?.rentalClasses.length ? { rentalClasses: ingested.rentalClasses } : {}),
+          // Scanned classes and the classes of items the poll inserted or changed (both old and new class).
+          ...(ingested?.rentalClasses.length || itemResult.rentalClasses.size
+            ? { rentalClasses: [...new Set([...(ingested?.rentalClasses ?? []), ...itemResult.rentalClasses])] }
+            : {}),
           ...(ingested?.from ? { from: ingested.from, to: ingested.to } : {}),
         });
       }
@@ -240,7 +243,7 @@ export class VendorPoller {
   /** Item master records into id_item_master: new tags inserted, changed ones updated. */
   private async upsertItems(records: Record<string, unknown>[]) {
     const cols = await tableColumns(this.deps.database, 'id_item_master');
-    const result = { inserted: 0, updated: 0, unchanged: 0, rejected: 0, tagIds: [] as string[] };
+    const result = { inserted: 0, updated: 0, unchanged: 0, rejected: 0, tagIds: [] as string[], rentalClasses: new Set<string>() };
     const db = this.deps.database.db;
     const byTag = new Map<string, Record<string, unknown>>();
     for (const r of records) {
@@ -280,6 +283,8 @@ export class VendorPoller {
           result.updated++;
         }
         result.tagIds.push(tag);
+        // The classes an inserted or changed item belongs to, before and after: their forecasts are stale.
+        for (const c of [old?.rental_class_num, row.rental_class_num]) if (c != null && c !== '') result.rentalClasses.add(String(c));
       }
       for (let i = 0; i < inserts.length; i += 500) await trx.insertInto('id_item_master').values(inserts.slice(i, i + 500) as never).execute();
       result.inserted = inserts.length;

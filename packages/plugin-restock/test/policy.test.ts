@@ -1,6 +1,6 @@
 import { normalQuantile } from '@rfid3/core';
 import { describe, expect, it } from 'vitest';
-import { leadTimeDemand, onRentDistribution, reorderLevels, simulateFleet, velocityClasses } from '../src/index.js';
+import { allocateBudget, leadTimeDemand, onRentDistribution, onRentTail, onRentTails, reorderLevels, simulateFleet, velocityClasses } from '../src/index.js';
 import type { FleetClass } from '../src/index.js';
 
 describe('reorder levels', () => {
@@ -52,26 +52,107 @@ describe('velocity classes', () => {
   });
 });
 
-describe('fleet simulation', () => {
-  // Two seasonal classes over two years: a small lumpy one and a large one.
-  const days = 730;
-  const season = (d: number) => 1 + 0.6 * Math.cos((2 * Math.PI * (d - 180)) / 365);
-  const classes: FleetClass[] = [
-    { id: 'a', category: 'tables', units: 30, reorderMin: 3, reorderMax: 9, meanQty: 3, rentalDays: [1, 3], expected: Array.from({ length: days }, (_, d) => 6 * season(d)) },
-    { id: 'b', category: 'tables', units: 6, reorderMin: 1, reorderMax: 2, meanQty: 1, rentalDays: [2, 4], expected: Array.from({ length: days }, (_, d) => 0.8 * season(d)) },
-  ];
+describe('allocation', () => {
+  it('P(on rent > u) is the Poisson tail for one-unit rentals, shifted by the units known to be out', () => {
+    const tail = (u: number) => onRentTail(3, 0.5, 0.5, u);
+    const p = (k: number) => (Math.exp(-0.5) * 0.5 ** k) / [1, 1, 2, 6][k]!;
+    expect(tail(2)).toBe(1);
+    expect(tail(3)).toBeCloseTo(1 - p(0), 12);
+    expect(tail(5)).toBeCloseTo(1 - p(0) - p(1) - p(2), 12);
+    // A normal approximation puts the last one near 0.002; the Poisson tail is six times that.
+    expect(tail(5)).toBeGreaterThan(0.014);
+    const out = new Float64Array(4);
+    onRentTails(3, 0.5, 0.5, 2, 4, out);
+    expect([...out]).toEqual([tail(2), tail(3), tail(4), tail(5)]);
+    // Lines of several units: the tail falls with every extra unit, not in steps of the line size.
+    const lumpy = [20, 21, 22, 23].map((u) => onRentTail(0, 12, 60, u));
+    for (let i = 1; i < lumpy.length; i++) expect(lumpy[i]!).toBeLessThan(lumpy[i - 1]!);
+  });
 
-  it('replays the same requests for both policies; a higher service level buys more and stocks out less', () => {
-    const low = simulateFleet(classes, { evalFrom: 365, serviceLevel: 0.8, seed: 3 });
-    const high = simulateFleet(classes, { evalFrom: 365, serviceLevel: 0.99, seed: 3 });
-    // Same draws, same baseline.
-    expect(high.baseline).toEqual(low.baseline);
-    expect(high.policy.unitsPurchased).toBeGreaterThan(low.policy.unitsPurchased);
-    expect(high.policy.stockoutDays).toBeLessThanOrEqual(low.policy.stockoutDays);
-    expect(high.policy.avgInventory).toBeGreaterThan(low.policy.avgInventory);
-    // The bound is calibrated: its coverage is near the level asked for.
-    expect(high.boundCoverage).toBeGreaterThan(0.95);
-    expect(low.boundCoverage).toBeLessThan(0.95);
-    expect(low.boundCoverage).toBeGreaterThan(0.7);
+  // Two classes, four weekly blocks to day 28: a busy class whose units each avoid a lot, a quiet one.
+  const input = {
+    blockStarts: [0, 7, 14, 21],
+    end: 28,
+    classes: [
+      { layers: [[0.5, 0.5, 0.9, 0.9], [0.2, 0.2, 0.6, 0.6], [0.05, 0.05, 0.3, 0.3]] },
+      { layers: [[0.02, 0.02, 0.02, 0.02], [0.01, 0.01, 0.01, 0.01]] },
+    ],
+  };
+
+  it('spends the budget where a unit-day avoids the most stockout days, and never more than the budget', () => {
+    const at = (budget: number) => allocateBudget({ ...input, committed: 100, budget });
+    let avoided = 0;
+    for (const budget of [100, 114, 128, 142, 156, 170, 200, 1000]) {
+      const a = at(budget);
+      expect(a.unitDays).toBeLessThanOrEqual(budget);
+      expect(a.avoided).toBeGreaterThanOrEqual(avoided);
+      avoided = a.avoided;
+    }
+    // 14 unit-days: one unit for the busy weeks (arriving on day 14), not one held from now.
+    expect(at(114).planned).toEqual([[2], []]);
+    expect(at(114).buyNow).toEqual([0, 0]);
+    // 28: two units for the busy weeks beat one held for four weeks (3.0 against 2.8 stockout days avoided).
+    expect(at(128).planned).toEqual([[2, 2], []]);
+    expect(at(128).avoided).toBeCloseTo(3, 12);
+    expect(at(142).buyNow).toEqual([1, 0]);
+    // The quiet class gets units only once nothing better is left.
+    expect(at(200).planned[1]).toEqual([]);
+    expect(at(1000).buyNow).toEqual([3, 2]);
+    // Nothing left: nothing bought.
+    expect(allocateBudget({ ...input, committed: 200, budget: 150 }).buyNow).toEqual([0, 0]);
+  });
+});
+
+describe('fleet simulation', () => {
+  // Eight seasonal classes over two years: lumpy linens, chairs in lines of several, tents rented for days.
+  const days = 730;
+  const season = (d: number, peak: number, amp: number) => 1 + amp * Math.cos((2 * Math.PI * (d - peak)) / 365);
+  const make = (id: string, category: string, units: number, meanQty: number, rentalDays: [number, number], daily: number, peak: number, amp: number): FleetClass => ({
+    id,
+    category,
+    units,
+    reorderMin: Math.max(1, Math.round(units * 0.1)),
+    reorderMax: Math.max(2, Math.round(units * 0.3)),
+    meanQty,
+    rentalDays,
+    expected: Array.from({ length: days }, (_, d) => daily * season(d, peak, amp) * (d % 7 >= 5 ? 1.6 : 0.76) * (1 + 0.05 * (d / 365))),
+  });
+  const kinds: FleetClass[] = [
+    make('chairs', 'seating', 120, 10, [1, 3], 16, 185, 0.4),
+    make('tables', 'seating', 30, 3, [1, 3], 4, 185, 0.4),
+    make('linen-a', 'linen', 12, 3, [2, 4], 0.9, 175, 0.45),
+    make('linen-b', 'linen', 6, 1.5, [2, 4], 0.45, 175, 0.45),
+    make('linen-c', 'linen', 3, 1, [2, 4], 0.2, 175, 0.45),
+    make('tent', 'tents', 4, 1, [3, 5], 0.25, 185, 0.8),
+    make('sidewall', 'tents', 10, 2.5, [3, 5], 0.6, 185, 0.75),
+    make('heater', 'heaters', 5, 1, [2, 5], 0.3, 330, 0.65),
+  ];
+  // Three variants of each, busier than their fleets were sized for (1.3×, 1.56×, 1.82×).
+  const classes = [0, 1, 2].flatMap((r) => kinds.map((c) => ({ ...c, id: `${c.id}-${r}`, expected: (c.expected as number[]).map((x) => x * 1.3 * (1 + 0.2 * r)) })));
+
+  it('replays the same requests for both policies; the forecast policy stocks out less within its budget', () => {
+    const r = simulateFleet(classes, { evalFrom: 365, seed: 3 });
+    // The budget is the static rule's forecast inventory less half a standard deviation of its replays.
+    expect(r.budget.avgUnits).toBeLessThan(r.budget.staticForecastMean);
+    expect(r.policy.avgInventory).toBeLessThanOrEqual(r.budget.avgUnits + 1e-9);
+    expect(r.policy.stockoutDays).toBeLessThan(r.baseline.stockoutDays);
+    // Given exactly the baseline's inventory: same draws, same baseline, the KPI holds on this small fleet.
+    const given = simulateFleet(classes, { evalFrom: 365, seed: 3, inventoryBudget: r.baseline.avgInventory });
+    expect(given.baseline).toEqual(r.baseline);
+    expect(given.policy.avgInventory).toBeLessThanOrEqual(r.baseline.avgInventory);
+    expect(given.policy.stockoutDays).toBeLessThanOrEqual(0.6 * r.baseline.stockoutDays);
+  });
+
+  it('a larger budget buys more and stocks out less; the stockout model is roughly calibrated', () => {
+    const base = simulateFleet(classes, { evalFrom: 365, seed: 4 }).baseline.avgInventory;
+    const small = simulateFleet(classes, { evalFrom: 365, seed: 4, inventoryBudget: 0.9 * base });
+    const large = simulateFleet(classes, { evalFrom: 365, seed: 4, inventoryBudget: 1.1 * base });
+    expect(small.policy.avgInventory).toBeLessThanOrEqual(0.9 * base);
+    expect(large.policy.avgInventory).toBeLessThanOrEqual(1.1 * base);
+    expect(large.policy.unitsPurchased).toBeGreaterThan(small.policy.unitsPurchased);
+    expect(large.policy.stockoutDays).toBeLessThan(small.policy.stockoutDays);
+    const c = small.calibration;
+    expect(c.expectedStockoutDays).toBeGreaterThan(0.4 * c.stockoutDays);
+    expect(c.expectedStockoutDays).toBeLessThan(2.5 * c.stockoutDays + 3);
   });
 });

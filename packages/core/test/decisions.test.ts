@@ -7,6 +7,7 @@ import {
   applySafeguards,
   createRuntime,
   defaultSafeguards,
+  isSuperseded,
   parseJsonColumn,
   silentLogger,
   type DecisionSafeguard,
@@ -291,5 +292,43 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
     clock.advance({ days: 30 });
     const withImpact = await ledger.recordActualImpact(p.id, 198.25);
     expect(withImpact).toMatchObject({ predictedImpact: 250.5, actualImpact: 198.25, status: 'executed', updatedAt: '2026-05-10 15:00:00' });
+  });
+  it('proposeCurrent keeps one current decision per target: the same proposal is returned, a changed one supersedes the open one', async () => {
+    const q = (quantity: number, amountUsd = quantity * 100, confidence = 0.7): ProposedDecision =>
+      restock(amountUsd, confidence, { target: { type: 'rental_class', id: '70001' }, quantity, unitCostUsd: 100, modelVersion: 'restock.test@1', action: { buy: quantity } });
+    const first = await ledger.proposeCurrent(q(3));
+    expect(first.status).toBe('pending');
+    // Reading again: the same record, nothing new.
+    expect((await ledger.proposeCurrent(q(3))).id).toBe(first.id);
+    // A changed proposal: the pending one is rejected, naming the new one.
+    const second = await ledger.proposeCurrent(q(4));
+    expect(second.id).not.toBe(first.id);
+    expect(await ledger.get(first.id)).toMatchObject({ status: 'rejected', decidedBy: 'superseded', overrideReason: `superseded by decision ${second.id}` });
+    expect(isSuperseded((await ledger.get(first.id))!)).toBe(true);
+    // A human rejection stands while the proposal is the same.
+    await ledger.reject(second.id, 'dana', 'no budget');
+    expect((await ledger.proposeCurrent(q(4))).id).toBe(second.id);
+    // An auto-approved decision that is replaced fails, and one a human approved is left alone.
+    const auto = await ledger.proposeCurrent(q(5, 500, 0.95));
+    expect(auto.status).toBe('approved');
+    const third = await ledger.proposeCurrent(q(6, 600, 0.95));
+    expect(await ledger.get(auto.id)).toMatchObject({ status: 'failed', failureReason: `superseded by decision ${third.id}` });
+    const humanApproved = await ledger.proposeCurrent(q(7));
+    await ledger.approve(humanApproved.id, 'erin');
+    expect(await ledger.get(third.id)).toMatchObject({ status: 'failed' });
+    // No proposal any more: the open ones close, a human approval stays.
+    const pending = await ledger.proposeCurrent(q(8));
+    expect(await ledger.proposeCurrent(null, { type: 'restock', targetId: '70001', modelVersion: 'restock.test@1' })).toBeNull();
+    expect(await ledger.get(pending.id)).toMatchObject({ status: 'rejected', overrideReason: 'superseded: the model no longer proposes it' });
+    expect((await ledger.get(humanApproved.id))!.status).toBe('approved');
+    // Another model version's decisions of the same target are not touched.
+    const other = await ledger.propose({ ...q(9), modelVersion: 'other@1' });
+    await ledger.proposeCurrent(q(10));
+    expect((await ledger.get(other.id))!.status).toBe('pending');
+    // After a superseded latest, proposing its action again records a new decision.
+    const again = await ledger.proposeCurrent(q(8));
+    expect(again.id).toBeGreaterThan(pending.id);
+    const rows = await db.handle.db.selectFrom('automated_decisions').select(['id', 'status']).where('target_id', '=', '70001').where('status', '=', 'pending').execute();
+    expect(rows.filter((r) => r.id !== other.id).map((r) => r.id)).toEqual([again.id]);
   });
 });

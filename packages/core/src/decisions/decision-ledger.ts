@@ -19,6 +19,20 @@ const TRANSITIONS: Record<DecisionStatus, DecisionStatus[]> = {
   failed: [],
 };
 
+/** Which decisions `proposeCurrent` treats as one target's: its type, target id and (when given) model version. */
+export interface CurrentDecisionKey {
+  type: string;
+  targetId: string;
+  /** Only decisions of this model version are the target's current ones (e.g. to leave price tests alone). */
+  modelVersion?: string | null;
+  /** Who closes a superseded pending decision (its `decidedBy`); default `superseded`. */
+  supersededBy?: string;
+}
+
+/** True for a decision `proposeCurrent` closed because another replaced it. */
+export const isSuperseded = (r: DecisionRecord): boolean =>
+  (r.status === 'rejected' && (r.overrideReason ?? '').startsWith('superseded')) || (r.status === 'failed' && (r.failureReason ?? '').startsWith('superseded'));
+
 export interface DecisionRecord {
   id: number;
   decisionType: string;
@@ -91,6 +105,39 @@ export class DecisionLedger {
       .executeTakeFirstOrThrow();
     const id = Number(inserted.insertId);
     return (await this.get(id))!;
+  }
+
+  /**
+   * Keeps one current decision per target, so that reading recommendations again records nothing new. The same
+   * proposal (same action as the model proposed it) as the target's latest decision returns that record, whatever
+   * its status: a human's rejection stands while the proposal is the same. A changed proposal — or none, `d` null
+   * with the target's key — closes the open decisions it replaces, naming the new one: pending → rejected,
+   * auto-approved but not yet executed → failed, with the reason "superseded by decision N". An approval a human
+   * gave is left for the human to undo, and so is a decision someone else moved on meanwhile (the 409 of the status
+   * guard is swallowed). Decisions of another model version than `d.modelVersion` (or `key.modelVersion`) are not
+   * the target's current ones and are left alone.
+   */
+  proposeCurrent(d: ProposedDecision, key?: Partial<CurrentDecisionKey>): Promise<DecisionRecord>;
+  proposeCurrent(d: null, key: CurrentDecisionKey): Promise<null>;
+  proposeCurrent(d: ProposedDecision | null, key?: Partial<CurrentDecisionKey>): Promise<DecisionRecord | null>;
+  async proposeCurrent(d: ProposedDecision | null, key: Partial<CurrentDecisionKey> = {}): Promise<DecisionRecord | null> {
+    const type = key.type ?? d?.type;
+    const targetId = key.targetId ?? d?.target.id;
+    if (!type || !targetId) throw new TypeError('proposeCurrent needs a decision or the type and target id of one');
+    const version = key.modelVersion !== undefined ? key.modelVersion : (d?.modelVersion ?? null);
+    const mine = (await this.list({ type, targetId, limit: 50 })).filter((r) => version === null || r.modelVersion === version);
+    const latest = mine[0];
+    if (d && latest && !isSuperseded(latest) && JSON.stringify(latest.originalAction ?? latest.action) === JSON.stringify(d.action)) return latest;
+    const open = mine.filter((r) => r.status === 'pending' || (r.status === 'approved' && r.decidedBy === 'auto'));
+    if (!d && open.length === 0) return null;
+    const next = d ? await this.propose(d) : null;
+    const why = next ? `superseded by decision ${next.id}` : 'superseded: the model no longer proposes it';
+    for (const r of open) {
+      await (r.status === 'pending' ? this.reject(r.id, key.supersededBy ?? 'superseded', why) : this.markFailed(r.id, why)).catch((e: unknown) => {
+        if (!(e instanceof HttpProblem && e.status === 409)) throw e;
+      });
+    }
+    return next;
   }
 
   async get(id: number): Promise<DecisionRecord | null> {

@@ -1,5 +1,5 @@
 import { coreServices, defineEndpoint, definePlugin, HttpProblem, isoDay } from '@rfid3/core';
-import type { DecisionLedger, DecisionRecord, ProposedDecision } from '@rfid3/core';
+import type { DecisionLedger, DecisionRecord } from '@rfid3/core';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
@@ -45,11 +45,6 @@ export const packPlugin = definePlugin({
       cached = { key: asOf, analysis: await analysePacks(deps.database, asOf, config) };
       return cached.analysis;
     };
-    async function proposeOnce(d: ProposedDecision): Promise<DecisionRecord> {
-      const existing = await ledger.list({ type: d.type, targetId: d.target.id, limit: 10 });
-      const same = existing.find((r) => (r.status === 'pending' || r.status === 'approved') && JSON.stringify(r.originalAction ?? r.action) === JSON.stringify(d.action));
-      return same ?? ledger.propose(d);
-    }
     const classExists = async (ids: string[]) => {
       const rows = await deps.database.db.selectFrom('id_item_master').select('rental_class_num').distinct().where('rental_class_num', 'in', ids).execute();
       return new Set(rows.map((r) => String(r.rental_class_num)));
@@ -103,7 +98,7 @@ export const packPlugin = definePlugin({
             seen.add(key);
             const together = Math.round(r.support * a.baskets * yearShare);
             const expectedProfit = together * config.handlingSavingUsd;
-            const decision = await proposeOnce({
+            const decision = await ledger.proposeCurrent({
               type: 'pack_create',
               target: { type: 'pack', id: key },
               confidence: r3(r.confidence),
@@ -123,7 +118,7 @@ export const packPlugin = definePlugin({
             if (p.burstsPerUnit > 0.2) reasons.push(`burst ${p.bursts} times (${p.burstsPerUnit.toFixed(2)} per unit)`);
             if (reasons.length === 0 || (p.utilisation >= config.lowUtilisation && p.burstsPerUnit <= 0.2)) continue;
             const expectedProfit = Math.round(p.bursts * yearShare * config.burstCostUsd);
-            const decision = await proposeOnce({
+            const decision = await ledger.proposeCurrent({
               type: 'pack_dissolve',
               target: { type: 'pack', id: p.rentalClass },
               confidence: r3(Math.min(0.95, 1 - p.utilisation / Math.max(config.lowUtilisation, 1e-9) / 2)),

@@ -1,5 +1,5 @@
 import { addDays, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, sqlDateTime } from '@rfid3/core';
-import type { DatabaseHandle, DecisionLedger, RFID3Database, DecisionRecord, InventoryData, ProposedDecision } from '@rfid3/core';
+import type { DatabaseHandle, RFID3Database, DecisionRecord, InventoryData } from '@rfid3/core';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -77,33 +77,6 @@ const view = (e: ElasticityEstimate) => ({
   r2: round(e.r2),
   warnings: e.warnings,
 });
-
-const SUPERSEDED_BY = 'pricing';
-
-/**
- * Keeps one current recommendation per rental class, so that reading recommendations again records nothing new.
- * The same proposal as the class's latest recommendation returns that record, whatever its status (a human's
- * rejection stands until the recommendation changes). A changed one (or none: `d` null) closes the open ones it
- * replaces, naming the new one: pending → rejected, auto-approved but not executed → failed. An approval a
- * human gave is left for the human to undo. Price-test decisions (another model version) are not touched.
- */
-async function proposeLatest(ledger: DecisionLedger, rentalClass: string, d: ProposedDecision | null): Promise<DecisionRecord | null> {
-  const mine = (await ledger.list({ type: 'price_change', targetId: rentalClass, limit: 20 })).filter((r) => r.modelVersion === PRICING_MODEL_VERSION);
-  const latest = mine[0];
-  const superseded = (r: DecisionRecord) => r.decidedBy === SUPERSEDED_BY || (r.status === 'failed' && r.failureReason?.startsWith('superseded'));
-  if (d && latest && !superseded(latest) && JSON.stringify(latest.originalAction ?? latest.action) === JSON.stringify(d.action)) return latest;
-  const open = mine.filter((r) => r.status === 'pending' || (r.status === 'approved' && r.decidedBy === 'auto'));
-  if (!d && open.length === 0) return null;
-  const next = d ? await ledger.propose(d) : null;
-  const why = next ? `superseded by decision ${next.id} (price ${String(next.action.price)})` : 'superseded: no price change is recommended any more';
-  for (const r of open) {
-    // A decision a human (or another request) moved on meanwhile is theirs: the status guard refuses with a 409.
-    await (r.status === 'pending' ? ledger.reject(r.id, SUPERSEDED_BY, why) : ledger.markFailed(r.id, why)).catch((e: unknown) => {
-      if (!(e instanceof HttpProblem && e.status === 409)) throw e;
-    });
-  }
-  return next;
-}
 
 const decisionView = (r: DecisionRecord) => ({ id: r.id, status: r.status, verdict: r.verdict, safeguards: r.safeguards, action: r.action });
 
@@ -255,7 +228,7 @@ export const pricingPlugin = definePlugin({
               competitorCeiling: config.competitorCeiling,
             });
             const changed = rec.recommendedPrice !== price;
-            const recorded = await proposeLatest(deps.decisions, c.rentalClass, !changed ? null : {
+            const recorded = await deps.decisions.proposeCurrent(!changed ? null : {
                 type: 'price_change',
                 target: { type: 'rental_class', id: c.rentalClass },
                 confidence: Math.round(rec.confidence * 1000) / 1000,
@@ -265,7 +238,7 @@ export const pricingPlugin = definePlugin({
                 action: { rentalClass: c.rentalClass, price: rec.recommendedPrice },
                 modelVersion: PRICING_MODEL_VERSION,
                 rationale: `${query.objective}-optimal under elasticity ${est.elasticity.toFixed(2)} (${c.category})`,
-              });
+              }, { type: 'price_change', targetId: c.rentalClass, modelVersion: PRICING_MODEL_VERSION, supersededBy: 'pricing' });
             const decision = recorded ? decisionView(recorded) : null;
             out.push({
               rentalClass: c.rentalClass,

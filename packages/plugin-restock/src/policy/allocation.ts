@@ -60,6 +60,95 @@ export function onRentTail(known: number, mean: number, variance: number, u: num
   return out[0]!;
 }
 
+/** The forecast of units on rent of one class, day by day, that a stockout table is computed from. */
+export interface OnRentForecast {
+  /** Units out now (known rentals) still out on each day. */
+  known: ArrayLike<number>;
+  /** Expected units of the forecast rentals of earlier days still out on each day. */
+  carried: ArrayLike<number>;
+  /** Expected units requested on each day. */
+  today: ArrayLike<number>;
+  /** E[q²] ÷ E[q] of the units q per contract line (compound Poisson: variance = mean × dispersion). */
+  dispersion: number;
+  /** Mean units per contract line (a day without a line cannot be short). */
+  meanQty: number;
+  /** Standard deviation of the forecast's error as a share of the units it expects on rent (default 0). */
+  errorShare?: number;
+  /** Further variance of the units on rent with the day's requests (e.g. from the forecast's intervals), per day. */
+  errorVariance?: ArrayLike<number>;
+  /** Further variance of the units on rent from the earlier days' rentals only, per day. */
+  carriedErrorVariance?: ArrayLike<number>;
+}
+
+/** P(a request of a day goes unserved) for each day and each number of units from `from` up. */
+export interface StockoutTable {
+  days: number;
+  /** Units the first column stands for. */
+  from: number;
+  /** Columns: units from, from + 1, …, from + width − 1 (beyond the last, the chance is negligible). */
+  width: number;
+  /** p[i · width + j]: P(a request of day i goes unserved with from + j units). */
+  p: Float64Array;
+}
+
+/**
+ * Day by day, the chance that a request goes unserved with u = from, from + 1, … units: short on a day when the
+ * units on rent with the day's requests exceed the units, unless the day had no request (then the units still
+ * out from earlier days exceeding u are no stockout). Columns go up to where even a busy day is served.
+ */
+export function stockoutTable(f: OnRentForecast, from: number): StockoutTable {
+  const days = f.today.length;
+  const e = f.errorShare ?? 0;
+  const disp = f.dispersion;
+  let top = from;
+  for (let i = 0; i < days; i++) {
+    const all = f.carried[i]! + f.today[i]!;
+    top = Math.max(top, Math.ceil(f.known[i]! + all * (1 + 3 * e) + 8 * Math.sqrt(all * disp + (f.errorVariance?.[i] ?? 0)) + 2));
+  }
+  const width = top - from + 1;
+  const p = new Float64Array(days * width);
+  const busy = new Float64Array(width);
+  for (let i = 0; i < days; i++) {
+    const carried = f.carried[i]!;
+    const all = carried + f.today[i]!;
+    onRentTails(f.known[i]!, all, all * disp + (e * all) ** 2 + (f.errorVariance?.[i] ?? 0), from, width, p, i * width);
+    onRentTails(f.known[i]!, carried, carried * disp + (e * carried) ** 2 + (f.carriedErrorVariance?.[i] ?? 0), from, width, busy);
+    const none = Math.exp(-f.today[i]! / f.meanQty);
+    for (let j = 0; j < width; j++) p[i * width + j] = Math.max(0, p[i * width + j]! - none * busy[j]!);
+  }
+  return { days, from, width, p };
+}
+
+/** Expected stockout days over days [fromDay, toDay) of a table with `extra` units above its first column. */
+export function expectedStockoutDays(t: StockoutTable, extra = 0, fromDay = 0, toDay = t.days): number {
+  const j = Math.min(Math.max(0, extra), t.width - 1);
+  let e = 0;
+  for (let i = Math.max(0, fromDay); i < Math.min(toDay, t.days); i++) e += t.p[i * t.width + j]!;
+  return e;
+}
+
+/**
+ * The layers of `AllocationClass`: for the (j + 1)-th unit above the table's first column, the expected stockout
+ * days it avoids in each block of `blockDays` days from `fromDay` (days before it are left out: units bought now
+ * arrive on it). Stops at the first unit that avoids less than 1e-4 stockout days in all.
+ */
+export function unitLayers(t: StockoutTable, blockDays: number, fromDay = 0): Float64Array[] {
+  const nBlocks = Math.max(0, Math.ceil((t.days - fromDay) / blockDays));
+  const layers: Float64Array[] = [];
+  for (let j = 1; j < t.width; j++) {
+    const values = new Float64Array(nBlocks);
+    let total = 0;
+    for (let i = Math.max(0, fromDay); i < t.days; i++) {
+      const gain = t.p[i * t.width + j - 1]! - t.p[i * t.width + j]!;
+      values[Math.floor((i - fromDay) / blockDays)] += gain;
+      total += gain;
+    }
+    if (total < 1e-4) break;
+    layers.push(values);
+  }
+  return layers;
+}
+
 /** One rental class to allocate: the value of each extra unit (layer) in each block of days. */
 export interface AllocationClass {
   /**
@@ -79,6 +168,8 @@ export interface AllocationInput {
   committed: number;
   /** Unit-days the period may hold in all. */
   budget: number;
+  /** Expected stockout days one unit-day must avoid at least (default: any positive value). */
+  minPrice?: number;
 }
 
 export interface Allocation {
@@ -150,8 +241,9 @@ export function allocateBudget(input: AllocationInput): Allocation {
   // λ above every layer's value per unit-day buys nothing.
   let hi = 1;
   for (const layers of suffixes) for (const s of layers) for (let k = 0; k < nBlocks; k++) if (cost[k]! > 0) hi = Math.max(hi, (2 * s[k]!) / cost[k]!);
-  let lo = 1e-9;
+  let lo = Math.max(1e-9, input.minPrice ?? 0);
   if (plan(lo).unitDays <= budget) return finish(lo, plan(lo));
+  hi = Math.max(hi, lo);
   for (let it = 0; it < 40 && hi / lo > 1.0001; it++) {
     const mid = Math.sqrt(lo * hi);
     if (plan(mid).unitDays > budget) lo = mid;

@@ -1,5 +1,5 @@
 import { Rng } from '@rfid3/core/simulator';
-import { allocateBudget, onRentTails } from '../policy/allocation.js';
+import { allocateBudget, expectedStockoutDays, stockoutTable, unitLayers } from '../policy/allocation.js';
 
 /** One rental class of the simulated fleet. */
 export interface FleetClass {
@@ -460,7 +460,6 @@ function forecastPolicy(classes: readonly FleetClass[], draws: Line[][][], ctx: 
       const known = new Float64Array(days);
       const carried = new Float64Array(days);
       const today = new Float64Array(days);
-      let top = u0;
       for (let i = 0; i < days; i++) {
         const d = a0 + i;
         // Units out now and due back after d; rentals of days t + 1 … d − 1 still out on d; the day's own requests.
@@ -469,41 +468,11 @@ function forecastPolicy(classes: readonly FleetClass[], draws: Line[][][], ctx: 
         for (let j = 1; j < so.length && d - j > t; j++) m += f[d - j - t - 1]! * so[j]!;
         carried[i] = m;
         today[i] = f[d - t - 1]!;
-        const all = m + today[i]!;
-        top = Math.max(top, Math.ceil(known[i]! + all * (1 + 3 * errShare) + 8 * Math.sqrt(all * disp) + 2));
       }
-      // stockout[i · width + j]: P(a request of day a0 + i goes unserved with u0 + j units), j = 0 … levels.
-      const levels = top - u0;
-      const width = levels + 1;
-      const stockout = new Float64Array(days * width);
-      const busy = new Float64Array(width);
-      for (let i = 0; i < days; i++) {
-        const all = carried[i]! + today[i]!;
-        // Short on day d when the units on rent with the day's requests exceed the units, unless the day had none.
-        onRentTails(known[i]!, all, all * disp + (errShare * all) ** 2, u0, width, stockout, i * width);
-        onRentTails(known[i]!, carried[i]!, carried[i]! * disp + (errShare * carried[i]!) ** 2, u0, width, busy);
-        const none = Math.exp(-today[i]! / meanQty[ci]!);
-        for (let j = 0; j < width; j++) stockout[i * width + j] = Math.max(0, stockout[i * width + j]! - none * busy[j]!);
-      }
-      const layers: Float64Array[] = [];
-      for (let j = 1; j <= levels; j++) {
-        const values = new Float64Array(nBlocks);
-        let total = 0;
-        for (let i = 0; i < days; i++) {
-          const gain = stockout[i * width + j - 1]! - stockout[i * width + j]!;
-          values[Math.floor(i / review)] += gain;
-          total += gain;
-        }
-        if (total < 1e-4) break;
-        layers.push(values);
-      }
+      const table = stockoutTable({ known, carried, today, dispersion: disp, meanQty: meanQty[ci]!, errorShare: errShare }, u0);
+      const layers = unitLayers(table, review);
       /** Expected stockout days on the first block's days with `extra` units more. */
-      const firstBlock = (extra: number) => {
-        let e = 0;
-        const j = Math.min(extra, levels);
-        for (let i = 0; i < Math.min(review, days); i++) if (a0 + i >= evalFrom) e += stockout[i * width + j]!;
-        return e;
-      };
+      const firstBlock = (extra: number) => expectedStockoutDays(table, extra, Math.max(0, evalFrom - a0), Math.min(review, days));
       return { layers, firstBlock };
     });
     const allocation = allocateBudget({ classes: perClass, blockStarts, end, committed, budget: budgetUnitDays });

@@ -1,26 +1,37 @@
-import { coreServices, defineEndpoint, definePlugin, HttpProblem } from '@rfid3/core';
-import type { DecisionLedger, DecisionRecord, ProposedDecision } from '@rfid3/core';
+import { coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory } from '@rfid3/core';
+import type { CurrentDecisionKey, DecisionLedger, DecisionRecord } from '@rfid3/core';
 import { demandServices } from '@rfid3/plugin-demand';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
-import { analyseRestock } from './restock-analyzer.js';
+import { ALERT_THRESHOLDS, analyseRestock } from './restock-analyzer.js';
 import type { ClassRestock } from './restock-analyzer.js';
 
 export * from './policy/index.js';
 export * from './simulation/index.js';
 export * from './velocity/index.js';
-export { analyseRestock } from './restock-analyzer.js';
+export { ALERT_THRESHOLDS, analyseRestock } from './restock-analyzer.js';
 export type { ClassRestock, RestockSettings, Severity } from './restock-analyzer.js';
 
-export const RESTOCK_MODEL_VERSION = 'restock.on-rent-bound@1';
+export const RESTOCK_MODEL_VERSION = 'restock.allocation@2';
 
 const configSchema = z.object({
   /** Days from a purchase order to rentable units. */
   leadTimeDays: z.number().int().min(1).max(120).default(14),
   /** Days after the lead time whose peak the purchase must cover. */
   horizonDays: z.number().int().min(0).max(42).default(14),
-  /** Cycle service level of the on-rent bound. */
+  /** Service level of the reorder point, order-up-to level and the bound of units on rent. */
   serviceLevel: z.number().min(0.5).max(0.999).default(0.95),
+  /**
+   * A unit is recommended when it avoids at least this many expected stockout days from its arrival (after the lead
+   * time) to the end of the horizon (15 days by default): 0.05, i.e. 0.0033 per unit-day, about 8 × the shadow price
+   * (median 0.0004 per unit-day) at which the inventory-neutral allocation of `pnpm eval restock` settles — more
+   * cautious than the simulation, since a live reading sees only the window and not the rest of a unit's life.
+   */
+  minStockoutDaysAvoided: z.number().min(0.0001).max(100).default(0.05),
+  /** At most this many units bought per reading, the ones avoiding the most stockout days (default: no unit budget). */
+  budgetUnits: z.number().int().min(0).max(1_000_000).optional(),
+  /** At most this many dollars per reading, best stockout days avoided per dollar first (default: no dollar budget). */
+  budgetUsd: z.number().min(0).max(100_000_000).optional(),
   expectedLifeYears: z.number().min(0.5).max(30).default(5),
   marginalRevenueShare: z.number().min(0).max(1).default(0.5),
   subRentCostShare: z.number().min(0).max(2).default(0.6),
@@ -29,6 +40,12 @@ const configSchema = z.object({
 const SEVERITY_ORDER = { critical: 0, high: 1, medium: 2 } as const;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
+const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+function levelsView(c: ClassRestock) {
+  return { reorderPoint: c.reorder.reorderPoint, orderUpTo: c.reorder.orderUpTo, safetyStock: r2(c.reorder.safetyStock) };
+}
+
 function alertView(c: ClassRestock) {
   return {
     rentalClass: c.rentalClass,
@@ -36,15 +53,23 @@ function alertView(c: ClassRestock) {
     category: c.category,
     severity: c.severity,
     unitsOwned: c.units,
+    onOrder: c.onOrder,
     onRentNow: c.onRentNow,
     peakDay: c.peakDay,
     peakExpectedOnRent: r2(c.peakMean),
     peakBound: c.peakBound,
     shortfall: c.shortfall,
-    shortfallProbability: r2(c.shortfallProbability),
+    /** P(a request goes unserved) on the peak day with the units owned and on order. */
+    shortfallProbability: r4(c.shortfallProbability),
     shortDays: c.shortDays,
+    expectedStockoutDays: r4(c.expectedStockoutDays),
+    leadTimeStockoutDays: r4(c.leadTimeStockoutDays),
+    ...levelsView(c),
   };
 }
+
+/** Value per dollar of a recommendation (stockout days avoided per dollar; a unit of no recorded cost ranks first). */
+const valuePerDollar = (c: ClassRestock) => (c.recommendation.purchaseCost > 0 ? c.recommendation.stockoutDaysAvoided / c.recommendation.purchaseCost : Number.POSITIVE_INFINITY);
 
 /**
  * Velocity classes, reorder decisions, restock alerts and approvals.
@@ -72,19 +97,19 @@ export const restockPlugin = definePlugin({
       cached = { asOf, at: Date.now(), result };
       return result;
     };
-    const categoryFilter = (category?: string) => (c: ClassRestock) => !category || c.category.toLowerCase() === category.toLowerCase();
-
-    async function proposeOnce(d: ProposedDecision): Promise<DecisionRecord> {
-      const existing = await ledger.list({ type: d.type, targetId: d.target.id, limit: 10 });
-      const same = existing.find((r) => (r.status === 'pending' || r.status === 'approved') && JSON.stringify(r.originalAction ?? r.action) === JSON.stringify(d.action));
-      return same ?? ledger.propose(d);
-    }
+    /** The classes of a category as core's `matchCategory` reads the term (exact, else the one containing it; 404 otherwise). */
+    const inCategory = (classes: ClassRestock[], term?: string) => {
+      if (!term) return classes;
+      const name = matchCategory(classes.map((c) => c.category), term);
+      return classes.filter((c) => c.category === name);
+    };
+    const decisionKey = (rentalClass: string): CurrentDecisionKey => ({ type: 'restock', targetId: rentalClass, modelVersion: null, supersededBy: 'restock' });
 
     endpoint(
       defineEndpoint({
         method: 'GET',
         path: '/inventory/restock-alerts',
-        summary: 'Rental classes whose units owned fall short of the service-level bound of units on rent at once within the lead time and horizon, by severity',
+        summary: 'Rental classes whose daily chance of turning a request away, with the units owned and on order, reaches 5 % (medium), 20 % (high) or 50 % (critical) within the lead time and horizon',
         role: 'read',
         input: {
           query: z.object({
@@ -94,10 +119,10 @@ export const restockPlugin = definePlugin({
         },
         async handler({ query }) {
           const a = await analysis();
-          const alerts = a.classes
-            .filter((c) => c.severity !== null && categoryFilter(query.category)(c))
+          const alerts = inCategory(a.classes, query.category)
+            .filter((c) => c.severity !== null)
             .filter((c) => !query.severity || c.severity === query.severity)
-            .sort((x, y) => SEVERITY_ORDER[x.severity!] - SEVERITY_ORDER[y.severity!] || y.shortfall - x.shortfall)
+            .sort((x, y) => SEVERITY_ORDER[x.severity!] - SEVERITY_ORDER[y.severity!] || y.shortfallProbability - x.shortfallProbability || y.shortfall - x.shortfall)
             .map(alertView);
           return {
             modelVersion: RESTOCK_MODEL_VERSION,
@@ -105,6 +130,7 @@ export const restockPlugin = definePlugin({
             leadTimeDays: config.leadTimeDays,
             horizonDays: config.horizonDays,
             serviceLevel: config.serviceLevel,
+            thresholds: ALERT_THRESHOLDS,
             counts: { critical: alerts.filter((x) => x.severity === 'critical').length, high: alerts.filter((x) => x.severity === 'high').length, medium: alerts.filter((x) => x.severity === 'medium').length },
             alerts,
           };
@@ -113,35 +139,46 @@ export const restockPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/inventory/optimization-recommendations',
-        summary: 'Velocity classes (ABC by revenue, XYZ by variability, fast/slow movers) and buy-or-sub-rent recommendations with purchase ROI; each purchase is a recorded decision',
+        summary: 'Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, ranked by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes; each purchase is the class\'s current recorded decision',
         role: 'read',
         input: { query: z.object({ category: z.string().min(1).max(100).optional() }) },
         async handler({ query }) {
           const a = await analysis();
-          const rows = a.classes.filter(categoryFilter(query.category));
-          if (query.category && rows.length === 0) throw HttpProblem.notFound(`no rental classes in category '${query.category}'`);
+          const rows = inCategory(a.classes, query.category);
           const recommendations = [];
-          for (const c of rows.filter((x) => x.recommendation.action !== 'none')) {
+          const proposed = new Set<string>();
+          const ranked = rows.filter((x) => x.recommendation.action !== 'none').sort((x, y) => valuePerDollar(y) - valuePerDollar(x) || y.recommendation.stockoutDaysAvoided - x.recommendation.stockoutDaysAvoided);
+          for (const c of ranked) {
             const rec = c.recommendation;
-            const decision =
-              rec.action === 'buy' && c.unitCost > 0
-                ? await proposeOnce({
-                    type: 'restock',
-                    target: { type: 'rental_class', id: c.rentalClass },
-                    confidence: r2(c.shortfallProbability),
-                    quantity: rec.quantity,
-                    unitCostUsd: c.unitCost,
-                    amountUsd: r2(rec.quantity * c.unitCost),
-                    predictedImpact: r2(rec.expectedProfit),
-                    action: { rentalClass: c.rentalClass, buy: rec.quantity, quantity: rec.quantity, needBy: c.peakDay },
-                    modelVersion: RESTOCK_MODEL_VERSION,
-                    rationale: rec.reason,
-                  })
-                : null;
+            let decision: DecisionRecord | null = null;
+            if (rec.action === 'buy' && c.unitCost > 0) {
+              proposed.add(c.rentalClass);
+              decision = await ledger.proposeCurrent(
+                {
+                  type: 'restock',
+                  target: { type: 'rental_class', id: c.rentalClass },
+                  // The peak day's stockout probability: how sure the model is that the class runs short without the units.
+                  confidence: r2(c.shortfallProbability),
+                  quantity: rec.quantity,
+                  unitCostUsd: c.unitCost,
+                  amountUsd: r2(rec.quantity * c.unitCost),
+                  predictedImpact: r2(rec.expectedProfit),
+                  action: { rentalClass: c.rentalClass, buy: rec.quantity, quantity: rec.quantity, needBy: c.peakDay },
+                  modelVersion: RESTOCK_MODEL_VERSION,
+                  rationale: rec.reason,
+                },
+                decisionKey(c.rentalClass),
+              );
+            }
             recommendations.push({
               ...alertView(c),
               action: rec.action,
               quantity: rec.quantity,
+              stockoutDaysAvoided: r4(rec.stockoutDaysAvoided),
+              stockoutDaysAvoidedPerThousandUsd: rec.purchaseCost > 0 ? r4((rec.stockoutDaysAvoided / rec.purchaseCost) * 1000) : null,
+              /** The first ten units' stockout days avoided, and the next unit's beyond the recommendation (null: none avoids any). */
+              marginalStockoutDaysAvoided: c.marginalAvoided.slice(0, 10).map(r4),
+              nextUnitStockoutDaysAvoided: rec.action === 'buy' && c.marginalAvoided[rec.quantity] !== undefined ? r4(c.marginalAvoided[rec.quantity]!) : null,
               unitCost: c.unitCost,
               purchaseCost: r2(rec.purchaseCost),
               purchaseRoi: r2(rec.purchaseRoi),
@@ -151,6 +188,10 @@ export const restockPlugin = definePlugin({
               decision: decision ? { id: decision.id, status: decision.status, verdict: decision.verdict, safeguards: decision.safeguards, action: decision.action } : null,
             });
           }
+          // Classes read here that no longer get a purchase: their open decisions are superseded (one current decision per class).
+          const open = [...(await ledger.list({ type: 'restock', status: 'pending', limit: 100_000 })), ...(await ledger.list({ type: 'restock', status: 'approved', limit: 100_000 })).filter((r) => r.decidedBy === 'auto')];
+          const inRows = new Set(rows.map((c) => c.rentalClass));
+          for (const id of new Set(open.map((r) => r.target.id))) if (inRows.has(id) && !proposed.has(id)) await ledger.proposeCurrent(null, decisionKey(id));
           const velocity = rows.map((c) => ({
             rentalClass: c.rentalClass,
             category: c.category,
@@ -159,8 +200,23 @@ export const restockPlugin = definePlugin({
             mover: c.velocity?.mover ?? null,
             revenueLastYear: r2(c.revenueLastYear),
             cv: c.velocity && Number.isFinite(c.velocity.cv) ? r2(c.velocity.cv) : null,
+            ...levelsView(c),
+            expectedStockoutDays: r4(c.expectedStockoutDays),
           }));
-          return { modelVersion: RESTOCK_MODEL_VERSION, dataThrough: a.asOf, recommendations, velocity };
+          return {
+            modelVersion: RESTOCK_MODEL_VERSION,
+            dataThrough: a.asOf,
+            policy: {
+              leadTimeDays: config.leadTimeDays,
+              horizonDays: config.horizonDays,
+              serviceLevel: config.serviceLevel,
+              minStockoutDaysAvoided: config.minStockoutDaysAvoided,
+              budgetUnits: config.budgetUnits ?? null,
+              budgetUsd: config.budgetUsd ?? null,
+            },
+            recommendations,
+            velocity,
+          };
         },
       }),
       defineEndpoint({

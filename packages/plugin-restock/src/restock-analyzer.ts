@@ -1,8 +1,11 @@
-import { addDays, erfc, normalQuantile, ON_RENT_STATUSES } from '@rfid3/core';
+import { addDays, normalQuantile, ON_RENT_STATUSES } from '@rfid3/core';
 import type { DatabaseHandle, InventoryData, Prediction } from '@rfid3/core';
 import type { DemandForecaster } from '@rfid3/plugin-demand';
 import { sql } from 'kysely';
-import { onRentDistribution } from './policy/reorder-policy.js';
+import { allocateBudget, concaveUnitValues, expectedStockoutDays, stockoutTable } from './policy/allocation.js';
+import type { StockoutTable } from './policy/allocation.js';
+import { reorderLevels } from './policy/reorder-policy.js';
+import type { ReorderLevels } from './policy/reorder-policy.js';
 import { velocityClasses } from './velocity/velocity.js';
 import type { VelocityClass } from './velocity/velocity.js';
 
@@ -16,26 +19,46 @@ export interface RestockSettings {
   marginalRevenueShare: number;
   /** Sub-renting a unit for a day costs this share of its daily rate. */
   subRentCostShare: number;
+  /** A unit is worth buying (or sub-renting) when it avoids at least this many expected stockout days. */
+  minStockoutDaysAvoided: number;
+  /** At most this many units bought in all (the ones avoiding the most stockout days); none: no unit budget. */
+  budgetUnits?: number;
+  /** At most this many dollars spent in all (best stockout days avoided per dollar first); none: no dollar budget. */
+  budgetUsd?: number;
 }
 
 export type Severity = 'critical' | 'high' | 'medium';
+
+/** Daily stockout probability (at the units owned and on order) from which a class is alerted, by severity. */
+export const ALERT_THRESHOLDS: Readonly<Record<Severity, number>> = { critical: 0.5, high: 0.2, medium: 0.05 };
 
 export interface ClassRestock {
   rentalClass: string;
   commonName: string | null;
   category: string;
   units: number;
+  /** Units on order in Point of Rental (`qty_on_order`), counted as owned from the first day. */
+  onOrder: number;
   onRentNow: number;
-  /** Service-level bound of units on rent at once on the busiest day of the window, and that day. */
+  /** Service-level bound: the fewest units whose daily stockout probability stays within 1 − service level on every day of the window. */
   peakBound: number;
+  /** The day with the highest stockout probability at the units owned, its probability and expected units on rent. */
   peakDay: string;
   peakMean: number;
-  /** Units short at the peak (bound − units), ≥ 0. */
-  shortfall: number;
-  /** Days of the window on which the bound exceeds the units owned. */
-  shortDays: number;
-  /** P(units on rent at the peak exceed the units owned) under the normal approximation. */
+  /** P(a request goes unserved) on the peak day with the units owned and on order. */
   shortfallProbability: number;
+  /** Units short of the bound (bound − owned − on order), ≥ 0. */
+  shortfall: number;
+  /** Days of the window whose stockout probability exceeds 1 − service level. */
+  shortDays: number;
+  /** Expected stockout days over the whole window (lead time + horizon) with the units owned and on order. */
+  expectedStockoutDays: number;
+  /** The same over the lead time only (before a unit ordered now can arrive). */
+  leadTimeStockoutDays: number;
+  /** Expected stockout days that the 1st, 2nd, … extra unit, arriving after the lead time, avoids until the window ends (on the concave envelope: see `concaveUnitValues`). */
+  marginalAvoided: number[];
+  /** Reorder point and order-up-to level from the forecast distribution of lead-time demand at the service level. */
+  reorder: ReorderLevels;
   severity: Severity | null;
   price: number;
   unitCost: number;
@@ -43,10 +66,12 @@ export interface ClassRestock {
   revenueLastYear: number;
   meanRentalDays: number;
   velocity: VelocityClass | null;
-  /** Buy (a lasting need) or sub-rent (a brief peak), with the economics of each. */
+  /** Buy, sub-rent or nothing, with the economics of each. */
   recommendation: {
     action: 'buy' | 'sub-rent' | 'none';
     quantity: number;
+    /** Expected stockout days the recommended units avoid (after the lead time for a purchase, within it for a sub-rental). */
+    stockoutDaysAvoided: number;
     purchaseCost: number;
     /** (revenue over the expected life + resale − cost) ÷ cost of one more unit. */
     purchaseRoi: number;
@@ -56,11 +81,28 @@ export interface ClassRestock {
   };
 }
 
+/** What one class's forecast tells before the units to buy are chosen across classes. */
+interface ClassForecast {
+  base: Omit<ClassRestock, 'recommendation'>;
+  table: StockoutTable;
+  /** Units owned and on order (the table's column of the current fleet). */
+  u0: number;
+  subRentDays: number;
+  /** Expected stockout days the 1st, 2nd, … sub-rented unit avoids within the lead time. */
+  leadAvoided: number[];
+  lifeRevenue: number;
+  purchaseRoi: number;
+}
+
 /**
- * Restock analysis of every rental class: units owned against the service-level bound of units on rent at
- * once over the lead time and horizon, from the demand plugin's forecast distribution (category forecasts with
- * intervals, split by each class's share of the last year's units), rentals already out (their due dates are
- * known), and rental lengths from Point of Rental's contract lines.
+ * Restock analysis of every rental class with the policy the restock simulation evaluates: from the demand
+ * plugin's forecast distribution (category forecasts with their intervals, split by each class's share of the
+ * last year's units), the rentals already out (by due date) and the contract lines' rental lengths and units
+ * per line, the chance on each day of lead time + horizon that a request goes unserved with u units
+ * (`stockoutTable`, a scaled-Poisson tail of units on rent), hence each class's expected stockout days and the
+ * stockout days each extra unit avoids (`concaveUnitValues`). The units to buy are chosen across classes by
+ * `allocateBudget`: every unit avoiding at least `minStockoutDaysAvoided` after the lead time, within the unit
+ * budget (most valuable first), then within the dollar budget (most stockout days avoided per dollar first).
  */
 export async function analyseRestock(deps: { database: DatabaseHandle; inventory: InventoryData; forecaster: DemandForecaster }, s: RestockSettings): Promise<{ asOf: string; classes: ClassRestock[] }> {
   const { database, inventory, forecaster } = deps;
@@ -81,36 +123,61 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     .where('t.contract_date', '>=', `${from} 00:00:00`)
     .where('t.contract_date', '<=', `${asOf} 23:59:59`)
     .execute();
-  const equipment = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1', 'retail_price', 'sell_price']).execute();
+  const equipment = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1', 'retail_price', 'sell_price', 'qty_on_order']).execute();
   const eq = new Map(equipment.map((e) => [String(e.item_num), e]));
+  const category = new Map(classes.map((c) => [c.rentalClass, c.category]));
 
   const dayIndex = (d: string) => Math.round((Date.parse(`${d.slice(0, 10)}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-  const stats = new Map<string, { qty: number; revenue: number; days: number; lines: number; weekly: number[]; outOn: Map<number, number> }>();
+  const stats = new Map<string, { qty: number; qty2: number; revenue: number; days: number; lines: number; weekly: number[]; outOn: Map<number, number> }>();
+  // Rental lengths (days) of the category's lines: P(a unit rented j days before a day is still out that day).
+  const lengths = new Map<string, number[]>();
   for (const l of lines) {
     const cls = String(l.cls);
     let st = stats.get(cls);
-    if (!st) stats.set(cls, (st = { qty: 0, revenue: 0, days: 0, lines: 0, weekly: new Array(52).fill(0), outOn: new Map() }));
+    if (!st) stats.set(cls, (st = { qty: 0, qty2: 0, revenue: 0, days: 0, lines: 0, weekly: new Array(52).fill(0), outOn: new Map() }));
     const qty = Number(l.qty ?? 0);
     const start = dayIndex(String(l.date));
     const back = l.due ? dayIndex(String(l.due)) : start + 1;
+    const len = Math.max(1, back - start);
     st.qty += qty;
-    st.revenue += qty * Number(l.price ?? 0) * Math.max(1, back - start);
-    st.days += Math.max(1, back - start);
+    st.qty2 += qty * qty;
+    st.revenue += qty * Number(l.price ?? 0) * len;
+    st.days += len;
     st.lines += 1;
     st.weekly[Math.min(51, Math.floor(start / 7))] += qty;
+    const cat = category.get(cls) ?? 'Other';
+    const counts = lengths.get(cat) ?? lengths.set(cat, []).get(cat)!;
+    counts[len] = (counts[len] ?? 0) + 1;
     // Units still out after the cut-off, by the day they are due back.
     if (back > 364) st.outOn.set(back, (st.outOn.get(back) ?? 0) + qty);
   }
-  const category = new Map(classes.map((c) => [c.rentalClass, c.category]));
-  const catQty = new Map<string, number>();
-  for (const [cls, st] of stats) catQty.set(category.get(cls) ?? 'Other', (catQty.get(category.get(cls) ?? 'Other') ?? 0) + st.qty);
+  const stillOutBy = new Map<string, Float64Array>();
+  for (const [cat, counts] of lengths) {
+    const n = counts.reduce((a, x) => a + (x ?? 0), 0);
+    const p = new Float64Array(Math.max(1, counts.length - 1));
+    for (let j = 0; j < p.length; j++) {
+      let longer = 0;
+      for (let len = j + 1; len < counts.length; len++) longer += counts[len] ?? 0;
+      p[j] = n > 0 ? longer / n : j === 0 ? 1 : 0;
+    }
+    stillOutBy.set(cat, p);
+  }
+  const catQty = new Map<string, { qty: number; qty2: number; lines: number }>();
+  for (const [cls, st] of stats) {
+    const cat = category.get(cls) ?? 'Other';
+    const c = catQty.get(cat) ?? catQty.set(cat, { qty: 0, qty2: 0, lines: 0 }).get(cat)!;
+    c.qty += st.qty;
+    c.qty2 += st.qty2;
+    c.lines += st.lines;
+  }
 
   const velocity = new Map(
     velocityClasses(classes.map((c) => ({ id: c.rentalClass, revenue: stats.get(c.rentalClass)?.revenue ?? 0, demand: stats.get(c.rentalClass)?.weekly ?? new Array(52).fill(0) }))).map((v) => [v.id, v]),
   );
 
   // The demand plugin's forecast distribution per category, split by class share.
-  const window = s.leadTimeDays + s.horizonDays;
+  const L = s.leadTimeDays;
+  const window = L + s.horizonDays;
   const weeks = Math.min(8, Math.ceil(window / 7));
   // One call: with no category the demand plugin forecasts every category (target.id is the category).
   const forecasts = new Map<string, Prediction[]>();
@@ -119,40 +186,70 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     (forecasts.get(p.target.id) ?? forecasts.set(p.target.id, []).get(p.target.id)!).push(p);
   }
   for (const list of forecasts.values()) list.sort((a, b) => (a.targetDate! < b.targetDate! ? -1 : 1));
-  const z = normalQuantile(s.serviceLevel);
+  const tolerated = 1 - s.serviceLevel;
+  // Day index of the window on which a unit ordered now arrives (day asOf + L).
+  const arrival = Math.max(0, L - 1);
 
-  const out: ClassRestock[] = [];
+  const prepared: ClassForecast[] = [];
   for (const c of classes) {
     const st = stats.get(c.rentalClass);
-    const share = st && (catQty.get(c.category) ?? 0) > 0 ? st.qty / catQty.get(c.category)! : 0;
+    const cq = catQty.get(c.category);
+    const share = st && cq && cq.qty > 0 ? st.qty / cq.qty : 0;
     const meanRentalDays = st && st.lines > 0 ? st.days / st.lines : 1;
-    const meanQty = st && st.lines > 0 ? st.qty / st.lines : 1;
-    const dispersion = meanQty <= 1 ? 1 : (meanQty - 1 + meanQty ** 2) / meanQty;
-    // Rental lengths: geometric-free, uniform-like around the mean; P(still out k days after renting).
-    const stillOut = (k: number) => Math.max(0, Math.min(1, (meanRentalDays - k) / Math.max(1, meanRentalDays)));
+    // Units per line, and E[q²]/E[q], from the class's lines (from its category's with fewer than 10).
+    const q = st && st.lines >= 10 ? st : cq && cq.lines > 0 ? cq : null;
+    const meanQty = q && q.lines > 0 && q.qty > 0 ? q.qty / q.lines : 1;
+    const dispersion = q && q.qty > 0 ? Math.max(1, q.qty2 / q.qty) : 1;
+    const so = stillOutBy.get(c.category) ?? Float64Array.of(1);
     const daily = (forecasts.get(c.category) ?? []).slice(0, window);
-    const expected = daily.map((p) => p.value * share);
-    const dailyVar = daily.map((p) => {
+    const days = daily.length;
+    const today = Float64Array.from(daily, (p) => Math.max(0, p.value * share));
+    const demandVar = Float64Array.from(daily, (p) => {
       const i = p.intervals?.[0];
       if (!i) return 0;
-      const zi = normalQuantile(0.5 + i.level / 2);
-      return (((i.upper - i.lower) / (2 * zi)) * share) ** 2;
+      return (((i.upper - i.lower) / (2 * normalQuantile(0.5 + i.level / 2))) * share) ** 2;
     });
-    let best = { bound: 0, mean: 0, sd: 0, day: asOf };
-    let shortDays = 0;
-    for (let k = Math.min(s.leadTimeDays, expected.length); k <= expected.length; k++) {
-      if (k === 0) continue;
-      let outThen = 0;
-      for (const [back, q] of st?.outOn ?? []) if (back > 364 + k) outThen += q;
-      const dist = onRentDistribution(outThen, expected.slice(0, k), stillOut, dispersion);
-      let fv = 0;
-      for (let j = 0; j < k; j++) fv += dailyVar[j]! * stillOut(k - 1 - j) ** 2;
-      const sd = Math.sqrt(dist.variance + fv);
-      const bound = Math.ceil(dist.mean + z * sd);
-      if (bound > c.units) shortDays++;
-      if (bound > best.bound) best = { bound, mean: dist.mean, sd, day: addDays(asOf, k) };
+    const known = new Float64Array(days);
+    const carried = new Float64Array(days);
+    const errorVariance = new Float64Array(days);
+    const carriedErrorVariance = new Float64Array(days);
+    for (let i = 0; i < days; i++) {
+      // Units out now and due back after day i (day index 365 + i from `from`).
+      for (const [back, n] of st?.outOn ?? []) if (back > 365 + i) known[i] += n;
+      let m = 0;
+      let v = 0;
+      for (let j = 1; j <= i && j < so.length; j++) {
+        m += today[i - j]! * so[j]!;
+        v += demandVar[i - j]! * so[j]! ** 2;
+      }
+      carried[i] = m;
+      carriedErrorVariance[i] = v;
+      errorVariance[i] = v + demandVar[i]!;
     }
-    const shortfall = Math.max(0, best.bound - c.units);
+    const table = stockoutTable({ known, carried, today, dispersion, meanQty, errorVariance, carriedErrorVariance }, 0);
+    const onOrder = Math.max(0, Number(eq.get(c.rentalClass)?.qty_on_order ?? 0));
+    const u0 = c.units + onOrder;
+    const col = Math.min(u0, table.width - 1);
+    const at = (i: number, j: number) => table.p[i * table.width + Math.min(j, table.width - 1)]!;
+    let peak = 0;
+    let shortDays = 0;
+    for (let i = 0; i < days; i++) {
+      if (at(i, col) > at(peak, col)) peak = i;
+      if (at(i, col) > tolerated) shortDays++;
+    }
+    // The fewest units whose stockout probability is within 1 − service level on every day (p falls with u).
+    let bound = 0;
+    for (let i = 0; i < days; i++) while (bound < table.width - 1 && at(i, bound) > tolerated) bound++;
+    // Lead-time demand (units going out) at the service level: compound-Poisson plus the forecast's own variance.
+    let leadMean = 0;
+    let leadVar = 0;
+    for (let i = 0; i < Math.min(L, days); i++) {
+      leadMean += today[i]!;
+      leadVar += demandVar[i]!;
+    }
+    leadVar += leadMean * dispersion;
+    let reviewMean = 0;
+    for (let i = L; i < days; i++) reviewMean += today[i]!;
     const e = eq.get(c.rentalClass);
     const price = Number(e?.rate_1 ?? 0);
     const unitCost = Number(e?.retail_price ?? 0);
@@ -161,50 +258,113 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     const perUnitYear = c.units > 0 ? revenueLastYear / c.units : 0;
     const lifeRevenue = perUnitYear * s.marginalRevenueShare * s.expectedLifeYears;
     const purchaseRoi = unitCost > 0 ? (lifeRevenue + resaleValue - unitCost) / unitCost : 0;
-    const subRentCost = shortfall * price * s.subRentCostShare * Math.max(1, shortDays);
-    const windowDays = Math.max(1, expected.length - s.leadTimeDays + 1);
-    const lasting = shortDays / windowDays >= 0.5;
-    let action: ClassRestock['recommendation']['action'] = 'none';
-    let reason = 'units owned cover the service-level bound';
-    let expectedProfit = 0;
-    if (shortfall > 0) {
-      if (lasting && purchaseRoi > 0) {
-        action = 'buy';
-        expectedProfit = shortfall * (lifeRevenue + resaleValue - unitCost);
-        reason = `short on ${shortDays} of ${windowDays} days; a unit returns ${(purchaseRoi * 100).toFixed(0)} % over ${s.expectedLifeYears} years`;
-      } else {
-        action = 'sub-rent';
-        expectedProfit = shortfall * price * Math.max(1, shortDays) - subRentCost;
-        reason = lasting ? `buying does not pay back (ROI ${(purchaseRoi * 100).toFixed(0)} %)` : `a brief peak: short on ${shortDays} of ${windowDays} days`;
-      }
-    }
-    const p = best.sd > 0 ? 1 - 0.5 * (1 + erf((c.units + 0.5 - best.mean) / (best.sd * Math.SQRT2))) : best.mean > c.units ? 1 : 0;
-    const available = c.units - (onRentBy.get(c.rentalClass) ?? 0);
-    const severity: Severity | null =
-      shortfall === 0 ? null : available <= 0 || shortfall >= Math.max(5, 0.2 * c.units) ? (p >= 0.5 ? 'critical' : 'high') : p >= 0.5 ? 'high' : 'medium';
-    out.push({
-      rentalClass: c.rentalClass,
-      commonName: c.commonName,
-      category: c.category,
-      units: c.units,
-      onRentNow: onRentBy.get(c.rentalClass) ?? 0,
-      peakBound: best.bound,
-      peakDay: best.day,
-      peakMean: best.mean,
-      shortfall,
-      shortDays,
-      shortfallProbability: p,
-      severity,
-      price,
-      unitCost,
-      resaleValue,
-      revenueLastYear,
-      meanRentalDays,
-      velocity: velocity.get(c.rentalClass) ?? null,
-      recommendation: { action, quantity: shortfall, purchaseCost: shortfall * unitCost, purchaseRoi, subRentCost, expectedProfit, reason },
+    const marginalAvoided = concaveUnitValues(table, u0, arrival);
+    const leadAvoided = concaveUnitValues(table, u0, 0, arrival);
+    const p = days > 0 ? at(peak, col) : 0;
+    const severity: Severity | null = p >= ALERT_THRESHOLDS.critical ? 'critical' : p >= ALERT_THRESHOLDS.high ? 'high' : p >= ALERT_THRESHOLDS.medium ? 'medium' : null;
+    prepared.push({
+      table,
+      u0,
+      subRentDays: shortDays,
+      leadAvoided,
+      lifeRevenue,
+      purchaseRoi,
+      base: {
+        rentalClass: c.rentalClass,
+        commonName: c.commonName,
+        category: c.category,
+        units: c.units,
+        onOrder,
+        onRentNow: onRentBy.get(c.rentalClass) ?? 0,
+        peakBound: bound,
+        peakDay: addDays(asOf, peak + 1),
+        peakMean: days > 0 ? known[peak]! + carried[peak]! + today[peak]! : 0,
+        shortfallProbability: p,
+        shortfall: Math.max(0, bound - u0),
+        shortDays,
+        expectedStockoutDays: expectedStockoutDays(table, u0),
+        leadTimeStockoutDays: expectedStockoutDays(table, u0, 0, arrival),
+        marginalAvoided,
+        reorder: reorderLevels({ mean: leadMean, variance: leadVar }, reviewMean, s.serviceLevel),
+        severity,
+        price,
+        unitCost,
+        resaleValue,
+        revenueLastYear,
+        meanRentalDays,
+        velocity: velocity.get(c.rentalClass) ?? null,
+      },
     });
   }
+
+  // Units to buy across classes: the allocation of the simulation with one block (units ordered now, held to the
+  // window's end), a price of at least `minStockoutDaysAvoided` per unit and the unit budget.
+  const allocation = allocateBudget({
+    classes: prepared.map((c) => ({ layers: c.base.marginalAvoided.map((v) => [v]) })),
+    blockStarts: [0],
+    end: 1,
+    committed: 0,
+    budget: s.budgetUnits ?? Number.POSITIVE_INFINITY,
+    minPrice: s.minStockoutDaysAvoided,
+  });
+  const buy = allocation.buyNow.slice();
+  if (s.budgetUsd !== undefined) {
+    // The dollar budget: units by stockout days avoided per dollar, each class's units in order.
+    const units = prepared.flatMap((c, ci) => c.base.marginalAvoided.slice(0, buy[ci]).map((v, j) => ({ ci, j, v, cost: c.base.unitCost })));
+    units.sort((a, b) => b.v / Math.max(a.cost, 1e-9) - a.v / Math.max(b.cost, 1e-9) || b.v - a.v);
+    const taken = buy.map(() => 0);
+    let left = s.budgetUsd;
+    for (const u of units) {
+      if (taken[u.ci] !== u.j || u.cost > left) continue;
+      taken[u.ci]!++;
+      left -= u.cost;
+    }
+    taken.forEach((n, ci) => (buy[ci] = n));
+  }
+
+  const windowDays = prepared[0]?.table.days ?? 0;
+  const arrivalStockoutDays = (c: ClassForecast) => expectedStockoutDays(c.table, c.u0, arrival);
+  const out: ClassRestock[] = prepared.map((c, ci) => {
+    const b = c.base;
+    const n = buy[ci]!;
+    const avoided = b.marginalAvoided.slice(0, n).reduce((a, x) => a + x, 0);
+    const subRentQty = c.leadAvoided.filter((v) => v >= s.minStockoutDaysAvoided).length;
+    const make = (action: ClassRestock['recommendation']['action'], quantity: number, stockoutDaysAvoided: number, expectedProfit: number, reason: string): ClassRestock['recommendation'] => ({
+      action,
+      quantity,
+      stockoutDaysAvoided,
+      purchaseCost: quantity * b.unitCost,
+      purchaseRoi: c.purchaseRoi,
+      subRentCost: quantity * b.price * s.subRentCostShare * Math.max(1, c.subRentDays),
+      expectedProfit,
+      reason,
+    });
+    let recommendation: ClassRestock['recommendation'];
+    if (n > 0 && (c.purchaseRoi > 0 || b.unitCost === 0)) {
+      recommendation = make(
+        'buy',
+        n,
+        avoided,
+        n * (c.lifeRevenue + b.resaleValue - b.unitCost),
+        `${n} unit${n === 1 ? '' : 's'} ordered now (arriving ${addDays(asOf, L)}) avoid ${avoided.toFixed(2)} of the ${arrivalStockoutDays(c).toFixed(2)} stockout days expected from then to ${addDays(asOf, windowDays)}` +
+          (b.unitCost > 0 ? `; a unit returns ${(c.purchaseRoi * 100).toFixed(0)} % over ${s.expectedLifeYears} years` : '; no unit cost on file'),
+      );
+    } else if (n > 0 || subRentQty > 0) {
+      const qty = Math.max(n, subRentQty);
+      const avoidedSub = n > 0 ? avoided : c.leadAvoided.slice(0, qty).reduce((a, x) => a + x, 0);
+      recommendation = make(
+        'sub-rent',
+        qty,
+        avoidedSub,
+        qty * b.price * Math.max(1, c.subRentDays) * (1 - s.subRentCostShare),
+        n > 0
+          ? `buying does not pay back (ROI ${(c.purchaseRoi * 100).toFixed(0)} %); sub-renting ${qty} avoids ${avoidedSub.toFixed(2)} expected stockout days`
+          : `${b.leadTimeStockoutDays.toFixed(2)} expected stockout days within the ${L}-day lead time, before a purchase can arrive; sub-renting ${qty} avoids ${avoidedSub.toFixed(2)}`,
+      );
+    } else {
+      recommendation = make('none', 0, 0, 0, `no extra unit avoids ${s.minStockoutDaysAvoided} expected stockout days`);
+    }
+    return { ...b, recommendation };
+  });
   return { asOf, classes: out };
 }
-
-const erf = (x: number) => 1 - erfc(x);

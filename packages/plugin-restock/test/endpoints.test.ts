@@ -1,75 +1,172 @@
 import { demandPlugin } from '@rfid3/plugin-demand';
 import { startTestHost, type TestHost } from '@rfid3/core/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restockPlugin } from '../src/index.js';
+import { ALERT_THRESHOLDS, restockPlugin } from '../src/index.js';
 
 interface Alert {
   rentalClass: string;
-  severity: string;
+  category: string;
+  severity: 'critical' | 'high' | 'medium';
   unitsOwned: number;
+  onOrder: number;
   peakBound: number;
   shortfall: number;
+  shortfallProbability: number;
+  expectedStockoutDays: number;
+  reorderPoint: number;
+  orderUpTo: number;
+}
+
+interface Recommendation extends Alert {
+  action: 'buy' | 'sub-rent';
+  quantity: number;
+  stockoutDaysAvoided: number;
+  stockoutDaysAvoidedPerThousandUsd: number | null;
+  marginalStockoutDaysAvoided: number[];
+  nextUnitStockoutDaysAvoided: number | null;
+  unitCost: number;
+  purchaseCost: number;
+  purchaseRoi: number;
+  decision: { id: number; status: string; verdict: string; action: { quantity: number } } | null;
+}
+
+interface Recommendations {
+  policy: { minStockoutDaysAvoided: number };
+  recommendations: Recommendation[];
+  velocity: { rentalClass: string; category: string; abc: string; xyz: string; reorderPoint: number; orderUpTo: number; expectedStockoutDays: number }[];
+}
+
+/** The class of a category with the most units rented over the simulated history. */
+async function busiest(host: TestHost, category: string): Promise<string> {
+  const classes = (await host.runtime.inventory.rentalClasses()).filter((c) => c.category === category).map((c) => c.rentalClass);
+  const rows = await host.runtime.database.db
+    .selectFrom('pos_transaction_items')
+    .select(['item_num', sql<number>`sum(qty)`.as('q')])
+    .where('item_num', 'in', classes)
+    .groupBy('item_num')
+    .execute();
+  return String(rows.sort((a, b) => Number(b.q) - Number(a.q))[0]!.item_num);
 }
 
 describe('restock endpoints on a simulated business', () => {
   let host: TestHost;
+  let short: string;
+  let ample: string;
+  const decisions = () => host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'restock').execute();
+
   beforeAll(async () => {
     host = await startTestHost({
       plugins: [{ plugin: demandPlugin, config: { matchActualsEveryMinutes: 0 } }, restockPlugin],
-      // The simulated fleet loses demand at its summer peak: the alerts have something to find in June.
       simulate: { items: 600, days: 420 },
     });
-  });
+    const db = host.runtime.database.db;
+    // A busy chair or table class down to one tagged unit (the rest sold): its forecast peak exceeds its units.
+    short = await busiest(host, 'Tables and Chairs');
+    const keep = await db.selectFrom('id_item_master').select('tag_id').where('rental_class_num', '=', short).orderBy('tag_id').limit(1).executeTakeFirstOrThrow();
+    await db.updateTable('id_item_master').set({ bin_location: 'sold' }).where('rental_class_num', '=', short).where('tag_id', '<>', keep.tag_id).execute();
+    // The busiest round linen given 300 more units than it has: ample whatever the forecast.
+    ample = await busiest(host, 'Round Linen');
+    const model = await db.selectFrom('id_item_master').selectAll().where('rental_class_num', '=', ample).limit(1).executeTakeFirstOrThrow();
+    for (let i = 0; i < 300; i++) await db.insertInto('id_item_master').values({ ...model, tag_id: `AMPLE${String(i).padStart(4, '0')}`, item_num: 9_000_000 + i, serial_number: null, status: 'Ready to Rent' }).execute();
+  }, 120_000);
   afterAll(() => host.close());
 
-  it('alerts are classes whose service-level bound exceeds the units owned, most severe first', async () => {
+  it('alerts derive their severity from the daily stockout probability, most severe first; unknown severities are a 400', async () => {
     const res = await host.call('GET', '/inventory/restock-alerts');
     expect(res.status).toBe(200);
-    const body = res.body as { alerts: Alert[]; counts: Record<string, number> };
+    const body = res.body as { alerts: Alert[]; counts: Record<string, number>; thresholds: Record<string, number> };
+    expect(body.thresholds).toEqual(ALERT_THRESHOLDS);
     expect(body.alerts.length).toBeGreaterThan(0);
     const order = { critical: 0, high: 1, medium: 2 } as Record<string, number>;
     for (let i = 1; i < body.alerts.length; i++) expect(order[body.alerts[i - 1]!.severity]!).toBeLessThanOrEqual(order[body.alerts[i]!.severity]!);
-    for (const a of body.alerts) expect(a.shortfall).toBe(a.peakBound - a.unitsOwned);
+    for (const a of body.alerts) {
+      const p = a.shortfallProbability;
+      expect(a.severity).toBe(p >= ALERT_THRESHOLDS.critical ? 'critical' : p >= ALERT_THRESHOLDS.high ? 'high' : 'medium');
+      expect(p).toBeGreaterThanOrEqual(ALERT_THRESHOLDS.medium - 1e-4);
+      expect(a.shortfall).toBe(Math.max(0, a.peakBound - a.unitsOwned - a.onOrder));
+      expect(a.expectedStockoutDays).toBeGreaterThan(0);
+      expect(a.orderUpTo).toBeGreaterThanOrEqual(a.reorderPoint);
+    }
     expect(body.counts.critical + body.counts.high + body.counts.medium).toBe(body.alerts.length);
+    // The one-unit class is critical; the class with 300 extra units is not alerted.
+    expect(body.alerts.find((a) => a.rentalClass === short)).toMatchObject({ severity: 'critical', unitsOwned: 1 });
+    expect(body.alerts.find((a) => a.rentalClass === ample)).toBeUndefined();
     await expect(host.call('GET', '/inventory/restock-alerts?severity=urgent')).rejects.toMatchObject({ status: 400, errors: [{ field: 'query.severity' }] });
   });
 
-  it('recommendations carry velocity classes and record each purchase as a decision through the safeguards', async () => {
-    const res = await host.call('GET', '/inventory/optimization-recommendations');
-    const body = res.body as {
-      recommendations: { rentalClass: string; action: string; quantity: number; unitCost: number; decision: { id: number; status: string; verdict: string; action: { quantity: number } } | null }[];
-      velocity: { abc: string; xyz: string }[];
-    };
+  it('recommends buying where a unit avoids expected stockout days, ranked by value per dollar, each purchase a decision through the safeguards', async () => {
+    const body = (await host.call('GET', '/inventory/optimization-recommendations')).body as Recommendations;
     expect(new Set(body.velocity.map((v) => v.abc))).toEqual(new Set(['A', 'B', 'C']));
-    const buys = body.recommendations.filter((r) => r.action === 'buy');
-    expect(buys.length).toBeGreaterThan(0);
+    // A class whose forecast peak exceeds its units: a purchase avoiding stockout days, every unit of it worth the threshold.
+    const s = body.recommendations.find((r) => r.rentalClass === short)!;
+    expect(s).toMatchObject({ action: 'buy', unitsOwned: 1 });
+    expect(s.quantity).toBeGreaterThan(1);
+    expect(s.stockoutDaysAvoided).toBeGreaterThan(s.quantity * body.policy.minStockoutDaysAvoided - 1e-6);
+    // The next unit does not clear the threshold (no budget is configured, so the threshold stopped the purchase).
+    expect(s.nextUnitStockoutDaysAvoided === null || s.nextUnitStockoutDaysAvoided < body.policy.minStockoutDaysAvoided).toBe(true);
+    expect(s.purchaseRoi).toBeGreaterThan(0);
+    // A class with ample units: no recommendation, no expected stockout.
+    expect(body.recommendations.find((r) => r.rentalClass === ample)).toBeUndefined();
+    expect(body.velocity.find((v) => v.rentalClass === ample)!.expectedStockoutDays).toBeLessThan(0.01);
+    // Ranked by stockout days avoided per dollar.
+    const perUsd = body.recommendations.map((r) => r.stockoutDaysAvoidedPerThousandUsd ?? Number.POSITIVE_INFINITY);
+    for (let i = 1; i < perUsd.length; i++) expect(perUsd[i - 1]!).toBeGreaterThanOrEqual(perUsd[i]!);
+    const buys = body.recommendations.filter((r) => r.action === 'buy' && r.unitCost > 0);
     for (const b of buys) {
       expect(b.decision).not.toBeNull();
+      expect(b.stockoutDaysAvoided).toBeGreaterThan(0);
       // The $5,000 cap holds on what is recorded.
       expect(b.decision!.action.quantity * b.unitCost).toBeLessThanOrEqual(5000 + 1e-6);
     }
-    const rows = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'restock').execute();
+    expect(body.recommendations.find((r) => r.rentalClass === short)!.decision!.action.quantity * s.unitCost).toBeLessThanOrEqual(5000 + 1e-6);
+    const rows = await decisions();
     expect(rows.map((r) => r.target_id).sort()).toEqual(buys.map((b) => b.rentalClass).sort());
-    // Asking again does not record the same proposals twice.
+  });
+
+  it('reading twice records one decision per class', async () => {
+    const before = await decisions();
     await host.call('GET', '/inventory/optimization-recommendations');
-    expect((await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'restock').execute()).length).toBe(rows.length);
+    await host.call('GET', '/inventory/optimization-recommendations?category=tables');
+    const after = await decisions();
+    expect(after.length).toBe(before.length);
+    const perClass = new Map<string, number>();
+    for (const r of after) perClass.set(r.target_id, (perClass.get(r.target_id) ?? 0) + 1);
+    expect(Math.max(...perClass.values())).toBe(1);
+  });
+
+  it('category=tables reads the one category containing the term, as pricing and demand do; an unknown one is a 404', async () => {
+    const recs = (await host.call('GET', '/inventory/optimization-recommendations?category=tables')).body as Recommendations;
+    expect(recs.velocity.length).toBeGreaterThan(0);
+    expect(new Set(recs.velocity.map((v) => v.category))).toEqual(new Set(['Tables and Chairs']));
+    expect(recs.recommendations.map((r) => r.rentalClass)).toContain(short);
+    const alerts = (await host.call('GET', '/inventory/restock-alerts?category=TABLES')).body as { alerts: Alert[] };
+    expect(alerts.alerts.length).toBeGreaterThan(0);
+    expect(new Set(alerts.alerts.map((a) => a.category))).toEqual(new Set(['Tables and Chairs']));
+    await expect(host.call('GET', '/inventory/restock-alerts?category=spaceships')).rejects.toMatchObject({ status: 404 });
   });
 
   it('approve-restock needs the operate role and walks pending → approved → executed, or rejects with a reason', async () => {
-    const pending = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'restock').where('status', '=', 'pending').execute();
-    expect(pending.length).toBeGreaterThan(0);
+    const pending = (await decisions()).filter((r) => r.status === 'pending');
+    expect(pending.length).toBeGreaterThan(1);
     const first = pending[0]!;
     await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve' }, principal: host.principals.read })).rejects.toMatchObject({ status: 403 });
     const approved = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve', decision_id: first.id, quantity: 1 }, principal: host.principals.operate });
     expect(approved.body).toMatchObject({ decision: { status: 'approved', decidedBy: 'test operate', humanOverride: { quantity: 1 } } });
-    const executed = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute', decision_id: first.id }, principal: host.principals.operate });
-    expect(executed.body).toMatchObject({ decision: { status: 'executed' } });
+    const executed = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute' }, principal: host.principals.operate });
+    expect(executed.body).toMatchObject({ decision: { id: first.id, status: 'executed' } });
     await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute', decision_id: first.id }, principal: host.principals.operate })).rejects.toMatchObject({ status: 409 });
-    if (pending[1]) {
-      await expect(host.call('POST', `/inventory/approve-restock/${pending[1].target_id}`, { body: { action: 'reject' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.reason' }] });
-      const rejected = await host.call('POST', `/inventory/approve-restock/${pending[1].target_id}`, { body: { action: 'reject', decision_id: pending[1].id, reason: 'budget' }, principal: host.principals.operate });
-      expect(rejected.body).toMatchObject({ decision: { status: 'rejected', overrideReason: 'budget' } });
-    }
+    const second = pending[1]!;
+    await expect(host.call('POST', `/inventory/approve-restock/${second.target_id}`, { body: { action: 'reject' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.reason' }] });
+    const rejected = await host.call('POST', `/inventory/approve-restock/${second.target_id}`, { body: { action: 'reject', reason: 'budget' }, principal: host.principals.operate });
+    expect(rejected.body).toMatchObject({ decision: { id: second.id, status: 'rejected', overrideReason: 'budget', decidedBy: 'test operate' } });
+    // The records: executed with its time, rejected with its reason; reading again keeps the human rejection (same proposal).
+    const rows = new Map((await decisions()).map((r) => [r.id, r]));
+    expect(rows.get(first.id)).toMatchObject({ status: 'executed' });
+    expect(rows.get(first.id)!.executed_at).not.toBeNull();
+    expect(rows.get(second.id)).toMatchObject({ status: 'rejected', override_reason: 'budget' });
+    const again = (await host.call('GET', '/inventory/optimization-recommendations')).body as Recommendations;
+    expect(again.recommendations.find((r) => r.rentalClass === second.target_id)?.decision).toMatchObject({ id: second.id, status: 'rejected' });
     await expect(host.call('POST', '/inventory/approve-restock/nope', { body: { action: 'approve' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -1,6 +1,6 @@
 import { normalQuantile } from '@rfid3/core';
 import { describe, expect, it } from 'vitest';
-import { allocateBudget, leadTimeDemand, onRentDistribution, onRentTail, onRentTails, reorderLevels, simulateFleet, velocityClasses } from '../src/index.js';
+import { allocateBudget, concaveUnitValues, expectedStockoutDays, leadTimeDemand, onRentDistribution, onRentTail, onRentTails, reorderLevels, simulateFleet, stockoutTable, unitLayers, velocityClasses } from '../src/index.js';
 import type { FleetClass } from '../src/index.js';
 
 describe('reorder levels', () => {
@@ -100,6 +100,41 @@ describe('allocation', () => {
     expect(at(1000).buyNow).toEqual([3, 2]);
     // Nothing left: nothing bought.
     expect(allocateBudget({ ...input, committed: 200, budget: 150 }).buyNow).toEqual([0, 0]);
+  });
+  it('a stockout table: one-unit rentals with nothing out are short when a Poisson day exceeds the units, and the layers sum to the stockout days avoided', () => {
+    // One day, 2 units expected, one unit per line, nothing out or carried: short iff N > u, with N ~ Poisson(2).
+    const t = stockoutTable({ known: [0], carried: [0], today: [2], dispersion: 1, meanQty: 1 }, 0);
+    const poissonAbove = (u: number) => 1 - Array.from({ length: u + 1 }, (_, k) => (Math.exp(-2) * 2 ** k) / [1, 1, 2, 6, 24, 120, 720][k]!).reduce((a, b) => a + b, 0);
+    for (let u = 0; u <= 5; u++) expect(expectedStockoutDays(t, u)).toBeCloseTo(poissonAbove(u), 10);
+    // Two such days: the layers (one block) add up to what the units avoid.
+    const t2 = stockoutTable({ known: [1, 0], carried: [0, 0], today: [2, 2], dispersion: 1, meanQty: 1 }, 0);
+    const layers = unitLayers(t2, 2, 0, 1);
+    const sum = layers.reduce((a, l) => a + l[0]!, 0);
+    expect(sum).toBeCloseTo(expectedStockoutDays(t2, 1) - expectedStockoutDays(t2, t2.width - 1), 3);
+  });
+
+  it('values the units of a class far short of its peak together (concave envelope), not at nothing', () => {
+    // 40 units expected on rent every day with 2 owned: one more unit alone avoids almost nothing.
+    const days = 10;
+    const t = stockoutTable({ known: new Array(days).fill(0), carried: new Array(days).fill(38), today: new Array(days).fill(2), dispersion: 1, meanQty: 1 }, 0);
+    const raw = expectedStockoutDays(t, 2) - expectedStockoutDays(t, 3);
+    expect(raw).toBeLessThan(1e-4);
+    expect(unitLayers(t, days, 0, 2)).toHaveLength(0);
+    const v = concaveUnitValues(t, 2);
+    expect(v.length).toBeGreaterThan(38);
+    for (let k = 1; k < v.length; k++) expect(v[k]!).toBeLessThanOrEqual(v[k - 1]! + 1e-12);
+    // The envelope never promises more than the units avoid: k units avoid at least the envelope's sum at its corners.
+    const total = v.reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(expectedStockoutDays(t, 2) + 1e-9);
+    expect(total).toBeGreaterThan(0.9 * expectedStockoutDays(t, 2));
+  });
+
+  it('a minimum price buys only the units worth it, and a budget the most valuable first', () => {
+    const classes = [{ layers: [[0.5], [0.2], [0.04]] }, { layers: [[0.3], [0.06], [0.01]] }];
+    const input = { classes, blockStarts: [0], end: 1, committed: 0 };
+    expect(allocateBudget({ ...input, budget: Number.POSITIVE_INFINITY, minPrice: 0.05 }).buyNow).toEqual([2, 2]);
+    expect(allocateBudget({ ...input, budget: 2, minPrice: 0.05 }).buyNow).toEqual([1, 1]);
+    expect(allocateBudget({ ...input, budget: 3, minPrice: 0.05 }).buyNow).toEqual([2, 1]);
   });
 });
 

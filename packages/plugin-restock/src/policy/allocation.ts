@@ -128,14 +128,14 @@ export function expectedStockoutDays(t: StockoutTable, extra = 0, fromDay = 0, t
 }
 
 /**
- * The layers of `AllocationClass`: for the (j + 1)-th unit above the table's first column, the expected stockout
- * days it avoids in each block of `blockDays` days from `fromDay` (days before it are left out: units bought now
- * arrive on it). Stops at the first unit that avoids less than 1e-4 stockout days in all.
+ * The layers of `AllocationClass`: for the (j + 1)-th unit above `units` (default: the table's first column), the
+ * expected stockout days it avoids in each block of `blockDays` days from `fromDay` (days before it are left out:
+ * units bought now arrive on it). Stops at the first unit that avoids less than 1e-4 stockout days in all.
  */
-export function unitLayers(t: StockoutTable, blockDays: number, fromDay = 0): Float64Array[] {
+export function unitLayers(t: StockoutTable, blockDays: number, fromDay = 0, units = t.from): Float64Array[] {
   const nBlocks = Math.max(0, Math.ceil((t.days - fromDay) / blockDays));
   const layers: Float64Array[] = [];
-  for (let j = 1; j < t.width; j++) {
+  for (let j = Math.max(0, units - t.from) + 1; j < t.width; j++) {
     const values = new Float64Array(nBlocks);
     let total = 0;
     for (let i = Math.max(0, fromDay); i < t.days; i++) {
@@ -147,6 +147,42 @@ export function unitLayers(t: StockoutTable, blockDays: number, fromDay = 0): Fl
     layers.push(values);
   }
   return layers;
+}
+
+/**
+ * The stockout days that the 1st, 2nd, … unit above `units` avoids over days [fromDay, toDay), on the concave
+ * envelope of the total avoided: a class far short of its peak gains little from its first extra unit alone (it is
+ * short anyway) but much from enough of them together, so units that only help together share their value evenly.
+ * Trailing units avoiding less than 1e-4 are left out. With one block, the values are non-increasing, as the
+ * greedy `allocateBudget` needs.
+ */
+export function concaveUnitValues(t: StockoutTable, units: number, fromDay = 0, toDay = t.days): number[] {
+  const col = Math.max(0, units - t.from);
+  const total = (j: number) => expectedStockoutDays(t, j, fromDay, toDay);
+  const gains: number[] = [];
+  const base = total(col);
+  for (let j = col + 1; j < t.width; j++) gains.push(base - total(j));
+  // Upper concave hull of (k, avoided by k units), k = 0 … n.
+  const hull: number[] = [0];
+  const y = (k: number) => (k === 0 ? 0 : gains[k - 1]!);
+  for (let k = 1; k <= gains.length; k++) {
+    while (hull.length >= 2) {
+      const a = hull[hull.length - 2]!;
+      const b = hull[hull.length - 1]!;
+      if ((y(b) - y(a)) * (k - a) <= (y(k) - y(a)) * (b - a)) hull.pop();
+      else break;
+    }
+    hull.push(k);
+  }
+  const values: number[] = [];
+  for (let h = 1; h < hull.length; h++) {
+    const a = hull[h - 1]!;
+    const b = hull[h]!;
+    const slope = (y(b) - y(a)) / (b - a);
+    for (let k = a; k < b; k++) values.push(slope);
+  }
+  while (values.length && values[values.length - 1]! < 1e-4) values.pop();
+  return values;
 }
 
 /** One rental class to allocate: the value of each extra unit (layer) in each block of days. */

@@ -15,7 +15,7 @@ export interface RestockSettings {
   serviceLevel: number;
   /** Years a purchased unit earns before it is sold off. */
   expectedLifeYears: number;
-  /** Share of a unit's average yearly revenue that one more unit earns (the marginal unit rents on peak days only). */
+  /** Share of rental revenue a unit keeps as margin (after cleaning, handling and wear). */
   marginalRevenueShare: number;
   /** Sub-renting a unit for a day costs this share of its daily rate. */
   subRentCostShare: number;
@@ -73,7 +73,7 @@ export interface ClassRestock {
     /** Expected stockout days the recommended units avoid (after the lead time for a purchase, within it for a sub-rental). */
     stockoutDaysAvoided: number;
     purchaseCost: number;
-    /** (revenue over the expected life + resale − cost) ÷ cost of one more unit. */
+    /** (margin over the expected life + resale − cost) ÷ cost of the units bought (of one more unit when none is). */
     purchaseRoi: number;
     subRentCost: number;
     expectedProfit: number;
@@ -90,7 +90,8 @@ interface ClassForecast {
   subRentDays: number;
   /** Expected stockout days the 1st, 2nd, … sub-rented unit avoids within the lead time. */
   leadAvoided: number[];
-  lifeRevenue: number;
+  /** Margin the 1st, 2nd, … extra unit earns over its expected life (see `marginalUnitRevenue`). */
+  unitLifeRevenue: number[];
   purchaseRoi: number;
 }
 
@@ -255,10 +256,9 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     const unitCost = Number(e?.retail_price ?? 0);
     const resaleValue = Number(e?.sell_price ?? 0) * 0.5;
     const revenueLastYear = st?.revenue ?? 0;
-    const perUnitYear = c.units > 0 ? revenueLastYear / c.units : 0;
-    const lifeRevenue = perUnitYear * s.marginalRevenueShare * s.expectedLifeYears;
-    const purchaseRoi = unitCost > 0 ? (lifeRevenue + resaleValue - unitCost) / unitCost : 0;
     const marginalAvoided = concaveUnitValues(table, u0, arrival);
+    const unitLifeRevenue = marginalUnitRevenue({ table, u0, arrival, units: c.units, revenueLastYear, price, onRentMean: (i) => known[i]! + carried[i]! + today[i]! }, marginalAvoided.length, s);
+    const purchaseRoi = unitCost > 0 ? ((unitLifeRevenue[0] ?? 0) + resaleValue - unitCost) / unitCost : 0;
     const leadAvoided = concaveUnitValues(table, u0, 0, arrival);
     const p = days > 0 ? at(peak, col) : 0;
     const severity: Severity | null = p >= ALERT_THRESHOLDS.critical ? 'critical' : p >= ALERT_THRESHOLDS.high ? 'high' : p >= ALERT_THRESHOLDS.medium ? 'medium' : null;
@@ -267,7 +267,7 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
       u0,
       subRentDays: shortDays,
       leadAvoided,
-      lifeRevenue,
+      unitLifeRevenue,
       purchaseRoi,
       base: {
         rentalClass: c.rentalClass,
@@ -326,39 +326,44 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
   const arrivalStockoutDays = (c: ClassForecast) => expectedStockoutDays(c.table, c.u0, arrival);
   const out: ClassRestock[] = prepared.map((c, ci) => {
     const b = c.base;
-    const n = buy[ci]!;
+    // Units that pay back: the k-th extra unit rents less than the one before it, so stop at the first that does not.
+    let n = 0;
+    while (n < buy[ci]! && (b.unitCost === 0 || (c.unitLifeRevenue[n] ?? 0) + b.resaleValue > b.unitCost)) n++;
     const avoided = b.marginalAvoided.slice(0, n).reduce((a, x) => a + x, 0);
+    const lifeRevenue = c.unitLifeRevenue.slice(0, n).reduce((a, x) => a + x, 0);
+    const roiOf = (k: number) => (b.unitCost > 0 && k > 0 ? (lifeRevenue + k * (b.resaleValue - b.unitCost)) / (k * b.unitCost) : c.purchaseRoi);
     const subRentQty = c.leadAvoided.filter((v) => v >= s.minStockoutDaysAvoided).length;
     const make = (action: ClassRestock['recommendation']['action'], quantity: number, stockoutDaysAvoided: number, expectedProfit: number, reason: string): ClassRestock['recommendation'] => ({
       action,
       quantity,
       stockoutDaysAvoided,
       purchaseCost: quantity * b.unitCost,
-      purchaseRoi: c.purchaseRoi,
+      purchaseRoi: action === 'buy' ? roiOf(quantity) : c.purchaseRoi,
       subRentCost: quantity * b.price * s.subRentCostShare * Math.max(1, c.subRentDays),
       expectedProfit,
       reason,
     });
     let recommendation: ClassRestock['recommendation'];
-    if (n > 0 && (c.purchaseRoi > 0 || b.unitCost === 0)) {
+    if (n > 0) {
       recommendation = make(
         'buy',
         n,
         avoided,
-        n * (c.lifeRevenue + b.resaleValue - b.unitCost),
+        lifeRevenue + n * (b.resaleValue - b.unitCost),
         `${n} unit${n === 1 ? '' : 's'} ordered now (arriving ${addDays(asOf, L)}) avoid ${avoided.toFixed(2)} of the ${arrivalStockoutDays(c).toFixed(2)} stockout days expected from then to ${addDays(asOf, windowDays)}` +
-          (b.unitCost > 0 ? `; a unit returns ${(c.purchaseRoi * 100).toFixed(0)} % over ${s.expectedLifeYears} years` : '; no unit cost on file'),
+          (b.unitCost > 0 ? `; ${n === 1 ? 'it returns' : 'they return'} ${(roiOf(n) * 100).toFixed(0)} % over ${s.expectedLifeYears} years, renting on the days demand exceeds the fleet` : '; no unit cost on file'),
       );
-    } else if (n > 0 || subRentQty > 0) {
-      const qty = Math.max(n, subRentQty);
-      const avoidedSub = n > 0 ? avoided : c.leadAvoided.slice(0, qty).reduce((a, x) => a + x, 0);
+    } else if (buy[ci]! > 0 || subRentQty > 0) {
+      const wanted = buy[ci]!;
+      const qty = Math.max(wanted, subRentQty);
+      const avoidedSub = wanted > 0 ? b.marginalAvoided.slice(0, wanted).reduce((a, x) => a + x, 0) : c.leadAvoided.slice(0, qty).reduce((a, x) => a + x, 0);
       recommendation = make(
         'sub-rent',
         qty,
         avoidedSub,
         qty * b.price * Math.max(1, c.subRentDays) * (1 - s.subRentCostShare),
-        n > 0
-          ? `buying does not pay back (ROI ${(c.purchaseRoi * 100).toFixed(0)} %); sub-renting ${qty} avoids ${avoidedSub.toFixed(2)} expected stockout days`
+        wanted > 0
+          ? `buying does not pay back (ROI ${(c.purchaseRoi * 100).toFixed(0)} %: one more unit would rent only on the days demand exceeds the fleet); sub-renting ${qty} avoids ${avoidedSub.toFixed(2)} expected stockout days`
           : `${b.leadTimeStockoutDays.toFixed(2)} expected stockout days within the ${L}-day lead time, before a purchase can arrive; sub-renting ${qty} avoids ${avoidedSub.toFixed(2)}`,
       );
     } else {
@@ -367,4 +372,30 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     return { ...b, recommendation };
   });
   return { asOf, classes: out };
+}
+
+/**
+ * Margin the 1st, 2nd, … extra unit earns over its expected life. An extra unit is on rent only on the days demand
+ * for units on rent exceeds the fleet, so over the window after it arrives it rents for the expected stockout days
+ * at u0 + k units, against the average unit's expected days on rent (mean units on rent ÷ u0) in the same window;
+ * that ratio, times last year's revenue per unit (a whole year, so seasons are counted once), is what the k-th unit
+ * earns a year. With no unit owned there is no average unit: its rented days at the daily rate, scaled to a year.
+ */
+export function marginalUnitRevenue(
+  c: { table: StockoutTable; u0: number; arrival: number; units: number; revenueLastYear: number; price: number; onRentMean(i: number): number },
+  count: number,
+  s: Pick<RestockSettings, 'expectedLifeYears' | 'marginalRevenueShare'>,
+): number[] {
+  const { table, u0, arrival } = c;
+  const span = Math.max(1, table.days - arrival);
+  let averageUnitDays = 0;
+  if (u0 > 0) for (let i = arrival; i < table.days; i++) averageUnitDays += Math.min(u0, Math.max(0, c.onRentMean(i))) / u0;
+  const perUnitYear = c.units > 0 ? c.revenueLastYear / c.units : 0;
+  const out: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const rentedDays = expectedStockoutDays(table, Math.max(0, u0 + k - table.from), arrival);
+    const yearly = averageUnitDays > 1e-9 && perUnitYear > 0 ? perUnitYear * Math.min(1, rentedDays / averageUnitDays) : (rentedDays * c.price * 365) / span;
+    out.push(yearly * s.marginalRevenueShare * s.expectedLifeYears);
+  }
+  return out;
 }

@@ -51,6 +51,32 @@ describe('simulator: determinism and bookkeeping', () => {
     expect(JSON.stringify(JSON.parse(json))).toBe(json);
   });
 
+  it('with packComponents, rents single components beside each pack and bursts packs when the singles run out', async () => {
+    const plain = await run({ seed: 3, items: 300, days: 200 });
+    const burstScans = async (h: DatabaseHandle) =>
+      Number((await h.db.selectFrom('id_transactions').select((eb) => eb.fn.countAll().as('n')).where('bin_location', '=', 'burst').executeTakeFirstOrThrow()).n);
+    expect(plain.result.truth.packs).toBeUndefined();
+    expect(await burstScans(plain.handle)).toBe(0);
+
+    const { handle, result } = await run({ seed: 3, items: 300, days: 200, packComponents: true });
+    const packs = result.truth.packs!;
+    expect(packs.length).toBeGreaterThan(0);
+    const byId = new Map(result.truth.classes.map((c) => [c.rentalClass, c]));
+    for (const p of packs) {
+      const pack = byId.get(p.pack)!;
+      const single = byId.get(p.component)!;
+      expect(pack.commonName).toMatch(/\((10|25) (PACK|RACK)\)/);
+      expect(pack.commonName.replace(/\s*\(\d+ (PACK|RACK)\)/, '')).toBe(single.commonName);
+      expect(p.size).toBe(Number(/\((\d+)/.exec(pack.commonName)![1]));
+      // Singles are not tagged as packs.
+      const bins = await handle.db.selectFrom('id_item_master').select('bin_location').distinct().where('rental_class_num', '=', p.component).execute();
+      expect(bins.map((b) => b.bin_location)).not.toContain('pack');
+    }
+    // Each pack burst is one rental scan of the pack's tag at bin location `burst`.
+    expect(await burstScans(handle)).toBe(packs.reduce((a, p) => a + p.bursts, 0));
+    expect(packs.reduce((a, p) => a + p.bursts, 0)).toBeGreaterThan(0);
+  });
+
   it('reports counts that match the rows written', async () => {
     const { handle, result } = await run({ seed: 8, items: 400, days: 300 });
     const { counts, truth } = result;

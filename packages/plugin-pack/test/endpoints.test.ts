@@ -5,7 +5,7 @@ import { mineRules, packPlugin } from '../src/index.js';
 describe('pack endpoints on a simulated business', () => {
   let host: TestHost;
   beforeAll(async () => {
-    host = await startTestHost({ plugins: [packPlugin], simulate: { items: 600, days: 420 } });
+    host = await startTestHost({ plugins: [packPlugin], simulate: { items: 600, days: 420, packComponents: true } });
   });
   afterAll(() => host.close());
 
@@ -32,6 +32,23 @@ describe('pack endpoints on a simulated business', () => {
     expect(direct.length).toBeGreaterThan(0);
     expect(body.coRental.rules.length).toBe(Math.min(500, direct.length));
     expect(body.coRental.rules[0]?.lift).toBeCloseTo(direct[0]?.lift ?? 0, 3);
+  });
+
+  it('finds each pack\'s single components and counts the packs burst to serve them, as the simulator burst them', async () => {
+    const truth = host.simulation!.truth.packs!;
+    expect(truth.length).toBeGreaterThan(0);
+    const res = await host.call('GET', '/packs/performance-analysis');
+    const packs = (res.body as { packs: { rentalClass: string; bursts: number; components: { rentalClass: string; utilisation: number }[] }[] }).packs;
+    expect(packs.map((p) => p.rentalClass).sort()).toEqual(truth.map((t) => t.pack).sort());
+    for (const t of truth) {
+      const p = packs.find((x) => x.rentalClass === t.pack)!;
+      expect(p.components.map((c) => c.rentalClass)).toEqual([t.component]);
+      // Distinct pack tags burst in the last year: at most the simulator's bursts over all days.
+      expect(p.bursts).toBeLessThanOrEqual(t.bursts);
+    }
+    const burstTruth = truth.reduce((a, t) => a + t.bursts, 0);
+    expect(burstTruth).toBeGreaterThan(0);
+    expect(packs.reduce((a, p) => a + p.bursts, 0)).toBeGreaterThan(0);
   });
 
   it('recommendations are recorded decisions, once', async () => {

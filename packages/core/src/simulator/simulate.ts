@@ -18,6 +18,12 @@ export interface SimulationOptions {
   end?: string;
   /** Rental classes (default: items / 8, between 24 and 900). */
   classes?: number;
+  /**
+   * Also a class of single components beside each pack class ("FLATWARE FORK, DINNER" beside its "(10 PACK)"),
+   * rented by the piece; a request the singles cannot serve bursts packs of that class (scans at bin location
+   * `burst`), each serving its pack size. Off by default, so the same seed gives the same business as before.
+   */
+  packComponents?: boolean;
   /** Called as the simulation advances (fraction 0 … 1). */
   onProgress?(fraction: number, message: string): void;
 }
@@ -69,6 +75,8 @@ export interface SimulationTruth {
   weatherEffect: { tempAnomalyCoef: number; rainDayCoef: number; rainThresholdMm: number };
   weather: WeatherDay[];
   classes: ClassTruth[];
+  /** With `packComponents`: each pack class, its component class and pack size, and how many packs were burst. */
+  packs?: { pack: string; component: string; size: number; bursts: number }[];
   grades: readonly string[];
 }
 
@@ -83,6 +91,8 @@ const WEEKLY = WEEKLY_RAW.map((w) => (w * 7) / WEEKLY_RAW.reduce((a, b) => a + b
 const TREND_PER_YEAR = 0.06;
 const WEATHER = { tempAnomalyCoef: 0.02, rainDayCoef: -0.2, rainThresholdMm: 2 };
 const FLUSH_ROWS = 20_000;
+/** "(10 PACK)", "(25 RACK)" in a pack's name: its size. */
+const PACK_SIZE = /\s*\((\d+)\s*(?:PACK|RACK)\)/i;
 
 const STATUS_READY = 0;
 const STATUS_OUT = 1;
@@ -197,6 +207,8 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
     meanQty: number;
     lost: number;
     requested: number;
+    /** Tagged as packs (bin location `pack`): the category's packs, not their single components. */
+    pack: boolean;
   }
   const classes: Cls[] = [];
   let classNo = 60000;
@@ -227,6 +239,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
         meanQty: 1,
         lost: 0,
         requested: 0,
+        pack: !!spec.pack,
       });
     }
   });
@@ -250,6 +263,39 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
     const meanDays = (spec.rentalDays[0] + spec.rentalDays[1]) / 2 + spec.summerExtraDays * 0.25;
     c.baseDaily = (spec.utilization * c.units) / meanDays;
     c.meanQty = Math.max(1, Math.min(spec.meanQty, c.units * 0.25));
+  }
+  // Single components of each pack class, rented by the piece; requests beyond the singles burst packs.
+  const burstFrom = new Map<number, { pack: number; size: number; bursts: number }>();
+  if (options.packComponents) {
+    const packClasses = classes.map((c, ci) => ({ c, ci })).filter(({ c }) => c.pack);
+    for (const { c: pk, ci } of packClasses) {
+      const m = PACK_SIZE.exec(pk.name);
+      const size = m ? Number(m[1]) : 10;
+      const spec = CATEGORIES[pk.cat]!;
+      const units = Math.max(4, Math.round(pk.units * rng.uniform(1, 2)));
+      const meanDays = (spec.rentalDays[0] + spec.rentalDays[1]) / 2 + spec.summerExtraDays * 0.25;
+      const basePrice = Math.max(0.25, Math.round(((pk.basePrice * 1.5) / size) * 4) / 4);
+      classNo += rng.int(1, 37);
+      burstFrom.set(classes.length, { pack: ci, size, bursts: 0 });
+      classes.push({
+        id: String(classNo),
+        name: pk.name.replace(PACK_SIZE, '').replace(/\s+/g, ' ').trim(),
+        sub: 'Singles',
+        cat: pk.cat,
+        units,
+        basePrice,
+        elasticity: pk.elasticity,
+        prices: [{ day: 0, price: basePrice }],
+        retail: Math.round(((pk.retail * 1.2) / size) * 100) / 100,
+        sell: Math.round(((pk.sell * 1.2) / size) * 100) / 100,
+        // Asked for a little beyond what the singles can serve at the category's utilisation: peaks burst packs.
+        baseDaily: (1.3 * spec.utilization * units) / meanDays,
+        meanQty: Math.max(1, Math.min(12, units * 0.25)),
+        lost: 0,
+        requested: 0,
+        pack: false,
+      });
+    }
   }
 
   // ---- calendar, weather ----
@@ -332,7 +378,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       scan_date: when,
       client_name: null,
       common_name: c.name,
-      bin_location: CATEGORIES[c.cat]!.pack ? 'pack' : null,
+      bin_location: c.pack ? 'pack' : null,
       status: null,
       scan_by: by,
       location_of_repair: null,
@@ -400,8 +446,23 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
             while (got.length < qty && pool.length > 0) got.push(pool.pop()!);
             if (got.length === qty) break;
           }
-          c.lost += qty - got.length;
-          if (got.length > 0) storeLines.push({ store: s, cls: ci, qty: got.length, items: got });
+          let served = got.length;
+          const burst = burstFrom.get(ci);
+          if (burst && served < qty) {
+            // No single left: packs are broken up, each serving its size.
+            for (const src of order) {
+              const pool = pools[burst.pack]![src]!;
+              while (served < qty && pool.length > 0) {
+                got.push(pool.pop()!);
+                served += burst.size;
+                burst.bursts++;
+              }
+              if (served >= qty) break;
+            }
+            served = Math.min(qty, served);
+          }
+          c.lost += qty - served;
+          if (got.length > 0) storeLines.push({ store: s, cls: ci, qty: served, items: got });
         }
       }
     }
@@ -461,7 +522,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
         daily_amt: priceNow,
         weekly_amt: Math.round(priceNow * 3 * 100) / 100,
         monthly_amt: Math.round(priceNow * 9 * 100) / 100,
-        kit_field: spec.pack ? 'PACK' : null,
+        kit_field: c.pack ? 'PACK' : null,
         meter_out: null,
         meter_in: null,
         downtime_hrs: null,
@@ -485,6 +546,8 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
           scan_type: k.delivered ? 'Delivery' : 'Rental',
           client_name: k.client,
           status: k.delivered ? 'Delivered' : 'On Rent',
+          // A pack going out on a line of its singles has been burst; it is packed again when it comes back.
+          ...(itemClass[item] !== line.cls ? { bin_location: 'burst' } : {}),
         });
         if (back < nDays) {
           const list2 = returns.get(back) ?? [];
@@ -630,7 +693,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       rental_class_num: c.id,
       common_name: c.name,
       quality: GRADES[itemGrade[i]!],
-      bin_location: status === STATUS_RETIRED ? 'sold' : spec.pack ? 'pack' : `NR${(i % 9) + 1}x${(i % 4) + 1}`,
+      bin_location: status === STATUS_RETIRED ? 'sold' : c.pack ? 'pack' : `NR${(i % 9) + 1}x${(i % 4) + 1}`,
       status:
         status === STATUS_OUT ? (itemDelivered[i] ? 'Delivered' : 'On Rent') : status === STATUS_REPAIR ? 'Repair' : status === STATUS_RETIRED ? 'Sold' : 'Ready to Rent',
       last_contract_num: status === STATUS_OUT ? itemLastContract[i] : '00000',
@@ -706,6 +769,9 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       lostUnits: c.lost,
       requestedUnits: c.requested,
     })),
+    ...(burstFrom.size
+      ? { packs: [...burstFrom].map(([ci, b]) => ({ pack: classes[b.pack]!.id, component: classes[ci]!.id, size: b.size, bursts: b.bursts })) }
+      : {}),
     grades: GRADES,
   };
   progress(1, 'done');

@@ -50,6 +50,8 @@ export function register(program: Command, io: CliIo): void {
             items,
             days,
             seed,
+            // Packs beside their single components, burst when the singles run out: the pack views have data.
+            packComponents: true,
             onProgress: (fraction, message) => {
               const pct = Math.floor(fraction * 10) * 10;
               if (pct > last) {

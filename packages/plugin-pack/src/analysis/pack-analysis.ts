@@ -45,7 +45,8 @@ export interface PackAnalysis {
   baskets: number;
 }
 
-const PACK_SUFFIX = /\s*\((\d+)\s*(PACK|RACK|PK|SET)\)\s*$/i;
+/** The pack size in a pack's name, "(10 PACK)" or "(25 RACK)", wherever it stands ("… (10 PACK) #2" too). */
+const PACK_SUFFIX = /\s*\((\d+)\s*(PACK|RACK|PK|SET)\)/i;
 
 /** Pack utilisation, revenue and bursts against their components, and co-rental rules over contracts. */
 export async function analysePacks(database: DatabaseHandle, asOf: string, s: PackSettings): Promise<PackAnalysis> {
@@ -112,7 +113,7 @@ export async function analysePacks(database: DatabaseHandle, asOf: string, s: Pa
   const packs: PackPerformance[] = items
     .filter((i) => Number(i.packs) > 0)
     .map((i) => {
-      const base = String(i.name ?? '').replace(PACK_SUFFIX, '').toUpperCase();
+      const base = String(i.name ?? '').replace(PACK_SUFFIX, '').replace(/\s+/g, ' ').trim().toUpperCase();
       const component = base && base !== String(i.name ?? '').toUpperCase() ? byName.get(base) : undefined;
       const b = burstBy.get(String(i.cls)) ?? 0;
       return { ...usageOf(i), components: component ? [usageOf(component)] : [], bursts: b, burstsPerUnit: Number(i.units) > 0 ? b / Number(i.units) : 0 };

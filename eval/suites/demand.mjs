@@ -23,7 +23,9 @@ export async function runDemandSuite({ dataDir, progress }) {
   const protocol = { initial: 365, step: 28, horizon: 28 };
   // Each member is also backtested alone, so the ensemble can be compared with its best member.
   progress('demand: bike sharing, no regressors');
-  const bikePlain = backtestDemand(readSeriesCsv(bikeFile, { date: 'dteday', value: 'cnt' }), { ...protocol, members: true });
+  const bikeSeries = readSeriesCsv(bikeFile, { date: 'dteday', value: 'cnt' });
+  const bikePlain = backtestDemand(bikeSeries, { ...protocol, members: true });
+  const oracle = oracleBounds(bikeSeries.values, protocol, bikePlain.baselines.seasonalNaive.mae);
   progress('demand: bike sharing, weather regressors');
   const bikeWeather = backtestDemand(
     readSeriesCsv(bikeFile, { date: 'dteday', value: 'cnt', regressors: ['temp', 'hum', 'windspeed', 'weathersit'] }),
@@ -95,6 +97,7 @@ export async function runDemandSuite({ dataDir, progress }) {
         fitMs: { noRegressors: bikePlain.fitMs, weather: bikeWeather.fitMs },
         members: { noRegressors: members(bikePlain), weather: members(bikeWeather) },
         correlations,
+        oracle,
       },
     },
     peytonManning: {
@@ -117,6 +120,35 @@ export async function runDemandSuite({ dataDir, progress }) {
   };
 }
 
+/**
+ * What forecasts that know each test fold's outcome score on the same folds, as MAE ÷ seasonal naive's: a flat line
+ * at the fold's mean, at its median, and the least-squares line through it. They bound what a forecast without
+ * regressors can reach on this protocol.
+ */
+function oracleBounds(values, { initial, step, horizon }, seasonalNaiveMae) {
+  const cases = { flatMean: [], flatMedian: [], foldLine: [] };
+  for (let o = initial; o + horizon <= values.length; o += step) {
+    const w = values.slice(o, o + horizon);
+    const mean = w.reduce((a, b) => a + b, 0) / w.length;
+    const sorted = [...w].sort((a, b) => a - b);
+    const median = (sorted[(w.length - 1) >> 1] + sorted[w.length >> 1]) / 2;
+    const xm = (w.length - 1) / 2;
+    let sxy = 0;
+    let sxx = 0;
+    w.forEach((v, j) => {
+      sxy += (j - xm) * (v - mean);
+      sxx += (j - xm) ** 2;
+    });
+    const slope = sxy / sxx;
+    w.forEach((v, j) => {
+      cases.flatMean.push(Math.abs(v - mean));
+      cases.flatMedian.push(Math.abs(v - median));
+      cases.foldLine.push(Math.abs(v - (mean + slope * (j - xm))));
+    });
+  }
+  return Object.fromEntries(Object.entries(cases).map(([k, e]) => [k, e.reduce((a, b) => a + b, 0) / e.length / seasonalNaiveMae]));
+}
+
 /** Reference figures (../shared/data/README.md and the issue's targets) for RESULTS.md. */
 export const demandReferences = [
   ['bike.noRegressors.maeRatio', 'model MAE ÷ seasonal-naive MAE, bike daily, no regressors', '≤ 0.70 target; damped Holt-Winters (statsmodels) 0.79'],
@@ -125,6 +157,9 @@ export const demandReferences = [
   ['bike.weather.coverage80', '80 % interval coverage, bike, weather regressors', '0.72 – 0.88 target'],
   ['bike.detail.members.noRegressors.ensembleToBestMember', 'ensemble MAE ÷ its best member alone, bike, no regressors', '≤ 1.02 target'],
   ['bike.detail.members.weather.ensembleToBestMember', 'ensemble MAE ÷ its best member alone, bike, weather', '≤ 1.02 target'],
+  ['bike.detail.oracle.flatMean', 'bound: a flat forecast at the actual mean of each test fold (knows the future), ÷ seasonal-naive MAE', 'no forecast without regressors should expect to beat it'],
+  ['bike.detail.oracle.flatMedian', 'bound: a flat forecast at the actual median of each test fold', '—'],
+  ['bike.detail.oracle.foldLine', 'bound: the least-squares line through each test fold', '—'],
   ['bike.detail.correlations.temp.0.r', 'correlation of cnt with temp on the same day (lags 0–7 in the JSON)', 'no published figure; context for the regressors'],
   ['bike.detail.correlations.weathersit.0.r', 'correlation of cnt with weathersit on the same day', 'no published figure'],
   ['peytonManning.mapeH37', 'MAPE % at horizon 37 days (Prophet rolling window 0.1)', 'Prophet 5.84 (target ≤ 5.84)'],
@@ -151,8 +186,8 @@ export const suite = {
     'these folds (bike 0.751 → 0.744 without regressors, 0.537 → 0.533 with weather; Peyton MAPE h37 5.04 → 5.01). A',
     'seasonal ARIMA member (the airline model (0,1,1)(0,1,1)7, conditional least squares; DemandMember "arima") was tried',
     'on these folds and left out of the default: 0.778 alone, ensemble 0.744 → 0.740 without regressors but 0.533 → 0.542',
-    'with weather (beyond 2 % of the best member); no weight on Peyton Manning. Bound on bike without regressors: a flat',
-    'forecast at the actual mean of each 28-day fold (an oracle) scores 0.705, the oracle flat median 0.679; the 0.70',
-    'target needs the level nearly exact and the within-fold shape right, and is not reached.',
+    'with weather (beyond 2 % of the best member); no weight on Peyton Manning. Bound on bike without regressors (measured',
+    'above, `bike.detail.oracle`): a flat forecast at the actual mean of each 28-day fold scores about 0.705, so the 0.70',
+    'target needs the level of the next four weeks nearly exact and their shape right, without weather; it is not reached.',
   ],
 };

@@ -1,5 +1,5 @@
 import type { Prediction } from '@rfid3/core';
-import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, sqlDateTime } from '@rfid3/core';
+import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
 import type { Migration } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
@@ -231,13 +231,9 @@ export const maintenancePlugin = definePlugin({
         role: 'operate',
         input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
         async handler({ body }) {
-          const valid: z.output<typeof feedbackRow>[] = [];
-          const errors: { field: string; message: string }[] = [];
-          body.items.forEach((raw, i) => {
-            const parsed = feedbackRow.safeParse(raw);
-            if (parsed.success) valid.push(parsed.data);
-            else for (const issue of parsed.error.issues) errors.push({ field: ['body', 'items', i, ...issue.path].join('.'), message: issue.message });
-          });
+          const checked = validateRows(feedbackRow, body.items);
+          const valid = checked.valid.map((v) => v.row);
+          const errors = rejectedFieldErrors(checked.rejected, 'body.items');
           const { accepted, unknown } = await service.recordFeedback(valid);
           for (const u of unknown) errors.push({ field: `body.items.${body.items.indexOf(body.items.find((r) => (r as { item_id?: string }).item_id === u.item_id)!)}.item_id`, message: `no item with tag_id '${u.item_id}'` });
           if (accepted.length) await deps.predictions.invalidate('maintenance.failure');

@@ -1,4 +1,4 @@
-import { addDays, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, sqlDateTime } from '@rfid3/core';
+import { addDays, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
 import type { DatabaseHandle, RFID3Database, DecisionRecord, InventoryData } from '@rfid3/core';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
@@ -262,13 +262,9 @@ export const pricingPlugin = definePlugin({
         input: { body: z.object({ rows: z.array(z.unknown()).min(1).max(10_000) }) },
         async handler({ body }) {
           const row = z.object({ rental_class: z.string().min(1).max(255), competitor: z.string().min(1).max(255), price: z.number().positive(), observed_on: z.iso.date() });
-          const valid: z.output<typeof row>[] = [];
-          const errors: { field: string; message: string }[] = [];
-          body.rows.forEach((r, index) => {
-            const p = row.safeParse(r);
-            if (p.success) valid.push(p.data);
-            else for (const i of p.error.issues) errors.push({ field: ['body', 'rows', index, ...i.path].join('.'), message: i.message });
-          });
+          const checked = validateRows(row, body.rows);
+          const valid = checked.valid.map((v) => v.row);
+          const errors = rejectedFieldErrors(checked.rejected, 'body.rows');
           // Nothing usable is a bad request; otherwise the valid rows are kept and the rejected ones named.
           if (valid.length === 0) throw HttpProblem.badRequest('no valid competitor price rows', errors);
           await db.insertInto('pricing_competitor_prices' as never).values(valid).execute();

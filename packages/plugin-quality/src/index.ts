@@ -1,5 +1,5 @@
 import type { Prediction } from '@rfid3/core';
-import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, sqlDateTime } from '@rfid3/core';
+import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
 import type { Migration } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
@@ -241,15 +241,9 @@ export const qualityPlugin = definePlugin({
         role: 'operate',
         input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
         async handler({ body }) {
-          const valid: z.output<typeof inspectionRow>[] = [];
-          const errors: { field: string; message: string }[] = [];
-          const indexOf = new Map<unknown, number>();
-          body.items.forEach((raw, i) => {
-            indexOf.set(raw, i);
-            const parsed = inspectionRow.safeParse(raw);
-            if (parsed.success) valid.push(parsed.data);
-            else for (const issue of parsed.error.issues) errors.push({ field: ['body', 'items', i, ...issue.path].join('.'), message: issue.message });
-          });
+          const checked = validateRows(inspectionRow, body.items);
+          const valid = checked.valid.map((v) => v.row);
+          const errors = rejectedFieldErrors(checked.rejected, 'body.items');
           const { accepted, unknown } = await service.recordInspections(valid);
           for (const u of unknown) {
             const i = body.items.findIndex((r) => (r as { item_id?: unknown })?.item_id === u.item_id);

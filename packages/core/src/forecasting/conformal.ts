@@ -84,25 +84,42 @@ export function withConformalIntervals<S>(model: ForecastModel<S>, options: Conf
     predict(state, query) {
       const out = model.predict(state.inner, query);
       const mean = options.nonNegative ? out.mean.map((v) => Math.max(0, v)) : out.mean;
-      const wanted = query.levels ?? levels;
-      const intervals: ForecastInterval[] = [];
-      for (const level of wanted) {
-        const q = state.quantiles.find((x) => Math.abs(x.level - level) < 1e-9);
-        if (!q) throw new RangeError(`no calibrated ${level} interval (calibrated: ${state.quantiles.map((x) => x.level).join(', ')})`);
-        const lower: number[] = [];
-        const upper: number[] = [];
-        for (let k = 0; k < query.horizon; k++) {
-          const idx = Math.min(k, state.horizon - 1);
-          const widen = k < state.horizon ? 1 : Math.sqrt((k + 1) / state.horizon);
-          let lo = out.mean[k]! + q.lower[idx]! * widen;
-          const hi = out.mean[k]! + q.upper[idx]! * widen;
-          if (options.nonNegative) lo = Math.max(0, lo);
-          lower.push(lo);
-          upper.push(Math.max(hi, lo));
-        }
-        intervals.push({ level, lower, upper });
-      }
-      return { mean, intervals };
+      return { mean, intervals: conformalIntervals(out.mean, state, query.levels ?? levels, options.nonNegative ?? false) };
     },
   };
+}
+
+/**
+ * Intervals around `centre` from calibrated error quantiles by horizon: horizons beyond the calibrated ones widen
+ * with √h; a horizon with no quantile (NaN) gets a NaN interval; lower bounds clip at zero for counts.
+ */
+export function conformalIntervals(
+  centre: readonly number[],
+  state: Pick<ConformalState<unknown>, 'quantiles' | 'horizon'>,
+  levels: readonly number[],
+  nonNegative: boolean,
+): ForecastInterval[] {
+  return levels.map((level) => {
+    const q = state.quantiles.find((x) => Math.abs(x.level - level) < 1e-9);
+    if (!q) throw new RangeError(`no calibrated ${level} interval (calibrated: ${state.quantiles.map((x) => x.level).join(', ')})`);
+    const lower: number[] = [];
+    const upper: number[] = [];
+    for (let k = 0; k < centre.length; k++) {
+      const idx = Math.min(k, state.horizon - 1);
+      const widen = k < state.horizon ? 1 : Math.sqrt((k + 1) / state.horizon);
+      const lq = q.lower[idx] ?? Number.NaN;
+      const uq = q.upper[idx] ?? Number.NaN;
+      if (Number.isNaN(lq) || Number.isNaN(uq)) {
+        lower.push(Number.NaN);
+        upper.push(Number.NaN);
+        continue;
+      }
+      let lo = centre[k]! + lq * widen;
+      const hi = centre[k]! + uq * widen;
+      if (nonNegative) lo = Math.max(0, lo);
+      lower.push(lo);
+      upper.push(Math.max(hi, lo));
+    }
+    return { level, lower, upper };
+  });
 }

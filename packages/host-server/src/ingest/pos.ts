@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Clock, DatabaseHandle } from '@rfid3/core';
-import { stableStringify } from '@rfid3/core';
+import { stableStringify, validateRows } from '@rfid3/core';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { HostDatabase } from '../host-tables.js';
 import { ensureHostTables, hostDb } from '../host-tables.js';
 import { onlyColumns, tableColumns } from './columns.js';
 import type { IngestResult } from './scans.js';
-import { retryOnDuplicateKey, validateRows } from './scans.js';
+import { retryOnDuplicateKey } from './scans.js';
 import { count, dateTimeField, money, text } from './values.js';
 
 const optionalDateTime = dateTimeField.nullish();

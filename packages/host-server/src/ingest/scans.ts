@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Clock, DatabaseHandle, FieldError, InspectionFlag } from '@rfid3/core';
-import { INSPECTION_FLAGS, fieldErrors } from '@rfid3/core';
+import type { Clock, DatabaseHandle, InspectionFlag, RejectedRow } from '@rfid3/core';
+import { INSPECTION_FLAGS, validateRows } from '@rfid3/core';
 import { z } from 'zod';
 import { ensureHostTables, hostDb } from '../host-tables.js';
 import { onlyColumns, tableColumns } from './columns.js';
@@ -38,10 +38,7 @@ export const scanEventSchema = z.strictObject({
 export type ScanEvent = z.output<typeof scanEventSchema>;
 const SCAN_COLUMNS = Object.keys(scanEventSchema.shape).filter((k) => k !== 'event_id');
 
-export interface RejectedRow {
-  index: number;
-  errors: FieldError[];
-}
+export type { RejectedRow };
 
 export interface IngestResult {
   accepted: number;
@@ -68,17 +65,6 @@ export function scanKey(e: Pick<ScanEvent, 'event_id' | 'tag_id' | 'scan_date' |
   return e.event_id ? `scan-e:${sha(e.event_id)}` : `scan-n:${sha(naturalKey(e))}`;
 }
 const naturalKey = (e: Pick<ScanEvent, 'tag_id' | 'scan_date' | 'scan_type'>) => `${e.tag_id}\u0000${e.scan_date}\u0000${e.scan_type}`;
-
-export function validateRows<S extends z.ZodType>(schema: S, rows: unknown[]): { valid: { index: number; row: z.output<S> }[]; rejected: RejectedRow[] } {
-  const valid: { index: number; row: z.output<S> }[] = [];
-  const rejected: RejectedRow[] = [];
-  rows.forEach((raw, index) => {
-    const r = schema.safeParse(raw);
-    if (r.success) valid.push({ index, row: r.data });
-    else rejected.push({ index, errors: fieldErrors(r.error, '') });
-  });
-  return { valid, rejected };
-}
 
 /** Runs writes one at a time in this process, so that two overlapping batches cannot both store a key. */
 export class SerialQueue {

@@ -1,5 +1,5 @@
-import type { ForecastInterval, ForecastModel, ForecastOutput, SeriesInput } from '@rfid3/core';
-import { sliceSeries } from '@rfid3/core';
+import type { ForecastModel, ForecastOutput, SeriesInput } from '@rfid3/core';
+import { conformalIntervals, sliceSeries } from '@rfid3/core';
 
 /**
  * A forecast ensemble whose weights come from rolling-origin backtests inside the training data of
@@ -203,30 +203,8 @@ export function forecastEnsemble(members: ForecastModel[], options: EnsembleOpti
         for (let k = 0; k < query.horizon; k++) mean[k]! += f.weight * out.mean[k]!;
       }
       const clipped = options.nonNegative ? mean.map((v) => Math.max(0, v)) : mean;
-      const intervals: ForecastInterval[] = [];
-      for (const level of query.levels ?? levels) {
-        const q = state.quantiles.find((x) => Math.abs(x.level - level) < 1e-9);
-        if (!q) throw new RangeError(`no calibrated ${level} interval (calibrated: ${state.quantiles.map((x) => x.level).join(', ')})`);
-        const lower: number[] = [];
-        const upper: number[] = [];
-        for (let k = 0; k < query.horizon; k++) {
-          const idx = Math.min(k, state.horizon - 1);
-          const widen = k < state.horizon ? 1 : Math.sqrt((k + 1) / state.horizon);
-          const lq = q.lower[idx];
-          const uq = q.upper[idx];
-          if (lq === undefined || uq === undefined || Number.isNaN(lq)) {
-            lower.push(Number.NaN);
-            upper.push(Number.NaN);
-            continue;
-          }
-          let lo = clipped[k]! + lq * widen;
-          const hi = clipped[k]! + uq * widen;
-          if (options.nonNegative) lo = Math.max(0, lo);
-          lower.push(lo);
-          upper.push(Math.max(hi, lo));
-        }
-        intervals.push({ level, lower, upper });
-      }
+      // The ensemble's errors were measured against its clipped forecasts, so its bands centre on them.
+      const intervals = conformalIntervals(clipped, state, query.levels ?? levels, options.nonNegative ?? false);
       return { mean: clipped, intervals };
     },
   };

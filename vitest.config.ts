@@ -31,6 +31,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default', new PlainSummary()],
+    // CI (`.ci/run`) sets RFID3_TEST_JSON and turns vitest's JSON report into its closing line.
+    reporters: ['default', new PlainSummary(), ...(process.env.RFID3_TEST_JSON ? ['json'] : [])],
+    ...(process.env.RFID3_TEST_JSON ? { outputFile: { json: process.env.RFID3_TEST_JSON } } : {}),
   },
 });

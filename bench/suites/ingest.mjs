@@ -20,7 +20,7 @@ export const bench = {
       log('seeding 1,500 items × 90 days');
       await simulate(runtime.database, { seed: 3, items: 1500, days: 90, end: '2026-05-31' });
       const tags = (await runtime.database.db.selectFrom('id_item_master').select('tag_id').execute()).map((r) => r.tag_id);
-      const { key } = await new ApiKeyStore({ database: runtime.database }).create('bench', 'operate');
+      const { key } = await new ApiKeyStore({ database: runtime.database }).create('bench', 'ingest');
       const server = createApp(runtime, { rateLimit: { enabled: false } }).listen(0, '127.0.0.1');
       await new Promise((ok) => server.once('listening', ok));
       const url = `http://127.0.0.1:${server.address().port}/api/ingest/scans`;

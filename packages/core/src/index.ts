@@ -38,6 +38,8 @@ export * from './features/factor-correlation.js';
 export * from './external/external-factors.js';
 export * from './external/factor-providers.js';
 export * from './decisions/decision-ledger.js';
+export * from './decisions/endpoints.js';
+export { OPEN_DECISION_STATUSES, openDecisionKey } from './storage/migrations/decision-ledger.js';
 export * from './inventory/inventory-data.js';
 export { matchCategory } from './inventory/match-category.js';
 

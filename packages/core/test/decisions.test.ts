@@ -9,6 +9,8 @@ import {
   defaultSafeguards,
   isSuperseded,
   parseJsonColumn,
+  systemActor,
+  type DecisionActor,
   silentLogger,
   type DecisionSafeguard,
   type ProposedDecision,
@@ -33,7 +35,7 @@ const outcome = (r: ReturnType<typeof applySafeguards>, id: string) => r.outcome
 
 describe('default safeguards (BRIEF §5)', () => {
   it('has the design’s numbers as defaults', () => {
-    expect(DEFAULT_SAFEGUARD_SETTINGS).toEqual({ restockCapUsd: 5000, restockApprovalAboveUsd: 1000, maxPriceChange: 0.2, autoApproveAbove: 0.8, reviewAtOrAbove: 0.6 });
+    expect(DEFAULT_SAFEGUARD_SETTINGS).toEqual({ restockCapUsd: 5000, restockApprovalAboveUsd: 1000, maxPriceChange: 0.2, autoApproveAbove: 0.8, reviewAtOrAbove: 0.6, secondApproverAtOrAboveUsd: 1000 });
   });
 
   it('caps a restock at $5,000, recomputing the quantity from the unit cost', () => {
@@ -63,6 +65,7 @@ describe('default safeguards (BRIEF §5)', () => {
     expect(outcome(r, 'restock-cap')).toBeUndefined();
     expect(r.decision.action).toEqual({ quantity: 50 });
     expect(outcome(r, 'restock-approval')!.verdict).toBe('review');
+    expect(outcome(r, 'second-approver')!.verdict).toBe('review');
   });
 
   it('needs approval above $1,000 and never auto-approves it, even at confidence 0.95', () => {
@@ -72,10 +75,22 @@ describe('default safeguards (BRIEF §5)', () => {
     expect(outcome(r, 'confidence-gate')!.verdict).toBe('auto_approve');
   });
 
-  it('auto-approves a confident restock of exactly $1,000', () => {
-    const r = applySafeguards(restock(1000, 0.95), guards);
-    expect(r.verdict).toBe('auto_approve');
-    expect(r.outcomes.map((o) => o.safeguard)).toEqual(['confidence-gate']);
+  it('auto-approves a confident restock just under $1,000, and sends one of exactly $1,000 (the four-eyes amount) to a person', () => {
+    const under = applySafeguards(restock(999.99, 0.95), guards);
+    expect(under.verdict).toBe('auto_approve');
+    expect(under.outcomes.map((o) => o.safeguard)).toEqual(['confidence-gate']);
+    const at = applySafeguards(restock(1000, 0.95), guards);
+    expect(at.verdict).toBe('review');
+    expect(at.outcomes.map((o) => o.safeguard)).toEqual(['second-approver', 'confidence-gate']);
+  });
+
+  it('fails closed: a safeguard that throws sends the decision to a manual decision, and so does a type no safeguard judges', () => {
+    const broken: DecisionSafeguard = { id: 'needs-cost', check: () => { throw new Error('no unit cost table'); } };
+    const r = applySafeguards(restock(10, 0.99), [...guards, broken]);
+    expect(r.verdict).toBe('manual');
+    expect(outcome(r, 'needs-cost')!.reason).toContain('could not evaluate (no unit cost table)');
+    const nobody = applySafeguards(restock(10, 0.99), [{ id: 'prices-only', appliesTo: ['price_change'], check: () => null }]);
+    expect(nobody.verdict).toBe('manual');
   });
 
   it('sends a restock that states no amount to a manual decision', () => {
@@ -145,12 +160,13 @@ describe('default safeguards (BRIEF §5)', () => {
   });
 
   it('uses custom settings when a deployment changes them', () => {
-    const custom = defaultSafeguards({ restockCapUsd: 2000, restockApprovalAboveUsd: 250, maxPriceChange: 0.1, autoApproveAbove: 0.9, reviewAtOrAbove: 0.75 });
+    const custom = defaultSafeguards({ restockCapUsd: 2000, restockApprovalAboveUsd: 250, maxPriceChange: 0.1, autoApproveAbove: 0.9, reviewAtOrAbove: 0.75, secondApproverAtOrAboveUsd: 1500 });
     const capped = applySafeguards(restock(3000, 0.95, { quantity: 30, unitCostUsd: 100, action: { quantity: 30 } }), custom);
     expect(capped.decision.action).toEqual({ quantity: 20 });
     expect(capped.decision.amountUsd).toBe(2000);
     expect(applySafeguards(restock(300, 0.95), custom).verdict).toBe('review');
     expect(applySafeguards(restock(250, 0.95), custom).verdict).toBe('auto_approve');
+    expect(outcome(applySafeguards(restock(1500, 0.95), custom), 'second-approver')!.verdict).toBe('review');
     expect(applySafeguards(priceChange(100, 115), custom).decision.proposedPrice).toBe(110);
     expect(applySafeguards(restock(100, 0.85), custom).verdict).toBe('review');
     expect(applySafeguards(restock(100, 0.74), custom).verdict).toBe('manual');
@@ -172,13 +188,27 @@ describe('default safeguards (BRIEF §5)', () => {
 describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
   let clock: FakeClock;
   let ledger: DecisionLedger;
-  const db = useMigratedDatabase(target.url, ['automated_decisions']);
+  const db = useMigratedDatabase(target.url, ['automated_decisions', 'rfid3_decision_transitions']);
   beforeEach(() => {
     clock = new FakeClock('2026-04-10T15:00:00Z');
     ledger = new DecisionLedger({ database: db.handle, clock, safeguards: defaultSafeguards() });
   });
+  const key = (name: string, role: DecisionActor['role'], approveLimitUsd: number | null = null): DecisionActor => ({ name, keyId: `k-${name}`, role, approveLimitUsd });
+  const alice = key('alice', 'approve');
+  const bob = key('bob', 'approve');
+  const olga = key('olga', 'operate');
+  const expectProblem = async (promise: Promise<unknown>, status: number, detail: RegExp) => {
+    const err = await promise.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(HttpProblem);
+    expect((err as HttpProblem).status).toBe(status);
+    expect((err as HttpProblem).detail).toMatch(detail);
+    return err as HttpProblem;
+  };
 
-  it('records an auto-approved decision with its verdict and reasons', async () => {
+  it('records an auto-approved decision with its verdict, reasons and proposer', async () => {
     const d = await ledger.propose(restock(400, 0.9, { predictedImpact: 120, modelVersion: 'restock.reorder@2', rationale: 'peak in June', action: { order: '61234', quantity: 4 } }));
     expect(d).toMatchObject({
       decisionType: 'restock',
@@ -193,6 +223,8 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
       requiresApproval: false,
       autoApproved: true,
       status: 'approved',
+      open: true,
+      proposedBy: 'model',
       decidedBy: 'auto',
       decidedAt: '2026-04-10 15:00:00',
       modelVersion: 'restock.reorder@2',
@@ -202,47 +234,52 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
     expect(d.safeguards).toEqual([{ safeguard: 'confidence-gate', verdict: 'auto_approve', reason: 'confidence 0.90 > 0.8' }]);
     const row = await db.handle.db.selectFrom('automated_decisions').selectAll().where('id', '=', d.id).executeTakeFirstOrThrow();
     expect(row.safeguard_verdict).toBe('auto_approve');
-    expect(row.status).toBe('approved');
     expect(Number(row.auto_approved)).toBe(1);
-    expect(Number(row.requires_approval)).toBe(0);
     expect(parseJsonColumn(row.safeguard_reasons)).toEqual(d.safeguards);
+    expect(await ledger.transitions(d.id)).toMatchObject([{ action: 'propose', from: null, to: 'approved', actor: 'model (auto-approved)', actorRole: 'system', amountAfter: 400 }]);
+  });
+
+  it('records the amount a decision spends: quantity × unit cost, whatever amount the model stated', async () => {
+    const d = await ledger.propose(restock(1, 0.7, { quantity: 3, unitCostUsd: 256.41, action: { order: '61234', quantity: 3 } }));
+    expect(d.amountUsd).toBe(769.23);
+    expect(d).toMatchObject({ quantity: 3, unitCostUsd: 256.41, status: 'pending' });
   });
 
   it('records a capped decision as pending, keeping the model’s original action', async () => {
     const d = await ledger.propose(restock(9000, 0.95, { quantity: 90, unitCostUsd: 100, action: { order: '61234', quantity: 90 } }));
-    expect(d.status).toBe('pending');
-    expect(d.verdict).toBe('review');
-    expect(d.requiresApproval).toBe(true);
-    expect(d.autoApproved).toBe(false);
-    expect(d.decidedBy).toBeNull();
-    expect(d.amountUsd).toBe(5000);
+    expect(d).toMatchObject({ status: 'pending', verdict: 'review', requiresApproval: true, autoApproved: false, decidedBy: null, amountUsd: 5000, quantity: 50 });
     expect(d.action).toEqual({ order: '61234', quantity: 50 });
     expect(d.originalAction).toEqual({ order: '61234', quantity: 90 });
-    expect(d.safeguards.map((s) => s.safeguard)).toEqual(['restock-cap', 'restock-approval', 'confidence-gate']);
+    expect(d.safeguards.map((s) => s.safeguard)).toEqual(['restock-cap', 'restock-approval', 'second-approver', 'confidence-gate']);
   });
 
-  it('records a decision a safeguard rejects as rejected by the safeguard', async () => {
+  it('records a decision a safeguard rejects as rejected by the safeguard, and not open', async () => {
     const frozen = new DecisionLedger({ database: db.handle, clock, safeguards: [{ id: 'freeze', check: () => ({ verdict: 'reject', reason: 'purchasing frozen' }) }] });
     const d = await frozen.propose(restock(10, 0.99));
-    expect(d).toMatchObject({ status: 'rejected', verdict: 'reject', decidedBy: 'safeguard', requiresApproval: true, autoApproved: false });
+    expect(d).toMatchObject({ status: 'rejected', verdict: 'reject', decidedBy: 'safeguard', requiresApproval: true, autoApproved: false, open: false });
   });
 
-  it('moves pending → approved → executed, and pending → rejected, and approved → failed', async () => {
-    const a = await ledger.propose(restock(2000, 0.7));
+  it('moves pending → approved → executed, pending → rejected and approved → failed, recording who did each', async () => {
+    const a = await ledger.propose(restock(2000, 0.7, { quantity: 20, unitCostUsd: 100, action: { quantity: 20 } }));
     expect(a.status).toBe('pending');
     clock.advance({ ms: 3_600_000 });
-    const approved = await ledger.approve(a.id, 'alice');
-    expect(approved).toMatchObject({ status: 'approved', decidedBy: 'alice', decidedAt: '2026-04-10 16:00:00', humanOverride: null });
+    const approved = await ledger.approve(a.id, alice);
+    expect(approved).toMatchObject({ status: 'approved', decidedBy: 'alice', decidedAt: '2026-04-10 16:00:00', humanOverride: null, open: true });
     clock.advance({ days: 1 });
-    const executed = await ledger.markExecuted(a.id);
-    expect(executed).toMatchObject({ status: 'executed', executedAt: '2026-04-11 16:00:00', updatedAt: '2026-04-11 16:00:00' });
+    const executed = await ledger.execute(a.id, bob);
+    expect(executed).toMatchObject({ status: 'executed', executedBy: 'bob', executedAt: '2026-04-11 16:00:00', updatedAt: '2026-04-11 16:00:00', open: false });
+    expect((await ledger.transitions(a.id)).map((t) => [t.action, t.from, t.to, t.actor])).toEqual([
+      ['propose', null, 'pending', 'model'],
+      ['approve', 'pending', 'approved', 'alice'],
+      ['execute', 'approved', 'executed', 'bob'],
+    ]);
 
-    const b = await ledger.propose(restock(3000, 0.7));
-    const rejected = await ledger.reject(b.id, 'bob', 'we sub-rent instead');
-    expect(rejected).toMatchObject({ status: 'rejected', decidedBy: 'bob', overrideReason: 'we sub-rent instead' });
+    const b = await ledger.propose(restock(3000, 0.7, { target: { type: 'rental_class', id: '61235' } }));
+    const rejected = await ledger.reject(b.id, olga, 'we sub-rent instead');
+    expect(rejected).toMatchObject({ status: 'rejected', decidedBy: 'olga', overrideReason: 'we sub-rent instead', open: false });
 
-    const c = await ledger.propose(restock(100, 0.95)); // auto-approved
-    const failed = await ledger.markFailed(c.id, 'supplier out of stock');
+    const c = await ledger.propose(restock(100, 0.95, { target: { type: 'rental_class', id: '61236' } })); // auto-approved
+    const failed = await ledger.fail(c.id, alice, 'supplier out of stock');
     expect(failed).toMatchObject({ status: 'failed', failureReason: 'supplier out of stock' });
 
     expect((await ledger.list({ status: 'executed' })).map((d) => d.id)).toEqual([a.id]);
@@ -251,84 +288,151 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
 
   it('refuses illegal transitions with a 409 problem, and unknown decisions with a 404', async () => {
     const p = await ledger.propose(restock(2000, 0.7));
-    const expectProblem = async (promise: Promise<unknown>, status: number, detail: RegExp) => {
-      const err = await promise.then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(HttpProblem);
-      expect((err as HttpProblem).status).toBe(status);
-      expect((err as HttpProblem).detail).toMatch(detail);
-    };
-    await expectProblem(ledger.markExecuted(p.id), 409, /is pending; it cannot become executed/);
-    await expectProblem(ledger.markFailed(p.id, 'x'), 409, /is pending; it cannot become failed/);
-    await ledger.approve(p.id, 'alice');
-    await expectProblem(ledger.approve(p.id, 'alice'), 409, /is approved; it cannot become approved/);
-    await expectProblem(ledger.reject(p.id, 'bob', 'late'), 409, /is approved; it cannot become rejected/);
-    await ledger.markExecuted(p.id);
-    await expectProblem(ledger.markFailed(p.id, 'x'), 409, /is executed; it cannot become failed/);
-    const r = await ledger.propose(restock(2000, 0.7));
-    await ledger.reject(r.id, 'bob', 'no');
-    await expectProblem(ledger.approve(r.id, 'alice'), 409, /is rejected; it cannot become approved/);
-    await expectProblem(ledger.approve(99_999, 'alice'), 404, /decision 99999 does not exist/);
+    await expectProblem(ledger.execute(p.id, alice), 409, /is pending; it cannot become executed/);
+    await expectProblem(ledger.fail(p.id, alice, 'x'), 409, /is pending; it cannot become failed/);
+    await ledger.approve(p.id, alice);
+    await expectProblem(ledger.approve(p.id, bob), 409, /is approved; it cannot become approved/);
+    await expectProblem(ledger.reject(p.id, olga, 'late'), 409, /is approved; it cannot become rejected/);
+    await ledger.execute(p.id, alice);
+    await expectProblem(ledger.fail(p.id, alice, 'x'), 409, /is executed; it cannot become failed/);
+    const r = await ledger.propose(restock(2000, 0.7, { target: { type: 'rental_class', id: '61299' } }));
+    await ledger.reject(r.id, olga, 'no');
+    await expectProblem(ledger.approve(r.id, alice), 409, /is rejected; it cannot become approved/);
+    await expectProblem(ledger.approve(99_999, alice), 404, /decision 99999 does not exist/);
     await expectProblem(ledger.recordActualImpact(99_999, 1), 404, /does not exist/);
     expect((await ledger.get(p.id))!.status).toBe('executed');
   });
 
-  it('keeps both the proposed action and the human override on an approval with override', async () => {
-    const p = await ledger.propose(restock(9000, 0.95, { quantity: 90, unitCostUsd: 100, action: { order: '61234', quantity: 90 } }));
-    const approved = await ledger.approve(p.id, 'carol', { action: { order: '61234', quantity: 30 }, reason: 'budget for June' });
-    expect(approved.status).toBe('approved');
-    expect(approved.action).toEqual({ order: '61234', quantity: 50 });
-    expect(approved.originalAction).toEqual({ order: '61234', quantity: 90 });
-    expect(approved.humanOverride).toEqual({ order: '61234', quantity: 30 });
-    expect(approved.overrideReason).toBe('budget for June');
-    expect(approved.decidedBy).toBe('carol');
+  it('lets only a role that may approve approve or execute, and the system execute only what it auto-approved', async () => {
+    const p = await ledger.propose(restock(500, 0.7, { quantity: 5, unitCostUsd: 100, action: { quantity: 5 } }));
+    await expectProblem(ledger.approve(p.id, olga), 403, /needs role 'approve'.*'olga' has 'operate'/);
+    await expectProblem(ledger.approve(p.id, key('ivy', 'ingest')), 403, /needs role 'approve'/);
+    await expectProblem(ledger.approve(p.id, systemActor('scheduler')), 403, /needs role 'approve'/);
+    await ledger.approve(p.id, key('root', 'admin'));
+    await expectProblem(ledger.execute(p.id, systemActor('scheduler')), 403, /approved by a person/);
+    await expectProblem(ledger.execute(p.id, olga), 403, /needs role 'approve'/);
+    const auto = await ledger.propose(restock(100, 0.95, { target: { type: 'rental_class', id: '61300' } }));
+    expect((await ledger.execute(auto.id, systemActor('scheduler'))).status).toBe('executed');
+  });
+
+  it('re-prices and re-checks a quantity changed on approval: above the cap refused (422 naming it), nothing changed', async () => {
+    // The reported case: a $512.82 proposal of 2 units approved as 100,000 units.
+    const p = await ledger.propose(restock(512.82, 0.7, { quantity: 2, unitCostUsd: 256.41, action: { rentalClass: '60595', quantity: 2 } }));
+    const refused = await expectProblem(ledger.approve(p.id, alice, { quantity: 100_000 }), 422, /restock-cap: order of \$25,641,000 capped at \$5,000/);
+    expect(refused.extensions).toMatchObject({ amountUsd: 25_641_000, allowed: { quantity: 19, amountUsd: 4871.79 } });
+    expect(await ledger.get(p.id)).toMatchObject({ status: 'pending', quantity: 2, amountUsd: 512.82, humanOverride: null });
+    await expectProblem(ledger.override(p.id, olga, { quantity: 100_000, reason: 'more' }), 422, /restock-cap/);
+    // Within the cap and under the four-eyes amount: approved, and the amount is what the new quantity spends.
+    const approved = await ledger.approve(p.id, alice, { quantity: 3, reason: 'one spare' });
+    expect(approved).toMatchObject({ status: 'approved', quantity: 3, amountUsd: 769.23, action: { rentalClass: '60595', quantity: 3 }, overriddenBy: 'alice', overrideReason: 'one spare' });
+    expect((await ledger.transitions(p.id)).at(-1)).toMatchObject({ action: 'approve', amountBefore: 512.82, amountAfter: 769.23, changes: { quantity: { from: 2, to: 3 } } });
+  });
+
+  it('needs a second key from the four-eyes amount up: not the proposer, not the overrider, not the key that changes it on approval', async () => {
+    const p = await ledger.propose(restock(800, 0.7, { quantity: 8, unitCostUsd: 100, action: { quantity: 8 } }), alice);
+    expect(p.proposedBy).toBe('alice');
+    // Raised to $1,200 on approval by alice: refused; the change is not recorded.
+    await expectProblem(ledger.approve(p.id, alice, { quantity: 12 }), 403, /second key's approval.*'alice' changes it now/);
+    await expectProblem(ledger.approve(p.id, bob, { quantity: 12 }), 403, /'bob' changes it now/);
+    expect((await ledger.get(p.id))!.quantity).toBe(8);
+    // Recorded as an override by bob: then neither alice (proposer) nor bob (overrider) approves; carol does.
+    const changed = await ledger.override(p.id, bob, { quantity: 12, reason: 'June wedding' });
+    expect(changed).toMatchObject({ status: 'pending', amountUsd: 1200, overriddenBy: 'bob', verdict: 'review' });
+    await expectProblem(ledger.approve(p.id, alice), 403, /'alice' proposed it/);
+    await expectProblem(ledger.approve(p.id, bob), 403, /'bob' overrode it/);
+    const carol = key('carol', 'approve');
+    expect(await ledger.approve(p.id, carol)).toMatchObject({ status: 'approved', decidedBy: 'carol', amountUsd: 1200 });
+    // Under the amount, the proposer may approve their own.
+    const small = await ledger.propose(restock(300, 0.7, { target: { type: 'rental_class', id: '61400' }, quantity: 3, unitCostUsd: 100, action: { quantity: 3 } }), alice);
+    expect((await ledger.approve(small.id, alice)).status).toBe('approved');
+  });
+
+  it('keeps each key within its approval ceiling, for approving and for executing', async () => {
+    const p = await ledger.propose(restock(2400, 0.7, { quantity: 24, unitCostUsd: 100, action: { quantity: 24 } }));
+    const junior = key('junior', 'approve', 2000);
+    await expectProblem(ledger.approve(p.id, junior), 403, /above key 'junior''s approval ceiling of \$2,000/);
+    await ledger.approve(p.id, alice);
+    await expectProblem(ledger.execute(p.id, junior), 403, /ceiling/);
+    expect((await ledger.execute(p.id, alice)).status).toBe('executed');
+  });
+
+  it('re-checks on execution: a cap lowered since the approval refuses it', async () => {
+    const p = await ledger.propose(restock(4000, 0.7, { quantity: 40, unitCostUsd: 100, action: { quantity: 40 } }));
+    await ledger.approve(p.id, alice);
+    const stricter = new DecisionLedger({ database: db.handle, clock, safeguards: defaultSafeguards({ restockCapUsd: 3000 }) });
+    await expectProblem(stricter.execute(p.id, bob), 422, /restock-cap/);
+    expect((await ledger.get(p.id))!.status).toBe('approved');
+  });
+
+  it('refuses a changed price beyond the price cap, and a changed quantity it cannot price', async () => {
+    const price = await ledger.propose({ ...priceChange(100, 110, 0.7), action: { price: 110 } });
+    await expectProblem(ledger.approve(price.id, alice, { price: 200 }), 422, /price-change-cap/);
+    expect((await ledger.approve(price.id, alice, { price: 115 })).proposedPrice).toBe(115);
+    const noCost = await ledger.propose(restock(500, 0.7, { target: { type: 'rental_class', id: '61500' }, action: { quantity: 5 } }));
+    await expectProblem(ledger.approve(noCost.id, alice, { quantity: 50 }), 422, /no unit cost/);
   });
 
   it('records the actual impact later, beside the predicted one', async () => {
     const p = await ledger.propose(restock(400, 0.9, { predictedImpact: 250.5 }));
-    await ledger.markExecuted(p.id);
+    await ledger.execute(p.id, alice);
     clock.advance({ days: 30 });
     const withImpact = await ledger.recordActualImpact(p.id, 198.25);
     expect(withImpact).toMatchObject({ predictedImpact: 250.5, actualImpact: 198.25, status: 'executed', updatedAt: '2026-05-10 15:00:00' });
   });
-  it('proposeCurrent keeps one current decision per target: the same proposal is returned, a changed one supersedes the open one', async () => {
-    const q = (quantity: number, amountUsd = quantity * 100, confidence = 0.7): ProposedDecision =>
-      restock(amountUsd, confidence, { target: { type: 'rental_class', id: '70001' }, quantity, unitCostUsd: 100, modelVersion: 'restock.test@1', action: { buy: quantity } });
-    const first = await ledger.proposeCurrent(q(3));
+
+  it('keeps one open decision per target: the same proposal is returned, a changed one supersedes the open one in one step', async () => {
+    const q = (quantity: number, confidence = 0.7): ProposedDecision =>
+      restock(quantity * 100, confidence, { target: { type: 'rental_class', id: '70001' }, quantity, unitCostUsd: 100, modelVersion: 'restock.test@1', action: { quantity } });
+    const first = await ledger.propose(q(3));
     expect(first.status).toBe('pending');
-    // Reading again: the same record, nothing new.
-    expect((await ledger.proposeCurrent(q(3))).id).toBe(first.id);
+    // Proposing again: the same record, nothing new.
+    expect((await ledger.propose(q(3))).id).toBe(first.id);
     // A changed proposal: the pending one is rejected, naming the new one.
-    const second = await ledger.proposeCurrent(q(4));
+    const second = await ledger.propose(q(4));
     expect(second.id).not.toBe(first.id);
-    expect(await ledger.get(first.id)).toMatchObject({ status: 'rejected', decidedBy: 'superseded', overrideReason: `superseded by decision ${second.id}` });
+    expect(await ledger.get(first.id)).toMatchObject({ status: 'rejected', decidedBy: 'superseded', overrideReason: `superseded by decision ${second.id}`, open: false });
     expect(isSuperseded((await ledger.get(first.id))!)).toBe(true);
     // A human rejection stands while the proposal is the same.
-    await ledger.reject(second.id, 'dana', 'no budget');
-    expect((await ledger.proposeCurrent(q(4))).id).toBe(second.id);
-    // An auto-approved decision that is replaced fails, and one a human approved is left alone.
-    const auto = await ledger.proposeCurrent(q(5, 500, 0.95));
+    await ledger.reject(second.id, olga, 'no budget');
+    expect((await ledger.propose(q(4))).id).toBe(second.id);
+    // An auto-approved decision that is replaced fails; one a human approved stands and is returned.
+    const auto = await ledger.propose(q(5, 0.95));
     expect(auto.status).toBe('approved');
-    const third = await ledger.proposeCurrent(q(6, 600, 0.95));
+    const third = await ledger.propose(q(6, 0.95));
     expect(await ledger.get(auto.id)).toMatchObject({ status: 'failed', failureReason: `superseded by decision ${third.id}` });
-    const humanApproved = await ledger.proposeCurrent(q(7));
-    await ledger.approve(humanApproved.id, 'erin');
+    const humanApproved = await ledger.propose(q(7));
     expect(await ledger.get(third.id)).toMatchObject({ status: 'failed' });
-    // No proposal any more: the open ones close, a human approval stays.
-    const pending = await ledger.proposeCurrent(q(8));
-    expect(await ledger.proposeCurrent(null, { type: 'restock', targetId: '70001', modelVersion: 'restock.test@1' })).toBeNull();
+    await ledger.approve(humanApproved.id, alice);
+    expect((await ledger.propose(q(8))).id).toBe(humanApproved.id);
+    await ledger.execute(humanApproved.id, alice);
+    // proposeAll: the targets looked at that get no proposal any more are closed.
+    const pending = await ledger.propose(q(8));
+    const other = await ledger.propose({ ...q(2), target: { type: 'rental_class', id: '70002' } });
+    const untouched = await ledger.propose({ ...q(2), target: { type: 'rental_class', id: '70003' } });
+    const all = await ledger.proposeAll('restock', [{ ...q(2), target: { type: 'rental_class', id: '70002' } }], { targets: ['70001', '70002'] });
+    expect(all.proposed.map((d) => d.id)).toEqual([other.id]);
+    expect(all.superseded).toBe(1);
     expect(await ledger.get(pending.id)).toMatchObject({ status: 'rejected', overrideReason: 'superseded: the model no longer proposes it' });
-    expect((await ledger.get(humanApproved.id))!.status).toBe('approved');
-    // Another model version's decisions of the same target are not touched.
-    const other = await ledger.propose({ ...q(9), modelVersion: 'other@1' });
-    await ledger.proposeCurrent(q(10));
-    expect((await ledger.get(other.id))!.status).toBe('pending');
-    // After a superseded latest, proposing its action again records a new decision.
-    const again = await ledger.proposeCurrent(q(8));
-    expect(again.id).toBeGreaterThan(pending.id);
-    const rows = await db.handle.db.selectFrom('automated_decisions').select(['id', 'status']).where('target_id', '=', '70001').where('status', '=', 'pending').execute();
-    expect(rows.filter((r) => r.id !== other.id).map((r) => r.id)).toEqual([again.id]);
+    expect((await ledger.get(untouched.id))!.status).toBe('pending');
+    // Another scope on the same target (a price test beside the model) is not touched.
+    const scoped = await ledger.propose({ ...q(9), scope: 'test-1' });
+    await ledger.propose(q(10));
+    expect((await ledger.get(scoped.id))!.status).toBe('pending');
+    const open = await db.handle.db.selectFrom('automated_decisions').select(['id']).where('target_id', '=', '70001').where('open_key', 'is not', null).execute();
+    expect(open).toHaveLength(2);
+  });
+
+  it('enforces one open decision per target in the database itself', async () => {
+    const p = await ledger.propose(restock(300, 0.7, { target: { type: 'rental_class', id: '71000' } }));
+    const row = await db.handle.db.selectFrom('automated_decisions').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
+    const { id: _id, ...copy } = row;
+    await expect(db.handle.db.insertInto('automated_decisions').values({ ...copy, proposed_action: JSON.stringify({ other: true }), safeguard_reasons: '[]' } as never).execute()).rejects.toThrow();
+  });
+
+  it('keeps one open decision when two proposals for the same target race', async () => {
+    const q = (quantity: number): ProposedDecision => restock(quantity * 10, 0.7, { target: { type: 'rental_class', id: '72000' }, quantity, unitCostUsd: 10, action: { quantity } });
+    await Promise.all([1, 2, 3, 4, 5, 6].map((n) => ledger.propose(q(n))));
+    const open = await ledger.listOpen({ type: 'restock', targetIds: ['72000'] });
+    expect(open).toHaveLength(1);
   });
 });

@@ -213,7 +213,7 @@ describe('plugin checks at load time', () => {
     ]);
     expect(seen).toBe(0);
     expect(await countRows(runtime.database, 'rfid3_migrations_plugin_pack')).toBe(1);
-    expect(await countRows(runtime.database, 'rfid3_migrations_core')).toBe(2);
+    expect(await countRows(runtime.database, 'rfid3_migrations_core')).toBe(3);
     const failing = await loadError([
       plain('pack', {
         migrations: {

@@ -64,9 +64,10 @@ describeEach(databaseTargets(services), 'storage', (target) => {
     expect(result.results?.map((r) => [r.migrationName, r.status])).toEqual([
       ['0001_design_tables', 'Success'],
       ['0002_rfid3_tables', 'Success'],
+      ['0003_decision_ledger', 'Success'],
     ]);
     const tables = await tableNames(handle);
-    for (const t of [...DESIGN_TABLES, ...RFID3_SOURCE_TABLES, 'rfid3_model_registry', 'rfid3_api_keys']) expect(tables).toContain(t);
+    for (const t of [...DESIGN_TABLES, ...RFID3_SOURCE_TABLES, 'rfid3_model_registry', 'rfid3_api_keys', 'rfid3_decision_transitions']) expect(tables).toContain(t);
     expect(DESIGN_TABLES).toHaveLength(5);
     // The subset keeps RFID3's real column names (order is not part of the contract).
     expect((await columnsOf(handle, 'id_item_master')).sort()).toEqual([...ITEM_MASTER_COLUMNS].sort());
@@ -88,7 +89,7 @@ describeEach(databaseTargets(services), 'storage', (target) => {
     expect(again.results).toEqual([]);
     expect(await tableNames(handle)).toEqual(before);
     expect(await countRows(handle, 'analytics_predictions')).toBe(2);
-    expect(await countRows(handle, 'rfid3_migrations_core')).toBe(2);
+    expect(await countRows(handle, 'rfid3_migrations_core')).toBe(3);
   });
 
   it('leaves an existing RFID3 table exactly as it is: extra columns, missing columns, rows and indexes', async () => {
@@ -204,7 +205,7 @@ describeEach(databaseTargets(services), 'storage', (target) => {
     const history = async (table: string) =>
       (await sql<{ name: string }>`select name from ${sql.table(table)} order by name`.execute(handle.db)).rows.map((r) => r.name);
     expect(await history('rfid3_migrations_plugin_x')).toEqual(['0001_design_tables', '0002_add_column']);
-    expect(await history('rfid3_migrations_core')).toEqual(['0001_design_tables', '0002_rfid3_tables']);
+    expect(await history('rfid3_migrations_core')).toEqual(['0001_design_tables', '0002_rfid3_tables', '0003_decision_ledger']);
     // Core migrating again neither runs nor sees the plugin's migrations.
     expect((await migrate(handle, 'core', coreMigrations)).results).toEqual([]);
     expect((await migrate(handle, 'plugin_x', second)).results).toEqual([]);

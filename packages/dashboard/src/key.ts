@@ -26,6 +26,6 @@ export function askForKey(): Promise<boolean> {
 export function updateKeyButton(): void {
   const button = byId('key-button');
   const has = operateKey.get() !== null;
-  button.textContent = has ? 'Key set' : 'Operate key';
+  button.textContent = has ? 'Key set' : 'API key';
   button.classList.toggle('has-key', has);
 }

@@ -1,10 +1,10 @@
-import { HttpProblem, coreServices, defineEndpoint, definePlugin } from '@rfid3/core';
+import { HttpProblem, actorOf, coreServices, defineEndpoint, definePlugin } from '@rfid3/core';
 import { z } from 'zod';
 
 /**
  * Stands in for `@rfid3/plugin-restock`'s approval workflow: the same paths and request body
  * (`{ action, decision_id?, reason? }`) over core's real DecisionLedger, with decisions the test proposes,
- * so the dashboard's approve/reject round trip (UI → HTTP with the operate key → ledger →
+ * so the dashboard's approve/reject round trip (UI → HTTP with an approve key → ledger →
  * automated_decisions) is exercised on decisions whose amounts and confidences the test controls.
  */
 export const restockFixturePlugin = definePlugin({
@@ -36,7 +36,7 @@ export const restockFixturePlugin = definePlugin({
         method: 'POST',
         path: '/inventory/approve-restock/:item_id',
         summary: 'Approves or rejects the pending restock decision of an item',
-        role: 'operate',
+        role: 'approve',
         input: {
           params: z.object({ item_id: z.string().min(1).max(255) }),
           body: z.object({ action: z.enum(['approve', 'reject']), reason: z.string().max(500).optional(), decision_id: z.number().int().positive().optional() }),
@@ -45,7 +45,7 @@ export const restockFixturePlugin = definePlugin({
           const pending = await deps.decisions.list({ type: 'restock', targetId: params.item_id, status: 'pending' });
           const decision = body.decision_id ? pending.find((d) => d.id === body.decision_id) : pending[0];
           if (!decision) throw HttpProblem.notFound(`no pending restock decision for ${params.item_id}`);
-          const by = ctx.principal?.name ?? 'unknown';
+          const by = actorOf(ctx.principal ?? null);
           const record = body.action === 'approve'
             ? await deps.decisions.approve(decision.id, by)
             : await deps.decisions.reject(decision.id, by, body.reason ?? 'rejected');

@@ -16,6 +16,8 @@ export interface ApiKeyRecord {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** Largest amount the key may approve or execute, in dollars; null: no ceiling of its own. */
+  approveLimitUsd: number | null;
 }
 
 export interface CreatedApiKey extends ApiKeyRecord {
@@ -41,19 +43,21 @@ export class ApiKeyStore {
     this.clock = options.clock ?? systemClock;
   }
 
-  async create(name: string, role: Role): Promise<CreatedApiKey> {
+  async create(name: string, role: Role, options: { approveLimitUsd?: number | null } = {}): Promise<CreatedApiKey> {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 100) throw new RangeError('key name must be 1 to 100 characters');
     if (!isRole(role)) throw new RangeError(`role '${String(role)}' is not one of ${ROLES.join(', ')}`);
+    const approveLimitUsd = options.approveLimitUsd ?? null;
+    if (approveLimitUsd !== null && !(Number.isFinite(approveLimitUsd) && approveLimitUsd >= 0)) throw new RangeError('the approval ceiling must be a non-negative amount of dollars');
     const prefix = randomBytes(4).toString('hex');
     const key = `rfid3_${prefix}_${randomBytes(32).toString('base64url')}`;
     const createdAt = sqlDateTime(this.clock.now());
     const inserted = await this.database.db
       .insertInto('rfid3_api_keys')
-      .values({ name: trimmed, role, key_prefix: prefix, key_hash: hashKey(key), created_at: createdAt, last_used_at: null, revoked_at: null })
+      .values({ name: trimmed, role, key_prefix: prefix, key_hash: hashKey(key), created_at: createdAt, last_used_at: null, revoked_at: null, approve_limit_usd: approveLimitUsd })
       .executeTakeFirstOrThrow();
     const id = Number(inserted.insertId);
-    return { id, name: trimmed, role, prefix, createdAt, lastUsedAt: null, revokedAt: null, key };
+    return { id, name: trimmed, role, prefix, createdAt, lastUsedAt: null, revokedAt: null, approveLimitUsd, key };
   }
 
   /** The principal a key stands for, or null when it is unknown, malformed or revoked. */
@@ -68,13 +72,13 @@ export class ApiKeyStore {
     if (!(now.getTime() - lastUsed < LAST_USED_RESOLUTION_MS)) {
       await this.database.db.updateTable('rfid3_api_keys').set({ last_used_at: sqlDateTime(now) }).where('id', '=', row.id).execute();
     }
-    return { keyId: String(row.id), name: row.name, role: row.role };
+    return { keyId: String(row.id), name: row.name, role: row.role, approveLimitUsd: row.approve_limit_usd === null ? null : Number(row.approve_limit_usd) };
   }
 
   async list(): Promise<ApiKeyRecord[]> {
     const rows = await this.database.db
       .selectFrom('rfid3_api_keys')
-      .select(['id', 'name', 'role', 'key_prefix', 'created_at', 'last_used_at', 'revoked_at'])
+      .select(['id', 'name', 'role', 'key_prefix', 'created_at', 'last_used_at', 'revoked_at', 'approve_limit_usd'])
       .orderBy('id')
       .execute();
     return rows.map((r) => ({
@@ -85,6 +89,7 @@ export class ApiKeyStore {
       createdAt: r.created_at,
       lastUsedAt: r.last_used_at,
       revokedAt: r.revoked_at,
+      approveLimitUsd: r.approve_limit_usd === null ? null : Number(r.approve_limit_usd),
     }));
   }
 

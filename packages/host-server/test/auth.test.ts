@@ -37,6 +37,17 @@ describe('API keys and roles', () => {
     expect(problem.detail).toContain("'viewer' has 'read'");
   });
 
+  it('keeps roles apart by least privilege: an ingest key cannot run jobs, an operate key cannot ingest', async () => {
+    const ingest = await keys.create('scanner', 'ingest');
+    const res = await retrain({ authorization: `Bearer ${ingest.key}` });
+    expect(res.status).toBe(403);
+    expect((await problemOf(res)).detail).toContain("'scanner' has 'ingest'");
+    const operate = await keys.create('planner', 'operate');
+    const scans = await fetch(`${app.url}/api/ingest/scans`, { method: 'POST', headers: { authorization: `Bearer ${operate.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ scans: [] }) });
+    expect(scans.status).toBe(403);
+    expect((await problemOf(scans)).detail).toContain("needs role 'ingest'");
+  });
+
   it('lets an operate key through to the endpoint, which answers 404 for an unknown plugin', async () => {
     const { key } = await keys.create('ops', 'operate');
     const res = await retrain({ authorization: `Bearer ${key}` });
@@ -62,7 +73,10 @@ describe('API keys and roles', () => {
 
   it('verifies a key to its principal and records when it was last used', async () => {
     const created = await keys.create('robot', 'operate');
-    expect(await keys.verify(created.key)).toEqual({ keyId: String(created.id), name: 'robot', role: 'operate' });
+    expect(await keys.verify(created.key)).toEqual({ keyId: String(created.id), name: 'robot', role: 'operate', approveLimitUsd: null });
+    const capped = await keys.create('buyer', 'approve', { approveLimitUsd: 2500 });
+    expect(await keys.verify(capped.key)).toEqual({ keyId: String(capped.id), name: 'buyer', role: 'approve', approveLimitUsd: 2500 });
+    expect((await keys.list()).find((k) => k.id === capped.id)?.approveLimitUsd).toBe(2500);
     expect((await keys.list()).find((k) => k.id === created.id)?.lastUsedAt).toBe(sqlDateTime(clock.now()));
     expect(await keys.verify(`${created.key.slice(0, -1)}${created.key.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
     expect(await keys.verify('not-a-key')).toBeNull();

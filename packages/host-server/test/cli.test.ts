@@ -45,7 +45,7 @@ describe('rfid3 CLI (in-process)', () => {
     // The default database is ./data/rfid3.db under the working directory given to the CLI.
     const database = createDatabase(`sqlite:${join(tmp.dir, 'data', 'rfid3.db')}`);
     try {
-      expect(await new ApiKeyStore({ database }).verify(created.key)).toEqual({ keyId: String(created.id), name: 'ci', role: 'admin' });
+      expect(await new ApiKeyStore({ database }).verify(created.key)).toEqual({ keyId: String(created.id), name: 'ci', role: 'admin', approveLimitUsd: null });
     } finally {
       await database.close();
     }
@@ -109,7 +109,7 @@ describe('rfid3 CLI (in-process)', () => {
     const run = await rfid3(tmp.dir, ['keys', 'create', '--role', 'boss', '--name', 'x']);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('--role');
-    expect(run.stderr).toContain('read, operate, admin');
+    expect(run.stderr).toContain('read, ingest, operate, approve, admin');
     expect(run.stdout).toBe('');
   });
 

@@ -15,7 +15,7 @@ afterEach(async () => {
 
 async function start(options: AppOptions = {}) {
   const runtime = await testRuntime();
-  const key = (await new ApiKeyStore({ database: runtime.database }).create('gw', 'operate')).key;
+  const key = (await new ApiKeyStore({ database: runtime.database }).create('gw', 'admin')).key;
   const app = await serve(runtime, options);
   running.push(app);
   return { app, key };

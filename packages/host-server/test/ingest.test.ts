@@ -53,7 +53,7 @@ describe.each(targets)('ingestion on $name', ({ url }) => {
       ] as never)
       .execute();
     const keys = new ApiKeyStore({ database: runtime.database });
-    operateKey = (await keys.create('ingest', 'operate')).key;
+    operateKey = (await keys.create('ingest', 'ingest')).key;
     readKey = (await keys.create('reader', 'read')).key;
     events.length = 0;
     runtime.events.on('data-changed', async (e) => {
@@ -165,7 +165,7 @@ describe.each(targets)('ingestion on $name', ({ url }) => {
   it('is listed in the OpenAPI document with its body schema and role', async () => {
     const doc = (await (await fetch(`${app.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-required-role': string; requestBody?: unknown }>> };
     for (const path of ['/api/ingest/scans', '/api/ingest/pos']) {
-      expect(doc.paths[path]?.post?.['x-required-role'], path).toBe('operate');
+      expect(doc.paths[path]?.post?.['x-required-role'], path).toBe('ingest');
       expect(doc.paths[path]?.post?.requestBody, path).toBeDefined();
     }
   });

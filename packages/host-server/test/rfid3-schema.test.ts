@@ -172,7 +172,7 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
     beforeAll(async () => {
       const plugins = await loadPlugins(FIRST_PARTY_PLUGINS.map((p) => ({ package: p })), { baseDir: process.cwd() });
       const runtime = await createRuntime({ config: { databaseUrl: url }, logger: silentLogger(), plugins });
-      key = (await new ApiKeyStore({ database: runtime.database }).create('real', 'operate')).key;
+      key = (await new ApiKeyStore({ database: runtime.database }).create('real', 'admin')).key;
       app = await serve(runtime);
     }, 120_000);
     afterAll(() => app?.close());

@@ -228,7 +228,7 @@ export const maintenancePlugin = definePlugin({
         method: 'POST',
         path: '/maintenance/feedback',
         summary: 'Records actual outcomes (failed, no_failure, repaired) per item; they relabel returns for the next training. Valid rows are kept even when others are rejected.',
-        role: 'operate',
+        role: 'ingest',
         input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
         async handler({ body }) {
           const checked = validateRows(feedbackRow, body.items);

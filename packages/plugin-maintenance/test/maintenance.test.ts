@@ -122,7 +122,7 @@ describe('maintenance plugin on a simulated business', () => {
     await expect(host.call('POST', '/maintenance/feedback', { body: { items: [{ item_id: failedItem.tagId, outcome: 'no_failure' }] } })).rejects.toMatchObject({ status: 401 });
     const problem = await host
       .call('POST', '/maintenance/feedback', {
-        principal: host.principals.operate,
+        principal: host.principals.ingest,
         body: { items: [{ item_id: failedItem.tagId, outcome: 'no_failure', observed_at: observed.replace(' ', 'T') }, { item_id: failedItem.tagId, outcome: 'exploded' }, { item_id: 'UNKNOWN-TAG', outcome: 'failed' }] },
       })
       .catch((e: unknown) => e as { status: number; errors: { field: string }[]; extensions: { recorded: number } });

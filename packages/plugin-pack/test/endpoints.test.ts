@@ -51,30 +51,35 @@ describe('pack endpoints on a simulated business', () => {
     expect(packs.reduce((a, p) => a + p.bursts, 0)).toBeGreaterThan(0);
   });
 
-  it('recommendations are recorded decisions, once', async () => {
+  it('a read records nothing; the propose job records each recommendation once', async () => {
+    const count = async () => (await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', 'in', ['pack_create', 'pack_dissolve']).execute()).length;
+    const read = (await host.call('GET', '/packs/recommendations')).body as { create: { decision: unknown }[] };
+    expect(await count()).toBe(0);
+    expect(read.create.every((c) => c.decision === null)).toBe(true);
+    await host.runJob('pack.propose');
     const res = await host.call('GET', '/packs/recommendations');
     const body = res.body as { create: { components: string[]; lift: number; decision: { id: number } }[]; dissolve: { pack: string; decision: { id: number } }[] };
     expect(body.create.length).toBeGreaterThan(0);
     for (const c of body.create) expect(c.lift).toBeGreaterThanOrEqual(1.5);
+    for (const x of [...body.create, ...body.dissolve]) expect(x.decision).not.toBeNull();
     const n = body.create.length + body.dissolve.length;
-    const count = async () => (await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', 'in', ['pack_create', 'pack_dissolve']).execute()).length;
     expect(await count()).toBe(n);
-    await host.call('GET', '/packs/recommendations');
+    await host.runJob('pack.propose');
     expect(await count()).toBe(n);
   });
 
-  it('create-pack and dissolve-pack need the admin role, name bad fields, and record the admin as approver', async () => {
+  it('create-pack and dissolve-pack need the approve role, name bad fields, and record the approver', async () => {
     const classes = await host.runtime.inventory.rentalClasses();
     const [a, b] = [classes[0]!.rentalClass, classes[1]!.rentalClass];
     await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a, b] }, principal: host.principals.operate })).rejects.toMatchObject({ status: 403 });
-    await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a, 'nope'] }, principal: host.principals.admin })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.components.1' }] });
-    await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a] }, principal: host.principals.admin })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.components' }] });
-    const created = await host.call('POST', '/packs/create-pack', { body: { name: 'Table set', components: [b, a] }, principal: host.principals.admin });
+    await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a, 'nope'] }, principal: host.principals.approve })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.components.1' }] });
+    await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a] }, principal: host.principals.approve })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.components' }] });
+    const created = await host.call('POST', '/packs/create-pack', { body: { name: 'Table set', components: [b, a] }, principal: host.principals.approve });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ decision: { status: 'approved', decidedBy: 'test admin', action: { create: [a, b].sort() } } });
+    expect(created.body).toMatchObject({ decision: { status: 'approved', decidedBy: 'test approve', action: { create: [a, b].sort() } } });
     const pack = ((await host.call('GET', '/packs/performance-analysis')).body as { packs: { rentalClass: string }[] }).packs[0]!.rentalClass;
-    const dissolved = await host.call('DELETE', `/packs/dissolve-pack/${pack}`, { principal: host.principals.admin });
-    expect(dissolved.body).toMatchObject({ decision: { status: 'approved', decidedBy: 'test admin', action: { dissolve: pack } } });
-    await expect(host.call('DELETE', `/packs/dissolve-pack/${a}`, { principal: host.principals.admin })).rejects.toMatchObject({ status: 404 });
+    const dissolved = await host.call('DELETE', `/packs/dissolve-pack/${pack}`, { principal: host.principals.approve });
+    expect(dissolved.body).toMatchObject({ decision: { status: 'approved', decidedBy: 'test approve', action: { dissolve: pack } } });
+    await expect(host.call('DELETE', `/packs/dissolve-pack/${a}`, { principal: host.principals.approve })).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -1,5 +1,5 @@
-import { addDays, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
-import type { DatabaseHandle, RFID3Database, DecisionRecord, InventoryData } from '@rfid3/core';
+import { actorOf, addDays, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, rejectedFieldErrors, sqlDateTime, systemActor, validateRows } from '@rfid3/core';
+import type { DatabaseHandle, DecisionActor, RFID3Database, DecisionRecord, InventoryData, ProposedDecision } from '@rfid3/core';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -96,7 +96,7 @@ export const pricingPlugin = definePlugin({
     decisions: coreServices.decisions,
     clock: coreServices.clock,
   },
-  register({ config, deps, endpoint }) {
+  register({ config, deps, endpoint, job }) {
     const database: DatabaseHandle = deps.database;
     const inventory: InventoryData = deps.inventory;
     let cached: Analysis | null = null;
@@ -129,6 +129,108 @@ export const pricingPlugin = definePlugin({
       return cached;
     }
 
+    type RecommendQuery = { category?: string; objective: 'revenue' | 'margin'; limit: number };
+    /** The price recommendations, and the decisions they stand for; the GET shows them, the propose job records them. */
+    async function recommend(query: RecommendQuery): Promise<{ body: { recommendations: Record<string, unknown>[] } & Record<string, unknown>; proposals: ProposedDecision[]; considered: string[] }> {
+      const a = await analysis();
+      const proposals: ProposedDecision[] = [];
+      const considered: string[] = [];
+      const byCategory = new Map(a.categories.map((c) => [c.group, c]));
+      const all = await inventory.rentalClasses();
+      const category = query.category ? matchCategory(all.map((c) => c.category), query.category) : null;
+      const classes = all.filter((c) => !category || c.category === category);
+      const ids = classes.map((c) => c.rentalClass);
+      if (ids.length === 0) return { body: { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, recommendations: [] }, proposals, considered };
+      const prices = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).where('item_num', 'in', ids).execute();
+      const priceOf = new Map(prices.map((p) => [String(p.item_num), Number(p.rate_1)]));
+      const grades = await database.db
+        .selectFrom('id_item_master')
+        .select(['rental_class_num', 'quality', sql<number>`count(*)`.as('n')])
+        .where('rental_class_num', 'in', ids)
+        .groupBy(['rental_class_num', 'quality'])
+        .execute();
+      const gradeFactor = new Map<string, { sum: number; n: number }>();
+      for (const g of grades) {
+        const f = config.gradeFactors[String(g.quality)] ?? 1;
+        const acc = gradeFactor.get(String(g.rental_class_num)) ?? { sum: 0, n: 0 };
+        acc.sum += f * Number(g.n);
+        acc.n += Number(g.n);
+        gradeFactor.set(String(g.rental_class_num), acc);
+      }
+      const competitors = await db
+        .selectFrom('pricing_competitor_prices')
+        .select(['rental_class', 'price'])
+        .where('rental_class', 'in', ids)
+        .execute();
+      const compBy = new Map<string, number[]>();
+      for (const c of competitors) (compBy.get(c.rental_class) ?? compBy.set(c.rental_class, []).get(c.rental_class)!).push(Number(c.price));
+      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
+
+      const out: Record<string, unknown>[] = [];
+      for (const c of classes.slice(0, query.limit)) {
+        const price = priceOf.get(c.rentalClass);
+        const est = byCategory.get(c.category);
+        if (!price || !(price > 0)) continue;
+        if (!est || !Number.isFinite(est.elasticity) || est.elasticity >= 0) {
+          out.push({ rentalClass: c.rentalClass, category: c.category, currentPrice: price, recommendedPrice: null, reason: est?.warnings.join('; ') || 'no identified elasticity for this category' });
+          continue;
+        }
+        const g = gradeFactor.get(c.rentalClass);
+        const adjustments: { name: string; factor: number; note?: string }[] = g && g.n > 0 ? [{ name: 'grade', factor: g.sum / g.n }] : [];
+        const season = a.season.get(c.category);
+        if (season) {
+          adjustments.push({
+            name: 'season',
+            factor: round(seasonFactor(season.index, config.seasonSensitivity, config.maxSeasonAdjustment))!,
+            note: `${c.category} demand ${season.from} … ${season.to} is ${season.index.toFixed(2)} × its yearly mean (last year's months)`,
+          });
+        }
+        const rec = recommendPrice({
+          price,
+          elasticity: est.elasticity,
+          elasticitySe: est.se,
+          quantity: a.quantity.get(c.rentalClass) ?? 0,
+          objective: query.objective,
+          unitCost: price * config.variableCostShare,
+          maxChange: config.maxChange,
+          adjustments,
+          competitorPrice: compBy.has(c.rentalClass) ? median(compBy.get(c.rentalClass)!) : undefined,
+          competitorCeiling: config.competitorCeiling,
+        });
+        considered.push(c.rentalClass);
+        if (rec.recommendedPrice !== price) {
+          proposals.push({
+            type: 'price_change',
+            target: { type: 'rental_class', id: c.rentalClass },
+            confidence: Math.round(rec.confidence * 1000) / 1000,
+            baselinePrice: price,
+            proposedPrice: rec.recommendedPrice,
+            predictedImpact: Math.round(rec.expectedChange * 100) / 100,
+            action: { rentalClass: c.rentalClass, price: rec.recommendedPrice },
+            modelVersion: PRICING_MODEL_VERSION,
+            rationale: `${query.objective}-optimal under elasticity ${est.elasticity.toFixed(2)} (${c.category})`,
+          });
+        }
+        out.push({
+          rentalClass: c.rentalClass,
+          category: c.category,
+          currentPrice: price,
+          recommendedPrice: rec.recommendedPrice,
+          expectedChangePerPeriod: round(rec.expectedChange, 2),
+          confidence: round(rec.confidence, 3),
+          drivers: rec.drivers,
+        });
+      }
+      return { body: { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, periodDays: config.periodDays, recommendations: out }, proposals, considered };
+    }
+
+    // Proposals are made here, by the scheduled job or `POST /decisions/propose`, never by a read.
+    job('propose', async (payload: { actor?: DecisionActor } = {}) => {
+      const { proposals, considered } = await recommend({ objective: 'revenue', limit: 100_000 });
+      const { proposed, superseded } = await deps.decisions.proposeAll('price_change', proposals, { targets: considered, actor: payload.actor ?? systemActor('pricing') });
+      return { proposed: proposed.length, pending: proposed.filter((d) => d.status === 'pending').length, superseded };
+    });
+
     endpoint(
       defineEndpoint({
         method: 'GET',
@@ -154,7 +256,7 @@ export const pricingPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/pricing/recommendations',
-        summary: 'Revenue- or margin-optimal price per rental class within the price-change cap, adjusted for grade and competitor prices; each is a recorded decision',
+        summary: 'Revenue- or margin-optimal price per rental class within the price-change cap, adjusted for grade and competitor prices, with each class\'s open price decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
         role: 'read',
         input: {
           query: z.object({
@@ -164,101 +266,18 @@ export const pricingPlugin = definePlugin({
           }),
         },
         async handler({ query }) {
-          const a = await analysis();
-          const byCategory = new Map(a.categories.map((c) => [c.group, c]));
-          const all = await inventory.rentalClasses();
-          const category = query.category ? matchCategory(all.map((c) => c.category), query.category) : null;
-          const classes = all.filter((c) => !category || c.category === category);
-          const ids = classes.map((c) => c.rentalClass);
-          if (ids.length === 0) return { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, recommendations: [] };
-          const prices = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).where('item_num', 'in', ids).execute();
-          const priceOf = new Map(prices.map((p) => [String(p.item_num), Number(p.rate_1)]));
-          const grades = await database.db
-            .selectFrom('id_item_master')
-            .select(['rental_class_num', 'quality', sql<number>`count(*)`.as('n')])
-            .where('rental_class_num', 'in', ids)
-            .groupBy(['rental_class_num', 'quality'])
-            .execute();
-          const gradeFactor = new Map<string, { sum: number; n: number }>();
-          for (const g of grades) {
-            const f = config.gradeFactors[String(g.quality)] ?? 1;
-            const acc = gradeFactor.get(String(g.rental_class_num)) ?? { sum: 0, n: 0 };
-            acc.sum += f * Number(g.n);
-            acc.n += Number(g.n);
-            gradeFactor.set(String(g.rental_class_num), acc);
-          }
-          const competitors = await db
-            .selectFrom('pricing_competitor_prices')
-            .select(['rental_class', 'price'])
-            .where('rental_class', 'in', ids)
-            .execute();
-          const compBy = new Map<string, number[]>();
-          for (const c of competitors) (compBy.get(c.rental_class) ?? compBy.set(c.rental_class, []).get(c.rental_class)!).push(Number(c.price));
-          const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
-
-          const out = [];
-          for (const c of classes.slice(0, query.limit)) {
-            const price = priceOf.get(c.rentalClass);
-            const est = byCategory.get(c.category);
-            if (!price || !(price > 0)) continue;
-            if (!est || !Number.isFinite(est.elasticity) || est.elasticity >= 0) {
-              out.push({ rentalClass: c.rentalClass, category: c.category, currentPrice: price, recommendedPrice: null, reason: est?.warnings.join('; ') || 'no identified elasticity for this category' });
-              continue;
-            }
-            const g = gradeFactor.get(c.rentalClass);
-            const adjustments: { name: string; factor: number; note?: string }[] = g && g.n > 0 ? [{ name: 'grade', factor: g.sum / g.n }] : [];
-            const season = a.season.get(c.category);
-            if (season) {
-              adjustments.push({
-                name: 'season',
-                factor: round(seasonFactor(season.index, config.seasonSensitivity, config.maxSeasonAdjustment))!,
-                note: `${c.category} demand ${season.from} … ${season.to} is ${season.index.toFixed(2)} × its yearly mean (last year's months)`,
-              });
-            }
-            const rec = recommendPrice({
-              price,
-              elasticity: est.elasticity,
-              elasticitySe: est.se,
-              quantity: a.quantity.get(c.rentalClass) ?? 0,
-              objective: query.objective,
-              unitCost: price * config.variableCostShare,
-              maxChange: config.maxChange,
-              adjustments,
-              competitorPrice: compBy.has(c.rentalClass) ? median(compBy.get(c.rentalClass)!) : undefined,
-              competitorCeiling: config.competitorCeiling,
-            });
-            const changed = rec.recommendedPrice !== price;
-            const recorded = await deps.decisions.proposeCurrent(!changed ? null : {
-                type: 'price_change',
-                target: { type: 'rental_class', id: c.rentalClass },
-                confidence: Math.round(rec.confidence * 1000) / 1000,
-                baselinePrice: price,
-                proposedPrice: rec.recommendedPrice,
-                predictedImpact: Math.round(rec.expectedChange * 100) / 100,
-                action: { rentalClass: c.rentalClass, price: rec.recommendedPrice },
-                modelVersion: PRICING_MODEL_VERSION,
-                rationale: `${query.objective}-optimal under elasticity ${est.elasticity.toFixed(2)} (${c.category})`,
-              }, { type: 'price_change', targetId: c.rentalClass, modelVersion: PRICING_MODEL_VERSION, supersededBy: 'pricing' });
-            const decision = recorded ? decisionView(recorded) : null;
-            out.push({
-              rentalClass: c.rentalClass,
-              category: c.category,
-              currentPrice: price,
-              recommendedPrice: rec.recommendedPrice,
-              expectedChangePerPeriod: round(rec.expectedChange, 2),
-              confidence: round(rec.confidence, 3),
-              drivers: rec.drivers,
-              decision,
-            });
-          }
-          return { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, periodDays: config.periodDays, recommendations: out };
+          const { body } = await recommend(query);
+          // A read: each class's open price decision is looked up, nothing is recorded.
+          const ids = body.recommendations.map((r) => String(r.rentalClass));
+          const open = new Map((await deps.decisions.listOpen({ type: 'price_change', targetIds: ids, scope: null })).map((d) => [d.target.id, d]));
+          return { ...body, recommendations: body.recommendations.map((r) => ({ ...r, decision: open.has(String(r.rentalClass)) ? decisionView(open.get(String(r.rentalClass))!) : null })) };
         },
       }),
       defineEndpoint({
         method: 'POST',
         path: '/pricing/competitor-prices',
         summary: 'Imports competitor prices (rows of rental class, competitor, price, date); invalid rows are reported and the valid ones kept',
-        role: 'operate',
+        role: 'ingest',
         input: { body: z.object({ rows: z.array(z.unknown()).min(1).max(10_000) }) },
         async handler({ body }) {
           const row = z.object({ rental_class: z.string().min(1).max(255), competitor: z.string().min(1).max(255), price: z.number().positive(), observed_on: z.iso.date() });
@@ -289,6 +308,8 @@ export const pricingPlugin = definePlugin({
           }),
         },
         async handler({ body }, ctx) {
+          // A test needs a class the business rents, at a known price: its winner is judged against that price.
+          await currentPrice(body.rental_class);
           const now = sqlDateTime(deps.clock.now());
           const variants = body.variants.map((v) => ({ ...v, exposures: 0, conversions: 0 }));
           const res = await db
@@ -302,7 +323,7 @@ export const pricingPlugin = definePlugin({
         method: 'POST',
         path: '/pricing/test-price/:test_id/outcomes',
         summary: 'Records quotes and rentals per variant and answers whether the stopping rule says to stop',
-        role: 'operate',
+        role: 'ingest',
         input: {
           params: z.object({ test_id: z.coerce.number().int().positive() }),
           body: z.object({ outcomes: z.array(z.object({ variant: z.string().min(1), exposures: z.number().int().min(0), conversions: z.number().int().min(0) })).min(1) }),
@@ -331,14 +352,14 @@ export const pricingPlugin = definePlugin({
         summary: 'Concludes a price test: the winner becomes a proposed price change through the safeguards',
         role: 'operate',
         input: { params: z.object({ test_id: z.coerce.number().int().positive() }), body: z.object({ force: z.boolean().default(false) }).default({ force: false }) },
-        async handler({ params, body }) {
+        async handler({ params, body }, ctx) {
           const test = await loadTest(params.test_id);
           if (test.status !== 'running') throw HttpProblem.conflict(`test ${params.test_id} is ${test.status}`);
           const verdict = evaluatePriceTest(test.variants);
           if (!verdict.stop && !body.force) throw HttpProblem.conflict(`the stopping rule says keep testing: ${verdict.reason}`);
           const winner = test.variants.find((v) => v.name === verdict.leader)!;
-          const current = await database.db.selectFrom('pos_equipment').select('rate_1').where('item_num', '=', test.rentalClass).executeTakeFirst();
-          const baseline = Number(current?.rate_1 ?? winner.price);
+          // No fallback to the winner's own price: the price cap is judged against the price charged today.
+          const baseline = await currentPrice(test.rentalClass);
           const decision = await deps.decisions.propose({
             type: 'price_change',
             target: { type: 'rental_class', id: test.rentalClass },
@@ -347,8 +368,10 @@ export const pricingPlugin = definePlugin({
             proposedPrice: winner.price,
             action: { rentalClass: test.rentalClass, price: winner.price, priceTest: params.test_id },
             modelVersion: 'pricing.price-test@1',
+            // A test's conclusion stands beside the model's recommendation for the class, not in place of it.
+            scope: 'price-test',
             rationale: verdict.reason,
-          });
+          }, actorOf(ctx.principal));
           await db
             .updateTable('pricing_tests')
             .set({ status: 'concluded', winner: winner.name, decision_id: decision.id, updated_at: sqlDateTime(deps.clock.now()) })
@@ -358,6 +381,20 @@ export const pricingPlugin = definePlugin({
         },
       }),
     );
+
+    /** Today's price of a rental class: 404 for a class the business does not have, 422 when it has no price. */
+    async function currentPrice(rentalClass: string): Promise<number> {
+      const row = await database.db.selectFrom('pos_equipment').select('rate_1').where('item_num', '=', rentalClass).executeTakeFirst();
+      if (!row) {
+        const known = await database.db.selectFrom('id_item_master').select('tag_id').where('rental_class_num', '=', rentalClass).limit(1).executeTakeFirst();
+        if (!known) throw HttpProblem.notFound(`no rental class '${rentalClass}' (it is neither in pos_equipment nor in id_item_master)`);
+      }
+      const price = Number(row?.rate_1);
+      if (!(price > 0)) {
+        throw new HttpProblem({ status: 422, title: 'Unprocessable Content', detail: `rental class '${rentalClass}' has no current price (pos_equipment.rate_1): import the POS equipment export first` });
+      }
+      return price;
+    }
 
     async function loadTest(id: number): Promise<{ rentalClass: string; status: string; variants: (VariantOutcome & { allocation: number })[] }> {
       const row = await db.selectFrom('pricing_tests').selectAll().where('id', '=', id).executeTakeFirst();

@@ -57,7 +57,10 @@ describe('pricing endpoints on a simulated business', () => {
     await expect(host.call('GET', '/pricing/elasticity-analysis?category=nothing')).rejects.toMatchObject({ status: 404 });
   });
 
-  it('recommendations stay within 20 % and each price change is a recorded decision; asking again records nothing new', async () => {
+  it('recommendations stay within 20 %; a read records nothing, the propose job records each price change once', async () => {
+    await host.call('GET', '/pricing/recommendations?limit=500');
+    expect(await host.runtime.database.db.selectFrom('automated_decisions').selectAll().execute()).toEqual([]);
+    await host.runJob('pricing.propose');
     const res = await host.call('GET', '/pricing/recommendations?limit=500');
     expect(res.status).toBe(200);
     const recs = (res.body as { recommendations: { rentalClass: string; currentPrice: number; recommendedPrice: number | null; decision: { id: number; status: string } | null }[] }).recommendations;
@@ -69,14 +72,14 @@ describe('pricing endpoints on a simulated business', () => {
     }
     const recorded = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'price_change').execute();
     expect(recorded.length).toBe(new Set(changed.map((r) => r.decision!.id)).size);
-    await host.call('GET', '/pricing/recommendations?limit=500');
+    await host.runJob('pricing.propose');
     const again = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'price_change').execute();
     expect(again.length).toBe(recorded.length);
     await expect(host.call('GET', '/pricing/recommendations?objective=cheapest')).rejects.toMatchObject({ status: 400, errors: [{ field: 'query.objective' }] });
   });
 
   it('competitor prices: valid rows are kept and bad ones named; a batch with none valid is a 400', async () => {
-    const op = host.principals.operate;
+    const op = host.principals.ingest;
     const res = await host.call('POST', '/pricing/competitor-prices', {
       body: { rows: [{ rental_class: '60030', competitor: 'Acme', price: 9.5, observed_on: '2026-05-01' }, { rental_class: '60030', competitor: 'Acme', price: -1, observed_on: '2026-05-01' }] },
       principal: op,
@@ -91,17 +94,26 @@ describe('pricing endpoints on a simulated business', () => {
       host.call('POST', '/pricing/test-price', { body: { rental_class: 'x', variants: [{ name: 'a', price: 10, allocation: 0.7 }, { name: 'b', price: 12, allocation: 0.7 }] }, principal: op }),
     ).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.variants' }] });
     await expect(host.call('POST', '/pricing/test-price', { body: { rental_class: 'x', variants: [] } })).rejects.toMatchObject({ status: 401 });
-    const created = await host.call('POST', '/pricing/test-price', { body: { rental_class: '60030', variants: [{ name: 'a', price: 10, allocation: 0.5 }, { name: 'b', price: 11, allocation: 0.5 }] }, principal: op });
+    // A class the business does not have is a 404: a test's winner must be judged against a known price.
+    await expect(
+      host.call('POST', '/pricing/test-price', { body: { rental_class: 'NOPE-CLASS', variants: [{ name: 'a', price: 23, allocation: 0.5 }, { name: 'b', price: 230, allocation: 0.5 }] }, principal: op }),
+    ).rejects.toMatchObject({ status: 404, detail: expect.stringContaining("no rental class 'NOPE-CLASS'") });
+    const priced = await host.runtime.database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).where('rate_1', '>', 0).orderBy('item_num').executeTakeFirstOrThrow();
+    const today = Number(priced.rate_1);
+    const variants = [{ name: 'a', price: today, allocation: 0.5 }, { name: 'b', price: Math.round(today * 1.1 * 100) / 100, allocation: 0.5 }];
+    const created = await host.call('POST', '/pricing/test-price', { body: { rental_class: priced.item_num, variants }, principal: op });
     expect(created.status).toBe(201);
     const id = (created.body as { id: number }).id;
-    await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 20, conversions: 8 }, { variant: 'b', exposures: 20, conversions: 8 }] }, principal: op });
+    await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 20, conversions: 8 }, { variant: 'b', exposures: 20, conversions: 8 }] }, principal: host.principals.ingest });
     await expect(host.call('POST', `/pricing/test-price/${id}/conclude`, { body: {}, principal: op })).rejects.toMatchObject({ status: 409 });
-    const more = await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 6000, conversions: 2400 }, { variant: 'b', exposures: 6000, conversions: 2400 }] }, principal: op });
+    const more = await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 6000, conversions: 2400 }, { variant: 'b', exposures: 6000, conversions: 2400 }] }, principal: host.principals.ingest });
     expect((more.body as { verdict: { stop: boolean; leader: string } }).verdict).toMatchObject({ stop: true, leader: 'b' });
     const done = await host.call('POST', `/pricing/test-price/${id}/conclude`, { body: {}, principal: op });
     expect(done.status).toBe(200);
     const decision = (done.body as { decision: { id: number; status: string } }).decision;
     const row = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('id', '=', decision.id).executeTakeFirstOrThrow();
     expect(row.decision_type).toBe('price_change');
+    expect(row).toMatchObject({ scope: 'price-test', baseline_price: expect.any(Number), proposed_by: 'test operate' });
+    expect(Math.abs(Number(row.proposed_price) / Number(row.baseline_price) - 1)).toBeLessThanOrEqual(0.2 + 1e-9);
   });
 });

@@ -143,7 +143,10 @@ describe('recommendations on a simulated business (June ahead)', () => {
     }
   });
 
-  it('reading twice records one decision per class; a changed recommendation supersedes the open one instead of adding a second', async () => {
+  it('reading records nothing; proposing twice records one decision per class; a changed recommendation supersedes the open one instead of adding a second', async () => {
+    await recs();
+    expect(await priceDecisions()).toEqual([]);
+    await host.runJob('pricing.propose');
     const first = await recs();
     const changed = first.filter((x) => x.recommendedPrice !== null && x.recommendedPrice !== x.currentPrice);
     expect(changed.length).toBeGreaterThan(0);
@@ -151,6 +154,7 @@ describe('recommendations on a simulated business (June ahead)', () => {
     const once = await priceDecisions();
     expect(once.length).toBe(changed.length);
     expect(new Set(once.map((d) => d.target_id)).size).toBe(once.length);
+    await host.runJob('pricing.propose');
     const second = await recs();
     expect(second.map((x) => x.decision?.id ?? null)).toEqual(first.map((x) => x.decision?.id ?? null));
     expect((await priceDecisions()).length).toBe(once.length);
@@ -159,9 +163,10 @@ describe('recommendations on a simulated business (June ahead)', () => {
     const up = changed.find((x) => x.recommendedPrice! >= x.currentPrice * 1.15 && x.currentPrice >= 5)!;
     expect(up).toBeDefined();
     await host.call('POST', '/pricing/competitor-prices', {
-      principal: host.principals.operate,
+      principal: host.principals.ingest,
       body: { rows: [{ rental_class: up.rentalClass, competitor: 'Acme', price: up.currentPrice, observed_on: '2026-05-20' }] },
     });
+    await host.runJob('pricing.propose');
     const third = await recs();
     const now = third.find((x) => x.rentalClass === up.rentalClass)!;
     expect(now.recommendedPrice).toBeLessThan(up.recommendedPrice!);
@@ -174,19 +179,21 @@ describe('recommendations on a simulated business (June ahead)', () => {
     expect(all.length).toBe(once.length + 1);
     const open = all.filter((d) => d.status === 'pending' || d.status === 'approved');
     expect(new Set(open.map((d) => d.target_id)).size).toBe(open.length);
-    // And reading again after the change records nothing new either.
-    await recs();
+    // And proposing again after the change records nothing new either.
+    await host.runJob('pricing.propose');
     expect((await priceDecisions()).length).toBe(all.length);
   });
 
   it('a human rejection stands while the recommendation is the same', async () => {
     const r = (await recs()).find((x) => x.decision?.status === 'pending')!;
     expect(r).toBeDefined();
-    await host.runtime.decisions.reject(r.decision!.id, 'ops', 'not this season');
+    await host.runtime.decisions.reject(r.decision!.id, { name: 'ops', keyId: 'k-ops', role: 'operate' }, 'not this season');
     const before = (await priceDecisions()).length;
+    await host.runJob('pricing.propose');
     const again = (await recs()).find((x) => x.rentalClass === r.rentalClass)!;
     expect(again.recommendedPrice).toBe(r.recommendedPrice);
-    expect(again.decision).toMatchObject({ id: r.decision!.id, status: 'rejected' });
+    expect(again.decision).toBeNull();
+    expect((await host.runtime.decisions.get(r.decision!.id))!.status).toBe('rejected');
     expect((await priceDecisions()).length).toBe(before);
   });
 });

@@ -238,7 +238,7 @@ export const qualityPlugin = definePlugin({
         method: 'POST',
         path: '/quality/inspection-result',
         summary: 'Records inspection grades; the item’s current grade and the transition model’s inputs take them from now on. Valid rows are kept even when others are rejected.',
-        role: 'operate',
+        role: 'ingest',
         input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
         async handler({ body }) {
           const checked = validateRows(inspectionRow, body.items);

@@ -62,7 +62,7 @@ describe('quality plugin on a simulated business', () => {
     expect(before.grade).toBe('A');
     const problem = await host
       .call('POST', '/quality/inspection-result', {
-        principal: host.principals.operate,
+        principal: host.principals.ingest,
         body: { items: [{ item_id: item.tagId, grade: 'C+' }, { item_id: item.tagId, grade: 'Z' }, { item_id: 'NOT-A-TAG', grade: 'A' }] },
       })
       .catch((e: unknown) => e as { status: number; errors: { field: string }[]; extensions: { recorded: number } });

@@ -1,5 +1,5 @@
-import { coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory } from '@rfid3/core';
-import type { CurrentDecisionKey, DecisionLedger, DecisionRecord } from '@rfid3/core';
+import { actorOf, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, systemActor } from '@rfid3/core';
+import type { DecisionActor, DecisionLedger, DecisionRecord, ProposedDecision } from '@rfid3/core';
 import { demandServices } from '@rfid3/plugin-demand';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
@@ -86,7 +86,7 @@ export const restockPlugin = definePlugin({
     decisions: coreServices.decisions,
     forecaster: demandServices.forecaster,
   },
-  register({ config, deps, endpoint }) {
+  register({ config, deps, endpoint, job }) {
     const ledger: DecisionLedger = deps.decisions;
     let cached: { asOf: string; at: number; result: Awaited<ReturnType<typeof analyseRestock>> } | null = null;
     const analysis = async () => {
@@ -103,7 +103,32 @@ export const restockPlugin = definePlugin({
       const name = matchCategory(classes.map((c) => c.category), term);
       return classes.filter((c) => c.category === name);
     };
-    const decisionKey = (rentalClass: string): CurrentDecisionKey => ({ type: 'restock', targetId: rentalClass, modelVersion: null, supersededBy: 'restock' });
+    /** The purchase a class's recommendation stands for, as a decision to propose (none: nothing to buy, or no unit cost to price it). */
+    const proposalFor = (c: ClassRestock): ProposedDecision | null => {
+      const rec = c.recommendation;
+      if (rec.action !== 'buy' || !(c.unitCost > 0)) return null;
+      return {
+        type: 'restock',
+        target: { type: 'rental_class', id: c.rentalClass },
+        // The peak day's stockout probability: how sure the model is that the class runs short without the units.
+        confidence: r2(c.shortfallProbability),
+        quantity: rec.quantity,
+        unitCostUsd: c.unitCost,
+        amountUsd: r2(rec.quantity * c.unitCost),
+        predictedImpact: r2(rec.expectedProfit),
+        action: { rentalClass: c.rentalClass, quantity: rec.quantity, needBy: c.peakDay },
+        modelVersion: RESTOCK_MODEL_VERSION,
+        rationale: rec.reason,
+      };
+    };
+
+    // Proposals are made here, by the scheduled job or `POST /decisions/propose`, never by a read.
+    job('propose', async (payload: { actor?: DecisionActor } = {}) => {
+      const a = await analysis();
+      const proposals = a.classes.map(proposalFor).filter((p): p is ProposedDecision => p !== null);
+      const { proposed, superseded } = await ledger.proposeAll('restock', proposals, { targets: a.classes.map((c) => c.rentalClass), actor: payload.actor ?? systemActor('restock') });
+      return { proposed: proposed.length, pending: proposed.filter((d) => d.status === 'pending').length, superseded };
+    });
 
     endpoint(
       defineEndpoint({
@@ -139,38 +164,19 @@ export const restockPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/inventory/optimization-recommendations',
-        summary: 'Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, ranked by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes; each purchase is the class\'s current recorded decision',
+        summary: 'Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, ranked by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes, and each class\'s open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
         role: 'read',
         input: { query: z.object({ category: z.string().min(1).max(100).optional() }) },
         async handler({ query }) {
           const a = await analysis();
           const rows = inCategory(a.classes, query.category);
-          const recommendations = [];
-          const proposed = new Set<string>();
           const ranked = rows.filter((x) => x.recommendation.action !== 'none').sort((x, y) => valuePerDollar(y) - valuePerDollar(x) || y.recommendation.stockoutDaysAvoided - x.recommendation.stockoutDaysAvoided);
-          for (const c of ranked) {
+          // A read: the open decision of each class is looked up, nothing is recorded.
+          const open = new Map((await ledger.listOpen({ type: 'restock', targetIds: ranked.map((c) => c.rentalClass) })).map((d) => [d.target.id, d]));
+          const recommendations = ranked.map((c) => {
             const rec = c.recommendation;
-            let decision: DecisionRecord | null = null;
-            if (rec.action === 'buy' && c.unitCost > 0) {
-              proposed.add(c.rentalClass);
-              decision = await ledger.proposeCurrent(
-                {
-                  type: 'restock',
-                  target: { type: 'rental_class', id: c.rentalClass },
-                  // The peak day's stockout probability: how sure the model is that the class runs short without the units.
-                  confidence: r2(c.shortfallProbability),
-                  quantity: rec.quantity,
-                  unitCostUsd: c.unitCost,
-                  amountUsd: r2(rec.quantity * c.unitCost),
-                  predictedImpact: r2(rec.expectedProfit),
-                  action: { rentalClass: c.rentalClass, buy: rec.quantity, quantity: rec.quantity, needBy: c.peakDay },
-                  modelVersion: RESTOCK_MODEL_VERSION,
-                  rationale: rec.reason,
-                },
-                decisionKey(c.rentalClass),
-              );
-            }
-            recommendations.push({
+            const decision: DecisionRecord | null = open.get(c.rentalClass) ?? null;
+            return {
               ...alertView(c),
               action: rec.action,
               quantity: rec.quantity,
@@ -185,13 +191,9 @@ export const restockPlugin = definePlugin({
               subRentCost: r2(rec.subRentCost),
               expectedProfit: r2(rec.expectedProfit),
               reason: rec.reason,
-              decision: decision ? { id: decision.id, status: decision.status, verdict: decision.verdict, safeguards: decision.safeguards, action: decision.action } : null,
-            });
-          }
-          // Classes read here that no longer get a purchase: their open decisions are superseded (one current decision per class).
-          const open = [...(await ledger.list({ type: 'restock', status: 'pending', limit: 100_000 })), ...(await ledger.list({ type: 'restock', status: 'approved', limit: 100_000 })).filter((r) => r.decidedBy === 'auto')];
-          const inRows = new Set(rows.map((c) => c.rentalClass));
-          for (const id of new Set(open.map((r) => r.target.id))) if (inRows.has(id) && !proposed.has(id)) await ledger.proposeCurrent(null, decisionKey(id));
+              decision: decision ? { id: decision.id, status: decision.status, verdict: decision.verdict, safeguards: decision.safeguards, action: decision.action, amountUsd: decision.amountUsd } : null,
+            };
+          });
           const velocity = rows.map((c) => ({
             rentalClass: c.rentalClass,
             category: c.category,
@@ -222,7 +224,7 @@ export const restockPlugin = definePlugin({
       defineEndpoint({
         method: 'POST',
         path: '/inventory/approve-restock/:item_id',
-        summary: 'Approves (optionally with another quantity), rejects, or records the execution or failure of the open restock decision of a rental class',
+        summary: 'Approves (optionally with another quantity), rejects, or records the execution or failure of the open restock decision of a rental class; the ledger re-prices and re-checks every safeguard, and approving or executing needs an approve key',
         role: 'operate',
         input: {
           params: z.object({ item_id: z.string().min(1).max(255) }),
@@ -230,13 +232,14 @@ export const restockPlugin = definePlugin({
             .object({
               action: z.enum(['approve', 'reject', 'execute', 'fail']),
               decision_id: z.number().int().positive().optional(),
-              quantity: z.number().int().positive().max(100_000).optional(),
+              quantity: z.number().int().positive().max(1_000_000).optional(),
               reason: z.string().min(1).max(1000).optional(),
             })
-            .refine((b) => b.action === 'approve' || b.action === 'execute' || b.reason, { message: 'a reason is required to reject or fail', path: ['reason'] }),
+            .refine((b) => b.action === 'approve' || b.action === 'execute' || b.reason, { message: 'a reason is required to reject or fail', path: ['reason'] })
+            .refine((b) => b.quantity === undefined || b.action === 'approve', { message: 'a quantity can be changed only on approval', path: ['quantity'] }),
         },
         async handler({ params, body }, ctx) {
-          const by = ctx.principal?.name ?? 'unknown';
+          const actor = actorOf(ctx.principal);
           let decision: DecisionRecord | null;
           if (body.decision_id) {
             decision = await ledger.get(body.decision_id);
@@ -245,19 +248,14 @@ export const restockPlugin = definePlugin({
             }
           } else {
             const wanted = body.action === 'approve' || body.action === 'reject' ? 'pending' : 'approved';
-            decision = (await ledger.list({ type: 'restock', targetId: params.item_id, status: wanted, limit: 1 }))[0] ?? null;
+            decision = (await ledger.listOpen({ type: 'restock', targetIds: [params.item_id] })).find((d) => d.status === wanted) ?? null;
             if (!decision) throw HttpProblem.notFound(`rental class ${params.item_id} has no ${wanted} restock decision`);
           }
           let updated: DecisionRecord;
-          if (body.action === 'approve') {
-            updated = await ledger.approve(
-              decision.id,
-              by,
-              body.quantity ? { action: { ...decision.action, quantity: body.quantity, buy: body.quantity }, reason: body.reason ?? 'quantity changed on approval' } : undefined,
-            );
-          } else if (body.action === 'reject') updated = await ledger.reject(decision.id, by, body.reason!);
-          else if (body.action === 'execute') updated = await ledger.markExecuted(decision.id);
-          else updated = await ledger.markFailed(decision.id, body.reason!);
+          if (body.action === 'approve') updated = await ledger.approve(decision.id, actor, body.quantity ? { quantity: body.quantity, reason: body.reason ?? 'quantity changed on approval' } : undefined);
+          else if (body.action === 'reject') updated = await ledger.reject(decision.id, actor, body.reason!);
+          else if (body.action === 'execute') updated = await ledger.execute(decision.id, actor);
+          else updated = await ledger.fail(decision.id, actor, body.reason!);
           return { decision: updated };
         },
       }),

@@ -95,8 +95,15 @@ describe('restock endpoints on a simulated business', () => {
     await expect(host.call('GET', '/inventory/restock-alerts?severity=urgent')).rejects.toMatchObject({ status: 400, errors: [{ field: 'query.severity' }] });
   });
 
-  it('recommends buying where a unit avoids expected stockout days, ranked by value per dollar, each purchase a decision through the safeguards', async () => {
+  it('recommends buying where a unit avoids expected stockout days, ranked by value per dollar; the propose job makes each purchase a decision through the safeguards', async () => {
+    const read = (await host.call('GET', '/inventory/optimization-recommendations')).body as Recommendations;
+    // A read records nothing, anonymous or not.
+    expect(await decisions()).toEqual([]);
+    expect(read.recommendations.every((r) => r.decision === null)).toBe(true);
+    const proposed = (await host.runJob('restock.propose')) as { proposed: number };
+    expect(proposed.proposed).toBeGreaterThan(0);
     const body = (await host.call('GET', '/inventory/optimization-recommendations')).body as Recommendations;
+    expect(body.recommendations.map((r) => [r.rentalClass, r.quantity])).toEqual(read.recommendations.map((r) => [r.rentalClass, r.quantity]));
     expect(new Set(body.velocity.map((v) => v.abc))).toEqual(new Set(['A', 'B', 'C']));
     // A class whose forecast peak exceeds its units: a purchase avoiding stockout days, every unit of it worth the threshold.
     const s = body.recommendations.find((r) => r.rentalClass === short)!;
@@ -124,10 +131,13 @@ describe('restock endpoints on a simulated business', () => {
     expect(rows.map((r) => r.target_id).sort()).toEqual(buys.map((b) => b.rentalClass).sort());
   });
 
-  it('reading twice records one decision per class', async () => {
+  it('reading twice records nothing, and proposing again records one decision per class', async () => {
     const before = await decisions();
     await host.call('GET', '/inventory/optimization-recommendations');
     await host.call('GET', '/inventory/optimization-recommendations?category=tables');
+    await host.call('GET', '/inventory/restock-alerts');
+    expect(await decisions()).toEqual(before);
+    await host.runJob('restock.propose');
     const after = await decisions();
     expect(after.length).toBe(before.length);
     const perClass = new Map<string, number>();
@@ -146,16 +156,23 @@ describe('restock endpoints on a simulated business', () => {
     await expect(host.call('GET', '/inventory/restock-alerts?category=spaceships')).rejects.toMatchObject({ status: 404 });
   });
 
-  it('approve-restock needs the operate role and walks pending → approved → executed, or rejects with a reason', async () => {
+  it('approve-restock: an approve key walks pending → approved → executed, an operate key only rejects, the cap holds on a changed quantity', async () => {
     const pending = (await decisions()).filter((r) => r.status === 'pending');
     expect(pending.length).toBeGreaterThan(1);
     const first = pending[0]!;
     await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve' }, principal: host.principals.read })).rejects.toMatchObject({ status: 403 });
-    const approved = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve', decision_id: first.id, quantity: 1 }, principal: host.principals.operate });
-    expect(approved.body).toMatchObject({ decision: { status: 'approved', decidedBy: 'test operate', humanOverride: { quantity: 1 } } });
-    const executed = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute' }, principal: host.principals.operate });
-    expect(executed.body).toMatchObject({ decision: { id: first.id, status: 'executed' } });
-    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute', decision_id: first.id }, principal: host.principals.operate })).rejects.toMatchObject({ status: 409 });
+    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 403, detail: expect.stringContaining("needs role 'approve'") });
+    // The reported case: approving with a quantity far beyond the $5,000 cap is refused, naming the cap, and changes nothing.
+    await expect(
+      host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve', decision_id: first.id, quantity: 100_000 }, principal: host.principals.approve }),
+    ).rejects.toMatchObject({ status: 422, detail: expect.stringContaining('restock-cap') });
+    expect((await decisions()).find((r) => r.id === first.id)).toMatchObject({ status: 'pending', quantity: first.quantity, amount_usd: first.amount_usd });
+    const approved = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve', decision_id: first.id, quantity: 1 }, principal: host.principals.approve });
+    expect(approved.body).toMatchObject({ decision: { status: 'approved', decidedBy: 'test approve', humanOverride: { quantity: 1 }, quantity: 1, amountUsd: Number(first.unit_cost_usd) } });
+    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 403 });
+    const executed = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute' }, principal: host.principals.approve });
+    expect(executed.body).toMatchObject({ decision: { id: first.id, status: 'executed', executedBy: 'test approve' } });
+    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute', decision_id: first.id }, principal: host.principals.approve })).rejects.toMatchObject({ status: 409 });
     const second = pending[1]!;
     await expect(host.call('POST', `/inventory/approve-restock/${second.target_id}`, { body: { action: 'reject' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.reason' }] });
     const rejected = await host.call('POST', `/inventory/approve-restock/${second.target_id}`, { body: { action: 'reject', reason: 'budget' }, principal: host.principals.operate });
@@ -165,8 +182,9 @@ describe('restock endpoints on a simulated business', () => {
     expect(rows.get(first.id)).toMatchObject({ status: 'executed' });
     expect(rows.get(first.id)!.executed_at).not.toBeNull();
     expect(rows.get(second.id)).toMatchObject({ status: 'rejected', override_reason: 'budget' });
-    const again = (await host.call('GET', '/inventory/optimization-recommendations')).body as Recommendations;
-    expect(again.recommendations.find((r) => r.rentalClass === second.target_id)?.decision).toMatchObject({ id: second.id, status: 'rejected' });
+    // The same proposal again: the human rejection stands, nothing new is recorded for the class.
+    await host.runJob('restock.propose');
+    expect((await decisions()).filter((r) => r.target_id === second.target_id).map((r) => r.id)).toEqual([second.id]);
     await expect(host.call('POST', '/inventory/approve-restock/nope', { body: { action: 'approve' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -17,8 +17,16 @@ export interface ProposedDecision {
   proposedPrice?: number;
   /** Expected effect (e.g. added profit in dollars), recorded to compare with the actual impact later. */
   predictedImpact?: number;
-  /** What executing the decision does, as data. */
+  /**
+   * What executing the decision does, as data. By convention its `quantity` and `price` fields are the
+   * decision's `quantity` and `proposedPrice`: a cap or a human override changes both together.
+   */
   action: JsonObject;
+  /**
+   * A second stream of decisions on the same target that must not replace the first (a price test's
+   * conclusion beside the model's price recommendation). One decision per type, target and scope is open.
+   */
+  scope?: string;
   modelVersion?: string;
   rationale?: string;
 }
@@ -58,6 +66,8 @@ export interface SafeguardSettings {
   autoApproveAbove: number;
   /** Confidence at or above this (and not above `autoApproveAbove`) is flagged for review; below it needs a manual decision. */
   reviewAtOrAbove: number;
+  /** From this amount up, a decision must be approved by a key other than the one that proposed or overrode it (four eyes). */
+  secondApproverAtOrAboveUsd: number;
 }
 
 export const DEFAULT_SAFEGUARD_SETTINGS: SafeguardSettings = Object.freeze({
@@ -66,6 +76,7 @@ export const DEFAULT_SAFEGUARD_SETTINGS: SafeguardSettings = Object.freeze({
   maxPriceChange: 0.2,
   autoApproveAbove: 0.8,
   reviewAtOrAbove: 0.6,
+  secondApproverAtOrAboveUsd: 1000,
 });
 
 const usd = (n: number) => `$${n.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
@@ -111,6 +122,15 @@ export function defaultSafeguards(settings: Partial<SafeguardSettings> = {}): De
       },
     },
     {
+      id: 'second-approver',
+      check(d) {
+        if (d.amountUsd !== undefined && d.amountUsd >= s.secondApproverAtOrAboveUsd) {
+          return { verdict: 'review', reason: `commits ${usd(d.amountUsd)}, at or above ${usd(s.secondApproverAtOrAboveUsd)}: needs approval by a key other than the one that proposed or changed it` };
+        }
+        return null;
+      },
+    },
+    {
       id: 'price-change-cap',
       appliesTo: ['price_change'],
       check(d) {
@@ -145,18 +165,46 @@ export function defaultSafeguards(settings: Partial<SafeguardSettings> = {}): De
   ];
 }
 
-/** Runs every applicable safeguard in order, feeding each the decision as capped so far. */
+/**
+ * Runs every applicable safeguard in order, feeding each the decision as capped so far. Fails closed: a
+ * safeguard that throws (cannot evaluate) sends the decision to a manual decision; it never approves.
+ */
 export function applySafeguards(decision: ProposedDecision, safeguards: DecisionSafeguard[]): SafeguardResult {
   let current = decision;
   let verdict: Verdict = 'auto_approve';
   const outcomes: SafeguardOutcome[] = [];
   for (const guard of safeguards) {
     if (guard.appliesTo && !guard.appliesTo.includes(current.type)) continue;
-    const out = guard.check(current);
+    let out: ReturnType<DecisionSafeguard['check']>;
+    try {
+      out = guard.check(current);
+    } catch (err) {
+      out = { verdict: 'manual', reason: `safeguard could not evaluate (${err instanceof Error ? err.message : String(err)}): needs a manual decision` };
+    }
     if (!out) continue;
+    const given = VERDICTS.includes(out.verdict) ? out.verdict : 'manual';
     if (out.decision) current = out.decision;
-    outcomes.push({ safeguard: guard.id, verdict: out.verdict, reason: out.reason });
-    if (VERDICTS.indexOf(out.verdict) > VERDICTS.indexOf(verdict)) verdict = out.verdict;
+    outcomes.push({ safeguard: guard.id, verdict: given, reason: out.reason });
+    if (VERDICTS.indexOf(given) > VERDICTS.indexOf(verdict)) verdict = given;
   }
+  // No safeguard had a say (none applies to this type): nobody judged it, so a person must.
+  if (outcomes.length === 0) return { verdict: 'manual', decision: current, outcomes: [{ safeguard: 'none', verdict: 'manual', reason: `no safeguard applies to '${decision.type}' decisions: needs a manual decision` }] };
   return { verdict, decision: current, outcomes };
+}
+
+const cents = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The decision with its amount worked out from what it does: `quantity × unitCostUsd` when both are known
+ * (so the amount recorded is what executing it spends), and `action.quantity` / `action.price` kept equal to
+ * `quantity` / `proposedPrice`.
+ */
+export function priceDecision(d: ProposedDecision): ProposedDecision {
+  const out: ProposedDecision = { ...d, action: { ...d.action } };
+  if (out.quantity !== undefined && out.unitCostUsd !== undefined && Number.isFinite(out.quantity) && Number.isFinite(out.unitCostUsd)) {
+    out.amountUsd = cents(out.quantity * out.unitCostUsd);
+  }
+  if (out.quantity !== undefined && 'quantity' in out.action) out.action.quantity = out.quantity;
+  if (out.proposedPrice !== undefined && 'price' in out.action) out.action.price = out.proposedPrice;
+  return out;
 }

@@ -1,12 +1,27 @@
 import type { z } from 'zod';
 import type { Logger } from '../runtime/logger.js';
 
-export const ROLES = ['read', 'operate', 'admin'] as const;
+/**
+ * Roles by least privilege. `read` reads; `ingest` also posts data (scans, POS, feedback, inspections);
+ * `operate` proposes, rejects and runs jobs; `approve` also approves and executes decisions (up to the
+ * key's amount ceiling); `admin` may do everything (keys, config, plugins). `ingest` and `operate` are
+ * separate: the key a scanner posts with cannot change a decision.
+ */
+export const ROLES = ['read', 'ingest', 'operate', 'approve', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** True when a principal holding `held` may do what `needed` requires (read < operate < admin). */
+/** What each role may do, as the roles an endpoint may require. */
+export const ROLE_GRANTS: Readonly<Record<Role, readonly Role[]>> = Object.freeze({
+  read: ['read'],
+  ingest: ['read', 'ingest'],
+  operate: ['read', 'operate'],
+  approve: ['read', 'operate', 'approve'],
+  admin: ROLES,
+});
+
+/** True when a principal holding `held` may call what requires `needed`. */
 export function roleSatisfies(held: Role, needed: Role): boolean {
-  return ROLES.indexOf(held) >= ROLES.indexOf(needed);
+  return ROLE_GRANTS[held]?.includes(needed) ?? false;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -15,6 +30,8 @@ export interface Principal {
   keyId: string;
   name: string;
   role: Role;
+  /** Largest amount (dollars) this key may approve or execute; null or absent: no ceiling of its own. */
+  approveLimitUsd?: number | null;
 }
 
 export interface RequestContext {

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import type { z } from 'zod';
 import type { Logger } from '../runtime/logger.js';
 import type { JobHandler } from '../runtime/jobs.js';
+import type { DecisionSafeguard } from './decision.js';
 import type { AnyEndpoint } from './endpoint.js';
 import type { AnyPredictor } from './predictor.js';
 import type { ResolvedServices, ServiceRef, ServiceRefs } from './service-ref.js';
@@ -21,7 +22,15 @@ export interface PluginEnv<C, D> {
   provide<T>(ref: ServiceRef<T>, value: T): void;
   endpoint(...endpoints: AnyEndpoint[]): void;
   predictor(...predictors: AnyPredictor[]): void;
-  /** Registers a job handler under `<pluginId>.<name>`; enqueue it through the job runner. */
+  /**
+   * Adds decision safeguards for this plugin's decision types: every transition of a decision (propose,
+   * change, approve, execute) runs them beside the design's defaults.
+   */
+  safeguard(...guards: DecisionSafeguard[]): void;
+  /**
+   * Registers a job handler under `<pluginId>.<name>`; enqueue it through the job runner. A plugin that makes
+   * decisions registers `propose` (payload `{ actor? }`): the scheduler and `POST /decisions/propose` run it.
+   */
   job<P>(name: string, handler: JobHandler<P>): void;
   onStart(hook: () => void | Promise<void>): void;
   onStop(hook: () => void | Promise<void>): void;

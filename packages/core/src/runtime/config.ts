@@ -28,6 +28,7 @@ export const coreConfigSchema = z.object({
       maxPriceChange: z.number().positive().max(1).default(DEFAULT_SAFEGUARD_SETTINGS.maxPriceChange),
       autoApproveAbove: z.number().min(0).max(1).default(DEFAULT_SAFEGUARD_SETTINGS.autoApproveAbove),
       reviewAtOrAbove: z.number().min(0).max(1).default(DEFAULT_SAFEGUARD_SETTINGS.reviewAtOrAbove),
+      secondApproverAtOrAboveUsd: z.number().nonnegative().default(DEFAULT_SAFEGUARD_SETTINGS.secondApproverAtOrAboveUsd),
     })
     .prefault({}),
 });

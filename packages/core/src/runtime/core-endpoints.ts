@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
+import { decisionEndpoints } from '../decisions/endpoints.js';
 import { parseJsonColumn } from '../storage/database.js';
 import { CORE_VERSION } from '../version.js';
 import { jobAccepted } from './jobs.js';
@@ -53,9 +54,10 @@ async function latencySummary(runtime: Runtime) {
 
 const rate = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
 
-/** The `models/*`, `health/*` and `jobs/*` endpoints, served by core itself. */
+/** The `models/*`, `health/*`, `jobs/*` and `decisions/*` endpoints, served by core itself. */
 export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
   return [
+    ...decisionEndpoints({ ledger: runtime.decisions, jobs: runtime.jobs, plugins: () => runtime.plugins }),
     defineEndpoint({
       method: 'GET',
       path: '/health/system-status',

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Container } from 'inversify';
 import type { Cache } from '../cache/cache.js';
 import { LayeredCache, connectRedis } from '../cache/cache.js';
+import type { DecisionSafeguard } from '../contracts/decision.js';
 import { defaultSafeguards } from '../contracts/decision.js';
 import type { AnyEndpoint, HttpMethod, Principal } from '../contracts/endpoint.js';
 import type { AnyPlugin, PluginEnv } from '../contracts/plugin.js';
@@ -52,6 +53,8 @@ export interface RuntimeOptions {
   processMetrics?: boolean;
   /** Who may call `read` endpoints without a key. */
   access?: Partial<AccessPolicy>;
+  /** The decision safeguards, replacing the design's defaults built from `config.safeguards` (plugins add their own). */
+  safeguards?: DecisionSafeguard[];
 }
 
 export interface LoadedPlugin {
@@ -231,7 +234,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   container
     .bind(coreServices.decisions.token)
     .toResolvedValue(
-      (db: DatabaseHandle, c: Clock, cfg: CoreConfig) => new DecisionLedger({ database: db, clock: c, safeguards: defaultSafeguards(cfg.safeguards) }),
+      (db: DatabaseHandle, c: Clock, cfg: CoreConfig) =>
+        new DecisionLedger({ database: db, clock: c, safeguards: options.safeguards ?? defaultSafeguards(cfg.safeguards), settings: cfg.safeguards }),
       [coreServices.database.token, coreServices.clock.token, coreServices.config.token],
     )
     .inSingletonScope();
@@ -310,6 +314,9 @@ async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unkno
         runtime.predictions.register(p, plugin.id);
         loaded.predictors.push(p.id);
       }
+    },
+    safeguard(...guards) {
+      runtime.decisions.addSafeguards(...guards);
     },
     job(name, handler) {
       const full = `${plugin.id}.${name}`;

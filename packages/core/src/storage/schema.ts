@@ -286,6 +286,37 @@ export interface AutomatedDecisionsTable {
   rationale: string | null;
   created_at: string;
   updated_at: string;
+  scope: string | null;
+  quantity: number | null;
+  unit_cost_usd: number | null;
+  baseline_price: number | null;
+  proposed_price: number | null;
+  proposed_by: string | null;
+  proposed_by_key: string | null;
+  overridden_by: string | null;
+  overridden_by_key: string | null;
+  decided_by_key: string | null;
+  executed_by: string | null;
+  executed_by_key: string | null;
+  /** Set while the decision is open (pending or approved): unique, so a target has one open decision. */
+  open_key: string | null;
+}
+
+/** Append-only: one row per transition of a decision (propose, override, approve, reject, execute, fail, supersede). */
+export interface DecisionTransitionsTable {
+  id: Generated<number>;
+  decision_id: number;
+  action: string;
+  from_status: string | null;
+  to_status: string;
+  actor: string;
+  actor_key: string | null;
+  actor_role: string;
+  amount_before: number | null;
+  amount_after: number | null;
+  changes: Json | null;
+  reason: string | null;
+  at: string;
 }
 
 export interface ModelRegistryTable {
@@ -314,6 +345,7 @@ export interface ApiKeysTable {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  approve_limit_usd: number | null;
 }
 
 export interface RFID3Database {
@@ -329,6 +361,7 @@ export interface RFID3Database {
   ml_feature_store: MlFeatureStoreTable;
   external_data_factors: ExternalDataFactorsTable;
   automated_decisions: AutomatedDecisionsTable;
+  rfid3_decision_transitions: DecisionTransitionsTable;
   rfid3_model_registry: ModelRegistryTable;
   rfid3_api_keys: ApiKeysTable;
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createPool } from 'mysql2';
 import type { AnyPlugin } from '../contracts/plugin.js';
-import type { Principal } from '../contracts/endpoint.js';
+import type { Principal, Role } from '../contracts/endpoint.js';
+import { ROLES } from '../contracts/endpoint.js';
 import type { ServiceRef } from '../contracts/service-ref.js';
 import { FakeClock } from '../runtime/clock.js';
 import type { CoreConfigInput } from '../runtime/config.js';
@@ -33,8 +34,10 @@ export interface TestHost {
   /** Calls an endpoint with no HTTP (path relative to `/api/predictive`); `as` is an optional principal. */
   call: Runtime['call'];
   predict: Runtime['predict'];
-  /** Principals for calling protected endpoints without creating keys. */
-  principals: Record<'read' | 'operate' | 'admin', Principal>;
+  /** Runs a job (e.g. `restock.propose`) to its end and gives its result; throws when it fails. */
+  runJob(name: string, payload?: unknown): Promise<unknown>;
+  /** Principals for calling protected endpoints without creating keys, one per role (each its own key). */
+  principals: Record<Role, Principal>;
   close(): Promise<void>;
 }
 
@@ -66,14 +69,19 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     services: options.services,
   });
   await runtime.start();
-  const principal = (role: 'read' | 'operate' | 'admin'): Principal => ({ keyId: `test-${role}`, name: `test ${role}`, role });
+  const principal = (role: Role): Principal => ({ keyId: `test-${role}`, name: `test ${role}`, role });
   return {
     runtime,
     clock,
     simulation,
     call: runtime.call.bind(runtime),
     predict: runtime.predict.bind(runtime),
-    principals: { read: principal('read'), operate: principal('operate'), admin: principal('admin') },
+    async runJob(name: string, payload: unknown = {}) {
+      const done = await runtime.jobs.waitFor(runtime.jobs.enqueue(name, payload).id);
+      if (done.status !== 'succeeded') throw new Error(`job ${name} ${done.status}: ${done.error ?? ''}`);
+      return done.result;
+    },
+    principals: Object.fromEntries(ROLES.map((r) => [r, principal(r)])) as Record<Role, Principal>,
     close: () => runtime.close(),
   };
 }

@@ -116,7 +116,7 @@ export function restock(root: HTMLElement): void {
         // Known columns when the rows have them; otherwise whatever the plugin sends.
         const known = DECISION_COLUMNS.filter((c) => rows.some((r) => r[c.key] !== undefined));
         body.append(
-          h('p', { class: 'muted small' }, `${rows.length} recommendations, ${pending} awaiting approval. Approving or rejecting needs the operate key.`),
+          h('p', { class: 'muted small' }, `${rows.length} recommendations, ${pending} awaiting approval. Approving needs an approve key; rejecting needs an operate key.`),
           table(rows, known.length >= 3 ? known : undefined, { label: 'Decision', render: actions }),
         );
         const velocity = (answer as Row | undefined)?.velocity;

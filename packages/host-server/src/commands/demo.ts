@@ -77,9 +77,10 @@ export function register(program: Command, io: CliIo): void {
       });
       const jobs: Record<string, unknown> = {};
       try {
-        // Train first, then replay forecasts with the trained models.
+        // Train first, then replay forecasts with the trained models, then let the plugins propose their
+        // decisions (the scheduled job's work), so the demo has purchases, prices and packs awaiting approval.
         const names = runtime.plugins.flatMap((p) => p.jobs);
-        for (const suffix of ['.retrain', '.backfill']) {
+        for (const suffix of ['.retrain', '.backfill', '.propose']) {
           for (const name of names.filter((n) => n.endsWith(suffix))) {
             say(`running ${name}`);
             const record = await runtime.jobs.waitFor(runtime.jobs.enqueue(name, {}).id);
@@ -88,12 +89,14 @@ export function register(program: Command, io: CliIo): void {
           }
         }
         const accuracy = await runtime.predictionStore.accuracy({ byHorizon: false });
+        const pending = (await runtime.decisions.listOpen()).filter((d) => d.status === 'pending');
         const summary = {
           database: database.displayUrl,
           seeded: seeded ? seeded.counts : null,
           plugins: runtime.plugins.map((p) => `${p.id}@${p.version}`),
           models: (await runtime.registry.status()).map((m) => ({ model: m.versionTag, metric: m.validation.metric, value: m.validation.value })),
           jobs,
+          pendingDecisions: pending.length,
           accuracy,
           seconds: Math.round((performance.now() - started) / 100) / 10,
         };
@@ -108,6 +111,7 @@ export function register(program: Command, io: CliIo): void {
                 (a.coverage === null ? '' : `, ${Math.round((a.intervalLevel ?? 0) * 100)} % interval coverage ${a.coverage.toFixed(2)}`),
             );
           }
+          out(`  ${pending.length} decisions await approval (restock, prices, packs): GET /api/predictive/decisions?status=pending`);
           out('serve it with: pnpm rfid3 serve');
         }
       } finally {

@@ -44,7 +44,7 @@ export function ingestEndpoints(runtime: Runtime): AnyEndpoint[] {
     summary: `Ingest up to ${MAX_BATCH} RFID scan events shaped like id_transactions rows (idempotent by event_id, else tag_id + scan_date + scan_type)`,
     description:
       'Valid rows are stored once each and committed before the answer; invalid rows are listed in `rejected` with the field and reason. Each scanned item\'s status, grade and last-scan columns in id_item_master move forward. A batch whose every row is invalid gets 400.',
-    role: 'operate',
+    role: 'ingest',
     input: { body: batch('scans') },
     output: z.object({ accepted: z.number().int(), duplicates: z.number().int(), rejected: rejectedSchema, itemsUpdated: z.number().int(), itemsCreated: z.number().int() }),
     async handler({ body }, ctx) {
@@ -78,7 +78,7 @@ export function ingestEndpoints(runtime: Runtime): AnyEndpoint[] {
     summary: `Ingest up to ${MAX_BATCH} POS contracts with their lines (pos_transactions, pos_transaction_items); idempotent by event_id, else store_no + contract_no`,
     description:
       'A contract posted again unchanged is a duplicate; posted with changed content (status, close date, lines) it updates the stored contract and replaces its lines. Invalid contracts are listed in `rejected`.',
-    role: 'operate',
+    role: 'ingest',
     input: { body: batch('contracts') },
     output: z.object({ accepted: z.number().int(), updated: z.number().int(), duplicates: z.number().int(), rejected: rejectedSchema, lines: z.number().int() }),
     async handler({ body }, ctx) {

@@ -43,7 +43,8 @@ function metric<T>(runtime: Runtime, name: string, make: () => T): T {
 
 /**
  * The host's scheduler: precomputes the common answers (so the first dashboard visit after a retrain
- * or at opening time is served from the cache) after each model activation and nightly, and raises the
+ * or at opening time is served from the cache) after each model activation and nightly, has the plugins
+ * propose their decisions nightly, and raises the
  * webhook notifications for high-value decisions awaiting approval and degraded accuracy.
  */
 export class HostScheduler {
@@ -110,6 +111,20 @@ export class HostScheduler {
     return { trigger, answered, failed, paths };
   }
 
+  /**
+   * Runs every plugin's `propose` job (restock purchases, prices, packs) and waits for them: the one place,
+   * beside `POST /decisions/propose`, where recommendations become recorded decisions.
+   */
+  async propose(): Promise<Record<string, unknown>> {
+    const results: Record<string, unknown> = {};
+    for (const name of this.runtime.plugins.flatMap((p) => p.jobs).filter((n) => n.endsWith('.propose'))) {
+      const record = await this.runtime.jobs.waitFor(this.runtime.jobs.enqueue(name, {}).id);
+      results[name] = record.status === 'succeeded' ? record.result : { error: record.error };
+      if (record.status !== 'succeeded') this.runtime.logger.error({ job: name, error: record.error }, 'proposal job failed');
+    }
+    return results;
+  }
+
   /** Sends `decision.awaiting-approval` once for each pending decision at or above the high-value amount. */
   async checkDecisions(): Promise<number> {
     const notifier = this.options.notifier;
@@ -163,6 +178,7 @@ export class HostScheduler {
   start(): void {
     this.cron = new Cron(this.options.nightly ?? '30 5 * * *', { protect: true }, async () => {
       await this.precompute('nightly').catch((err) => this.runtime.logger.error({ err }, 'nightly precompute failed'));
+      await this.propose().catch((err) => this.runtime.logger.error({ err }, 'nightly proposals failed'));
       await this.checkAccuracy().catch((err) => this.runtime.logger.error({ err }, 'accuracy check failed'));
     });
     if (this.options.refreshMinutes) {

@@ -1,4 +1,5 @@
 import type { PortableMigration } from '../migration.js';
+import { decisionLedger } from './decision-ledger.js';
 import { designTables } from './design-tables.js';
 import { rfid3Tables } from './rfid3-tables.js';
 
@@ -6,4 +7,5 @@ import { rfid3Tables } from './rfid3-tables.js';
 export const coreMigrations: Record<string, PortableMigration> = {
   '0001_design_tables': designTables,
   '0002_rfid3_tables': rfid3Tables,
+  '0003_decision_ledger': decisionLedger,
 };

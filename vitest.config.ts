@@ -2,7 +2,7 @@ import type { Reporter, TestModule } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Ends the run with one plain line, `Tests: N passed, N failed, N skipped`, the closing line any CI reads
+ * Ends the run with one plain line, `N passed, N failed, N skipped` (no prefix), the closing line any CI reads
  * whatever the runner (vitest's own summary is a table). A test file that could not load counts as failed.
  */
 class PlainSummary implements Reporter {
@@ -21,7 +21,7 @@ class PlainSummary implements Reporter {
       }
       if (tests === 0 && m.state() === 'failed') failed++;
     }
-    process.stdout.write(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { CalendarEvent, Clock, DataChangedEvent, DatabaseHandle, DemandLevel, Driver, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
 import { HttpProblem, addDays, isoDay, matchCategory, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
+import { AVERAGE_WINDOW_DAYS, historicalAverageForecast } from './fallback.js';
 import { LruMap, SeriesVersions } from './freshness.js';
 import type { WeatherRegressors, WeatherSource } from './weather.js';
 import type { DemandModelSpec } from './model.js';
@@ -14,6 +15,12 @@ export const DEMAND_MODEL_NAME = 'demand.daily';
 export const DEMAND_PREDICTION_TYPE = 'demand.units_out';
 export const ON_RENT_PREDICTION_TYPE = 'demand.on_rent';
 export const predictionTypeOf = (measure: DemandMeasure) => (measure === 'on_rent' ? ON_RENT_PREDICTION_TYPE : DEMAND_PREDICTION_TYPE);
+/**
+ * The label of forecasts the historical average made because the model could not (no model validated yet,
+ * too little history, or a series the model could not fit): their accuracy is reported apart from the model's.
+ */
+export const FALLBACK_MODEL_VERSION = `${DEMAND_MODEL_NAME}@historical-average`;
+const FALLBACK_MODEL_REF = { name: DEMAND_MODEL_NAME, version: FALLBACK_MODEL_VERSION, type: 'historical_average' };
 
 export interface ForecastRequest {
   weeks: number;
@@ -61,13 +68,19 @@ export interface ValidationResult {
 
 /** Turns demand history into forecasts with intervals; the demand plugin's service for other plugins. */
 export class DemandForecaster {
-  private ensuring: Promise<RegisteredModel> | null = null;
+  private ensuring: Promise<RegisteredModel | null> | null = null;
   /** Data versions per series, bumped by `dataChanged`: part of every fitted state's key (and the predictor's cache key). */
   readonly versions = new SeriesVersions();
   /** Fitted ensemble states (plain data) by series, measure, data cut-off, model version and data version. */
   private readonly fits: LruMap<string, unknown>;
   /** Fits reused from the cache and fits computed, since start. */
   readonly fitStats = { reused: 0, fitted: 0 };
+  /** Why no model could be validated, for the data cut-off and change count it was tried at (not retried before either moves). */
+  private unvalidated: { attempt: string; reason: string } | null = null;
+  /** Why a series got no forecast at all, by series and cut-off, for the answer that says so. */
+  private readonly noForecast = new LruMap<string, string>(1000);
+  /** The first day with any scan, once there is one (it only moves earlier, by imports of old data). */
+  private firstScanDay: string | null = null;
 
   constructor(
     private readonly deps: { inventory: InventoryData; registry: ModelRegistry; clock: Clock; options: DemandForecasterOptions; database?: DatabaseHandle },
@@ -104,19 +117,35 @@ export class DemandForecaster {
     return addDays(isoDay(this.deps.clock.now()), -1);
   }
 
-  /** The active model; on first use with none registered, validates the default one and registers it. */
-  async activeModel(): Promise<RegisteredModel> {
+  /**
+   * The active model; on first use with none registered, validates the default one and registers it. Null when
+   * none can be validated (too little history): the historical average answers then, under its own label. A
+   * failed validation is not tried again until the data cut-off moves or the data changes.
+   */
+  async activeModel(): Promise<RegisteredModel | null> {
     const active = await this.deps.registry.getActive(DEMAND_MODEL_NAME);
     if (active) return active;
+    const cutoff = this.dataThrough();
+    const attempt = `${cutoff}\u0000${this.versions.changes}`;
+    if (this.unvalidated?.attempt === attempt) return null;
     this.ensuring ??= (async () => {
-      await this.retrain(SERVING_DEMAND_SPEC);
+      const result = await this.retrain(SERVING_DEMAND_SPEC);
       const registered = await this.deps.registry.getActive(DEMAND_MODEL_NAME);
-      if (!registered) throw new Error('no demand history to validate a model on');
+      if (!registered) this.unvalidated = { attempt, reason: result ? result.reason : this.validationGap(cutoff) };
       return registered;
     })().finally(() => {
       this.ensuring = null;
     });
     return this.ensuring;
+  }
+
+  /** The version that answers now: the active model's, or the fallback's label when there is none. */
+  async servingVersion(): Promise<string> {
+    return (await this.activeModel())?.versionTag ?? FALLBACK_MODEL_VERSION;
+  }
+
+  private validationGap(through: string): string {
+    return `no category series through ${through} has the history a rolling-origin validation needs (${VALIDATION_HORIZON} days ahead from 4 origins, with non-zero demand before them)`;
   }
 
   /** Which series a request means; unknown categories and classes are a 404 that lists what exists. */
@@ -153,7 +182,6 @@ export class DemandForecaster {
    */
   async forecast(req: ForecastRequest, asOf?: string): Promise<Prediction[]> {
     const model = await this.activeModel();
-    const spec = model.artifact as unknown as DemandModelSpec;
     const through = asOf ?? this.dataThrough();
     const measure = req.measure ?? 'units_out';
     const target = await this.resolve(req);
@@ -165,24 +193,30 @@ export class DemandForecaster {
     const byKey = new Map(loaded.map((s) => [s.key, s]));
     const horizon = req.weeks * 7;
     // Weather only when the provider forecasts every day asked for (only forecastable inputs drive a forecast).
-    const fit = { changes, weather: this.deps.options.weather ? await this.deps.options.weather.regressors(from, through, horizon) : null };
+    const fit = {
+      changes,
+      weather: this.deps.options.weather ? await this.deps.options.weather.regressors(from, through, horizon) : null,
+      dataFrom: await this.dataFrom(from),
+    };
     const out: Prediction[] = [];
     const perStore = req.byStore && !req.store ? await this.load(measure, { ...query, byStore: true }) : [];
     const classesOf = req.byClass && target.level === 'category' ? await this.classesByCategory() : null;
     for (const key of target.keys) {
       const series = byKey.get(key) ?? zeroSeries(target.level, key, req.store ?? null, from, through);
-      const total = this.forecastSeries(series, spec, model, horizon, through, measure, fit);
+      const total = this.forecastSeries(series, model, horizon, through, measure, fit);
+      // No forecast for the total (no history at all): none for its parts either.
+      if (total.length === 0) continue;
       out.push(...total);
-      const parts = perStore.filter((s) => s.key === key).map((s) => this.forecastSeries(s, spec, model, horizon, through, measure, fit));
-      if (parts.length) out.push(...reconcileToTotal(total, parts));
+      const parts = perStore.filter((s) => s.key === key).map((s) => this.forecastSeries(s, model, horizon, through, measure, fit));
+      if (parts.length && parts.every((p) => p.length === total.length)) out.push(...reconcileToTotal(total, parts));
       if (classesOf) {
         // Every rental class of the category (those with no units in the window forecast zero), reconciled to it.
         const loadedClasses = new Map((await this.load(measure, { level: 'rental_class', category: key, store: req.store, from, to: through })).map((s) => [s.key, s]));
         const classes = [...new Set([...(classesOf.get(key) ?? []), ...loadedClasses.keys()])].sort();
         const classParts = classes.map((rc) =>
-          this.forecastSeries(loadedClasses.get(rc) ?? zeroSeries('rental_class', rc, req.store ?? null, from, through), spec, model, horizon, through, measure, fit),
+          this.forecastSeries(loadedClasses.get(rc) ?? zeroSeries('rental_class', rc, req.store ?? null, from, through), model, horizon, through, measure, fit),
         );
-        if (classParts.length) out.push(...reconcileToTotal(total, classParts));
+        if (classParts.length && classParts.every((p) => p.length === total.length)) out.push(...reconcileToTotal(total, classParts));
       }
     }
     return out;
@@ -194,45 +228,96 @@ export class DemandForecaster {
     return out;
   }
 
+  /** The first day the forecasts' window has data for: the later of its start and the first scan; null with no scan by then. */
+  private async dataFrom(from: string): Promise<string | null> {
+    this.firstScanDay ??= (await this.deps.inventory.scanRange()).first?.slice(0, 10) ?? null;
+    return this.firstScanDay === null ? null : this.firstScanDay > from ? this.firstScanDay : from;
+  }
+
   /**
-   * One series' forecast. Its ensemble is fitted for `FIT_HORIZON` days (or the horizon asked, if longer) and
-   * the fitted state is cached under the series, measure, data cut-off, model version and the series' data
-   * version, so it is reused until one of them changes; `changes` (the change count when the data was read)
-   * keeps a fit of data that changed meanwhile out of the cache.
+   * Why a series has no forecast in an answer (`forecast` leaves out the series it cannot answer at all):
+   * the reason recorded when it was left out, or, for an answer served from the cache, what the data shows.
+   */
+  async noForecastReason(scope: { level: DemandLevel; key: string; store: string | null }, measure: DemandMeasure, through: string): Promise<string> {
+    const recorded = this.noForecast.get(noForecastKey(scope, measure, through));
+    if (recorded) return recorded;
+    const range = await this.deps.inventory.scanRange();
+    if (!range.first) return 'no scans recorded in id_transactions yet: there is no history to forecast from, not even an average';
+    return `no scans through ${through} (the first is on ${range.first.slice(0, 10)}): there is no history to forecast from, not even an average`;
+  }
+
+  /**
+   * One series' forecast: by the model when there is one, the series has enough history and the model fits it;
+   * otherwise by the historical average (source \`historical_average\`, with why in its drivers); none at all
+   * (an empty array, the reason kept for \`noForecastReason\`) when not one day of data precedes the cut-off.
    */
   private forecastSeries(
     series: DemandSeries,
-    spec: DemandModelSpec,
-    model: RegisteredModel,
+    model: RegisteredModel | null,
     horizon: number,
     through: string,
     measure: DemandMeasure = 'units_out',
-    fit: { changes?: number; weather?: WeatherRegressors | null } = {},
+    fit: { changes?: number; weather?: WeatherRegressors | null; dataFrom?: string | null } = {},
   ): Prediction[] {
     // Units out start at the first day with any; units on rent can legitimately be zero for a while.
     const first = series.values.findIndex((v) => v > 0);
     const history = first < 0 ? [] : series.values.slice(first);
-    const days = first < 0 ? [] : series.days.slice(first);
-    const ref = { name: DEMAND_MODEL_NAME, version: model.versionTag, type: model.modelType };
-    const target = { type: series.level, id: series.key, store: series.store };
-    const base = { predictionType: predictionTypeOf(measure), target, model: ref, confidence: spec.levels[0]! };
-    if (history.length < this.deps.options.minHistoryDays) {
-      // Too little history for the model: the historical average, with its spread as the interval.
-      const values = history.length ? history : [0];
-      const sorted = [...values].sort((a, b) => a - b);
-      const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))]!;
-      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const base = { predictionType: predictionTypeOf(measure), target: { type: series.level, id: series.key, store: series.store } };
+    const average = (why: string): Prediction[] => {
+      // A series with no units at all averages the zeros of the days there is data for.
+      const start = fit.dataFrom === null ? -1 : series.days.findIndex((d) => d >= (fit.dataFrom ?? series.days[0]!));
+      const observed = history.length ? history : start < 0 ? [] : series.values.slice(start);
+      if (observed.length === 0) {
+        this.noForecast.set(noForecastKey(series, measure, through), `no scans recorded through ${through}: there is no history to forecast from, not even an average`);
+        return [];
+      }
+      const avg = historicalAverageForecast(observed, LEVELS);
+      const detail = `mean of the last ${avg.days} day(s) of ${observed.length}${history.length ? '' : ' (no units in any of them)'}; ${why}`;
       return Array.from({ length: horizon }, (_, k) => ({
         ...base,
+        model: FALLBACK_MODEL_REF,
+        confidence: LEVELS[0]!,
         targetDate: addDays(through, k + 1),
         horizon: k + 1,
-        value: mean,
-        intervals: spec.levels.map((level) => ({ level, lower: Math.min(mean, q((1 - level) / 2)), upper: Math.max(mean, q(1 - (1 - level) / 2)) })),
+        value: avg.mean,
+        intervals: avg.intervals,
         source: 'historical_average' as const,
-        drivers: [{ name: 'historical average', effect: mean, detail: `mean of ${history.length} day(s) of history` }],
-        inputFeatures: { dataThrough: through, historyDays: history.length },
+        drivers: [{ name: 'historical average', effect: avg.mean, detail }],
+        inputFeatures: { dataThrough: through, historyDays: observed.length, averageDays: avg.days, fallbackReason: why },
       }));
+    };
+    if (!model) return average(`the model did not answer: ${this.unvalidated?.reason ?? 'no demand model is registered'}`);
+    if (history.length < this.deps.options.minHistoryDays) {
+      return average(`${history.length} day(s) since the first unit went out, fewer than the ${this.deps.options.minHistoryDays} the model needs`);
     }
+    try {
+      return this.modelForecast(series, model, first, horizon, through, measure, fit);
+    } catch (err) {
+      return average(`the model could not fit this series (${(err as Error).message})`);
+    }
+  }
+
+  /**
+   * The model's forecast of one series. Its ensemble is fitted for `FIT_HORIZON` days (or the horizon asked, if
+   * longer) and the fitted state is cached under the series, measure, data cut-off, model version and the series'
+   * data version, so it is reused until one of them changes; `changes` (the change count when the data was read)
+   * keeps a fit of data that changed meanwhile out of the cache. Throws when it cannot fit or forecasts a
+   * number that is not one.
+   */
+  private modelForecast(
+    series: DemandSeries,
+    model: RegisteredModel,
+    first: number,
+    horizon: number,
+    through: string,
+    measure: DemandMeasure,
+    fit: { changes?: number; weather?: WeatherRegressors | null },
+  ): Prediction[] {
+    const spec = model.artifact as unknown as DemandModelSpec;
+    const history = series.values.slice(first);
+    const days = series.days.slice(first);
+    const ref = { name: DEMAND_MODEL_NAME, version: model.versionTag, type: model.modelType };
+    const base = { predictionType: predictionTypeOf(measure), target: { type: series.level, id: series.key, store: series.store }, model: ref, confidence: spec.levels[0]! };
     const fitHorizon = Math.max(FIT_HORIZON, horizon);
     const m = createDemandModel(spec, fitHorizon, { events: this.deps.options.events });
     // Weather regressors over the same window as the series (cut where its history starts).
@@ -249,6 +334,8 @@ export class DemandForecaster {
     }
     const futureDates = Array.from({ length: horizon }, (_, k) => addDays(through, k + 1));
     const fc = m.predict(state, { horizon, levels: spec.levels, futureDates, ...(w ? { futureRegressors: w.future } : {}) });
+    const numbers = [...fc.mean, ...fc.intervals.flatMap((iv) => [...iv.lower, ...iv.upper])];
+    if (!numbers.every(Number.isFinite)) throw new RangeError('the model forecast a value that is not a finite number');
     const drivers = explain(spec, state, history, days, horizon, futureDates, w?.future);
     const ensemble = spec.kind === 'ensemble' ? (state as EnsembleState) : null;
     return fc.mean.map((value, k) => ({
@@ -270,7 +357,7 @@ export class DemandForecaster {
   async validate(spec: DemandModelSpec, through = this.dataThrough()): Promise<ValidationResult | null> {
     const from = addDays(through, -(Math.max(this.deps.options.historyDays, 200) - 1));
     const all = await loadDemandSeries(this.deps.inventory, { level: 'category', from, to: through });
-    const horizon = 28;
+    const horizon = VALIDATION_HORIZON;
     const mases: number[] = [];
     const actual: number[] = [];
     const predicted: number[] = [];
@@ -281,13 +368,15 @@ export class DemandForecaster {
       if (initial + horizon > n) continue;
       const scale = maseScale(s.values, initial, spec.season);
       if (!(scale > 0)) continue;
-      const run = rollingOriginBacktest({ values: s.values, dates: s.days }, createDemandModel(spec, horizon), {
-        initial,
-        step: 14,
-        horizon,
-        levels: spec.levels,
-      });
+      let run: ReturnType<typeof rollingOriginBacktest>;
+      try {
+        run = rollingOriginBacktest({ values: s.values, dates: s.days }, createDemandModel(spec, horizon), { initial, step: 14, horizon, levels: spec.levels });
+      } catch {
+        // A series the candidate cannot fit at some origin is left out of its score; serving falls back on it.
+        continue;
+      }
       const scores = scoreBacktest(run.points, scale);
+      if (!Number.isFinite(scores.mase)) continue;
       mases.push(scores.mase);
       for (const p of run.points) {
         actual.push(p.actual);
@@ -391,6 +480,12 @@ export function reconcileToTotal(total: Prediction[], parts: Prediction[][]): Pr
   }
   return out;
 }
+
+const LEVELS = [0.8, 0.95];
+/** Days ahead the rolling-origin validation of a candidate forecasts. */
+const VALIDATION_HORIZON = 28;
+const noForecastKey = (scope: { level: DemandLevel; key: string; store: string | null }, measure: DemandMeasure, through: string) =>
+  [scope.level, scope.key, scope.store ?? '*', measure, through].join('\u0000');
 
 function zeroSeries(level: DemandLevel, key: string, store: string | null, from: string, to: string): DemandSeries {
   const days: string[] = [];

@@ -18,9 +18,13 @@ import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { matchDemandActuals, matchOnRentActuals } from './actuals.js';
 import { DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, DemandForecaster, ON_RENT_PREDICTION_TYPE } from './forecaster.js';
+import type { ForecastRequest } from './forecaster.js';
 import { WeatherSource } from './weather.js';
 
-export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, FIT_HORIZON, ON_RENT_PREDICTION_TYPE, reconcileToTotal } from './forecaster.js';
+export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, FALLBACK_MODEL_VERSION, FIT_HORIZON, ON_RENT_PREDICTION_TYPE, reconcileToTotal } from './forecaster.js';
+export { AVERAGE_WINDOW_DAYS, historicalAverageForecast } from './fallback.js';
+export type { AverageForecast } from './fallback.js';
+export { countInterval, countQuantile } from './counts.js';
 export { LruMap, SeriesVersions } from './freshness.js';
 export type { SeriesScope } from './freshness.js';
 export { WEATHER_FORECAST_DAYS, WeatherSource } from './weather.js';
@@ -105,8 +109,32 @@ const predictorQuery = (defaultAsOf: () => string, dataVersion: (q: { category?:
     })
     .transform((q) => ({ ...q, dataVersion: dataVersion(q) }));
 
-function toSeries(predictions: Prediction[]) {
-  const series = new Map<string, { level: string; key: string; store: string | null; source: string; modelVersion: string; points: Record<string, unknown>[] }>();
+/** One day of a series in `GET demand/forecast`: the value with its 80 % (lower/upper) and 95 % ranges. */
+export interface ForecastPointBody {
+  date: string;
+  horizon: number;
+  value: number;
+  lower: number | null;
+  upper: number | null;
+  lower95?: number;
+  upper95?: number;
+  drivers: Prediction['drivers'];
+}
+
+/** One series in `GET demand/forecast`. */
+export interface ForecastSeriesBody {
+  level: string;
+  key: string;
+  store: string | null;
+  /** Which layer answered: `model`, `ensemble`, `historical_average`, or `none` (no forecast, with `reason`). */
+  source: string;
+  modelVersion: string;
+  reason?: string;
+  points: ForecastPointBody[];
+}
+
+function toSeries(predictions: Prediction[]): ForecastSeriesBody[] {
+  const series = new Map<string, ForecastSeriesBody>();
   for (const p of predictions) {
     const id = `${p.target.type}\u0000${p.target.id}\u0000${p.target.store ?? ''}`;
     let s = series.get(id);
@@ -117,8 +145,8 @@ function toSeries(predictions: Prediction[]) {
     const i80 = p.intervals?.find((i) => i.level === 0.8) ?? p.intervals?.[0];
     const i95 = p.intervals?.find((i) => i.level === 0.95);
     s.points.push({
-      date: p.targetDate,
-      horizon: p.horizon,
+      date: p.targetDate!,
+      horizon: p.horizon!,
       value: round(p.value),
       lower: i80 ? round(i80.lower) : null,
       upper: i80 ? round(i80.upper) : null,
@@ -189,7 +217,7 @@ export const demandPlugin = definePlugin({
           () => forecaster.dataThrough(),
           (q) => forecaster.versions.requestToken(q),
         ),
-        modelVersion: async () => (await forecaster.activeModel()).versionTag,
+        modelVersion: () => forecaster.servingVersion(),
         predict: (q) =>
           forecaster.forecast(
             { weeks: q.weeks, category: q.category, rentalClass: q.rentalClass, store: q.store, measure: q.measure, byStore: q.byStore, byClass: q.byClass },
@@ -202,7 +230,7 @@ export const demandPlugin = definePlugin({
     job('retrain', async (_payload, ctx) => {
       ctx.progress(0.1, 'validating the candidate by rolling-origin backtest');
       const result = await forecaster.retrain();
-      if (!result) return { trained: false, reason: 'no demand history yet' };
+      if (!result) return { trained: false, reason: 'no category series has the history a rolling-origin validation needs yet' };
       await deps.predictions.invalidate('demand.daily');
       return {
         trained: true,
@@ -263,7 +291,7 @@ export const demandPlugin = definePlugin({
             ]);
           }
           const asOf = forecaster.dataThrough();
-          const answer = await deps.predictions.predict('demand.daily', {
+          const request: ForecastRequest = {
             weeks: query.weeks,
             category: query.category,
             rentalClass: query.rental_class,
@@ -271,8 +299,17 @@ export const demandPlugin = definePlugin({
             measure: query.measure,
             byStore: query.by_store === 'true' || query.by_store === '1',
             byClass,
-            asOf,
-          });
+          };
+          const answer = await deps.predictions.predict('demand.daily', { ...request, asOf });
+          const series = toSeries(answer.predictions);
+          // A series asked for that nothing could forecast (no history at all) is named, with the reason, not dropped.
+          const target = await forecaster.resolve(request);
+          const store = request.store ?? null;
+          for (const key of target.keys) {
+            if (series.some((s) => s.level === target.level && s.key === key && s.store === store)) continue;
+            const scope = { level: target.level, key, store };
+            series.push({ ...scope, source: 'none', modelVersion: answer.modelVersion, reason: await forecaster.noForecastReason(scope, query.measure, asOf), points: [] });
+          }
           return {
             generatedAt: sqlDateTime(deps.clock.now()),
             dataThrough: asOf,
@@ -282,7 +319,8 @@ export const demandPlugin = definePlugin({
             modelVersion: answer.modelVersion,
             cached: answer.cached,
             intervalLevel: 0.8,
-            series: toSeries(answer.predictions),
+            series,
+            ...(target.keys.length === 0 ? { reason: 'no rental class has tagged items in id_item_master yet: nothing to forecast' } : {}),
           };
         },
       }),

@@ -92,3 +92,28 @@ describe('the demand ensemble on a series drawn from the simulator truth', () =>
     expect(r.model.coverage95).toBeGreaterThan(r.model.coverage80!);
   });
 });
+
+describe('the demand ensemble on degenerate series', () => {
+  const days = dayRange('2024-06-01', '2026-03-22');
+  const fit = (values: number[]) => {
+    const model = createDemandModel(SERVING_DEMAND_SPEC, 28);
+    const state = model.fit({ values, dates: days }) as EnsembleState;
+    return { state, fc: model.predict(state, { horizon: 28, levels: [0.8], futureDates: dayRange('2026-03-23', '2026-04-19') }) };
+  };
+
+  it('fits a seasonal class whose last months are all zero (every member errs zero inside: weights must not be 0/0)', () => {
+    // Tents: out from April to October, nothing since November.
+    const rng = new Rng(4);
+    const values = days.map((d) => (Number(d.slice(5, 7)) >= 4 && Number(d.slice(5, 7)) <= 10 ? rng.poisson(1.5) : 0));
+    const { state, fc } = fit(values);
+    expect(state.members.length).toBeGreaterThan(0);
+    expect(state.members.every((m) => Number.isFinite(m.weight) && m.weight > 0)).toBe(true);
+    expect(fc.mean.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
+  });
+
+  it('forecasts a constant series at its constant, with a range of just that', () => {
+    const { fc } = fit(days.map(() => 4));
+    for (const v of fc.mean) expect(v).toBeCloseTo(4, 6);
+    for (const k of [0, 27]) expect([fc.intervals[0]!.lower[k], fc.intervals[0]!.upper[k]]).toEqual([4, 4].map((x) => expect.closeTo(x, 6)));
+  });
+});

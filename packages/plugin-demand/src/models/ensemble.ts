@@ -125,7 +125,9 @@ export function forecastEnsemble(members: ForecastModel[], options: EnsembleOpti
       } else if (options.weighting && options.weighting !== 'search') {
         const tau = options.weighting.softmax;
         const bestMae = Math.min(...maes.filter((m) => Number.isFinite(m)));
-        const raw = maes.map((m) => (Number.isFinite(m) ? Math.exp(-(m / bestMae - 1) / tau) : 0));
+        // A member with no inner error at all (a constant series) takes the weight; 0/0 would make every weight NaN.
+        const ratio = (m: number) => (bestMae > 0 ? m / bestMae : m === 0 ? 1 : Number.POSITIVE_INFINITY);
+        const raw = maes.map((m) => (Number.isFinite(m) ? Math.exp(-(ratio(m) - 1) / tau) : 0));
         const sum = raw.reduce((a, b) => a + b, 0);
         // Weights below 1 % are dropped: not worth a fit.
         const w = raw.map((r) => (r / sum >= 0.01 ? r / sum : 0));

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasSharedData } from '@rfid3/core/testing';
 import { readSeriesCsv } from '@rfid3/host-server';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
@@ -9,7 +9,7 @@ import { dailyCalendar, prophetCrossValidation, prophetCutoffs, rollingMeanAtHor
 const file = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'prophet_example_wp_log_peyton_manning.csv');
 const DAY = 86_400_000;
 
-describe.skipIf(!existsSync(file))("Prophet's cross-validation protocol on Peyton Manning", () => {
+describe.skipIf(!hasSharedData(file))("Prophet's cross-validation protocol on Peyton Manning", () => {
   // Read when a test runs: a skipped describe's body is still collected.
   let loaded: { s: ReturnType<typeof readSeriesCsv>; days: number[] } | undefined;
   const data = () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CalendarImportError, parseEvents, parseEventsCsv, parseEventsIcal, usHolidayEvents } from '../src/index.js';
+import { CalendarImportError, eventsKnownAt, parseEvents, parseEventsCsv, parseEventsIcal, usHolidayEvents } from '../src/index.js';
 
 describe('local event calendars', () => {
   it('reads a CSV with windows, defaulting them to 0, and names the row of a bad date or window', () => {
@@ -12,6 +12,17 @@ describe('local event calendars', () => {
     expect(() => parseEventsCsv('date,name\n06/13/2026,x\n')).toThrow(CalendarImportError);
     expect(() => parseEventsCsv('date,name,lower_window\n2026-06-13,x,2\n')).toThrow(/row 2: lower_window/);
     expect(() => parseEventsCsv('date,name\n2026-06-13,\n')).toThrow(/name is empty/);
+  });
+
+  it('reads the day an event became known (known_from) and keeps only the events known at a cutoff', () => {
+    const events = parseEventsCsv('date,name,known_from\n2014-01-12,playoff,2014-01-05\n2014-02-02,superbowl,2014-01-19\n2014-07-04,fair,\n');
+    expect(events[0]).toEqual({ date: '2014-01-12', name: 'playoff', lowerWindow: 0, upperWindow: 0, knownFrom: '2014-01-05' });
+    expect(events[2]).not.toHaveProperty('knownFrom');
+    expect(eventsKnownAt(events, '2014-01-04').map((e) => e.name)).toEqual(['fair']);
+    expect(eventsKnownAt(events, '2014-01-05').map((e) => e.name)).toEqual(['playoff', 'fair']);
+    expect(eventsKnownAt(events, '2014-01-19')).toHaveLength(3);
+    expect(() => parseEventsCsv('date,name,known_from\n2014-01-12,x,2014-01-13\n')).toThrow(/row 2: known_from 2014-01-13 is after the event/);
+    expect(() => parseEventsCsv('date,name,known_from\n2014-01-12,x,Jan 5\n')).toThrow(/row 2: known_from 'Jan 5'/);
   });
 
   it('reads iCalendar all-day events (folded lines, escapes, multi-day spans) and timed ones on their start day', () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,6 +21,7 @@ import {
   type SeriesInput,
 } from '../src/index.js';
 import { Rng } from '../src/simulator/index.js';
+import { hasSharedData } from '../src/testing/index.js';
 
 describe('baselines, by hand', () => {
   const series: SeriesInput = { values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] };
@@ -232,7 +233,7 @@ describe('error metrics, by hand', () => {
 
 const BIKE = fileURLToPath(new URL('../../../../shared/data/bike_day.csv', import.meta.url));
 
-describe.skipIf(!existsSync(BIKE))('real data: Capital Bikeshare daily rentals (UCI)', () => {
+describe.skipIf(!hasSharedData(BIKE))('real data: Capital Bikeshare daily rentals (UCI)', () => {
   it('one-step seasonal naive and naive on the last 122 days give the published MAE and sMAPE', () => {
     const lines = readFileSync(BIKE, 'utf8').trim().split(/\r?\n/);
     const header = lines[0]!.split(',');

@@ -1,9 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { createPool } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { addDays, defineEndpoint, definePlugin, denseDailySeries, isoDay } from '../src/index.js';
-import { externalServices, startTestHost, type TestHost } from '../src/testing/index.js';
+import { externalServices, hasSharedData, startTestHost, type TestHost } from '../src/testing/index.js';
 
 describe('startTestHost({ simulate: true })', () => {
   let host: TestHost;
@@ -114,6 +115,21 @@ describe('startTestHost({ simulate: true })', () => {
     } finally {
       await empty.close();
     }
+  });
+});
+
+describe('hasSharedData()', () => {
+  const here = fileURLToPath(import.meta.url);
+  const absent = `${here}.absent.csv`;
+
+  it('is true when every file is there, false (a skip) when one is missing', () => {
+    expect(hasSharedData(here, {})).toBe(true);
+    expect(hasSharedData([here, absent], {})).toBe(false);
+  });
+
+  it('with RFID3_REQUIRE_SERVICES=1, a missing file is an error that names it, so the suite fails instead of skipping', () => {
+    expect(() => hasSharedData([here, absent], { RFID3_REQUIRE_SERVICES: '1' })).toThrow(/RFID3_REQUIRE_SERVICES=1 but the data file .*absent\.csv is missing/);
+    expect(hasSharedData(here, { RFID3_REQUIRE_SERVICES: '1' })).toBe(true);
   });
 });
 

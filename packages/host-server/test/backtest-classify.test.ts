@@ -1,6 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasSharedData } from '@rfid3/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { tempDir } from './helpers.js';
@@ -71,7 +72,7 @@ describe('rfid3 backtest classify', () => {
     expect(notBinary.stderr).toContain('must be 0 or 1');
   });
 
-  it.skipIf(!existsSync(AI4I))('reaches scikit-learn’s random forest on AI4I (F1 0.646, PR-AUC 0.639; skipped without ../shared/data)', async () => {
+  it.skipIf(!hasSharedData(AI4I))('reaches scikit-learn’s random forest on AI4I (F1 0.646, PR-AUC 0.639; skipped without ../shared/data, fails when RFID3_REQUIRE_SERVICES=1)', async () => {
     const run = await rfid3(tmp.dir, [
       'backtest', 'classify', '--csv', AI4I, '--target', 'Machine failure',
       '--drop', 'UDI,Product ID,TWF,HDF,PWF,OSF,RNF', '--holdout-last', '0.2', '--json',

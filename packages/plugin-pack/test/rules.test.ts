@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { hasSharedData } from '@rfid3/core/testing';
 import { describe, expect, it } from 'vitest';
 import { mineRules, parseBaskets } from '../src/index.js';
 
@@ -48,8 +49,10 @@ describe('association rules', () => {
   });
 });
 
-describe.skipIf(!existsSync(GROCERIES))('Groceries against arules (../shared/data; skipped when absent)', () => {
-  const baskets = existsSync(GROCERIES) ? parseBaskets(readFileSync(GROCERIES, 'utf8')) : [];
+const hasGroceries = hasSharedData(GROCERIES);
+
+describe.skipIf(!hasGroceries)('Groceries against arules (../shared/data; skipped when absent, fails when RFID3_REQUIRE_SERVICES=1)', () => {
+  const baskets = hasGroceries ? parseBaskets(readFileSync(GROCERIES, 'utf8')) : [];
 
   it('support 0.006, confidence 0.25: exactly 463 rules, the top {herbs} ⇒ {root vegetables} at lift 3.956', () => {
     expect(baskets).toHaveLength(9835);

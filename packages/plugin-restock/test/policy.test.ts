@@ -1,6 +1,6 @@
 import { normalQuantile } from '@rfid3/core';
 import { describe, expect, it } from 'vitest';
-import { allocateBudget, concaveUnitValues, expectedStockoutDays, leadTimeDemand, onRentDistribution, onRentTail, onRentTails, reorderLevels, simulateFleet, stockoutTable, unitLayers, velocityClasses } from '../src/index.js';
+import { allocateBudget, concaveUnitValues, expectedStockoutDays, leadTimeDemand, movingAverageLevels, onRentDemand, onRentDistribution, onRentTail, onRentTails, reorderLevels, simulateFleet, stockoutTable, unitLayers, velocityClasses } from '../src/index.js';
 import type { FleetClass } from '../src/index.js';
 
 describe('reorder levels', () => {
@@ -29,6 +29,23 @@ describe('reorder levels', () => {
     const d = onRentDistribution(5, [4, 4, 4], stillOut, 1);
     expect(d.mean).toBe(5 + 8);
     expect(d.variance).toBe(8);
+  });
+});
+
+describe('moving-average (s, S) baseline', () => {
+  it('counts each requested line on the days of its rental, lost or not, and no later than the data', () => {
+    const x = onRentDemand([[{ qty: 2, days: 3 }], [], [{ qty: 1, days: 1 }], [{ qty: 5, days: 4 }]]);
+    expect(Array.from(x)).toEqual([2, 2, 3, 5]);
+  });
+
+  it('s = S = ⌈mean + z·sd⌉ of the last weeks of units on rent (z at the service level)', () => {
+    const onRent = Array.from({ length: 70 }, (_, d) => (d < 14 ? 100 : d % 2 === 0 ? 8 : 12));
+    const l = movingAverageLevels(onRent, 69, { weeks: 8, serviceLevel: 0.95 });
+    // The last 56 days alternate 8 and 12: mean 10, sample sd √(56 · 4 / 55); the 100s before them are not seen.
+    expect(l.reorderPoint).toBe(Math.ceil(10 + normalQuantile(0.95) * Math.sqrt((56 * 4) / 55)));
+    expect(l.orderUpTo).toBe(l.reorderPoint);
+    expect(movingAverageLevels(onRent, 13, { weeks: 8 }).reorderPoint).toBe(100);
+    expect(movingAverageLevels(onRent, 69, { weeks: 8, serviceLevel: 0.5 }).reorderPoint).toBe(10);
   });
 });
 
@@ -176,6 +193,22 @@ describe('fleet simulation', () => {
     expect(given.baseline).toEqual(r.baseline);
     expect(given.policy.avgInventory).toBeLessThanOrEqual(r.baseline.avgInventory);
     expect(given.policy.stockoutDays).toBeLessThanOrEqual(0.6 * r.baseline.stockoutDays);
+  });
+
+  it('the moving-average (s, S) baseline replays the same requests beside the static rule, without changing either policy', () => {
+    const plain = simulateFleet(classes, { evalFrom: 365, seed: 5 });
+    const r = simulateFleet(classes, { evalFrom: 365, seed: 5, movingAverageBaseline: { weeks: 8, serviceLevel: 0.95 } });
+    expect(plain.movingAverageBaseline).toBeUndefined();
+    expect(r.baseline).toEqual(plain.baseline);
+    expect(r.policy).toEqual(plain.policy);
+    const ma = r.movingAverageBaseline!;
+    // These classes are busier than their fleets were sized for: the rule buys.
+    expect(ma.unitsPurchased).toBeGreaterThan(0);
+    expect(ma.stockoutDays).toBeGreaterThan(0);
+    // A higher service level holds more units and stocks out less.
+    const higher = simulateFleet(classes, { evalFrom: 365, seed: 5, movingAverageBaseline: { weeks: 8, serviceLevel: 0.99 } }).movingAverageBaseline!;
+    expect(higher.avgInventory).toBeGreaterThan(ma.avgInventory);
+    expect(higher.stockoutDays).toBeLessThan(ma.stockoutDays);
   });
 
   it('a larger budget buys more and stocks out less; the stockout model is roughly calibrated', () => {

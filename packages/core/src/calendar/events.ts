@@ -11,9 +11,15 @@ export interface CalendarEvent {
   name: string;
   lowerWindow: number;
   upperWindow: number;
+  /**
+   * The day the event became known (YYYY-MM-DD): a playoff game is known once it is scheduled, a fair once it is
+   * announced. Absent: known from the start (a holiday). A forecast made on a day must only see the events known then.
+   */
+  knownFrom?: string;
 }
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+const isIsoDay = (v: string) => ISO_DAY.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`));
 
 export class CalendarImportError extends Error {
   override name = 'CalendarImportError';
@@ -28,7 +34,8 @@ function checkWindow(v: number, sign: -1 | 1, where: string): number {
 
 /**
  * Reads a local event calendar from CSV with a header row: `date` (YYYY-MM-DD) and `name` are required,
- * `lower_window` and `upper_window` optional (default 0). Backed by csv-parse.
+ * `lower_window` and `upper_window` optional (default 0), `known_from` optional (the day it became known). Backed by
+ * csv-parse.
  */
 export function parseEventsCsv(text: string): CalendarEvent[] {
   const records = parse(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, trim: true }) as Record<string, string>[];
@@ -36,12 +43,25 @@ export function parseEventsCsv(text: string): CalendarEvent[] {
     const where = `events CSV row ${i + 2}`;
     const date = r.date ?? r.ds ?? '';
     const name = r.name ?? r.holiday ?? r.event ?? '';
-    if (!ISO_DAY.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) throw new CalendarImportError(`${where}: date '${date}' is not YYYY-MM-DD`);
+    if (!isIsoDay(date)) throw new CalendarImportError(`${where}: date '${date}' is not YYYY-MM-DD`);
     if (!name) throw new CalendarImportError(`${where}: name is empty`);
     const lower = r.lower_window ? checkWindow(Number(r.lower_window), -1, where) : 0;
     const upper = r.upper_window ? checkWindow(Number(r.upper_window), 1, where) : 0;
-    return { date, name, lowerWindow: lower, upperWindow: upper };
+    const knownFrom = r.known_from ?? '';
+    if (!knownFrom) return { date, name, lowerWindow: lower, upperWindow: upper };
+    if (!isIsoDay(knownFrom)) throw new CalendarImportError(`${where}: known_from '${knownFrom}' is not YYYY-MM-DD`);
+    if (knownFrom > date) throw new CalendarImportError(`${where}: known_from ${knownFrom} is after the event (${date})`);
+    return { date, name, lowerWindow: lower, upperWindow: upper, knownFrom };
   });
+}
+
+/**
+ * The events a forecast made at the end of `cutoff` (YYYY-MM-DD) may use: those known by then (no `knownFrom`, or
+ * `knownFrom` ≤ cutoff). Past events the calendar learned of late are kept when their day is on or before the cutoff,
+ * since by then they have happened.
+ */
+export function eventsKnownAt(events: readonly CalendarEvent[], cutoff: string): CalendarEvent[] {
+  return events.filter((e) => e.knownFrom === undefined || e.knownFrom <= cutoff || e.date <= cutoff);
 }
 
 /**

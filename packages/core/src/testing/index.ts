@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createPool } from 'mysql2';
 import type { AnyPlugin } from '../contracts/plugin.js';
 import type { Principal, Role } from '../contracts/endpoint.js';
@@ -126,4 +127,17 @@ export async function externalServices(env: NodeJS.ProcessEnv = process.env): Pr
     },
   };
 }
+/**
+ * Whether the real data files a suite reads (from `../shared/data`) are all there, for `describe.skipIf(!…)`. When
+ * `RFID3_REQUIRE_SERVICES=1` (as CI sets it) a missing file is an error naming it, so the suite fails instead of
+ * being skipped.
+ */
+export function hasSharedData(files: string | readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  const missing = ([] as string[]).concat(files).filter((f) => !existsSync(f));
+  if (missing.length > 0 && env.RFID3_REQUIRE_SERVICES === '1') {
+    throw new Error(`RFID3_REQUIRE_SERVICES=1 but the data file${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing (see ../shared/data/README.md)`);
+  }
+  return missing.length === 0;
+}
+
 export { readmeExample, runReadmeExample } from './readme.js';

@@ -1,5 +1,7 @@
 import { Rng } from '@rfid3/core/simulator';
 import { allocateBudget, expectedStockoutDays, stockoutTable, unitLayers } from '../policy/allocation.js';
+import { reorderLevels } from '../policy/reorder-policy.js';
+import type { ReorderLevels } from '../policy/reorder-policy.js';
 
 /** One rental class of the simulated fleet. */
 export interface FleetClass {
@@ -44,6 +46,17 @@ export interface FleetSimulationOptions {
   forecastErrorShare?: number;
   /** Seed of the demand draw (the same requests are replayed under both policies). */
   seed?: number;
+  /**
+   * Also replay the textbook (s, S) rule from a moving average (see `movingAverageLevels`) on the same requests, as a
+   * stronger baseline than the static levels.
+   */
+  movingAverageBaseline?: MovingAverageRule;
+}
+
+/** The moving-average (s, S) rule: the weeks of history it averages (default 8) and its service level (default 0.95). */
+export interface MovingAverageRule {
+  weeks?: number;
+  serviceLevel?: number;
 }
 
 export interface PolicyOutcome {
@@ -64,6 +77,8 @@ export interface FleetSimulationResult {
   classes: number;
   policy: PolicyOutcome;
   baseline: PolicyOutcome;
+  /** The moving-average (s, S) rule on the same requests, when asked for. */
+  movingAverageBaseline?: PolicyOutcome;
   /** The forecast policy's inventory budget (average units) and the replayed static rule it came from. */
   budget: { avgUnits: number; staticForecastMean: number; staticForecastSd: number };
   /**
@@ -83,6 +98,38 @@ interface Line {
 export function staticOrder(c: Pick<FleetClass, 'reorderMin' | 'reorderMax'>, owned: number, out: number, onOrder: number): number {
   const position = owned - out + onOrder;
   return position <= c.reorderMin ? Math.max(0, c.reorderMax - position) : 0;
+}
+
+/**
+ * Units demanded on rent each day had every request been served: each requested line (lost ones included) counts
+ * on the days of its rental. Day d uses only the requests of days ≤ d, which the business has recorded by then.
+ */
+export function onRentDemand(linesByDay: readonly (readonly { qty: number; days: number }[])[]): Float64Array {
+  const x = new Float64Array(linesByDay.length);
+  linesByDay.forEach((lines, d) => {
+    for (const l of lines) for (let k = 0; k < Math.max(1, l.days) && d + k < x.length; k++) x[d + k] += l.qty;
+  });
+  return x;
+}
+
+/**
+ * The textbook (s, S) rule a planner without a forecast model uses, for a rental fleet: the units demanded on rent
+ * over the last `weeks` weeks (days t − 7·weeks + 1 … t) give a mean and a standard deviation, and
+ * s = ⌈mean + z·sd⌉ at the service level (`reorderLevels`). The fleet's units come back, so nothing is consumed
+ * between reviews and S = s; the rule orders S − (owned + on order) when that position is below s.
+ */
+export function movingAverageLevels(onRent: ArrayLike<number>, t: number, rule: MovingAverageRule = {}): ReorderLevels {
+  const from = Math.max(0, t - 7 * (rule.weeks ?? 8) + 1);
+  const n = t - from + 1;
+  let sum = 0;
+  let sq = 0;
+  for (let d = from; d <= t; d++) {
+    sum += onRent[d]!;
+    sq += onRent[d]! ** 2;
+  }
+  const mean = sum / n;
+  const variance = n > 1 ? Math.max(0, (sq - n * mean * mean) / (n - 1)) : 0;
+  return reorderLevels({ mean, variance }, 0, rule.serviceLevel ?? 0.95);
 }
 
 /** What a policy sees of one class at the end of a day. */
@@ -205,6 +252,18 @@ export function simulateFleet(classes: readonly FleetClass[], options: FleetSimu
   };
 
   const baseline = run((_, states) => states.map((s, ci) => staticOrder(classes[ci]!, s.owned, s.out, s.onOrder))).outcome;
+  let movingAverageBaseline: PolicyOutcome | undefined;
+  if (options.movingAverageBaseline) {
+    const rule = options.movingAverageBaseline;
+    const onRent = draws.map(onRentDemand);
+    movingAverageBaseline = run((t, states) =>
+      states.map((s, ci) => {
+        const levels = movingAverageLevels(onRent[ci]!, t, rule);
+        const position = s.owned + s.onOrder;
+        return position < levels.reorderPoint ? levels.orderUpTo - position : 0;
+      }),
+    ).outcome;
+  }
   const planner = forecastPolicy(classes, draws, { nDays, evalFrom, actFrom, L, review, options });
   const { outcome: policy, stockoutOn } = run(planner.decide);
   let covered = 0;
@@ -215,6 +274,7 @@ export function simulateFleet(classes: readonly FleetClass[], options: FleetSimu
     classes: classes.length,
     policy,
     baseline,
+    ...(movingAverageBaseline ? { movingAverageBaseline } : {}),
     budget: planner.budget,
     calibration: { expectedStockoutDays: planner.expectedStockoutDays(), stockoutDays: covered },
   };

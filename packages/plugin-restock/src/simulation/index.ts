@@ -1,2 +1,2 @@
-export { simulateFleet } from './fleet-simulation.js';
-export type { FleetClass, FleetSimulationOptions, FleetSimulationResult, PolicyOutcome } from './fleet-simulation.js';
+export { movingAverageLevels, onRentDemand, simulateFleet } from './fleet-simulation.js';
+export type { FleetClass, FleetSimulationOptions, FleetSimulationResult, MovingAverageRule, PolicyOutcome } from './fleet-simulation.js';

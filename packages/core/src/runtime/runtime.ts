@@ -203,7 +203,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const jobs = new InProcessJobRunner({ clock, logger, metrics, concurrency: config.jobs.concurrency });
   const predictionStore = new PredictionStore({ database, clock, logger, metrics, ...config.predictionStore });
   const registry = new ModelRegistry({ database, clock });
-  const predictions = new PredictionService({ cache, store: predictionStore, metrics, clock, defaultTtlSeconds: config.cache.defaultTtlSeconds });
+  const predictions = new PredictionService({
+    cache,
+    store: predictionStore,
+    metrics,
+    clock,
+    defaultTtlSeconds: config.cache.defaultTtlSeconds,
+    availability: database.availability,
+  });
 
   const container = new Container();
   const bind = <T>(ref: ServiceRef<T>, value: T) => container.bind<T>(ref.token).toConstantValue(value);

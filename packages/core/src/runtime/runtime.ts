@@ -29,7 +29,7 @@ import { EventBus } from './events.js';
 import type { AccessPolicy, EndpointResponse, RawEndpointInput } from './invoke.js';
 import { EndpointTable, invokeEndpoint } from './invoke.js';
 import type { JobRunner } from './jobs.js';
-import { InProcessJobRunner } from './jobs.js';
+import { InProcessJobRunner, RETRAIN_JOB } from './jobs.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { CoreMetrics } from './metrics.js';
@@ -325,9 +325,9 @@ async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unkno
     safeguard(...guards) {
       runtime.decisions.addSafeguards(...guards);
     },
-    job(name, handler) {
+    job(name, handler, jobOptions) {
       const full = `${plugin.id}.${name}`;
-      runtime.jobs.register(full, handler);
+      runtime.jobs.register(full, handler, { joinRunning: jobOptions?.joinRunning ?? name === RETRAIN_JOB });
       loaded.jobs.push(full);
     },
     onStart: (hook) => runtime.addStartHook(hook),

@@ -1,14 +1,42 @@
 // The host's data paths: POST /api/ingest/scans over HTTP (new batches and a retried one) and the Point of
-// Rental import of a generated weekly export (first run and re-run), on a SQLite file.
+// Rental import of a generated weekly export (first run and re-run), on a SQLite file; and what durability
+// costs: the same ingestion with SQLite's synchronous=FULL (the default) against NORMAL, measured in one run.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, silentLogger } from '@rfid3/core';
+import { coreMigrations, createDatabase, createRuntime, migrate, silentLogger, systemClock } from '@rfid3/core';
 import { simulate } from '@rfid3/core/simulator';
-import { ApiKeyStore, createApp, importPorDirectory } from '@rfid3/host-server';
+import { ApiKeyStore, createApp, importPorDirectory, ingestScans } from '@rfid3/host-server';
 import { quantile } from './util.mjs';
 
 const pad = (n) => String(n).padStart(2, '0');
+
+/**
+ * Scans per second through ingestScans (no HTTP) into a fresh SQLite file opened with `synchronous`:
+ * `batches` commits of `size` scans each. Each commit is one transaction, so FULL pays one more fsync per batch.
+ */
+async function durabilityRun(dir, synchronous, size, batches, round) {
+  const file = join(dir, `sync-${synchronous}-${size}-${round}.db`);
+  const handle = createDatabase(`sqlite:${file}`, { sqliteSynchronous: synchronous });
+  try {
+    await migrate(handle, 'core', coreMigrations);
+    const t = performance.now();
+    for (let b = 0; b < batches; b++) {
+      const rows = Array.from({ length: size }, (_, i) => {
+        const n = b * size + i;
+        return { tag_id: `D${n % 2000}`, scan_type: n % 2 ? 'Return' : 'Rental', scan_date: `2026-05-${pad(1 + (Math.floor(n / 86_400) % 28))} ${pad(Math.floor(n / 3600) % 24)}:${pad(Math.floor(n / 60) % 60)}:${pad(n % 60)}`, common_name: 'CHAIR' };
+      });
+      const r = await ingestScans(handle, systemClock, rows);
+      if (r.accepted !== size) throw new Error(`durability bench: batch ${b} accepted ${r.accepted} of ${size}`);
+    }
+    return (size * batches) / ((performance.now() - t) / 1000);
+  } finally {
+    await handle.close();
+    rmSync(file, { force: true });
+    rmSync(`${file}-wal`, { force: true });
+    rmSync(`${file}-shm`, { force: true });
+  }
+}
 
 export const bench = {
   name: 'ingest',
@@ -76,6 +104,20 @@ export const bench = {
       const rows = first.files.reduce((s, f) => s + f.rows, 0);
       if (again.files.some((f) => f.imported || f.updated)) throw new Error('the re-run changed rows');
       results.porImport = { rows, firstSeconds: firstMs / 1000, rerunSeconds: againMs / 1000, rowsPerSecond: Math.round(rows / (firstMs / 1000)) };
+
+      // FULL and NORMAL alternate, three rounds each, so that a busy neighbour on the machine hits both alike.
+      log('durability: synchronous=FULL against NORMAL, 200 batches of 10 scans and 10 batches of 5,000, 3 rounds each');
+      const durability = {};
+      for (const [size, batches] of [[10, 200], [5000, 10]]) {
+        const rates = { FULL: [], NORMAL: [] };
+        for (let round = 0; round < 3; round++) {
+          for (const mode of round % 2 ? ['NORMAL', 'FULL'] : ['FULL', 'NORMAL']) rates[mode].push(await durabilityRun(dir, mode, size, batches, round));
+        }
+        const full = quantile(rates.FULL, 0.5);
+        const normal = quantile(rates.NORMAL, 0.5);
+        durability[`batch${size}`] = { batches, fullScansPerSecond: Math.round(full), normalScansPerSecond: Math.round(normal), fullCostPercent: ((normal - full) / normal) * 100 };
+      }
+      results.durability = durability;
     } finally {
       await runtime.close();
       rmSync(dir, { recursive: true, force: true });
@@ -88,6 +130,10 @@ export const bench = {
         ['`POST /api/ingest/scans`, the same 5,000 retried (all duplicates)', `${f(results.ingestScans.retriedBatchMs)} ms`],
         [`\`rfid3 import por\`: ${results.porImport.rows.toLocaleString('en-US')} rows in 4 files, first run`, `${f(results.porImport.firstSeconds, 2)} s (${results.porImport.rowsPerSecond.toLocaleString('en-US')} rows/s)`],
         ['`rfid3 import por`, re-run on the same files (nothing changes)', `${f(results.porImport.rerunSeconds, 2)} s`],
+        ...Object.entries(results.durability).map(([k, d]) => [
+          `SQLite \`synchronous=FULL\` (default) against \`NORMAL\`: ${d.batches} commits of ${k.slice(5)} scans through \`ingestScans\` (median of 3 rounds, alternated)`,
+          `FULL ${d.fullScansPerSecond.toLocaleString('en-US')} scans/s, NORMAL ${d.normalScansPerSecond.toLocaleString('en-US')} scans/s: FULL costs ${d.fullCostPercent.toFixed(0)} %`,
+        ]),
       ],
     };
   },

@@ -21,11 +21,13 @@ export * from './runtime/services.js';
 export * from './runtime/prediction-service.js';
 export * from './runtime/invoke.js';
 export * from './runtime/validation.js';
+export { markStale, trackStaleness } from './runtime/staleness.js';
 export { checkPlugins, PluginLoadError, type PluginEntry, type CheckedPlugin } from './runtime/plugin-loader.js';
 export { createRuntime, Runtime, type RuntimeOptions, type LoadedPlugin } from './runtime/runtime.js';
 
 export * from './storage/schema.js';
 export * from './storage/database.js';
+export * from './storage/availability.js';
 export * from './storage/migration.js';
 export { coreMigrations } from './storage/migrations/index.js';
 export { createIfMissing } from './storage/migrations/design-tables.js';

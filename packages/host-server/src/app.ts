@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { AnyEndpoint, Logger, Principal, Runtime } from '@rfid3/core';
-import { HttpProblem } from '@rfid3/core';
+import { HttpProblem, dependencyProblem } from '@rfid3/core';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INGEST_BODY_LIMIT_BYTES } from './config.js';
@@ -73,6 +73,9 @@ function isHttpProblem(err: unknown): err is HttpProblem {
 /** Errors from Koa and its middleware carry `status` and `expose` (http-errors); their client-safe ones keep their status. */
 function asProblem(err: unknown): HttpProblem | null {
   if (isHttpProblem(err)) return err;
+  // The database away while checking a key or outside an endpoint: 503 with Retry-After, as inside one.
+  const unavailable = dependencyProblem(err);
+  if (unavailable) return unavailable;
   const e = err as { status?: unknown; expose?: unknown; message?: unknown } | null;
   if (typeof e === 'object' && e !== null && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true) {
     return new HttpProblem({ status: e.status, title: STATUS_CODES[e.status] ?? 'Error', detail: typeof e.message === 'string' ? e.message : undefined });
@@ -87,7 +90,8 @@ function writeProblem(ctx: HostContext, problem: HttpProblem): void {
   ctx.type = 'application/problem+json';
 }
 
-function respondJson(ctx: HostContext, status: number, body: unknown): void {
+function respondJson(ctx: HostContext, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
   // A handler that returns nothing has nothing to say: 204, whatever success status it declared.
   if (body === undefined || status === 204) {
     ctx.status = 204;
@@ -156,7 +160,9 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
       const problem = asProblem(err);
       if (problem) {
         // 501 answers an unknown method: the client's doing, not a fault to alert on.
-        if (problem.status >= 500 && problem.status !== 501) ctx.state.logger.error({ err }, 'request failed');
+        // 503 is a dependency away (logged by the layer that noticed it), not a fault of this request.
+        if (problem.status === 503) ctx.state.logger.warn({ detail: problem.detail }, 'request refused: dependency unavailable');
+        else if (problem.status >= 500 && problem.status !== 501) ctx.state.logger.error({ err }, 'request failed');
         else ctx.state.logger.debug({ status: problem.status, detail: problem.detail }, 'request refused');
         writeProblem(ctx, problem);
         return;
@@ -305,6 +311,6 @@ function invoke(runtime: Runtime, endpoint: AnyEndpoint) {
       throw HttpProblem.badRequest(`${endpoint.method} ${endpoint.path} takes no request body`, [{ field: 'body', message: 'expected no body (or {})' }]);
     }
     const result = await runtime.invoke(endpoint, { params, query: { ...ctx.query }, body: ctx.request.body }, ctx.state.principal ?? null, ctx.state.requestId);
-    respondJson(ctx, result.status, result.body);
+    respondJson(ctx, result.status, result.body, result.headers);
   };
 }

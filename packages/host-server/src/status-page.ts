@@ -71,7 +71,7 @@ export function statusPageHtml(nonce: string): string {
   function refresh() {
     fetch('/api/predictive/health/system-status', { headers: { accept: 'application/json' } })
       .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
-      .then(function (r) { if (r.ok) show(r.body); else fail(r.body.title + ': ' + (r.body.detail || '')); })
+      .then(function (r) { if (r.body && r.body.database) show(r.body); if (!r.ok) fail(r.body.title + ': ' + (r.body.detail || '')); })
       .catch(function (e) { fail('Cannot reach the server: ' + e.message); });
   }
   refresh(); setInterval(refresh, 15000);

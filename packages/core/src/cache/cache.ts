@@ -12,6 +12,11 @@ export interface CacheStats {
 /** Two-level cache: in-process LRU first, then Redis when configured. Values must be JSON-serialisable. */
 export interface Cache {
   get<T>(key: string): Promise<T | undefined>;
+  /**
+   * The last value this process held for `key` even if its TTL has run out (never from L2): what to serve,
+   * flagged stale, when it cannot be computed again because a dependency is away.
+   */
+  getStale?<T>(key: string): T | undefined;
   set<T>(key: string, value: T, ttlSeconds?: number): Promise<void>;
   delete(key: string): Promise<void>;
   /** Removes every key that starts with `prefix` from both layers; returns how many L1 entries went. */
@@ -62,7 +67,12 @@ export class LayeredCache implements Cache {
   private readonly inflight = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: LayeredCacheOptions) {
-    this.l1 = new LRUCache<string, Entry>({ max: options.l1MaxEntries, ttlAutopurge: false });
+    // Expired entries stay (until evicted or replaced) so that `getStale` can serve them during an outage.
+    this.l1 = new LRUCache<string, Entry>({ max: options.l1MaxEntries, ttlAutopurge: false, noDeleteOnStaleGet: true });
+  }
+
+  getStale<T>(key: string): T | undefined {
+    return this.l1.get(key, { allowStale: true, updateAgeOnGet: false })?.v as T | undefined;
   }
 
   async get<T>(key: string): Promise<T | undefined> {

@@ -83,6 +83,18 @@ export interface Endpoint<
 
 export type AnyEndpoint = Endpoint<any, any, any>;
 
+/**
+ * What a handler returns when its answer needs a status or headers of its own (a health check that says
+ * 503 while the database is away, with its report as the body).
+ */
+export class EndpointReply {
+  constructor(
+    readonly body: unknown,
+    readonly status: number,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
 /** Identity function that infers the handler's input types from the schemas. */
 export function defineEndpoint<
   P extends z.ZodType | undefined = undefined,

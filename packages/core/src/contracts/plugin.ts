@@ -1,7 +1,7 @@
 import type { Migration } from 'kysely';
 import type { z } from 'zod';
 import type { Logger } from '../runtime/logger.js';
-import type { JobHandler } from '../runtime/jobs.js';
+import type { JobHandler, JobOptions } from '../runtime/jobs.js';
 import type { DecisionSafeguard } from './decision.js';
 import type { AnyEndpoint } from './endpoint.js';
 import type { AnyPredictor } from './predictor.js';
@@ -30,8 +30,11 @@ export interface PluginEnv<C, D> {
   /**
    * Registers a job handler under `<pluginId>.<name>`; enqueue it through the job runner. A plugin that makes
    * decisions registers `propose` (payload `{ actor? }`): the scheduler and `POST /decisions/propose` run it.
+   * A request for a job already queued with the same payload joins it; `retrain` (what
+   * `POST /models/retrain/:id` runs) also joins one already running, so three requests make one new version
+   * (`joinRunning` changes that for any job).
    */
-  job<P>(name: string, handler: JobHandler<P>): void;
+  job<P>(name: string, handler: JobHandler<P>, options?: JobOptions): void;
   onStart(hook: () => void | Promise<void>): void;
   onStop(hook: () => void | Promise<void>): void;
 }

@@ -67,4 +67,16 @@ export class HttpProblem extends Error {
   static conflict(detail: string): HttpProblem {
     return new HttpProblem({ status: 409, title: 'Conflict', detail });
   }
+
+  /** A dependency is away: try again after `retryAfterSeconds`. */
+  static serviceUnavailable(detail: string, retryAfterSeconds: number, extensions: Record<string, unknown> = {}): HttpProblem {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    return new HttpProblem({
+      status: 503,
+      title: 'Service Unavailable',
+      detail,
+      headers: { 'Retry-After': String(seconds) },
+      extensions: { retryAfterSeconds: seconds, ...extensions },
+    });
+  }
 }

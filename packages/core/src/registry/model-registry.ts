@@ -1,6 +1,7 @@
 import type { JsonValue } from '../contracts/json.js';
 import type { Clock } from '../runtime/clock.js';
 import { sqlDateTime } from '../runtime/dates.js';
+import { isDependencyUnavailable } from '../storage/availability.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { parseJsonColumn } from '../storage/database.js';
 
@@ -121,7 +122,11 @@ export class ModelRegistry {
   private readonly activeCache = new Map<string, { at: number; model: RegisteredModel | null }>();
   private readonly listeners: ((info: ModelVersionInfo) => void | Promise<void>)[] = [];
 
-  /** `activeTtlMs`: how long this process trusts its copy of the active version (other hosts may activate). */
+  /**
+   * `activeTtlMs`: how long this process trusts its copy of the active version before it looks again (other
+   * hosts may activate). The copy is kept, and served, while the database cannot be reached: cached
+   * predictions are keyed by the active version, so they stay reachable through an outage.
+   */
   constructor(private readonly deps: { database: DatabaseHandle; clock: Clock; activeTtlMs?: number }) {}
 
   /** Called after a version becomes active (to invalidate caches, precompute, notify). */
@@ -220,7 +225,7 @@ export class ModelRegistry {
         previousActive: active ? versionTag(candidate.modelName, Number(active.version)) : null,
       };
     }));
-    this.activeCache.delete(candidate.modelName);
+    this.expire(candidate.modelName);
     if (result.activated) await this.notify(candidate.modelName);
     return result;
   }
@@ -240,19 +245,27 @@ export class ModelRegistry {
       await trx.updateTable('rfid3_model_registry').set({ status: 'retired' }).where('model_name', '=', modelName).where('status', '=', 'active').execute();
       await trx.updateTable('rfid3_model_registry').set({ status: 'active', activated_at: now }).where('id', '=', row.id).execute();
     });
-    this.activeCache.delete(modelName);
+    this.expire(modelName);
     return (await this.notify(modelName))!;
   }
 
   async getActive<S extends JsonValue = JsonValue>(modelName: string): Promise<RegisteredModel<S> | null> {
     const hit = this.activeCache.get(modelName);
     if (hit && Date.now() - hit.at < (this.deps.activeTtlMs ?? 10_000)) return hit.model as RegisteredModel<S> | null;
-    const row = await this.deps.database.db
-      .selectFrom('rfid3_model_registry')
-      .select([...INFO_COLUMNS, 'artifact', 'config'])
-      .where('model_name', '=', modelName)
-      .where('status', '=', 'active')
-      .executeTakeFirst();
+    // Known to be away: do not even ask (a stopped server would hold the request until the query times out).
+    if (hit?.model && this.deps.database.availability?.available === false) return hit.model as RegisteredModel<S>;
+    let row;
+    try {
+      row = await this.deps.database.db
+        .selectFrom('rfid3_model_registry')
+        .select([...INFO_COLUMNS, 'artifact', 'config'])
+        .where('model_name', '=', modelName)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+    } catch (err) {
+      if (hit?.model && isDependencyUnavailable(err)) return hit.model as RegisteredModel<S>;
+      throw err;
+    }
     const model: RegisteredModel | null = row
       ? { ...toInfo(row), artifact: JSON.parse(row.artifact) as JsonValue, config: parseJsonColumn(row.config) }
       : null;
@@ -281,6 +294,12 @@ export class ModelRegistry {
       .filter((c) => byName.has(c.model_name))
       .map((c) => ({ ...byName.get(c.model_name)!, versions: Number(c.n) }))
       .sort((a, b) => a.modelName.localeCompare(b.modelName));
+  }
+
+  /** Makes the next `getActive` look in the database, keeping the copy to serve if it cannot. */
+  private expire(modelName: string): void {
+    const hit = this.activeCache.get(modelName);
+    if (hit) hit.at = 0;
   }
 
   private async notify(modelName: string): Promise<ModelVersionInfo | null> {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AnyEndpoint } from '../contracts/endpoint.js';
-import { defineEndpoint } from '../contracts/endpoint.js';
+import { defineEndpoint, EndpointReply } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { decisionEndpoints } from '../decisions/endpoints.js';
 import { parseJsonColumn } from '../storage/database.js';
@@ -61,14 +61,19 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
     defineEndpoint({
       method: 'GET',
       path: '/health/system-status',
-      summary: 'Whether the database, cache, plugins and data feed are healthy',
+      summary: 'Whether the database, cache, plugins and data feed are healthy (503 while the database cannot be reached)',
       role: 'read',
       async handler() {
         const started = performance.now();
         let databaseOk = true;
         let databaseError: string | undefined;
         try {
-          await sql`select 1`.execute(runtime.database.db);
+          // A stopped server holds a query until it times out; a health check answers within seconds.
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('no answer to select 1 within 3 s')), 3_000);
+          });
+          await Promise.race([sql`select 1`.execute(runtime.database.db), timeout]).finally(() => clearTimeout(timer));
         } catch (err) {
           databaseOk = false;
           databaseError = err instanceof Error ? err.message : String(err);
@@ -83,12 +88,19 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         const lastScanAgeHours = range.last ? (now.getTime() - Date.parse(`${range.last.replace(' ', 'T')}Z`)) / HOUR_MS : null;
         const jobs = runtime.jobs.list(500);
         const status = !databaseOk ? 'down' : cache.l2.enabled && cache.l2.errors > 0 ? 'degraded' : 'ok';
-        return {
+        const outage = runtime.database.availability?.snapshot();
+        const report = {
           status,
           coreVersion: CORE_VERSION,
           startedAt: runtime.startedAt.toISOString(),
           uptimeSeconds: Math.round((now.getTime() - runtime.startedAt.getTime()) / 1000),
-          database: { ok: databaseOk, dialect: runtime.database.dialect, latencyMs: Math.round(dbLatencyMs * 10) / 10, ...(databaseError ? { error: databaseError } : {}) },
+          database: {
+            ok: databaseOk,
+            dialect: runtime.database.dialect,
+            latencyMs: Math.round(dbLatencyMs * 10) / 10,
+            ...(databaseError ? { error: databaseError } : {}),
+            ...(outage && !outage.available ? { downSince: outage.downSince, downSeconds: outage.downSeconds } : {}),
+          },
           cache: { l1Entries: cache.l1.size, l2: cache.l2.enabled ? { enabled: true, errors: cache.l2.errors } : { enabled: false } },
           plugins: runtime.plugins.map((p) => ({ id: p.id, version: p.version, endpoints: p.endpoints, predictors: p.predictors })),
           data: { scans: range.scans, firstScan: range.first, lastScan: range.last, lastScanAgeHours: lastScanAgeHours === null ? null : Math.round(lastScanAgeHours * 10) / 10 },
@@ -99,6 +111,10 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
           },
           predictionWriteQueue: runtime.predictionStore.pending(),
         };
+        if (databaseOk) return report;
+        // A load balancer or monitor reads the status code: the report is the body, as it is when healthy.
+        const detail = `the database cannot be reached${databaseError ? `: ${databaseError}` : ''}; cached predictions are served (stale), the rest answers 503`;
+        return new EndpointReply({ ...report, title: 'Service Unavailable', detail }, 503, { 'Retry-After': '5' });
       },
     }),
     defineEndpoint({

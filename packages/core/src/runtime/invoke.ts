@@ -1,8 +1,10 @@
 import { match } from 'path-to-regexp';
 import type { AnyEndpoint, HttpMethod, RequestContext } from '../contracts/endpoint.js';
-import { roleSatisfies } from '../contracts/endpoint.js';
+import { EndpointReply, roleSatisfies } from '../contracts/endpoint.js';
 import type { FieldError } from '../contracts/problem.js';
 import { HttpProblem } from '../contracts/problem.js';
+import { isDependencyUnavailable, retryAfterSeconds } from '../storage/availability.js';
+import { trackStaleness } from './staleness.js';
 import { fieldErrors } from './validation.js';
 
 export interface RawEndpointInput {
@@ -14,6 +16,20 @@ export interface RawEndpointInput {
 export interface EndpointResponse {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * An error that is the client's to retry rather than ours to fix, as the problem to answer: a database
+ * that cannot be reached (down, stopped, out of connections) is 503 with `Retry-After`, never 500.
+ */
+export function dependencyProblem(err: unknown): HttpProblem | null {
+  if (!isDependencyUnavailable(err)) return null;
+  const e = err as { dependency?: unknown };
+  const dependency = typeof e.dependency === 'string' ? e.dependency : 'database';
+  return HttpProblem.serviceUnavailable(`the ${dependency} cannot be reached right now; cached answers are still served, try this again shortly`, retryAfterSeconds(err), {
+    dependency,
+  });
 }
 
 export interface AccessPolicy {
@@ -57,8 +73,18 @@ export async function invokeEndpoint(
     else errors.push(...fieldErrors(result.error, part));
   }
   if (errors.length) throw HttpProblem.badRequest(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
-  const body = await endpoint.handler(parsed as never, ctx);
-  return { status: endpoint.successStatus ?? 200, body };
+  let answer: { value: unknown; staleSeconds: number | null };
+  try {
+    answer = await trackStaleness(() => endpoint.handler(parsed as never, ctx));
+  } catch (err) {
+    throw dependencyProblem(err) ?? err;
+  }
+  const { value, staleSeconds } = answer;
+  const reply = value instanceof EndpointReply ? value : null;
+  let body = reply ? reply.body : value;
+  // Something in the answer came from a cache the host could not refresh: say so, and how old it is.
+  if (staleSeconds !== null && typeof body === 'object' && body !== null && !Array.isArray(body)) body = { ...body, stale: true, staleSeconds };
+  return reply ? { status: reply.status, body, headers: reply.headers } : { status: endpoint.successStatus ?? 200, body };
 }
 
 export interface MountedEndpoint {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { stableStringify } from '../cache/cache.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { CoreMetrics } from './metrics.js';
@@ -33,10 +34,23 @@ export interface JobContext {
 /** Its result is kept with the job record and should be JSON-serialisable. */
 export type JobHandler<P = unknown> = (payload: P, ctx: JobContext) => unknown;
 
+/** The job a plugin registers for `POST /models/retrain/:plugin`. */
+export const RETRAIN_JOB = 'retrain';
+
+export interface JobOptions {
+  /**
+   * A request made while the same job (same payload) is running joins that run instead of queueing another:
+   * right for retraining, where a second run right after the first would only register a second version of
+   * the same model. A request always joins one that is queued and not yet started.
+   */
+  joinRunning?: boolean;
+}
+
 /** Runs named jobs (training, batch scoring) in the background and reports their state. */
 export interface JobRunner {
-  register<P>(name: string, handler: JobHandler<P>): void;
+  register<P>(name: string, handler: JobHandler<P>, options?: JobOptions): void;
   has(name: string): boolean;
+  /** Queues a job, or answers the record of the same job with the same payload already queued (or running, with `joinRunning`). */
   enqueue(name: string, payload?: unknown): JobRecord;
   get(id: string): JobRecord | undefined;
   list(limit?: number): JobRecord[];
@@ -50,9 +64,11 @@ export interface JobRunner {
  * A multi-machine deployment swaps in a Redis-backed queue behind the same interface.
  */
 export class InProcessJobRunner implements JobRunner {
-  private readonly handlers = new Map<string, JobHandler<unknown>>();
+  private readonly handlers = new Map<string, { handler: JobHandler<unknown>; options: JobOptions }>();
+  /** Jobs not finished yet, by name and payload, for requests to join. */
+  private readonly unfinished = new Map<string, string>();
   private readonly jobs = new Map<string, JobRecord>();
-  private readonly queue: { id: string; payload: unknown }[] = [];
+  private readonly queue: { id: string; payload: unknown; identity: string }[] = [];
   private readonly waiters = new Map<string, ((r: JobRecord) => void)[]>();
   private running = 0;
   private closed = false;
@@ -61,9 +77,9 @@ export class InProcessJobRunner implements JobRunner {
     private readonly deps: { clock: Clock; logger: Logger; metrics?: CoreMetrics; concurrency?: number; keep?: number },
   ) {}
 
-  register<P>(name: string, handler: JobHandler<P>): void {
+  register<P>(name: string, handler: JobHandler<P>, options: JobOptions = {}): void {
     if (this.handlers.has(name)) throw new Error(`job '${name}' is already registered`);
-    this.handlers.set(name, handler as JobHandler<unknown>);
+    this.handlers.set(name, { handler: handler as JobHandler<unknown>, options });
   }
 
   has(name: string): boolean {
@@ -75,6 +91,11 @@ export class InProcessJobRunner implements JobRunner {
     if (!this.handlers.has(name)) {
       throw new Error(`no job named '${name}' (registered: ${[...this.handlers.keys()].join(', ') || 'none'})`);
     }
+    const identity = `${name}\u0000${stableStringify(payload)}`;
+    const existing = this.jobs.get(this.unfinished.get(identity) ?? '');
+    if (existing && (existing.status === 'queued' || (existing.status === 'running' && this.handlers.get(name)!.options.joinRunning))) {
+      return { ...existing };
+    }
     const record: JobRecord = {
       id: randomUUID(),
       name,
@@ -83,7 +104,8 @@ export class InProcessJobRunner implements JobRunner {
       enqueuedAt: this.deps.clock.now().toISOString(),
     };
     this.jobs.set(record.id, record);
-    this.queue.push({ id: record.id, payload });
+    this.unfinished.set(identity, record.id);
+    this.queue.push({ id: record.id, payload, identity });
     this.trim();
     queueMicrotask(() => this.pump());
     return { ...record };
@@ -122,6 +144,7 @@ export class InProcessJobRunner implements JobRunner {
       const next = this.queue.shift()!;
       this.running++;
       void this.run(next.id, next.payload).finally(() => {
+        if (this.unfinished.get(next.identity) === next.id) this.unfinished.delete(next.identity);
         this.running--;
         this.pump();
       });
@@ -130,7 +153,7 @@ export class InProcessJobRunner implements JobRunner {
 
   private async run(id: string, payload: unknown): Promise<void> {
     const record = this.jobs.get(id)!;
-    const handler = this.handlers.get(record.name)!;
+    const { handler } = this.handlers.get(record.name)!;
     const logger = this.deps.logger.child({ job: record.name, jobId: id });
     record.status = 'running';
     record.startedAt = this.deps.clock.now().toISOString();

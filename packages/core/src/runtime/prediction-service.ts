@@ -4,8 +4,11 @@ import { cacheKey } from '../cache/cache.js';
 import type { Prediction } from '../contracts/prediction.js';
 import type { AnyPredictor } from '../contracts/predictor.js';
 import type { PredictionStore } from '../predictions/prediction-store.js';
+import type { Availability } from '../storage/availability.js';
+import { isDependencyUnavailable } from '../storage/availability.js';
 import type { Clock } from './clock.js';
 import type { CoreMetrics } from './metrics.js';
+import { markStale } from './staleness.js';
 import { parseOrProblem } from './validation.js';
 
 export interface PredictionAnswer {
@@ -13,6 +16,16 @@ export interface PredictionAnswer {
   modelVersion: string;
   /** True when the answer came from the cache (and so was not recorded again). */
   cached: boolean;
+  /** True when it came from the cache while the database could not be reached, so it could not be refreshed. */
+  stale?: boolean;
+  /** Seconds since a stale answer was computed. */
+  staleSeconds?: number;
+}
+
+/** What the cache holds for a prediction: the predictions and when they were made (epoch ms, runtime clock). */
+interface CachedPredictions {
+  at: number;
+  predictions: Prediction[];
 }
 
 /**
@@ -23,7 +36,15 @@ export class PredictionService {
   private readonly predictors = new Map<string, { predictor: AnyPredictor; pluginId: string }>();
 
   constructor(
-    private readonly deps: { cache: Cache; store: PredictionStore; metrics: CoreMetrics; clock: Clock; defaultTtlSeconds: number },
+    private readonly deps: {
+      cache: Cache;
+      store: PredictionStore;
+      metrics: CoreMetrics;
+      clock: Clock;
+      defaultTtlSeconds: number;
+      /** The database's availability: a cache hit while it is down is served as stale. */
+      availability?: Availability;
+    },
   ) {}
 
   register(predictor: AnyPredictor, pluginId: string): void {
@@ -46,17 +67,35 @@ export class PredictionService {
     const { predictor } = entry;
     const query = parseOrProblem(predictor.querySchema as z.ZodType, rawQuery, 'query');
     const modelVersion = await predictor.modelVersion(query);
-    const key = cacheKey(`pred:${id}`, modelVersion, query);
-    const { value, hit } = await this.deps.cache.wrap(key, predictor.cacheTtlSeconds ?? this.deps.defaultTtlSeconds, async () => {
-      const produced = await predictor.predict(query, { now: this.deps.clock.now() });
-      this.deps.store.record(produced);
-      this.deps.metrics.predictionsProduced.inc({ predictor: id }, produced.length);
-      return produced;
-    });
+    // `v: 2`: entries carry when they were made; an older host's entries (plain arrays) are not read.
+    const key = cacheKey(`pred:${id}`, modelVersion, { v: 2, query });
+    let cached: CachedPredictions;
+    let hit: boolean;
+    let stale = false;
+    try {
+      ({ value: cached, hit } = await this.deps.cache.wrap<CachedPredictions>(key, predictor.cacheTtlSeconds ?? this.deps.defaultTtlSeconds, async () => {
+        const produced = await predictor.predict(query, { now: this.deps.clock.now() });
+        this.deps.store.record(produced);
+        this.deps.metrics.predictionsProduced.inc({ predictor: id }, produced.length);
+        return { at: this.deps.clock.now().getTime(), predictions: produced };
+      }));
+      stale = hit && this.deps.availability?.available === false;
+    } catch (err) {
+      // The database is away and the answer has expired: the last one this process made beats a 503.
+      const last = isDependencyUnavailable(err) ? this.deps.cache.getStale?.<CachedPredictions>(key) : undefined;
+      if (!last) throw err;
+      cached = last;
+      hit = true;
+      stale = true;
+    }
+    const value = cached.predictions;
     const bySource = new Map<string, number>();
     for (const p of value) bySource.set(p.source, (bySource.get(p.source) ?? 0) + 1);
     for (const [source, n] of bySource) this.deps.metrics.predictionsServed.inc({ predictor: id, source }, n);
-    return { predictions: value, modelVersion, cached: hit };
+    if (!stale) return { predictions: value, modelVersion, cached: hit };
+    const staleSeconds = Math.max(0, Math.round((this.deps.clock.now().getTime() - cached.at) / 1000));
+    markStale(staleSeconds);
+    return { predictions: value, modelVersion, cached: true, stale: true, staleSeconds };
   }
 
   /** Drops cached answers of one predictor (or all), e.g. when new scans change its inputs. */

@@ -29,7 +29,7 @@ import { EventBus } from './events.js';
 import type { AccessPolicy, EndpointResponse, RawEndpointInput } from './invoke.js';
 import { EndpointTable, invokeEndpoint } from './invoke.js';
 import type { JobRunner } from './jobs.js';
-import { InProcessJobRunner } from './jobs.js';
+import { InProcessJobRunner, RETRAIN_JOB } from './jobs.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { CoreMetrics } from './metrics.js';
@@ -203,7 +203,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const jobs = new InProcessJobRunner({ clock, logger, metrics, concurrency: config.jobs.concurrency });
   const predictionStore = new PredictionStore({ database, clock, logger, metrics, ...config.predictionStore });
   const registry = new ModelRegistry({ database, clock });
-  const predictions = new PredictionService({ cache, store: predictionStore, metrics, clock, defaultTtlSeconds: config.cache.defaultTtlSeconds });
+  const predictions = new PredictionService({
+    cache,
+    store: predictionStore,
+    metrics,
+    clock,
+    defaultTtlSeconds: config.cache.defaultTtlSeconds,
+    availability: database.availability,
+  });
 
   const container = new Container();
   const bind = <T>(ref: ServiceRef<T>, value: T) => container.bind<T>(ref.token).toConstantValue(value);
@@ -318,9 +325,9 @@ async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unkno
     safeguard(...guards) {
       runtime.decisions.addSafeguards(...guards);
     },
-    job(name, handler) {
+    job(name, handler, jobOptions) {
       const full = `${plugin.id}.${name}`;
-      runtime.jobs.register(full, handler);
+      runtime.jobs.register(full, handler, { joinRunning: jobOptions?.joinRunning ?? name === RETRAIN_JOB });
       loaded.jobs.push(full);
     },
     onStart: (hook) => runtime.addStartHook(hook),

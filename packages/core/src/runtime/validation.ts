@@ -16,14 +16,37 @@ export interface RejectedRow {
   errors: FieldError[];
 }
 
-/** Validates each row of a batch on its own, so the valid rows can be kept while the bad ones are named. */
-export function validateRows<S extends z.ZodType>(schema: S, rows: readonly unknown[]): { valid: { index: number; row: z.output<S> }[]; rejected: RejectedRow[] } {
+// A lone surrogate (a `\uD800` escape in JSON) cannot be stored as UTF-8; U+FFFD is what the body parser made of
+// bytes that were not UTF-8. Neither is ever real RFID3 text, and MariaDB's utf8mb4 columns refuse the first.
+const ILL_FORMED = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\uFFFD/;
+
+/** Field errors for every string in `value` (nested objects and arrays included) that is not valid UTF-8 text. */
+export function illFormedTextErrors(value: unknown, path: string[] = [], depth = 0): FieldError[] {
+  if (typeof value === 'string') {
+    return ILL_FORMED.test(value) ? [{ field: path.join('.'), message: 'is not valid UTF-8 text (an invalid byte sequence or a lone surrogate)' }] : [];
+  }
+  if (value === null || typeof value !== 'object' || depth > 8) return [];
+  const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+  return entries.flatMap(([k, v]) => illFormedTextErrors(v, [...path, k], depth + 1));
+}
+
+/**
+ * Validates each row of a batch on its own, so the valid rows can be kept while the bad ones are named.
+ * Text that is not valid UTF-8 is refused in any field; `check` adds rules of the caller's own on a parsed
+ * row (dates against the clock, say).
+ */
+export function validateRows<S extends z.ZodType>(
+  schema: S,
+  rows: readonly unknown[],
+  options: { check?: (row: z.output<S>) => FieldError[] } = {},
+): { valid: { index: number; row: z.output<S> }[]; rejected: RejectedRow[] } {
   const valid: { index: number; row: z.output<S> }[] = [];
   const rejected: RejectedRow[] = [];
   rows.forEach((raw, index) => {
     const r = schema.safeParse(raw);
-    if (r.success) valid.push({ index, row: r.data });
-    else rejected.push({ index, errors: fieldErrors(r.error, '') });
+    const errors = [...illFormedTextErrors(raw), ...(r.success ? (options.check?.(r.data) ?? []) : fieldErrors(r.error, ''))];
+    if (errors.length === 0 && r.success) valid.push({ index, row: r.data });
+    else rejected.push({ index, errors });
   });
   return { valid, rejected };
 }

@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
+import { Availability } from './availability.js';
+import { guardedPool, MysqlProbe } from './mysql-guard.js';
 import type { RFID3Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'mysql';
@@ -15,7 +17,29 @@ export interface DatabaseHandle {
   displayUrl: string;
   /** Largest number of bound values one statement may carry on this dialect (with headroom). */
   maxBoundValues: number;
+  /**
+   * Whether the database answers (MariaDB/MySQL: probed every 2 s, every second while down). Absent on
+   * an embedded SQLite file, which cannot be away.
+   */
+  availability?: Availability;
   close(): Promise<void>;
+}
+
+/** How SQLite makes a commit durable under WAL: FULL survives power loss; NORMAL may lose the last commits. */
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+export interface DatabaseOptions {
+  poolSize?: number;
+  /** Default FULL: an acknowledged event or decision must survive a power cut on the Pi. */
+  sqliteSynchronous?: SqliteSynchronous;
+  /**
+   * MariaDB: longest a query may wait for the server before it counts as unavailable (default 30 s, or
+   * `?queryTimeout=ms` in the URL); connecting gives up after `?connectTimeout=ms` (default 5 s).
+   */
+  queryTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** MariaDB: how often the availability probe runs while the database answers (default 2 s; 1 s while down). */
+  probeIntervalMs?: number;
 }
 
 export interface ParsedDatabaseUrl {
@@ -42,32 +66,46 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
 }
 
-export function createDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
   const parsed = parseDatabaseUrl(url);
   if (parsed.dialect === 'mysql') {
-    const pool = createPool({
-      uri: parsed.target,
-      connectionLimit: options.poolSize ?? 10,
+    // `queryTimeout` is ours, not mysql2's (which warns about options it does not know).
+    const target = new URL(parsed.target);
+    const queryTimeoutMs = options.queryTimeoutMs ?? positiveNumber(target.searchParams.get('queryTimeout')) ?? 30_000;
+    const connectTimeoutMs = options.connectTimeoutMs ?? positiveNumber(target.searchParams.get('connectTimeout')) ?? 5_000;
+    target.searchParams.delete('queryTimeout');
+    target.searchParams.delete('connectTimeout');
+    const settings = {
+      uri: target.toString(),
       // Dates stay strings and DECIMALs numbers, so rows look the same as SQLite's.
       dateStrings: true,
       decimalNumbers: true,
       supportBigNumbers: true,
       timezone: 'Z',
       multipleStatements: false,
-    });
-    const db = new Kysely<RFID3Database>({ dialect: new MysqlDialect({ pool }) });
+      connectTimeout: connectTimeoutMs,
+    } as const;
+    const pool = createPool({ ...settings, connectionLimit: options.poolSize ?? 10 });
+    const availability = new Availability('database');
+    const probe = new MysqlProbe(settings, availability, { intervalMs: options.probeIntervalMs ?? 2_000 });
+    const db = new Kysely<RFID3Database>({ dialect: new MysqlDialect({ pool: guardedPool(pool, { availability, probe, queryTimeoutMs }) }) });
+    probe.start();
     return {
       db,
       dialect: 'mysql',
       displayUrl: redactUrl(url),
       maxBoundValues: 60_000,
-      close: () => db.destroy(),
+      availability,
+      close: async () => {
+        probe.stop();
+        await db.destroy();
+      },
     };
   }
   if (parsed.target !== ':memory:') mkdirSync(dirname(resolve(parsed.target)), { recursive: true });
   const sqlite = new BetterSqlite3(parsed.target);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<RFID3Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
@@ -77,6 +115,11 @@ export function createDatabase(url: string, options: { poolSize?: number } = {})
     maxBoundValues: 30_000,
     close: () => db.destroy(),
   };
+}
+
+function positiveNumber(value: string | null): number | undefined {
+  const n = value === null ? Number.NaN : Number(value);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 /** JSON columns come back as text on SQLite and parsed on MariaDB; this gives the parsed value on both. */

@@ -8,7 +8,7 @@ import { ensureHostTables, hostDb } from '../host-tables.js';
 import { onlyColumns, tableColumns } from './columns.js';
 import type { IngestResult } from './scans.js';
 import { retryOnDuplicateKey } from './scans.js';
-import { count, dateTimeField, money, text } from './values.js';
+import { count, dateTimeField, eventDateErrors, money, text } from './values.js';
 
 const optionalDateTime = dateTimeField.nullish();
 
@@ -108,6 +108,22 @@ export async function writeContract(
   return existing ? 'updated' : 'inserted';
 }
 
+/** Dates before 2000 anywhere, and written, closed, delivered or picked up more than a day ahead of the clock. */
+function contractDateErrors(c: PosContract, now: Date) {
+  const dates: Record<string, string | null | undefined> = {
+    contract_date: c.contract_date,
+    close_date: c.close_date,
+    promised_delivery_date: c.promised_delivery_date,
+    actual_delivery_date: c.actual_delivery_date,
+    promised_pickup_date: c.promised_pickup_date,
+    actual_pickup_date: c.actual_pickup_date,
+  };
+  c.lines.forEach((l, i) => {
+    dates[`lines.${i}.due_date`] = l.due_date;
+  });
+  return eventDateErrors(dates, now, ['contract_date', 'close_date', 'actual_delivery_date', 'actual_pickup_date']);
+}
+
 /**
  * Stores POS contracts with their lines once each: a retried contract is a duplicate; the same contract
  * with changed content updates the stored one. One transaction, committed before this resolves.
@@ -118,7 +134,7 @@ export function ingestPos(database: DatabaseHandle, clock: Clock, rows: unknown[
 
 async function ingestPosOnce(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<PosIngestResult> {
   await ensureHostTables(database);
-  const { valid, rejected } = validateRows(posContractSchema, rows);
+  const { valid, rejected } = validateRows(posContractSchema, rows, { check: (c) => contractDateErrors(c, clock.now()) });
   const cols = { tx: await tableColumns(database, 'pos_transactions'), items: await tableColumns(database, 'pos_transaction_items') };
   const now = nowText(clock);
   return hostDb(database)

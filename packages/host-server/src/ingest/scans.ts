@@ -4,7 +4,7 @@ import { INSPECTION_FLAGS, validateRows } from '@rfid3/core';
 import { z } from 'zod';
 import { ensureHostTables, hostDb } from '../host-tables.js';
 import { onlyColumns, tableColumns } from './columns.js';
-import { QUALITY_GRADES, dateTimeField, flagField, text } from './values.js';
+import { QUALITY_GRADES, dateTimeField, eventDateErrors, flagField, text } from './values.js';
 
 export const MAX_BATCH = 5000;
 
@@ -115,10 +115,10 @@ export async function retryOnDuplicateKey<T>(run: () => Promise<T>, attempts = 3
 
 async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<ScanIngestResult> {
   await ensureHostTables(database);
-  const { valid, rejected } = validateRows(scanEventSchema, rows);
+  const now = nowText(clock);
+  const { valid, rejected } = validateRows(scanEventSchema, rows, { check: (s) => eventDateErrors({ scan_date: s.scan_date }, clock.now(), ['scan_date']) });
   const txCols = await tableColumns(database, 'id_transactions');
   const itemCols = await tableColumns(database, 'id_item_master');
-  const now = nowText(clock);
   const db = hostDb(database);
 
   return db.transaction().execute(async (trx) => {
@@ -143,13 +143,16 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
     const fresh = [...byKey.values()];
     if (fresh.length) {
       const tags = [...new Set(fresh.map((f) => f.row.tag_id))];
+      // Only the exact moments of this batch, never "everything since its oldest scan": one old date in a
+      // batch must not read years of a tag's history.
+      const moments = [...new Set(fresh.map((f) => f.row.scan_date))];
       const existing = new Set<string>();
       for (const part of chunks(tags, 1000)) {
         const found = await trx
           .selectFrom('id_transactions')
           .select(['tag_id', 'scan_date', 'scan_type'])
           .where('tag_id', 'in', part)
-          .where('scan_date', '>=', fresh.reduce((m, f) => (f.row.scan_date < m ? f.row.scan_date : m), '9999'))
+          .where('scan_date', 'in', moments)
           .execute();
         for (const f of found) existing.add(naturalKey({ tag_id: f.tag_id, scan_date: String(f.scan_date).slice(0, 19), scan_type: f.scan_type }));
       }

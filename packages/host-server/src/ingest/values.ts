@@ -1,3 +1,4 @@
+import type { FieldError } from '@rfid3/core';
 import { z } from 'zod';
 
 /** RFID3's letter grades, best first (BRIEF §3: an ordinal grade, not a number). */
@@ -50,3 +51,23 @@ export const flagField = z
 
 export const money = z.number().finite().min(-1e9).max(1e9).nullish();
 export const count = z.number().int().min(-1e9).max(1e9).nullish();
+
+/** No RFID3 event is older than this; an earlier date is a clock or export fault. */
+export const EARLIEST_EVENT = '2000-01-01 00:00:00';
+/** How far ahead of our clock an event may claim to have happened (clock skew between reader, POS and host). */
+export const MAX_AHEAD_MS = 86_400_000;
+
+/**
+ * Field errors for dates an event cannot have: any before 2000, and for the moments it says already
+ * happened (`happened`), any more than a day ahead of the clock. Planned dates (due, promised) may be ahead.
+ */
+export function eventDateErrors(dates: Record<string, string | null | undefined>, now: Date, happened: readonly string[]): FieldError[] {
+  const latest = new Date(now.getTime() + MAX_AHEAD_MS).toISOString().slice(0, 19).replace('T', ' ');
+  const errors: FieldError[] = [];
+  for (const [field, value] of Object.entries(dates)) {
+    if (!value) continue;
+    if (value < EARLIEST_EVENT) errors.push({ field, message: `${value} is before 2000-01-01` });
+    else if (happened.includes(field.split('.').pop()!) && value > latest) errors.push({ field, message: `${value} is more than a day ahead of the server's clock (${latest.slice(0, 16)} UTC at the latest)` });
+  }
+  return errors;
+}

@@ -127,3 +127,4 @@ export async function externalServices(env: NodeJS.ProcessEnv = process.env): Pr
   };
 }
 export { readmeExample, runReadmeExample } from './readme.js';
+export { throwawayRedis, freeLoopbackPort, hasRedisServer, type ThrowawayRedis } from './redis-server.js';

@@ -33,6 +33,7 @@ export { coreMigrations } from './storage/migrations/index.js';
 export { createIfMissing } from './storage/migrations/design-tables.js';
 
 export * from './cache/cache.js';
+export * from './cache/redis.js';
 export * from './registry/model-registry.js';
 export * from './predictions/prediction-store.js';
 export * from './features/feature-store.js';

@@ -181,7 +181,7 @@ describeEach(targets, 'LayeredCache', (target) => {
     expect(await metrics.total('rfid3_cache_hits_total', { layer: 'l1' })).toBe(2);
     expect(await metrics.total('rfid3_cache_misses_total', { layer: 'l1' })).toBe(1);
     if (target.name === 'redis') {
-      expect(stats.l2).toEqual({ enabled: true, hits: 0, misses: 1, errors: 0 });
+      expect(stats.l2).toMatchObject({ enabled: true, hits: 0, misses: 1, errors: 0, connected: true, recentErrors: 0, healthy: true });
       expect(await metrics.total('rfid3_cache_misses_total', { layer: 'l2' })).toBe(1);
     } else {
       expect(stats.l2.enabled).toBe(false);

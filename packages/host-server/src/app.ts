@@ -119,7 +119,8 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   const rl = options.rateLimit ?? {};
   const limiter = createRateLimiter(
     { enabled: rl.enabled ?? DEFAULT_RATE_LIMITS.enabled, perIp: rl.perIp ?? DEFAULT_RATE_LIMITS.perIp, perKey: rl.perKey ?? DEFAULT_RATE_LIMITS.perKey },
-    { redisUrl: options.redisUrl },
+    // The runtime's L2 connection when it is the same Redis: one connection, and its health is the one status reports.
+    options.redisUrl && options.redisUrl === runtime.config.redisUrl && runtime.redis ? { redis: runtime.redis } : { redisUrl: options.redisUrl },
   );
   runtime.addStopHook(() => limiter.close());
   app.on('error', (err: unknown) => logger.error({ err }, 'unhandled error in the HTTP layer'));

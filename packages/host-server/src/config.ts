@@ -50,6 +50,8 @@ export const hostConfigFileSchema = z.strictObject({
   host: z.string().min(1).optional(),
   databaseUrl: z.string().min(1).optional(),
   redisUrl: z.string().min(1).optional(),
+  /** Redis failures this recent (seconds) keep `system-status` at `degraded` (default 30). */
+  redisHealthWindowSeconds: z.number().positive().max(3600).optional(),
   logLevel: z.enum(LOG_LEVELS).optional(),
   openReads: z.boolean().optional(),
   bodyLimitBytes: z.number().int().positive().optional(),
@@ -103,6 +105,7 @@ export interface HostConfig {
   /** With any relative SQLite path made absolute. */
   databaseUrl: string;
   redisUrl?: string;
+  redisHealthWindowSeconds?: number;
   logLevel: HostLogLevel;
   /** Let callers without a key use GET read endpoints; POST and DELETE always need a key. */
   openReads: boolean;
@@ -171,6 +174,7 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
     host: options.overrides?.host ?? envValue('HOST') ?? file.host ?? '0.0.0.0',
     databaseUrl,
     redisUrl: envValue('REDIS_URL') ?? file.redisUrl,
+    redisHealthWindowSeconds: file.redisHealthWindowSeconds,
     logLevel: (envLogLevel as HostLogLevel | undefined) ?? file.logLevel ?? 'info',
     openReads: envOpenReads !== undefined ? parseBoolean(envOpenReads, 'RFID3_OPEN_READS') : (file.openReads ?? true),
     bodyLimitBytes: file.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,

@@ -40,7 +40,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const plugins = await loadPlugins(config.plugins, { baseDir: config.baseDir, logger });
   const runtime = await createRuntime({
-    config: { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, logLevel: config.logLevel },
+    config: {
+      databaseUrl: config.databaseUrl,
+      redisUrl: config.redisUrl,
+      logLevel: config.logLevel,
+      ...(config.redisHealthWindowSeconds ? { cache: { healthWindowSeconds: config.redisHealthWindowSeconds } } : {}),
+    },
     logger,
     plugins,
     processMetrics: true,

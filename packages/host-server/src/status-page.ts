@@ -57,7 +57,8 @@ export function statusPageHtml(nonce: string): string {
     set('jobs', s.jobs.running + ' running, ' + s.jobs.queued + ' queued');
     set('writeQueue', s.jobs.failed + ' failed · ' + s.predictionWriteQueue + ' predictions waiting to be written');
     set('cache', s.cache.l1Entries + ' entries in memory');
-    set('l2', s.cache.l2.enabled ? 'Redis L2 on, ' + s.cache.l2.errors + ' errors' : 'no Redis L2');
+    var l2 = s.cache.l2;
+    set('l2', !l2.enabled ? 'no Redis L2' : (l2.connected ? 'Redis L2 connected' : 'Redis unreachable: memory and database only') + ', ' + l2.recentErrors + ' errors in the last ' + l2.windowSeconds + ' s');
     var list = $('plugins'); list.textContent = '';
     if (!s.plugins.length) { var none = document.createElement('li'); none.textContent = 'none loaded'; list.appendChild(none); }
     s.plugins.forEach(function (p) {

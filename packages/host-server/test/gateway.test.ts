@@ -14,7 +14,8 @@ afterEach(async () => {
 });
 
 async function start(options: AppOptions = {}) {
-  const runtime = await testRuntime();
+  // As `rfid3 serve` does: the runtime has the same Redis, and the limiter shares its (already open) connection.
+  const runtime = await testRuntime([], options.redisUrl ? { config: { databaseUrl: 'sqlite::memory:', redisUrl: options.redisUrl } } : {});
   const key = (await new ApiKeyStore({ database: runtime.database }).create('gw', 'admin')).key;
   const app = await serve(runtime, options);
   running.push(app);

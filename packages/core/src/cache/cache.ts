@@ -1,12 +1,29 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../runtime/logger.js';
 import type { CoreMetrics } from '../runtime/metrics.js';
+import { RecentFailures, dropIfHung, isConnected } from './redis.js';
 
 export interface CacheStats {
   l1: { hits: number; misses: number; size: number };
-  l2: { enabled: boolean; hits: number; misses: number; errors: number };
+  l2: CacheL2Stats;
+}
+
+export interface CacheL2Stats {
+  enabled: boolean;
+  hits: number;
+  misses: number;
+  /** Failed L2 operations since start (each one answered from L1 instead). */
+  errors: number;
+  /** Connected to Redis right now (absent when L2 is not configured). */
+  connected?: boolean;
+  /** Failed L2 operations in the last `windowSeconds`. */
+  recentErrors?: number;
+  windowSeconds?: number;
+  /** Connected, and no failure in the window: what `system-status` calls `ok` (absent when L2 is not configured). */
+  healthy?: boolean;
+  lastError?: string;
 }
 
 /** Two-level cache: in-process LRU first, then Redis when configured. Values must be JSON-serialisable. */
@@ -56,19 +73,23 @@ export interface LayeredCacheOptions {
   defaultTtlSeconds: number;
   keyPrefix: string;
   redis?: Redis;
+  /** How far back L2 failures count against its health (default 30 s). */
+  healthWindowSeconds?: number;
   metrics?: CoreMetrics;
   logger?: Logger;
 }
 
 export class LayeredCache implements Cache {
   private readonly l1: LRUCache<string, Entry>;
-  private readonly counts = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, l2Errors: 0 };
+  private readonly counts = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0 };
+  private readonly l2Failures: RecentFailures;
   private lastL2Warning = 0;
   private readonly inflight = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: LayeredCacheOptions) {
     // Expired entries stay (until evicted or replaced) so that `getStale` can serve them during an outage.
     this.l1 = new LRUCache<string, Entry>({ max: options.l1MaxEntries, ttlAutopurge: false, noDeleteOnStaleGet: true });
+    this.l2Failures = new RecentFailures(options.healthWindowSeconds ?? 30);
   }
 
   getStale<T>(key: string): T | undefined {
@@ -176,10 +197,16 @@ export class LayeredCache implements Cache {
   }
 
   stats(): CacheStats {
-    return {
-      l1: { hits: this.counts.l1Hits, misses: this.counts.l1Misses, size: this.l1.size },
-      l2: { enabled: Boolean(this.options.redis), hits: this.counts.l2Hits, misses: this.counts.l2Misses, errors: this.counts.l2Errors },
-    };
+    const redis = this.options.redis;
+    const l2: CacheL2Stats = { enabled: Boolean(redis), hits: this.counts.l2Hits, misses: this.counts.l2Misses, errors: this.l2Failures.count };
+    if (redis) {
+      l2.connected = isConnected(redis);
+      l2.recentErrors = this.l2Failures.recent();
+      l2.windowSeconds = this.l2Failures.windowSeconds;
+      l2.healthy = l2.connected && l2.recentErrors === 0;
+      if (!l2.healthy && this.l2Failures.lastError) l2.lastError = this.l2Failures.lastError;
+    }
+    return { l1: { hits: this.counts.l1Hits, misses: this.counts.l1Misses, size: this.l1.size }, l2 };
   }
 
   async close(): Promise<void> {
@@ -192,7 +219,8 @@ export class LayeredCache implements Cache {
 
   /** A Redis outage degrades the cache to L1; it never fails a request. Logged at most once a minute. */
   private l2Failed(err: unknown): void {
-    this.counts.l2Errors++;
+    this.l2Failures.record(err);
+    if (this.options.redis) dropIfHung(this.options.redis, err);
     const now = Date.now();
     if (now - this.lastL2Warning > 60_000) {
       this.lastL2Warning = now;
@@ -203,24 +231,4 @@ export class LayeredCache implements Cache {
 
 function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
-
-/** Connects to Redis for the L2 layer; fails fast (with the URL, password hidden) if it cannot be reached. */
-export async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    connectTimeout: 3000,
-  });
-  redis.on('error', () => {
-    /* reported through the cache's own error path */
-  });
-  try {
-    await redis.connect();
-  } catch (err) {
-    redis.disconnect();
-    throw new Error(`cannot reach Redis at ${url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@')}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return redis;
 }

@@ -12,6 +12,8 @@ export const coreConfigSchema = z.object({
       l1MaxEntries: z.number().int().positive().default(5000),
       defaultTtlSeconds: z.number().positive().default(900),
       keyPrefix: z.string().default('rfid3:'),
+      /** L2 failures this recent (seconds) keep `system-status` at `degraded`; older ones no longer count. */
+      healthWindowSeconds: z.number().positive().default(30),
     })
     .prefault({}),
   predictionStore: z

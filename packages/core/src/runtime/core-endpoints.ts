@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import type { CacheL2Stats } from '../cache/cache.js';
 import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint, EndpointReply } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
@@ -52,6 +53,20 @@ async function latencySummary(runtime: Runtime) {
   };
 }
 
+/** What `system-status` says about Redis: connected or not, and its failures lately and in all. */
+function l2Status(l2: CacheL2Stats) {
+  if (!l2.enabled) return { enabled: false };
+  return {
+    enabled: true,
+    connected: l2.connected,
+    healthy: l2.healthy,
+    recentErrors: l2.recentErrors,
+    windowSeconds: l2.windowSeconds,
+    errors: l2.errors,
+    ...(l2.lastError ? { lastError: l2.lastError } : {}),
+  };
+}
+
 const rate = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
 
 /** The `models/*`, `health/*`, `jobs/*` and `decisions/*` endpoints, served by core itself. */
@@ -87,7 +102,8 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         const now = runtime.clock.now();
         const lastScanAgeHours = range.last ? (now.getTime() - Date.parse(`${range.last.replace(' ', 'T')}Z`)) / HOUR_MS : null;
         const jobs = runtime.jobs.list(500);
-        const status = !databaseOk ? 'down' : cache.l2.enabled && cache.l2.errors > 0 ? 'degraded' : 'ok';
+        // Degraded while Redis is away or failed lately (a sliding window): once it is back, `ok` returns.
+        const status = !databaseOk ? 'down' : cache.l2.enabled && !cache.l2.healthy ? 'degraded' : 'ok';
         const outage = runtime.database.availability?.snapshot();
         const report = {
           status,
@@ -101,7 +117,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
             ...(databaseError ? { error: databaseError } : {}),
             ...(outage && !outage.available ? { downSince: outage.downSince, downSeconds: outage.downSeconds } : {}),
           },
-          cache: { l1Entries: cache.l1.size, l2: cache.l2.enabled ? { enabled: true, errors: cache.l2.errors } : { enabled: false } },
+          cache: { l1Entries: cache.l1.size, l2: l2Status(cache.l2) },
           plugins: runtime.plugins.map((p) => ({ id: p.id, version: p.version, endpoints: p.endpoints, predictors: p.predictors })),
           data: { scans: range.scans, firstScan: range.first, lastScan: range.last, lastScanAgeHours: lastScanAgeHours === null ? null : Math.round(lastScanAgeHours * 10) / 10 },
           jobs: {

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Container } from 'inversify';
 import type { Cache } from '../cache/cache.js';
-import { LayeredCache, connectRedis } from '../cache/cache.js';
+import type { Redis } from 'ioredis';
+import { LayeredCache } from '../cache/cache.js';
+import { openRedis } from '../cache/redis.js';
 import type { DecisionSafeguard } from '../contracts/decision.js';
 import { defaultSafeguards } from '../contracts/decision.js';
 import type { AnyEndpoint, HttpMethod, Principal } from '../contracts/endpoint.js';
@@ -81,6 +83,11 @@ export class Runtime {
     readonly container: Container,
     readonly config: CoreConfig,
     readonly access: AccessPolicy,
+    /**
+     * The L2 Redis connection when `redisUrl` is set (possibly still connecting), for host parts that share
+     * it, such as the rate limiter: one connection, one health. The runtime closes it.
+     */
+    readonly redis?: Redis,
   ) {
     this.startedAt = this.clock.now();
   }
@@ -191,14 +198,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new CoreMetrics({ processMetrics: options.processMetrics });
   const database = options.database ?? createDatabase(config.databaseUrl);
-  let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
   try {
     await migrate(database, 'core', coreMigrations);
-    redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
   } catch (err) {
     await database.close();
     throw err;
   }
+  // Redis is an accelerator, not a dependency: absent at start, the runtime serves from L1 and the database.
+  const redis = config.redisUrl ? await openRedis(config.redisUrl, { logger }) : undefined;
   const cache = new LayeredCache({ ...config.cache, redis, metrics, logger });
   const jobs = new InProcessJobRunner({ clock, logger, metrics, concurrency: config.jobs.concurrency });
   const predictionStore = new PredictionStore({ database, clock, logger, metrics, ...config.predictionStore });
@@ -252,7 +259,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     container.bind(s.ref.token).toConstantValue(s.value);
   }
 
-  const runtime = new Runtime(container, config, { openReads: options.access?.openReads ?? true });
+  const runtime = new Runtime(container, config, { openReads: options.access?.openReads ?? true }, redis);
   try {
     for (const endpoint of coreEndpoints(runtime)) runtime.endpoints.add({ pluginId: 'core', endpoint });
     const bound = new Set<symbol>([...coreTokens, ...(options.services ?? []).map((s) => s.ref.token)]);

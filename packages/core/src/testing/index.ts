@@ -141,3 +141,4 @@ export function hasSharedData(files: string | readonly string[], env: NodeJS.Pro
 }
 
 export { readmeExample, runReadmeExample } from './readme.js';
+export { throwawayRedis, freeLoopbackPort, hasRedisServer, type ThrowawayRedis } from './redis-server.js';

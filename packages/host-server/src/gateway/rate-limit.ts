@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { HttpProblem } from '@rfid3/core';
-import { Redis } from 'ioredis';
+import { HttpProblem, createRedisClient } from '@rfid3/core';
+import type { Redis } from 'ioredis';
 import type { Next, ParameterizedContext } from 'koa';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
@@ -39,14 +39,25 @@ function presentedKey(ctx: ParameterizedContext): string | null {
   return key ? createHash('sha256').update(key).digest('hex').slice(0, 32) : null;
 }
 
+export interface RateLimiterStoreOptions {
+  /** A Redis connection to share (the runtime's L2); the limiter does not close it. */
+  redis?: Redis;
+  /** Otherwise the limiter opens its own connection to this URL (and counts in memory until it is up). */
+  redisUrl?: string;
+  keyPrefix?: string;
+}
+
 /**
- * Per-IP and per-key limits (rate-limiter-flexible): in Redis when `redisUrl` is set, so that every host
- * behind a load balancer shares the same counts, with an in-memory limiter as insurance while Redis is
- * unreachable; in memory otherwise.
+ * Per-IP and per-key limits (rate-limiter-flexible): in Redis when a connection or `redisUrl` is given, so
+ * that every host behind a load balancer shares the same counts; in memory otherwise. While Redis is not
+ * connected the in-memory insurance limiter answers at once (nothing waits for Redis), and a command Redis
+ * does not answer in the client's timeout falls back to it too, so limits still hold during an outage,
+ * per host.
  */
-export function createRateLimiter(config: RateLimitConfig, options: { redisUrl?: string; keyPrefix?: string } = {}): RateLimiter {
+export function createRateLimiter(config: RateLimitConfig, options: RateLimiterStoreOptions = {}): RateLimiter {
   const prefix = options.keyPrefix ?? 'rfid3:rl';
   let redis: Redis | undefined;
+  let ownsRedis = false;
   const make = (name: string, w: RateWindow): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix: `${prefix}:${name}`, points: w.points, duration: w.durationSeconds });
     if (!redis) return memory;
@@ -56,12 +67,12 @@ export function createRateLimiter(config: RateLimitConfig, options: { redisUrl?:
       points: w.points,
       duration: w.durationSeconds,
       insuranceLimiter: memory,
+      rejectIfRedisNotReady: true,
     });
   };
-  if (options.redisUrl && config.enabled) {
-    // A command waits for the connection at most one retry; when Redis is down the in-memory insurance limiter answers.
-    redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
-    redis.on('error', () => undefined);
+  if (config.enabled) {
+    redis = options.redis ?? (options.redisUrl ? createRedisClient(options.redisUrl) : undefined);
+    ownsRedis = !options.redis && Boolean(redis);
   }
   const perIp = make('ip', config.perIp);
   const perKey = make('key', config.perKey);
@@ -99,7 +110,7 @@ export function createRateLimiter(config: RateLimitConfig, options: { redisUrl?:
       await next();
     },
     async close() {
-      if (redis) await redis.quit().catch(() => redis!.disconnect());
+      if (redis && ownsRedis) await redis.quit().catch(() => redis!.disconnect());
     },
   };
 }

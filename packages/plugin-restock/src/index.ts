@@ -3,14 +3,16 @@ import type { DecisionActor, DecisionLedger, DecisionRecord, ProposedDecision } 
 import { demandServices } from '@rfid3/plugin-demand';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
-import { ALERT_THRESHOLDS, analyseRestock } from './restock-analyzer.js';
+import { ALERT_RULES, severityRank } from './alerts/class-alert.js';
+import { analyseRestock } from './restock-analyzer.js';
 import type { ClassRestock } from './restock-analyzer.js';
 
+export * from './alerts/index.js';
 export * from './policy/index.js';
 export * from './simulation/index.js';
 export * from './velocity/index.js';
-export { ALERT_THRESHOLDS, analyseRestock } from './restock-analyzer.js';
-export type { ClassRestock, RestockSettings, Severity } from './restock-analyzer.js';
+export { analyseRestock } from './restock-analyzer.js';
+export type { ClassRestock, RestockSettings } from './restock-analyzer.js';
 
 export const RESTOCK_MODEL_VERSION = 'restock.allocation@2';
 
@@ -37,7 +39,6 @@ const configSchema = z.object({
   subRentCostShare: z.number().min(0).max(2).default(0.6),
 });
 
-const SEVERITY_ORDER = { critical: 0, high: 1, medium: 2 } as const;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -56,17 +57,24 @@ function alertView(c: ClassRestock) {
     onOrder: c.onOrder,
     onRentNow: c.onRentNow,
     peakDay: c.peakDay,
-    peakExpectedOnRent: r2(c.peakMean),
-    peakBound: c.peakBound,
-    shortfall: c.shortfall,
+    /** Units on rent on the peak day, not limited by the fleet: median and 90th percentile. */
+    peakOnRentP50: c.peakOnRentP50,
+    peakOnRentP90: c.peakOnRentP90,
     /** P(a request goes unserved) on the peak day with the units owned and on order. */
     shortfallProbability: r4(c.shortfallProbability),
+    /** Expected units short on the peak day, and units short at its 90th percentile. */
+    expectedShortfall: r4(c.expectedShortfall),
+    shortfallP90: c.shortfallP90,
     shortDays: c.shortDays,
     expectedStockoutDays: r4(c.expectedStockoutDays),
     leadTimeStockoutDays: r4(c.leadTimeStockoutDays),
     ...levelsView(c),
   };
 }
+
+/** Most severe first, then the larger expected shortfall, then the likelier one. */
+const bySeverity = (x: ClassRestock, y: ClassRestock) =>
+  severityRank(y.severity) - severityRank(x.severity) || y.expectedShortfall - x.expectedShortfall || y.shortfallProbability - x.shortfallProbability;
 
 /** Value per dollar of a recommendation (stockout days avoided per dollar; a unit of no recorded cost ranks first). */
 const valuePerDollar = (c: ClassRestock) => (c.recommendation.purchaseCost > 0 ? c.recommendation.stockoutDaysAvoided / c.recommendation.purchaseCost : Number.POSITIVE_INFINITY);
@@ -134,7 +142,8 @@ export const restockPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/inventory/restock-alerts',
-        summary: 'Rental classes whose daily chance of turning a request away, with the units owned and on order, reaches 5 % (medium), 20 % (high) or 50 % (critical) within the lead time and horizon',
+        summary:
+          'Rental classes that may turn requests away within the lead time and horizon, most severe first: on the peak day, the chance of turning a request away with the units owned and on order, the expected units short and the units on rent at the median and 90th percentile; critical from a 50 % chance (or 20 % with 3 units expected short), high from 20 % (or 5 % with 1 unit), medium from 5 %',
         role: 'read',
         input: {
           query: z.object({
@@ -147,7 +156,7 @@ export const restockPlugin = definePlugin({
           const alerts = inCategory(a.classes, query.category)
             .filter((c) => c.severity !== null)
             .filter((c) => !query.severity || c.severity === query.severity)
-            .sort((x, y) => SEVERITY_ORDER[x.severity!] - SEVERITY_ORDER[y.severity!] || y.shortfallProbability - x.shortfallProbability || y.shortfall - x.shortfall)
+            .sort(bySeverity)
             .map(alertView);
           return {
             modelVersion: RESTOCK_MODEL_VERSION,
@@ -155,7 +164,7 @@ export const restockPlugin = definePlugin({
             leadTimeDays: config.leadTimeDays,
             horizonDays: config.horizonDays,
             serviceLevel: config.serviceLevel,
-            thresholds: ALERT_THRESHOLDS,
+            severityRules: ALERT_RULES,
             counts: { critical: alerts.filter((x) => x.severity === 'critical').length, high: alerts.filter((x) => x.severity === 'high').length, medium: alerts.filter((x) => x.severity === 'medium').length },
             alerts,
           };
@@ -164,13 +173,15 @@ export const restockPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/inventory/optimization-recommendations',
-        summary: 'Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, ranked by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes, and each class\'s open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
+        summary: 'Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, most severe alert first (an alerted class by its expected shortfall), then by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes, and each class\'s open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
         role: 'read',
         input: { query: z.object({ category: z.string().min(1).max(100).optional() }) },
         async handler({ query }) {
           const a = await analysis();
           const rows = inCategory(a.classes, query.category);
-          const ranked = rows.filter((x) => x.recommendation.action !== 'none').sort((x, y) => valuePerDollar(y) - valuePerDollar(x) || y.recommendation.stockoutDaysAvoided - x.recommendation.stockoutDaysAvoided);
+          const ranked = rows
+            .filter((x) => x.recommendation.action !== 'none')
+            .sort((x, y) => severityRank(y.severity) - severityRank(x.severity) || (x.severity ? y.expectedShortfall - x.expectedShortfall : 0) || valuePerDollar(y) - valuePerDollar(x) || y.recommendation.stockoutDaysAvoided - x.recommendation.stockoutDaysAvoided);
           // A read: the open decision of each class is looked up, nothing is recorded.
           const open = new Map((await ledger.listOpen({ type: 'restock', targetIds: ranked.map((c) => c.rentalClass) })).map((d) => [d.target.id, d]));
           const recommendations = ranked.map((c) => {

@@ -1,5 +1,6 @@
 import { actorOf, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, systemActor } from '@rfid3/core';
 import type { DecisionActor, DecisionLedger, DecisionRecord, ProposedDecision } from '@rfid3/core';
+import { restockImpactMeasure } from './alerts/impact.js';
 import { demandServices } from '@rfid3/plugin-demand';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
@@ -96,6 +97,7 @@ export const restockPlugin = definePlugin({
   },
   register({ config, deps, endpoint, job }) {
     const ledger: DecisionLedger = deps.decisions;
+    ledger.addImpactMeasure(restockImpactMeasure(deps.database));
     let cached: { asOf: string; at: number; result: Awaited<ReturnType<typeof analyseRestock>> } | null = null;
     const analysis = async () => {
       const asOf = deps.forecaster.dataThrough();
@@ -114,7 +116,8 @@ export const restockPlugin = definePlugin({
     /** The purchase a class's recommendation stands for, as a decision to propose (none: nothing to buy, or no unit cost to price it). */
     const proposalFor = (c: ClassRestock): ProposedDecision | null => {
       const rec = c.recommendation;
-      if (rec.action !== 'buy' || !(c.unitCost > 0)) return null;
+      if (rec.action !== 'buy' || !(c.unitCost > 0) || !rec.impact) return null;
+      const impact = rec.impact;
       return {
         type: 'restock',
         target: { type: 'rental_class', id: c.rentalClass },
@@ -123,10 +126,16 @@ export const restockPlugin = definePlugin({
         quantity: rec.quantity,
         unitCostUsd: c.unitCost,
         amountUsd: r2(rec.quantity * c.unitCost),
-        predictedImpact: r2(rec.expectedProfit),
-        action: { rentalClass: c.rentalClass, quantity: rec.quantity, needBy: c.peakDay },
+        // Measurable once the window has passed: the rent the units earn in it (kpis.match-impact measures the same).
+        predictedImpact: r2(impact.revenue),
+        action: {
+          rentalClass: c.rentalClass,
+          quantity: rec.quantity,
+          needBy: c.peakDay,
+          impact: { from: impact.from, to: impact.to, baseUnits: impact.baseUnits, dailyRate: impact.dailyRate, unitDays: r2(impact.unitDays) },
+        },
         modelVersion: RESTOCK_MODEL_VERSION,
-        rationale: rec.reason,
+        rationale: `${rec.reason}. Predicted impact: ${impact.unitDays.toFixed(1)} unit-days on rent from ${impact.from} to ${impact.to} at $${impact.dailyRate.toFixed(2)} a day`,
       };
     };
 

@@ -2,10 +2,10 @@ import { addDays, normalQuantile, ON_RENT_STATUSES } from '@rfid3/core';
 import type { DatabaseHandle, InventoryData, Prediction } from '@rfid3/core';
 import type { DemandForecaster } from '@rfid3/plugin-demand';
 import { sql } from 'kysely';
-import { classAlert } from './alerts/class-alert.js';
+import { classAlert, onRentSurvival } from './alerts/class-alert.js';
 import type { Severity } from './alerts/class-alert.js';
 import { allocateBudget, concaveUnitValues, expectedStockoutDays, stockoutTable } from './policy/allocation.js';
-import type { StockoutTable } from './policy/allocation.js';
+import type { OnRentForecast, StockoutTable } from './policy/allocation.js';
 import { reorderLevels } from './policy/reorder-policy.js';
 import type { ReorderLevels } from './policy/reorder-policy.js';
 import { velocityClasses } from './velocity/velocity.js';
@@ -78,12 +78,19 @@ export interface ClassRestock {
     subRentCost: number;
     expectedProfit: number;
     reason: string;
+    /**
+     * What a purchase is expected to do within the window, to be compared with what happens (the decision's
+     * predicted impact): the unit-days the bought units are on rent from their arrival to the window's end (on the
+     * days units on rent exceed the units owned and on order now) and that rent at the daily rate.
+     */
+    impact: { from: string; to: string; baseUnits: number; unitDays: number; dailyRate: number; revenue: number } | null;
   };
 }
 
 /** What one class's forecast tells before the units to buy are chosen across classes. */
 interface ClassForecast {
   base: Omit<ClassRestock, 'recommendation'>;
+  forecast: OnRentForecast;
   table: StockoutTable;
   /** Units owned and on order (the table's column of the current fleet). */
   u0: number;
@@ -255,6 +262,7 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     const purchaseRoi = unitCost > 0 ? ((unitLifeRevenue[0] ?? 0) + resaleValue - unitCost) / unitCost : 0;
     const leadAvoided = concaveUnitValues(table, u0, 0, arrival);
     prepared.push({
+      forecast: onRentForecast,
       table,
       u0,
       subRentDays: shortDays,
@@ -316,6 +324,16 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
   }
 
   const windowDays = prepared[0]?.table.days ?? 0;
+  /** Expected unit-days on rent of `n` units bought now, from their arrival to the window's end: Σ_days E[min(n, (X − u0)⁺)]. */
+  const windowImpact = (c: ClassForecast, n: number): ClassRestock['recommendation']['impact'] => {
+    let unitDays = 0;
+    for (let i = arrival; i < c.table.days; i++) {
+      const survival = onRentSurvival(c.forecast, i, c.u0 + n);
+      for (let k = 0; k < n; k++) unitDays += survival[c.u0 + k]!;
+    }
+    const dailyRate = c.base.price;
+    return { from: addDays(asOf, arrival + 1), to: addDays(asOf, c.table.days), baseUnits: c.u0, unitDays, dailyRate, revenue: unitDays * dailyRate };
+  };
   const arrivalStockoutDays = (c: ClassForecast) => expectedStockoutDays(c.table, c.u0, arrival);
   const out: ClassRestock[] = prepared.map((c, ci) => {
     const b = c.base;
@@ -335,6 +353,7 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
       subRentCost: quantity * b.price * s.subRentCostShare * Math.max(1, c.subRentDays),
       expectedProfit,
       reason,
+      impact: action === 'buy' ? windowImpact(c, quantity) : null,
     });
     let recommendation: ClassRestock['recommendation'];
     if (n > 0) {

@@ -1,3 +1,4 @@
+import { addDays } from '@rfid3/core';
 import { demandPlugin } from '@rfid3/plugin-demand';
 import { startTestHost, type TestHost } from '@rfid3/core/testing';
 import { sql } from 'kysely';
@@ -147,6 +148,19 @@ describe('restock endpoints on a simulated business', () => {
     expect(body.recommendations.find((r) => r.rentalClass === short)!.decision!.action.quantity * s.unitCost).toBeLessThanOrEqual(5000 + 1e-6);
     const rows = await decisions();
     expect(rows.map((r) => r.target_id).sort()).toEqual(buys.map((b) => b.rentalClass).sort());
+    // Each purchase predicts what can be measured once its window has passed: the rent its units earn from their arrival.
+    const arrival = addDays(((await host.call('GET', '/inventory/restock-alerts')).body as { dataThrough: string }).dataThrough, 14);
+    for (const r of rows) {
+      const proposed = JSON.parse(String(r.original_action ?? r.proposed_action)) as { quantity: number; impact: { from: string; to: string; baseUnits: number; unitDays: number; dailyRate: number } };
+      const impact = proposed.impact;
+      expect(impact.from).toBe(arrival);
+      expect(impact.to).toBe(addDays(arrival, 14));
+      expect(impact.unitDays).toBeGreaterThan(0);
+      // At most every unit bought out on every day from its arrival.
+      expect(impact.unitDays).toBeLessThanOrEqual(proposed.quantity * 15);
+      // The action's unit-days are rounded to hundredths.
+      expect(Math.abs(Number(r.predicted_impact) - impact.unitDays * impact.dailyRate)).toBeLessThanOrEqual(0.005 * impact.dailyRate + 0.01);
+    }
   });
 
   it('reading twice records nothing, and proposing again records one decision per class', async () => {

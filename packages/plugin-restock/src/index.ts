@@ -1,16 +1,19 @@
 import { actorOf, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, systemActor } from '@rfid3/core';
 import type { DecisionActor, DecisionLedger, DecisionRecord, ProposedDecision } from '@rfid3/core';
+import { restockImpactMeasure } from './alerts/impact.js';
 import { demandServices } from '@rfid3/plugin-demand';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
-import { ALERT_THRESHOLDS, analyseRestock } from './restock-analyzer.js';
+import { ALERT_RULES, severityRank } from './alerts/class-alert.js';
+import { analyseRestock } from './restock-analyzer.js';
 import type { ClassRestock } from './restock-analyzer.js';
 
+export * from './alerts/index.js';
 export * from './policy/index.js';
 export * from './simulation/index.js';
 export * from './velocity/index.js';
-export { ALERT_THRESHOLDS, analyseRestock } from './restock-analyzer.js';
-export type { ClassRestock, RestockSettings, Severity } from './restock-analyzer.js';
+export { analyseRestock } from './restock-analyzer.js';
+export type { ClassRestock, RestockSettings } from './restock-analyzer.js';
 
 export const RESTOCK_MODEL_VERSION = 'restock.allocation@2';
 
@@ -37,7 +40,6 @@ const configSchema = z.object({
   subRentCostShare: z.number().min(0).max(2).default(0.6),
 });
 
-const SEVERITY_ORDER = { critical: 0, high: 1, medium: 2 } as const;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -56,17 +58,24 @@ function alertView(c: ClassRestock) {
     onOrder: c.onOrder,
     onRentNow: c.onRentNow,
     peakDay: c.peakDay,
-    peakExpectedOnRent: r2(c.peakMean),
-    peakBound: c.peakBound,
-    shortfall: c.shortfall,
+    /** Units on rent on the peak day, not limited by the fleet: median and 90th percentile. */
+    peakOnRentP50: c.peakOnRentP50,
+    peakOnRentP90: c.peakOnRentP90,
     /** P(a request goes unserved) on the peak day with the units owned and on order. */
     shortfallProbability: r4(c.shortfallProbability),
+    /** Expected units short on the peak day, and units short at its 90th percentile. */
+    expectedShortfall: r4(c.expectedShortfall),
+    shortfallP90: c.shortfallP90,
     shortDays: c.shortDays,
     expectedStockoutDays: r4(c.expectedStockoutDays),
     leadTimeStockoutDays: r4(c.leadTimeStockoutDays),
     ...levelsView(c),
   };
 }
+
+/** Most severe first, then the larger expected shortfall, then the likelier one. */
+const bySeverity = (x: ClassRestock, y: ClassRestock) =>
+  severityRank(y.severity) - severityRank(x.severity) || y.expectedShortfall - x.expectedShortfall || y.shortfallProbability - x.shortfallProbability;
 
 /** Value per dollar of a recommendation (stockout days avoided per dollar; a unit of no recorded cost ranks first). */
 const valuePerDollar = (c: ClassRestock) => (c.recommendation.purchaseCost > 0 ? c.recommendation.stockoutDaysAvoided / c.recommendation.purchaseCost : Number.POSITIVE_INFINITY);
@@ -88,6 +97,7 @@ export const restockPlugin = definePlugin({
   },
   register({ config, deps, endpoint, job }) {
     const ledger: DecisionLedger = deps.decisions;
+    ledger.addImpactMeasure(restockImpactMeasure(deps.database));
     let cached: { asOf: string; at: number; result: Awaited<ReturnType<typeof analyseRestock>> } | null = null;
     const analysis = async () => {
       const asOf = deps.forecaster.dataThrough();
@@ -106,7 +116,8 @@ export const restockPlugin = definePlugin({
     /** The purchase a class's recommendation stands for, as a decision to propose (none: nothing to buy, or no unit cost to price it). */
     const proposalFor = (c: ClassRestock): ProposedDecision | null => {
       const rec = c.recommendation;
-      if (rec.action !== 'buy' || !(c.unitCost > 0)) return null;
+      if (rec.action !== 'buy' || !(c.unitCost > 0) || !rec.impact) return null;
+      const impact = rec.impact;
       return {
         type: 'restock',
         target: { type: 'rental_class', id: c.rentalClass },
@@ -115,10 +126,16 @@ export const restockPlugin = definePlugin({
         quantity: rec.quantity,
         unitCostUsd: c.unitCost,
         amountUsd: r2(rec.quantity * c.unitCost),
-        predictedImpact: r2(rec.expectedProfit),
-        action: { rentalClass: c.rentalClass, quantity: rec.quantity, needBy: c.peakDay },
+        // Measurable once the window has passed: the rent the units earn in it (kpis.match-impact measures the same).
+        predictedImpact: r2(impact.revenue),
+        action: {
+          rentalClass: c.rentalClass,
+          quantity: rec.quantity,
+          needBy: c.peakDay,
+          impact: { from: impact.from, to: impact.to, baseUnits: impact.baseUnits, dailyRate: impact.dailyRate, unitDays: r2(impact.unitDays) },
+        },
         modelVersion: RESTOCK_MODEL_VERSION,
-        rationale: rec.reason,
+        rationale: `${rec.reason}. Predicted impact: ${impact.unitDays.toFixed(1)} unit-days on rent from ${impact.from} to ${impact.to} at $${impact.dailyRate.toFixed(2)} a day`,
       };
     };
 
@@ -134,7 +151,8 @@ export const restockPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/inventory/restock-alerts',
-        summary: 'Rental classes whose daily chance of turning a request away, with the units owned and on order, reaches 5 % (medium), 20 % (high) or 50 % (critical) within the lead time and horizon',
+        summary:
+          'Rental classes that may turn requests away within the lead time and horizon, most severe first: on the peak day, the chance of turning a request away with the units owned and on order, the expected units short and the units on rent at the median and 90th percentile; critical from a 50 % chance (or 20 % with 3 units expected short), high from 20 % (or 5 % with 1 unit), medium from 5 %',
         role: 'read',
         input: {
           query: z.object({
@@ -147,7 +165,7 @@ export const restockPlugin = definePlugin({
           const alerts = inCategory(a.classes, query.category)
             .filter((c) => c.severity !== null)
             .filter((c) => !query.severity || c.severity === query.severity)
-            .sort((x, y) => SEVERITY_ORDER[x.severity!] - SEVERITY_ORDER[y.severity!] || y.shortfallProbability - x.shortfallProbability || y.shortfall - x.shortfall)
+            .sort(bySeverity)
             .map(alertView);
           return {
             modelVersion: RESTOCK_MODEL_VERSION,
@@ -155,7 +173,7 @@ export const restockPlugin = definePlugin({
             leadTimeDays: config.leadTimeDays,
             horizonDays: config.horizonDays,
             serviceLevel: config.serviceLevel,
-            thresholds: ALERT_THRESHOLDS,
+            severityRules: ALERT_RULES,
             counts: { critical: alerts.filter((x) => x.severity === 'critical').length, high: alerts.filter((x) => x.severity === 'high').length, medium: alerts.filter((x) => x.severity === 'medium').length },
             alerts,
           };
@@ -164,13 +182,15 @@ export const restockPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/inventory/optimization-recommendations',
-        summary: 'Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, ranked by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes, and each class\'s open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
+        summary: 'Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, most severe alert first (an alerted class by its expected shortfall), then by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes, and each class\'s open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
         role: 'read',
         input: { query: z.object({ category: z.string().min(1).max(100).optional() }) },
         async handler({ query }) {
           const a = await analysis();
           const rows = inCategory(a.classes, query.category);
-          const ranked = rows.filter((x) => x.recommendation.action !== 'none').sort((x, y) => valuePerDollar(y) - valuePerDollar(x) || y.recommendation.stockoutDaysAvoided - x.recommendation.stockoutDaysAvoided);
+          const ranked = rows
+            .filter((x) => x.recommendation.action !== 'none')
+            .sort((x, y) => severityRank(y.severity) - severityRank(x.severity) || (x.severity ? y.expectedShortfall - x.expectedShortfall : 0) || valuePerDollar(y) - valuePerDollar(x) || y.recommendation.stockoutDaysAvoided - x.recommendation.stockoutDaysAvoided);
           // A read: the open decision of each class is looked up, nothing is recorded.
           const open = new Map((await ledger.listOpen({ type: 'restock', targetIds: ranked.map((c) => c.rentalClass) })).map((d) => [d.target.id, d]));
           const recommendations = ranked.map((c) => {

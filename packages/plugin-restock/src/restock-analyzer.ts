@@ -2,8 +2,10 @@ import { addDays, normalQuantile, ON_RENT_STATUSES } from '@rfid3/core';
 import type { DatabaseHandle, InventoryData, Prediction } from '@rfid3/core';
 import type { DemandForecaster } from '@rfid3/plugin-demand';
 import { sql } from 'kysely';
+import { classAlert, onRentSurvival } from './alerts/class-alert.js';
+import type { Severity } from './alerts/class-alert.js';
 import { allocateBudget, concaveUnitValues, expectedStockoutDays, stockoutTable } from './policy/allocation.js';
-import type { StockoutTable } from './policy/allocation.js';
+import type { OnRentForecast, StockoutTable } from './policy/allocation.js';
 import { reorderLevels } from './policy/reorder-policy.js';
 import type { ReorderLevels } from './policy/reorder-policy.js';
 import { velocityClasses } from './velocity/velocity.js';
@@ -27,11 +29,6 @@ export interface RestockSettings {
   budgetUsd?: number;
 }
 
-export type Severity = 'critical' | 'high' | 'medium';
-
-/** Daily stockout probability (at the units owned and on order) from which a class is alerted, by severity. */
-export const ALERT_THRESHOLDS: Readonly<Record<Severity, number>> = { critical: 0.5, high: 0.2, medium: 0.05 };
-
 export interface ClassRestock {
   rentalClass: string;
   commonName: string | null;
@@ -40,15 +37,17 @@ export interface ClassRestock {
   /** Units on order in Point of Rental (`qty_on_order`), counted as owned from the first day. */
   onOrder: number;
   onRentNow: number;
-  /** Service-level bound: the fewest units whose daily stockout probability stays within 1 − service level on every day of the window. */
-  peakBound: number;
-  /** The day with the highest stockout probability at the units owned, its probability and expected units on rent. */
+  /** The day with the highest chance of turning a request away with the units owned and on order. */
   peakDay: string;
-  peakMean: number;
   /** P(a request goes unserved) on the peak day with the units owned and on order. */
   shortfallProbability: number;
-  /** Units short of the bound (bound − owned − on order), ≥ 0. */
-  shortfall: number;
+  /** Units on rent on the peak day (not limited by the fleet): median and 90th percentile. */
+  peakOnRentP50: number;
+  peakOnRentP90: number;
+  /** Expected units short on the peak day: E[max(0, units on rent − owned − on order)]. */
+  expectedShortfall: number;
+  /** Units short at the 90th percentile: max(0, peakOnRentP90 − owned − on order). */
+  shortfallP90: number;
   /** Days of the window whose stockout probability exceeds 1 − service level. */
   shortDays: number;
   /** Expected stockout days over the whole window (lead time + horizon) with the units owned and on order. */
@@ -59,6 +58,7 @@ export interface ClassRestock {
   marginalAvoided: number[];
   /** Reorder point and order-up-to level from the forecast distribution of lead-time demand at the service level. */
   reorder: ReorderLevels;
+  /** From the shortfall probability and the expected shortfall (`alertSeverity`). */
   severity: Severity | null;
   price: number;
   unitCost: number;
@@ -78,12 +78,19 @@ export interface ClassRestock {
     subRentCost: number;
     expectedProfit: number;
     reason: string;
+    /**
+     * What a purchase is expected to do within the window, to be compared with what happens (the decision's
+     * predicted impact): the unit-days the bought units are on rent from their arrival to the window's end (on the
+     * days units on rent exceed the units owned and on order now) and that rent at the daily rate.
+     */
+    impact: { from: string; to: string; baseUnits: number; unitDays: number; dailyRate: number; revenue: number } | null;
   };
 }
 
 /** What one class's forecast tells before the units to buy are chosen across classes. */
 interface ClassForecast {
   base: Omit<ClassRestock, 'recommendation'>;
+  forecast: OnRentForecast;
   table: StockoutTable;
   /** Units owned and on order (the table's column of the current fleet). */
   u0: number;
@@ -227,20 +234,14 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
       carriedErrorVariance[i] = v;
       errorVariance[i] = v + demandVar[i]!;
     }
-    const table = stockoutTable({ known, carried, today, dispersion, meanQty, errorVariance, carriedErrorVariance }, 0);
+    const onRentForecast = { known, carried, today, dispersion, meanQty, errorVariance, carriedErrorVariance };
+    const table = stockoutTable(onRentForecast, 0);
     const onOrder = Math.max(0, Number(eq.get(c.rentalClass)?.qty_on_order ?? 0));
     const u0 = c.units + onOrder;
     const col = Math.min(u0, table.width - 1);
-    const at = (i: number, j: number) => table.p[i * table.width + Math.min(j, table.width - 1)]!;
-    let peak = 0;
     let shortDays = 0;
-    for (let i = 0; i < days; i++) {
-      if (at(i, col) > at(peak, col)) peak = i;
-      if (at(i, col) > tolerated) shortDays++;
-    }
-    // The fewest units whose stockout probability is within 1 − service level on every day (p falls with u).
-    let bound = 0;
-    for (let i = 0; i < days; i++) while (bound < table.width - 1 && at(i, bound) > tolerated) bound++;
+    for (let i = 0; i < days; i++) if (table.p[i * table.width + col]! > tolerated) shortDays++;
+    const alert = classAlert(onRentForecast, u0, table);
     // Lead-time demand (units going out) at the service level: compound-Poisson plus the forecast's own variance.
     let leadMean = 0;
     let leadVar = 0;
@@ -260,9 +261,8 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     const unitLifeRevenue = marginalUnitRevenue({ table, u0, arrival, units: c.units, revenueLastYear, price, onRentMean: (i) => known[i]! + carried[i]! + today[i]! }, marginalAvoided.length, s);
     const purchaseRoi = unitCost > 0 ? ((unitLifeRevenue[0] ?? 0) + resaleValue - unitCost) / unitCost : 0;
     const leadAvoided = concaveUnitValues(table, u0, 0, arrival);
-    const p = days > 0 ? at(peak, col) : 0;
-    const severity: Severity | null = p >= ALERT_THRESHOLDS.critical ? 'critical' : p >= ALERT_THRESHOLDS.high ? 'high' : p >= ALERT_THRESHOLDS.medium ? 'medium' : null;
     prepared.push({
+      forecast: onRentForecast,
       table,
       u0,
       subRentDays: shortDays,
@@ -276,17 +276,18 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
         units: c.units,
         onOrder,
         onRentNow: onRentBy.get(c.rentalClass) ?? 0,
-        peakBound: bound,
-        peakDay: addDays(asOf, peak + 1),
-        peakMean: days > 0 ? known[peak]! + carried[peak]! + today[peak]! : 0,
-        shortfallProbability: p,
-        shortfall: Math.max(0, bound - u0),
+        peakDay: addDays(asOf, alert.peakDay + 1),
+        shortfallProbability: alert.shortfallProbability,
+        peakOnRentP50: alert.onRentP50,
+        peakOnRentP90: alert.onRentP90,
+        expectedShortfall: alert.expectedShortfall,
+        shortfallP90: alert.shortfallP90,
         shortDays,
         expectedStockoutDays: expectedStockoutDays(table, u0),
         leadTimeStockoutDays: expectedStockoutDays(table, u0, 0, arrival),
         marginalAvoided,
         reorder: reorderLevels({ mean: leadMean, variance: leadVar }, reviewMean, s.serviceLevel),
-        severity,
+        severity: alert.severity,
         price,
         unitCost,
         resaleValue,
@@ -323,6 +324,16 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
   }
 
   const windowDays = prepared[0]?.table.days ?? 0;
+  /** Expected unit-days on rent of `n` units bought now, from their arrival to the window's end: Σ_days E[min(n, (X − u0)⁺)]. */
+  const windowImpact = (c: ClassForecast, n: number): ClassRestock['recommendation']['impact'] => {
+    let unitDays = 0;
+    for (let i = arrival; i < c.table.days; i++) {
+      const survival = onRentSurvival(c.forecast, i, c.u0 + n);
+      for (let k = 0; k < n; k++) unitDays += survival[c.u0 + k]!;
+    }
+    const dailyRate = c.base.price;
+    return { from: addDays(asOf, arrival + 1), to: addDays(asOf, c.table.days), baseUnits: c.u0, unitDays, dailyRate, revenue: unitDays * dailyRate };
+  };
   const arrivalStockoutDays = (c: ClassForecast) => expectedStockoutDays(c.table, c.u0, arrival);
   const out: ClassRestock[] = prepared.map((c, ci) => {
     const b = c.base;
@@ -342,6 +353,7 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
       subRentCost: quantity * b.price * s.subRentCostShare * Math.max(1, c.subRentDays),
       expectedProfit,
       reason,
+      impact: action === 'buy' ? windowImpact(c, quantity) : null,
     });
     let recommendation: ClassRestock['recommendation'];
     if (n > 0) {

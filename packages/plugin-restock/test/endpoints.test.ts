@@ -1,17 +1,20 @@
+import { addDays } from '@rfid3/core';
 import { demandPlugin } from '@rfid3/plugin-demand';
 import { startTestHost, type TestHost } from '@rfid3/core/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALERT_THRESHOLDS, restockPlugin } from '../src/index.js';
+import { ALERT_RULES, alertSeverity, restockPlugin, severityRank } from '../src/index.js';
 
 interface Alert {
   rentalClass: string;
   category: string;
-  severity: 'critical' | 'high' | 'medium';
+  severity: 'critical' | 'high' | 'medium' | null;
   unitsOwned: number;
   onOrder: number;
-  peakBound: number;
-  shortfall: number;
+  peakOnRentP50: number;
+  peakOnRentP90: number;
+  shortfallP90: number;
+  expectedShortfall: number;
   shortfallProbability: number;
   expectedStockoutDays: number;
   reorderPoint: number;
@@ -57,7 +60,9 @@ describe('restock endpoints on a simulated business', () => {
 
   beforeAll(async () => {
     host = await startTestHost({
-      plugins: [{ plugin: demandPlugin, config: { matchActualsEveryMinutes: 0 } }, restockPlugin],
+      // A lower threshold than the default 0.05: with lines of ~50 chairs, each of the ~120 chairs the one-chair class
+      // needs avoids 0.04 stockout days (the stockout days of a class are counted whatever the units turned away).
+      plugins: [{ plugin: demandPlugin, config: { matchActualsEveryMinutes: 0 } }, { plugin: restockPlugin, config: { minStockoutDaysAvoided: 0.03 } }],
       simulate: { items: 600, days: 420 },
     });
     const db = host.runtime.database.db;
@@ -72,19 +77,27 @@ describe('restock endpoints on a simulated business', () => {
   }, 120_000);
   afterAll(() => host.close());
 
-  it('alerts derive their severity from the daily stockout probability, most severe first; unknown severities are a 400', async () => {
+  it('alerts derive their severity from the shortfall probability and expected shortfall shown beside it, most severe first; unknown severities are a 400', async () => {
     const res = await host.call('GET', '/inventory/restock-alerts');
     expect(res.status).toBe(200);
-    const body = res.body as { alerts: Alert[]; counts: Record<string, number>; thresholds: Record<string, number> };
-    expect(body.thresholds).toEqual(ALERT_THRESHOLDS);
+    const body = res.body as { alerts: Alert[]; counts: Record<string, number>; severityRules: unknown };
+    expect(body.severityRules).toEqual(ALERT_RULES);
     expect(body.alerts.length).toBeGreaterThan(0);
-    const order = { critical: 0, high: 1, medium: 2 } as Record<string, number>;
-    for (let i = 1; i < body.alerts.length; i++) expect(order[body.alerts[i - 1]!.severity]!).toBeLessThanOrEqual(order[body.alerts[i]!.severity]!);
+    for (let i = 1; i < body.alerts.length; i++) {
+      const [x, y] = [body.alerts[i - 1]!, body.alerts[i]!];
+      expect(severityRank(x.severity)).toBeGreaterThanOrEqual(severityRank(y.severity));
+      if (x.severity === y.severity) expect(x.expectedShortfall).toBeGreaterThanOrEqual(y.expectedShortfall);
+    }
     for (const a of body.alerts) {
       const p = a.shortfallProbability;
-      expect(a.severity).toBe(p >= ALERT_THRESHOLDS.critical ? 'critical' : p >= ALERT_THRESHOLDS.high ? 'high' : 'medium');
-      expect(p).toBeGreaterThanOrEqual(ALERT_THRESHOLDS.medium - 1e-4);
-      expect(a.shortfall).toBe(Math.max(0, a.peakBound - a.unitsOwned - a.onOrder));
+      // The figures shown (rounded to 4 decimals) give the severity shown, up to that rounding at a rule's edge.
+      const edge = [alertSeverity(p - 1e-4, a.expectedShortfall - 1e-4), alertSeverity(p + 1e-4, a.expectedShortfall + 1e-4)];
+      expect(edge).toContain(a.severity);
+      expect(p).toBeGreaterThanOrEqual(ALERT_RULES.medium.probability - 1e-4);
+      expect(a.peakOnRentP50).toBeLessThanOrEqual(a.peakOnRentP90);
+      expect(a.shortfallP90).toBe(Math.max(0, a.peakOnRentP90 - a.unitsOwned - a.onOrder));
+      expect(a.expectedShortfall).toBeGreaterThanOrEqual(p - 1e-4);
+      if (a.shortfallP90 === 0) expect(a.severity).not.toBe('critical');
       expect(a.expectedStockoutDays).toBeGreaterThan(0);
       expect(a.orderUpTo).toBeGreaterThanOrEqual(a.reorderPoint);
     }
@@ -116,9 +129,15 @@ describe('restock endpoints on a simulated business', () => {
     // A class with ample units: no recommendation, no expected stockout.
     expect(body.recommendations.find((r) => r.rentalClass === ample)).toBeUndefined();
     expect(body.velocity.find((v) => v.rentalClass === ample)!.expectedStockoutDays).toBeLessThan(0.01);
-    // Ranked by stockout days avoided per dollar.
-    const perUsd = body.recommendations.map((r) => r.stockoutDaysAvoidedPerThousandUsd ?? Number.POSITIVE_INFINITY);
-    for (let i = 1; i < perUsd.length; i++) expect(perUsd[i - 1]!).toBeGreaterThanOrEqual(perUsd[i]!);
+    // Most severe first; an alerted class by its expected shortfall; the rest by stockout days avoided per dollar.
+    const recs = body.recommendations;
+    expect(recs[0]!.severity).toBe('critical');
+    for (let i = 1; i < recs.length; i++) {
+      const [x, y] = [recs[i - 1]!, recs[i]!];
+      expect(severityRank(x.severity)).toBeGreaterThanOrEqual(severityRank(y.severity));
+      if (x.severity && x.severity === y.severity) expect(x.expectedShortfall).toBeGreaterThanOrEqual(y.expectedShortfall);
+      if (!x.severity && !y.severity) expect(x.stockoutDaysAvoidedPerThousandUsd ?? Number.POSITIVE_INFINITY).toBeGreaterThanOrEqual(y.stockoutDaysAvoidedPerThousandUsd ?? Number.POSITIVE_INFINITY);
+    }
     const buys = body.recommendations.filter((r) => r.action === 'buy' && r.unitCost > 0);
     for (const b of buys) {
       expect(b.decision).not.toBeNull();
@@ -129,6 +148,19 @@ describe('restock endpoints on a simulated business', () => {
     expect(body.recommendations.find((r) => r.rentalClass === short)!.decision!.action.quantity * s.unitCost).toBeLessThanOrEqual(5000 + 1e-6);
     const rows = await decisions();
     expect(rows.map((r) => r.target_id).sort()).toEqual(buys.map((b) => b.rentalClass).sort());
+    // Each purchase predicts what can be measured once its window has passed: the rent its units earn from their arrival.
+    const arrival = addDays(((await host.call('GET', '/inventory/restock-alerts')).body as { dataThrough: string }).dataThrough, 14);
+    for (const r of rows) {
+      const proposed = JSON.parse(String(r.original_action ?? r.proposed_action)) as { quantity: number; impact: { from: string; to: string; baseUnits: number; unitDays: number; dailyRate: number } };
+      const impact = proposed.impact;
+      expect(impact.from).toBe(arrival);
+      expect(impact.to).toBe(addDays(arrival, 14));
+      expect(impact.unitDays).toBeGreaterThan(0);
+      // At most every unit bought out on every day from its arrival.
+      expect(impact.unitDays).toBeLessThanOrEqual(proposed.quantity * 15);
+      // The action's unit-days are rounded to hundredths.
+      expect(Math.abs(Number(r.predicted_impact) - impact.unitDays * impact.dailyRate)).toBeLessThanOrEqual(0.005 * impact.dailyRate + 0.01);
+    }
   });
 
   it('reading twice records nothing, and proposing again records one decision per class', async () => {

@@ -11,6 +11,7 @@ import type { DatabaseHandle } from '../storage/database.js';
 import { parseJsonColumn } from '../storage/database.js';
 import { OPEN_DECISION_STATUSES, openDecisionKey } from '../storage/migrations/decision-ledger.js';
 import type { RFID3Database } from '../storage/schema.js';
+import type { ImpactMeasure } from './impact-measure.js';
 
 export const DECISION_STATUSES = ['pending', 'approved', 'rejected', 'executed', 'failed'] as const;
 export type DecisionStatus = (typeof DECISION_STATUSES)[number];
@@ -144,6 +145,7 @@ const unprocessable = (detail: string, extensions: Record<string, unknown> = {})
 export class DecisionLedger {
   private readonly safeguards: DecisionSafeguard[];
   private readonly settings: SafeguardSettings;
+  private readonly impactMeasures = new Map<string, ImpactMeasure>();
 
   constructor(private readonly deps: { database: DatabaseHandle; clock: Clock; safeguards: DecisionSafeguard[]; settings?: Partial<SafeguardSettings> }) {
     this.safeguards = [...deps.safeguards];
@@ -156,6 +158,17 @@ export class DecisionLedger {
       if (this.safeguards.some((s) => s.id === g.id)) throw new Error(`a safeguard '${g.id}' is already registered`);
       this.safeguards.push(g);
     }
+  }
+
+  /** Adds how a decision type's actual impact is measured (one per type). */
+  addImpactMeasure(measure: ImpactMeasure): void {
+    if (this.impactMeasures.has(measure.decisionType)) throw new Error(`an impact measure for '${measure.decisionType}' decisions is already registered`);
+    this.impactMeasures.set(measure.decisionType, measure);
+  }
+
+  /** The impact measure of a decision type, if a plugin registered one. */
+  impactMeasure(decisionType: string): ImpactMeasure | undefined {
+    return this.impactMeasures.get(decisionType);
   }
 
   /** The safeguards every transition runs, in order. */

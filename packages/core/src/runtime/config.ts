@@ -23,6 +23,12 @@ export const coreConfigSchema = z.object({
     })
     .prefault({}),
   jobs: z.object({ concurrency: z.number().int().positive().default(1) }).prefault({}),
+  kpis: z
+    .object({
+      /** Minutes between runs of `kpis.match-impact`, which records executed decisions' actual impact (0: only on request). */
+      matchImpactEveryMinutes: z.number().int().min(0).default(60),
+    })
+    .prefault({}),
   safeguards: z
     .object({
       restockCapUsd: z.number().positive().default(DEFAULT_SAFEGUARD_SETTINGS.restockCapUsd),

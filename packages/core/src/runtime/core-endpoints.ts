@@ -5,6 +5,7 @@ import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint, EndpointReply } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { decisionEndpoints } from '../decisions/endpoints.js';
+import { kpiEndpoints } from '../kpis/endpoints.js';
 import { parseJsonColumn } from '../storage/database.js';
 import { CORE_VERSION } from '../version.js';
 import { jobAccepted } from './jobs.js';
@@ -69,10 +70,11 @@ function l2Status(l2: CacheL2Stats) {
 
 const rate = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
 
-/** The `models/*`, `health/*`, `jobs/*` and `decisions/*` endpoints, served by core itself. */
+/** The `models/*`, `health/*`, `jobs/*`, `decisions/*` and `kpis` endpoints, served by core itself. */
 export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
   return [
     ...decisionEndpoints({ ledger: runtime.decisions, jobs: runtime.jobs, plugins: () => runtime.plugins }),
+    ...kpiEndpoints(runtime),
     defineEndpoint({
       method: 'GET',
       path: '/health/system-status',

@@ -27,6 +27,7 @@ import { systemClock } from './clock.js';
 import type { CoreConfig, CoreConfigInput } from './config.js';
 import { coreConfigSchema } from './config.js';
 import { coreEndpoints } from './core-endpoints.js';
+import { registerImpactMatching } from '../kpis/endpoints.js';
 import { EventBus } from './events.js';
 import type { AccessPolicy, EndpointResponse, RawEndpointInput } from './invoke.js';
 import { EndpointTable, invokeEndpoint } from './invoke.js';
@@ -262,6 +263,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const runtime = new Runtime(container, config, { openReads: options.access?.openReads ?? true }, redis);
   try {
     for (const endpoint of coreEndpoints(runtime)) runtime.endpoints.add({ pluginId: 'core', endpoint });
+    registerImpactMatching(runtime, config.kpis.matchImpactEveryMinutes);
     const bound = new Set<symbol>([...coreTokens, ...(options.services ?? []).map((s) => s.ref.token)]);
     const entries: PluginEntry[] = (options.plugins ?? []).map((p) => (isEntry(p) ? p : { plugin: p }));
     for (const checked of checkPlugins(entries, bound)) await registerPlugin(runtime, checked.plugin, checked.config, checked.source);

@@ -45,6 +45,12 @@ export interface ClassTruth {
   /** Units requested but not available (lost demand). */
   lostUnits: number;
   requestedUnits: number;
+  /** Days on which the class turned units away (no table records this: it is the truth the KPIs are judged by). */
+  stockoutDays: string[];
+  /** Days on which, after the day's rentals, none of the class's units (some not retired) was left to rent. */
+  soldOutDays: string[];
+  /** Rental revenue of the units served (price of the day × units, as the contracts' rent amounts add it up). */
+  revenue: number;
 }
 
 export interface CategoryTruth {
@@ -207,6 +213,9 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
     meanQty: number;
     lost: number;
     requested: number;
+    stockoutDays: number[];
+    soldOutDays: number[];
+    revenue: number;
     /** Tagged as packs (bin location `pack`): the category's packs, not their single components. */
     pack: boolean;
   }
@@ -239,6 +248,9 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
         meanQty: 1,
         lost: 0,
         requested: 0,
+        stockoutDays: [],
+        soldOutDays: [],
+        revenue: 0,
         pack: !!spec.pack,
       });
     }
@@ -293,6 +305,9 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
         meanQty: Math.max(1, Math.min(12, units * 0.25)),
         lost: 0,
         requested: 0,
+        stockoutDays: [],
+        soldOutDays: [],
+        revenue: 0,
         pack: false,
       });
     }
@@ -328,6 +343,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
   const itemLastContract: (string | null)[] = new Array(N).fill(null);
   const itemClient: (string | null)[] = new Array(N).fill(null);
   const pools: number[][][] = classes.map(() => STORES.map(() => []));
+  const retiredBy = new Int32Array(classes.length);
   const homeWeights = STORES.map((s) => DEFAULT_STORE_SHARE[s.code]!);
   let idx = 0;
   classes.forEach((c, ci) => {
@@ -433,6 +449,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       let priceNow = c.basePrice;
       for (const p of c.prices) if (p.day <= d) priceNow = p.price;
       const classFactor = common * seasonFactor(spec.seasonality, doy) * (priceNow / c.basePrice) ** c.elasticity;
+      const lostBefore = c.lost;
       for (let s = 0; s < STORES.length; s++) {
         const mean = c.baseDaily * storeShares[s]!.share[spec.name]! * classFactor;
         const nLines = rng.poisson(mean / c.meanQty);
@@ -462,9 +479,15 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
             served = Math.min(qty, served);
           }
           c.lost += qty - served;
+          c.revenue += priceNow * served;
           if (got.length > 0) storeLines.push({ store: s, cls: ci, qty: served, items: got });
         }
       }
+      if (c.lost > lostBefore) c.stockoutDays.push(d);
+    }
+    // Sold out: after every class's rentals (bursts take from pack shelves too), none of its units left on a shelf.
+    for (let ci = 0; ci < classes.length; ci++) {
+      if (retiredBy[ci]! < classes[ci]!.units && pools[ci]!.every((pool) => pool.length === 0)) classes[ci]!.soldOutDays.push(d);
     }
     // Group the day's lines into contracts by theme, so that what is rented together is realistic.
     rng.shuffle(storeLines);
@@ -592,6 +615,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
           // Worn out and broken: retired rather than repaired.
           itemStatus[item] = STATUS_RETIRED;
           retired++;
+          retiredBy[itemClass[item]!]!++;
           scan(item, day, timeOfDay(rng, 12, 17), { ...flags, contract_number: r.contract, scan_type: 'Return', client_name: r.client, status: 'Sold', bin_location: 'sold', notes: 'retired: worn out' });
         } else {
           itemStatus[item] = STATUS_REPAIR;
@@ -768,6 +792,9 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       prices: c.prices.map((p) => ({ from: days[p.day]!, price: p.price })),
       lostUnits: c.lost,
       requestedUnits: c.requested,
+      stockoutDays: c.stockoutDays.map((d) => days[d]!),
+      soldOutDays: c.soldOutDays.map((d) => days[d]!),
+      revenue: Math.round(c.revenue * 100) / 100,
     })),
     ...(burstFrom.size
       ? { packs: [...burstFrom].map(([ci, b]) => ({ pack: classes[b.pack]!.id, component: classes[ci]!.id, size: b.size, bursts: b.bursts })) }

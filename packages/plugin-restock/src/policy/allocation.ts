@@ -13,7 +13,7 @@ let scratch = new Float64Array(256);
  * uncertain part is a scaled Poisson, s·N with N ~ Poisson(mean / s) and s = variance / mean ≥ 1 (compound
  * Poisson rentals of lines of several units): exact for one-unit lines, and right in the tail for small fleets,
  * where a normal approximation understates the chance of a busy day several times over. Between the multiples
- * of s the tail is interpolated linearly, so each extra unit has a value.
+ * of s the tail is interpolated linearly, so each extra unit has a value; it never rises with u.
  */
 export function onRentTails(known: number, mean: number, variance: number, from: number, count: number, out: Float64Array, offset = 0): void {
   const m = Math.max(0, mean);
@@ -47,7 +47,9 @@ export function onRentTails(known: number, mean: number, variance: number, from:
       const x = y / scale + 0.5;
       const k = Math.floor(x);
       const fr = x - k;
-      v = (1 - fr) * ge(k) + fr * ge(k + 1);
+      // N = 0 is no rental at all, exactly `known` units: its mass is not spread above them (else P(X > known) would
+      // be at least one half whatever the mean, and a fleet with every unit out would look short on a quiet day).
+      v = k === 0 ? ge(1) : (1 - fr) * ge(k) + fr * ge(k + 1);
     }
     out[offset + j] = v;
   }
@@ -92,6 +94,24 @@ export interface StockoutTable {
 }
 
 /**
+ * The units on rent of day i as `onRentTails` reads them: `known` certain units, the rentals still to come with the
+ * day's requests (mean, variance), the same without the day's requests (carried), and P(no request that day).
+ */
+export function dayOnRent(f: OnRentForecast, i: number): { known: number; mean: number; variance: number; carriedMean: number; carriedVariance: number; noRequest: number } {
+  const e = f.errorShare ?? 0;
+  const carried = f.carried[i]!;
+  const all = carried + f.today[i]!;
+  return {
+    known: f.known[i]!,
+    mean: all,
+    variance: all * f.dispersion + (e * all) ** 2 + (f.errorVariance?.[i] ?? 0),
+    carriedMean: carried,
+    carriedVariance: carried * f.dispersion + (e * carried) ** 2 + (f.carriedErrorVariance?.[i] ?? 0),
+    noRequest: Math.exp(-f.today[i]! / f.meanQty),
+  };
+}
+
+/**
  * Day by day, the chance that a request goes unserved with u = from, from + 1, … units: short on a day when the
  * units on rent with the day's requests exceed the units, unless the day had no request (then the units still
  * out from earlier days exceeding u are no stockout). Columns go up to where even a busy day is served.
@@ -99,22 +119,19 @@ export interface StockoutTable {
 export function stockoutTable(f: OnRentForecast, from: number): StockoutTable {
   const days = f.today.length;
   const e = f.errorShare ?? 0;
-  const disp = f.dispersion;
   let top = from;
   for (let i = 0; i < days; i++) {
-    const all = f.carried[i]! + f.today[i]!;
-    top = Math.max(top, Math.ceil(f.known[i]! + all * (1 + 3 * e) + 8 * Math.sqrt(all * disp + (f.errorVariance?.[i] ?? 0)) + 2));
+    const d = dayOnRent(f, i);
+    top = Math.max(top, Math.ceil(d.known + d.mean * (1 + 3 * e) + 8 * Math.sqrt(d.mean * f.dispersion + (f.errorVariance?.[i] ?? 0)) + 2));
   }
   const width = top - from + 1;
   const p = new Float64Array(days * width);
   const busy = new Float64Array(width);
   for (let i = 0; i < days; i++) {
-    const carried = f.carried[i]!;
-    const all = carried + f.today[i]!;
-    onRentTails(f.known[i]!, all, all * disp + (e * all) ** 2 + (f.errorVariance?.[i] ?? 0), from, width, p, i * width);
-    onRentTails(f.known[i]!, carried, carried * disp + (e * carried) ** 2 + (f.carriedErrorVariance?.[i] ?? 0), from, width, busy);
-    const none = Math.exp(-f.today[i]! / f.meanQty);
-    for (let j = 0; j < width; j++) p[i * width + j] = Math.max(0, p[i * width + j]! - none * busy[j]!);
+    const d = dayOnRent(f, i);
+    onRentTails(d.known, d.mean, d.variance, from, width, p, i * width);
+    onRentTails(d.known, d.carriedMean, d.carriedVariance, from, width, busy);
+    for (let j = 0; j < width; j++) p[i * width + j] = Math.max(0, p[i * width + j]! - d.noRequest * busy[j]!);
   }
   return { days, from, width, p };
 }

@@ -1,0 +1,359 @@
+import { sql } from 'kysely';
+import type { DecisionLedger, DecisionRecord } from '../decisions/decision-ledger.js';
+import type { InventoryData } from '../inventory/inventory-data.js';
+import { addDays, daysBetween } from '../runtime/dates.js';
+import { GRADES } from '../simulator/catalog.js';
+import type { DatabaseHandle } from '../storage/database.js';
+import { fleetDays, soldOut } from './fleet-days.js';
+import type { FleetDays } from './fleet-days.js';
+
+export interface KpiOptions {
+  /** Last day measured (default: the last day with scans). */
+  asOf?: string;
+  /** Weeks of stockouts compared with the same weeks a year earlier (default 8). */
+  weeks?: number;
+  /** Days of the period the yearly figures cover, compared with the period before it (default 365). */
+  days?: number;
+  /** An item retired at this grade or better was replaced too early (default C: the quality plugin's rentable grade). */
+  minRentableGrade?: (typeof GRADES)[number];
+  /** Stores open at (HH:MM, default 07:00): a class is sold out when none of its units is on a shelf from then on. */
+  opensAt?: string;
+}
+
+export interface Period {
+  from: string;
+  to: string;
+}
+
+/** A figure of the period beside the same figure of the period before (null where the data does not reach it). */
+export interface Compared<T> {
+  current: T;
+  previous: T | null;
+  /** current ÷ previous − 1 of the headline value; null without a previous period or when it was 0. */
+  change: number | null;
+}
+
+const ESTIMATE = /repair estimate \$([0-9.]+)/i;
+const OUTBOUND = ['Rental', 'Delivery'];
+const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
+const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+const change = (current: number | null, previous: number | null) => (current === null || previous === null || previous === 0 ? null : round(current / previous - 1));
+const inPeriod = (day: string, p: Period) => day >= p.from && day <= p.to;
+const HUMAN_EXCLUDED = new Set(['auto', 'safeguard', 'superseded']);
+
+/** A figure of the period, the same of the period before where the data reaches it, and the change of its headline. */
+async function besidePrevious<T extends object>(
+  one: (p: Period) => Promise<T>,
+  headline: (t: T) => number | null,
+  periods: { period: Period; previous: Period; covered: (p: Period) => boolean },
+  measure: string,
+) {
+  const current = await one(periods.period);
+  const before = periods.covered(periods.previous) ? await one(periods.previous) : null;
+  return { measure, ...current, previous: before, change: change(headline(current), before ? headline(before) : null) };
+}
+
+/** The weeks ending on `asOf` (oldest first) and each one 52 weeks earlier (same weekdays). */
+export function comparedWeeks(asOf: string, weeks: number): { week: Period; yearEarlier: Period }[] {
+  const out = [];
+  for (let w = weeks - 1; w >= 0; w--) {
+    const to = addDays(asOf, -7 * w);
+    const week = { from: addDays(to, -6), to };
+    out.push({ week, yearEarlier: { from: addDays(week.from, -364), to: addDays(week.to, -364) } });
+  }
+  return out;
+}
+
+/**
+ * The business outcomes the architecture tracks, each computed from RFID3's and Point of Rental's records and the
+ * decision ledger, never from assumptions: stockouts, inventory turns, revenue per rental, recommendation
+ * acceptance, decision accuracy, unplanned repair cost and premature replacements.
+ */
+export async function businessKpis(deps: { database: DatabaseHandle; inventory: InventoryData; ledger: DecisionLedger; today: string }, options: KpiOptions = {}) {
+  const data = await dataKpis(deps, options);
+  return { ...data, ...(await decisionKpis(deps.ledger, deps.today, options.days)) };
+}
+
+/** The decision ledger's KPIs: acceptance of what people decided over the last `days` days to today, and decision accuracy. */
+export async function decisionKpis(ledger: DecisionLedger, today: string, days = 365) {
+  const period = { from: addDays(today, -(days - 1)), to: today };
+  return { recommendationAcceptance: { ...(await acceptance(ledger, period)), ...period }, decisionAccuracy: await decisionAccuracy(ledger) };
+}
+
+/** The KPIs read from RFID3's and Point of Rental's records (the costly part: one pass over the period's scans). */
+export async function dataKpis(deps: { database: DatabaseHandle; inventory: InventoryData; today: string }, options: KpiOptions = {}) {
+  const { database, inventory } = deps;
+  const { db } = database;
+  const range = await db
+    .selectFrom('id_transactions')
+    .select([sql<string | null>`min(scan_date)`.as('first'), sql<string | null>`max(scan_date)`.as('last')])
+    .executeTakeFirst();
+  const dataFrom = range?.first ? String(range.first).slice(0, 10) : null;
+  const dataTo = range?.last ? String(range.last).slice(0, 10) : null;
+  const asOf = options.asOf ?? (dataTo && dataTo < deps.today ? dataTo : deps.today);
+  const weeks = options.weeks ?? 8;
+  const length = options.days ?? 365;
+  const period: Period = { from: addDays(asOf, -(length - 1)), to: asOf };
+  const previous: Period = { from: addDays(period.from, -length), to: addDays(period.from, -1) };
+  const covered = (p: Period) => dataFrom !== null && dataFrom <= p.from;
+  const minGrade = options.minRentableGrade ?? 'C';
+  const compared = comparedWeeks(asOf, weeks);
+
+  // One pass over the scans covers the stockout weeks and both periods.
+  const sweepFrom = [previous.from, compared[0]!.yearEarlier.from].reduce((a, b) => (a < b ? a : b));
+  const fleet = dataFrom === null ? null : await fleetDays(database, { from: sweepFrom < dataFrom ? dataFrom : sweepFrom, to: asOf, opensAt: options.opensAt });
+
+  return {
+    asOf,
+    dataFrom,
+    dataThrough: dataTo,
+    period: { ...period, days: length },
+    previousPeriod: { ...previous, covered: covered(previous) },
+    stockouts: stockouts(fleet, compared, dataFrom),
+    inventoryTurns: await inventoryTurns(inventory, fleet, period, previous, covered),
+    revenuePerRental: await revenuePerRental(database, period, previous, covered),
+    unplannedRepairs: await repairs(database, period, previous, covered),
+    prematureReplacements: await replacements(database, period, previous, covered, minGrade),
+  };
+}
+
+export type BusinessKpis = Awaited<ReturnType<typeof businessKpis>>;
+
+function soldOutIn(fleet: FleetDays | null, p: Period) {
+  let classDays = 0;
+  const classes = new Set<string>();
+  if (fleet) {
+    const first = daysBetween(fleet.days[0]!, p.from);
+    for (let d = Math.max(0, first); d <= Math.min(fleet.days.length - 1, first + daysBetween(p.from, p.to)); d++) {
+      for (const [cls, c] of fleet.classes) {
+        if (soldOut(c, d)) {
+          classDays++;
+          classes.add(cls);
+        }
+      }
+    }
+  }
+  return { ...p, soldOutClassDays: classDays, classes: classes.size };
+}
+
+function stockouts(fleet: FleetDays | null, compared: ReturnType<typeof comparedWeeks>, dataFrom: string | null) {
+  const weeks = compared.map(({ week, yearEarlier }) => {
+    const current = soldOutIn(fleet, week);
+    const before = dataFrom !== null && dataFrom <= yearEarlier.from ? soldOutIn(fleet, yearEarlier) : null;
+    return { ...current, yearEarlier: before, change: change(current.soldOutClassDays, before?.soldOutClassDays ?? null) };
+  });
+  const current = weeks.reduce((a, w) => a + w.soldOutClassDays, 0);
+  const previous = weeks.every((w) => w.yearEarlier) ? weeks.reduce((a, w) => a + w.yearEarlier!.soldOutClassDays, 0) : null;
+  return {
+    measure:
+      'class-days on which every unit of a rental class was out at once (on rent, in repair or to be inspected), from the RFID scans: RFID3 and Point of Rental record no request that was turned away, and a class can be turned to only while none is on a shelf',
+    weeks,
+    total: { current, previous, change: change(current, previous) } satisfies Compared<number>,
+  };
+}
+
+async function inventoryTurns(inventory: InventoryData, fleet: FleetDays | null, period: Period, previous: Period, covered: (p: Period) => boolean) {
+  const one = async (p: Period) => {
+    const out = await inventory.dailyUnitsOut({ level: 'total', from: p.from, to: p.to });
+    const unitsRented = out.reduce((a, r) => a + r.units, 0);
+    let unitDays = 0;
+    let n = 0;
+    if (fleet) {
+      for (let d = 0; d < fleet.days.length; d++) {
+        if (!inPeriod(fleet.days[d]!, p)) continue;
+        n++;
+        for (const c of fleet.classes.values()) unitDays += c.owned[d]!;
+      }
+    }
+    const averageUnitsOwned = n > 0 ? unitDays / n : 0;
+    const perYear = averageUnitsOwned > 0 && n > 0 ? (unitsRented / averageUnitsOwned) * (365 / n) : null;
+    return { perYear: perYear === null ? null : round(perYear), unitsRented, averageUnitsOwned: round(averageUnitsOwned, 2), days: n };
+  };
+  return await besidePrevious(one, (t) => t.perYear, { period, previous, covered }, 'units sent out (distinct items with a Rental or Delivery scan each day) ÷ average units owned, per 365 days');
+}
+
+async function revenuePerRental(database: DatabaseHandle, period: Period, previous: Period, covered: (p: Period) => boolean) {
+  const one = async (p: Period) => {
+    const between = [`${p.from} 00:00:00`, `${p.to} 23:59:59`] as const;
+    const c = await database.db
+      .selectFrom('pos_transactions')
+      .select([sql<number>`count(*)`.as('n'), sql<number | null>`sum(rent_amt)`.as('revenue')])
+      .where('contract_date', '>=', between[0])
+      .where('contract_date', '<=', between[1])
+      .executeTakeFirst();
+    const l = await database.db
+      .selectFrom('pos_transaction_items as i')
+      .innerJoin('pos_transactions as t', 't.contract_no', 'i.contract_no')
+      .select(sql<number | null>`sum(i.qty)`.as('units'))
+      .where('t.contract_date', '>=', between[0])
+      .where('t.contract_date', '<=', between[1])
+      .executeTakeFirst();
+    const contracts = Number(c?.n ?? 0);
+    const revenue = Number(c?.revenue ?? 0);
+    const units = Number(l?.units ?? 0);
+    const perContract = ratio(revenue, contracts);
+    const perUnit = ratio(revenue, units);
+    return { perContract: perContract === null ? null : round(perContract, 2), perUnit: perUnit === null ? null : round(perUnit, 2), revenue: round(revenue, 2), contracts, unitsRented: units };
+  };
+  return await besidePrevious(one, (t) => t.perContract, { period, previous, covered }, "Point of Rental contracts' rent amounts ÷ contracts written (a rental is a contract), and ÷ units on their lines");
+}
+
+/** Every decision of the ledger, page by page. */
+async function allDecisions(ledger: DecisionLedger, filter: { status?: DecisionRecord['status'] } = {}): Promise<DecisionRecord[]> {
+  const out: DecisionRecord[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await ledger.list({ ...filter, limit: 1000, offset });
+    out.push(...page);
+    if (page.length < 1000) return out;
+  }
+}
+
+async function acceptance(ledger: DecisionLedger, period: Period) {
+  const byType = new Map<string, { accepted: number; rejected: number; autoApproved: number; pending: number }>();
+  for (const d of await allDecisions(ledger)) {
+    const t = byType.get(d.decisionType) ?? byType.set(d.decisionType, { accepted: 0, rejected: 0, autoApproved: 0, pending: 0 }).get(d.decisionType)!;
+    if (d.status === 'pending') {
+      t.pending++;
+      continue;
+    }
+    if (!d.decidedAt || !inPeriod(d.decidedAt.slice(0, 10), period)) continue;
+    if (d.decidedBy === 'auto') t.autoApproved++;
+    // A person's decision: not the safeguards', not auto-approval, not a proposal the ledger replaced.
+    if (!d.decidedBy || HUMAN_EXCLUDED.has(d.decidedBy)) continue;
+    if (d.status === 'rejected') t.rejected++;
+    else t.accepted++;
+  }
+  const types = Object.fromEntries([...byType].map(([type, t]) => [type, { ...t, rate: ratio(t.accepted, t.accepted + t.rejected) }]));
+  const accepted = [...byType.values()].reduce((a, t) => a + t.accepted, 0);
+  const rejected = [...byType.values()].reduce((a, t) => a + t.rejected, 0);
+  const rate = ratio(accepted, accepted + rejected);
+  return {
+    measure: 'decisions a person approved (then executed, or not) ÷ decisions a person approved or rejected over the period to today; auto-approvals, safeguard rejections and proposals the ledger replaced are counted apart',
+    rate: rate === null ? null : round(rate),
+    accepted,
+    rejected,
+    autoApproved: [...byType.values()].reduce((a, t) => a + t.autoApproved, 0),
+    pending: [...byType.values()].reduce((a, t) => a + t.pending, 0),
+    byType: types,
+  };
+}
+
+async function decisionAccuracy(ledger: DecisionLedger) {
+  const executed = await allDecisions(ledger, { status: 'executed' });
+  const matched = executed.filter((d) => d.actualImpact !== null && d.predictedImpact !== null);
+  const summary = (list: DecisionRecord[]) => {
+    const absActual = list.reduce((a, d) => a + Math.abs(d.actualImpact!), 0);
+    const absError = list.reduce((a, d) => a + Math.abs(d.actualImpact! - d.predictedImpact!), 0);
+    return {
+      matched: list.length,
+      predicted: round(list.reduce((a, d) => a + d.predictedImpact!, 0), 2),
+      actual: round(list.reduce((a, d) => a + d.actualImpact!, 0), 2),
+      accuracy: absActual > 0 ? round(Math.max(0, 1 - absError / absActual)) : null,
+    };
+  };
+  const types = [...new Set(matched.map((d) => d.decisionType))];
+  return {
+    measure: "1 − Σ|actual − predicted| ÷ Σ|actual| over executed decisions whose actual impact was measured once their horizon passed (job kpis.match-impact, each decision type's own measure)",
+    ...summary(matched),
+    awaitingMeasurement: executed.length - matched.length,
+    byType: Object.fromEntries(types.map((t) => [t, summary(matched.filter((d) => d.decisionType === t))])),
+    decisions: matched
+      .sort((a, b) => (b.executedAt ?? '').localeCompare(a.executedAt ?? ''))
+      .slice(0, 50)
+      .map((d) => ({ id: d.id, decisionType: d.decisionType, target: d.target, executedAt: d.executedAt, predictedImpact: d.predictedImpact!, actualImpact: d.actualImpact! })),
+  };
+}
+
+/** Scans of items that went to repair or left the fleet in [from − 120 days, to], item by item in order. */
+async function itemEvents(database: DatabaseHandle, from: string, to: string) {
+  const { db } = database;
+  const tags = db
+    .selectFrom('id_transactions')
+    .select('tag_id')
+    .where('scan_date', '>=', `${from} 00:00:00`)
+    .where('scan_date', '<=', `${to} 23:59:59`)
+    .where((eb) => eb.or([eb('status', 'in', ['Repair', 'Sold']), eb('bin_location', '=', 'sold')]));
+  return db
+    .selectFrom('id_transactions')
+    .select(['tag_id', 'scan_date', 'scan_type', 'status', 'bin_location', 'quality', 'notes'])
+    .where('tag_id', 'in', tags)
+    .where('scan_date', '>=', `${addDays(from, -120)} 00:00:00`)
+    .where('scan_date', '<=', `${to} 23:59:59`)
+    .orderBy('tag_id')
+    .orderBy('scan_date')
+    .orderBy('id')
+    .execute();
+}
+
+async function repairs(database: DatabaseHandle, period: Period, previous: Period, covered: (p: Period) => boolean) {
+  const one = async (p: Period) => {
+    const rows = await itemEvents(database, p.from, p.to);
+    const found: { unplanned: boolean; cost: number | null }[] = [];
+    let open: { unplanned: boolean; cost: number | null; counted: boolean } | null = null;
+    let tag: string | null = null;
+    for (const r of rows) {
+      if (String(r.tag_id) !== tag) {
+        tag = String(r.tag_id);
+        open = null;
+      }
+      if (r.status === null) continue;
+      const day = String(r.scan_date).slice(0, 10);
+      if (r.status === 'Repair') {
+        const estimate = ESTIMATE.exec(String(r.notes ?? ''));
+        if (!open) {
+          // A repair starts when an item comes back broken (unplanned) or is sent in from the shelf (planned).
+          open = { unplanned: r.scan_type === 'Return', cost: null, counted: inPeriod(day, p) };
+          if (open.counted) found.push(open);
+        }
+        if (open.cost === null && estimate) open.cost = Number(estimate[1]);
+      } else open = null;
+    }
+    const known = found.filter((f) => f.cost !== null);
+    // A repair with no estimate on its scans is valued at the mean estimate of the period's others.
+    const mean = known.length ? known.reduce((a, f) => a + f.cost!, 0) / known.length : 0;
+    const cost = (f: (typeof found)[number]) => f.cost ?? mean;
+    const unplanned = found.filter((f) => f.unplanned);
+    const planned = found.filter((f) => !f.unplanned);
+    const unplannedCost = unplanned.reduce((a, f) => a + cost(f), 0);
+    const plannedCost = planned.reduce((a, f) => a + cost(f), 0);
+    const share = known.length ? ratio(unplannedCost, unplannedCost + plannedCost) : ratio(unplanned.length, found.length);
+    return {
+      costShare: share === null ? null : round(share),
+      unplannedCost: round(unplannedCost, 2),
+      plannedCost: round(plannedCost, 2),
+      unplannedRepairs: unplanned.length,
+      plannedRepairs: planned.length,
+      withoutEstimate: found.length - known.length,
+    };
+  };
+  return await besidePrevious(one, (t) => t.unplannedCost, { period, previous, covered }, "cost of repairs that began with a return scan into Repair (the item came back broken) ÷ cost of every repair begun in the period (the others were sent in from the shelf); costs from the scans' repair estimates");
+}
+
+async function replacements(database: DatabaseHandle, period: Period, previous: Period, covered: (p: Period) => boolean, minGrade: string) {
+  const limit = GRADES.indexOf(minGrade as (typeof GRADES)[number]);
+  const one = async (p: Period) => {
+    const rows = await itemEvents(database, p.from, p.to);
+    let retired = 0;
+    let premature = 0;
+    let tag: string | null = null;
+    let grade: string | null = null;
+    let gone = false;
+    for (const r of rows) {
+      if (String(r.tag_id) !== tag) {
+        tag = String(r.tag_id);
+        grade = null;
+        gone = false;
+      }
+      if (r.quality) grade = String(r.quality);
+      if (gone || !(r.status === 'Sold' || r.bin_location === 'sold')) continue;
+      gone = true;
+      if (!inPeriod(String(r.scan_date).slice(0, 10), p)) continue;
+      retired++;
+      const g = grade === null ? -1 : GRADES.indexOf(grade as (typeof GRADES)[number]);
+      if (g >= 0 && g <= limit) premature++;
+    }
+    return { count: premature, retired, share: ratio(premature, retired) === null ? null : round(premature / retired) };
+  };
+  const figures = await besidePrevious(one, (t) => t.count, { period, previous, covered }, `items taken out of the fleet (sold or retired) while their last recorded grade was still rentable (${minGrade} or better)`);
+  return { ...figures, minRentableGrade: minGrade };
+}

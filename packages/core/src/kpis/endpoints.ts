@@ -1,0 +1,118 @@
+import { Gauge } from 'prom-client';
+import { z } from 'zod';
+import type { AnyEndpoint } from '../contracts/endpoint.js';
+import { defineEndpoint } from '../contracts/endpoint.js';
+import { isoDay } from '../runtime/dates.js';
+import { jobAccepted } from '../runtime/jobs.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { GRADES } from '../simulator/catalog.js';
+import { dataKpis, decisionKpis } from './business-kpis.js';
+import type { BusinessKpis, KpiOptions } from './business-kpis.js';
+import { MATCH_IMPACT_JOB, matchDecisionImpacts } from './impact.js';
+import { kpiReportSchema } from './schema.js';
+
+const CACHE_SECONDS = 600;
+
+/** The last day the scans cover (never after today), or null with no scan. */
+async function dataThrough(runtime: Runtime): Promise<string | null> {
+  const range = await runtime.inventory.scanRange();
+  if (!range.last) return null;
+  const last = range.last.slice(0, 10);
+  const today = isoDay(runtime.clock.now());
+  return last < today ? last : today;
+}
+
+/** The Prometheus gauges of the KPIs, set from the last computed report (GET /kpis; the host's nightly precompute asks for it). */
+function kpiGauges(runtime: Runtime) {
+  const registers = [runtime.metrics.registry];
+  const gauge = (name: string, help: string, labelNames: string[] = []) =>
+    (runtime.metrics.registry.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames, registers });
+  const g = {
+    stockouts: gauge('rfid3_kpi_stockout_class_days', 'Class-days with every unit of a class out at once over the last weeks, and the same weeks a year earlier', ['period']),
+    turns: gauge('rfid3_kpi_inventory_turns_per_year', 'Units sent out per unit owned, per 365 days', ['period']),
+    revenue: gauge('rfid3_kpi_revenue_per_rental_usd', 'Rent amount per Point of Rental contract', ['period']),
+    acceptance: gauge('rfid3_kpi_recommendation_acceptance_ratio', 'Decisions a person approved ÷ decisions a person approved or rejected'),
+    accuracy: gauge('rfid3_kpi_decision_accuracy_ratio', '1 − Σ|actual − predicted| ÷ Σ|actual| over executed decisions with a measured impact'),
+    repairs: gauge('rfid3_kpi_unplanned_repair_cost_share', 'Cost of repairs begun when an item came back broken ÷ cost of every repair begun', ['period']),
+    premature: gauge('rfid3_kpi_premature_replacements', 'Items taken out of the fleet while still at a rentable grade', ['period']),
+  };
+  const set = (gauge: Gauge, value: number | null | undefined, labels: Record<string, string> = {}) => {
+    if (value === null || value === undefined) gauge.remove(labels);
+    else gauge.set(labels, value);
+  };
+  return (k: BusinessKpis) => {
+    set(g.stockouts, k.stockouts.total.current, { period: 'current' });
+    set(g.stockouts, k.stockouts.total.previous, { period: 'year_earlier' });
+    set(g.turns, k.inventoryTurns.perYear, { period: 'current' });
+    set(g.turns, k.inventoryTurns.previous?.perYear, { period: 'previous' });
+    set(g.revenue, k.revenuePerRental.perContract, { period: 'current' });
+    set(g.revenue, k.revenuePerRental.previous?.perContract, { period: 'previous' });
+    set(g.acceptance, k.recommendationAcceptance.rate);
+    set(g.accuracy, k.decisionAccuracy.accuracy);
+    set(g.repairs, k.unplannedRepairs.costShare, { period: 'current' });
+    set(g.repairs, k.unplannedRepairs.previous?.costShare, { period: 'previous' });
+    set(g.premature, k.prematureReplacements.count, { period: 'current' });
+    set(g.premature, k.prematureReplacements.previous?.count, { period: 'previous' });
+  };
+}
+
+/** Registers the job that measures executed decisions' actual impact, and runs it every `everyMinutes` while the runtime runs. */
+export function registerImpactMatching(runtime: Runtime, everyMinutes: number): void {
+  runtime.jobs.register(MATCH_IMPACT_JOB, async () => matchDecisionImpacts(runtime.decisions, await dataThrough(runtime), runtime.logger));
+  if (everyMinutes <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  runtime.addStartHook(() => {
+    timer = setInterval(() => {
+      try {
+        runtime.jobs.enqueue(MATCH_IMPACT_JOB);
+      } catch (err) {
+        runtime.logger.warn({ err }, `could not queue ${MATCH_IMPACT_JOB}`);
+      }
+    }, everyMinutes * 60_000);
+    timer.unref();
+  });
+  runtime.addStopHook(() => clearInterval(timer));
+}
+
+/** `GET /kpis` and `POST /kpis/match-impact`, served by core. */
+export function kpiEndpoints(runtime: Runtime): AnyEndpoint[] {
+  const publish = kpiGauges(runtime);
+  return [
+    defineEndpoint({
+      method: 'GET',
+      path: '/kpis',
+      summary:
+        "The business outcomes, from the data: stockout days per week against the same weeks a year earlier, inventory turns per year, revenue per rental, recommendation acceptance, decision accuracy (predicted beside actual impact), unplanned repair cost share and premature replacements",
+      role: 'read',
+      input: {
+        query: z.object({
+          weeks: z.coerce.number().int().min(1).max(52).default(8),
+          days: z.coerce.number().int().min(28).max(730).default(365),
+          asOf: z.iso.date().optional(),
+          minRentableGrade: z.enum(GRADES).optional(),
+        }),
+      },
+      output: kpiReportSchema,
+      async handler({ query }) {
+        const options: KpiOptions = { weeks: query.weeks, days: query.days, asOf: query.asOf, minRentableGrade: query.minRentableGrade };
+        // The scans are read once per ten minutes; the ledger's figures are always current.
+        const { value: data } = await runtime.cache.wrap(`kpis:${isoDay(runtime.clock.now())}:${JSON.stringify(options)}`, CACHE_SECONDS, () =>
+          dataKpis({ database: runtime.database, inventory: runtime.inventory, today: isoDay(runtime.clock.now()) }, options),
+        );
+        const report: BusinessKpis = { ...data, ...(await decisionKpis(runtime.decisions, isoDay(runtime.clock.now()), query.days)) };
+        if (!query.asOf && query.weeks === 8 && query.days === 365 && !query.minRentableGrade) publish(report);
+        return report;
+      },
+    }),
+    defineEndpoint({
+      method: 'POST',
+      path: '/kpis/match-impact',
+      summary: "Queues the job that records the actual impact of every executed decision whose horizon the data has passed (each decision type's own measure); it also runs every hour",
+      role: 'operate',
+      successStatus: 202,
+      handler() {
+        return jobAccepted(runtime.jobs.enqueue(MATCH_IMPACT_JOB, {}));
+      },
+    }),
+  ];
+}

@@ -1,0 +1,166 @@
+import { sql } from 'kysely';
+import { dayRange } from '../runtime/dates.js';
+import type { DatabaseHandle } from '../storage/database.js';
+
+/** The status RFID3 gives an item on a shelf, ready to go out; every other status is out of reach of a request. */
+export const RENTABLE_STATUS = 'Ready to Rent';
+/** An item leaves the fleet (sold, retired) with this status or bin location. */
+const isRetirement = (status: string | null, bin: string | null) => status === 'Sold' || bin === 'sold';
+
+/** One rental class day by day, as its scans tell it. */
+export interface ClassFleetDays {
+  /** Units in the fleet (created by then, not sold or retired) each day. */
+  owned: Int32Array;
+  /** Most units out of reach at once during each day (on rent, delivered, in repair, to be inspected): owned − fewest on a shelf. */
+  maxOut: Int32Array;
+}
+
+export interface FleetDays {
+  days: string[];
+  classes: Map<string, ClassFleetDays>;
+}
+
+interface ItemState {
+  cls: string;
+  created: string;
+  rentable: boolean;
+  retired: boolean;
+}
+
+/**
+ * Every rental class's fleet and the most units out at once, day by day over [from, to], from RFID3's own records:
+ * each item's status as of its last scan before `from` (or rentable, with no scan), then every scan in order. RFID3
+ * and Point of Rental record no request that was turned away, so a day on which a class had none of its units on a
+ * shelf at some moment while the stores were open (from `opensAt`, default 07:00; what happens overnight, such as
+ * repairs finished before opening, only sets the morning's stock) is the closest record of a stockout the data holds.
+ */
+export async function fleetDays(database: DatabaseHandle, range: { from: string; to: string; rentalClasses?: string[]; opensAt?: string }): Promise<FleetDays> {
+  const opens = range.opensAt ?? '07:00';
+  const { db } = database;
+  const days = dayRange(range.from, range.to);
+  const start = `${range.from} 00:00:00`;
+  const end = `${range.to} 23:59:59`;
+  const only = range.rentalClasses && range.rentalClasses.length ? range.rentalClasses : null;
+  let itemsQuery = db
+    .selectFrom('id_item_master')
+    .select(['tag_id', 'rental_class_num', 'status', 'bin_location', 'date_created'])
+    .where('rental_class_num', 'is not', null)
+    .where((eb) => eb.or([eb('bin_location', 'is', null), eb('bin_location', '<>', 'resale')]));
+  if (only) itemsQuery = itemsQuery.where('rental_class_num', 'in', only);
+  const items = new Map<string, ItemState>();
+  for (const r of await itemsQuery.execute()) {
+    items.set(String(r.tag_id), {
+      cls: String(r.rental_class_num),
+      created: r.date_created ? String(r.date_created).slice(0, 10) : '0000-00-00',
+      rentable: true,
+      // An item gone from the fleet with no scan saying when is taken as gone before the range.
+      retired: isRetirement(r.status, r.bin_location),
+    });
+  }
+  const withScan = new Set<string>();
+  // Each item's last scan (with a status) before the range: its state on the range's first morning.
+  const last = db
+    .selectFrom('id_transactions')
+    .select(['tag_id', sql<string>`max(scan_date)`.as('at')])
+    .where('scan_date', '<', start)
+    .where('status', 'is not', null)
+    .$if(only !== null, (q) => q.where('rental_class_num', 'in', only!))
+    .groupBy('tag_id')
+    .as('l');
+  const before = await db
+    .selectFrom('id_transactions as t')
+    .innerJoin(last, (j) => j.onRef('l.tag_id', '=', 't.tag_id').onRef('l.at', '=', 't.scan_date'))
+    .select(['t.tag_id', 't.status', 't.bin_location'])
+    .where('t.status', 'is not', null)
+    .execute();
+  for (const r of before) {
+    const item = items.get(String(r.tag_id));
+    if (!item) continue;
+    withScan.add(String(r.tag_id));
+    item.retired = isRetirement(r.status, r.bin_location);
+    item.rentable = r.status === RENTABLE_STATUS;
+  }
+  const scans = await db
+    .selectFrom('id_transactions')
+    .select(['tag_id', 'scan_date', 'status', 'bin_location'])
+    .where('scan_date', '>=', start)
+    .where('scan_date', '<=', end)
+    .where('status', 'is not', null)
+    .$if(only !== null, (q) => q.where('rental_class_num', 'in', only!))
+    .orderBy('scan_date')
+    .orderBy('id')
+    .execute();
+  // An item sold before the range but scanned in it was in the fleet until that scan says otherwise.
+  for (const s of scans) {
+    const tag = String(s.tag_id);
+    const item = items.get(tag);
+    if (item && !withScan.has(tag)) {
+      withScan.add(tag);
+      item.retired = false;
+    }
+  }
+
+  const classes = new Map<string, ClassFleetDays>();
+  const owned = new Map<string, number>();
+  const rentable = new Map<string, number>();
+  const low = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
+  // Items arriving (created) on each day of the range; the rest count from the first morning.
+  const arriving = new Map<string, ItemState[]>();
+  for (const item of items.values()) {
+    if (!classes.has(item.cls)) classes.set(item.cls, { owned: new Int32Array(days.length), maxOut: new Int32Array(days.length) });
+    if (item.retired) continue;
+    if (item.created > range.from) {
+      (arriving.get(item.created) ?? arriving.set(item.created, []).get(item.created)!).push(item);
+      continue;
+    }
+    add(owned, item.cls, 1);
+    if (item.rentable) add(rentable, item.cls, 1);
+  }
+  let next = 0;
+  for (let d = 0; d < days.length; d++) {
+    const day = days[d]!;
+    for (const item of arriving.get(day) ?? []) {
+      add(owned, item.cls, 1);
+      if (item.rentable) add(rentable, item.cls, 1);
+    }
+    const opening = `${day} ${opens}`;
+    let open = false;
+    for (; next < scans.length && String(scans[next]!.scan_date).slice(0, 10) === day; next++) {
+      const s = scans[next]!;
+      if (!open && String(s.scan_date) >= opening) {
+        open = true;
+        low.clear();
+        for (const [cls, n] of rentable) low.set(cls, n);
+      }
+      const item = items.get(String(s.tag_id));
+      if (!item || item.retired || item.created > day) continue;
+      const nowRentable = s.status === RENTABLE_STATUS;
+      if (isRetirement(s.status, s.bin_location)) {
+        item.retired = true;
+        add(owned, item.cls, -1);
+        if (item.rentable) add(rentable, item.cls, -1);
+        item.rentable = false;
+      } else if (nowRentable !== item.rentable) {
+        item.rentable = nowRentable;
+        add(rentable, item.cls, nowRentable ? 1 : -1);
+      }
+      const r = rentable.get(item.cls) ?? 0;
+      if (open && r < (low.get(item.cls) ?? Number.POSITIVE_INFINITY)) low.set(item.cls, r);
+    }
+    if (!open) {
+      // No scan while open: the stock at opening stood all day.
+      low.clear();
+      for (const [cls, n] of rentable) low.set(cls, n);
+    }
+    for (const [cls, c] of classes) {
+      const o = owned.get(cls) ?? 0;
+      c.owned[d] = o;
+      c.maxOut[d] = Math.max(0, o - Math.min(low.get(cls) ?? rentable.get(cls) ?? 0, rentable.get(cls) ?? 0));
+    }
+  }
+  return { days, classes };
+}
+
+/** Days (indexes) on which a class with units had none on a shelf at some moment. */
+export const soldOut = (c: ClassFleetDays, d: number): boolean => c.owned[d]! > 0 && c.maxOut[d]! >= c.owned[d]!;

@@ -72,7 +72,9 @@ describe('rfid3 backtest classify', () => {
     expect(notBinary.stderr).toContain('must be 0 or 1');
   });
 
-  it.skipIf(!hasSharedData(AI4I))('reaches scikit-learn’s random forest on AI4I (F1 0.646, PR-AUC 0.639; skipped without ../shared/data, fails when RFID3_REQUIRE_SERVICES=1)', async () => {
+  // scikit-learn's RandomForestClassifier (100 trees, defaults, random_state 1) on the same split, measured by
+  // `pnpm eval maintenance --references` (eval/references/ai4i_random_forest.py): F1 0.600, PR-AUC 0.684.
+  it.skipIf(!hasSharedData(AI4I))('reaches scikit-learn’s random forest on AI4I (F1 0.600, PR-AUC 0.684; skipped without ../shared/data, fails when RFID3_REQUIRE_SERVICES=1)', async () => {
     const run = await rfid3(tmp.dir, [
       'backtest', 'classify', '--csv', AI4I, '--target', 'Machine failure',
       '--drop', 'UDI,Product ID,TWF,HDF,PWF,OSF,RNF', '--holdout-last', '0.2', '--json',
@@ -80,7 +82,7 @@ describe('rfid3 backtest classify', () => {
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.rows).toBe(10000);
-    expect(out.model.f1).toBeGreaterThanOrEqual(0.646);
-    expect(out.model.prAuc).toBeGreaterThanOrEqual(0.639);
+    expect(out.model.f1).toBeGreaterThanOrEqual(0.6);
+    expect(out.model.prAuc).toBeGreaterThanOrEqual(0.684);
   });
 });

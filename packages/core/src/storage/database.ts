@@ -39,7 +39,7 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
 }
 
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
+  return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@');
 }
 
 export function createDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {

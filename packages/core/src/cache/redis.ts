@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../runtime/logger.js';
+import { redactUrl } from '../storage/database.js';
 
 /** How the host talks to Redis so that Redis being away costs a request almost nothing. */
 export interface RedisClientOptions {
@@ -19,11 +20,6 @@ export const DEFAULT_REDIS_CLIENT_OPTIONS: Required<RedisClientOptions> = {
   maxReconnectDelayMs: 1000,
   watchdogMs: 1000,
 };
-
-/** The URL with its password replaced by `***`, for logs and errors. */
-export function redactRedisUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@');
-}
 
 /**
  * An ioredis client that never queues or retries a command while disconnected (a caller gets an error at
@@ -79,9 +75,9 @@ export async function openRedis(url: string, options: RedisClientOptions & { log
   const redis = createRedisClient(url, options);
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_REDIS_CLIENT_OPTIONS.connectTimeoutMs;
   if (!(await firstConnection(redis, connectTimeoutMs + 100))) {
-    options.logger?.warn({ redis: redactRedisUrl(url) }, 'Redis is not reachable; serving from memory (L1) and the database, reconnecting in the background');
+    options.logger?.warn({ redis: redactUrl(url) }, 'Redis is not reachable; serving from memory (L1) and the database, reconnecting in the background');
   }
-  redis.on('ready', () => options.logger?.info({ redis: redactRedisUrl(url) }, 'Redis connected'));
+  redis.on('ready', () => options.logger?.info({ redis: redactUrl(url) }, 'Redis connected'));
   return redis;
 }
 
@@ -92,7 +88,7 @@ export async function connectRedis(url: string, options: RedisClientOptions = {}
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_REDIS_CLIENT_OPTIONS.connectTimeoutMs;
   if (!(await firstConnection(redis, connectTimeoutMs + 100))) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactRedisUrl(url)}`);
+    throw new Error(`cannot reach Redis at ${redactUrl(url)}`);
   }
   return redis;
 }

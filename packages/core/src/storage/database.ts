@@ -63,7 +63,7 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
 }
 
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
+  return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@');
 }
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {

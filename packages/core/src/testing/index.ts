@@ -11,7 +11,7 @@ import { addDays, isoDay } from '../runtime/dates.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import type { PluginEntry } from '../runtime/plugin-loader.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
-import { createDatabase } from '../storage/database.js';
+import { createDatabase, redactUrl } from '../storage/database.js';
 import { migrate } from '../storage/migration.js';
 import { coreMigrations } from '../storage/migrations/index.js';
 import { simulate as runSimulation, type SimulationOptions, type SimulationResult } from '../simulator/simulate.js';
@@ -114,7 +114,7 @@ export async function externalServices(env: NodeJS.ProcessEnv = process.env): Pr
     await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   } catch (err) {
     await admin.end();
-    throw new Error(`cannot create a scratch database on ${mysql.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@')}: ${(err as Error).message}`);
+    throw new Error(`cannot create a scratch database on ${redactUrl(mysql)}: ${(err as Error).message}`);
   }
   const url = new URL(mysql);
   url.pathname = `/${name}`;

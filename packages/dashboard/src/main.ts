@@ -22,7 +22,13 @@ const VIEWS: { path: string; label: string; view: View }[] = [
 function route(): void {
   const [path = '', query = ''] = location.hash.replace(/^#\/?/, '').split('?');
   const entry = VIEWS.find((v) => v.path === path) ?? VIEWS[0]!;
-  for (const a of byId('tabs').querySelectorAll('a')) a.classList.toggle('active', a.dataset.view === entry.path);
+  for (const a of byId('tabs').querySelectorAll('a')) {
+    a.classList.toggle('active', a.dataset.view === entry.path);
+    if (a.dataset.view === entry.path) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  setMenu(false);
+  byId('menu-button').textContent = `☰ ${entry.label}`;
   const root = byId('view');
   root.replaceChildren();
   root.dataset.view = entry.path || 'overview';
@@ -31,8 +37,19 @@ function route(): void {
   window.scrollTo(0, 0);
 }
 
+/** On a phone the views sit behind a menu button instead of a strip of tabs scrolling sideways. */
+function setMenu(open: boolean): void {
+  byId('tabs').classList.toggle('open', open);
+  byId('menu-button').setAttribute('aria-expanded', String(open));
+}
+
 function start(): void {
+  byId('menu-button').addEventListener('click', () => setMenu(!byId('tabs').classList.contains('open')));
   byId('tabs').append(...VIEWS.map((v) => h('a', { href: `#/${v.path}`, 'data-view': v.path }, v.label)));
+  // Choosing the view already shown fires no hashchange; the menu closes all the same.
+  byId('tabs').addEventListener('click', (ev) => {
+    if ((ev.target as Element).closest('a')) setMenu(false);
+  });
   byId('key-button').addEventListener('click', () => void askForKey());
   updateKeyButton();
   window.addEventListener('hashchange', route);

@@ -1,9 +1,11 @@
 import { api } from '../api.js';
-import type { ForecastPoint } from '../chart.js';
+import type { ActualPoint, ForecastPoint } from '../chart.js';
 import { forecastChart } from '../chart.js';
 import { h } from '../dom.js';
-import { num } from '../format.js';
+import { day, num } from '../format.js';
+import { classLabel, ensureNames } from '../names.js';
 import { card, table } from '../render.js';
+import { sourceWords } from '../words.js';
 
 interface Series {
   level: string;
@@ -12,6 +14,7 @@ interface Series {
   source: string;
   modelVersion: string;
   points: ForecastPoint[];
+  [more: string]: unknown;
 }
 
 interface Forecast {
@@ -25,22 +28,53 @@ interface Forecast {
 
 let categories: string[] | null = null;
 
+/** Recent actual demand, if the answer carries it (under any of the names a plugin might use). */
+export function actualsOf(s: Record<string, unknown>): ActualPoint[] {
+  for (const k of ['recent', 'actuals', 'actual', 'history']) {
+    const v = s[k];
+    if (Array.isArray(v) && v.length && v.every((p) => p && typeof p === 'object' && typeof (p as ActualPoint).date === 'string' && typeof (p as ActualPoint).value === 'number')) {
+      return v as ActualPoint[];
+    }
+  }
+  return [];
+}
+
+const isClass = (s: Series) => s.level === 'rental_class' || s.level === 'class';
+
 function seriesCard(s: Series, detailed: boolean): HTMLElement {
   const total = s.points.reduce((a, p) => a + p.value, 0);
-  const title = `${s.level === 'rental_class' ? 'Rental class ' : ''}${s.key}${s.store ? ` · store ${s.store}` : ''}`;
+  const actual = actualsOf(s);
+  const title = h('h2', {}, isClass(s) ? classLabel(s.key) : s.key, s.store ? ` · store ${s.store}` : '');
+  const recent = actual.length ? actual.reduce((a, p) => a + p.value, 0) / actual.length : null;
   return h(
     'section',
     { class: `card series${detailed ? ' wide' : ''}`, 'data-series': s.key },
-    h('h2', {}, title),
-    h('p', { class: 'muted small' }, `${num(total, 0)} units out over ${s.points.length} days · ${s.modelVersion} (${s.source})`),
-    forecastChart(s.points, `Daily demand forecast for ${s.key} with its 80 % interval`),
-    h('p', { class: 'legend small' }, h('span', { class: 'swatch line' }), 'forecast ', h('span', { class: 'swatch band80' }), '80 % interval ', h('span', { class: 'swatch band95' }), '95 %'),
+    title,
+    h(
+      'p',
+      { class: 'small' },
+      `About ${num(total, 0)} units going out over the next ${s.points.length} days`,
+      recent !== null ? `, against ${num(recent, 1)} a day over the last ${actual.length} days` : '',
+      '.',
+    ),
+    forecastChart(s.points, `Daily demand forecast for ${isClass(s) ? `rental class ${s.key}` : s.key} with its likely range${actual.length ? ', after the recent actual demand' : ''}`, actual),
+    h(
+      'p',
+      { class: 'legend small' },
+      ...(actual.length ? [h('span', { class: 'swatch actual' }), 'actual '] : []),
+      h('span', { class: 'swatch line' }),
+      'forecast ',
+      h('span', { class: 'swatch band80' }),
+      'likely (8 days in 10) ',
+      h('span', { class: 'swatch band95' }),
+      'wider (19 in 20)',
+    ),
+    h('p', { class: 'muted small' }, sourceWords(s.source)),
     detailed
       ? table(s.points as unknown as Record<string, unknown>[], [
-          { key: 'date' },
-          { key: 'value', label: 'Forecast' },
-          { key: 'lower', label: '80 % low' },
-          { key: 'upper', label: '80 % high' },
+          { key: 'date', label: 'Day', primary: true, format: (v) => day(v) },
+          { key: 'value', label: 'Forecast', format: (v) => num(v, 1) },
+          { key: 'upper', label: 'Likely between', format: (_, r) => `${num(r.lower, 1)} and ${num(r.upper, 1)}` },
         ])
       : null,
   );
@@ -60,7 +94,7 @@ export function demand(root: HTMLElement, params: URLSearchParams): void {
     'form',
     { class: 'controls', id: 'demand-form' },
     h('label', {}, 'Category', categorySelect),
-    h('label', {}, 'Rental class', h('input', { name: 'rental_class', value: rentalClass, placeholder: 'e.g. 61885', inputmode: 'numeric', size: 10 })),
+    h('label', {}, 'Rental class', h('input', { name: 'rental_class', value: rentalClass, placeholder: 'class number, e.g. 61885', inputmode: 'numeric', size: 10 })),
     h('label', {}, 'Weeks', h('select', { name: 'weeks' }, ...[1, 2, 3, 4, 5, 6, 7, 8].map((w) => h('option', { value: w, selected: w === weeks }, String(w))))),
     h('label', {}, 'Store', h('input', { name: 'store', value: store, size: 5 })),
     h('button', { type: 'submit', class: 'primary' }, 'Show'),
@@ -87,13 +121,18 @@ export function demand(root: HTMLElement, params: URLSearchParams): void {
         if (!category && !rentalClass) categories = fc.series.map((s) => s.key).sort();
         else if (!categories) categories = (await api.get<Forecast>('demand/forecast', { weeks: 1, store })).series.map((s) => s.key).sort();
         fillCategories();
+        const classes = fc.series.filter(isClass).map((s) => s.key);
+        if (classes.length) await ensureNames(classes);
+        const withActuals = fc.series.some((s) => actualsOf(s).length > 0);
         body.append(
           h(
             'p',
-            { class: 'muted small' },
-            `Daily units going out, ${fc.weeks} week${fc.weeks === 1 ? '' : 's'} from data through ${fc.dataThrough}, store ${fc.store}; bands are the ${Math.round(fc.intervalLevel * 100)} % interval.`,
+            { class: 'small' },
+            `Units going out each day for the next ${fc.weeks} week${fc.weeks === 1 ? '' : 's'}, ${fc.store === 'all' ? 'all stores' : `store ${fc.store}`}, from data through ${day(fc.dataThrough)}. `,
+            `The shaded band is where demand should land 8 days in 10 (the ${Math.round(fc.intervalLevel * 100)} % range).`,
           ),
         );
+        if (!withActuals) body.append(h('p', { class: 'muted small', id: 'no-actuals' }, 'This forecast answer does not include recent actual demand, so only the forecast is drawn.'));
         const cards = fc.series.map((s) => seriesCard(s, fc.series.length === 1));
         results.append(...cards);
         if (!cards.length) body.append(h('p', { class: 'muted' }, 'No series to forecast.'));

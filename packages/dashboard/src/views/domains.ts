@@ -1,16 +1,30 @@
 import { api } from '../api.js';
+import { decisionActions, isPending, ledgerRoute } from '../decide.js';
 import { h } from '../dom.js';
-import { card, renderAny, type LinkFor } from '../render.js';
+import { about, day, humanize, num, pct0, usd, usdChange } from '../format.js';
+import { classIdsIn, classLabel, ensureNames } from '../names.js';
+import { card, details, facts, money, renderAny, table, whyLine, whyOf } from '../render.js';
 
-/** A card that shows one GET endpoint's answer, whatever its shape. */
-const endpointCard = (title: string, path: string, query: Record<string, string | number | undefined> = {}, id?: string, linkFor?: LinkFor) =>
-  card(title, async (body) => void body.append(renderAny(await api.get(path, query), 0, linkFor)), { wide: true, id });
+type Row = Record<string, unknown>;
+const rowsOf = (v: unknown): Row[] => (Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as Row[]) : []);
+const numOr = (v: unknown, fallback = '—', digits = 1) => (typeof v === 'number' ? num(v, digits) : fallback);
+const firstNumber = (r: Row, keys: string[]): number | null => {
+  for (const k of keys) if (typeof r[k] === 'number' && Number.isFinite(r[k])) return r[k] as number;
+  return null;
+};
 
-/** Item (tag) ids open that item's detail in the given view. */
-const itemLinks =
-  (view: string): LinkFor =>
-  (key, value) =>
-    /^(itemId|item_id|tagId|tag_id)$/.test(key) ? `#/${view}?item=${encodeURIComponent(String(value))}` : null;
+/** A card that reads one endpoint, learns the class names it needs, and shows the answer. */
+function viewCard(title: string, path: string, query: Record<string, string | number | undefined>, id: string | undefined, show: (answer: Row, body: HTMLElement) => void): HTMLElement {
+  return card(
+    title,
+    async (body) => {
+      const answer = await api.get<Row>(path, query);
+      await ensureNames(classIdsIn(answer));
+      show(answer ?? {}, body);
+    },
+    { wide: true, id },
+  );
+}
 
 /** A small form that reloads the view with its fields as the hash query. */
 function queryForm(view: string, fields: { name: string; label: string; value: string; options?: string[]; placeholder?: string }[]): HTMLFormElement {
@@ -38,6 +52,123 @@ function queryForm(view: string, fields: { name: string; label: string; value: s
   return form;
 }
 
+/** An item: its class with the class's name, its category, and its tag opening the item's detail. */
+const itemCell = (view?: string) => (_: unknown, r: Row) => {
+  const tag = r.itemId ?? r.item_id ?? r.tagId;
+  const name = r.commonName ?? r.common_name ?? r.name;
+  const cls = r.rentalClass ?? r.rental_class;
+  return h(
+    'div',
+    {},
+    cls !== undefined && cls !== null ? classLabel(cls, name) : h('span', { class: 'cls-name' }, typeof name === 'string' ? name : '—'),
+    h(
+      'div',
+      { class: 'muted small' },
+      typeof r.category === 'string' ? r.category : '',
+      typeof r.category === 'string' && typeof tag === 'string' && view ? ' · ' : '',
+      typeof tag === 'string' && view ? h('a', { href: `#/${view}?item=${encodeURIComponent(tag)}` }, `tag ${tag.slice(0, 8)}…`) : '',
+    ),
+  );
+};
+
+// ---------------------------------------------------------------- maintenance
+
+/** Model feature names in the words a manager uses; anything else is humanized. */
+const DRIVER_WORDS: Record<string, string> = {
+  weibull_hazard_next: 'wear since its last service',
+  rentals_since_service: 'rentals since its last service',
+  rentals_observed: 'how often it has been rented',
+  repairs_observed: 'how often it has been repaired',
+  repair_cost_ltd: 'what its repairs have cost so far',
+  grade: 'its condition grade',
+  age_days: 'its age',
+  turnover_ltd: 'its rental income so far',
+  turnover_ytd: 'its rental income this year',
+  days_since_service: 'days since its last service',
+};
+const driverWords = (name: unknown) => (typeof name === 'string' ? (DRIVER_WORDS[name] ?? humanize(name).toLowerCase()) : '');
+
+function orderWhy(r: Row, days: unknown): string {
+  const given = whyOf(r);
+  if (given) return given;
+  const parts: string[] = [];
+  if (typeof r.probability === 'number') {
+    const after = typeof r.probabilityAfterService === 'number' ? ` (${pct0(r.probabilityAfterService)} after a service)` : '';
+    parts.push(`${pct0(r.probability)} chance it needs a repair within ${typeof days === 'number' ? days : 'the coming'} days${after}`);
+  }
+  if (typeof r.preventiveCost === 'number' && typeof r.expectedEmergencyCost === 'number') {
+    parts.push(`servicing it costs ${usd(r.preventiveCost)} against an expected ${usd(r.expectedEmergencyCost)} for an emergency repair`);
+  }
+  return parts.join('; ');
+}
+
+function maintenanceSchedule(a: Row, body: HTMLElement): void {
+  const orders = rowsOf(a.orders);
+  if (!Array.isArray(a.orders)) return void body.append(renderAny(a, 0));
+  const perDay = typeof a.capacityPerDay === 'number' ? ` (the workshop fits ${num(a.capacityPerDay, 0)} a day)` : '';
+  body.append(h('p', { class: 'sentence' }, `${orders.length} item${orders.length === 1 ? '' : 's'} to service in the next ${numOr(a.days, '?', 0)} days${perDay}.`));
+  if (typeof a.expectedCostWithPlan === 'number' && typeof a.expectedCostWithoutPlan === 'number') {
+    body.append(
+      h(
+        'p',
+        {},
+        'Expected repair spending with this plan: ',
+        money(a.expectedCostWithPlan),
+        ', against ',
+        money(a.expectedCostWithoutPlan),
+        ' without it',
+        ...(typeof a.expectedSaving === 'number' ? [' — a saving of about ', money(a.expectedSaving)] : []),
+        '.',
+      ),
+    );
+  }
+  if (orders.length) {
+    body.append(
+      table(orders, [
+        { key: 'day', label: 'Day', format: (v) => day(v) },
+        { key: 'rentalClass', label: 'Item', primary: true, format: itemCell('maintenance') },
+        { key: 'probability', label: 'Chance of repair', format: (v) => pct0(v) },
+        { key: 'preventiveCost', label: 'Service cost', format: (v) => money(v) },
+        { key: 'expectedSaving', label: 'Expected saving', format: (v) => money(v) },
+        { key: 'reason', label: 'Why', full: true, format: (_, r) => whyLine(orderWhy(r, a.days)) },
+      ]),
+    );
+  }
+  const rest = Object.fromEntries(Object.entries(a).filter(([k]) => k !== 'orders'));
+  body.append(details('How the plan is costed', renderAny(rest, 1)));
+}
+
+function maintenanceItem(a: Row, body: HTMLElement): void {
+  const p = (a.probability ?? {}) as Row;
+  const life = (a.remainingUsefulLife ?? {}) as Row;
+  if (typeof p.withinDays !== 'number') return void body.append(renderAny(a));
+  body.append(
+    h('p', { class: 'item-head' }, classLabel(a.rentalClass, a.commonName), typeof a.status === 'string' ? h('span', { class: 'badge' }, a.status) : null),
+    h(
+      'p',
+      { class: 'sentence' },
+      `${pct0(p.withinDays)} chance it needs a repair within ${numOr(p.days, '?', 0)} days`,
+      typeof p.expectedRentals === 'number' ? ` (about ${about(p.expectedRentals)} rentals)` : '',
+      typeof p.nextRental === 'number' ? `; ${pct0(p.nextRental)} on its next rental` : '',
+      '.',
+    ),
+  );
+  const lines: (string | Node)[][] = [];
+  if (typeof a.rentalsSinceService === 'number') lines.push([`${num(a.rentalsSinceService, 0)} rentals since its last service.`]);
+  if (typeof life.median === 'number') {
+    lines.push([`It should last about ${num(life.median, 0)} more rentals before needing a repair`, typeof life.lower === 'number' && typeof life.upper === 'number' ? ` (between ${num(life.lower, 0)} and ${num(life.upper, 0)}, 8 times in 10)` : '', '.']);
+  }
+  if (typeof a.expectedRepairCost === 'number') lines.push(['A repair is expected to cost ', money(a.expectedRepairCost), '.']);
+  const drivers = rowsOf(a.drivers).filter((d) => typeof d.effect === 'number');
+  const raises = drivers.filter((d) => (d.effect as number) > 0).map((d) => driverWords(d.name));
+  const lowers = drivers.filter((d) => (d.effect as number) < 0).map((d) => driverWords(d.name));
+  if (raises.length) lines.push([`What raises the risk most: ${raises.slice(0, 4).join(', ')}.`]);
+  if (lowers.length) lines.push([`What lowers it: ${lowers.slice(0, 3).join(', ')}.`]);
+  for (const l of lines) body.append(h('p', { class: 'item-line' }, ...l));
+  const tech = Object.fromEntries(Object.entries(a).filter(([k]) => ['baseline', 'validation', 'drivers', 'modelVersion', 'source', 'probability', 'remainingUsefulLife', 'dataThrough'].includes(k)));
+  body.append(details('Model details', renderAny(tech, 1)));
+}
+
 export function maintenance(root: HTMLElement, params: URLSearchParams): void {
   const days = params.get('days') ?? '30';
   const item = params.get('item') ?? '';
@@ -48,19 +179,204 @@ export function maintenance(root: HTMLElement, params: URLSearchParams): void {
       { name: 'item', label: 'Item (tag id)', value: item, placeholder: 'tag id' },
     ]),
   );
-  if (item) root.append(endpointCard(`Failure probability of ${item}`, `maintenance/probability/${encodeURIComponent(item)}`, {}, 'maintenance-item'));
-  root.append(endpointCard(`Schedule, next ${days} days`, 'maintenance/schedule', { days }, 'maintenance-schedule', itemLinks('maintenance')));
+  if (item) root.append(viewCard(`Repair risk of ${item}`, `maintenance/probability/${encodeURIComponent(item)}`, {}, 'maintenance-item', maintenanceItem));
+  root.append(viewCard(`What to service in the next ${days} days`, 'maintenance/schedule', { days }, 'maintenance-schedule', maintenanceSchedule));
+}
+
+// ---------------------------------------------------------------- quality
+
+const ADVICE: Record<string, string> = { replace_now: 'Replace now', replace_soon: 'Replace soon', keep: 'Keep' };
+const adviceWords = (v: unknown) => (typeof v === 'string' ? (ADVICE[v] ?? humanize(v)) : '—');
+
+function rentalsLeft(v: unknown): string {
+  const r = (v ?? {}) as Row;
+  if (typeof r.median !== 'number') return '—';
+  if (r.median === 0 && r.upper === 0) return 'none';
+  return typeof r.lower === 'number' && typeof r.upper === 'number' && r.upper !== r.lower ? `about ${num(r.median, 0)} (${num(r.lower, 0)}–${num(r.upper, 0)})` : `about ${num(r.median, 0)}`;
+}
+
+function qualityReplacements(a: Row, body: HTMLElement): void {
+  const recs = rowsOf(a.recommendations);
+  if (!Array.isArray(a.recommendations)) return void body.append(renderAny(a));
+  const counts = (a.counts ?? {}) as Row;
+  if (typeof counts.items === 'number') {
+    body.append(
+      h(
+        'p',
+        { class: 'sentence' },
+        `${num(counts.replace_now ?? 0, 0)} items should be replaced now and ${num(counts.replace_soon ?? 0, 0)} soon, of ${num(counts.items, 0)} checked`,
+        typeof a.minRentableGrade === 'string' ? ` (rentable down to grade ${a.minRentableGrade})` : '',
+        '.',
+      ),
+    );
+  }
+  if (recs.length) {
+    body.append(
+      table(recs, [
+        { key: 'rentalClass', label: 'Item', primary: true, format: itemCell('quality') },
+        { key: 'grade', label: 'Grade' },
+        { key: 'decision', label: 'Advice', format: (v) => adviceWords(v) },
+        { key: 'rentalsUntilUnrentable', label: 'Rentals left', format: (_, r) => rentalsLeft(r.rentalsUntilUnrentable) },
+        { key: 'netReplacementCost', label: 'Replacement (after resale)', format: (v, r) => (typeof v === 'number' ? money(v) : money(r.replacementCost)) },
+        { key: 'revenuePerRental', label: 'Earns per rental', format: (v) => money(v) },
+        { key: 'reason', label: 'Why', full: true, format: (_, r) => (whyOf(r) ? whyLine(whyOf(r)!) : '—') },
+      ]),
+    );
+  } else body.append(h('p', { class: 'muted' }, 'Nothing to replace.'));
+  const inspect = rowsOf(a.inspectNext);
+  if (inspect.length) {
+    body.append(
+      h('h3', {}, `Inspect next (${inspect.length})`),
+      table(inspect, [
+        { key: 'commonName', label: 'Item', primary: true, format: itemCell('quality') },
+        { key: 'grade', label: 'Grade' },
+        { key: 'probabilityBelowRentableNextRental', label: 'Chance it is unrentable after its next rental', format: (v) => pct0(v) },
+        { key: 'why', label: 'Why', full: true, format: (_, r) => (whyOf(r) ? whyLine(whyOf(r)!) : '—') },
+      ]),
+    );
+  }
+  const economics = rowsOf(a.gradeEconomics);
+  if (economics.length) {
+    body.append(
+      h('h3', {}, 'What each grade earns'),
+      table(economics, [
+        { key: 'grade', label: 'Grade', primary: true },
+        { key: 'items', label: 'Items', format: (v) => numOr(v, '—', 0) },
+        { key: 'rentalsPerItemYear', label: 'Rentals per item a year', format: (v) => numOr(v) },
+        { key: 'revenuePerRental', label: 'Earns per rental', format: (v) => money(v) },
+        { key: 'turnoverYtdPerItem', label: 'Income per item this year', format: (v) => money(v) },
+        { key: 'relativePrice', label: 'Price against the average', format: (v) => (typeof v === 'number' ? `×${num(v, 2)}` : '—') },
+      ]),
+    );
+  }
+  const rest = Object.fromEntries(Object.entries(a).filter(([k]) => !['recommendations', 'inspectNext', 'gradeEconomics', 'counts'].includes(k)));
+  body.append(details('Model details', renderAny(rest, 1)));
+}
+
+function qualityItem(a: Row, body: HTMLElement): void {
+  if (typeof a.grade !== 'string') return void body.append(renderAny(a));
+  const until = (a.rentalsUntilUnrentable ?? {}) as Row;
+  const replacement = (a.replacement ?? {}) as Row;
+  body.append(
+    h('p', { class: 'item-head' }, classLabel(a.rentalClass, a.commonName)),
+    h('p', { class: 'sentence' }, `Grade ${a.grade} now`, typeof a.minRentableGrade === 'string' ? ` (rentable down to ${a.minRentableGrade})` : '', `; rentals left before it is unrentable: ${rentalsLeft(until)}.`),
+  );
+  if (typeof replacement.decision === 'string') {
+    body.append(
+      h(
+        'p',
+        { class: 'item-line' },
+        `${adviceWords(replacement.decision)}.`,
+        ...(typeof replacement.netReplacementCost === 'number' ? [' Replacing it costs ', money(replacement.netReplacementCost), ' after resale.'] : []),
+      ),
+    );
+    if (whyOf(replacement)) body.append(whyLine(whyOf(replacement)!));
+  }
+  const after = rowsOf(a.after);
+  if (after.length) {
+    body.append(
+      table(after, [
+        { key: 'rentals', label: 'After', primary: true, format: (v) => `${numOr(v, '?', 0)} more rental${v === 1 ? '' : 's'}` },
+        { key: 'mostLikely', label: 'Most likely grade' },
+        { key: 'interval80', label: 'Likely between', format: (_, r) => (r.interval80 && typeof r.interval80 === 'object' ? `${String((r.interval80 as Row).best)} and ${String((r.interval80 as Row).worst)}` : '—') },
+        { key: 'rentable', label: 'Chance still rentable', format: (v) => pct0(v) },
+      ]),
+    );
+  }
+  const tech = Object.fromEntries(Object.entries(a).filter(([k]) => ['lastObservation', 'modelVersion', 'matrix', 'source', 'validation'].includes(k)));
+  body.append(details('Model details', renderAny(tech, 1)));
 }
 
 export function quality(root: HTMLElement, params: URLSearchParams): void {
   const item = params.get('item') ?? '';
-  root.append(
-    h('h1', {}, 'Quality and replacements'),
-    queryForm('quality', [{ name: 'item', label: 'Item (tag id)', value: item, placeholder: 'tag id' }]),
+  root.append(h('h1', {}, 'Quality and replacements'), queryForm('quality', [{ name: 'item', label: 'Item (tag id)', value: item, placeholder: 'tag id' }]));
+  if (item) root.append(viewCard(`Grade outlook of ${item}`, `quality/degradation/${encodeURIComponent(item)}`, {}, 'quality-item', qualityItem));
+  root.append(viewCard('What to replace and inspect', 'quality/replacement-recommendations', {}, 'quality-replacements', qualityReplacements));
+}
+
+// ---------------------------------------------------------------- pricing
+
+/** Demand's response to a 10 % higher price, from a constant elasticity: e = −1.2 → "−11 %". */
+const tenPercent = (e: number) => {
+  const change = 1.1 ** e - 1;
+  return `${change > 0 ? '+' : change < 0 ? '−' : ''}${Math.abs(Math.round(change * 100))} %`;
+};
+
+const currentPriceOf = (r: Row) => firstNumber(r, ['currentPrice', 'baselinePrice', 'price']);
+const newPriceOf = (r: Row) => firstNumber(r, ['recommendedPrice', 'proposedPrice', 'newPrice']);
+const gainOf = (r: Row) => firstNumber(r, ['expectedChangePerPeriod', 'expectedGain', 'expectedRevenueChange', 'expectedChange']);
+
+/** Why a price: the plugin's own words when it gives them, else its drivers in words. */
+function priceWhy(r: Row): string {
+  const given = whyOf(r);
+  if (given) return given;
+  const parts: string[] = [];
+  for (const d of rowsOf(r.drivers)) {
+    if (d.name === 'elasticity' && typeof d.value === 'number') parts.push(`a 10 % higher price changes rentals by about ${tenPercent(d.value)}`);
+    else if (d.name === 'grade' && typeof d.value === 'number') parts.push(`its condition grade moves the price by ×${num(d.value, 2)}`);
+    else if (typeof d.note === 'string' && d.name === 'season') parts.push(d.note);
+    else if (typeof d.note === 'string' && typeof d.name === 'string') parts.push(`${humanize(d.name).toLowerCase()}: ${d.note}`);
+  }
+  return parts.join('; ');
+}
+
+function priceChange(r: Row): Node | string {
+  const now = currentPriceOf(r);
+  const next = newPriceOf(r);
+  if (now === null || next === null) return next === null ? '—' : money(next);
+  const change = now > 0 ? (next - now) / now : 0;
+  return h('span', {}, money(now), ' → ', money(next), h('span', { class: change > 0 ? 'ok' : change < 0 ? 'warn' : 'muted' }, ` (${change > 0 ? '+' : change < 0 ? '−' : '±'}${Math.abs(Math.round(change * 100))} %)`));
+}
+
+function pricingRecommendations(a: Row, body: HTMLElement): void {
+  if (!Array.isArray(a.recommendations)) return void body.append(renderAny(a));
+  const recs = rowsOf(a.recommendations);
+  const period = typeof a.periodDays === 'number' ? `${a.periodDays} days` : 'period';
+  const raises = recs.filter((r) => (newPriceOf(r) ?? 0) > (currentPriceOf(r) ?? 0)).length;
+  const cuts = recs.filter((r) => (newPriceOf(r) ?? 0) < (currentPriceOf(r) ?? 0)).length;
+  const pending = recs.filter(isPending).length;
+  body.append(
+    h('p', { class: 'sentence' }, `${recs.length} price change${recs.length === 1 ? '' : 's'} suggested: ${raises} raise${raises === 1 ? '' : 's'} and ${cuts} cut${cuts === 1 ? '' : 's'}; ${pending} wait${pending === 1 ? 's' : ''} for your review.`),
   );
-  if (item) root.append(endpointCard(`Grade outlook of ${item}`, `quality/degradation/${encodeURIComponent(item)}`, {}, 'quality-item'));
-  root.append(
-    endpointCard('Replacement recommendations', 'quality/replacement-recommendations', {}, 'quality-replacements', itemLinks('quality')),
+  if (!recs.length) return;
+  // Those waiting for a decision first, in the order the plugin ranks them.
+  const ordered = [...recs.filter(isPending), ...recs.filter((r) => !isPending(r))];
+  body.append(
+    table(
+      ordered,
+      [
+        { key: 'rentalClass', label: 'Item', primary: true, format: itemCell() },
+        { key: 'recommendedPrice', label: 'Price', format: (_, r) => priceChange(r) },
+        { key: 'expectedChangePerPeriod', label: `Expected revenue per ${period}`, format: (_, r) => (gainOf(r) === null ? '—' : h('span', { class: 'money' }, usdChange(gainOf(r)))) },
+        { key: 'confidence', label: 'How sure', format: (v) => pct0(v) },
+        { key: 'reason', label: 'Why', full: true, format: (_, r) => whyLine(priceWhy(r) || 'no reason given') },
+      ],
+      { label: 'Decision', render: (r) => decisionActions(r, ledgerRoute('price change')) },
+    ),
+  );
+}
+
+function elasticity(a: Row, body: HTMLElement): void {
+  const rows = rowsOf(a.categories);
+  if (!rows.length) return void body.append(renderAny(a));
+  const pooled = a.pooled && typeof a.pooled === 'object' ? [{ ...(a.pooled as Row), group: 'All categories together' }] : [];
+  body.append(
+    h('p', {}, 'How many more or fewer rentals a 10 % higher price brings, per category, with the range the data allows (19 times in 20).'),
+    table([...rows, ...pooled], [
+      { key: 'group', label: 'Category', primary: true },
+      { key: 'elasticity', label: 'Rentals after a 10 % higher price', format: (v) => (typeof v === 'number' ? tenPercent(v) : '—') },
+      {
+        key: 'ci95',
+        label: 'Could be',
+        format: (v) => {
+          if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number' || typeof v[1] !== 'number') return '—';
+          const [lo, hi] = [tenPercent(v[1]), tenPercent(v[0])];
+          return `${lo} to ${hi}${v[0] < 0 && v[1] > 0 ? ' (not clear yet)' : ''}`;
+        },
+      },
+      { key: 'n', label: 'Periods of data', format: (v) => numOr(v, '—', 0) },
+    ]),
+    details('Method', facts(Object.entries(a).filter(([k]) => !['categories', 'pooled'].includes(k)))),
   );
 }
 
@@ -69,16 +385,190 @@ export function pricing(root: HTMLElement, params: URLSearchParams): void {
   root.append(
     h('h1', {}, 'Pricing'),
     queryForm('pricing', [{ name: 'category', label: 'Category', value: category, placeholder: 'e.g. tables' }]),
-    endpointCard('Price recommendations', 'pricing/recommendations', { category: category || undefined }, 'pricing-recommendations'),
-    endpointCard('Elasticity analysis', 'pricing/elasticity-analysis'),
+    viewCard('Suggested prices', 'pricing/recommendations', { category: category || undefined }, 'pricing-recommendations', pricingRecommendations),
+    viewCard('How rentals respond to price', 'pricing/elasticity-analysis', {}, 'pricing-elasticity', elasticity),
   );
+}
+
+// ---------------------------------------------------------------- packs
+
+const classes = (v: unknown): Node => h('span', {}, ...(Array.isArray(v) ? v : []).flatMap((x, i) => [i ? ' + ' : '', classLabel(x)]));
+
+function packPerformance(a: Row, body: HTMLElement): void {
+  const packs = rowsOf(a.packs);
+  if (!Array.isArray(a.packs)) return void body.append(renderAny(a));
+  const w = (a.window ?? {}) as Row;
+  body.append(h('p', { class: 'sentence' }, `${packs.length} pack${packs.length === 1 ? '' : 's'}`, w.from ? `, ${day(w.from, true)} to ${day(w.to, true)}` : '', '.'));
+  if (packs.length) {
+    body.append(
+      table(packs, [
+        { key: 'rentalClass', label: 'Pack', primary: true, format: (_, r) => classLabel(r.rentalClass, r.name ?? r.commonName) },
+        { key: 'units', label: 'Units', format: (v) => numOr(v, '—', 0) },
+        { key: 'utilisation', label: 'In use', format: (v) => pct0(v) },
+        {
+          key: 'components',
+          label: 'Its single items in use',
+          format: (v) => h('span', {}, ...rowsOf(v).flatMap((c, i) => [i ? '; ' : '', classLabel(c.rentalClass, c.name ?? c.commonName), ` ${pct0(c.utilisation)}`])),
+        },
+        { key: 'revenue', label: 'Revenue', format: (v) => money(v) },
+        { key: 'bursts', label: 'Broken up', format: (v) => (typeof v === 'number' ? `${num(v, 0)} time${v === 1 ? '' : 's'}` : '—') },
+      ]),
+    );
+  }
+  const co = (a.coRental ?? {}) as Row;
+  const rules = rowsOf(co.rules);
+  if (rules.length) {
+    body.append(
+      h('h3', {}, 'Rented together'),
+      h(
+        'ul',
+        { class: 'items', id: 'co-rental' },
+        ...rules.map((r) =>
+          h(
+            'li',
+            {},
+            classes(r.antecedent),
+            ' ⇒ ',
+            classes(r.consequent),
+            h(
+              'p',
+              { class: 'item-line small' },
+              `${pct0(r.confidence)} of the contracts with the first also have the second`,
+              typeof r.lift === 'number' ? `, ${num(r.lift, 1)} times more often than by chance` : '',
+              typeof r.count === 'number' ? ` (${num(r.count, 0)} contracts)` : '',
+              '.',
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  const rest = { window: a.window, modelVersion: a.modelVersion, ...Object.fromEntries(Object.entries(co).filter(([k]) => k !== 'rules')) };
+  body.append(details('How rules are found', renderAny(rest, 1)));
+}
+
+/** Why a new pack, in words: how often its items go out together, from the rule the plugin found. */
+function packWhy(r: Row): string {
+  if (typeof r.why === 'string' && r.why.trim()) return r.why.trim();
+  const reason = typeof r.reason === 'string' ? r.reason : '';
+  const rule = /^\{([^}]*)\}\s*⇒\s*\{([^}]*)\}/.exec(reason);
+  if (!rule || typeof r.confidence !== 'number') return whyOf(r) ?? '';
+  const lift = typeof r.lift === 'number' ? `, ${num(r.lift, 1)} times more often than by chance` : '';
+  const perYear = typeof r.contractsPerYear === 'number' ? `; ${num(r.contractsPerYear, 0)} contracts a year` : '';
+  return `${pct0(r.confidence)} of the contracts with ${rule[1]} also have ${rule[2]}${lift}${perYear}`;
+}
+
+function packRecommendations(a: Row, body: HTMLElement): void {
+  if (!Array.isArray(a.create) && !Array.isArray(a.dissolve)) return void body.append(renderAny(a));
+  const create = rowsOf(a.create);
+  const dissolve = rowsOf(a.dissolve);
+  body.append(h('p', { class: 'sentence' }, `${create.length} new pack${create.length === 1 ? '' : 's'} suggested, ${dissolve.length} to break up.`));
+  if (create.length) {
+    body.append(
+      h('h3', {}, 'Make a pack of'),
+      table(
+        create,
+        [
+          { key: 'components', label: 'Items', primary: true, format: (v) => classes(v) },
+          { key: 'contractsPerYear', label: 'Rented together', format: (v) => (typeof v === 'number' ? `${num(v, 0)} contracts a year` : '—') },
+          { key: 'expectedProfit', label: 'Expected profit', format: (v) => money(v) },
+          { key: 'reason', label: 'Why', full: true, format: (_, r) => (packWhy(r) ? whyLine(packWhy(r)) : '—') },
+        ],
+        { label: 'Decision', render: (r) => decisionActions(r, ledgerRoute('new pack')) },
+      ),
+    );
+  }
+  if (dissolve.length) {
+    body.append(
+      h('h3', {}, 'Break up'),
+      table(
+        dissolve,
+        [
+          { key: 'pack', label: 'Pack', primary: true, format: (_, r) => classLabel(r.pack ?? r.rentalClass, r.name ?? r.commonName) },
+          { key: 'utilisation', label: 'In use', format: (v) => pct0(v) },
+          { key: 'expectedProfit', label: 'Expected profit', format: (v) => money(v) },
+          { key: 'reasons', label: 'Why', full: true, format: (_, r) => (whyOf(r) ? whyLine(whyOf(r)!) : '—') },
+        ],
+        { label: 'Decision', render: (r) => decisionActions(r, ledgerRoute('pack change')) },
+      ),
+    );
+  }
 }
 
 export function packs(root: HTMLElement): void {
   root.append(
     h('h1', {}, 'Packs'),
-    endpointCard('Pack performance', 'packs/performance-analysis', {}, 'packs-performance'),
-    endpointCard('Create and dissolve recommendations', 'packs/recommendations'),
+    viewCard('How packs are used', 'packs/performance-analysis', {}, 'packs-performance', packPerformance),
+    viewCard('Packs to make or break up', 'packs/recommendations', {}, 'packs-recommendations', packRecommendations),
+  );
+}
+
+// ---------------------------------------------------------------- models and health
+
+const MODEL_WORDS: Record<string, string> = {
+  'demand.daily': 'Demand forecast',
+  'maintenance.failure': 'Repair risk',
+  'quality.grade_transition': 'Condition grade outlook',
+  'pricing.elasticity': 'Price response',
+};
+
+function modelsStatus(a: Row, body: HTMLElement): void {
+  const models = rowsOf(a.models);
+  if (!Array.isArray(a.models)) return void body.append(renderAny(a));
+  body.append(
+    h(
+      'ul',
+      { class: 'items' },
+      ...models.map((m) => {
+        const live = (m.live ?? null) as Row | null;
+        return h(
+          'li',
+          {},
+          h('strong', {}, MODEL_WORDS[String(m.modelName)] ?? humanize(String(m.modelName ?? 'model'))),
+          h(
+            'p',
+            { class: 'item-line small' },
+            `Trained ${day(m.createdAt)}`,
+            typeof m.trainingRows === 'number' ? ` on ${num(m.trainingRows, 0)} rows` : '',
+            m.status === 'active' || typeof m.status !== 'string' ? '' : ` (${m.status})`,
+            '.',
+            live && typeof live.mae === 'number' ? ` In use it is off by about ${about(live.mae)} units a day${typeof live.coverage === 'number' ? `; its ranges held ${pct0(live.coverage)} of the time` : ''}.` : '',
+          ),
+        );
+      }),
+    ),
+    details('Model figures', table(models, [{ key: 'versionTag', label: 'Version', primary: true }, { key: 'modelType', label: 'Type' }, { key: 'validation' }, { key: 'notes' }])),
+  );
+}
+
+function systemStatus(a: Row, body: HTMLElement): void {
+  const db = (a.database ?? {}) as Row;
+  const jobs = (a.jobs ?? {}) as Row;
+  body.append(
+    h('p', { class: `sentence ${a.status === 'ok' ? 'ok' : 'warn'}` }, a.status === 'ok' ? 'Working normally.' : `Status: ${String(a.status)}.`),
+    facts([
+      ['Database', db.ok ? `${String(db.dialect)}, answering in ${numOr(db.latencyMs)} ms` : `unreachable ${String(db.error ?? '')}`],
+      ['Running since', typeof a.startedAt === 'string' ? a.startedAt.replace('T', ' ').slice(0, 16) : '—'],
+      ['Background jobs', `${numOr(jobs.queued, '0', 0)} waiting, ${numOr(jobs.running, '0', 0)} running, ${numOr(jobs.failed, '0', 0)} failed`],
+      ['Plugins', rowsOf(a.plugins).map((p) => `${String(p.id)} ${String(p.version ?? '')}`).join(', ')],
+    ]),
+    details('Everything the host reports', renderAny(a, 1)),
+  );
+}
+
+function performance(a: Row, body: HTMLElement): void {
+  const http = (a.http ?? {}) as Row;
+  const l1 = (((a.cache ?? {}) as Row).l1 ?? {}) as Row;
+  const mem = (a.memory ?? {}) as Row;
+  body.append(
+    facts([
+      ['Typical answer', typeof http.p50Seconds === 'number' ? `${num(http.p50Seconds, 2)} s` : '—'],
+      ['Slowest 1 in 20', typeof http.p95Seconds === 'number' ? `over ${num(http.p95Seconds, 2)} s` : '—'],
+      ['Requests served', numOr(http.requests, '—', 0)],
+      ['Answered from memory', pct0(l1.hitRate)],
+      ['Memory used', typeof mem.rssBytes === 'number' ? `${num(mem.rssBytes / 1e6, 0)} MB` : '—'],
+    ]),
+    details('All figures', renderAny(a, 1)),
   );
 }
 
@@ -88,10 +578,11 @@ export function models(root: HTMLElement): void {
     h(
       'div',
       { class: 'grid' },
-      endpointCard('Active models', 'models/status', {}, 'models-status'),
-      endpointCard('System status', 'health/system-status', {}, 'system-status'),
-      endpointCard('Performance', 'health/performance-metrics'),
-      endpointCard('Version history', 'models/version-history', { limit: 20 }),
+      viewCard('Models in use', 'models/status', {}, 'models-status', modelsStatus),
+      viewCard('System', 'health/system-status', {}, 'system-status', systemStatus),
+      viewCard('Speed', 'health/performance-metrics', {}, undefined, performance),
+      viewCard('Version history', 'models/version-history', { limit: 20 }, undefined, (a, body) => body.append(details('Every version and why it was (or was not) put in use', renderAny(a)))),
     ),
   );
 }
+

@@ -1,7 +1,9 @@
-import { ApiError, api, operateKey } from '../api.js';
+import { api } from '../api.js';
+import { type DecisionRoute, decisionActions, decisionIdOf, isPending } from '../decide.js';
 import { h } from '../dom.js';
-import { card, problemBox, renderAny, table } from '../render.js';
-import { askForKey } from '../key.js';
+import { about, bySeverity, day, num, pct0, severityRank } from '../format.js';
+import { classIdsIn, classLabel, ensureNames } from '../names.js';
+import { card, details, money, renderAny, table, whyLine, whyOf, type Column } from '../render.js';
 
 type Row = Record<string, unknown>;
 
@@ -16,9 +18,6 @@ export function findRows(body: unknown): Row[] {
   return [];
 }
 
-const statusOf = (r: Row): unknown => (r.decision && typeof r.decision === 'object' ? (r.decision as Row).status : undefined) ?? r.decisionStatus ?? r.status;
-
-export const isPending = (r: Row): boolean => statusOf(r) === 'pending';
 
 /** The `{item_id}` of `inventory/approve-restock/{item_id}`: the alert's item (a rental class or tag). */
 export function itemIdOf(r: Row): string | null {
@@ -31,99 +30,154 @@ export function itemIdOf(r: Row): string | null {
   return null;
 }
 
-function decisionIdOf(r: Row): number | undefined {
-  const d = r.decision as Row | undefined;
-  const v = d && typeof d === 'object' ? d.id : (r.decisionId ?? r.decision_id);
-  return typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
-}
+/** Restock decisions go through the restock plugin's own endpoint (it re-prices the purchase). */
+const restockRoute: DecisionRoute = {
+  approve: (row) => api.post<Row>(`inventory/approve-restock/${encodeURIComponent(itemIdOf(row)!)}`, { action: 'approve', ...decisionIdBody(row) }),
+  reject: (row, reason) => api.post<Row>(`inventory/approve-restock/${encodeURIComponent(itemIdOf(row)!)}`, { action: 'reject', reason, ...decisionIdBody(row) }),
+  question: 'Why reject this restock?',
+};
+const decisionIdBody = (row: Row) => (decisionIdOf(row) !== undefined ? { decision_id: decisionIdOf(row) } : {});
 
-async function decide(row: Row, approve: boolean, reason: string | undefined, cell: HTMLElement): Promise<void> {
-  const id = itemIdOf(row);
-  if (!id) return;
-  if (!operateKey.get() && !(await askForKey())) return;
-  cell.replaceChildren(h('span', { class: 'muted' }, approve ? 'Approving…' : 'Rejecting…'));
-  try {
-    const decisionId = decisionIdOf(row);
-    const result = await api.post<Row>(`inventory/approve-restock/${encodeURIComponent(id)}`, {
-      action: approve ? 'approve' : 'reject',
-      ...(decisionId !== undefined ? { decision_id: decisionId } : {}),
-      ...(reason ? { reason } : {}),
-    });
-    const status = (result && (statusOf(result) as string)) || (approve ? 'approved' : 'rejected');
-    cell.replaceChildren(h('span', { class: `badge ${status}`, 'data-result': status }, status));
-  } catch (err) {
-    if (err instanceof ApiError && err.problem.status === 401) operateKey.clear();
-    cell.replaceChildren(problemBox(err), actions(row));
-  }
-}
-
-function actions(row: Row): HTMLElement {
-  const cell = h('div', { class: 'decide' });
-  if (!isPending(row) || !itemIdOf(row)) {
-    const st = statusOf(row);
-    cell.append(h('span', { class: `badge ${String(st ?? '')}` }, String(st ?? '—')));
-    return cell;
-  }
-  cell.append(
-    h('button', { type: 'button', class: 'primary approve', onclick: () => void decide(row, true, undefined, cell) }, 'Approve'),
-    h(
-      'button',
-      {
-        type: 'button',
-        class: 'reject',
-        onclick: () => {
-          const reason = window.prompt('Why reject this restock?', '');
-          if (reason !== null) void decide(row, false, reason || 'rejected from the dashboard', cell);
-        },
-      },
-      'Reject',
-    ),
-  );
-  return cell;
-}
+export const restockActions = (row: Row): HTMLElement => decisionActions(row, restockRoute, itemIdOf(row) !== null);
 
 /** The purchases the restock plugin recommends; each `buy` carries its recorded decision. */
 export async function restockDecisions(): Promise<{ rows: Row[]; answer: unknown }> {
   const answer = await api.get<Row>('inventory/optimization-recommendations');
   const rows = Array.isArray(answer?.recommendations) ? (answer.recommendations as Row[]) : findRows(answer);
-  return { rows, answer };
+  return { rows: bySeverity(rows), answer };
 }
 
-const DECISION_COLUMNS = [
-  { key: 'rentalClass', label: 'Rental class' },
-  { key: 'commonName', label: 'Item' },
-  { key: 'severity' },
-  { key: 'action' },
-  { key: 'quantity' },
-  { key: 'purchaseCost', label: 'Cost' },
-  { key: 'expectedProfit', label: 'Expected profit' },
-  { key: 'purchaseRoi', label: 'ROI' },
-  { key: 'reason' },
+const severityBadge = (s: unknown): HTMLElement =>
+  typeof s === 'string' ? h('span', { class: `sev ${s.toLowerCase()}` }, s) : h('span', { class: 'muted' }, 'no alert');
+
+const itemCell = (_: unknown, r: Row) =>
+  h('div', {}, classLabel(r.rentalClass ?? r.rental_class ?? r.itemId, r.commonName ?? r.common_name ?? r.name), typeof r.category === 'string' ? h('div', { class: 'muted small' }, r.category) : null);
+
+const num0 = (v: unknown) => (typeof v === 'number' ? num(v, 0) : '—');
+
+function actionText(r: Row): string {
+  const q = typeof r.quantity === 'number' ? r.quantity : null;
+  if (r.action === 'buy') return q === null ? 'Buy' : `Buy ${num0(q)}`;
+  if (r.action === 'sub-rent') return q === null ? 'Sub-rent' : `Sub-rent ${num0(q)}`;
+  return typeof r.action === 'string' ? r.action : '—';
+}
+
+/** What the purchase or sub-rental costs: the purchase cost for a buy, the sub-rent cost for a sub-rental. */
+function costOf(r: Row): unknown {
+  if (r.action === 'sub-rent' && typeof r.subRentCost === 'number') return r.subRentCost;
+  return r.purchaseCost ?? r.amountUsd ?? (r.decision as Row | null)?.amountUsd;
+}
+
+const PURCHASE_COLUMNS: Column[] = [
+  { key: 'rentalClass', label: 'Item', primary: true, format: itemCell },
+  { key: 'severity', label: 'Urgency', format: (v) => severityBadge(v) },
+  { key: 'action', label: 'Do', format: (_, r) => actionText(r) },
+  { key: 'purchaseCost', label: 'Cost', format: (_, r) => money(costOf(r)) },
+  { key: 'expectedProfit', label: 'Expected profit', format: (v) => money(v) },
+  { key: 'reason', label: 'Why', full: true, format: (_, r) => (whyOf(r) ? whyLine(whyOf(r)!) : '—') },
+];
+
+/** The highest number of units on rent that the alert's range allows, whatever the plugin calls it. */
+function peakUpper(r: Row): number | null {
+  for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && /^peak/i.test(k) && /(bound|upper|high|p\d\d|q\d\d)/i.test(k)) return v;
+  return null;
+}
+
+/** An alert in a sentence: how many the peak may need against how many there are. */
+function alertWhy(r: Row): string {
+  const given = whyOf(r);
+  if (given) return given;
+  const parts: string[] = [];
+  const owned = typeof r.unitsOwned === 'number' ? r.unitsOwned : null;
+  const onOrder = typeof r.onOrder === 'number' && r.onOrder > 0 ? ` (+${num0(r.onOrder)} on order)` : '';
+  const upper = peakUpper(r);
+  if (typeof r.peakExpectedOnRent === 'number') {
+    parts.push(`${day(r.peakDay)}: about ${about(r.peakExpectedOnRent)} on rent at once${upper !== null ? `, possibly ${num0(upper)}` : ''}, against ${owned === null ? '?' : num0(owned)} owned${onOrder}`);
+  }
+  if (typeof r.shortfallProbability === 'number') {
+    const short = typeof r.shortfall === 'number' && r.shortfall > 0 ? `being short by up to ${num0(r.shortfall)}` : 'running short';
+    parts.push(`${pct0(r.shortfallProbability)} chance of ${short}`);
+  }
+  if (typeof r.expectedStockoutDays === 'number') parts.push(`about ${num(r.expectedStockoutDays, 1)} days turning rentals away in the coming weeks`);
+  return parts.join('; ');
+}
+
+const ALERT_COLUMNS: Column[] = [
+  { key: 'rentalClass', label: 'Item', primary: true, format: itemCell },
+  { key: 'severity', label: 'Urgency', format: (v) => severityBadge(v) },
+  { key: 'unitsOwned', label: 'Owned', format: (v) => num0(v) },
+  { key: 'onRentNow', label: 'On rent now', format: (v) => num0(v) },
+  { key: 'shortfallProbability', label: 'Chance of running short', format: (v) => pct0(v) },
+  { key: 'reason', label: 'Why', full: true, format: (_, r) => whyLine(alertWhy(r)) },
+];
+
+const VELOCITY_COLUMNS: Column[] = [
+  { key: 'rentalClass', label: 'Item', primary: true, format: itemCell },
+  { key: 'mover', label: 'Moves' },
+  { key: 'revenueLastYear', label: 'Revenue last year', format: (v) => money(v) },
+  { key: 'reorderPoint', label: 'Reorder at', format: (v) => num0(v) },
+  { key: 'orderUpTo', label: 'Order up to', format: (v) => num0(v) },
+  { key: 'abc', label: 'Revenue rank (ABC)' },
+  { key: 'xyz', label: 'Steadiness (XYZ)' },
+  { key: 'cv', label: 'Variability (CV)' },
 ];
 
 export function restock(root: HTMLElement): void {
   root.append(
     h('h1', {}, 'Restock'),
     card(
-      'Purchases and their decisions',
+      'What to buy or sub-rent',
       async (body) => {
         const { rows, answer } = await restockDecisions();
+        await ensureNames(classIdsIn(answer));
         if (!rows.length) {
           body.append(renderAny(answer));
           return;
         }
         const pending = rows.filter(isPending).length;
-        // Known columns when the rows have them; otherwise whatever the plugin sends.
-        const known = DECISION_COLUMNS.filter((c) => rows.some((r) => r[c.key] !== undefined));
+        const buys = rows.filter((r) => r.action === 'buy');
+        const spend = buys.reduce((s, r) => s + (typeof r.purchaseCost === 'number' ? r.purchaseCost : 0), 0);
         body.append(
-          h('p', { class: 'muted small' }, `${rows.length} recommendations, ${pending} awaiting approval. Approving needs an approve key; rejecting needs an operate key.`),
-          table(rows, known.length >= 3 ? known : undefined, { label: 'Decision', render: actions }),
+          h(
+            'p',
+            { class: 'sentence' },
+            `${rows.length} recommendation${rows.length === 1 ? '' : 's'}: ${buys.length} to buy (`,
+            money(spend),
+            ` in all) and ${rows.length - buys.length} to sub-rent; ${pending} await${pending === 1 ? 's' : ''} your approval. Most urgent first.`,
+          ),
+          h('p', { class: 'muted small' }, 'Approving needs an API key with role approve; rejecting needs role operate.'),
+          table(rows, PURCHASE_COLUMNS, { label: 'Decision', render: restockActions }),
         );
         const velocity = (answer as Row | undefined)?.velocity;
-        if (Array.isArray(velocity) && velocity.length) body.append(h('h3', {}, `Velocity classes (${velocity.length})`), table(velocity as Row[]));
+        if (Array.isArray(velocity) && velocity.length) {
+          body.append(details(`How fast each item moves (${velocity.length} items)`, table(velocity as Row[], VELOCITY_COLUMNS)));
+        }
+        const policy = (answer as Row | undefined)?.policy;
+        if (policy && typeof policy === 'object') body.append(details('Policy behind these figures', renderAny(policy)));
       },
       { id: 'restock-decisions', wide: true },
     ),
-    card('Restock alerts', async (body) => void body.append(renderAny(await api.get('inventory/restock-alerts'))), { id: 'restock-alerts', wide: true }),
+    card(
+      'Items that may run short',
+      async (body) => {
+        const answer = await api.get<Row>('inventory/restock-alerts');
+        await ensureNames(classIdsIn(answer));
+        const alerts = bySeverity(Array.isArray(answer.alerts) ? (answer.alerts as Row[]) : findRows(answer));
+        if (!alerts.length) {
+          body.append(h('p', { class: 'muted' }, 'No item is expected to run short.'));
+          return;
+        }
+        const counts = alerts.reduce<Record<string, number>>((c, a) => ((c[String(a.severity ?? 'other')] = (c[String(a.severity ?? 'other')] ?? 0) + 1), c), {});
+        const summary = Object.entries(counts)
+          .sort(([a], [b]) => severityRank(a) - severityRank(b))
+          .map(([s, n]) => `${n} ${s}`)
+          .join(', ');
+        const horizon = typeof answer.horizonDays === 'number' ? ` in the next ${answer.horizonDays} days` : '';
+        body.append(h('p', { class: 'sentence' }, `${alerts.length} item${alerts.length === 1 ? '' : 's'} may run short${horizon}: ${summary}. Most urgent first.`), table(alerts, ALERT_COLUMNS));
+        const rest = Object.fromEntries(Object.entries(answer).filter(([k]) => k !== 'alerts' && k !== 'counts'));
+        body.append(details('How urgency is set', renderAny(rest)));
+      },
+      { id: 'restock-alerts', wide: true },
+    ),
   );
 }

@@ -12,13 +12,18 @@ const BASELINE_S = 10;
 const OUTAGE_S = 20;
 const HEALTH_WINDOW_S = 10;
 const MAX_ADDED_P99_MS = 50;
+// Reads over the seeded business, most of them answered from the cache after their first request. The
+// demand forecast is left out: its first request trains the ensemble (15–25 s on a busy 2-core machine),
+// which would not leave the drill inside its 90 s; what Redis does to a cached answer is the same for it.
 const PATHS = [
   '/api/predictive/health/system-status',
-  '/api/predictive/demand/forecast?weeks=2',
-  '/api/predictive/demand/forecast?weeks=4',
   '/api/predictive/models/status',
   '/api/predictive/maintenance/schedule?days=30',
   '/api/predictive/pricing/recommendations',
+  '/api/predictive/pricing/elasticity-analysis',
+  '/api/predictive/packs/performance-analysis',
+  '/api/predictive/packs/recommendations',
+  '/api/predictive/demand/accuracy',
 ];
 
 await drill('redis-outage', 88_000, async ({ cleanup }) => {
@@ -41,7 +46,7 @@ await drill('redis-outage', 88_000, async ({ cleanup }) => {
   const seedSeconds = await seedSimulated(join(dir.dir, 'rfid3.db'));
   const host = await startHost({ cwd: dir.dir, env, port: await freeLoopbackPort() });
   cleanup(() => host.stop());
-  log(`host up in ${host.startupSeconds.toFixed(1)} s (pid ${host.pid}); first requests (training, then cached)`);
+  log(`host up in ${host.startupSeconds.toFixed(1)} s (pid ${host.pid}); first requests (fitting, then cached)`);
   const warmStarted = performance.now();
   for (const p of PATHS) await (await fetch(`${host.url}${p}`)).arrayBuffer();
   const warmSeconds = (performance.now() - warmStarted) / 1000;

@@ -199,6 +199,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     await database.close();
     throw err;
   }
+  database.availability?.onChange((available) => {
+    const s = database.availability!.snapshot();
+    if (available) logger.warn({ database: database.displayUrl, downSeconds: (database.availability!.lastOutageMs ?? 0) / 1000 }, 'the database answers again');
+    else logger.warn({ database: database.displayUrl, err: s.lastError }, 'the database cannot be reached: cached predictions are served stale, the rest answers 503');
+  });
   const cache = new LayeredCache({ ...config.cache, redis, metrics, logger });
   const jobs = new InProcessJobRunner({ clock, logger, metrics, concurrency: config.jobs.concurrency });
   const predictionStore = new PredictionStore({ database, clock, logger, metrics, ...config.predictionStore });

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // pnpm bench [suite…] [--json]: speed and memory, measured here and never typed in. Every module in bench/suites
-// that exports `bench = { name, run({ dataDir, log }) → { results, rows: [[label, figure]] } }` is a suite.
+// that exports `bench = { name, title?, run({ dataDir, log }) → { results, rows: [[label, figure]] } }` is a suite.
 // bench/RESULTS.md keeps one section per suite with the machine it ran on; running some suites rewrites
-// only their sections. Each suite runs in its own process so that its peak memory is its own.
+// only their sections. Each suite runs in its own process so that its peak memory is its own. A suite whose
+// answer says `failed` (the drills) still has its section written, and makes this command exit 1.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -54,12 +55,15 @@ if (existsSync(file)) {
   for (const part of readFileSync(file, 'utf8').split(/^(?=## )/m).slice(1)) sections[part.slice(3, part.indexOf('\n')).trim()] = part.trimEnd();
 }
 const all = {};
+const failedSuites = [];
 for (const name of chosen) {
   log(`== ${name}`);
   const out = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString());
   all[name] = out.results;
-  sections[name] = [
-    `## ${name}`,
+  if (out.failed) failedSuites.push(name);
+  const heading = suites[name].title ?? name;
+  sections[heading] = [
+    `## ${heading}`,
     '',
     `Measured ${date} on ${machineLine(m)}; the suite ran ${out.results.seconds.toFixed(1)} s with a peak resident memory of ${out.results.peakRssMiB} MiB.`,
     '',
@@ -72,4 +76,8 @@ const md = ['# Benchmark results', '', 'Written by `pnpm bench` (bench/run.mjs);
 for (const name of Object.keys(sections).sort()) md.push(sections[name], '');
 writeFileSync(file, md.join('\n'));
 if (json) process.stdout.write(`${JSON.stringify({ ...all, machine: m })}\n`);
-else console.log(chosen.map((n) => sections[n]).join('\n\n'));
+else console.log(chosen.map((n) => sections[suites[n].title ?? n]).join('\n\n'));
+if (failedSuites.length) {
+  console.error(`failed: ${failedSuites.join(', ')}`);
+  process.exitCode = 1;
+}

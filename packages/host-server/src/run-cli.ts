@@ -5,6 +5,7 @@ import { register as registerBacktestClassify } from './commands/backtest-classi
 import { register as registerBacktestDemand } from './commands/backtest-demand.js';
 import { register as registerBacktestElasticity } from './commands/backtest-elasticity.js';
 import { register as registerBacktestRules } from './commands/backtest-rules.js';
+import { register as registerBackup } from './commands/backup.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerImportPor } from './commands/import-por.js';
 import { register as registerKeys } from './commands/keys.js';
@@ -35,6 +36,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerKeys(program, io);
   registerDemo(program, io);
   registerImportPor(program, io);
+  registerBackup(program, io);
   registerBacktestDemand(program, io);
   registerBacktestClassify(program, io);
   registerBacktestElasticity(program, io);

@@ -617,13 +617,17 @@ export class DecisionLedger {
     return q.orderBy('id', 'desc').limit(1).executeTakeFirst();
   }
 
-  /** One transaction; a lost race on the open-decision key or a deadlock is retried (twice) from the start. */
+  /**
+   * One transaction; a lost race on the open-decision key or a deadlock is retried from the start, up to
+   * eight times, after a short random pause that grows with each try (so racing proposals spread out).
+   */
   private async inTransaction<T>(work: (trx: Transaction<RFID3Database>) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.deps.database.db.transaction().execute(work);
       } catch (err) {
-        if (attempt >= 2 || !isRetryable(err)) throw err;
+        if (attempt >= 8 || !isRetryable(err)) throw err;
+        await new Promise((ok) => setTimeout(ok, Math.random() * 10 * 2 ** Math.min(attempt, 5)));
       }
     }
   }

@@ -205,6 +205,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     await database.close();
     throw err;
   }
+  database.availability?.onChange((available) => {
+    const s = database.availability!.snapshot();
+    if (available) logger.warn({ database: database.displayUrl, downSeconds: (database.availability!.lastOutageMs ?? 0) / 1000 }, 'the database answers again');
+    else logger.warn({ database: database.displayUrl, err: s.lastError }, 'the database cannot be reached: cached predictions are served stale, the rest answers 503');
+  });
   // Redis is an accelerator, not a dependency: absent at start, the runtime serves from L1 and the database.
   const redis = config.redisUrl ? await openRedis(config.redisUrl, { logger }) : undefined;
   const cache = new LayeredCache({ ...config.cache, redis, metrics, logger });

@@ -78,6 +78,8 @@ export interface AvailabilitySnapshot {
 export class Availability {
   private downSinceMs: number | null = null;
   private lastErrorText: string | null = null;
+  /** How long the last outage lasted, once it is over. */
+  lastOutageMs: number | null = null;
   private readonly listeners: ((available: boolean) => void)[] = [];
 
   constructor(readonly dependency: string) {}
@@ -89,6 +91,7 @@ export class Availability {
   /** Called on every success. */
   up(): void {
     if (this.downSinceMs === null) return;
+    this.lastOutageMs = Date.now() - this.downSinceMs;
     this.downSinceMs = null;
     for (const l of this.listeners) l(true);
   }

@@ -22,6 +22,11 @@ export interface DatabaseHandle {
    * an embedded SQLite file, which cannot be away.
    */
   availability?: Availability;
+  /**
+   * SQLite only: an online copy of the whole database into `destination` (SQLite's backup API: consistent,
+   * while the host keeps serving and writing). MariaDB is backed up with `mariadb-dump`.
+   */
+  backup?(destination: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -113,6 +118,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     dialect: 'sqlite',
     displayUrl: parsed.target === ':memory:' ? 'sqlite::memory:' : `sqlite:${parsed.target}`,
     maxBoundValues: 30_000,
+    backup: async (destination) => {
+      mkdirSync(dirname(resolve(destination)), { recursive: true });
+      await sqlite.backup(destination);
+    },
     close: () => db.destroy(),
   };
 }

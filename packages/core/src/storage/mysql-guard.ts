@@ -93,8 +93,7 @@ export class MysqlProbe {
 export function guardedPool(pool: Pool, options: { availability: Availability; probe: MysqlProbe; queryTimeoutMs: number }): MysqlPool {
   const { availability, probe, queryTimeoutMs } = options;
   const unavailable = (err: unknown) => {
-    availability.down(err);
-    // A single lost connection is not an outage: the probe decides, and reopens within a second if it answers.
+    // One lost connection or one query that timed out is not an outage: the probe, asked now, decides.
     void probe.now();
     return asUnavailable('database', err);
   };

@@ -139,7 +139,7 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
       const res = await fetch(`${app.url}/api/ingest/scans`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ scans: [{ tag_id: tag, scan_type: 'Touch Scan', scan_date: '2099-01-02 03:04:05', status: 'Repair', quality: 'C', stain: true, wet: 0 }] }),
+        body: JSON.stringify({ scans: [{ tag_id: tag, scan_type: 'Touch Scan', scan_date: new Date(Date.now() + 3_600_000).toISOString().slice(0, 19).replace('T', ' '), status: 'Repair', quality: 'C', stain: true, wet: 0 }] }),
       });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ accepted: 1, itemsUpdated: 1 });

@@ -90,7 +90,7 @@ for (const name of chosen) {
 const seconds = (performance.now() - started) / 1000;
 
 const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
-const fmt = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(1) : v.toFixed(3)) : v === undefined ? '— (not run)' : String(v));
+const fmt = (v) => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(1) : v.toFixed(3)) : v === undefined ? '— (not run)' : String(v));
 // One section per suite, each with the machine and date it was measured on; sections of suites not run this
 // time are kept as they are.
 const file = join(here, 'RESULTS.md');

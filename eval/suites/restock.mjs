@@ -173,7 +173,7 @@ export const suite = {
   },
   references: [
     ['evaluation.businessSeed', 'business (simulator seed) never looked at while building the policy', '—'],
-    ['evaluation.draws', 'demand draws replayed on it (`evaluation.drawsRun`)', '—'],
+    ['evaluation.draws', 'how many demand draws were replayed on it (which: `restock.evaluation.drawsRun`)', '—'],
     ['evaluation.stockoutDays', 'class-days with lost requests in 2025, forecast policy (mean per draw)', '≤ 60 % of the static rule'],
     ['evaluation.baselineStockoutDays', 'the same under the static reorder_min / reorder_max', '—'],
     ['evaluation.movingAverageStockoutDays', 'the same under the (s, S) rule from an 8-week moving average, 95 % service', '—'],

@@ -94,6 +94,13 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         } catch (err) {
           databaseOk = false;
           databaseError = err instanceof Error ? err.message : String(err);
+          // Ask the probe now: once this says 503, every cached answer served after it is flagged stale.
+          // (At most a second more: a stopped server already cost this answer its 3 s.)
+          const availability = runtime.database.availability;
+          if (availability) {
+            let wait: NodeJS.Timeout | undefined;
+            await Promise.race([availability.check(), new Promise((ok) => (wait = setTimeout(ok, 1_000)))]).finally(() => clearTimeout(wait));
+          }
         }
         const dbLatencyMs = performance.now() - started;
         const cache = runtime.cache.stats();

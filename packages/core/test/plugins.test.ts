@@ -213,7 +213,7 @@ describe('plugin checks at load time', () => {
     ]);
     expect(seen).toBe(0);
     expect(await countRows(runtime.database, 'rfid3_migrations_plugin_pack')).toBe(1);
-    expect(await countRows(runtime.database, 'rfid3_migrations_core')).toBe(3);
+    expect(await countRows(runtime.database, 'rfid3_migrations_core')).toBe(4);
     const failing = await loadError([
       plain('pack', {
         migrations: {
@@ -465,7 +465,7 @@ describe('core endpoints', () => {
     const unknown = await problem(runtime.call('POST', '/models/retrain/pricing', { principal: op }));
     expect(unknown.status).toBe(404);
     expect(unknown.detail).toContain('loaded: demand, quality');
-    expect((await problem(runtime.call('GET', '/jobs/not-a-uuid'))).errors!.map((e) => e.field)).toEqual(['params.id']);
+    expect((await problem(runtime.call('GET', '/jobs/-not-a-job-id'))).errors!.map((e) => e.field)).toEqual(['params.id']);
     expect((await problem(runtime.call('GET', '/jobs/00000000-0000-4000-8000-000000000000'))).status).toBe(404);
   });
 

@@ -65,6 +65,7 @@ describeEach(databaseTargets(services), 'storage', (target) => {
       ['0001_design_tables', 'Success'],
       ['0002_rfid3_tables', 'Success'],
       ['0003_decision_ledger', 'Success'],
+      ['0004_job_outputs', 'Success'],
     ]);
     const tables = await tableNames(handle);
     for (const t of [...DESIGN_TABLES, ...RFID3_SOURCE_TABLES, 'rfid3_model_registry', 'rfid3_api_keys', 'rfid3_decision_transitions']) expect(tables).toContain(t);
@@ -89,7 +90,7 @@ describeEach(databaseTargets(services), 'storage', (target) => {
     expect(again.results).toEqual([]);
     expect(await tableNames(handle)).toEqual(before);
     expect(await countRows(handle, 'analytics_predictions')).toBe(2);
-    expect(await countRows(handle, 'rfid3_migrations_core')).toBe(3);
+    expect(await countRows(handle, 'rfid3_migrations_core')).toBe(4);
   });
 
   it('leaves an existing RFID3 table exactly as it is: extra columns, missing columns, rows and indexes', async () => {
@@ -205,7 +206,7 @@ describeEach(databaseTargets(services), 'storage', (target) => {
     const history = async (table: string) =>
       (await sql<{ name: string }>`select name from ${sql.table(table)} order by name`.execute(handle.db)).rows.map((r) => r.name);
     expect(await history('rfid3_migrations_plugin_x')).toEqual(['0001_design_tables', '0002_add_column']);
-    expect(await history('rfid3_migrations_core')).toEqual(['0001_design_tables', '0002_rfid3_tables', '0003_decision_ledger']);
+    expect(await history('rfid3_migrations_core')).toEqual(['0001_design_tables', '0002_rfid3_tables', '0003_decision_ledger', '0004_job_outputs']);
     // Core migrating again neither runs nor sees the plugin's migrations.
     expect((await migrate(handle, 'core', coreMigrations)).results).toEqual([]);
     expect((await migrate(handle, 'plugin_x', second)).results).toEqual([]);

@@ -50,6 +50,19 @@ export const hostConfigFileSchema = z.strictObject({
   host: z.string().min(1).optional(),
   databaseUrl: z.string().min(1).optional(),
   redisUrl: z.string().min(1).optional(),
+  /** `bullmq` runs jobs from Redis queues in any `rfid3 worker`; `in-process` (default) needs no Redis. */
+  jobs: z
+    .union([
+      z.enum(['in-process', 'bullmq']),
+      z.strictObject({
+        runner: z.enum(['in-process', 'bullmq']).optional(),
+        prefix: z.string().min(1).optional(),
+        concurrency: z.number().int().positive().optional(),
+        lockDurationMs: z.number().int().positive().optional(),
+        stalledIntervalMs: z.number().int().positive().optional(),
+      }),
+    ])
+    .optional(),
   /** Redis failures this recent (seconds) keep `system-status` at `degraded` (default 30). */
   redisHealthWindowSeconds: z.number().positive().max(3600).optional(),
   logLevel: z.enum(LOG_LEVELS).optional(),
@@ -99,12 +112,42 @@ export const hostConfigFileSchema = z.strictObject({
 });
 export type HostConfigFile = z.output<typeof hostConfigFileSchema>;
 
+export interface HostJobsConfig {
+  runner: 'in-process' | 'bullmq';
+  prefix?: string;
+  concurrency?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+function jobsConfig(envValue: (name: string) => string | undefined, file: HostConfigFile['jobs']): HostJobsConfig {
+  const base: HostJobsConfig = typeof file === 'string' ? { runner: file } : { runner: 'in-process', ...(file ?? {}) };
+  const runner = envValue('RFID3_QUEUE');
+  if (runner !== undefined) {
+    if (runner !== 'in-process' && runner !== 'bullmq') throw new ConfigError(`RFID3_QUEUE must be 'in-process' or 'bullmq', not '${runner}'`);
+    base.runner = runner;
+  }
+  const prefix = envValue('RFID3_QUEUE_PREFIX');
+  if (prefix !== undefined) base.prefix = prefix;
+  const stalled = envValue('RFID3_QUEUE_STALLED_MS');
+  if (stalled !== undefined) {
+    const ms = Number(stalled);
+    if (!Number.isInteger(ms) || ms <= 0) throw new ConfigError(`RFID3_QUEUE_STALLED_MS must be a positive whole number of milliseconds, not '${stalled}'`);
+    // A killed worker's job is free again after its lock lapses and the next stalled check: both this long.
+    base.lockDurationMs = ms;
+    base.stalledIntervalMs = ms;
+  }
+  return base;
+}
+
 export interface HostConfig {
   port: number;
   host: string;
   /** With any relative SQLite path made absolute. */
   databaseUrl: string;
   redisUrl?: string;
+  /** The job runner and its BullMQ settings (RFID3_QUEUE, RFID3_QUEUE_PREFIX, RFID3_QUEUE_STALLED_MS override the file). */
+  jobs: HostJobsConfig;
   redisHealthWindowSeconds?: number;
   logLevel: HostLogLevel;
   /** Let callers without a key use GET read endpoints; POST and DELETE always need a key. */
@@ -174,6 +217,7 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
     host: options.overrides?.host ?? envValue('HOST') ?? file.host ?? '0.0.0.0',
     databaseUrl,
     redisUrl: envValue('REDIS_URL') ?? file.redisUrl,
+    jobs: jobsConfig(envValue, file.jobs),
     redisHealthWindowSeconds: file.redisHealthWindowSeconds,
     logLevel: (envLogLevel as HostLogLevel | undefined) ?? file.logLevel ?? 'info',
     openReads: envOpenReads !== undefined ? parseBoolean(envOpenReads, 'RFID3_OPEN_READS') : (file.openReads ?? true),

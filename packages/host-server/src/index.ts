@@ -1,5 +1,6 @@
 export { createApp, PREFIX_PLUGINS, type AppOptions, type HostState } from './app.js';
 export { startServer, type ServerHandle, type StartServerOptions } from './server.js';
+export { startWorker, type StartWorkerOptions, type WorkerHandle } from './worker.js';
 export {
   loadHostConfig,
   hostConfigFileSchema,
@@ -21,5 +22,5 @@ export { ingestScans, ingestPos, scanEventSchema, posContractSchema, MAX_BATCH, 
 export { importPorDirectory, type PorImportReport, type FileReport } from './import/por-import.js';
 export { VendorPoller, type VendorPollerConfig, type PollResult } from './poller/rfidpro.js';
 export { WebhookNotifier, signWebhook, type WebhookConfig, type Delivery } from './ops/webhooks.js';
-export { HostScheduler, type SchedulerOptions, type PrecomputeResult } from './ops/scheduler.js';
+export { HostScheduler, PRECOMPUTE_JOB, registerHostJobs, type SchedulerOptions, type PrecomputeResult } from './ops/scheduler.js';
 export { hostMigrations } from './host-tables.js';

@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger, Runtime } from '@rfid3/core';
+import type { Logger, Runtime, WorkerOptions } from '@rfid3/core';
 import { createLogger, createRuntime } from '@rfid3/core';
 import { createApp } from './app.js';
 import type { HostConfig, LoadHostConfigOptions } from './config.js';
 import { loadHostConfig } from './config.js';
 import { startBackground } from './ops/background.js';
+import { registerHostJobs } from './ops/scheduler.js';
 import { loadPlugins } from './plugins.js';
+import { gracefulShutdown } from './shutdown.js';
 
 export interface StartServerOptions extends LoadHostConfigOptions {
   /** A config already loaded; otherwise it is read from the file and environment. */
@@ -16,6 +18,10 @@ export interface StartServerOptions extends LoadHostConfigOptions {
   handleSignals?: boolean;
   /** How long open connections may take to finish on shutdown before they are cut (default 10 s). */
   shutdownGraceMs?: number;
+  /** `api` serves HTTP and only enqueues jobs; `all` (default) also executes them (BullMQ mode). */
+  role?: 'api' | 'all';
+  /** For the `all` role in BullMQ mode: how many jobs at once and from which queues. */
+  worker?: WorkerOptions;
 }
 
 export interface ServerHandle {
@@ -34,16 +40,16 @@ function displayUrl(host: string, port: number): string {
   return `http://${shown}:${port}`;
 }
 
-/** Loads the config and plugins, builds and starts the runtime, and listens on HOST:PORT. */
-export async function startServer(options: StartServerOptions = {}): Promise<ServerHandle> {
-  const config = options.config ?? loadHostConfig(options);
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+/** The runtime a host or a worker runs: the config's database, Redis, job runner and plugins. */
+export async function createHostRuntime(config: HostConfig, logger: Logger): Promise<Runtime> {
   const plugins = await loadPlugins(config.plugins, { baseDir: config.baseDir, logger });
+  const { runner, ...jobs } = config.jobs;
   const runtime = await createRuntime({
     config: {
       databaseUrl: config.databaseUrl,
       redisUrl: config.redisUrl,
       logLevel: config.logLevel,
+      jobs: { runner, ...jobs },
       ...(config.redisHealthWindowSeconds ? { cache: { healthWindowSeconds: config.redisHealthWindowSeconds } } : {}),
     },
     logger,
@@ -51,10 +57,24 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     processMetrics: true,
     access: { openReads: config.openReads },
   });
+  if (runner === 'bullmq') registerHostJobs(runtime);
+  return runtime;
+}
+
+/** Loads the config and plugins, builds and starts the runtime, and listens on HOST:PORT. */
+export async function startServer(options: StartServerOptions = {}): Promise<ServerHandle> {
+  const config = options.config ?? loadHostConfig(options);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const role = options.role ?? 'all';
+  if (role === 'api' && config.jobs.runner !== 'bullmq') {
+    throw new Error("--role api leaves jobs to worker processes, which needs the BullMQ runner (RFID3_QUEUE=bullmq and REDIS_URL)");
+  }
+  const runtime = await createHostRuntime(config, logger);
 
   let server: Server;
   try {
     await runtime.start();
+    if (role === 'all') runtime.startWorkers(options.worker);
     const app = createApp(runtime, {
       bodyLimitBytes: config.bodyLimitBytes,
       ingestBodyLimitBytes: config.ingestBodyLimitBytes,
@@ -80,47 +100,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const port = (server.address() as AddressInfo).port;
   const url = displayUrl(config.host, port);
   const grace = options.shutdownGraceMs ?? 10_000;
-  let settle!: () => void;
-  const closed = new Promise<void>((resolve) => {
-    settle = resolve;
+  const { close, closed } = gracefulShutdown(logger, options.handleSignals !== false, async () => {
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // Keep-alive and slow clients must not hold the shutdown forever.
+    const timer = setTimeout(() => server.closeAllConnections(), grace);
+    timer.unref();
+    await stopped;
+    clearTimeout(timer);
+    await runtime.close();
+    logger.info('stopped');
   });
-  let closing: Promise<void> | undefined;
 
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) {
-      logger.warn({ signal }, 'second signal during shutdown; exiting now');
-      process.exit(1);
-    }
-    logger.info({ signal }, 'shutting down');
-    void close();
-  };
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      if (options.handleSignals !== false) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-      try {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        // Keep-alive and slow clients must not hold the shutdown forever.
-        const timer = setTimeout(() => server.closeAllConnections(), grace);
-        timer.unref();
-        await stopped;
-        clearTimeout(timer);
-        await runtime.close();
-        logger.info('stopped');
-      } finally {
-        settle();
-      }
-    })();
-    return closing;
-  };
-  if (options.handleSignals !== false) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
-
-  logger.info({ url, plugins: runtime.plugins.map((p) => `${p.id}@${p.version}`), database: runtime.database.displayUrl, openReads: config.openReads }, `listening on ${url}`);
+  logger.info({ url, role, jobs: runtime.jobs.kind, plugins: runtime.plugins.map((p) => `${p.id}@${p.version}`), database: runtime.database.displayUrl, openReads: config.openReads }, `listening on ${url}`);
   return { url, port, runtime, server, close, closed };
 }

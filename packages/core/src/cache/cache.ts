@@ -85,6 +85,7 @@ export class LayeredCache implements Cache {
   private readonly l2Failures: RecentFailures;
   private lastL2Warning = 0;
   private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly prefixListeners: ((prefix: string) => void)[] = [];
 
   constructor(private readonly options: LayeredCacheOptions) {
     // Expired entries stay (until evicted or replaced) so that `getStale` can serve them during an outage.
@@ -152,7 +153,13 @@ export class LayeredCache implements Cache {
     }
   }
 
-  async deletePrefix(prefix: string): Promise<number> {
+  /** Told of every `deletePrefix` made here, so that other hosts drop the same L1 entries. */
+  onDeletePrefix(listener: (prefix: string) => void): void {
+    this.prefixListeners.push(listener);
+  }
+
+  /** Drops this process's L1 entries under `prefix` (another host already removed them from L2). */
+  dropLocal(prefix: string): number {
     let removed = 0;
     for (const key of [...this.l1.keys()]) {
       if (key.startsWith(prefix)) {
@@ -160,6 +167,12 @@ export class LayeredCache implements Cache {
         removed++;
       }
     }
+    return removed;
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const removed = this.dropLocal(prefix);
+    for (const l of this.prefixListeners) l(prefix);
     const redis = this.options.redis;
     if (redis) {
       try {

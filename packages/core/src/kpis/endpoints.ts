@@ -60,18 +60,8 @@ function kpiGauges(runtime: Runtime) {
 export function registerImpactMatching(runtime: Runtime, everyMinutes: number): void {
   runtime.jobs.register(MATCH_IMPACT_JOB, async () => matchDecisionImpacts(runtime.decisions, await dataThrough(runtime), runtime.logger));
   if (everyMinutes <= 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  runtime.addStartHook(() => {
-    timer = setInterval(() => {
-      try {
-        runtime.jobs.enqueue(MATCH_IMPACT_JOB);
-      } catch (err) {
-        runtime.logger.warn({ err }, `could not queue ${MATCH_IMPACT_JOB}`);
-      }
-    }, everyMinutes * 60_000);
-    timer.unref();
-  });
-  runtime.addStopHook(() => clearInterval(timer));
+  // A job scheduler in BullMQ mode: several hosts, one run per period.
+  runtime.addStartHook(() => runtime.jobs.schedule(MATCH_IMPACT_JOB, everyMinutes * 60_000));
 }
 
 /** `GET /kpis` and `POST /kpis/match-impact`, served by core. */

@@ -6,6 +6,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { CoreMetrics } from '../runtime/metrics.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks } from '../storage/database.js';
+import { currentJob } from '../runtime/job-context.js';
 
 export interface ActualValue {
   predictionType: string;
@@ -72,7 +73,8 @@ export class PredictionStore {
   record(predictions: Prediction[], madeAt: Date = this.deps.clock.now()): void {
     if (predictions.length === 0) return;
     const at = sqlDateTime(madeAt);
-    for (const p of predictions) this.buffer.push(toRow(p, at));
+    const jobId = currentJob()?.jobId;
+    for (const p of predictions) this.buffer.push(toRow(p, at, jobId));
     this.deps.metrics?.predictionWriteQueue.set(this.buffer.length);
     if (this.buffer.length >= this.deps.batchSize) {
       this.flushInBackground();
@@ -205,12 +207,22 @@ export class PredictionStore {
       .sort((a, b) => a.modelVersion.localeCompare(b.modelVersion) || (a.horizon ?? 0) - (b.horizon ?? 0));
   }
 
+  /**
+   * Removes the rows an earlier attempt of this job wrote (its worker died before it finished), so the
+   * attempt that completes leaves one set. Rows still buffered for it in this process are dropped too.
+   */
+  async discardJob(jobId: string): Promise<number> {
+    this.buffer = this.buffer.filter((r) => r.job_id !== jobId);
+    const res = await this.deps.database.db.deleteFrom('analytics_predictions').where('job_id', '=', jobId).executeTakeFirst();
+    return Number(res.numDeletedRows ?? 0);
+  }
+
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
   }
 }
 
-function toRow(p: Prediction, at: string): Record<string, unknown> {
+function toRow(p: Prediction, at: string, jobId?: string): Record<string, unknown> {
   const first = p.intervals?.[0];
   return {
     prediction_type: p.predictionType,
@@ -238,5 +250,6 @@ function toRow(p: Prediction, at: string): Record<string, unknown> {
     actual_recorded_at: null,
     feedback: null,
     created_at: at,
+    job_id: jobId ?? null,
   };
 }

@@ -1,6 +1,7 @@
 import type { JsonValue } from '../contracts/json.js';
 import type { Clock } from '../runtime/clock.js';
 import { sqlDateTime } from '../runtime/dates.js';
+import { currentJob } from '../runtime/job-context.js';
 import { isDependencyUnavailable } from '../storage/availability.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { parseJsonColumn } from '../storage/database.js';
@@ -27,6 +28,9 @@ export interface ModelCandidate<S extends JsonValue = JsonValue> {
   trainingRows?: number;
   notes?: string;
 }
+
+/** `remote`: another host activated it (told over Redis); `local`: this process did. */
+export type ActivationOrigin = 'local' | 'remote';
 
 export type ModelStatus = 'active' | 'candidate' | 'retired';
 
@@ -120,7 +124,7 @@ const INFO_COLUMNS = [
  */
 export class ModelRegistry {
   private readonly activeCache = new Map<string, { at: number; model: RegisteredModel | null }>();
-  private readonly listeners: ((info: ModelVersionInfo) => void | Promise<void>)[] = [];
+  private readonly listeners: ((info: ModelVersionInfo, origin: ActivationOrigin) => void | Promise<void>)[] = [];
 
   /**
    * `activeTtlMs`: how long this process trusts its copy of the active version before it looks again (other
@@ -130,7 +134,7 @@ export class ModelRegistry {
   constructor(private readonly deps: { database: DatabaseHandle; clock: Clock; activeTtlMs?: number }) {}
 
   /** Called after a version becomes active (to invalidate caches, precompute, notify). */
-  onActivate(listener: (info: ModelVersionInfo) => void | Promise<void>): void {
+  onActivate(listener: (info: ModelVersionInfo, origin: ActivationOrigin) => void | Promise<void>): void {
     this.listeners.push(listener);
   }
 
@@ -146,7 +150,27 @@ export class ModelRegistry {
     if (!Number.isFinite(candidate.validation.value)) {
       throw new Error(`model ${candidate.modelName}: validation ${candidate.validation.metric} is not a finite number`);
     }
+    const jobId = currentJob()?.jobId ?? null;
     const result = await retryOnConflict(() => db.transaction().execute(async (trx) => {
+      // A job run again after its worker died finds the version its first attempt registered.
+      if (jobId !== null) {
+        const mine = await trx
+          .selectFrom('rfid3_model_registry')
+          .select(['version', 'status'])
+          .where('model_name', '=', candidate.modelName)
+          .where('job_id', '=', jobId)
+          .executeTakeFirst();
+        if (mine) {
+          const version = Number(mine.version);
+          return {
+            version,
+            versionTag: versionTag(candidate.modelName, version),
+            activated: mine.status === 'active',
+            reason: `already registered by job ${jobId} (an earlier attempt)`,
+            previousActive: null,
+          };
+        }
+      }
       const last = await trx
         .selectFrom('rfid3_model_registry')
         .select((eb) => eb.fn.max('version').as('v'))
@@ -199,6 +223,7 @@ export class ModelRegistry {
           notes: candidate.notes ?? null,
           created_at: now,
           activated_at: activated ? now : null,
+          job_id: jobId,
         })
         .execute();
       // The score the activation was decided on wins over a same-named entry in `metrics`.
@@ -296,17 +321,26 @@ export class ModelRegistry {
       .sort((a, b) => a.modelName.localeCompare(b.modelName));
   }
 
+  /**
+   * Another host activated a version of `modelName`: forget this process's copy and tell the listeners, as
+   * if it had happened here (they drop caches keyed by the old version).
+   */
+  async activatedElsewhere(modelName: string): Promise<ModelVersionInfo | null> {
+    this.expire(modelName);
+    return this.notify(modelName, 'remote');
+  }
+
   /** Makes the next `getActive` look in the database, keeping the copy to serve if it cannot. */
   private expire(modelName: string): void {
     const hit = this.activeCache.get(modelName);
     if (hit) hit.at = 0;
   }
 
-  private async notify(modelName: string): Promise<ModelVersionInfo | null> {
+  private async notify(modelName: string, origin: ActivationOrigin = 'local'): Promise<ModelVersionInfo | null> {
     const active = await this.getActive(modelName);
     if (!active) return null;
     const { artifact: _a, config: _c, ...info } = active;
-    for (const l of this.listeners) await l(info);
+    for (const l of this.listeners) await l(info, origin);
     return info;
   }
 }

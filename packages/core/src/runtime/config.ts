@@ -22,7 +22,22 @@ export const coreConfigSchema = z.object({
       flushIntervalMs: z.number().int().positive().default(1000),
     })
     .prefault({}),
-  jobs: z.object({ concurrency: z.number().int().positive().default(1) }).prefault({}),
+  jobs: z
+    .object({
+      /** `in-process` (default: no Redis) or `bullmq` (jobs in Redis at `redisUrl`, run by any worker process). */
+      runner: z.enum(['in-process', 'bullmq']).default('in-process'),
+      concurrency: z.number().int().positive().default(1),
+      /** BullMQ key prefix; every host and worker of a deployment uses the same one. */
+      prefix: z.string().min(1).default('rfid3-jobs'),
+      /** A killed worker's job is taken by another after its lock lapses (this) and the next stalled check (below). */
+      lockDurationMs: z.number().int().positive().default(30_000),
+      stalledIntervalMs: z.number().int().positive().default(30_000),
+      /** Finished jobs stay readable (and a duplicate request finds them) this long. */
+      keepFinishedSeconds: z.number().int().positive().default(3600),
+    })
+    .prefault({}),
+  /** With `redisUrl`: share model activations, `data-changed` and cache invalidations with the other hosts. */
+  cluster: z.object({ sync: z.boolean().default(true), prefix: z.string().min(1).default('rfid3') }).prefault({}),
   kpis: z
     .object({
       /** Minutes between runs of `kpis.match-impact`, which records executed decisions' actual impact (0: only on request). */

@@ -8,7 +8,7 @@ import { decisionEndpoints } from '../decisions/endpoints.js';
 import { kpiEndpoints } from '../kpis/endpoints.js';
 import { parseJsonColumn } from '../storage/database.js';
 import { CORE_VERSION } from '../version.js';
-import { jobAccepted } from './jobs.js';
+import { JOB_STATE_ALIASES, jobAccepted } from './jobs.js';
 import type { Runtime } from './runtime.js';
 
 const HOUR_MS = 3_600_000;
@@ -110,7 +110,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
           : { first: null, last: null, scans: 0 };
         const now = runtime.clock.now();
         const lastScanAgeHours = range.last ? (now.getTime() - Date.parse(`${range.last.replace(' ', 'T')}Z`)) / HOUR_MS : null;
-        const jobs = runtime.jobs.list(500);
+        const jobs = await runtime.jobs.counts().catch(() => ({ queued: 0, running: 0, succeeded: 0, failed: 0 }));
         // Degraded while Redis is away or failed lately (a sliding window): once it is back, `ok` returns.
         const status = !databaseOk ? 'down' : cache.l2.enabled && !cache.l2.healthy ? 'degraded' : 'ok';
         const outage = runtime.database.availability?.snapshot();
@@ -129,11 +129,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
           cache: { l1Entries: cache.l1.size, l2: l2Status(cache.l2) },
           plugins: runtime.plugins.map((p) => ({ id: p.id, version: p.version, endpoints: p.endpoints, predictors: p.predictors })),
           data: { scans: range.scans, firstScan: range.first, lastScan: range.last, lastScanAgeHours: lastScanAgeHours === null ? null : Math.round(lastScanAgeHours * 10) / 10 },
-          jobs: {
-            queued: jobs.filter((j) => j.status === 'queued').length,
-            running: jobs.filter((j) => j.status === 'running').length,
-            failed: jobs.filter((j) => j.status === 'failed').length,
-          },
+          jobs: { runner: runtime.jobs.kind, queued: jobs.queued, running: jobs.running, failed: jobs.failed },
           predictionWriteQueue: runtime.predictionStore.pending(),
         };
         if (databaseOk) return report;
@@ -256,12 +252,31 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
     }),
     defineEndpoint({
       method: 'GET',
+      path: '/jobs',
+      summary: 'Background jobs, newest first, with their progress; `state=active` for the running ones',
+      role: 'read',
+      input: {
+        query: z.object({
+          state: z
+            .enum(Object.keys(JOB_STATE_ALIASES) as [string, ...string[]], { message: `one of ${Object.keys(JOB_STATE_ALIASES).join(', ')}` })
+            .optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+        }),
+      },
+      async handler({ query }) {
+        const status = query.state ? JOB_STATE_ALIASES[query.state] : undefined;
+        return { runner: runtime.jobs.kind, jobs: await runtime.jobs.list({ limit: query.limit, status }) };
+      },
+    }),
+    defineEndpoint({
+      method: 'GET',
       path: '/jobs/:id',
       summary: 'State and progress of a background job',
       role: 'read',
-      input: { params: z.object({ id: z.string().uuid() }) },
-      handler({ params }) {
-        const job = runtime.jobs.get(params.id);
+      // A UUID (in-process) or a deterministic BullMQ id such as `demand.retrain.1a2b3c4d5e6f.d7`.
+      input: { params: z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'a job id') }) },
+      async handler({ params }) {
+        const job = await runtime.jobs.get(params.id);
         if (!job) throw HttpProblem.notFound(`no job '${params.id}' (finished jobs are kept for a while, then forgotten)`);
         return job;
       },

@@ -37,6 +37,7 @@ export interface EmitResult {
  */
 export class EventBus {
   private readonly listeners = new Map<string, Set<(event: unknown) => void | Promise<void>>>();
+  private readonly relays = new Set<(name: RuntimeEventName, event: unknown) => void>();
 
   constructor(private readonly options: { logger?: Logger } = {}) {}
 
@@ -62,7 +63,25 @@ export class EventBus {
     return this.listeners.get(name)?.size ?? 0;
   }
 
+  /** Forwards every event emitted here (not those delivered from other hosts) to `fn`: how hosts share events. */
+  relay(fn: (name: RuntimeEventName, event: unknown) => void): () => void {
+    this.relays.add(fn);
+    return () => {
+      this.relays.delete(fn);
+    };
+  }
+
   async emit<K extends RuntimeEventName>(name: K, event: RuntimeEventMap[K]): Promise<EmitResult> {
+    for (const fn of this.relays) fn(name, event);
+    return this.deliver(name, event);
+  }
+
+  /** Delivers an event another host emitted, to this host's listeners only. */
+  deliverFromPeer<K extends RuntimeEventName>(name: K, event: RuntimeEventMap[K]): Promise<EmitResult> {
+    return this.deliver(name, event);
+  }
+
+  private async deliver<K extends RuntimeEventName>(name: K, event: RuntimeEventMap[K]): Promise<EmitResult> {
     const set = this.listeners.get(name);
     if (!set || set.size === 0) return { listeners: 0, failed: 0 };
     // A copy, so that a listener unsubscribing while we iterate does not skip another.
@@ -79,5 +98,6 @@ export class EventBus {
 
   removeAll(): void {
     this.listeners.clear();
+    this.relays.clear();
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { stableStringify } from '../cache/cache.js';
 import type { Clock } from './clock.js';
+import { runAsJob } from './job-context.js';
 import type { Logger } from './logger.js';
 import type { CoreMetrics } from './metrics.js';
 
@@ -46,24 +47,59 @@ export interface JobOptions {
   joinRunning?: boolean;
 }
 
+/** Which jobs to list: by state (BullMQ's names `active`, `waiting`, `completed` are accepted too). */
+export interface JobListOptions {
+  limit?: number;
+  status?: JobStatus;
+}
+
+/** How many jobs are in each state, for `/metrics` and `system-status`. */
+export type JobCounts = Record<JobStatus, number>;
+
 /** Runs named jobs (training, batch scoring) in the background and reports their state. */
 export interface JobRunner {
+  /** `in-process` (the default, no Redis) or `bullmq` (jobs in Redis, run by any worker process). */
+  readonly kind: 'in-process' | 'bullmq';
   register<P>(name: string, handler: JobHandler<P>, options?: JobOptions): void;
   has(name: string): boolean;
-  /** Queues a job, or answers the record of the same job with the same payload already queued (or running, with `joinRunning`). */
+  /**
+   * Queues a job, or answers the record of the same job with the same payload already queued (or running, with
+   * `joinRunning`). In BullMQ mode the id is deterministic (name, payload and data version), so the same
+   * request from any host is one job; the record answered is `queued` until the queue says otherwise.
+   */
   enqueue(name: string, payload?: unknown): JobRecord;
-  get(id: string): JobRecord | undefined;
-  list(limit?: number): JobRecord[];
+  get(id: string): Promise<JobRecord | undefined>;
+  list(options?: JobListOptions): Promise<JobRecord[]>;
+  counts(): Promise<JobCounts>;
   /** Resolves when the job has finished (succeeded or failed). */
   waitFor(id: string): Promise<JobRecord>;
+  /**
+   * Runs the job every `everyMs` while the runtime runs. In BullMQ mode this is a job scheduler in Redis, so
+   * several hosts produce one run per period, not one each.
+   */
+  schedule(name: string, everyMs: number, payload?: unknown): Promise<void>;
   close(): Promise<void>;
 }
+
+/** `?state=` values: ours, and BullMQ's names for the same states. */
+export const JOB_STATE_ALIASES: Record<string, JobStatus> = {
+  queued: 'queued',
+  waiting: 'queued',
+  delayed: 'queued',
+  running: 'running',
+  active: 'running',
+  succeeded: 'succeeded',
+  completed: 'succeeded',
+  failed: 'failed',
+};
 
 /**
  * The embedded runner: jobs run in this process, `concurrency` at a time, in the order enqueued.
  * A multi-machine deployment swaps in a Redis-backed queue behind the same interface.
  */
 export class InProcessJobRunner implements JobRunner {
+  readonly kind = 'in-process' as const;
+  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly handlers = new Map<string, { handler: JobHandler<unknown>; options: JobOptions }>();
   /** Jobs not finished yet, by name and payload, for requests to join. */
   private readonly unfinished = new Map<string, string>();
@@ -111,13 +147,33 @@ export class InProcessJobRunner implements JobRunner {
     return { ...record };
   }
 
-  get(id: string): JobRecord | undefined {
+  async get(id: string): Promise<JobRecord | undefined> {
     const r = this.jobs.get(id);
     return r ? { ...r } : undefined;
   }
 
-  list(limit = 50): JobRecord[] {
-    return [...this.jobs.values()].slice(-limit).reverse().map((r) => ({ ...r }));
+  async list(options: JobListOptions = {}): Promise<JobRecord[]> {
+    const all = [...this.jobs.values()].filter((r) => !options.status || r.status === options.status);
+    return all.slice(-(options.limit ?? 50)).reverse().map((r) => ({ ...r }));
+  }
+
+  async counts(): Promise<JobCounts> {
+    const counts: JobCounts = { queued: 0, running: 0, succeeded: 0, failed: 0 };
+    for (const r of this.jobs.values()) counts[r.status]++;
+    return counts;
+  }
+
+  async schedule(name: string, everyMs: number, payload: unknown = {}): Promise<void> {
+    if (!this.handlers.has(name)) throw new Error(`no job named '${name}' to schedule`);
+    const timer = setInterval(() => {
+      try {
+        this.enqueue(name, payload);
+      } catch (err) {
+        this.deps.logger.warn({ err }, `could not queue ${name}`);
+      }
+    }, everyMs);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   waitFor(id: string): Promise<JobRecord> {
@@ -133,6 +189,8 @@ export class InProcessJobRunner implements JobRunner {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers.clear();
     this.queue.length = 0;
     const pending = [...this.jobs.values()].filter((r) => r.status === 'running').map((r) => this.waitFor(r.id));
     await Promise.all(pending);
@@ -157,15 +215,16 @@ export class InProcessJobRunner implements JobRunner {
     const logger = this.deps.logger.child({ job: record.name, jobId: id });
     record.status = 'running';
     record.startedAt = this.deps.clock.now().toISOString();
+    const stopTimer = this.deps.metrics?.jobDuration.startTimer({ job: record.name });
     try {
-      const result = await handler(payload, {
+      const result = await runAsJob({ jobId: id, attempt: 1 }, () => handler(payload, {
         jobId: id,
         logger,
         progress: (fraction, message) => {
           record.progress = Math.min(1, Math.max(0, fraction));
           if (message !== undefined) record.message = message;
         },
-      });
+      }));
       record.status = 'succeeded';
       record.progress = 1;
       if (result !== undefined) record.result = result;
@@ -175,6 +234,7 @@ export class InProcessJobRunner implements JobRunner {
       logger.error({ err }, 'job failed');
     }
     record.finishedAt = this.deps.clock.now().toISOString();
+    stopTimer?.({ status: record.status });
     this.deps.metrics?.jobsFinished.inc({ job: record.name, status: record.status });
     for (const resolve of this.waiters.get(id) ?? []) resolve({ ...record });
     this.waiters.delete(id);

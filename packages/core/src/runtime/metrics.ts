@@ -40,6 +40,20 @@ export class CoreMetrics {
     labelNames: ['job', 'status'] as const,
     registers: [this.registry],
   });
+  readonly jobDuration = new Histogram({
+    name: 'rfid3_job_duration_seconds',
+    help: 'How long background jobs ran, by name and outcome',
+    labelNames: ['job', 'status'] as const,
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
+  /** Set when /metrics is read, from the job runner (Redis in BullMQ mode, so every host reports the same queue). */
+  readonly jobsInState = new Gauge({
+    name: 'rfid3_jobs',
+    help: 'Background jobs by state (queued is the queue depth)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
   readonly predictionWriteQueue = new Gauge({
     name: 'rfid3_prediction_write_queue',
     help: 'Predictions waiting to be written to analytics_predictions',

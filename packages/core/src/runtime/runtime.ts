@@ -33,6 +33,9 @@ import type { AccessPolicy, EndpointResponse, RawEndpointInput } from './invoke.
 import { EndpointTable, invokeEndpoint } from './invoke.js';
 import type { JobRunner } from './jobs.js';
 import { InProcessJobRunner, RETRAIN_JOB } from './jobs.js';
+import { BullmqJobRunner } from './bullmq-jobs.js';
+import type { WorkerOptions } from './bullmq-jobs.js';
+import { ClusterSync } from './cluster-sync.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { CoreMetrics } from './metrics.js';
@@ -169,6 +172,15 @@ export class Runtime {
     this.stopHooks.push(hook);
   }
 
+  /**
+   * Starts executing queued jobs in this process: a `worker` or `all` process in BullMQ mode. The in-process
+   * runner always executes its jobs, so there this does nothing.
+   */
+  startWorkers(options: WorkerOptions = {}): string[] {
+    const jobs = this.jobs;
+    return jobs instanceof BullmqJobRunner ? jobs.startWorkers(options) : [];
+  }
+
   /** Runs the plugins' start hooks (schedules, warm-ups). */
   async start(): Promise<void> {
     for (const hook of this.startHooks) await hook();
@@ -213,8 +225,23 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   // Redis is an accelerator, not a dependency: absent at start, the runtime serves from L1 and the database.
   const redis = config.redisUrl ? await openRedis(config.redisUrl, { logger }) : undefined;
   const cache = new LayeredCache({ ...config.cache, redis, metrics, logger });
-  const jobs = new InProcessJobRunner({ clock, logger, metrics, concurrency: config.jobs.concurrency });
   const predictionStore = new PredictionStore({ database, clock, logger, metrics, ...config.predictionStore });
+  if (config.jobs.runner === 'bullmq' && !config.redisUrl) throw new Error("jobs runner 'bullmq' needs a Redis URL (redisUrl / REDIS_URL)");
+  const jobs: JobRunner =
+    config.jobs.runner === 'bullmq'
+      ? await BullmqJobRunner.open({
+          redisUrl: config.redisUrl!,
+          prefix: config.jobs.prefix,
+          clock,
+          logger,
+          metrics,
+          lockDurationMs: config.jobs.lockDurationMs,
+          stalledIntervalMs: config.jobs.stalledIntervalMs,
+          keepFinishedSeconds: config.jobs.keepFinishedSeconds,
+          discardOutputs: (jobId) => predictionStore.discardJob(jobId),
+          settle: () => predictionStore.flush(),
+        })
+      : new InProcessJobRunner({ clock, logger, metrics, concurrency: config.jobs.concurrency });
   const registry = new ModelRegistry({ database, clock });
   const predictions = new PredictionService({
     cache,
@@ -266,6 +293,26 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   }
 
   const runtime = new Runtime(container, config, { openReads: options.access?.openReads ?? true }, redis);
+  if (config.redisUrl && config.cluster.sync) {
+    const sync = await ClusterSync.open({
+      redisUrl: config.redisUrl,
+      prefix: config.cluster.prefix,
+      logger,
+      events: runtime.events,
+      registry,
+      cache,
+      onDataVersion: (v) => (jobs instanceof BullmqJobRunner ? jobs.setDataVersion(v) : undefined),
+    });
+    runtime.addStopHook(() => sync.close());
+  }
+  // prom-client calls `collect` on each scrape; set after construction, since the runner is built later.
+  (metrics.jobsInState as unknown as { collect: () => Promise<void> }).collect = async () => {
+    try {
+      for (const [state, n] of Object.entries(await jobs.counts())) metrics.jobsInState.set({ state }, n);
+    } catch (err) {
+      logger.debug({ err }, 'job counts unavailable');
+    }
+  };
   try {
     for (const endpoint of coreEndpoints(runtime)) runtime.endpoints.add({ pluginId: 'core', endpoint });
     registerImpactMatching(runtime, config.kpis.matchImpactEveryMinutes);

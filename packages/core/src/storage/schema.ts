@@ -219,6 +219,8 @@ export interface AnalyticsPredictionsTable {
   actual_recorded_at: string | null;
   feedback: string | null;
   created_at: string;
+  /** The job that wrote it (a retried job replaces its rows), or null. */
+  job_id: string | null;
 }
 
 export interface MlModelPerformanceTable {
@@ -334,6 +336,8 @@ export interface ModelRegistryTable {
   notes: string | null;
   created_at: string;
   activated_at: string | null;
+  /** The job that registered it: a retried job finds its version instead of adding another. */
+  job_id: string | null;
 }
 
 export interface ApiKeysTable {

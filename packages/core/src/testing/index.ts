@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createPool } from 'mysql2';
@@ -142,3 +143,23 @@ export function hasSharedData(files: string | readonly string[], env: NodeJS.Pro
 
 export { readmeExample, runReadmeExample } from './readme.js';
 export { throwawayRedis, freeLoopbackPort, hasRedisServer, type ThrowawayRedis } from './redis-server.js';
+
+/**
+ * Removes every key under `prefix` (e.g. a test run's BullMQ prefix) from a shared Redis, by SCAN and UNLINK:
+ * never FLUSHALL a Redis that other suites and helpers use.
+ */
+export async function removeRedisKeys(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl);
+  let removed = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) removed += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+  return removed;
+}

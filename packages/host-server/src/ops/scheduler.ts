@@ -36,6 +36,16 @@ function precomputable(endpoint: AnyEndpoint): boolean {
   return !query?.safeParse || query.safeParse({}).success;
 }
 
+/** The job that precomputes, in BullMQ mode: any worker runs it, and the hosts' requests for it coalesce. */
+export const PRECOMPUTE_JOB = 'host.precompute';
+
+/** Registers `host.precompute` on a host or worker runtime (a worker must know every job a host may queue). */
+export function registerHostJobs(runtime: Runtime): void {
+  if (runtime.jobs.has(PRECOMPUTE_JOB)) return;
+  const scheduler = new HostScheduler(runtime);
+  runtime.jobs.register(PRECOMPUTE_JOB, (payload: { trigger?: string }) => scheduler.precompute(payload?.trigger ?? 'job'));
+}
+
 /** prom-client throws on a second metric of the same name in a registry: reuse it instead. */
 function metric<T>(runtime: Runtime, name: string, make: () => T): T {
   return (runtime.metrics.registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -166,10 +176,22 @@ export class HostScheduler {
     return degraded;
   }
 
+  /**
+   * Precomputes here (in-process runner) or queues `host.precompute` (BullMQ): there every host asks for the
+   * same job (same trigger and `key`, same data version), so several hosts make one run.
+   */
+  private async precomputeOnce(trigger: string, key: string): Promise<void> {
+    if (this.runtime.jobs.kind !== 'bullmq' || !this.runtime.jobs.has(PRECOMPUTE_JOB)) {
+      await this.precompute(trigger);
+      return;
+    }
+    this.runtime.jobs.enqueue(PRECOMPUTE_JOB, { trigger, key });
+  }
+
   /** One pass: precompute after a newly activated model, then the notification checks. */
   async tick(): Promise<void> {
     const activations = (await this.runtime.registry.status()).map((m) => `${m.versionTag}@${m.activatedAt ?? ''}`).sort().join('|');
-    if (this.lastActivations !== null && activations !== this.lastActivations) await this.precompute('retrain');
+    if (this.lastActivations !== null && activations !== this.lastActivations) await this.precomputeOnce('retrain', activations);
     this.lastActivations = activations;
     await this.checkDecisions();
     await this.checkAccuracy();
@@ -177,11 +199,16 @@ export class HostScheduler {
 
   start(): void {
     this.cron = new Cron(this.options.nightly ?? '30 5 * * *', { protect: true }, async () => {
-      await this.precompute('nightly').catch((err) => this.runtime.logger.error({ err }, 'nightly precompute failed'));
+      await this.precomputeOnce('nightly', isoDay(this.runtime.clock.now())).catch((err) => this.runtime.logger.error({ err }, 'nightly precompute failed'));
       await this.propose().catch((err) => this.runtime.logger.error({ err }, 'nightly proposals failed'));
       await this.checkAccuracy().catch((err) => this.runtime.logger.error({ err }, 'accuracy check failed'));
     });
-    if (this.options.refreshMinutes) {
+    if (this.options.refreshMinutes && this.runtime.jobs.kind === 'bullmq' && this.runtime.jobs.has(PRECOMPUTE_JOB)) {
+      // A BullMQ job scheduler: one refresh per period whatever the number of hosts.
+      this.runtime.jobs
+        .schedule(PRECOMPUTE_JOB, this.options.refreshMinutes * 60_000, { trigger: 'refresh' })
+        .catch((err) => this.runtime.logger.error({ err }, 'could not schedule the precompute refresh'));
+    } else if (this.options.refreshMinutes) {
       this.refresher = setInterval(() => {
         void this.precompute('refresh').catch((err) => this.runtime.logger.error({ err }, 'precompute refresh failed'));
       }, this.options.refreshMinutes * 60_000);

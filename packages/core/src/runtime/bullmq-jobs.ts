@@ -1,0 +1,329 @@
+import { createHash } from 'node:crypto';
+import type { Job, JobType, Queue, Worker } from 'bullmq';
+import { stableStringify } from '../cache/cache.js';
+import { HttpProblem } from '../contracts/problem.js';
+import type { Clock } from './clock.js';
+import { runAsJob } from './job-context.js';
+import type { RunningJob } from './job-context.js';
+import type { JobCounts, JobHandler, JobListOptions, JobOptions, JobRecord, JobRunner, JobStatus } from './jobs.js';
+import type { Logger } from './logger.js';
+import type { CoreMetrics } from './metrics.js';
+
+export interface BullmqJobRunnerOptions {
+  redisUrl: string;
+  /** BullMQ's key prefix: hosts and workers of one deployment share it; a test uses its own. */
+  prefix: string;
+  clock: Clock;
+  logger: Logger;
+  metrics?: CoreMetrics;
+  /** How long a worker's claim on a job lasts without renewal: a killed worker's job is free again after this… */
+  lockDurationMs: number;
+  /** …once another worker's stalled-job check (every this many ms) sees it. */
+  stalledIntervalMs: number;
+  /** Finished jobs are kept this long, so a duplicate request in that time finds the finished job. */
+  keepFinishedSeconds: number;
+  /** Called before an attempt that follows a dead worker's attempt, to drop that attempt's partial outputs. */
+  discardOutputs?: (jobId: string) => Promise<unknown>;
+  /** Called after each attempt, before the job is marked finished (e.g. to flush buffered prediction rows). */
+  settle?: () => Promise<unknown>;
+}
+
+export interface WorkerOptions {
+  concurrency?: number;
+  /** Queue names (plugin ids: `demand`, `maintenance`, …) to take jobs from; all registered ones by default. */
+  queues?: string[];
+}
+
+type Bullmq = typeof import('bullmq');
+
+const STATES: Record<JobStatus, JobType[]> = {
+  queued: ['waiting', 'delayed', 'prioritized'],
+  running: ['active'],
+  succeeded: ['completed'],
+  failed: ['failed'],
+};
+
+function statusOf(state: string): JobStatus {
+  if (state === 'active') return 'running';
+  if (state === 'completed') return 'succeeded';
+  if (state === 'failed') return 'failed';
+  return 'queued';
+}
+
+/** BullMQ waits for Redis rather than fail; a reader of job state should not wait more than this. */
+const READ_TIMEOUT_MS = 2000;
+
+function withinReadTimeout<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(HttpProblem.serviceUnavailable(`the job queue (Redis) did not answer within ${READ_TIMEOUT_MS / 1000} s`, 5)), READ_TIMEOUT_MS);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** A job's queue is its plugin's id, the part of its name before the first dot. */
+export function queueOf(jobName: string): string {
+  const dot = jobName.indexOf('.');
+  return dot > 0 ? jobName.slice(0, dot) : jobName;
+}
+
+/**
+ * The job id of `name` with `payload` on data version `dataVersion`: the same request from any host, while the
+ * data it would read is unchanged, is the same job. BullMQ refuses ':' in custom ids.
+ */
+export function deterministicJobId(name: string, payload: unknown, dataVersion: number): string {
+  const digest = createHash('sha256').update(stableStringify(payload ?? {})).digest('hex').slice(0, 12);
+  return `${name}.${digest}.d${dataVersion}`;
+}
+
+/**
+ * Jobs in Redis through BullMQ: any host enqueues, any worker process executes. Behind the same `JobRunner`
+ * contract as the in-process runner, so plugins do not know which one runs their jobs.
+ */
+export class BullmqJobRunner implements JobRunner {
+  readonly kind = 'bullmq' as const;
+  private readonly handlers = new Map<string, { handler: JobHandler<unknown>; options: JobOptions }>();
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers: Worker[] = [];
+  /** Adds not yet acknowledged by Redis, so a read right after an enqueue sees the job. */
+  private readonly adding = new Map<string, Promise<unknown>>();
+  private readonly addFailures = new Map<string, JobRecord>();
+  private dataVersion = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly bull: Bullmq,
+    private readonly options: BullmqJobRunnerOptions,
+  ) {}
+
+  static async open(options: BullmqJobRunnerOptions): Promise<BullmqJobRunner> {
+    // Loaded only in this mode: the embedded default never touches BullMQ or Redis.
+    const bull = await import('bullmq');
+    return new BullmqJobRunner(bull, options);
+  }
+
+  /** The version of the source data the next job ids are made with (bumped on every `data-changed`, on every host). */
+  setDataVersion(version: number): void {
+    if (version > this.dataVersion) this.dataVersion = version;
+  }
+
+  get currentDataVersion(): number {
+    return this.dataVersion;
+  }
+
+  register<P>(name: string, handler: JobHandler<P>, options: JobOptions = {}): void {
+    if (this.handlers.has(name)) throw new Error(`job '${name}' is already registered`);
+    this.handlers.set(name, { handler: handler as JobHandler<unknown>, options });
+  }
+
+  has(name: string): boolean {
+    return this.handlers.has(name);
+  }
+
+  /** The queue names of the registered jobs. */
+  queueNames(): string[] {
+    return [...new Set([...this.handlers.keys()].map(queueOf))].sort();
+  }
+
+  enqueue(name: string, payload: unknown = {}): JobRecord {
+    if (this.closed) throw new Error('job runner is closed');
+    if (!this.handlers.has(name)) {
+      throw new Error(`no job named '${name}' (registered: ${[...this.handlers.keys()].join(', ') || 'none'})`);
+    }
+    const id = deterministicJobId(name, payload, this.dataVersion);
+    const record: JobRecord = { id, name, status: 'queued', progress: 0, enqueuedAt: this.options.clock.now().toISOString() };
+    if (!this.adding.has(id)) {
+      // An id BullMQ already holds is not added again: a duplicate request is the same job.
+      const add = this.queue(queueOf(name))
+        .add(name, payload ?? {}, { jobId: id })
+        .catch((err: unknown) => {
+          this.options.logger.error({ err, job: name, jobId: id }, 'could not queue the job');
+          this.addFailures.set(id, { ...record, status: 'failed', error: `could not queue: ${err instanceof Error ? err.message : String(err)}` });
+        })
+        .finally(() => this.adding.delete(id));
+      this.adding.set(id, add);
+    }
+    return record;
+  }
+
+  get(id: string): Promise<JobRecord | undefined> {
+    return withinReadTimeout(this.read(id));
+  }
+
+  private async read(id: string): Promise<JobRecord | undefined> {
+    await this.adding.get(id);
+    const failed = this.addFailures.get(id);
+    if (failed) return { ...failed };
+    const known = [...this.handlers.keys()].find((n) => id.startsWith(`${n}.`));
+    const queues = known ? [this.queue(queueOf(known))] : this.queueNames().map((q) => this.queue(q));
+    for (const q of queues) {
+      const job = await q.getJob(id);
+      if (job) return this.toRecord(job as Job);
+    }
+    return undefined;
+  }
+
+  list(options: JobListOptions = {}): Promise<JobRecord[]> {
+    return withinReadTimeout(this.listJobs(options));
+  }
+
+  private async listJobs(options: JobListOptions): Promise<JobRecord[]> {
+    const limit = options.limit ?? 50;
+    const types = options.status ? STATES[options.status] : (Object.values(STATES).flat() as JobType[]);
+    const jobs: Job[] = [];
+    for (const q of this.queueNames()) jobs.push(...((await this.queue(q).getJobs(types, 0, limit - 1, false)) as Job[]));
+    jobs.sort((a, b) => b.timestamp - a.timestamp);
+    const records = await Promise.all(jobs.slice(0, limit).map((j) => this.toRecord(j)));
+    // A job may have moved on between the listing and the look at its state.
+    return options.status ? records.filter((r) => r.status === options.status) : records;
+  }
+
+  counts(): Promise<JobCounts> {
+    return withinReadTimeout(this.countJobs());
+  }
+
+  private async countJobs(): Promise<JobCounts> {
+    const counts: JobCounts = { queued: 0, running: 0, succeeded: 0, failed: 0 };
+    for (const q of this.queueNames()) {
+      const c = await this.queue(q).getJobCounts(...(Object.values(STATES).flat() as JobType[]));
+      for (const [status, types] of Object.entries(STATES) as [JobStatus, JobType[]][]) {
+        for (const t of types) counts[status] += c[t] ?? 0;
+      }
+    }
+    return counts;
+  }
+
+  async waitFor(id: string, pollMs = 100): Promise<JobRecord> {
+    for (let missing = 0; ; ) {
+      const r = await this.get(id);
+      if (r && (r.status === 'succeeded' || r.status === 'failed')) return r;
+      if (!r && ++missing > 50) throw new Error(`no job with id '${id}'`);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  /** A BullMQ job scheduler per job name: upserted by every host, it produces one job per period in all. */
+  async schedule(name: string, everyMs: number, payload: unknown = {}): Promise<void> {
+    if (!this.handlers.has(name)) throw new Error(`no job named '${name}' to schedule`);
+    await this.queue(queueOf(name)).upsertJobScheduler(name, { every: everyMs }, { name, data: payload ?? {} });
+  }
+
+  /** Starts taking jobs in this process (the `worker` and `all` roles); an `api` host never calls it. */
+  startWorkers(options: WorkerOptions = {}): string[] {
+    const names = options.queues?.length ? options.queues : this.queueNames();
+    const unknown = names.filter((q) => !this.queueNames().includes(q));
+    if (unknown.length) throw new Error(`no jobs in queue${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (queues: ${this.queueNames().join(', ')})`);
+    for (const name of names) {
+      const worker = new this.bull.Worker(name, (job) => this.process(job), {
+        connection: this.connection(),
+        prefix: this.options.prefix,
+        concurrency: options.concurrency ?? 1,
+        lockDuration: this.options.lockDurationMs,
+        stalledInterval: this.options.stalledIntervalMs,
+        maxStalledCount: 2,
+      });
+      worker.on('error', (err) => this.options.logger.warn({ err, queue: name }, 'job worker error'));
+      this.workers.push(worker);
+    }
+    this.options.logger.info({ queues: names, concurrency: options.concurrency ?? 1 }, 'taking jobs');
+    return names;
+  }
+
+  /**
+   * Stops taking jobs and waits for the running ones up to `graceMs`; a job still running then is released
+   * (its lock lapses and another worker takes it after the stall interval).
+   */
+  async close(graceMs = 20_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled(this.adding.values());
+    let timer: NodeJS.Timeout | undefined;
+    const gentle = Promise.all(this.workers.map((w) => w.close())).then(() => true);
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    if (!(await Promise.race([gentle, late]))) {
+      this.options.logger.warn({ graceMs }, 'jobs still running at shutdown are released for another worker');
+      await Promise.all(this.workers.map((w) => w.close(true)));
+    }
+    clearTimeout(timer);
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+
+  private connection() {
+    // `null`: BullMQ's workers block on Redis and must not give up on a slow reply.
+    return { url: this.options.redisUrl, maxRetriesPerRequest: null };
+  }
+
+  private queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new this.bull.Queue(name, {
+        connection: this.connection(),
+        prefix: this.options.prefix,
+        defaultJobOptions: {
+          removeOnComplete: { age: this.options.keepFinishedSeconds, count: 1000 },
+          removeOnFail: { age: this.options.keepFinishedSeconds * 24, count: 1000 },
+        },
+      });
+      q.on('error', (err) => this.options.logger.warn({ err, queue: name }, 'job queue error'));
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  private async process(job: Job): Promise<unknown> {
+    const entry = this.handlers.get(job.name);
+    if (!entry) throw new Error(`this worker has no job named '${job.name}'`);
+    const running: RunningJob = { jobId: job.id!, attempt: Math.max(1, job.attemptsStarted ?? 1) };
+    const logger = this.options.logger.child({ job: job.name, jobId: job.id, attempt: running.attempt });
+    const stop = this.options.metrics?.jobDuration.startTimer({ job: job.name });
+    try {
+      if (running.attempt > 1 || (job.stalledCounter ?? 0) > 0) {
+        const dropped = await this.options.discardOutputs?.(running.jobId);
+        logger.info({ dropped }, 'running a job again after its worker stopped: its partial outputs are replaced');
+      }
+      const result = await runAsJob(running, () =>
+        entry.handler(job.data, {
+          jobId: running.jobId,
+          logger,
+          progress: (fraction, message) => {
+            const value = { fraction: Math.min(1, Math.max(0, fraction)), ...(message !== undefined ? { message } : {}) };
+            job.updateProgress(value).catch((err: unknown) => logger.debug({ err }, 'progress not recorded'));
+          },
+        }),
+      );
+      await this.options.settle?.();
+      stop?.({ status: 'succeeded' });
+      this.options.metrics?.jobsFinished.inc({ job: job.name, status: 'succeeded' });
+      return result ?? null;
+    } catch (err) {
+      stop?.({ status: 'failed' });
+      this.options.metrics?.jobsFinished.inc({ job: job.name, status: 'failed' });
+      logger.error({ err }, 'job failed');
+      throw err;
+    }
+  }
+
+  private async toRecord(fetched: Job): Promise<JobRecord> {
+    let job = fetched;
+    const status = statusOf(await job.getState());
+    // Fetched while it ran and finished since: read it again for its result.
+    if ((status === 'succeeded' || status === 'failed') && !job.finishedOn) job = ((await this.queue(job.queueName).getJob(job.id!)) as Job | undefined) ?? job;
+    const p = job.progress as number | { fraction?: number; message?: string } | undefined;
+    const fraction = typeof p === 'number' ? p : (p?.fraction ?? 0);
+    const record: JobRecord = {
+      id: job.id!,
+      name: job.name,
+      status,
+      progress: status === 'succeeded' ? 1 : fraction,
+      enqueuedAt: new Date(job.timestamp).toISOString(),
+    };
+    if (typeof p === 'object' && p?.message !== undefined) record.message = p.message;
+    if (job.returnvalue !== undefined && job.returnvalue !== null) record.result = job.returnvalue;
+    if (status === 'failed' && job.failedReason) record.error = job.failedReason;
+    if (job.processedOn) record.startedAt = new Date(job.processedOn).toISOString();
+    if (job.finishedOn) record.finishedAt = new Date(job.finishedOn).toISOString();
+    return record;
+  }
+}

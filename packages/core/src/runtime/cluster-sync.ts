@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { LayeredCache } from '../cache/cache.js';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import type { EventBus, RuntimeEventName } from './events.js';
+import type { Logger } from './logger.js';
+
+type Message =
+  | { type: 'event'; name: RuntimeEventName; event: unknown; dataVersion?: number }
+  | { type: 'model-activated'; modelName: string }
+  | { type: 'cache-dropped'; prefix: string };
+
+export interface ClusterSyncOptions {
+  redisUrl: string;
+  /** The channel and data-version key start with it; hosts of one deployment share it. */
+  prefix: string;
+  logger: Logger;
+  events: EventBus;
+  registry: ModelRegistry;
+  cache: LayeredCache;
+  /** Told the shared data version (bumped on every `data-changed`), which the BullMQ runner's job ids carry. */
+  onDataVersion?: (version: number) => void;
+}
+
+/**
+ * Keeps several hosts on one Redis in the same state: what one host emits (`data-changed`), activates (a
+ * model version) or invalidates (cached answers) is published, and every other host drops the L1 entries
+ * and active-model copies it touches. Redis pub/sub delivers in milliseconds; a host that was away misses
+ * messages, and its copies expire on their own TTLs (the active model's within 10 s).
+ */
+export class ClusterSync {
+  readonly hostId = randomUUID();
+  private readonly channel: string;
+  private readonly dataVersionKey: string;
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly unrelay: () => void;
+
+  private constructor(private readonly options: ClusterSyncOptions) {
+    this.channel = `${options.prefix}:cluster`;
+    this.dataVersionKey = `${options.prefix}:data-version`;
+    const connect = () => {
+      const r = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 200, 2000) });
+      r.on('error', () => undefined);
+      return r;
+    };
+    this.pub = connect();
+    this.sub = connect();
+    this.sub.on('message', (_channel: string, raw: string) => void this.receive(raw));
+    this.unrelay = options.events.relay((name, event) => void this.eventEmitted(name, event));
+    options.registry.onActivate((info, origin) => {
+      if (origin === 'local') this.publish({ type: 'model-activated', modelName: info.modelName });
+    });
+    options.cache.onDeletePrefix((prefix) => this.publish({ type: 'cache-dropped', prefix }));
+  }
+
+  static async open(options: ClusterSyncOptions): Promise<ClusterSync> {
+    const sync = new ClusterSync(options);
+    try {
+      await sync.sub.subscribe(sync.channel);
+      const v = await sync.pub.get(sync.dataVersionKey);
+      if (v !== null) options.onDataVersion?.(Number(v));
+    } catch (err) {
+      // Redis away at start: each host keeps its own state until it is back (ioredis resubscribes).
+      options.logger.warn({ err }, 'cannot subscribe to the other hosts’ events yet');
+    }
+    return sync;
+  }
+
+  async close(): Promise<void> {
+    this.unrelay();
+    await Promise.allSettled([this.sub.quit(), this.pub.quit()]);
+  }
+
+  private async eventEmitted(name: RuntimeEventName, event: unknown): Promise<void> {
+    let dataVersion: number | undefined;
+    if (name === 'data-changed') {
+      try {
+        dataVersion = await this.pub.incr(this.dataVersionKey);
+        this.options.onDataVersion?.(dataVersion);
+      } catch (err) {
+        this.options.logger.warn({ err }, 'cannot bump the shared data version');
+      }
+    }
+    this.publish({ type: 'event', name, event, ...(dataVersion !== undefined ? { dataVersion } : {}) });
+  }
+
+  private publish(message: Message): void {
+    this.pub.publish(this.channel, JSON.stringify({ from: this.hostId, ...message })).catch((err: unknown) => {
+      this.options.logger.warn({ err, message: message.type }, 'cannot tell the other hosts');
+    });
+  }
+
+  private async receive(raw: string): Promise<void> {
+    let m: Message & { from?: string };
+    try {
+      m = JSON.parse(raw) as Message & { from?: string };
+    } catch {
+      return;
+    }
+    if (m.from === this.hostId) return;
+    try {
+      if (m.type === 'event') {
+        if (m.dataVersion !== undefined) this.options.onDataVersion?.(m.dataVersion);
+        await this.options.events.deliverFromPeer(m.name, m.event as never);
+      } else if (m.type === 'model-activated') {
+        await this.options.registry.activatedElsewhere(m.modelName);
+      } else if (m.type === 'cache-dropped') {
+        this.options.cache.dropLocal(m.prefix);
+      }
+    } catch (err) {
+      this.options.logger.warn({ err, message: m.type }, 'could not apply another host’s change');
+    }
+  }
+}

@@ -1,0 +1,178 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import * as core from '../src/index.js';
+import { externalServices, removeRedisKeys, type ExternalServices } from '../src/testing/index.js';
+import { queuePlugin } from './support/queue-plugin.mjs';
+
+const { coreServices, createRuntime, definePlugin, definePredictor, silentLogger } = core;
+type Runtime = core.Runtime;
+
+const services: ExternalServices = await externalServices();
+const ready = Boolean(services.mysqlUrl && services.redisUrl);
+// One prefix per run for BullMQ's keys and the cluster channel; removed afterwards (never FLUSHALL a shared Redis).
+const prefix = `rfid3-t-${randomBytes(5).toString('hex')}`;
+const opened: Runtime[] = [];
+
+async function host(extra: { plugins?: core.AnyPlugin[]; label?: string; onTick?: () => void } = {}): Promise<Runtime> {
+  const runtime = await createRuntime({
+    config: {
+      databaseUrl: services.mysqlUrl!,
+      redisUrl: services.redisUrl!,
+      jobs: { runner: 'bullmq', prefix, lockDurationMs: 1000, stalledIntervalMs: 500 },
+      cluster: { prefix },
+      kpis: { matchImpactEveryMinutes: 0 },
+    },
+    logger: silentLogger(),
+    plugins: extra.plugins ?? [queuePlugin(core, { label: extra.label, onTick: extra.onTick })],
+  });
+  opened.push(runtime);
+  await runtime.start();
+  return runtime;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+describe.skipIf(!ready)('BullMQ job runner (real Redis and MariaDB)', () => {
+  // Each test's hosts stop before the next starts, so no worker of an earlier test takes a later test's jobs.
+  afterEach(async () => {
+    await Promise.allSettled(opened.splice(0).map((r) => r.close()));
+  });
+  afterAll(async () => {
+    await removeRedisKeys(services.redisUrl!, prefix);
+    await services.cleanup();
+  });
+
+  it('a duplicate enqueue, from this host or another, is one job; progress and state read back over the API', async () => {
+    const a = await host();
+    const b = await host();
+    const first = a.jobs.enqueue('qtest.work', { i: 'dup', ms: 600 });
+    const again = a.jobs.enqueue('qtest.work', { i: 'dup', ms: 600 });
+    const fromB = b.jobs.enqueue('qtest.work', { i: 'dup', ms: 600 });
+    expect(again.id).toBe(first.id);
+    expect(fromB.id).toBe(first.id);
+    expect((await a.jobs.list({ status: 'queued' })).filter((j) => j.name === 'qtest.work')).toHaveLength(1);
+    b.startWorkers({ queues: ['qtest'] });
+    await until(async () => (await a.jobs.get(first.id))?.status === 'running', 5000);
+    const active = (await a.call('GET', '/jobs?state=active')).body as { runner: string; jobs: core.JobRecord[] };
+    expect(active.runner).toBe('bullmq');
+    expect(active.jobs.map((j) => j.id)).toEqual([first.id]);
+    const done = await a.jobs.waitFor(first.id);
+    expect(done).toMatchObject({ status: 'succeeded', progress: 1, result: { i: 'dup' } });
+    expect(((await a.call('GET', `/jobs/${first.id}`)).body as core.JobRecord).status).toBe('succeeded');
+    const bad = await a.call('GET', '/jobs?state=sleeping').catch((e: unknown) => e as core.HttpProblem);
+    expect((bad as core.HttpProblem).status).toBe(400);
+    // A new data version (data changed on any host) is a new job for the same request.
+    await b.events.emit('data-changed', { source: 'test', tables: ['id_transactions'] });
+    await until(async () => a.jobs.enqueue('qtest.work', { i: 'dup', ms: 1 }).id !== first.id && true, 2000);
+  });
+
+  it('two workers share 40 jobs, each run once', async () => {
+    const producer = await host();
+    const w1 = await host({ label: 'w1' });
+    const w2 = await host({ label: 'w2' });
+    w1.startWorkers({ concurrency: 2, queues: ['qtest'] });
+    w2.startWorkers({ concurrency: 2, queues: ['qtest'] });
+    const ids = Array.from({ length: 40 }, (_, i) => producer.jobs.enqueue('qtest.work', { i, ms: 40 }).id);
+    expect(new Set(ids).size).toBe(40);
+    const done = await Promise.all(ids.map((id) => (producer.jobs as core.BullmqJobRunner).waitFor(id, 50)));
+    expect(done.every((r) => r.status === 'succeeded')).toBe(true);
+    const by = done.map((r) => (r.result as { by: string }).by);
+    expect(by.filter((w) => w === 'w1').length).toBeGreaterThan(0);
+    expect(by.filter((w) => w === 'w2').length).toBeGreaterThan(0);
+    expect(done.map((r) => (r.result as { i: number }).i).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('two hosts scheduling the same recurring job produce one run per period, not two', async () => {
+    let runs = 0;
+    const onTick = () => runs++;
+    const a = await host({ onTick });
+    const b = await host({ onTick });
+    a.startWorkers({ queues: ['qtest'] });
+    b.startWorkers({ queues: ['qtest'] });
+    await Promise.all([a.jobs.schedule('qtest.tick', 500), b.jobs.schedule('qtest.tick', 500)]);
+    const started = Date.now();
+    await sleep(2600);
+    const periods = (Date.now() - started) / 500;
+    // One run per period (± the edges), where a timer on each host would give about twice as many.
+    expect(runs).toBeGreaterThanOrEqual(Math.floor(periods) - 1);
+    expect(runs).toBeLessThanOrEqual(Math.ceil(periods) + 1);
+  });
+
+  it('a model activated through host A changes host B’s answer within 1 s', async () => {
+    const modelPlugin = definePlugin({
+      id: 'qmodel',
+      version: '1.0.0',
+      coreRange: '*',
+      requires: { registry: coreServices.modelRegistry },
+      register(env) {
+        env.predictor(
+          definePredictor({
+            id: 'qmodel.value',
+            description: 'the active version’s artifact value',
+            querySchema: z.object({}),
+            modelVersion: async () => (await env.deps.registry.getActive('qmodel.m'))?.versionTag ?? 'none',
+            async predict() {
+              const m = await env.deps.registry.getActive<{ value: number }>('qmodel.m');
+              return [{ predictionType: 'qmodel', target: { type: 'all', id: 'all' }, value: m?.artifact.value ?? 0, confidence: 1, model: { name: 'qmodel.m', version: m?.versionTag ?? 'none', type: 'toy' }, source: 'model', drivers: [] }];
+            },
+            cacheTtlSeconds: 3600,
+          }),
+        );
+      },
+    });
+    const a = await host({ plugins: [modelPlugin] });
+    const b = await host({ plugins: [modelPlugin] });
+    await a.registry.register({ modelName: 'qmodel.m', modelType: 'toy', artifact: { value: 1 }, validation: { metric: 'mae', value: 5 } });
+    await a.registry.register({ modelName: 'qmodel.m', modelType: 'toy', artifact: { value: 2 }, validation: { metric: 'mae', value: 9 } });
+    const answer = async (r: Runtime) => (await r.predict('qmodel.value', {})).predictions[0]!.value;
+    expect(await answer(b)).toBe(1);
+    expect(await answer(b)).toBe(1); // now cached in B's L1, and B holds the active version for 10 s
+    const activatedAt = Date.now();
+    await a.registry.activate('qmodel.m', 2);
+    await until(async () => (await answer(b)) === 2, 1000);
+    expect(Date.now() - activatedAt).toBeLessThan(1000);
+  });
+
+  it('a worker killed with -9 mid-retrain: another worker completes the job once (one model version, no duplicate predictions)', async () => {
+    const api = await host();
+    const script = fileURLToPath(new URL('./support/queue-worker.mjs', import.meta.url));
+    const child: ChildProcess = spawn(process.execPath, [script], {
+      env: { ...process.env, QTEST_DATABASE_URL: services.mysqlUrl!, QTEST_PREFIX: prefix, QTEST_LABEL: 'doomed' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await until(async () => child.stdout!.read()?.toString().includes('ready'), 20_000);
+      const job = api.jobs.enqueue('qtest.retrain', {});
+      // Past the half-way writes: the model version and the predictions are in the database.
+      await until(async () => ((await api.jobs.get(job.id))?.progress ?? 0) >= 0.15, 10_000);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const rescuer = await host({ label: 'rescuer' });
+      rescuer.startWorkers({ queues: ['qtest'] });
+      const done = await until(async () => {
+        const r = await api.jobs.get(job.id);
+        return r && (r.status === 'succeeded' || r.status === 'failed') ? r : undefined;
+      }, 15_000);
+      expect(done.status).toBe('succeeded');
+      expect((await api.registry.history('qtest.model')).map((v) => v.versionTag)).toEqual(['qtest.model@1']);
+      const rows = await api.database.db.selectFrom('analytics_predictions').select(['target_date', 'job_id']).where('prediction_type', '=', 'qtest').execute();
+      expect(rows).toHaveLength(3);
+      expect(new Set(rows.map((r) => r.job_id))).toEqual(new Set([job.id]));
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 40_000);
+});

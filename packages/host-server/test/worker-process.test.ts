@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { removeRedisKeys } from '@rfid3/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/run-cli.js';
+
+const redisUrl = process.env.REDIS_URL;
+if (!redisUrl && process.env.RFID3_REQUIRE_SERVICES === '1') throw new Error('RFID3_REQUIRE_SERVICES=1 but REDIS_URL is not set');
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const prefix = `rfid3-t-${randomBytes(5).toString('hex')}`;
+const dir = mkdtempSync(join(tmpdir(), 'rfid3-worker-'));
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => ((out += s), true) } as never,
+    stderr: { write: (s: string) => ((err += s), true) } as never,
+    env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`, ...env },
+    cwd: dir,
+  });
+  return { code, out, err };
+}
+
+describe('worker and role options', () => {
+  it('refuse what cannot work, naming the option', async () => {
+    const noQueue = await run(['worker'], { RFID3_QUEUE: 'in-process' });
+    expect(noQueue.code).not.toBe(0);
+    expect(noQueue.err).toMatch(/RFID3_QUEUE=bullmq/);
+    const api = await run(['serve', '--role', 'api', '--port', '0'], { RFID3_QUEUE: 'in-process' });
+    expect(api.code).not.toBe(0);
+    expect(api.err).toMatch(/--role api/);
+    expect((await run(['serve', '--role', 'cook'])).err).toMatch(/--role must be one of api, worker, all/);
+    expect((await run(['worker', '--concurrency', '0'], { RFID3_QUEUE: 'bullmq', REDIS_URL: redisUrl ?? 'redis://127.0.0.1:1' })).err).toMatch(/--concurrency/);
+    expect((await run(['worker'], { RFID3_QUEUE: 'celery' })).err).toMatch(/RFID3_QUEUE must be/);
+  });
+});
+
+describe.skipIf(!redisUrl)('rfid3 worker process (real Redis)', () => {
+  afterAll(async () => {
+    await removeRedisKeys(redisUrl!, prefix);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes jobs from every plugin queue, and on SIGTERM stops, closes its connections and exits 0 within 30 s', async () => {
+    const child = spawn(process.execPath, [cli, 'worker', '--concurrency', '2'], {
+      cwd: dir,
+      env: { ...process.env, RFID3_QUEUE: 'bullmq', RFID3_QUEUE_PREFIX: prefix, REDIS_URL: redisUrl!, DATABASE_URL: `sqlite:${join(dir, 'worker.db')}`, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 300 && !log.includes('taking jobs'); i++) await new Promise((r) => setTimeout(r, 100));
+      const taking = log.split('\n').find((l) => l.includes('taking jobs'));
+      expect(taking, log).toBeDefined();
+      expect(JSON.parse(taking!)).toMatchObject({ concurrency: 2, queues: expect.arrayContaining(['demand', 'maintenance', 'kpis']) });
+      const sent = Date.now();
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 30_000))]);
+      expect(code).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(30_000);
+      expect(log).toContain('worker stopped');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+});

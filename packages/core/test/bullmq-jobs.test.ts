@@ -23,6 +23,7 @@ async function host(extra: { plugins?: core.AnyPlugin[]; label?: string; onTick?
       redisUrl: services.redisUrl!,
       jobs: { runner: 'bullmq', prefix, lockDurationMs: 1000, stalledIntervalMs: 500 },
       cluster: { prefix },
+      cache: { keyPrefix: `${prefix}:cache:` },
       kpis: { matchImpactEveryMinutes: 0 },
     },
     logger: silentLogger(),

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { removeRedisKeys } from '@rfid3/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/run-cli.js';
+import { startServer } from '../src/server.js';
+import { startWorker } from '../src/worker.js';
 
 const redisUrl = process.env.REDIS_URL;
 if (!redisUrl && process.env.RFID3_REQUIRE_SERVICES === '1') throw new Error('RFID3_REQUIRE_SERVICES=1 but REDIS_URL is not set');
@@ -45,6 +47,32 @@ describe.skipIf(!redisUrl)('rfid3 worker process (real Redis)', () => {
     await removeRedisKeys(redisUrl!, prefix);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('an api host queues a retrain it does not run; a worker runs it; the host reports it', async () => {
+    const env = { ...process.env, RFID3_QUEUE: 'bullmq', RFID3_QUEUE_PREFIX: prefix, REDIS_URL: redisUrl!, DATABASE_URL: `sqlite:${join(dir, 'shared.db')}`, LOG_LEVEL: 'silent' };
+    const api = await startServer({ cwd: dir, env, handleSignals: false, role: 'api', overrides: { port: 0, host: '127.0.0.1' } });
+    try {
+      const key = api.runtime.jobs.enqueue('demand.retrain', {});
+      const queued = await fetch(`${api.url}/api/predictive/jobs/${key.id}`).then((r) => r.json() as Promise<{ status: string }>);
+      expect(queued.status).toBe('queued');
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await api.runtime.jobs.get(key.id))?.status).toBe('queued');
+      const worker = await startWorker({ cwd: dir, env, handleSignals: false, queues: ['demand'] });
+      try {
+        expect(worker.queues).toEqual(['demand']);
+        const done = await api.runtime.jobs.waitFor(key.id);
+        expect(done.status).toBe('succeeded');
+        const seen = await fetch(`${api.url}/api/predictive/jobs?state=succeeded`).then((r) => r.json() as Promise<{ runner: string; jobs: { id: string }[] }>);
+        expect(seen.runner).toBe('bullmq');
+        expect(seen.jobs.map((j) => j.id)).toContain(key.id);
+        expect(await fetch(`${api.url}/metrics`).then((r) => r.text())).toMatch(/rfid3_jobs\{state="succeeded"\} [1-9]/);
+      } finally {
+        await worker.close();
+      }
+    } finally {
+      await api.close();
+    }
+  }, 60_000);
 
   it('takes jobs from every plugin queue, and on SIGTERM stops, closes its connections and exits 0 within 30 s', async () => {
     const child = spawn(process.execPath, [cli, 'worker', '--concurrency', '2'], {

@@ -12,7 +12,7 @@ type Message =
 
 export interface ClusterSyncOptions {
   redisUrl: string;
-  /** The channel and data-version key start with it; hosts of one deployment share it. */
+  /** The channel, and the start of the data-version key; hosts of one deployment share it. */
   prefix: string;
   logger: Logger;
   events: EventBus;
@@ -37,7 +37,7 @@ export class ClusterSync {
   private readonly unrelay: () => void;
 
   private constructor(private readonly options: ClusterSyncOptions) {
-    this.channel = `${options.prefix}:cluster`;
+    this.channel = options.prefix;
     this.dataVersionKey = `${options.prefix}:data-version`;
     const connect = () => {
       const r = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 200, 2000) });

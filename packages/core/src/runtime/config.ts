@@ -36,8 +36,11 @@ export const coreConfigSchema = z.object({
       keepFinishedSeconds: z.number().int().positive().default(3600),
     })
     .prefault({}),
-  /** With `redisUrl`: share model activations, `data-changed` and cache invalidations with the other hosts. */
-  cluster: z.object({ sync: z.boolean().default(true), prefix: z.string().min(1).default('rfid3') }).prefault({}),
+  /**
+   * With `redisUrl`: share model activations, `data-changed` and cache invalidations with the other hosts, on
+   * the channel `prefix` (default: the cache's key prefix + `cluster`, so hosts sharing an L2 share events).
+   */
+  cluster: z.object({ sync: z.boolean().default(true), prefix: z.string().min(1).optional() }).prefault({}),
   kpis: z
     .object({
       /** Minutes between runs of `kpis.match-impact`, which records executed decisions' actual impact (0: only on request). */

@@ -296,7 +296,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   if (config.redisUrl && config.cluster.sync) {
     const sync = await ClusterSync.open({
       redisUrl: config.redisUrl,
-      prefix: config.cluster.prefix,
+      prefix: config.cluster.prefix ?? `${config.cache.keyPrefix}cluster`,
       logger,
       events: runtime.events,
       registry,

@@ -147,6 +147,28 @@ describe.skipIf(!ready)('BullMQ job runner (real Redis and MariaDB)', () => {
     expect(Date.now() - activatedAt).toBeLessThan(1000);
   });
 
+  it('a worker told to stop finishes its running job, or, past the grace period, releases it to another worker', async () => {
+    const api = await host();
+    const finisher = await host({ label: 'finisher' });
+    finisher.startWorkers({ queues: ['qtest'] });
+    const first = api.jobs.enqueue('qtest.work', { i: 'finish', ms: 800 });
+    await until(async () => (await api.jobs.get(first.id))?.status === 'running', 5000);
+    await (finisher.jobs as core.BullmqJobRunner).close(10_000);
+    expect(await api.jobs.get(first.id)).toMatchObject({ status: 'succeeded', result: { by: 'finisher' } });
+
+    const leaver = await host({ label: 'leaver' });
+    leaver.startWorkers({ queues: ['qtest'] });
+    const second = api.jobs.enqueue('qtest.work', { i: 'release', ms: 2500 });
+    await until(async () => (await api.jobs.get(second.id))?.status === 'running', 5000);
+    const asked = Date.now();
+    await (leaver.jobs as core.BullmqJobRunner).close(200);
+    expect(Date.now() - asked).toBeLessThan(2000);
+    const taker = await host({ label: 'taker' });
+    taker.startWorkers({ queues: ['qtest'] });
+    const done = await (api.jobs as core.BullmqJobRunner).waitFor(second.id, 100);
+    expect(done).toMatchObject({ status: 'succeeded', result: { by: 'taker' } });
+  }, 30_000);
+
   it('a worker killed with -9 mid-retrain: another worker completes the job once (one model version, no duplicate predictions)', async () => {
     const api = await host();
     const script = fileURLToPath(new URL('./support/queue-worker.mjs', import.meta.url));

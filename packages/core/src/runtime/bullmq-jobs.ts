@@ -90,6 +90,8 @@ export class BullmqJobRunner implements JobRunner {
   private readonly addFailures = new Map<string, JobRecord>();
   private dataVersion = 0;
   private closed = false;
+  /** Jobs this process is executing now. */
+  private active = 0;
 
   private constructor(
     private readonly bull: Bullmq,
@@ -237,16 +239,13 @@ export class BullmqJobRunner implements JobRunner {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled(this.adding.values());
-    let timer: NodeJS.Timeout | undefined;
-    const gentle = Promise.all(this.workers.map((w) => w.close())).then(() => true);
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), graceMs);
-    });
-    if (!(await Promise.race([gentle, late]))) {
-      this.options.logger.warn({ graceMs }, 'jobs still running at shutdown are released for another worker');
-      await Promise.all(this.workers.map((w) => w.close(true)));
-    }
-    clearTimeout(timer);
+    // Take no new job, then give the running ones the grace period (BullMQ's close() is memoised, so a
+    // gentle close cannot be turned into a forced one later: wait here, then close once).
+    await Promise.all(this.workers.map((w) => w.pause(true)));
+    const end = Date.now() + graceMs;
+    while (this.active > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    if (this.active > 0) this.options.logger.warn({ graceMs, running: this.active }, 'jobs still running at shutdown are released for another worker');
+    await Promise.all(this.workers.map((w) => w.close(this.active > 0)));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 
@@ -278,6 +277,7 @@ export class BullmqJobRunner implements JobRunner {
     const running: RunningJob = { jobId: job.id!, attempt: Math.max(1, job.attemptsStarted ?? 1) };
     const logger = this.options.logger.child({ job: job.name, jobId: job.id, attempt: running.attempt });
     const stop = this.options.metrics?.jobDuration.startTimer({ job: job.name });
+    this.active++;
     try {
       if (running.attempt > 1 || (job.stalledCounter ?? 0) > 0) {
         const dropped = await this.options.discardOutputs?.(running.jobId);
@@ -302,6 +302,8 @@ export class BullmqJobRunner implements JobRunner {
       this.options.metrics?.jobsFinished.inc({ job: job.name, status: 'failed' });
       logger.error({ err }, 'job failed');
       throw err;
+    } finally {
+      this.active--;
     }
   }
 

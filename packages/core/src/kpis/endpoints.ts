@@ -60,8 +60,11 @@ function kpiGauges(runtime: Runtime) {
 export function registerImpactMatching(runtime: Runtime, everyMinutes: number): void {
   runtime.jobs.register(MATCH_IMPACT_JOB, async () => matchDecisionImpacts(runtime.decisions, await dataThrough(runtime), runtime.logger));
   if (everyMinutes <= 0) return;
-  // A job scheduler in BullMQ mode: several hosts, one run per period.
-  runtime.addStartHook(() => runtime.jobs.schedule(MATCH_IMPACT_JOB, everyMinutes * 60_000));
+  // A job scheduler in BullMQ mode: several hosts, one run per period. Not awaited: a Redis that is slow to
+  // answer must not hold the host's start.
+  runtime.addStartHook(() => {
+    runtime.jobs.schedule(MATCH_IMPACT_JOB, everyMinutes * 60_000).catch((err: unknown) => runtime.logger.warn({ err }, `could not schedule ${MATCH_IMPACT_JOB}`));
+  });
 }
 
 /** `GET /kpis` and `POST /kpis/match-impact`, served by core. */

@@ -61,6 +61,22 @@ function withinReadTimeout<T>(work: Promise<T>): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
+/** Whether `work` settled within `ms` (its outcome is ignored either way). */
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
 /** A job's queue is its plugin's id, the part of its name before the first dot. */
 export function queueOf(jobName: string): string {
   const dot = jobName.indexOf('.');
@@ -238,15 +254,19 @@ export class BullmqJobRunner implements JobRunner {
   async close(graceMs = 20_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled(this.adding.values());
+    // Redis away: adds never settle and closing waits for replies that never come; bound both.
+    await settleWithin(Promise.allSettled(this.adding.values()), READ_TIMEOUT_MS);
     // Take no new job, then give the running ones the grace period (BullMQ's close() is memoised, so a
     // gentle close cannot be turned into a forced one later: wait here, then close once).
-    await Promise.all(this.workers.map((w) => w.pause(true)));
+    await settleWithin(Promise.all(this.workers.map((w) => w.pause(true))), READ_TIMEOUT_MS);
     const end = Date.now() + graceMs;
     while (this.active > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     if (this.active > 0) this.options.logger.warn({ graceMs, running: this.active }, 'jobs still running at shutdown are released for another worker');
-    await Promise.all(this.workers.map((w) => w.close(this.active > 0)));
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    const force = this.active > 0;
+    await settleWithin(Promise.all(this.workers.map((w) => w.close(force))), READ_TIMEOUT_MS);
+    if (!(await settleWithin(Promise.all([...this.queues.values()].map((q) => q.close())), READ_TIMEOUT_MS))) {
+      for (const q of this.queues.values()) await q.disconnect().catch(() => undefined);
+    }
   }
 
   private connection() {

@@ -240,14 +240,16 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       role: 'operate',
       successStatus: 202,
       input: { params: z.object({ service: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a plugin id such as demand') }) },
-      handler({ params }) {
+      async handler({ params }) {
         const plugin = runtime.plugins.find((p) => p.id === params.service);
         if (!plugin) {
           throw HttpProblem.notFound(`no plugin '${params.service}' is loaded (loaded: ${runtime.plugins.map((p) => p.id).join(', ') || 'none'})`);
         }
         const job = `${params.service}.retrain`;
         if (!runtime.jobs.has(job)) throw HttpProblem.notFound(`plugin '${params.service}' has no retrain job`);
-        return jobAccepted(runtime.jobs.enqueue(job, {}));
+        const queued = runtime.jobs.enqueue(job, {});
+        // BullMQ: the same retrain on unchanged data is the job already there, perhaps running or finished.
+        return jobAccepted((await runtime.jobs.get(queued.id).catch(() => undefined)) ?? queued);
       },
     }),
     defineEndpoint({

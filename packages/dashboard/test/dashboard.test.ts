@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assetsDir } from '../index.js';
 import { ARTIFACTS_DIR, chromiumInstalled, chromiumRequired, launchChromium, listen, settled, watchConsole } from './browser.js';
 import { bareClassNumbers, countMoneyWithDollar, dollars, expandAll, moneyValues, moneyWithoutDollar, namesInAnswer, readPage } from './checks.js';
+import { actualsOf } from '../src/views/demand.js';
+import { alertWhy, purchaseWhy } from '../src/views/restock.js';
 import { restockFixturePlugin } from './restock-fixture.js';
 
 const VIEWS = ['', 'kpis', 'demand', 'maintenance', 'quality', 'pricing', 'restock', 'packs', 'models'];
@@ -73,6 +75,35 @@ function pathPoints(d: string): { x: number; y: number }[] {
       return { x: x!, y: y! };
     });
 }
+
+describe('what the views read from an answer, without a browser', () => {
+  it('reads recent actual demand under value, actual or units, in date order, and nothing when it is absent', () => {
+    const recent = [
+      { date: '2026-05-30', units: 4 },
+      { date: '2026-05-29', actual: 2 },
+      { date: '2026-05-31', value: 0 },
+      { date: '2026-05-28' },
+      { value: 3 },
+    ];
+    expect(actualsOf({ recent })).toEqual([
+      { date: '2026-05-29', value: 2 },
+      { date: '2026-05-30', value: 4 },
+      { date: '2026-05-31', value: 0 },
+    ]);
+    expect(actualsOf({ key: 'Tents', points: [] })).toEqual([]);
+    expect(actualsOf({ recent: [] })).toEqual([]);
+    expect(actualsOf({ recent: 'soon' })).toEqual([]);
+  });
+
+  it('gives a purchase or an alert without words of its own a why line from its figures, and keeps one that has them', () => {
+    const alert = { rentalClass: '60027', unitsOwned: 9, peakDay: '2026-06-19', peakOnRentP50: 12, peakOnRentP90: 15, shortfallProbability: 0.64, expectedStockoutDays: 2.31 };
+    expect(alertWhy(alert)).toBe('Expected peak on rent 12 (up to 15) of 9 owned on Fri, Jun 19; 64 % chance of running short; about 2.3 days turning rentals away');
+    expect(purchaseWhy({ ...alert, reason: '3 units ordered now avoid 1.9 of the 2.3 stockout days' })).toBe(
+      'Expected peak on rent 12 (up to 15) of 9 owned on Fri, Jun 19; 64 % chance of running short; about 2.3 days turning rentals away. 3 units ordered now avoid 1.9 of the 2.3 stockout days',
+    );
+    expect(purchaseWhy({ ...alert, why: 'sold out on 6 of the last 8 Saturdays' })).toBe('sold out on 6 of the last 8 Saturdays');
+  });
+});
 
 describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;

@@ -110,10 +110,10 @@ function shortageWords(r: Row): string {
 }
 
 /** An alert's why: the plugin's own words when it gives them, else its figures in a sentence. */
-const alertWhy = (r: Row): string => whyOf(r) ?? shortageWords(r);
+export const alertWhy = (r: Row): string => whyOf(r) ?? shortageWords(r);
 
 /** A purchase's why: its `why` when given; else the shortage it answers, then the plugin's reason for the quantity. */
-function purchaseWhy(r: Row): string {
+export function purchaseWhy(r: Row): string {
   if (typeof r.why === 'string' && r.why.trim()) return r.why.trim();
   const given = whyOf(r);
   const shortage = shortageWords(r);

@@ -10,6 +10,7 @@ import { pricingMigrations } from './migrations.js';
 import { evaluatePriceTest } from './price-test.js';
 import type { VariantOutcome } from './price-test.js';
 import { explainCapacityPrice, recommendCapacityPrice } from './capacity.js';
+import type { CapacityPriceRecommendation } from './capacity.js';
 import type { ClassDemandModel, ClassElasticity } from './capacity-history.js';
 import { classElasticities, fitDemandModels, forecastCapacityDays, loadCapacityHistory } from './capacity-history.js';
 import { pricingGainRangeSafeguard } from './safeguards.js';
@@ -79,6 +80,8 @@ interface Analysis {
   /** The day the demand models' year ends (last contract day). */
   dataThrough: string | null;
   scanThrough: string | null;
+  /** Recommendations already worked out on this analysis, by class, price, ceiling and objective (a read repeats them). */
+  memo: Map<string, CapacityPriceRecommendation>;
 }
 
 const round = (x: number, d = 4) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
@@ -145,7 +148,7 @@ export const pricingPlugin = definePlugin({
           .map((c) => ({ rentalClass: c.rentalClass, category: c.category, units: c.units, inRepair: inRepair.get(c.rentalClass) ?? 0, price: priceOf.get(c.rentalClass)! }));
         demand = fitDemandModels(await loadCapacityHistory(database, inputs, { through: dataThrough, days: 365 }), pooledByClass);
       }
-      cached = { through, categories, pooled: pooledElasticity(categories), classes: pooledByClass, demand, dataThrough, scanThrough };
+      cached = { through, categories, pooled: pooledElasticity(categories), classes: pooledByClass, demand, dataThrough, scanThrough, memo: new Map() };
       return cached;
     }
 
@@ -190,7 +193,8 @@ export const pricingPlugin = definePlugin({
         }
         const ceiling = compBy.has(c.rentalClass) ? median(compBy.get(c.rentalClass)!) * (1 + config.competitorCeiling) : undefined;
         const days = forecastCapacityDays(model, from, config.horizonDays);
-        const rec = recommendCapacityPrice({
+        const memoKey = `${c.rentalClass}|${price}|${ceiling ?? ''}|${query.objective}`;
+        const rec = a.memo.get(memoKey) ?? recommendCapacityPrice({
           price,
           ceiling,
           days,
@@ -206,6 +210,7 @@ export const pricingPlugin = definePlugin({
           maxAddedStockoutDays: config.maxAddedStockoutDays,
           unitCost: query.objective === 'margin' ? price * config.variableCostShare : 0,
         });
+        a.memo.set(memoKey, rec);
         const recommended = rec.recommendedPrice;
         const moved = recommended !== price;
         const why = explainCapacityPrice(rec, model.sellOuts, config.horizonDays);

@@ -70,7 +70,7 @@ function l2Status(l2: CacheL2Stats) {
 
 const rate = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
 
-/** The `models/*`, `health/*`, `jobs/*`, `decisions/*` and `kpis` endpoints, served by core itself. */
+/** The `models/*`, `health/*`, `jobs/*`, `decisions/*`, `kpis` and `rental-classes` endpoints, served by core itself. */
 export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
   return [
     ...decisionEndpoints({ ledger: runtime.decisions, jobs: runtime.jobs, plugins: () => runtime.plugins }),
@@ -160,6 +160,15 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
           },
           memory: { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed },
         };
+      },
+    }),
+    defineEndpoint({
+      method: 'GET',
+      path: '/rental-classes',
+      summary: 'Every rental class with its name, category and tagged units (sold items and packs excluded): the names beside the class numbers other answers give alone',
+      role: 'read',
+      async handler() {
+        return { classes: await runtime.inventory.rentalClasses() };
       },
     }),
     defineEndpoint({

@@ -265,6 +265,7 @@ export function fitCountBuckets(pairs: { k: number; f: number; y: number; w?: nu
   const fit = (ps: typeof pairs): CountBucket => {
     const sf = ps.reduce((s, p) => s + (p.w ?? 1) * p.f, 0);
     const sy = ps.reduce((s, p) => s + (p.w ?? 1) * p.y, 0);
+    // One scale per week of horizon (one scale for all weeks scored no better on the build seeds).
     const scale = sf > 0 ? Math.min(2, Math.max(0.5, sy / sf)) : 1;
     return { scale, size: fitNegativeBinomialSize(ps.map((p) => p.y), ps.map((p) => p.f * scale), 0.05, ps.map((p) => p.w ?? 1)), n: ps.length };
   };

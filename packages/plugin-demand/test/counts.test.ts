@@ -1,6 +1,6 @@
 import { Rng } from '@rfid3/core/simulator';
 import { describe, expect, it } from 'vitest';
-import { countCdf, countInterval, countQuantile, fitNegativeBinomialSize, nearestCountInterval } from '../src/counts.js';
+import { countCdf, countInterval, countQuantile, fitNegativeBinomialSize, logGamma, nearestCountInterval } from '../src/counts.js';
 import { countIntervals, fitCountBuckets } from '../src/models/ensemble.js';
 
 /** Negative binomial draws as a gamma–Poisson mixture: mean m, size r. */
@@ -34,7 +34,16 @@ describe('count distributions', () => {
     expect(avg).toBeLessThan(0.83);
   });
 
-  it('recovers the negative binomial size by maximum likelihood, and finds Poisson data near-Poisson', () => {
+  it('computes ln Γ as the sum of logs it stands in for', () => {
+    for (const r of [0.05, 0.7, 3, 250]) {
+      let sum = 0;
+      for (let j = 0; j < 60; j++) sum += Math.log(r + j);
+      expect(logGamma(r + 60) - logGamma(r)).toBeCloseTo(sum, 8);
+    }
+    expect(logGamma(5)).toBeCloseTo(Math.log(24), 12);
+  });
+
+  it('recovers the negative binomial size (also of large counts) by maximum likelihood, and finds Poisson data near-Poisson', () => {
     const rng = new Rng(5);
     const y = nbDraws(rng, 10, 3, 4000);
     const r = fitNegativeBinomialSize(y, new Array(y.length).fill(10));
@@ -42,6 +51,10 @@ describe('count distributions', () => {
     expect(r).toBeLessThan(3.6);
     const p = Array.from({ length: 4000 }, () => rng.poisson(6));
     expect(fitNegativeBinomialSize(p, new Array(p.length).fill(6))).toBeGreaterThan(50);
+    const big = nbDraws(rng, 80, 5, 4000);
+    const rb = fitNegativeBinomialSize(big, new Array(big.length).fill(80));
+    expect(rb).toBeGreaterThan(4.3);
+    expect(rb).toBeLessThan(5.8);
   });
 
   it('fits a count distribution per week of horizon whose 80 % ranges hold about 80 % of fresh draws', () => {

@@ -1,6 +1,7 @@
 import { byId, h } from './dom.js';
 import { askForKey, updateKeyButton } from './key.js';
 import { demand } from './views/demand.js';
+import { kpis } from './views/kpis.js';
 import { maintenance, models, packs, pricing, quality } from './views/domains.js';
 import { overview } from './views/overview.js';
 import { restock } from './views/restock.js';
@@ -9,6 +10,7 @@ type View = (root: HTMLElement, params: URLSearchParams) => void;
 
 const VIEWS: { path: string; label: string; view: View }[] = [
   { path: '', label: 'Overview', view: overview },
+  { path: 'kpis', label: 'Results', view: kpis },
   { path: 'demand', label: 'Demand', view: demand },
   { path: 'maintenance', label: 'Maintenance', view: maintenance },
   { path: 'quality', label: 'Quality', view: quality },

@@ -29,6 +29,13 @@ export const MONEY_FIELDS = new Set([
   'revenueLastYear',
   'amountUsd',
   'expectedChangePerPeriod',
+  // GET kpis
+  'perContract',
+  'perUnit',
+  'unplannedCost',
+  'plannedCost',
+  'predictedImpact',
+  'actualImpact',
 ]);
 
 /** Every money value in an answer, however deep. */
@@ -143,10 +150,12 @@ export function moneyWithoutDollar(text: string, values: number[]): string[] {
   return [...bad];
 }
 
+/** A value as a manager reads dollars: "$1,023.52", "$21", cents only when there are any (under $10,000). */
+export function dollars(v: number): string {
+  const abs = Math.abs(v);
+  const cents = Math.round(abs * 100) % 100 !== 0 && abs < 10_000;
+  return `$${abs.toLocaleString('en-US', { minimumFractionDigits: cents ? 2 : 0, maximumFractionDigits: cents ? 2 : 0 })}`;
+}
+
 /** How many of the values the page shows in dollars (cents when there are any): the check above is not vacuous. */
-export const countMoneyWithDollar = (text: string, values: number[]): number =>
-  values.filter((v) => {
-    const abs = Math.abs(v);
-    const cents = Math.round(abs * 100) % 100 !== 0 && abs < 10_000;
-    return text.includes(`$${abs.toLocaleString('en-US', { minimumFractionDigits: cents ? 2 : 0, maximumFractionDigits: cents ? 2 : 0 })}`);
-  }).length;
+export const countMoneyWithDollar = (text: string, values: number[]): number => values.filter((v) => text.includes(dollars(v))).length;

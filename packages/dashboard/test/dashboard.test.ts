@@ -12,10 +12,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assetsDir } from '../index.js';
 import { ARTIFACTS_DIR, chromiumInstalled, chromiumRequired, launchChromium, listen, settled, watchConsole } from './browser.js';
-import { bareClassNumbers, countMoneyWithDollar, expandAll, moneyValues, moneyWithoutDollar, namesInAnswer, readPage } from './checks.js';
+import { bareClassNumbers, countMoneyWithDollar, dollars, expandAll, moneyValues, moneyWithoutDollar, namesInAnswer, readPage } from './checks.js';
+import { actualsOf } from '../src/views/demand.js';
+import { alertWhy, purchaseWhy } from '../src/views/restock.js';
 import { restockFixturePlugin } from './restock-fixture.js';
 
-const VIEWS = ['', 'demand', 'maintenance', 'quality', 'pricing', 'restock', 'packs', 'models'];
+const VIEWS = ['', 'kpis', 'demand', 'maintenance', 'quality', 'pricing', 'restock', 'packs', 'models'];
 
 interface ServedHost {
   host: TestHost;
@@ -73,6 +75,35 @@ function pathPoints(d: string): { x: number; y: number }[] {
       return { x: x!, y: y! };
     });
 }
+
+describe('what the views read from an answer, without a browser', () => {
+  it('reads recent actual demand under value, actual or units, in date order, and nothing when it is absent', () => {
+    const recent = [
+      { date: '2026-05-30', units: 4 },
+      { date: '2026-05-29', actual: 2 },
+      { date: '2026-05-31', value: 0 },
+      { date: '2026-05-28' },
+      { value: 3 },
+    ];
+    expect(actualsOf({ recent })).toEqual([
+      { date: '2026-05-29', value: 2 },
+      { date: '2026-05-30', value: 4 },
+      { date: '2026-05-31', value: 0 },
+    ]);
+    expect(actualsOf({ key: 'Tents', points: [] })).toEqual([]);
+    expect(actualsOf({ recent: [] })).toEqual([]);
+    expect(actualsOf({ recent: 'soon' })).toEqual([]);
+  });
+
+  it('gives a purchase or an alert without words of its own a why line from its figures, and keeps one that has them', () => {
+    const alert = { rentalClass: '60027', unitsOwned: 9, peakDay: '2026-06-19', peakOnRentP50: 12, peakOnRentP90: 15, shortfallProbability: 0.64, expectedStockoutDays: 2.31 };
+    expect(alertWhy(alert)).toBe('Expected peak on rent 12 (up to 15) of 9 owned on Fri, Jun 19; 64 % chance of running short; about 2.3 days turning rentals away');
+    expect(purchaseWhy({ ...alert, reason: '3 units ordered now avoid 1.9 of the 2.3 stockout days' })).toBe(
+      'Expected peak on rent 12 (up to 15) of 9 owned on Fri, Jun 19; 64 % chance of running short; about 2.3 days turning rentals away. 3 units ordered now avoid 1.9 of the 2.3 stockout days',
+    );
+    expect(purchaseWhy({ ...alert, why: 'sold out on 6 of the last 8 Saturdays' })).toBe('sold out on 6 of the last 8 Saturdays');
+  });
+});
 
 describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;
@@ -150,6 +181,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
 
   // Which answers each view reads, for the money check; the catalog check needs none.
   const VIEW_ANSWERS: Record<string, string[]> = {
+    kpis: ['kpis'],
     maintenance: ['maintenance/schedule?days=30'],
     quality: ['quality/replacement-recommendations'],
     pricing: ['pricing/recommendations'],
@@ -303,6 +335,15 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     points.forEach((p, i) => expect(Math.abs(toValue(line[i]!.y) - Math.max(0, p.value))).toBeLessThanOrEqual(tolerance));
     // The band is drawn from these numbers only: the highest upper bound sets the axis.
     expect(attrs.yMax).toBeGreaterThanOrEqual(Math.max(...points.map((p) => p.upper)));
+    // What went out lately is drawn when the answer carries it (`recent`), and its absence is no error.
+    const sentRecent = (api.series[0] as { recent?: unknown[] }).recent;
+    if (Array.isArray(sentRecent) && sentRecent.length) {
+      expect(attrs.actualPoints).toBe(sentRecent.length);
+      expect(await page.locator('#no-actuals').count()).toBe(0);
+    } else {
+      expect(attrs.actualPoints).toBe(0);
+      expect(await page.locator('#no-actuals').count()).toBe(1);
+    }
 
     // One rental class, two weeks: one chart of 14 days, titled by the class's number and name.
     const rentalClass = (await full.host.runtime.inventory.rentalClasses())[0]!;
@@ -330,12 +371,14 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
       const date = new Date(Date.parse(`${from}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10);
       return { date, value: byDay.get(date) ?? 0 };
     });
+    // Sent as `units` per day, one of the names the chart accepts beside `value` and `actual`.
+    const sent = recent.map((p) => ({ date: p.date, units: p.value }));
     expect(recent.some((p) => p.value > 0)).toBe(true);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.route('**/api/predictive/demand/forecast?*', async (route) => {
       const res = await route.fetch();
       const body = (await res.json()) as { series: Record<string, unknown>[] };
-      for (const s of body.series) if (s.key === category) s.recent = recent;
+      for (const s of body.series) if (s.key === category) s.recent = sent;
       await route.fulfill({ response: res, json: body });
     });
     await page.goto(`${full.url}/#/demand?category=${encodeURIComponent(category)}&weeks=2`);
@@ -351,7 +394,8 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     expect(drawn[0]!.x).toBeCloseTo(attrs.left, 1);
     expect(drawn[13]!.x).toBeLessThan(forecast[0]!.x);
     expect(attrs.yMax).toBeGreaterThanOrEqual(Math.max(...recent.map((p) => p.value)));
-    expect(await page.locator(`[data-series="${category}"] .legend`).textContent()).toContain('actual');
+    const legend = (await page.locator(`[data-series="${category}"] .legend`).textContent())!;
+    for (const words of ['what went out', 'forecast', '80 % range']) expect(legend).toContain(words);
     expect(await page.locator('#no-actuals').count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'desktop-demand-actuals.png'), fullPage: true });
     await page.close();
@@ -459,7 +503,107 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     expect(consoleLog.errors).toEqual([]);
     await context.close();
   });
+
+  it('shows how the business is doing with the figures GET kpis returns, reached from the menu, a measured decision beside its prediction', async () => {
+    const runtime = full.host.runtime;
+    const kpis = () => getJson<KpiAnswer>(`${full.url}/api/predictive/kpis`);
+    const figure = (page: Page, id: string) => page.locator(`#kpi-${id} [data-kpi="${id}"]`).textContent() as Promise<string>;
+    const text = (page: Page, id: string) => page.locator(`#kpi-${id}`).evaluate((el) => (el as HTMLElement).innerText);
+    const pct = (x: number) => `${Math.round(x * 100)} %`;
+
+    // On a phone, from the menu.
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phone = await context.newPage();
+    const consoleLog = watchConsole(phone);
+    await phone.goto(`${full.url}/#/`);
+    await settled(phone);
+    await phone.locator('#menu-button').tap();
+    await phone.locator('#tabs a[data-view="kpis"]').tap();
+    await settled(phone);
+    expect(await phone.evaluate(() => location.hash)).toBe('#/kpis');
+    const k = await kpis();
+    expect(await phone.locator('#view h1').textContent()).toBe('How the business is doing');
+    for (const id of ['stockouts', 'turns', 'revenue', 'acceptance', 'accuracy', 'repairs', 'premature']) {
+      expect(await phone.locator(`#kpi-${id}`).getAttribute('data-state'), id).toBe('ready');
+      // Each figure says in one line what it means.
+      expect((await phone.locator(`#kpi-${id} .kpi-explain`).textContent())!.length, id).toBeGreaterThan(30);
+    }
+    expect(await figure(phone, 'stockouts')).toContain(k.stockouts.total.current.toLocaleString('en-US'));
+    // On a phone the weeks are folded under the total; opened, they hold every week the answer gave.
+    expect(await phone.locator('#kpi-stockouts details.kpi-weeks').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    await expandAll(phone);
+    const weeks = await phone.locator('#kpi-stockouts tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).innerText));
+    expect(weeks).toHaveLength(k.stockouts.weeks.length);
+    // Newest week first, each with its own count and the same week a year earlier (or no data).
+    [...k.stockouts.weeks].reverse().forEach((w, i) => {
+      expect(weeks[i]).toContain(`${w.soldOutClassDays.toLocaleString('en-US')} (`);
+      expect(weeks[i]).toContain(w.yearEarlier ? `${w.yearEarlier.soldOutClassDays.toLocaleString('en-US')} (` : 'no data');
+    });
+    if (k.inventoryTurns.perYear !== null) expect(await figure(phone, 'turns')).toContain(k.inventoryTurns.perYear.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+    expect(await text(phone, 'turns')).toContain(`${k.inventoryTurns.unitsRented.toLocaleString('en-US')} units sent out`);
+    // A year before is compared only where the data reaches it.
+    const before = k.inventoryTurns.previous;
+    expect(await text(phone, 'turns')).toContain(before ? `The year before: ${before.perYear === null ? 'not known' : `${before.perYear.toLocaleString('en-US', { maximumFractionDigits: 1 })} times`}` : 'No year before to compare with yet');
+    if (k.revenuePerRental.perContract !== null) expect(await figure(phone, 'revenue')).toContain(dollars(k.revenuePerRental.perContract));
+    expect(await text(phone, 'revenue')).toContain(`${dollars(k.revenuePerRental.revenue)} from ${k.revenuePerRental.contracts.toLocaleString('en-US')} contracts`);
+    const a = k.recommendationAcceptance;
+    expect(await figure(phone, 'acceptance')).toBe(a.rate === null ? 'none decided yet' : pct(a.rate));
+    expect(await text(phone, 'acceptance')).toContain(`${a.accepted} approved and ${a.rejected} rejected by a person`);
+    expect(await text(phone, 'acceptance')).toContain(`${a.pending} waiting for a decision`);
+    const r = k.unplannedRepairs;
+    if (r.costShare !== null) expect(await figure(phone, 'repairs')).toContain(pct(r.costShare));
+    expect(await text(phone, 'repairs')).toContain(dollars(r.unplannedCost));
+    expect(await figure(phone, 'premature')).toContain(String(k.prematureReplacements.count));
+    expect(await text(phone, 'premature')).toContain(`of the ${k.prematureReplacements.retired} item`);
+    if (k.decisionAccuracy.matched === 0) {
+      expect(await figure(phone, 'accuracy')).toBe('none measured yet');
+      expect(await phone.locator('#kpi-accuracy-none').count()).toBe(1);
+    }
+    const r390 = await readPage(phone);
+    expect(r390.scrollWidth).toBeLessThanOrEqual(390);
+    expect(consoleLog.errors).toEqual([]);
+    await context.close();
+
+    // A restock carried out and measured: the accuracy card shows it beside its prediction, with the item's name.
+    const open = new Set((await runtime.decisions.listOpen({ type: 'restock' })).map((d) => d.target.id));
+    const cls = [...catalog.keys()].find((c) => !open.has(c) && /^\d+$/.test(c))!;
+    const proposed = await runtime.decisions.propose({ type: 'restock', target: { type: 'rental_class', id: cls }, confidence: 0.5, amountUsd: 120, quantity: 2, unitCostUsd: 60, predictedImpact: 250.5, action: { quantity: 2 } });
+    const buyer = { name: 'kpi buyer', keyId: 'kpi-test-key', role: 'approve' as const, approveLimitUsd: 10_000 };
+    if (proposed.status === 'pending') await runtime.decisions.approve(proposed.id, buyer);
+    await runtime.decisions.execute(proposed.id, buyer);
+    await runtime.decisions.recordActualImpact(proposed.id, 198.25);
+    const after = await kpis();
+    expect(after.decisionAccuracy.matched).toBeGreaterThan(0);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${full.url}/#/kpis`);
+    await settled(page);
+    expect(await figure(page, 'accuracy')).toContain(pct(after.decisionAccuracy.accuracy!));
+    expect(await text(page, 'accuracy')).toContain(`predicted ${dollars(after.decisionAccuracy.predicted)}, actual ${dollars(after.decisionAccuracy.actual)}`);
+    const row = page.locator('#kpi-accuracy tbody tr').filter({ has: page.locator(`.cls[data-class="${cls}"]`) });
+    expect(await row.count()).toBe(1);
+    expect(await row.locator('.cls-name').textContent()).toBe(catalog.get(cls));
+    const cells = await row.locator('.money').allTextContents();
+    expect(cells).toEqual([dollars(250.5), dollars(198.25)]);
+    expect(await figure(page, 'acceptance')).toBe(pct(after.recommendationAcceptance.rate!));
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'desktop-kpis-measured.png'), fullPage: true });
+    await page.close();
+  });
 });
+
+interface KpiWeek {
+  soldOutClassDays: number;
+  classes: number;
+}
+/** The figures of `GET kpis` the view shows (core's kpiReportSchema). */
+interface KpiAnswer {
+  stockouts: { weeks: (KpiWeek & { yearEarlier: KpiWeek | null })[]; total: { current: number } };
+  inventoryTurns: { perYear: number | null; unitsRented: number; previous: { perYear: number | null } | null };
+  revenuePerRental: { perContract: number | null; revenue: number; contracts: number };
+  recommendationAcceptance: { rate: number | null; accepted: number; rejected: number; pending: number };
+  decisionAccuracy: { matched: number; accuracy: number | null; predicted: number; actual: number };
+  unplannedRepairs: { costShare: number | null; unplannedCost: number };
+  prematureReplacements: { count: number; retired: number };
+}
 
 /** The chart of a series as drawn: its scale and paths. */
 async function readChart(page: Page, key: string) {

@@ -10,7 +10,9 @@ import {
   defineEndpoint,
   definePlugin,
   definePredictor,
+  isDependencyUnavailable,
   jobAccepted,
+  markStale,
   openMeteoProvider,
   parseEvents,
   sqlDateTime,
@@ -346,9 +348,17 @@ export const demandPlugin = definePlugin({
           const answer = await deps.predictions.predict('demand.daily', { ...request, asOf });
           const series = toSeries(answer.predictions);
           // A series asked for that nothing could forecast (no history at all) is named, with the reason, not dropped.
-          const target = await forecaster.resolve(request);
+          // That needs the database; with it away, the cached forecasts are served as they are, flagged stale.
+          let target: Awaited<ReturnType<typeof forecaster.resolve>> | null = null;
+          try {
+            target = await forecaster.resolve(request);
+          } catch (err) {
+            if (!answer.cached || !isDependencyUnavailable(err)) throw err;
+            markStale(answer.ageSeconds);
+          }
           const store = request.store ?? null;
-          for (const key of target.keys) {
+          for (const key of target?.keys ?? []) {
+            if (!target) break;
             if (series.some((s) => s.level === target.level && s.key === key && s.store === store)) continue;
             const scope = { level: target.level, key, store };
             series.push({ ...scope, source: 'none', modelVersion: answer.modelVersion, reason: await forecaster.noForecastReason(scope, query.measure, asOf), points: [] });
@@ -367,7 +377,7 @@ export const demandPlugin = definePlugin({
             intervalLevel: 0.8,
             recentDays: query.recent_days,
             series,
-            ...(target.keys.length === 0 ? { reason: 'no rental class has tagged items in id_item_master yet: nothing to forecast' } : {}),
+            ...(target?.keys.length === 0 ? { reason: 'no rental class has tagged items in id_item_master yet: nothing to forecast' } : {}),
           };
         },
       }),

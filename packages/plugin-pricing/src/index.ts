@@ -9,14 +9,21 @@ import { categoryElasticities, loadPriceHistory, pooledElasticity } from './elas
 import { pricingMigrations } from './migrations.js';
 import { evaluatePriceTest } from './price-test.js';
 import type { VariantOutcome } from './price-test.js';
-import { DEFAULT_GRADE_FACTORS, recommendPrice } from './recommendations.js';
-import type { SeasonIndex } from './season.js';
-import { seasonalIndex, seasonFactor } from './season.js';
+import { explainCapacityPrice, recommendCapacityPrice } from './capacity.js';
+import type { CapacityPriceRecommendation } from './capacity.js';
+import type { ClassDemandModel, ClassElasticity } from './capacity-history.js';
+import { classElasticities, fitDemandModels, forecastCapacityDays, loadCapacityHistory } from './capacity-history.js';
+import { pricingGainRangeSafeguard } from './safeguards.js';
 
 export * from './elasticity/index.js';
 export { recommendPrice, DEFAULT_GRADE_FACTORS } from './recommendations.js';
+export { recommendCapacityPrice, explainCapacityPrice, expectedMinPoisson, expectedMinUnits, expectedMinTable, probabilityAbove, priceGrid } from './capacity.js';
+export type { CapacityDay, CapacityPriceInput, CapacityPriceRecommendation, CandidateOutcome, SellOutRecord } from './capacity.js';
+export { loadCapacityHistory, fitDemandModels, forecastCapacityDays, classElasticities, shrinkCategories } from './capacity-history.js';
+export type { CapacityHistory, ClassCapacityHistory, CapacityClassInput, ClassDemandModel, ClassElasticity } from './capacity-history.js';
 export type { PriceRecommendation, PriceRecommendationInput } from './recommendations.js';
 export { seasonalIndex, seasonFactor } from './season.js';
+export { pricingGainRangeSafeguard } from './safeguards.js';
 export type { SeasonIndex } from './season.js';
 export { evaluatePriceTest, mixtureLikelihoodRatio, DEFAULT_STOPPING_RULE } from './price-test.js';
 export type { StoppingRule, TestVerdict, VariantOutcome } from './price-test.js';
@@ -39,7 +46,7 @@ interface PricingTables {
 }
 type PricingDb = Kysely<RFID3Database & PricingTables>;
 
-export const PRICING_MODEL_VERSION = 'pricing.elasticity@1';
+export const PRICING_MODEL_VERSION = 'pricing.capacity@1';
 
 const configSchema = z.object({
   /** Days per period of the price history the elasticities are estimated on. */
@@ -50,21 +57,31 @@ const configSchema = z.object({
   variableCostShare: z.number().min(0).max(0.9).default(0.15),
   /** Recommendations stay within this share above the median competitor price. */
   competitorCeiling: z.number().min(0).max(1).default(0.1),
-  gradeFactors: z.record(z.string(), z.number().min(0.5).max(1.5)).default(DEFAULT_GRADE_FACTORS),
-  /** Season: the price multiplier is (category's demand in the coming period ÷ its yearly mean)^seasonSensitivity … */
-  seasonSensitivity: z.number().min(0).max(1).default(0.1),
-  /** … kept within 1 ± maxSeasonAdjustment (the price-change cap still applies after it). */
-  maxSeasonAdjustment: z.number().min(0).max(0.2).default(0.1),
+  /** Days ahead a recommended price is for (its expected revenue is summed over them). */
+  horizonDays: z.number().int().min(7).max(91).default(28),
+  /** A price moves only when P(the change increases expected revenue) is at least this … */
+  minProbability: z.number().min(0.5).max(0.999).default(0.8),
+  /** … its gain's 80 % range is above zero, and the expected gain is at least this share of today's revenue. */
+  minGainShare: z.number().min(0).max(0.2).default(0.005),
+  /** … and a change may add at most this many expected stockout days (demand above the units available) over the horizon. */
+  maxAddedStockoutDays: z.number().min(0).max(91).default(0.5),
+  /** Draws of the elasticity and demand level from their sampling distributions (fixed seed). */
+  draws: z.number().int().min(20).max(2000).default(200),
 });
 
 interface Analysis {
   through: string;
   categories: ElasticityEstimate[];
   pooled: ElasticityEstimate;
-  quantity: Map<string, number>;
-  /** Last day with scans, and each category's seasonal index for the period after it (null: under a year of demand). */
+  /** Class elasticities partially pooled towards their category. */
+  classes: Map<string, ClassElasticity>;
+  /** Each class's demand model (units on rent wanted per day, weekday and month indices, fleet). */
+  demand: Map<string, ClassDemandModel>;
+  /** The day the demand models' year ends (last contract day). */
+  dataThrough: string | null;
   scanThrough: string | null;
-  season: Map<string, SeasonIndex | null>;
+  /** Recommendations already worked out on this analysis, by class, price, ceiling and objective (a read repeats them). */
+  memo: Map<string, CapacityPriceRecommendation>;
 }
 
 const round = (x: number, d = 4) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
@@ -81,13 +98,13 @@ const view = (e: ElasticityEstimate) => ({
 const decisionView = (r: DecisionRecord) => ({ id: r.id, status: r.status, verdict: r.verdict, safeguards: r.safeguards, action: r.action });
 
 /**
- * Price elasticity, revenue- or margin-optimal prices within safeguards, and price tests.
+ * Price elasticity, capacity-aware revenue- or margin-optimal prices within safeguards, and price tests.
  */
 export const pricingPlugin = definePlugin({
   id: 'pricing',
   version: pkg.version,
   coreRange: pkg.peerDependencies['@rfid3/core'],
-  description: 'Price elasticity, revenue-optimal prices within safeguards, and price tests',
+  description: 'Price elasticity, capacity-aware revenue-optimal prices within safeguards, and price tests',
   configSchema,
   migrations: pricingMigrations as never,
   requires: {
@@ -96,7 +113,8 @@ export const pricingPlugin = definePlugin({
     decisions: coreServices.decisions,
     clock: coreServices.clock,
   },
-  register({ config, deps, endpoint, job }) {
+  register({ config, deps, endpoint, job, safeguard }) {
+    safeguard(pricingGainRangeSafeguard);
     const database: DatabaseHandle = deps.database;
     const inventory: InventoryData = deps.inventory;
     let cached: Analysis | null = null;
@@ -106,26 +124,31 @@ export const pricingPlugin = definePlugin({
     async function analysis(): Promise<Analysis> {
       const last = await database.db.selectFrom('pos_transactions').select(sql<string | null>`max(contract_date)`.as('d')).executeTakeFirst();
       const through = String(last?.d ?? '');
-      const scans = await database.db.selectFrom('id_transactions').select([sql<string | null>`min(scan_date)`.as('first'), sql<string | null>`max(scan_date)`.as('last')]).executeTakeFirst();
-      const scanThrough = scans?.last ? String(scans.last).slice(0, 10) : null;
+      const scans = await database.db.selectFrom('id_transactions').select(sql<string | null>`max(scan_date)`.as('last')).executeTakeFirst();
+      const scanThrough = scans?.last ? String(scans.last) : null;
       if (cached && cached.through === through && cached.scanThrough === scanThrough) return cached;
       const classes = await inventory.rentalClasses();
       const history = await loadPriceHistory(database, new Map(classes.map((c) => [c.rentalClass, c.category])), { periodDays: config.periodDays });
       const categories = categoryElasticities(history);
-      const quantity = new Map<string, number>();
-      // Units per period at today's price: the mean of the class's last four periods.
-      const byClass = new Map<string, number[]>();
-      for (const h of history) (byClass.get(h.rentalClass) ?? byClass.set(h.rentalClass, []).get(h.rentalClass)!).push(h.quantity);
-      for (const [cls, qs] of byClass) quantity.set(cls, qs.slice(-4).reduce((s, v) => s + v, 0) / Math.min(4, qs.length));
-      const season = new Map<string, SeasonIndex | null>();
-      // A seasonal index needs a whole year of units out.
-      if (scanThrough && scans?.first && String(scans.first).slice(0, 10) <= addDays(scanThrough, -364)) {
-        const rows = await inventory.dailyUnitsOut({ level: 'category', from: addDays(scanThrough, -364), to: scanThrough });
-        const byCat = new Map<string, { day: string; units: number }[]>();
-        for (const r of rows) (byCat.get(r.key) ?? byCat.set(r.key, []).get(r.key)!).push(r);
-        for (const [cat, rs] of byCat) season.set(cat, seasonalIndex(rs, scanThrough, config.periodDays));
+      const pooledByClass = classElasticities(history, categories);
+      const dataThrough = through ? through.slice(0, 10) : null;
+      let demand = new Map<string, ClassDemandModel>();
+      if (dataThrough) {
+        const prices = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).execute();
+        const priceOf = new Map(prices.map((p) => [String(p.item_num), Number(p.rate_1)]));
+        const repairs = await database.db
+          .selectFrom('id_item_master')
+          .select(['rental_class_num', sql<number>`count(*)`.as('n')])
+          .where('status', '=', 'Repair')
+          .groupBy('rental_class_num')
+          .execute();
+        const inRepair = new Map(repairs.map((r) => [String(r.rental_class_num), Number(r.n)]));
+        const inputs = classes
+          .filter((c) => (priceOf.get(c.rentalClass) ?? 0) > 0)
+          .map((c) => ({ rentalClass: c.rentalClass, category: c.category, units: c.units, inRepair: inRepair.get(c.rentalClass) ?? 0, price: priceOf.get(c.rentalClass)! }));
+        demand = fitDemandModels(await loadCapacityHistory(database, inputs, { through: dataThrough, days: 365 }), pooledByClass);
       }
-      cached = { through, categories, pooled: pooledElasticity(categories), quantity, scanThrough, season };
+      cached = { through, categories, pooled: pooledElasticity(categories), classes: pooledByClass, demand, dataThrough, scanThrough, memo: new Map() };
       return cached;
     }
 
@@ -143,20 +166,6 @@ export const pricingPlugin = definePlugin({
       if (ids.length === 0) return { body: { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, recommendations: [] }, proposals, considered };
       const prices = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).where('item_num', 'in', ids).execute();
       const priceOf = new Map(prices.map((p) => [String(p.item_num), Number(p.rate_1)]));
-      const grades = await database.db
-        .selectFrom('id_item_master')
-        .select(['rental_class_num', 'quality', sql<number>`count(*)`.as('n')])
-        .where('rental_class_num', 'in', ids)
-        .groupBy(['rental_class_num', 'quality'])
-        .execute();
-      const gradeFactor = new Map<string, { sum: number; n: number }>();
-      for (const g of grades) {
-        const f = config.gradeFactors[String(g.quality)] ?? 1;
-        const acc = gradeFactor.get(String(g.rental_class_num)) ?? { sum: 0, n: 0 };
-        acc.sum += f * Number(g.n);
-        acc.n += Number(g.n);
-        gradeFactor.set(String(g.rental_class_num), acc);
-      }
       const competitors = await db
         .selectFrom('pricing_competitor_prices')
         .select(['rental_class', 'price'])
@@ -167,61 +176,86 @@ export const pricingPlugin = definePlugin({
       const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
 
       const out: Record<string, unknown>[] = [];
+      const from = a.dataThrough ? addDays(a.dataThrough, 1) : null;
       for (const c of classes.slice(0, query.limit)) {
         const price = priceOf.get(c.rentalClass);
         const est = byCategory.get(c.category);
+        const el = a.classes.get(c.rentalClass);
+        const model = a.demand.get(c.rentalClass);
         if (!price || !(price > 0)) continue;
-        if (!est || !Number.isFinite(est.elasticity) || est.elasticity >= 0) {
+        if (!est || !el || !Number.isFinite(el.elasticity) || el.elasticity >= 0) {
           out.push({ rentalClass: c.rentalClass, category: c.category, currentPrice: price, recommendedPrice: null, reason: est?.warnings.join('; ') || 'no identified elasticity for this category' });
           continue;
         }
-        const g = gradeFactor.get(c.rentalClass);
-        const adjustments: { name: string; factor: number; note?: string }[] = g && g.n > 0 ? [{ name: 'grade', factor: g.sum / g.n }] : [];
-        const season = a.season.get(c.category);
-        if (season) {
-          adjustments.push({
-            name: 'season',
-            factor: round(seasonFactor(season.index, config.seasonSensitivity, config.maxSeasonAdjustment))!,
-            note: `${c.category} demand ${season.from} … ${season.to} is ${season.index.toFixed(2)} × its yearly mean (last year's months)`,
-          });
+        if (!model || !from || !(model.level > 0) || !(model.capacity > 0)) {
+          out.push({ rentalClass: c.rentalClass, category: c.category, currentPrice: price, recommendedPrice: null, reason: !model || !(model.level > 0) ? 'not rented in the last year: no demand to price' : 'no units available to rent' });
+          continue;
         }
-        const rec = recommendPrice({
+        const ceiling = compBy.has(c.rentalClass) ? median(compBy.get(c.rentalClass)!) * (1 + config.competitorCeiling) : undefined;
+        const days = forecastCapacityDays(model, from, config.horizonDays);
+        const memoKey = `${c.rentalClass}|${price}|${ceiling ?? ''}|${query.objective}`;
+        const rec = a.memo.get(memoKey) ?? recommendCapacityPrice({
           price,
-          elasticity: est.elasticity,
-          elasticitySe: est.se,
-          quantity: a.quantity.get(c.rentalClass) ?? 0,
-          objective: query.objective,
-          unitCost: price * config.variableCostShare,
+          ceiling,
+          days,
+          unitsPerRental: model.unitsPerRental,
+          daysPerRental: model.daysPerRental,
+          elasticity: el.elasticity,
+          elasticitySe: el.se,
+          levelSe: model.levelSe,
           maxChange: config.maxChange,
-          adjustments,
-          competitorPrice: compBy.has(c.rentalClass) ? median(compBy.get(c.rentalClass)!) : undefined,
-          competitorCeiling: config.competitorCeiling,
+          draws: config.draws,
+          minProbability: config.minProbability,
+          minGainShare: config.minGainShare,
+          maxAddedStockoutDays: config.maxAddedStockoutDays,
+          unitCost: query.objective === 'margin' ? price * config.variableCostShare : 0,
         });
+        a.memo.set(memoKey, rec);
+        const recommended = rec.recommendedPrice;
+        const moved = recommended !== price;
+        const why = explainCapacityPrice(rec, model.sellOuts, config.horizonDays);
+        const season = days.reduce((sum, d) => sum + model.monthIndex[Number(d.date.slice(5, 7)) - 1]!, 0) / days.length;
+        const gainRange80 = moved ? rec.gainRange80.map((v) => round(v, 2)) : [0, 0];
+        const drivers = [
+          { name: 'elasticity', value: round(el.elasticity, 3), note: `±${round(1.96 * el.se, 2)} (95 %); ${el.own ? `own estimate ${round(el.own.elasticity, 2)} weighted ${round(el.weight, 2)}, the rest ` : ''}${c.category} ${round(est.elasticity, 2)}` },
+          { name: 'sold_out_days', value: model.sellOuts.total, note: `of the last ${model.sellOuts.days} days (units on rent ≥ ${model.units} owned); ${model.sellOuts.soldOut} of ${model.sellOuts.of} ${model.sellOuts.weekday}s` },
+          { name: 'season', value: round(season, 3), note: `${c.category} units on rent in ${days[0]!.date} … ${days.at(-1)!.date} by last year's months ÷ its yearly mean` },
+          ...(ceiling !== undefined ? [{ name: 'competitor_median', value: round(ceiling / (1 + config.competitorCeiling), 2), note: `no raise above ${ceiling.toFixed(2)}` }] : []),
+          { name: 'utilisation', value: round(rec.utilisation, 3), note: `expected units on rent ÷ ${model.capacity} available over the next ${config.horizonDays} days` },
+          { name: 'binding_days', value: round(rec.bindingDays, 3), note: 'share of the coming days on which demand at today\'s price more likely than not exceeds the units available' },
+        ];
         considered.push(c.rentalClass);
-        if (rec.recommendedPrice !== price) {
+        if (moved) {
           proposals.push({
             type: 'price_change',
             target: { type: 'rental_class', id: c.rentalClass },
             confidence: Math.round(rec.confidence * 1000) / 1000,
             baselinePrice: price,
-            proposedPrice: rec.recommendedPrice,
+            proposedPrice: recommended,
             predictedImpact: Math.round(rec.expectedChange * 100) / 100,
-            action: { rentalClass: c.rentalClass, price: rec.recommendedPrice },
+            action: { rentalClass: c.rentalClass, price: recommended, horizonDays: config.horizonDays, expectedGain: round(rec.expectedChange, 2), gainRange80 },
             modelVersion: PRICING_MODEL_VERSION,
-            rationale: `${query.objective}-optimal under elasticity ${est.elasticity.toFixed(2)} (${c.category})`,
+            rationale: why,
           });
         }
         out.push({
           rentalClass: c.rentalClass,
+          commonName: c.commonName,
           category: c.category,
           currentPrice: price,
-          recommendedPrice: rec.recommendedPrice,
-          expectedChangePerPeriod: round(rec.expectedChange, 2),
-          confidence: round(rec.confidence, 3),
-          drivers: rec.drivers,
+          recommendedPrice: recommended,
+          direction: moved ? (recommended > price ? 'raise' : 'cut') : 'keep',
+          expectedRevenue: round(moved ? rec.recommended.expected : rec.current.expected, 2),
+          expectedChangePerPeriod: round(moved ? rec.expectedChange : 0, 2),
+          gainRange80,
+          confidence: round(moved ? rec.confidence : 0, 3),
+          expectedRentals: { current: round(rec.current.rentals, 1), recommended: round(moved ? rec.recommended.rentals : rec.current.rentals, 1) },
+          expectedStockoutDays: { current: round(rec.current.stockoutDays, 1), recommended: round(moved ? rec.recommended.stockoutDays : rec.current.stockoutDays, 1) },
+          why,
+          drivers,
         });
       }
-      return { body: { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, periodDays: config.periodDays, recommendations: out }, proposals, considered };
+      return { body: { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, periodDays: config.horizonDays, from, recommendations: out }, proposals, considered };
     }
 
     // Proposals are made here, by the scheduled job or `POST /decisions/propose`, never by a read.
@@ -256,7 +290,8 @@ export const pricingPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/pricing/recommendations',
-        summary: 'Revenue- or margin-optimal price per rental class within the price-change cap, adjusted for grade and competitor prices, with each class\'s open price decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
+        summary:
+          'Capacity-aware price per rental class: the price within the price-change cap (and under the competitor ceiling) with the highest expected revenue (or margin) over the next horizonDays, from price × expected min(demand at that price, units owned minus out for repair) per day. Each row: direction (raise, cut or keep), expectedChangePerPeriod (over the next periodDays = horizonDays), gainRange80 (80 % range of the gain over the elasticity\'s and demand level\'s sampling uncertainty), confidence (P(the change increases expected revenue)), expected rentals and stockout days at both prices, a why in words and figures, drivers, and the class\'s open price decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing). A price moves only when P(gain) ≥ minProbability and the gain range is above zero.',
         role: 'read',
         input: {
           query: z.object({

@@ -1,12 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@rfid3/core/simulator';
+import { hasSharedData } from '@rfid3/core/testing';
 import { describe, expect, it } from 'vitest';
 import { estimateElasticity } from '../src/index.js';
 import type { PriceObservation } from '../src/index.js';
 
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const hasData = existsSync(`${DATA}cafe_transaction_store.csv`) && existsSync(`${DATA}avocado.csv`);
+const hasData = hasSharedData([`${DATA}cafe_transaction_store.csv`, `${DATA}avocado.csv`]);
 
 /** The reference files have no quoted fields, so a split on commas reads them exactly. */
 function readCsv(file: string): Record<string, string>[] {
@@ -64,7 +65,7 @@ describe('log-log elasticity by ordinary least squares', () => {
   });
 });
 
-describe.skipIf(!hasData)('reference elasticities (../shared/data; skipped when absent)', () => {
+describe.skipIf(!hasData)('reference elasticities (../shared/data; skipped when absent, fails when RFID3_REQUIRE_SERVICES=1)', () => {
   it('cafe, no controls: equals OLS (numpy.linalg.lstsq) to 1e-6 relative per SELL_ID', () => {
     const rows = readCsv(`${DATA}cafe_transaction_store.csv`);
     const est = estimateElasticity(rows.map((r) => ({ price: Number(r.PRICE), quantity: Number(r.QUANTITY), group: r.SELL_ID })));

@@ -2,7 +2,7 @@ import { startTestHost, type TestHost } from '@rfid3/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluatePriceTest, pricingPlugin, recommendPrice } from '../src/index.js';
 
-describe('revenue- and margin-optimal prices', () => {
+describe('the constant-elasticity policy (kept as the baseline the eval compares with)', () => {
   it('moves to the cap in the direction the elasticity says, and to c·ε/(1+ε) for margin', () => {
     const base = { price: 10, elasticitySe: 0.1, quantity: 100, maxChange: 0.2 };
     expect(recommendPrice({ ...base, elasticity: -0.5, objective: 'revenue' }).recommendedPrice).toBe(12);
@@ -76,6 +76,56 @@ describe('pricing endpoints on a simulated business', () => {
     const again = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'price_change').execute();
     expect(again.length).toBe(recorded.length);
     await expect(host.call('GET', '/pricing/recommendations?objective=cheapest')).rejects.toMatchObject({ status: 400, errors: [{ field: 'query.objective' }] });
+  });
+
+  it('each recommendation says why in words and figures, with P(gain) as its confidence and the gain range beside it', async () => {
+    const recs = (await host.call('GET', '/pricing/recommendations?limit=500')).body as {
+      recommendations: { recommendedPrice: number | null; currentPrice: number; direction?: string; why?: string; confidence?: number; gainRange80?: number[]; expectedChangePerPeriod?: number }[];
+    };
+    const priced = recs.recommendations.filter((r) => r.recommendedPrice !== null);
+    expect(priced.length).toBeGreaterThan(10);
+    for (const r of priced) {
+      expect(r.why).toMatch(/\d/);
+      expect(r.why).toMatch(/sold out on \d+ of the last \d+ \w+days|never sold out in the last \d+ days/);
+      if (r.direction === 'keep') {
+        expect(r.recommendedPrice).toBe(r.currentPrice);
+        expect(r.confidence).toBe(0);
+      } else {
+        // A move is made only when the gain's 80 % range is above zero and P(gain) is at least the configured 0.8.
+        expect(r.gainRange80![0]).toBeGreaterThan(0);
+        expect(r.confidence).toBeGreaterThanOrEqual(0.8);
+        expect(r.expectedChangePerPeriod).toBeGreaterThan(0);
+        expect(r.why).toMatch(/\$\d/);
+      }
+    }
+  });
+
+  it('in the host ledger, a price change whose gain range includes zero is not auto-approved, however confident', async () => {
+    const propose = (id: string, gainRange80: number[]) =>
+      host.runtime.decisions.propose(
+        {
+          type: 'price_change',
+          target: { type: 'rental_class', id },
+          confidence: 0.97,
+          baselinePrice: 10,
+          proposedPrice: 11,
+          predictedImpact: 12,
+          action: { rentalClass: id, price: 11, gainRange80 },
+          modelVersion: 'pricing.capacity@1',
+        },
+        { name: 'test', keyId: null, role: 'operate' },
+      );
+    const unsure = await propose('SAFEGUARD-A', [-4, 30]);
+    expect(unsure.status).toBe('pending');
+    expect(unsure.safeguards).toContainEqual(expect.objectContaining({ safeguard: 'pricing-gain-range', verdict: 'review' }));
+    const sure = await propose('SAFEGUARD-B', [4, 30]);
+    expect(sure.status).toBe('approved');
+    // Every auto-approved price decision the propose job recorded has a gain range above zero.
+    const rows = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'price_change').where('model_version', '=', 'pricing.capacity@1').execute();
+    for (const row of rows) {
+      const action = typeof row.proposed_action === 'string' ? JSON.parse(row.proposed_action) : row.proposed_action;
+      if (row.status === 'approved' && row.decided_by === 'auto') expect(action.gainRange80[0]).toBeGreaterThan(0);
+    }
   });
 
   it('competitor prices: valid rows are kept and bad ones named; a batch with none valid is a 400', async () => {

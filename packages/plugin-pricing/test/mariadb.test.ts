@@ -8,7 +8,7 @@ const services: ExternalServices = await externalServices();
 describe.skipIf(!services.mysqlUrl)('pricing plugin on MariaDB (MYSQL_URL)', () => {
   let host: TestHost;
   beforeAll(async () => {
-    host = await startTestHost({ plugins: [pricingPlugin], config: { databaseUrl: services.mysqlUrl! }, simulate: { items: 400, days: 400 } });
+    host = await startTestHost({ plugins: [pricingPlugin], config: { databaseUrl: services.mysqlUrl! }, simulate: { items: 600, days: 420 } });
   });
   afterAll(async () => {
     await host?.close();
@@ -54,7 +54,7 @@ describe.skipIf(!services.mysqlUrl)('pricing plugin on MariaDB (MYSQL_URL)', () 
     const recs = async () =>
       ((await host.call('GET', '/pricing/recommendations?limit=500')).body as { recommendations: { rentalClass: string; recommendedPrice: number | null; currentPrice: number; decision: { id: number } | null }[] })
         .recommendations;
-    const count = async () => (await db.selectFrom('automated_decisions').selectAll().where('model_version', '=', 'pricing.elasticity@1').execute()).length;
+    const count = async () => (await db.selectFrom('automated_decisions').selectAll().where('model_version', '=', 'pricing.capacity@1').execute()).length;
     const first = await recs();
     expect(await count()).toBe(0);
     const changed = first.filter((r) => r.recommendedPrice !== null && r.recommendedPrice !== r.currentPrice);

@@ -70,7 +70,7 @@ function l2Status(l2: CacheL2Stats) {
 
 const rate = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
 
-/** The `models/*`, `health/*`, `jobs/*`, `decisions/*` and `kpis` endpoints, served by core itself. */
+/** The `models/*`, `health/*`, `jobs/*`, `decisions/*`, `kpis` and `rental-classes` endpoints, served by core itself. */
 export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
   return [
     ...decisionEndpoints({ ledger: runtime.decisions, jobs: runtime.jobs, plugins: () => runtime.plugins }),
@@ -94,6 +94,13 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         } catch (err) {
           databaseOk = false;
           databaseError = err instanceof Error ? err.message : String(err);
+          // Ask the probe now: once this says 503, every cached answer served after it is flagged stale.
+          // (At most a second more: a stopped server already cost this answer its 3 s.)
+          const availability = runtime.database.availability;
+          if (availability) {
+            let wait: NodeJS.Timeout | undefined;
+            await Promise.race([availability.check(), new Promise((ok) => (wait = setTimeout(ok, 1_000)))]).finally(() => clearTimeout(wait));
+          }
         }
         const dbLatencyMs = performance.now() - started;
         const cache = runtime.cache.stats();
@@ -157,6 +164,15 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
           },
           memory: { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed },
         };
+      },
+    }),
+    defineEndpoint({
+      method: 'GET',
+      path: '/rental-classes',
+      summary: 'Every rental class with its name, category and tagged units (sold items and packs excluded): the names beside the class numbers other answers give alone',
+      role: 'read',
+      async handler() {
+        return { classes: await runtime.inventory.rentalClasses() };
       },
     }),
     defineEndpoint({

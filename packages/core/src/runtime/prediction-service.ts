@@ -20,6 +20,8 @@ export interface PredictionAnswer {
   stale?: boolean;
   /** Seconds since a stale answer was computed. */
   staleSeconds?: number;
+  /** Seconds since the answer was computed (0 for one computed now). */
+  ageSeconds: number;
 }
 
 /** What the cache holds for a prediction: the predictions and when they were made (epoch ms, runtime clock). */
@@ -92,10 +94,10 @@ export class PredictionService {
     const bySource = new Map<string, number>();
     for (const p of value) bySource.set(p.source, (bySource.get(p.source) ?? 0) + 1);
     for (const [source, n] of bySource) this.deps.metrics.predictionsServed.inc({ predictor: id, source }, n);
-    if (!stale) return { predictions: value, modelVersion, cached: hit };
-    const staleSeconds = Math.max(0, Math.round((this.deps.clock.now().getTime() - cached.at) / 1000));
-    markStale(staleSeconds);
-    return { predictions: value, modelVersion, cached: true, stale: true, staleSeconds };
+    const ageSeconds = Math.max(0, Math.round((this.deps.clock.now().getTime() - cached.at) / 1000));
+    if (!stale) return { predictions: value, modelVersion, cached: hit, ageSeconds };
+    markStale(ageSeconds);
+    return { predictions: value, modelVersion, cached: true, stale: true, staleSeconds: ageSeconds, ageSeconds };
   }
 
   /** Drops cached answers of one predictor (or all), e.g. when new scans change its inputs. */

@@ -81,8 +81,23 @@ export class Availability {
   /** How long the last outage lasted, once it is over. */
   lastOutageMs: number | null = null;
   private readonly listeners: ((available: boolean) => void)[] = [];
+  private checker: (() => Promise<boolean>) | null = null;
 
   constructor(readonly dependency: string) {}
+
+  /** Sets how to ask the dependency now (the probe), for `check()`. */
+  setChecker(check: () => Promise<boolean>): void {
+    this.checker = check;
+  }
+
+  /**
+   * Asks the dependency now (joining a probe under way) and gives whether it is available afterwards, so that
+   * a caller that just saw a query fail reports the same state as every other reader of `available`.
+   */
+  async check(): Promise<boolean> {
+    if (this.checker) await this.checker();
+    return this.available;
+  }
 
   get available(): boolean {
     return this.downSinceMs === null;

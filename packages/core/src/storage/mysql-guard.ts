@@ -22,6 +22,7 @@ export class MysqlProbe {
     private readonly options: { intervalMs: number; timeoutMs?: number },
   ) {
     this.timeoutMs = options.timeoutMs ?? 2_000;
+    availability.setChecker(() => this.now());
   }
 
   start(): void {

@@ -28,20 +28,34 @@ interface Forecast {
 
 let categories: string[] | null = null;
 
-/** Recent actual demand, if the answer carries it (under any of the names a plugin might use). */
+/** The count of one day of actual demand, whatever the plugin calls it. */
+const ACTUAL_VALUE_KEYS = ['value', 'actual', 'units', 'count'];
+
+/**
+ * Recent actual demand, if the answer carries it (`recent`, or `actuals`/`history`), as `{ date, value }`
+ * days: each day's count may be called `value`, `actual`, `units` or `count`. Days without a date or a count
+ * are left out; no such list, or an empty one, draws no actuals.
+ */
 export function actualsOf(s: Record<string, unknown>): ActualPoint[] {
   for (const k of ['recent', 'actuals', 'actual', 'history']) {
     const v = s[k];
-    if (Array.isArray(v) && v.length && v.every((p) => p && typeof p === 'object' && typeof (p as ActualPoint).date === 'string' && typeof (p as ActualPoint).value === 'number')) {
-      return v as ActualPoint[];
+    if (!Array.isArray(v)) continue;
+    const out: ActualPoint[] = [];
+    for (const p of v) {
+      if (!p || typeof p !== 'object') continue;
+      const row = p as Record<string, unknown>;
+      const date = typeof row.date === 'string' ? row.date : typeof row.day === 'string' ? row.day : null;
+      const value = ACTUAL_VALUE_KEYS.map((key) => row[key]).find((x): x is number => typeof x === 'number' && Number.isFinite(x));
+      if (date && /^\d{4}-\d{2}-\d{2}/.test(date) && value !== undefined) out.push({ date: date.slice(0, 10), value });
     }
+    if (out.length) return out.sort((a, b) => a.date.localeCompare(b.date));
   }
   return [];
 }
 
 const isClass = (s: Series) => s.level === 'rental_class' || s.level === 'class';
 
-function seriesCard(s: Series, detailed: boolean): HTMLElement {
+function seriesCard(s: Series, detailed: boolean, level = 0.8): HTMLElement {
   const total = s.points.reduce((a, p) => a + p.value, 0);
   const actual = actualsOf(s);
   const title = h('h2', {}, isClass(s) ? classLabel(s.key) : s.key, s.store ? ` · store ${s.store}` : '');
@@ -54,20 +68,20 @@ function seriesCard(s: Series, detailed: boolean): HTMLElement {
       'p',
       { class: 'small' },
       `About ${num(total, 0)} units going out over the next ${s.points.length} days`,
-      recent !== null ? `, against ${num(recent, 1)} a day over the last ${actual.length} days` : '',
+      recent !== null && s.points.length ? ` (${num(total / s.points.length, 1)} a day), against ${num(recent, 1)} a day over the last ${actual.length} days` : '',
       '.',
     ),
     forecastChart(s.points, `Daily demand forecast for ${isClass(s) ? `rental class ${s.key}` : s.key} with its likely range${actual.length ? ', after the recent actual demand' : ''}`, actual),
     h(
       'p',
       { class: 'legend small' },
-      ...(actual.length ? [h('span', { class: 'swatch actual' }), 'actual '] : []),
+      ...(actual.length ? [h('span', { class: 'swatch actual' }), 'what went out '] : []),
       h('span', { class: 'swatch line' }),
       'forecast ',
       h('span', { class: 'swatch band80' }),
-      'likely (8 days in 10) ',
+      `${Math.round(level * 100)} % range `,
       h('span', { class: 'swatch band95' }),
-      'wider (19 in 20)',
+      '95 % range',
     ),
     h('p', { class: 'muted small' }, sourceWords(s.source)),
     detailed
@@ -132,8 +146,9 @@ export function demand(root: HTMLElement, params: URLSearchParams): void {
             `The shaded band is where demand should land 8 days in 10 (the ${Math.round(fc.intervalLevel * 100)} % range).`,
           ),
         );
-        if (!withActuals) body.append(h('p', { class: 'muted small', id: 'no-actuals' }, 'This forecast answer does not include recent actual demand, so only the forecast is drawn.'));
-        const cards = fc.series.map((s) => seriesCard(s, fc.series.length === 1));
+        if (!withActuals) body.append(h('p', { class: 'muted small', id: 'no-actuals' }, 'The server did not send what went out in recent days, so only the forecast is drawn.'));
+        else body.append(h('p', { class: 'small' }, 'The dark line before the forecast is what actually went out in recent days.'));
+        const cards = fc.series.map((s) => seriesCard(s, fc.series.length === 1, fc.intervalLevel));
         results.append(...cards);
         if (!cards.length) body.append(h('p', { class: 'muted' }, 'No series to forecast.'));
       },

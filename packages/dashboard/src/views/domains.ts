@@ -211,8 +211,10 @@ function qualityReplacements(a: Row, body: HTMLElement): void {
     );
   }
   if (recs.length) {
+    // The most urgent first: replace now, then soon, then the rest, each in the plugin's order.
+    const urgency = (r: Row) => ['replace_now', 'replace_soon'].indexOf(String(r.decision)) >>> 0;
     body.append(
-      table(recs, [
+      table([...recs].sort((x, y) => urgency(x) - urgency(y)), [
         { key: 'rentalClass', label: 'Item', primary: true, format: itemCell('quality') },
         { key: 'grade', label: 'Grade' },
         { key: 'decision', label: 'Advice', format: (v) => adviceWords(v) },
@@ -458,6 +460,16 @@ function packWhy(r: Row): string {
   return `${pct0(r.confidence)} of the contracts with ${rule[1]} also have ${rule[2]}${lift}${perYear}`;
 }
 
+/** Why break a pack up: the plugin's words, else how little it is used and what it earns. */
+function dissolveWhy(r: Row): string {
+  const given = whyOf(r);
+  if (given) return given;
+  const parts: string[] = [];
+  if (typeof r.utilisation === 'number') parts.push(`in use only ${pct0(r.utilisation)} of the time`);
+  if (typeof r.expectedProfit === 'number') parts.push(`breaking it up is expected to earn ${usdChange(r.expectedProfit)}`);
+  return parts.join('; ');
+}
+
 function packRecommendations(a: Row, body: HTMLElement): void {
   if (!Array.isArray(a.create) && !Array.isArray(a.dissolve)) return void body.append(renderAny(a));
   const create = rowsOf(a.create);
@@ -487,7 +499,7 @@ function packRecommendations(a: Row, body: HTMLElement): void {
           { key: 'pack', label: 'Pack', primary: true, format: (_, r) => classLabel(r.pack ?? r.rentalClass, r.name ?? r.commonName) },
           { key: 'utilisation', label: 'In use', format: (v) => pct0(v) },
           { key: 'expectedProfit', label: 'Expected profit', format: (v) => money(v) },
-          { key: 'reasons', label: 'Why', full: true, format: (_, r) => (whyOf(r) ? whyLine(whyOf(r)!) : '—') },
+          { key: 'reasons', label: 'Why', full: true, format: (_, r) => (dissolveWhy(r) ? whyLine(dissolveWhy(r)) : '—') },
         ],
         { label: 'Decision', render: (r) => decisionActions(r, ledgerRoute('pack change')) },
       ),

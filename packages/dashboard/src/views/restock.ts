@@ -74,32 +74,50 @@ const PURCHASE_COLUMNS: Column[] = [
   { key: 'action', label: 'Do', format: (_, r) => actionText(r) },
   { key: 'purchaseCost', label: 'Cost', format: (_, r) => money(costOf(r)) },
   { key: 'expectedProfit', label: 'Expected profit', format: (v) => money(v) },
-  { key: 'reason', label: 'Why', full: true, format: (_, r) => (whyOf(r) ? whyLine(whyOf(r)!) : '—') },
+  { key: 'reason', label: 'Why', full: true, format: (_, r) => (purchaseWhy(r) ? whyLine(purchaseWhy(r)) : '—') },
 ];
 
 /** The highest number of units on rent that the alert's range allows, whatever the plugin calls it. */
 function peakUpper(r: Row): number | null {
-  for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && /^peak/i.test(k) && /(bound|upper|high|p\d\d|q\d\d)/i.test(k)) return v;
+  for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && /^peak/i.test(k) && /(bound|upper|high|p9\d|q9\d)/i.test(k)) return v;
   return null;
 }
 
-/** An alert in a sentence: how many the peak may need against how many there are. */
-function alertWhy(r: Row): string {
-  const given = whyOf(r);
-  if (given) return given;
+/** The expected (median) peak on rent at once. */
+const peakExpected = (r: Row): number | null => {
+  for (const k of ['peakExpectedOnRent', 'peakOnRentP50', 'peakOnRent', 'expectedPeak']) if (typeof r[k] === 'number') return r[k] as number;
+  return null;
+};
+
+/**
+ * The shortage in a sentence, from the row's own figures: "expected peak on rent 12 (up to 17) of 9 owned
+ * on Fri Jun 19; 64 % chance of running short; about 2.3 days turning rentals away".
+ */
+function shortageWords(r: Row): string {
   const parts: string[] = [];
   const owned = typeof r.unitsOwned === 'number' ? r.unitsOwned : null;
   const onOrder = typeof r.onOrder === 'number' && r.onOrder > 0 ? ` (+${num0(r.onOrder)} on order)` : '';
+  const peak = peakExpected(r);
   const upper = peakUpper(r);
-  if (typeof r.peakExpectedOnRent === 'number') {
-    parts.push(`${day(r.peakDay)}: about ${about(r.peakExpectedOnRent)} on rent at once${upper !== null ? `, possibly ${num0(upper)}` : ''}, against ${owned === null ? '?' : num0(owned)} owned${onOrder}`);
+  if (peak !== null) {
+    const range = upper !== null && upper > peak ? ` (up to ${num0(upper)})` : '';
+    parts.push(`expected peak on rent ${about(peak)}${range} of ${owned === null ? '?' : num0(owned)} owned${onOrder}${typeof r.peakDay === 'string' ? ` on ${day(r.peakDay)}` : ''}`);
   }
-  if (typeof r.shortfallProbability === 'number') {
-    const short = typeof r.shortfall === 'number' && r.shortfall > 0 ? `being short by up to ${num0(r.shortfall)}` : 'running short';
-    parts.push(`${pct0(r.shortfallProbability)} chance of ${short}`);
-  }
-  if (typeof r.expectedStockoutDays === 'number') parts.push(`about ${num(r.expectedStockoutDays, 1)} days turning rentals away in the coming weeks`);
-  return parts.join('; ');
+  if (typeof r.shortfallProbability === 'number') parts.push(`${pct0(r.shortfallProbability)} chance of running short`);
+  if (typeof r.expectedStockoutDays === 'number' && r.expectedStockoutDays >= 0.05) parts.push(`about ${num(r.expectedStockoutDays, 1)} days turning rentals away`);
+  const text = parts.join('; ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** An alert's why: the plugin's own words when it gives them, else its figures in a sentence. */
+export const alertWhy = (r: Row): string => whyOf(r) ?? shortageWords(r);
+
+/** A purchase's why: its `why` when given; else the shortage it answers, then the plugin's reason for the quantity. */
+export function purchaseWhy(r: Row): string {
+  if (typeof r.why === 'string' && r.why.trim()) return r.why.trim();
+  const given = whyOf(r);
+  const shortage = shortageWords(r);
+  return [shortage, given].filter(Boolean).join('. ');
 }
 
 const ALERT_COLUMNS: Column[] = [

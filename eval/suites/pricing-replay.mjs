@@ -1,0 +1,135 @@
+// Pricing policies judged in the simulator: fit on a simulated business's history, replay the held-out year
+// under today's prices, the constant-elasticity policy, capacity pricing and an oracle that knows the true
+// demand curves (eval/suites/pricing.mjs runs it).
+import { addDays, InventoryData } from '@rfid3/core';
+import { oracleSchedule, replayClass } from '@rfid3/core/simulator';
+import {
+  categoryElasticities,
+  classElasticities,
+  fitDemandModels,
+  forecastCapacityDays,
+  loadCapacityHistory,
+  loadPriceHistory,
+  priceGrid,
+  recommendCapacityPrice,
+  recommendPrice,
+} from '@rfid3/plugin-pricing';
+
+export const POLICIES = ['today', 'constantElasticity', 'capacity', 'oracle'];
+
+/** Fits on the database's history (a simulated business) and returns each policy's price per class and block. */
+export async function pricingSchedules(database, truth, { maxChange = 0.2, blockDays = 28, days = 364, minProbability, requirePositiveRange, maxAddedStockoutDays } = {}) {
+  const from = addDays(truth.end, 1);
+  const inventory = new InventoryData({ database });
+  const classes = await inventory.rentalClasses();
+  const repairRows = await database.db.selectFrom('id_item_master').select(['rental_class_num as cls']).select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'Repair').groupBy('rental_class_num').execute();
+  const inRepair = new Map(repairRows.map((r) => [String(r.cls), Number(r.n)]));
+  const priceRows = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).execute();
+  const priceOf = new Map(priceRows.map((r) => [String(r.item_num), Number(r.rate_1)]));
+  const history = await loadPriceHistory(database, new Map(classes.map((c) => [c.rentalClass, c.category])));
+  const categories = categoryElasticities(history);
+  const byCategory = new Map(categories.map((e) => [e.group, e]));
+  const pooled = classElasticities(history, categories);
+  const inputs = classes.filter((c) => priceOf.get(c.rentalClass) > 0).map((c) => ({ ...c, inRepair: inRepair.get(c.rentalClass) ?? 0, price: priceOf.get(c.rentalClass) }));
+  const capacityHistory = await loadCapacityHistory(database, inputs, { through: truth.end, days: 365 });
+  const models = fitDemandModels(capacityHistory, pooled);
+  const blocks = Math.ceil(days / blockDays);
+  const schedules = Object.fromEntries(POLICIES.filter((p) => p !== 'oracle').map((p) => [p, new Map()]));
+  const grids = new Map();
+  const capacity = new Map();
+  let moves = { raise: 0, cut: 0, keep: 0 };
+  for (const c of inputs) {
+    const p0 = c.price;
+    const cat = byCategory.get(c.category);
+    const el = pooled.get(c.rentalClass);
+    const model = models.get(c.rentalClass);
+    capacity.set(c.rentalClass, Math.max(0, c.units - c.inRepair));
+    grids.set(c.rentalClass, priceGrid(p0, maxChange));
+    schedules.today.set(c.rentalClass, new Array(blocks).fill(p0));
+    const old = cat && Number.isFinite(cat.elasticity) && cat.elasticity < 0
+      ? recommendPrice({ price: p0, elasticity: cat.elasticity, elasticitySe: cat.se, quantity: 1, objective: 'revenue', maxChange }).recommendedPrice
+      : p0;
+    schedules.constantElasticity.set(c.rentalClass, new Array(blocks).fill(old));
+    const prices = [];
+    for (let b = 0; b < blocks; b++) {
+      if (!el || !model || !(model.level > 0) || !(el.elasticity < 0)) {
+        prices.push(p0);
+        continue;
+      }
+      const rec = recommendCapacityPrice({
+        price: p0,
+        days: forecastCapacityDays(model, addDays(from, b * blockDays), Math.min(blockDays, days - b * blockDays)),
+        unitsPerRental: model.unitsPerRental,
+        daysPerRental: model.daysPerRental,
+        elasticity: el.elasticity,
+        elasticitySe: el.se,
+        levelSe: model.levelSe,
+        maxChange,
+        minProbability,
+        requirePositiveRange,
+        maxAddedStockoutDays,
+      });
+      moves[rec.direction]++;
+      prices.push(rec.recommendedPrice);
+    }
+    schedules.capacity.set(c.rentalClass, prices);
+  }
+  return { from, days, blockDays, schedules, grids, capacity, moves };
+}
+
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+
+/** Replays each policy (and the oracle) over `draws` draws; totals, and per class each policy's revenue. */
+export function replayPolicies(truth, fitted, { draws = [1, 2], oracleReps = 6 } = {}) {
+  const { from, days, blockDays, capacity } = fitted;
+  const schedules = { ...fitted.schedules, oracle: oracleSchedule(truth, fitted.grids, { from, days, blockDays, seed: 1_000_003, capacity, reps: oracleReps }) };
+  const perClass = new Map();
+  const totals = Object.fromEntries(POLICIES.map((p) => [p, { revenue: 0, units: 0, lines: 0, lostUnits: 0, stockoutDays: 0 }]));
+  for (const cls of schedules.today.keys()) {
+    const row = {};
+    for (const policy of POLICIES) {
+      const prices = schedules[policy].get(cls) ?? schedules.today.get(cls);
+      let revenue = 0;
+      for (const seed of draws) {
+        const o = replayClass(truth, cls, prices, { from, days, blockDays, seed, capacity });
+        revenue += o.revenue;
+        for (const k of Object.keys(totals[policy])) totals[policy][k] += o[k];
+      }
+      row[policy] = revenue;
+    }
+    perClass.set(cls, row);
+  }
+  return { totals, perClass, draws: draws.length };
+}
+
+/** The figures the suite reports, over all businesses. */
+export function summarise(runs) {
+  const totals = Object.fromEntries(POLICIES.map((p) => [p, { revenue: 0, units: 0, lines: 0, lostUnits: 0, stockoutDays: 0 }]));
+  const classRows = [];
+  for (const r of runs) {
+    for (const p of POLICIES) for (const k of Object.keys(totals[p])) totals[p][k] += r.totals[p][k];
+    classRows.push(...r.perClass.values());
+  }
+  const today = totals.today;
+  const policy = (p) => {
+    const t = totals[p];
+    const losing = classRows.filter((row) => row.today > 0 && row[p] < 0.98 * row.today).length;
+    return {
+      revenue: Math.round(t.revenue),
+      unitsRented: t.units,
+      contractLines: t.lines,
+      stockoutDays: t.stockoutDays,
+      lostUnits: t.lostUnits,
+      revenuePerRental: t.revenue / Math.max(1, t.units),
+      revenueChange: t.revenue / today.revenue - 1,
+      revenuePerRentalChange: t.revenue / Math.max(1, t.units) / (today.revenue / Math.max(1, today.units)) - 1,
+      stockoutDaysAdded: t.stockoutDays - today.stockoutDays,
+      classesLosingOver2pct: losing,
+      classesGainingOver2pct: classRows.filter((row) => row.today > 0 && row[p] > 1.02 * row.today).length,
+    };
+  };
+  const out = Object.fromEntries(POLICIES.map((p) => [p, policy(p)]));
+  const oracleGain = totals.oracle.revenue - today.revenue;
+  for (const p of POLICIES) out[p].shareOfOracleGain = oracleGain > 0 ? (totals[p].revenue - today.revenue) / oracleGain : null;
+  return { ...out, classes: classRows.length, beatsConstantElasticity: totals.capacity.revenue > totals.constantElasticity.revenue ? 1 : 0, sumCheck: sum(classRows.map((r) => r.today)) };
+}

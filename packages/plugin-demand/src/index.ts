@@ -363,9 +363,16 @@ export const demandPlugin = definePlugin({
             const scope = { level: target.level, key, store };
             series.push({ ...scope, source: 'none', modelVersion: answer.modelVersion, reason: await forecaster.noForecastReason(scope, query.measure, asOf), points: [] });
           }
-          // The actual recent days beside the forecast (read from the scans, never cached, never written).
-          const recent = await forecaster.recentActuals(request, asOf, query.recent_days);
-          if (query.recent_days > 0) for (const s of series) s.recent = recent.get(seriesId(s.level, s.key, s.store)) ?? [];
+          // The actual recent days beside the forecast (read from the scans, never cached, never written); with the
+          // database away (a stale cached answer), none: the forecast is still served.
+          if (target && query.recent_days > 0) {
+            try {
+              const recent = await forecaster.recentActuals(request, asOf, query.recent_days);
+              for (const s of series) s.recent = recent.get(seriesId(s.level, s.key, s.store)) ?? [];
+            } catch (err) {
+              if (!isDependencyUnavailable(err)) throw err;
+            }
+          }
           return {
             generatedAt: sqlDateTime(deps.clock.now()),
             dataThrough: asOf,

@@ -82,6 +82,19 @@ describe('count distributions', () => {
     }
   });
 
+  it('never makes a later week ahead more certain than an earlier one', () => {
+    const rng = new Rng(4);
+    // Week 1 noisier (size 1) than week 2 (size 20) in the inner forecasts: week 2 keeps week 1's size.
+    const pairs = Array.from({ length: 1400 }, (_, i) => {
+      const k = i % 14;
+      const size = k < 7 ? 1 : 20;
+      return { k, f: 10, y: rng.poisson(rng.gamma(size, 10 / size)) };
+    });
+    const [w1, w2] = fitCountBuckets(pairs, 2)!;
+    expect(w1!.size).toBeLessThan(2);
+    expect(w2!.size).toBe(w1!.size);
+  });
+
   it('leaves a series steadier than a Poisson to the conformal bands', () => {
     expect(fitCountBuckets(Array.from({ length: 100 }, (_, i) => ({ k: i % 7, f: 4, y: 4 })), 1)).toBeUndefined();
     expect(fitCountBuckets([], 1)).toBeUndefined();

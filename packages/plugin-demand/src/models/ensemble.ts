@@ -253,7 +253,7 @@ export function forecastEnsemble(members: ForecastModel[], options: EnsembleOpti
  * weighted by how recent its origin is (`w`, half-life `COUNT_HALF_LIFE_DAYS`): a scale
  * on the forecast (Σy / Σf, in [0.5, 2]: a log model forecasts nearer the median than the mean) and the
  * negative binomial size that makes y likeliest around the scaled forecasts. A week with too few inner
- * forecasts takes the fit of all of them. None at all (the conformal bands then answer) when there are no inner
+ * forecasts takes the fit of all of them; no week's size exceeds the week before's. None at all (the conformal bands then answer) when there are no inner
  * forecasts, or their errors are smaller than a Poisson's.
  */
 export function fitCountBuckets(pairs: { k: number; f: number; y: number; w?: number }[], buckets: number): CountBucket[] | undefined {
@@ -270,10 +270,14 @@ export function fitCountBuckets(pairs: { k: number; f: number; y: number; w?: nu
     return { scale, size: fitNegativeBinomialSize(ps.map((p) => p.y), ps.map((p) => p.f * scale), 0.05, ps.map((p) => p.w ?? 1)), n: ps.length };
   };
   const all = fit(pairs);
-  return Array.from({ length: Math.max(1, buckets) }, (_, b) => {
+  const out = Array.from({ length: Math.max(1, buckets) }, (_, b) => {
     const ps = pairs.filter((p) => Math.floor(p.k / COUNT_BUCKET_DAYS) === b);
     return ps.length >= COUNT_BUCKET_MIN ? fit(ps) : all;
   });
+  // A later week is never more certain than an earlier one: its size is at most the week before's (on the build seeds
+  // this evened coverage across weeks ahead at the same mean interval score).
+  for (let b = 1; b < out.length; b++) if (out[b]!.size > out[b - 1]!.size) out[b] = { ...out[b]!, size: out[b - 1]!.size };
+  return out;
 }
 
 /**

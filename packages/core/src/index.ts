@@ -61,4 +61,5 @@ export * from './forecasting/conformal.js';
 export * from './forecasting/backtest.js';
 export * from './calendar/holidays.js';
 export * from './calendar/events.js';
+export * from './calendar/closures.js';
 export * from './stats/least-squares.js';

@@ -208,10 +208,13 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
         mae: g.reduce((a, s) => a + Math.abs(s[7]! - s[4]), 0) / g.length,
         smape: (100 * g.reduce((a, s) => a + smapeTerm(s[7]!, s[4]), 0)) / g.length,
         coverage: withIv.length ? withIv.filter((s) => s[7]! >= s[5]! && s[7]! <= s[6]!).length / withIv.length : null,
+        meanWidth: withIv.length ? withIv.reduce((a, s) => a + (s[6]! - s[5]!), 0) / withIv.length : null,
+        // Width plus 2/α (α = 0.2: 10) times how far outside the range the actual fell.
+        intervalScore: withIv.length ? withIv.reduce((a, s) => a + (s[6]! - s[5]!) + 10 * Math.max(0, s[5]! - s[7]!) + 10 * Math.max(0, s[7]! - s[6]!), 0) / withIv.length : null,
       };
     };
     // Spot-check the hand computation itself for v1 at horizon 1: errors 3, 0, 1; sMAPE terms 6/23, 0, 2/9; coverage 0/1/1.
-    expect(expected('demand.daily@1', 1)).toEqual({ n: 3, mae: 4 / 3, smape: (100 * (6 / 23 + 0 + 2 / 9)) / 3, coverage: 2 / 3 });
+    expect(expected('demand.daily@1', 1)).toEqual({ n: 3, mae: 4 / 3, smape: (100 * (6 / 23 + 0 + 2 / 9)) / 3, coverage: 2 / 3, meanWidth: 3, intervalScore: (4 + 10 + 1 + 4) / 3 });
 
     const byHorizon = await store.accuracy();
     expect(byHorizon.map((r) => [r.modelVersion, r.horizon, r.n])).toEqual([
@@ -228,6 +231,11 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
       // MariaDB averages the integer flag as DECIMAL with four places (0.6667); SQLite gives the double.
       else expect(r.coverage).toBeCloseTo(e.coverage, 4);
       expect(r.intervalLevel).toBe(e.coverage === null ? null : 0.8);
+      if (e.meanWidth === null) expect([r.meanWidth, r.intervalScore]).toEqual([null, null]);
+      else {
+        expect(r.meanWidth).toBeCloseTo(e.meanWidth, 4);
+        expect(r.intervalScore).toBeCloseTo(e.intervalScore!, 4);
+      }
       expect(r).toMatchObject({ predictionType: 'demand.units_out', modelName: 'demand.daily' });
     }
     const pooled = await store.accuracy({ byHorizon: false });

@@ -1,5 +1,6 @@
 import type { CalendarEvent, Clock, DataChangedEvent, DatabaseHandle, DemandLevel, Driver, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
-import { HttpProblem, addDays, isoDay, matchCategory, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
+import type { StoreClosures } from '@rfid3/core';
+import { HttpProblem, addDays, closedDays, isoDay, matchCategory, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
 import { AVERAGE_WINDOW_DAYS, historicalAverageForecast } from './fallback.js';
 import { LruMap, SeriesVersions } from './freshness.js';
 import type { WeatherRegressors, WeatherSource } from './weather.js';
@@ -53,6 +54,10 @@ export interface DemandForecasterOptions {
   fitCacheEntries?: number;
   /** A configured weather provider: its factors become regressors when it forecasts every day asked for. */
   weather?: WeatherSource;
+  /** When the stores are closed (default: none here; the plugin's config closes on Thanksgiving, Christmas and New Year's Day). */
+  closures?: StoreClosures;
+  /** How the served model's ranges are made (default `counts`: negative binomial; `conformal`: empirical error quantiles). */
+  intervals?: 'counts' | 'conformal';
 }
 
 export interface ValidationResult {
@@ -129,7 +134,7 @@ export class DemandForecaster {
     const attempt = `${cutoff}\u0000${this.versions.changes}`;
     if (this.unvalidated?.attempt === attempt) return null;
     this.ensuring ??= (async () => {
-      const result = await this.retrain(SERVING_DEMAND_SPEC);
+      const result = await this.retrain(this.servingSpec());
       const registered = await this.deps.registry.getActive(DEMAND_MODEL_NAME);
       if (!registered) this.unvalidated = { attempt, reason: result ? result.reason : this.validationGap(cutoff) };
       return registered;
@@ -137,6 +142,11 @@ export class DemandForecaster {
       this.ensuring = null;
     });
     return this.ensuring;
+  }
+
+  /** The spec a retrain validates: the serving one, with the configured kind of ranges. */
+  servingSpec(): DemandModelSpec {
+    return { ...SERVING_DEMAND_SPEC, intervals: this.deps.options.intervals ?? SERVING_DEMAND_SPEC.intervals };
   }
 
   /** The version that answers now: the active model's, or the fallback's label when there is none. */
@@ -197,6 +207,7 @@ export class DemandForecaster {
       changes,
       weather: this.deps.options.weather ? await this.deps.options.weather.regressors(from, through, horizon) : null,
       dataFrom: await this.dataFrom(from),
+      closed: this.closedBetween(from, addDays(through, horizon)),
     };
     const out: Prediction[] = [];
     const perStore = req.byStore && !req.store ? await this.load(measure, { ...query, byStore: true }) : [];
@@ -220,6 +231,39 @@ export class DemandForecaster {
       }
     }
     return out;
+  }
+
+  /**
+   * What actually went out (or was on rent) on each of the last `days` days through `through`, for every series
+   * `forecast` answers for the same request (the totals, and the stores or classes asked for), by
+   * `seriesId(level, key, store)`. Read-only: a day with nothing is a zero.
+   */
+  async recentActuals(req: ForecastRequest, through: string, days: number): Promise<Map<string, { date: string; value: number }[]>> {
+    const out = new Map<string, { date: string; value: number }[]>();
+    if (days <= 0) return out;
+    const measure = req.measure ?? 'units_out';
+    const target = await this.resolve(req);
+    const from = addDays(through, -(days - 1));
+    const query = { level: target.level, rentalClass: target.rentalClass, category: target.category, store: req.store, from, to: through };
+    const put = (s: DemandSeries) => out.set(seriesId(s.level, s.key, s.store), s.days.map((date, i) => ({ date, value: s.values[i]! })));
+    const zeros = (level: DemandLevel, key: string, store: string | null) => put(zeroSeries(level, key, store, from, through));
+    const loaded = await this.load(measure, query);
+    for (const key of target.keys) zeros(target.level, key, req.store ?? null);
+    loaded.forEach(put);
+    if (req.byStore && !req.store) (await this.load(measure, { ...query, byStore: true })).forEach(put);
+    if (req.byClass && target.level === 'category') {
+      const classesOf = await this.classesByCategory();
+      for (const key of target.keys) {
+        for (const rc of classesOf.get(key) ?? []) zeros('rental_class', rc, req.store ?? null);
+        (await this.load(measure, { level: 'rental_class', category: key, store: req.store, from, to: through })).forEach(put);
+      }
+    }
+    return out;
+  }
+
+  /** The closed days (with why) between two days, by the configured store calendar. */
+  closedBetween(from: string, to: string): Map<string, string> {
+    return closedDays(from, to, this.deps.options.closures ?? {});
   }
 
   private async classesByCategory(): Promise<Map<string, string[]>> {
@@ -257,8 +301,15 @@ export class DemandForecaster {
     horizon: number,
     through: string,
     measure: DemandMeasure = 'units_out',
-    fit: { changes?: number; weather?: WeatherRegressors | null; dataFrom?: string | null } = {},
+    fit: FitContext = {},
   ): Prediction[] {
+    // Closed stores send nothing out, but what is on rent stays on rent: closures are about units going out.
+    const closed = measure === 'units_out' ? (fit.closed ?? new Map<string, string>()) : new Map<string, string>();
+    return closeDays(this.openDaysForecast(closed.size ? imputeClosedDays(series, closed) : series, model, horizon, through, measure, fit), closed);
+  }
+
+  /** One series' forecast as if every day were open (closed days of its history already stand in for open ones). */
+  private openDaysForecast(series: DemandSeries, model: RegisteredModel | null, horizon: number, through: string, measure: DemandMeasure, fit: FitContext): Prediction[] {
     // Units out start at the first day with any; units on rent can legitimately be zero for a while.
     const first = series.values.findIndex((v) => v > 0);
     const history = first < 0 ? [] : series.values.slice(first);
@@ -311,7 +362,7 @@ export class DemandForecaster {
     horizon: number,
     through: string,
     measure: DemandMeasure,
-    fit: { changes?: number; weather?: WeatherRegressors | null },
+    fit: FitContext,
   ): Prediction[] {
     const spec = model.artifact as unknown as DemandModelSpec;
     const history = series.values.slice(first);
@@ -402,7 +453,7 @@ export class DemandForecaster {
    * Validates a candidate spec and registers it; it becomes active only if it beats the active
    * model rescored on the same data.
    */
-  async retrain(spec: DemandModelSpec = SERVING_DEMAND_SPEC) {
+  async retrain(spec: DemandModelSpec = this.servingSpec()) {
     const through = this.dataThrough();
     const score = await this.validate(spec, through);
     if (!score) return null;
@@ -481,9 +532,59 @@ export function reconcileToTotal(total: Prediction[], parts: Prediction[][]): Pr
   return out;
 }
 
+/** What one forecast call shares between its series. */
+interface FitContext {
+  /** The change count when the data was read. */
+  changes?: number;
+  weather?: WeatherRegressors | null;
+  dataFrom?: string | null;
+  /** Closed days of the history and the horizon, with why. */
+  closed?: Map<string, string>;
+}
+
+/**
+ * A series with each closed day's value replaced by the same weekday's nearest open day (a week earlier, else a
+ * week later): a closed day says nothing about demand, and a zero in the history would teach the weekly and
+ * seasonal members that a week after Christmas is quiet too. Closed days ahead are set to zero afterwards.
+ */
+export function imputeClosedDays(series: DemandSeries, closed: Map<string, string>): DemandSeries {
+  if (!series.days.some((d) => closed.has(d))) return series;
+  const values = series.values.slice();
+  series.days.forEach((d, i) => {
+    if (!closed.has(d)) return;
+    for (let w = 1; w <= 4; w++) {
+      for (const j of [i - 7 * w, i + 7 * w]) {
+        if (j >= 0 && j < values.length && !closed.has(series.days[j]!)) {
+          values[i] = series.values[j]!;
+          return;
+        }
+      }
+    }
+  });
+  return { ...series, values };
+}
+
+/** Closed days ahead: no units go out, so the forecast is zero with a zero range, and the driver says why. */
+function closeDays(predictions: Prediction[], closed: Map<string, string>): Prediction[] {
+  if (closed.size === 0) return predictions;
+  return predictions.map((p) => {
+    const why = closed.get(p.targetDate!);
+    if (!why) return p;
+    return {
+      ...p,
+      value: 0,
+      intervals: p.intervals?.map((iv) => ({ level: iv.level, lower: 0, upper: 0 })),
+      drivers: [{ name: 'store closed', effect: 0, detail: `${why}: no units go out` }],
+      inputFeatures: { ...p.inputFeatures, closed: why },
+    };
+  });
+}
+
 const LEVELS = [0.8, 0.95];
 /** Days ahead the rolling-origin validation of a candidate forecasts. */
 const VALIDATION_HORIZON = 28;
+/** One series' identity in answers: level, key and store (empty for all stores). */
+export const seriesId = (level: string, key: string, store: string | null) => `${level}\u0000${key}\u0000${store ?? ''}`;
 const noForecastKey = (scope: { level: DemandLevel; key: string; store: string | null }, measure: DemandMeasure, through: string) =>
   [scope.level, scope.key, scope.store ?? '*', measure, through].join('\u0000');
 

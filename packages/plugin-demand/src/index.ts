@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import {
+  DEFAULT_CLOSED_HOLIDAYS,
   HttpProblem,
+  WEEKDAY_NAMES,
   addDays,
+  knownHolidayNames,
   coreServices,
   createServiceRef,
   defineEndpoint,
@@ -18,11 +21,15 @@ import type { CalendarEvent, DataChangedEvent, Prediction } from '@rfid3/core';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
+import { byHorizonWeek } from './accuracy.js';
 import { matchDemandActuals, matchOnRentActuals } from './actuals.js';
-import { DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, DemandForecaster, ON_RENT_PREDICTION_TYPE } from './forecaster.js';
+import { DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, DemandForecaster, ON_RENT_PREDICTION_TYPE, seriesId } from './forecaster.js';
+import { demandForecastResponseSchema } from './forecast-schema.js';
 import type { ForecastRequest } from './forecaster.js';
 import { WeatherSource } from './weather.js';
 
+export { demandForecastResponseSchema } from './forecast-schema.js';
+export { imputeClosedDays, seriesId } from './forecaster.js';
 export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, FALLBACK_MODEL_VERSION, FIT_HORIZON, ON_RENT_PREDICTION_TYPE, reconcileToTotal } from './forecaster.js';
 export { AVERAGE_WINDOW_DAYS, historicalAverageForecast } from './fallback.js';
 export type { AverageForecast } from './fallback.js';
@@ -38,6 +45,8 @@ export { loadDemandSeries, loadOnRentSeries, ON_RENT_LOOKBACK_DAYS } from './ser
 export type { DemandMeasure, DemandSeries, DemandSeriesQuery } from './series.js';
 export * from './models/index.js';
 export { matchDemandActuals, matchOnRentActuals } from './actuals.js';
+export { byHorizonWeek } from './accuracy.js';
+export type { HorizonWeekAccuracy } from './accuracy.js';
 
 /** Services the demand plugin provides to other plugins (restock reads the forecast distribution). */
 export const demandServices = {
@@ -66,6 +75,30 @@ const configSchema = z.object({
     .default([]),
   /** A CSV (date,name,lower_window,upper_window) or iCalendar (.ics) file of local events, read at start. */
   eventsFile: z.string().min(1).optional(),
+  /**
+   * When the stores are closed: no units go out on such a day, so its forecast is zero with a zero range (and
+   * says why), and its history stands aside from the model. Default: closed on Thanksgiving, Christmas Day and
+   * New Year's Day. `hours` per weekday (`08:00-17:00`, or `closed` for a weekday the stores never open).
+   */
+  closures: z
+    .object({
+      holidays: z
+        .array(
+          z.string().refine((h) => knownHolidayNames().includes(h), {
+            error: (iss) => `'${String(iss.input)}' is not a US public holiday name; known: ${knownHolidayNames().join(', ')}`,
+          }),
+        )
+        .default([...DEFAULT_CLOSED_HOLIDAYS]),
+      dates: z.array(z.iso.date()).default([]),
+      hours: z.partialRecord(z.enum(WEEKDAY_NAMES), z.string().regex(/^(closed|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d)$/, "'HH:MM-HH:MM' or 'closed'")).default({}),
+    })
+    .prefault({}),
+  /**
+   * How the 80 % and 95 % ranges are made: `counts` (default), a negative binomial around each forecast fitted on
+   * the series' own rolling-origin errors, right for daily counts of a few units; `conformal`, the empirical
+   * quantiles of those errors (wider on such counts: eval demand-counts).
+   */
+  intervals: z.enum(['counts', 'conformal']).default('counts'),
   /** Fitted series states kept in memory for reuse by later forecasts; 0 turns the cache off. */
   fitCacheEntries: z.number().int().min(0).max(100_000).default(2000),
   /**
@@ -120,6 +153,8 @@ export interface ForecastPointBody {
   upper: number | null;
   lower95?: number;
   upper95?: number;
+  /** Why the stores are closed that day (the forecast is then zero with a zero range). */
+  closed?: string;
   drivers: Prediction['drivers'];
 }
 
@@ -133,6 +168,8 @@ export interface ForecastSeriesBody {
   modelVersion: string;
   reason?: string;
   points: ForecastPointBody[];
+  /** What actually happened on the last `recent_days` days through `dataThrough`, oldest first. */
+  recent?: { date: string; value: number }[];
 }
 
 function toSeries(predictions: Prediction[]): ForecastSeriesBody[] {
@@ -153,6 +190,7 @@ function toSeries(predictions: Prediction[]): ForecastSeriesBody[] {
       lower: i80 ? round(i80.lower) : null,
       upper: i80 ? round(i80.upper) : null,
       ...(i95 ? { lower95: round(i95.lower), upper95: round(i95.upper) } : {}),
+      ...(typeof p.inputFeatures?.closed === 'string' ? { closed: p.inputFeatures.closed } : {}),
       drivers: p.drivers,
     });
   }
@@ -204,6 +242,8 @@ export const demandPlugin = definePlugin({
         minHistoryDays: config.minHistoryDays,
         events,
         fitCacheEntries: config.fitCacheEntries,
+        intervals: config.intervals,
+        closures: config.closures,
         ...(config.weather ? { weather: weatherSource(config.weather) } : {}),
       },
     });
@@ -272,7 +312,8 @@ export const demandPlugin = definePlugin({
       defineEndpoint({
         method: 'GET',
         path: '/demand/forecast',
-        summary: 'Daily units going out, with 80 % (lower/upper) and 95 % intervals, for 1–8 weeks',
+        summary:
+          'Daily units going out (or on rent), with 80 % (lower/upper) and 95 % ranges, for 1–8 weeks; zero on closed days (with why); beside each series the actual last `recent_days` days (default 28)',
         role: 'read',
         input: {
           query: z.object({
@@ -283,8 +324,10 @@ export const demandPlugin = definePlugin({
             measure: z.enum(['units_out', 'on_rent']).default('units_out'),
             by_store: z.enum(['true', 'false', '1', '0']).default('false'),
             by_class: z.enum(['true', 'false', '1', '0']).default('false'),
+            recent_days: z.coerce.number().int().min(0).max(365).default(28),
           }),
         },
+        output: demandForecastResponseSchema,
         async handler({ query }) {
           const byClass = query.by_class === 'true' || query.by_class === '1';
           if (byClass && !query.category) {
@@ -320,6 +363,16 @@ export const demandPlugin = definePlugin({
             const scope = { level: target.level, key, store };
             series.push({ ...scope, source: 'none', modelVersion: answer.modelVersion, reason: await forecaster.noForecastReason(scope, query.measure, asOf), points: [] });
           }
+          // The actual recent days beside the forecast (read from the scans, never cached, never written); with the
+          // database away (a stale cached answer), none: the forecast is still served.
+          if (target && query.recent_days > 0) {
+            try {
+              const recent = await forecaster.recentActuals(request, asOf, query.recent_days);
+              for (const s of series) s.recent = recent.get(seriesId(s.level, s.key, s.store)) ?? [];
+            } catch (err) {
+              if (!isDependencyUnavailable(err)) throw err;
+            }
+          }
           return {
             generatedAt: sqlDateTime(deps.clock.now()),
             dataThrough: asOf,
@@ -329,6 +382,7 @@ export const demandPlugin = definePlugin({
             modelVersion: answer.modelVersion,
             cached: answer.cached,
             intervalLevel: 0.8,
+            recentDays: query.recent_days,
             series,
             ...(target?.keys.length === 0 ? { reason: 'no rental class has tagged items in id_item_master yet: nothing to forecast' } : {}),
           };
@@ -338,7 +392,7 @@ export const demandPlugin = definePlugin({
         method: 'GET',
         path: '/demand/accuracy',
         summary:
-          'MAE, sMAPE and interval coverage per model version and horizon, from forecasts matched with actual demand: units going out (top level) and units on rent at the end of each day (`onRent`)',
+          'MAE, sMAPE, interval coverage, mean interval width and interval score per model version and horizon (day and week ahead), from forecasts matched with actual demand: units going out (top level) and units on rent at the end of each day (`onRent`)',
         role: 'read',
         input: { query: z.object({ since: z.iso.date().optional() }) },
         async handler({ query }) {
@@ -353,6 +407,7 @@ export const demandPlugin = definePlugin({
               matched: byModel.reduce((s, r) => s + r.n, 0),
               byModel,
               byHorizon,
+              byHorizonWeek: byHorizonWeek(byHorizon),
               ...(byModel.length === 0 ? { note: `no forecast has been matched with ${what} yet` } : {}),
             };
           };

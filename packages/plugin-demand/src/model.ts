@@ -27,6 +27,8 @@ export interface DemandModelSpec {
   weighting?: 'search' | { softmax: number; orBest?: boolean };
   /** Overrides of the regression members' configuration (plain data, e.g. fewer changepoints). */
   regression?: Partial<Omit<RegressionConfig, 'events'>>;
+  /** How intervals are made (see `EnsembleOptions.intervals`); absent in versions before it, which were `conformal`. */
+  intervals?: 'conformal' | 'counts';
 }
 
 export const DEFAULT_DEMAND_SPEC: DemandModelSpec = {
@@ -57,6 +59,8 @@ export const SERVING_DEMAND_SPEC: DemandModelSpec = {
   regression: { changepoints: 10, yearlyOrder: 4, robustIterations: 0 },
   // Three members far apart: the best alone when it errs less inside than the soft blend.
   weighting: { softmax: 0.3, orBest: true },
+  // Units out per day are counts, often of a few units: negative binomial ranges (eval: demand-counts).
+  intervals: 'counts',
 };
 
 /**
@@ -138,6 +142,7 @@ export function createDemandModel(spec: DemandModelSpec, horizon: number, option
     maxOrigins: spec.calibrationOrigins,
     nonNegative: options.nonNegative ?? true,
     weighting: spec.weighting,
+    intervals: spec.intervals ?? 'conformal',
   }) as ForecastModel;
 }
 

@@ -185,11 +185,16 @@ describe('backtestDemand', () => {
     expect(r.model.mae).toBeLessThan(4.79 * 1.1);
     expect(r.baselines.seasonalNaive.mae).toBeGreaterThan(6.77 * 0.85);
     expect(r.baselines.naive.mae).toBeGreaterThan(r.model.mae);
-    // On stationary noise the conformal correction (20 inner origins: quantiles at 5.5 % and 94.5 %) covers
-    // about 2 × 0.945 − 1 = 0.89 of the days, give or take the sampling of 196 points.
-    expect(r.model.coverage80).toBeGreaterThan(0.8);
-    expect(r.model.coverage80).toBeLessThan(0.96);
+    // The serving ranges (a count distribution fitted on the inner errors, the range nearest 80 %) hold near 80 %
+    // of the 196 days on stationary noise.
+    expect(r.model.coverage80).toBeGreaterThan(0.7);
+    expect(r.model.coverage80).toBeLessThan(0.9);
     expect(r.model.coverage95).toBeGreaterThan(r.model.coverage80!);
+    // The conformal correction (20 inner origins: quantiles at 5.5 % and 94.5 %) covers about 2 × 0.945 − 1 = 0.89
+    // of the days, give or take the sampling of 196 points.
+    const conformal = backtestDemand({ values }, { initial: 365, step: 28, horizon: 28 }, { ...SERVING_DEMAND_SPEC, intervals: 'conformal' });
+    expect(conformal.model.coverage80).toBeGreaterThan(0.8);
+    expect(conformal.model.coverage80).toBeLessThan(0.96);
     // MASE is scaled by the in-sample seasonal-naive MAE of the first `initial` rows.
     expect(r.model.mase).toBeCloseTo(r.model.mae / seasonalNaiveInSampleMae(values.slice(0, 365), 7), 9);
   });

@@ -31,6 +31,25 @@ function edgeClasses(): PlainClass[] {
     { rentalClass: 'EDGE-RETURNING', commonName: 'ARCH, BIRCH', units: 10, category: cat('Edge Returning'), rentalDays: 2, demand: (_, i) => (i < 45 || i >= DAYS - 40 ? 2 : 0) },
     // One day of forty units out, a hundred days ago; nothing else.
     { rentalClass: 'EDGE-SPIKE', commonName: 'GLASS, WINE 10 OZ RACK', units: 40, category: cat('Edge Spike'), rentalDays: 1, exact: true, demand: (_, i) => (i === DAYS - 100 ? 40 : 0) },
+    // Units out only on days the stores are closed (Christmas and New Year's Day): once those days stand aside, nothing.
+    {
+      rentalClass: 'EDGE-CLOSED',
+      commonName: 'SLEIGH, DECORATIVE',
+      units: 12,
+      category: cat('Edge Closed'),
+      rentalDays: 1,
+      exact: true,
+      demand: (day) => (day.endsWith('-12-25') || day.endsWith('-01-01') ? 6 : 0),
+    },
+    // A few units on a handful of random days a month, then a burst of 30 on one day each quarter.
+    {
+      rentalClass: 'EDGE-SPIKY',
+      commonName: 'FOG MACHINE',
+      units: 40,
+      category: cat('Edge Spiky'),
+      rentalDays: 1,
+      demand: (_, i) => (i % 91 === 45 ? 30 : 0.15),
+    },
     // No rental_class_mappings row: its category is 'Other'.
     { rentalClass: 'EDGE-NOCAT', commonName: 'EASEL, BLACK', units: 8, rentalDays: 2, demand: () => 1.2 },
   ];
@@ -145,6 +164,20 @@ for (const target of targets) {
       expect(zero.points.every((p) => p.value === 0 && p.upper === 0)).toBe(true);
       const constant = (await get(host, '/demand/forecast?weeks=2&rental_class=EDGE-CONST')).body.series[0]!;
       for (const p of constant.points) expect(p.value).toBeCloseTo(4, 0);
+      // Steadier than chance: no count distribution is forced on it, its range stays as tight as its history.
+      for (const p of constant.points) expect(p.upper! - p.lower!).toBeLessThanOrEqual(1);
+    });
+
+    it('forecasts nothing for a class that only ever went out on closed days, and keeps a spiky class inside sane ranges', async () => {
+      const closedOnly = (await get(host, '/demand/forecast?weeks=4&rental_class=EDGE-CLOSED')).body.series[0]!;
+      expect(closedOnly.points.every((p) => p.value < 0.5 && p.upper! <= 1)).toBe(true);
+      const spiky = (await get(host, '/demand/forecast?weeks=4&rental_class=EDGE-SPIKY')).body.series[0]!;
+      // The quarterly burst does not make every day's range reach it, and no day is forecast as a burst.
+      expect(spiky.points.filter((p) => p.upper! >= 30).length).toBeLessThan(spiky.points.length / 2);
+      expect(spiky.points.every((p) => p.value < 15)).toBe(true);
+      // Recent actuals come with odd series too: 28 days, each a count.
+      expect(spiky.recent).toHaveLength(28);
+      expect(spiky.recent!.every((r) => Number.isInteger(r.value) && r.value >= 0)).toBe(true);
     });
   });
 }

@@ -38,6 +38,13 @@ export interface AccuracyRow {
   /** Share of actuals inside the stored interval; null when none had an interval. */
   coverage: number | null;
   intervalLevel: number | null;
+  /** Mean width (upper − lower) of the stored intervals; null when none had one. */
+  meanWidth: number | null;
+  /**
+   * Mean interval score (Gneiting & Raftery): width + (2/α)·(how far below the lower bound) + (2/α)·(how far above
+   * the upper bound) the actual fell, α = 1 − level; lower is better, and it rewards narrow ranges only when they hold.
+   */
+  intervalScore: number | null;
 }
 
 export interface AccuracyQuery {
@@ -183,6 +190,10 @@ export class PredictionStore {
         sql<number>`avg(case when abs(actual_value) + abs(predicted_value) = 0 then 0 else 2 * absolute_error / (abs(actual_value) + abs(predicted_value)) end)`.as('smape'),
         sql<number | null>`avg(cast(within_interval as double))`.as('coverage'),
         sql<number | null>`max(interval_level)`.as('interval_level'),
+        sql<number | null>`avg(upper_bound - lower_bound)`.as('mean_width'),
+        sql<number | null>`avg(upper_bound - lower_bound + (2 / (1 - interval_level)) * (case when actual_value < lower_bound then lower_bound - actual_value when actual_value > upper_bound then actual_value - upper_bound else 0 end))`.as(
+          'interval_score',
+        ),
       ])
       .where('actual_value', 'is not', null);
     if (byHorizon) q = q.select('horizon_days');
@@ -203,6 +214,8 @@ export class PredictionStore {
         smape: 100 * Number(r.smape),
         coverage: r.coverage === null ? null : Number(r.coverage),
         intervalLevel: r.interval_level === null ? null : Number(r.interval_level),
+        meanWidth: r.mean_width === null ? null : Number(r.mean_width),
+        intervalScore: r.interval_score === null ? null : Number(r.interval_score),
       }))
       .sort((a, b) => a.modelVersion.localeCompare(b.modelVersion) || (a.horizon ?? 0) - (b.horizon ?? 0));
   }

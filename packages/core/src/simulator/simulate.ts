@@ -24,6 +24,11 @@ export interface SimulationOptions {
    * `burst`), each serving its pack size. Off by default, so the same seed gives the same business as before.
    */
   packComponents?: boolean;
+  /**
+   * Holidays (by name, e.g. `DEFAULT_CLOSED_HOLIDAYS`) the stores are closed on: no contract starts that day.
+   * None by default, so the same seed gives the same business as before.
+   */
+  closedHolidays?: readonly string[];
   /** Called as the simulation advances (fraction 0 … 1). */
   onProgress?(fraction: number, message: string): void;
 }
@@ -318,6 +323,8 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
   const calendar = [...holidayEffects(start, end), ...localEvents(start, end)];
   const calendarFactor = new Map<string, number>();
   for (const e of calendar) for (const d of e.days) calendarFactor.set(d, (calendarFactor.get(d) ?? 1) * e.multiplier);
+  const closedOn = new Set(options.closedHolidays ?? []);
+  for (const e of calendar) if (e.kind === 'holiday' && closedOn.has(e.name)) calendarFactor.set(e.date, 0);
 
   const storeShares = STORES.map((s) => {
     const share: Record<string, number> = {};

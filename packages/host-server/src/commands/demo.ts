@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger, createRuntime, migrate, coreMigrations, createDatabase } from '@rfid3/core';
+import { createLogger, createRuntime, migrate, coreMigrations, createDatabase, DEFAULT_CLOSED_HOLIDAYS } from '@rfid3/core';
 import { simulate } from '@rfid3/core/simulator';
 import type { CliIo, GlobalOptions } from '../cli-io.js';
 import { CliError } from '../cli-io.js';
@@ -52,6 +52,8 @@ export function register(program: Command, io: CliIo): void {
             seed,
             // Packs beside their single components, burst when the singles run out: the pack views have data.
             packComponents: true,
+            // Closed on the holidays the demand plugin's default store calendar closes on: no units go out then.
+            closedHolidays: DEFAULT_CLOSED_HOLIDAYS,
             onProgress: (fraction, message) => {
               const pct = Math.floor(fraction * 10) * 10;
               if (pct > last) {

@@ -61,10 +61,11 @@ export function calendarColumns(spec: CalendarSpec, trainDays: number[], minCoun
   for (const e of events) {
     const d0 = dayNumber(e.date);
     for (let o = e.lowerWindow; o <= e.upperWindow; o++) {
-      // Holidays share one effect over the days before and one over the days after (fewer columns, steadier
-      // estimates from a few years); local events get one per day of their window.
+      // Each holiday has its own effects: on its day, on the eve (Christmas Eve is not Christmas Day), one over the
+      // earlier days before and one over the days after (fewer columns, steadier estimates from a few years);
+      // local events get one per day of their window.
       const grouped = holidayNames.has(e.name);
-      const key = grouped ? `${e.name}${o === 0 ? '' : o > 0 ? ' (after)' : ' (before)'}` : `${e.name}${o === 0 ? '' : o > 0 ? `+${o}` : `${o}`}`;
+      const key = grouped ? `${e.name}${holidayOffsetLabel(o)}` : `${e.name}${o === 0 ? '' : o > 0 ? `+${o}` : `${o}`}`;
       let list = marks.get(key);
       if (!list) marks.set(key, (list = []));
       list.push(d0 + o);
@@ -86,4 +87,9 @@ export function calendarColumns(spec: CalendarSpec, trainDays: number[], minCoun
     return r;
   };
   return { names, row, byDay };
+}
+
+/** The column suffix of a day `o` days from a holiday: its own day, the eve, the days before, the days after. */
+export function holidayOffsetLabel(o: number): string {
+  return o === 0 ? '' : o === -1 ? ' (eve)' : o > 0 ? ' (after)' : ' (before)';
 }

@@ -1,5 +1,6 @@
 import type { ForecastModel, ForecastOutput, SeriesInput } from '@rfid3/core';
 import { conformalIntervals, sliceSeries } from '@rfid3/core';
+import { fitNegativeBinomialSize, nearestCountInterval } from '../counts.js';
 
 /**
  * A forecast ensemble whose weights come from rolling-origin backtests inside the training data of
@@ -26,8 +27,27 @@ export interface EnsembleOptions {
    * best two, and keeps the lowest inner MAE; `softmax` weighs member i by exp(−(MAEᵢ/MAE_best − 1)/τ).
    */
   weighting?: 'search' | { softmax: number; orBest?: boolean };
+  /**
+   * How the intervals are made: `conformal` (empirical quantiles of the inner errors by horizon) or `counts`
+   * (a negative binomial around the forecast whose size, and a scale on its mean, are fitted by maximum
+   * likelihood on the same inner errors, one pair per week of horizon): for daily counts of a few units.
+   */
+  intervals?: 'conformal' | 'counts';
   name?: string;
 }
+
+/** One week of horizon's count distribution: mean × `scale`, variance m + m²/`size`, fitted on `n` inner forecasts. */
+export interface CountBucket {
+  scale: number;
+  size: number;
+  n: number;
+}
+
+/** Days of horizon per count bucket, and the fewest inner forecasts one is fitted on alone (else all are pooled). */
+const COUNT_BUCKET_DAYS = 7;
+const COUNT_BUCKET_MIN = 30;
+/** Half-life, in days before the end of the training data, of an inner forecast's weight in the count fit. */
+const COUNT_HALF_LIFE_DAYS = 21;
 
 export interface MemberScore {
   name: string;
@@ -48,6 +68,8 @@ export interface EnsembleState {
   origins: number;
   /** Fitted on fewer rows than any member needs: the members that could not fit are left out. */
   skipped: string[];
+  /** With `intervals: 'counts'`: the count distribution per week of horizon (the last serves any longer horizon). */
+  countBuckets?: CountBucket[];
 }
 
 function weightings(maes: number[]): { label: string; w: number[] }[] {
@@ -173,6 +195,18 @@ export function forecastEnsemble(members: ForecastModel[], options: EnsembleOpti
         for (let j = 0; j < Math.min(H, n - o); j++) residuals[j]!.push(train.values[o + j]! - clip(combine(chosen.w, k, j)));
       });
       const { quantiles, counts } = horizonQuantiles(residuals, levels, minResiduals);
+      let countBuckets: CountBucket[] | undefined;
+      if (options.intervals === 'counts') {
+        const pairs: { k: number; f: number; y: number; w: number }[] = [];
+        origins.forEach((o, k) => {
+          if (!usable[k] || count === 0) return;
+          // An inner forecast weighs less the further back its origin is: the errors of the last weeks say more about
+          // the coming ones than those of another season (eval demand-counts: a rising season over-covered without).
+          const w = 0.5 ** ((n - 1 - o) / COUNT_HALF_LIFE_DAYS);
+          for (let j = 0; j < Math.min(H, n - o); j++) pairs.push({ k: j, f: Math.max(0, combine(chosen.w, k, j)), y: train.values[o + j]!, w });
+        });
+        countBuckets = fitCountBuckets(pairs, Math.ceil(H / COUNT_BUCKET_DAYS));
+      }
       const fitted: EnsembleState['members'] = [];
       const skipped: string[] = [];
       members.forEach((m, i) => {
@@ -195,6 +229,7 @@ export function forecastEnsemble(members: ForecastModel[], options: EnsembleOpti
         counts,
         origins: usable.filter(Boolean).length,
         skipped,
+        ...(countBuckets ? { countBuckets } : {}),
       };
     },
     predict(state, query): ForecastOutput {
@@ -206,10 +241,67 @@ export function forecastEnsemble(members: ForecastModel[], options: EnsembleOpti
       }
       const clipped = options.nonNegative ? mean.map((v) => Math.max(0, v)) : mean;
       // The ensemble's errors were measured against its clipped forecasts, so its bands centre on them.
-      const intervals = conformalIntervals(clipped, state, query.levels ?? levels, options.nonNegative ?? false);
+      const wanted = query.levels ?? levels;
+      const intervals = state.countBuckets?.length ? countIntervals(clipped, state.countBuckets, wanted) : conformalIntervals(clipped, state, wanted, options.nonNegative ?? false);
       return { mean: clipped, intervals };
     },
   };
+}
+
+/**
+ * The count distribution of each week of horizon from the inner forecasts (f) and what followed them (y), each
+ * weighted by how recent its origin is (`w`, half-life `COUNT_HALF_LIFE_DAYS`): a scale
+ * on the forecast (Σy / Σf, in [0.5, 2]: a log model forecasts nearer the median than the mean) and the
+ * negative binomial size that makes y likeliest around the scaled forecasts. A week with too few inner
+ * forecasts takes the fit of all of them; no week's size exceeds the week before's. None at all (the conformal bands then answer) when there are no inner
+ * forecasts, or their errors are smaller than a Poisson's.
+ */
+export function fitCountBuckets(pairs: { k: number; f: number; y: number; w?: number }[], buckets: number): CountBucket[] | undefined {
+  if (pairs.length === 0) return undefined;
+  // Inner errors smaller than a Poisson's (a series steadier than chance: a fixed standing order) are not what a
+  // negative binomial can describe; the conformal bands of those errors answer instead.
+  const sumF = pairs.reduce((s, p) => s + p.f, 0);
+  if (pairs.reduce((s, p) => s + (p.y - p.f) ** 2, 0) < sumF) return undefined;
+  const fit = (ps: typeof pairs): CountBucket => {
+    const sf = ps.reduce((s, p) => s + (p.w ?? 1) * p.f, 0);
+    const sy = ps.reduce((s, p) => s + (p.w ?? 1) * p.y, 0);
+    // One scale per week of horizon (one scale for all weeks scored no better on the build seeds).
+    const scale = sf > 0 ? Math.min(2, Math.max(0.5, sy / sf)) : 1;
+    return { scale, size: fitNegativeBinomialSize(ps.map((p) => p.y), ps.map((p) => p.f * scale), 0.05, ps.map((p) => p.w ?? 1)), n: ps.length };
+  };
+  const all = fit(pairs);
+  const out = Array.from({ length: Math.max(1, buckets) }, (_, b) => {
+    const ps = pairs.filter((p) => Math.floor(p.k / COUNT_BUCKET_DAYS) === b);
+    return ps.length >= COUNT_BUCKET_MIN ? fit(ps) : all;
+  });
+  // A later week is never more certain than an earlier one: its size is at most the week before's (on the build seeds
+  // this evened coverage across weeks ahead at the same mean interval score).
+  for (let b = 1; b < out.length; b++) if (out[b]!.size > out[b - 1]!.size) out[b] = { ...out[b]!, size: out[b - 1]!.size };
+  return out;
+}
+
+/**
+ * Ranges of the fitted count distributions around each day's forecast (each holding the forecast itself), a
+ * wider level's range never inside a narrower one's.
+ */
+export function countIntervals(mean: number[], buckets: CountBucket[], levels: number[]) {
+  const order = levels.map((l, i) => i).sort((a, b) => levels[a]! - levels[b]!);
+  const out = levels.map((level) => ({ level, lower: [] as number[], upper: [] as number[] }));
+  mean.forEach((m, k) => {
+    const b = buckets[Math.min(buckets.length - 1, Math.floor(k / COUNT_BUCKET_DAYS))]!;
+    const mu = m * b.scale;
+    const variance = mu + (mu * mu) / b.size;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const i of order) {
+      const iv = nearestCountInterval(mu, variance, levels[i]!, m);
+      lo = Math.min(lo, iv.lower, m);
+      hi = Math.max(hi, iv.upper, m);
+      out[i]!.lower.push(lo);
+      out[i]!.upper.push(hi);
+    }
+  });
+  return out;
 }
 
 function canFit(m: ForecastModel, train: SeriesInput): boolean {

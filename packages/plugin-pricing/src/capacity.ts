@@ -288,12 +288,12 @@ export function recommendCapacityPrice(input: CapacityPriceInput): CapacityPrice
   if (chosen === current && best !== current) {
     heldBack =
       best.stockoutDays - current.stockoutDays > maxAdded
-        ? `the best price ${best.price.toFixed(2)} would turn customers away on ${(best.stockoutDays - current.stockoutDays).toFixed(1)} more days`
+        ? `the best price ${priceText(best.price)} would turn customers away on ${(best.stockoutDays - current.stockoutDays).toFixed(1)} more days`
         : best.probabilityGain < minP
-        ? `the best price ${best.price.toFixed(2)} raises expected revenue with probability ${best.probabilityGain.toFixed(2)} only (needs ${minP})`
+        ? `the best price ${priceText(best.price)} raises expected revenue with probability ${best.probabilityGain.toFixed(2)} only (needs ${minP})`
         : needRange && best.gainRange80[0] <= 0
-          ? `the 80 % range of the gain at ${best.price.toFixed(2)} includes zero`
-          : `the expected gain at ${best.price.toFixed(2)} is under ${((input.minGainShare ?? 0.005) * 100).toFixed(1)} % of today's revenue`;
+          ? `the 80 % range of the gain at ${priceText(best.price)} includes zero`
+          : `the expected gain at ${priceText(best.price)} is under ${((input.minGainShare ?? 0.005) * 100).toFixed(1)} % of today's revenue`;
   }
   let binding = 0;
   let onRent = 0;
@@ -330,6 +330,8 @@ export interface SellOutRecord {
   days: number;
 }
 
+/** A price as a manager reads it, with its cents: "$14.25". */
+export const priceText = (x: number) => `$${x.toFixed(2)}`;
 const money = (x: number) => `$${Math.abs(x).toLocaleString('en-US', Math.abs(x) < 10 ? { minimumFractionDigits: 2, maximumFractionDigits: 2 } : { maximumFractionDigits: 0 })}`;
 
 /** The recommendation in words and figures, for a rental manager. */

@@ -9,7 +9,7 @@ import { categoryElasticities, loadPriceHistory, pooledElasticity } from './elas
 import { pricingMigrations } from './migrations.js';
 import { evaluatePriceTest } from './price-test.js';
 import type { VariantOutcome } from './price-test.js';
-import { explainCapacityPrice, recommendCapacityPrice } from './capacity.js';
+import { explainCapacityPrice, priceText, recommendCapacityPrice } from './capacity.js';
 import type { CapacityPriceRecommendation } from './capacity.js';
 import type { ClassDemandModel, ClassElasticity } from './capacity-history.js';
 import { classElasticities, fitDemandModels, forecastCapacityDays, loadCapacityHistory } from './capacity-history.js';
@@ -65,6 +65,11 @@ const configSchema = z.object({
   minGainShare: z.number().min(0).max(0.2).default(0.005),
   /** … and a change may add at most this many expected stockout days (demand above the units available) over the horizon. */
   maxAddedStockoutDays: z.number().min(0).max(91).default(0.5),
+  /**
+   * Whether a price moves only when its gain's 80 % range is above zero (default). Off, a move needs only
+   * minProbability; the `pricing-gain-range` safeguard then leaves each such move to a person.
+   */
+  requirePositiveGainRange: z.boolean().default(true),
   /** Draws of the elasticity and demand level from their sampling distributions (fixed seed). */
   draws: z.number().int().min(20).max(2000).default(200),
 });
@@ -208,6 +213,7 @@ export const pricingPlugin = definePlugin({
           minProbability: config.minProbability,
           minGainShare: config.minGainShare,
           maxAddedStockoutDays: config.maxAddedStockoutDays,
+          requirePositiveRange: config.requirePositiveGainRange,
           unitCost: query.objective === 'margin' ? price * config.variableCostShare : 0,
         });
         a.memo.set(memoKey, rec);
@@ -220,7 +226,7 @@ export const pricingPlugin = definePlugin({
           { name: 'elasticity', value: round(el.elasticity, 3), note: `±${round(1.96 * el.se, 2)} (95 %); ${el.own ? `own estimate ${round(el.own.elasticity, 2)} weighted ${round(el.weight, 2)}, the rest ` : ''}${c.category} ${round(est.elasticity, 2)}` },
           { name: 'sold_out_days', value: model.sellOuts.total, note: `of the last ${model.sellOuts.days} days (units on rent ≥ ${model.units} owned); ${model.sellOuts.soldOut} of ${model.sellOuts.of} ${model.sellOuts.weekday}s` },
           { name: 'season', value: round(season, 3), note: `${c.category} units on rent in ${days[0]!.date} … ${days.at(-1)!.date} by last year's months ÷ its yearly mean` },
-          ...(ceiling !== undefined ? [{ name: 'competitor_median', value: round(ceiling / (1 + config.competitorCeiling), 2), note: `no raise above ${ceiling.toFixed(2)}` }] : []),
+          ...(ceiling !== undefined ? [{ name: 'competitor_median', value: round(ceiling / (1 + config.competitorCeiling), 2), note: `no raise above ${priceText(ceiling)}` }] : []),
           { name: 'utilisation', value: round(rec.utilisation, 3), note: `expected units on rent ÷ ${model.capacity} available over the next ${config.horizonDays} days` },
           { name: 'binding_days', value: round(rec.bindingDays, 3), note: 'share of the coming days on which demand at today\'s price more likely than not exceeds the units available' },
         ];

@@ -122,8 +122,10 @@ await runDrill(out, cleanup, async () => {
 
   const byStatus = {};
   for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
-  // Stale flags: from 3 s into an outage (the probe's period and timeout) until the database is back.
-  const inOutage = (a) => phases.some((p) => a.t0 >= p.downAt + 3_000 && a.t1 <= p.backAt);
+  // Stale flags: from 3 s into an outage (the probe's period and timeout) until the database is started or
+  // continued. From then on it may answer the host's probe before it answers this drill's own check (`backAt`),
+  // and an answer that is fresh again rightly carries no stale flag.
+  const inOutage = (a) => phases.some((p) => a.t0 >= p.downAt + 3_000 && a.t1 <= p.upAt);
   const afterRecovery = (a) => phases.some((p) => a.t0 >= p.backAt + p.recoverySeconds * 1000 + 3_000 && a.t0 <= p.backAt + p.recoverySeconds * 1000 + 8_000);
   const outageAnswers = answers.filter(inOutage);
   const lat = outageAnswers.map((a) => a.t1 - a.t0);
@@ -162,6 +164,15 @@ await runDrill(out, cleanup, async () => {
       .filter((a) => afterRecovery(a) && a.stale)
       .slice(0, 5)
       .map((a) => `${a.path} at ${((a.t0 - phases[0].downAt) / 1000).toFixed(1)} s`);
+  }
+  if (out.duringOutage.cachedForecastsNotStale) {
+    out.notStaleSamples = outageAnswers
+      .filter((a) => a.kind === 'cached-forecast' && !(a.status === 200 && a.stale))
+      .slice(0, 5)
+      .map((a) => {
+        const p = phases.find((ph) => a.t0 >= ph.downAt && a.t1 <= ph.backAt);
+        return `${a.path}: ${a.status}${a.stale ? ' stale' : ''}, sent ${((a.t0 - p.downAt) / 1000).toFixed(2)} s into '${p.name}', answered ${((a.t1 - p.upAt) / 1000).toFixed(2)} s from its restart`;
+      });
   }
   if (out.unexpected) out.samples = answers.filter((a) => a.status !== 200 && a.status !== 503).slice(0, 5).map((a) => ({ path: a.path, status: a.status, error: a.error }));
 });

@@ -357,10 +357,10 @@ export const demandPlugin = definePlugin({
             markStale(answer.ageSeconds);
           }
           const store = request.store ?? null;
+          const level = target?.level;
           for (const key of target?.keys ?? []) {
-            if (!target) break;
-            if (series.some((s) => s.level === target.level && s.key === key && s.store === store)) continue;
-            const scope = { level: target.level, key, store };
+            if (series.some((s) => s.level === level && s.key === key && s.store === store)) continue;
+            const scope = { level: level!, key, store };
             series.push({ ...scope, source: 'none', modelVersion: answer.modelVersion, reason: await forecaster.noForecastReason(scope, query.measure, asOf), points: [] });
           }
           // The actual recent days beside the forecast (read from the scans, never cached, never written); with the

@@ -79,7 +79,8 @@ export const DEFAULT_SAFEGUARD_SETTINGS: SafeguardSettings = Object.freeze({
   secondApproverAtOrAboveUsd: 1000,
 });
 
-const usd = (n: number) => `$${n.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
+/** An amount as the ledger's messages give it: "$512.82", "$5,000". */
+export const usd = (n: number) => `$${n.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
 
 /** The safeguards of the design (BRIEF §5), parameterised so a deployment can change the numbers. */
 export function defaultSafeguards(settings: Partial<SafeguardSettings> = {}): DecisionSafeguard[] {

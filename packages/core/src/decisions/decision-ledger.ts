@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DecisionSafeguard, ProposedDecision, SafeguardOutcome, SafeguardResult, SafeguardSettings, Verdict } from '../contracts/decision.js';
-import { applySafeguards, DEFAULT_SAFEGUARD_SETTINGS, priceDecision } from '../contracts/decision.js';
+import { applySafeguards, DEFAULT_SAFEGUARD_SETTINGS, priceDecision, usd } from '../contracts/decision.js';
 import type { Principal, Role } from '../contracts/endpoint.js';
 import { roleSatisfies } from '../contracts/endpoint.js';
 import type { JsonObject } from '../contracts/json.js';
@@ -125,7 +125,6 @@ const isRetryable = (err: unknown) => {
 
 /** Who an actor is, for comparing the proposer, overrider and approver: the key id, else the name. */
 const identity = (a: DecisionActor): string | null => (a.keyId ? a.keyId : a.role === 'system' ? null : `name:${a.name}`.slice(0, 120));
-const usd = (n: number) => `$${n.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
 const forbidden = (detail: string, extensions: Record<string, unknown> = {}) => new HttpProblem({ status: 403, title: 'Forbidden', detail, extensions });
 const unprocessable = (detail: string, extensions: Record<string, unknown> = {}) => new HttpProblem({ status: 422, title: 'Unprocessable Content', detail, extensions });
 

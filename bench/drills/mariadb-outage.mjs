@@ -107,6 +107,8 @@ await runDrill(out, cleanup, async () => {
     const downAt = performance.now();
     await down();
     await sleep(OUTAGE_MS);
+    // Until this moment the server is certainly away: `up()` may return only once it answers again.
+    const restartAt = performance.now();
     await up();
     const upAt = performance.now();
     // The database is back when it answers us: that moment starts the recovery clock.
@@ -115,17 +117,17 @@ await runDrill(out, cleanup, async () => {
     const recoverySeconds = await recovery(backAt);
     log(`  recovered ${recoverySeconds.toFixed(2)} s after the database answered (${((backAt - upAt) / 1000).toFixed(2)} s after it was started or continued)`);
     await sleep(8_000);
-    phases.push({ name, downAt, upAt, backAt, recoverySeconds });
+    phases.push({ name, downAt, restartAt, upAt, backAt, recoverySeconds });
   }
   stop = true;
   await Promise.all(clients);
 
   const byStatus = {};
   for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
-  // Stale flags: from 3 s into an outage (the probe's period and timeout) until the database is started or
-  // continued. From then on it may answer the host's probe before it answers this drill's own check (`backAt`),
-  // and an answer that is fresh again rightly carries no stale flag.
-  const inOutage = (a) => phases.some((p) => a.t0 >= p.downAt + 3_000 && a.t1 <= p.upAt);
+  // Stale flags: from 3 s into an outage (the probe's period and timeout) until the drill starts or continues
+  // the server. From then on it may answer the host's probe before `up()` returns or this drill's own check
+  // (`backAt`) sees it, and an answer that is fresh again rightly carries no stale flag.
+  const inOutage = (a) => phases.some((p) => a.t0 >= p.downAt + 3_000 && a.t1 <= p.restartAt);
   const afterRecovery = (a) => phases.some((p) => a.t0 >= p.backAt + p.recoverySeconds * 1000 + 3_000 && a.t0 <= p.backAt + p.recoverySeconds * 1000 + 8_000);
   const outageAnswers = answers.filter(inOutage);
   const lat = outageAnswers.map((a) => a.t1 - a.t0);
@@ -171,7 +173,7 @@ await runDrill(out, cleanup, async () => {
       .slice(0, 5)
       .map((a) => {
         const p = phases.find((ph) => a.t0 >= ph.downAt && a.t1 <= ph.backAt);
-        return `${a.path}: ${a.status}${a.stale ? ' stale' : ''}, sent ${((a.t0 - p.downAt) / 1000).toFixed(2)} s into '${p.name}', answered ${((a.t1 - p.upAt) / 1000).toFixed(2)} s from its restart`;
+        return `${a.path}: ${a.status}${a.stale ? ' stale' : ''}, sent ${((a.t0 - p.downAt) / 1000).toFixed(2)} s into '${p.name}', answered ${((a.t1 - p.restartAt) / 1000).toFixed(2)} s from its restart`;
       });
   }
   if (out.unexpected) out.samples = answers.filter((a) => a.status !== 200 && a.status !== 503).slice(0, 5).map((a) => ({ path: a.path, status: a.status, error: a.error }));

@@ -48,10 +48,13 @@ await runDrill(out, cleanup, async () => {
     { kind: 'db-read', path: '/api/predictive/models/performance?limit=20' },
     { kind: 'status', path: '/api/predictive/health/system-status' },
     {
+      // Scans of a day the forecasts are fitted on (26 h ago, at any time of day): each one bumps the data
+      // version in the forecasts' cache keys, so when the database goes away the current keys may never have
+      // been answered, and the last forecast of the same question must still be served, flagged stale.
       kind: 'ingest',
       path: '/api/ingest/scans',
       body: () => {
-        const d = new Date(Date.now() - 3_600_000 - scanNo++ * 1000);
+        const d = new Date(Date.now() - 26 * 3_600_000 - scanNo++ * 1000);
         const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
         return JSON.stringify({ scans: [{ tag_id: `DRILL${scanNo % 50}`, scan_type: 'Touch Scan', scan_date: date, common_name: 'DRILL' }] });
       },

@@ -23,6 +23,9 @@ import { TcpProxy } from './support/tcp-proxy.js';
 const services = await externalServices();
 afterAll(() => services.cleanup());
 
+/** The toy's data version, part of its cache keys as new scans would bump it (demand's per-series data versions). */
+let toyDataVersion = 0;
+
 /** A plugin with one cached predictor (its version from the registry) and one endpoint that always reads the database. */
 const toyPlugin = definePlugin({
   id: 'toy',
@@ -34,7 +37,8 @@ const toyPlugin = definePlugin({
       definePredictor({
         id: 'toy.level',
         description: 'the number of registered models, as a forecast',
-        querySchema: z.object({ weeks: z.number().int() }),
+        querySchema: z.object({ weeks: z.number().int() }).transform((q) => ({ ...q, dataVersion: toyDataVersion })),
+        staleFallbackKey: ({ dataVersion: _, ...q }) => q,
         modelVersion: async () => (await deps.registry.getActive('toy'))?.versionTag ?? 'none',
         predict: async (q) => {
           const n = await deps.database.db.selectFrom('rfid3_model_registry').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -131,6 +135,12 @@ describe.skipIf(!services.mysqlUrl)('MariaDB away (through a loopback proxy that
       expect(cached.status).toBe(200);
       expect(cached.body).toMatchObject({ value: fresh.body.value, stale: true });
       expect(cached.body.staleSeconds).toEqual(expect.any(Number));
+      // New data bumped the version just before the outage: nothing is cached under the new key, and the last
+      // answer to the same question is served, flagged stale, rather than a 503.
+      toyDataVersion++;
+      const afterNewData = await call(runtime, '/toy/forecast?weeks=2');
+      expect(afterNewData.status).toBe(200);
+      expect(afterNewData.body).toMatchObject({ value: fresh.body.value, stale: true });
 
       const needsDb = await call(runtime, '/toy/count');
       expect(needsDb.status).toBe(503);

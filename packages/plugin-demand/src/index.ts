@@ -266,6 +266,8 @@ export const demandPlugin = definePlugin({
             q.asOf,
           ),
         cacheTtlSeconds: 3600,
+        // With the database away right after new scans bumped a series' data version, its last forecast is served stale.
+        staleFallbackKey: ({ dataVersion: _, ...q }) => q,
       }),
     );
 

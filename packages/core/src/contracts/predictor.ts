@@ -21,6 +21,13 @@ export interface Predictor<Q extends z.ZodType = z.ZodType> {
   predict(query: z.output<Q>, ctx: PredictorContext): Promise<Prediction[]>;
   /** Cache lifetime of an answer; the runtime's default when absent. */
   cacheTtlSeconds?: number;
+  /**
+   * The question a query asks, without what only marks how fresh its data is (a data version that new scans
+   * bump). While the database is away and nothing is cached under the query's current key, the last answer this
+   * process gave to the same question is served, flagged stale with its age, instead of a 503. Default: the whole
+   * query (only the same key's last answer is served).
+   */
+  staleFallbackKey?(query: z.output<Q>): unknown;
 }
 
 export type AnyPredictor = Predictor<any>;

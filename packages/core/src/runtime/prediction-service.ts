@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import type { Cache } from '../cache/cache.js';
 import { cacheKey } from '../cache/cache.js';
@@ -36,6 +37,12 @@ interface CachedPredictions {
  */
 export class PredictionService {
   private readonly predictors = new Map<string, { predictor: AnyPredictor; pluginId: string }>();
+  /**
+   * The last answer to each question (a predictor's `staleFallbackKey`), kept in this process: what to serve,
+   * flagged stale, when the database is away and the current key was never answered (new scans bumped a data
+   * version just before the outage) or was dropped from the cache.
+   */
+  private readonly lastAnswers = new LRUCache<string, { cached: CachedPredictions; modelVersion: string }>({ max: 2_000 });
 
   constructor(
     private readonly deps: {
@@ -68,9 +75,10 @@ export class PredictionService {
     if (!entry) throw new Error(`no predictor '${id}' (registered: ${[...this.predictors.keys()].join(', ') || 'none'})`);
     const { predictor } = entry;
     const query = parseOrProblem(predictor.querySchema as z.ZodType, rawQuery, 'query');
-    const modelVersion = await predictor.modelVersion(query);
+    let modelVersion = await predictor.modelVersion(query);
     // `v: 2`: entries carry when they were made; an older host's entries (plain arrays) are not read.
     const key = cacheKey(`pred:${id}`, modelVersion, { v: 2, query });
+    const question = cacheKey(`pred:${id}`, '', predictor.staleFallbackKey ? predictor.staleFallbackKey(query) : query);
     let cached: CachedPredictions;
     let hit: boolean;
     let stale = false;
@@ -82,11 +90,14 @@ export class PredictionService {
         return { at: this.deps.clock.now().getTime(), predictions: produced };
       }));
       stale = hit && this.deps.availability?.available === false;
+      this.lastAnswers.set(question, { cached, modelVersion });
     } catch (err) {
-      // The database is away and the answer has expired: the last one this process made beats a 503.
-      const last = isDependencyUnavailable(err) ? this.deps.cache.getStale?.<CachedPredictions>(key) : undefined;
+      // The database is away and the answer has expired (or its data version moved on): the last one this
+      // process made beats a 503.
+      const same = isDependencyUnavailable(err) ? this.deps.cache.getStale?.<CachedPredictions>(key) : undefined;
+      const last = same ? { cached: same, modelVersion } : isDependencyUnavailable(err) ? this.lastAnswers.get(question) : undefined;
       if (!last) throw err;
-      cached = last;
+      ({ cached, modelVersion } = last);
       hit = true;
       stale = true;
     }

@@ -1,4 +1,4 @@
-import { actorOf, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, systemActor } from '@rfid3/core';
+import { actorOf, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, plainDay, systemActor } from '@rfid3/core';
 import type { DecisionActor, DecisionLedger, DecisionRecord, ProposedDecision } from '@rfid3/core';
 import { restockImpactMeasure } from './alerts/impact.js';
 import { demandServices } from '@rfid3/plugin-demand';
@@ -135,7 +135,7 @@ export const restockPlugin = definePlugin({
           impact: { from: impact.from, to: impact.to, baseUnits: impact.baseUnits, dailyRate: impact.dailyRate, unitDays: r2(impact.unitDays) },
         },
         modelVersion: RESTOCK_MODEL_VERSION,
-        rationale: `${rec.reason}. Predicted impact: ${impact.unitDays.toFixed(1)} unit-days on rent from ${impact.from} to ${impact.to} at $${impact.dailyRate.toFixed(2)} a day`,
+        rationale: `${rec.reason}. Expected: the new units on rent ${impact.unitDays.toFixed(1)} days in all from ${plainDay(impact.from)} to ${plainDay(impact.to)}, at $${impact.dailyRate.toFixed(2)} a day`,
       };
     };
 

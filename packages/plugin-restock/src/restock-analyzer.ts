@@ -1,4 +1,4 @@
-import { addDays, normalQuantile, ON_RENT_STATUSES } from '@rfid3/core';
+import { addDays, normalQuantile, ON_RENT_STATUSES, plainDay } from '@rfid3/core';
 import type { DatabaseHandle, InventoryData, Prediction } from '@rfid3/core';
 import type { DemandForecaster } from '@rfid3/plugin-demand';
 import { sql } from 'kysely';
@@ -335,6 +335,9 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     return { from: addDays(asOf, arrival + 1), to: addDays(asOf, c.table.days), baseUnits: c.u0, unitDays, dailyRate, revenue: unitDays * dailyRate };
   };
   const arrivalStockoutDays = (c: ClassForecast) => expectedStockoutDays(c.table, c.u0, arrival);
+  // The reasons are read by a rental manager: days as on a calendar, expected days in tenths.
+  const day = (d: string) => plainDay(d, Number(asOf.slice(0, 4)));
+  const daysText = (n: number) => `${n.toFixed(1)} day${n.toFixed(1) === '1.0' ? '' : 's'}`;
   const out: ClassRestock[] = prepared.map((c, ci) => {
     const b = c.base;
     // Units that pay back: the k-th extra unit rents less than the one before it, so stop at the first that does not.
@@ -362,8 +365,10 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
         n,
         avoided,
         lifeRevenue + n * (b.resaleValue - b.unitCost),
-        `${n} unit${n === 1 ? '' : 's'} ordered now (arriving ${addDays(asOf, L)}) avoid ${avoided.toFixed(2)} of the ${arrivalStockoutDays(c).toFixed(2)} stockout days expected from then to ${addDays(asOf, windowDays)}` +
-          (b.unitCost > 0 ? `; ${n === 1 ? 'it returns' : 'they return'} ${(roiOf(n) * 100).toFixed(0)} % over ${s.expectedLifeYears} years, renting on the days demand exceeds the fleet` : '; no unit cost on file'),
+        `Order ${n} now: ${n === 1 ? 'it arrives' : 'they arrive'} ${day(addDays(asOf, L))} and ${n === 1 ? 'covers' : 'cover'} about ${daysText(avoided)} of the ${daysText(arrivalStockoutDays(c))} expected to turn rentals away from then to ${day(addDays(asOf, windowDays))}` +
+          (b.unitCost > 0
+            ? `; ${n === 1 ? 'it pays' : 'they pay'} back ${(roiOf(n) * 100).toFixed(0)} % of ${n === 1 ? 'its' : 'their'} cost over ${s.expectedLifeYears} years, renting on the days demand is above the units owned`
+            : '; no unit cost on file'),
       );
     } else if (buy[ci]! > 0 || subRentQty > 0) {
       const wanted = buy[ci]!;
@@ -375,11 +380,11 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
         avoidedSub,
         qty * b.price * Math.max(1, c.subRentDays) * (1 - s.subRentCostShare),
         wanted > 0
-          ? `buying does not pay back (ROI ${(c.purchaseRoi * 100).toFixed(0)} %: one more unit would rent only on the days demand exceeds the fleet); sub-renting ${qty} avoids ${avoidedSub.toFixed(2)} expected stockout days`
-          : `${b.leadTimeStockoutDays.toFixed(2)} expected stockout days within the ${L}-day lead time, before a purchase can arrive; sub-renting ${qty} avoids ${avoidedSub.toFixed(2)}`,
+          ? `Buying does not pay back (${(c.purchaseRoi * 100).toFixed(0)} % of its cost: one more unit would rent only on the days demand is above the units owned); sub-renting ${qty} covers about ${daysText(avoidedSub)} expected to turn rentals away`
+          : `About ${daysText(b.leadTimeStockoutDays)} turning rentals away expected in the next ${L} days, before a purchase can arrive; sub-renting ${qty} covers about ${daysText(avoidedSub)}`,
       );
     } else {
-      recommendation = make('none', 0, 0, 0, `no extra unit avoids ${s.minStockoutDaysAvoided} expected stockout days`);
+      recommendation = make('none', 0, 0, 0, `No extra unit would spare ${daysText(s.minStockoutDaysAvoided)} of turning rentals away`);
     }
     return { ...b, recommendation };
   });

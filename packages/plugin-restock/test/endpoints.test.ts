@@ -32,6 +32,7 @@ interface Recommendation extends Alert {
   purchaseCost: number;
   purchaseRoi: number;
   decision: { id: number; status: string; verdict: string; action: { quantity: number } } | null;
+  reason: string;
 }
 
 interface Recommendations {
@@ -129,6 +130,9 @@ describe('restock endpoints on a simulated business', () => {
     // The next unit does not clear the threshold (no budget is configured, so the threshold stopped the purchase).
     expect(s.nextUnitStockoutDaysAvoided === null || s.nextUnitStockoutDaysAvoided < body.policy.minStockoutDaysAvoided).toBe(true);
     expect(s.purchaseRoi).toBeGreaterThan(0);
+    // The reason is written for a rental manager: days as on a calendar (`Mon, Dec 21`), no ISO dates or model terms.
+    expect(s.reason).toMatch(new RegExp(`^Order ${s.quantity} now: they arrive (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \\d{1,2} and cover about`));
+    for (const r of body.recommendations) expect(r.reason).not.toMatch(/\d{4}-\d{2}-\d{2}|stockout|ROI/);
     // A class with ample units: no recommendation, no expected stockout.
     expect(body.recommendations.find((r) => r.rentalClass === ample)).toBeUndefined();
     expect(body.velocity.find((v) => v.rentalClass === ample)!.expectedStockoutDays).toBeLessThan(0.01);

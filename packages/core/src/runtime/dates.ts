@@ -26,6 +26,14 @@ export function dayRange(from: string, to: string): string[] {
   return out;
 }
 
+/** A day as a person reads it, e.g. `Mon, Dec 21` (with the year when it is not `inYear`, e.g. `Jan 4, 2027`). */
+export function plainDay(day: string, inYear?: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  return inYear !== undefined && d.getUTCFullYear() !== inYear
+    ? d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' })
+    : d.toLocaleDateString('en-US', { weekday: 'short', month: 'short', day: 'numeric', timeZone: 'UTC' });
+}
+
 /** 0 = Sunday … 6 = Saturday. */
 export function weekday(day: string): number {
   return new Date(`${day}T00:00:00Z`).getUTCDay();

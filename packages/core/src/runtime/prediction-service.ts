@@ -42,7 +42,12 @@ export class PredictionService {
    * flagged stale, when the database is away and the current key was never answered (new scans bumped a data
    * version just before the outage) or was dropped from the cache.
    */
-  private readonly lastAnswers = new LRUCache<string, { cached: CachedPredictions; modelVersion: string }>({ max: 2_000 });
+  private readonly lastAnswers = new LRUCache<string, { cached: CachedPredictions; modelVersion: string }>({
+    max: 2_000,
+    // One answer per question, mostly the same objects the cache holds; bounded by predictions held as well.
+    maxSize: 200_000,
+    sizeCalculation: (v) => v.cached.predictions.length + 1,
+  });
 
   constructor(
     private readonly deps: {

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { AnyEndpoint, Logger, Principal, Runtime } from '@rfid3/core';
-import { HttpProblem, dependencyProblem } from '@rfid3/core';
+import { HttpProblem, dependencyProblem, primaryOnly } from '@rfid3/core';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INGEST_BODY_LIMIT_BYTES } from './config.js';
@@ -13,6 +13,7 @@ import { DEFAULT_CORS, cors } from './gateway/cors.js';
 import type { RateLimitConfig } from './gateway/rate-limit.js';
 import { DEFAULT_RATE_LIMITS, createRateLimiter } from './gateway/rate-limit.js';
 import { securityHeaders } from './gateway/security-headers.js';
+import { readYourWrites } from './gateway/read-your-writes.js';
 import { HOST_API_PREFIX, ingestEndpoints } from './ingest/endpoints.js';
 import { API_PREFIX, buildOpenApiDocument } from './openapi.js';
 import { statusPageHtml } from './status-page.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
   cors?: Partial<CorsConfig>;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy?: boolean;
+  /** With read replicas: how long after a write GETs still read the primary, in seconds (default 5). */
+  readYourWritesSeconds?: number;
 }
 
 export interface HostState {
@@ -112,7 +115,8 @@ function respondJson(ctx: HostContext, status: number, body: unknown, headers: R
  */
 export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostState> {
   const logger = options.logger ?? runtime.logger;
-  const keys = options.keys ?? new ApiKeyStore({ database: runtime.database, clock: runtime.clock });
+  // A key just created or revoked counts at once: keys are checked on the primary, never a replica.
+  const keys = options.keys ?? new ApiKeyStore({ database: primaryOnly(runtime.database), clock: runtime.clock });
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const ingestBodyLimit = options.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT_BYTES;
   const app = new Koa<HostState>({ proxy: options.trustProxy ?? false });
@@ -183,6 +187,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   app.use(securityHeaders());
   app.use(cors({ origins: options.cors?.origins ?? DEFAULT_CORS.origins, maxAgeSeconds: options.cors?.maxAgeSeconds ?? DEFAULT_CORS.maxAgeSeconds }));
   app.use(limiter.middleware);
+  app.use(readYourWrites(runtime, options.readYourWritesSeconds ?? 5));
 
   const router = new Router<HostState>();
   const labelled =

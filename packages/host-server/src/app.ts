@@ -18,6 +18,8 @@ import { HOST_API_PREFIX, ingestEndpoints } from './ingest/endpoints.js';
 import { API_PREFIX, buildOpenApiDocument } from './openapi.js';
 import { statusPageHtml } from './status-page.js';
 import { dashboard } from './dashboard.js';
+import { bullBoard } from './bull-board.js';
+import { presentedKey, unauthorized } from './gateway/auth.js';
 
 export interface AppOptions {
   /** Where API keys are verified; by default the runtime's own database. */
@@ -59,9 +61,6 @@ export const PREFIX_PLUGINS: Record<string, { pluginId: string; package: string 
 };
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-const unauthorized = (detail: string) =>
-  new HttpProblem({ status: 401, title: 'Unauthorized', detail, headers: { 'WWW-Authenticate': 'Bearer realm="rfid3"' } });
 
 /**
  * A problem thrown by a plugin built against another copy of `@rfid3/core` is not an instance of ours,
@@ -232,6 +231,8 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
     router.register(pattern, [endpoint.method], [labelled(pattern), authenticate(endpoint), ...parseIngestBody, invoke(runtime, endpoint)]);
   }
 
+  const board = bullBoard(runtime, keys);
+  if (board) app.use(board); // Bull Board at /admin/queues, admin keys only, in BullMQ mode
   app.use(dashboard()); // the built dashboard at `/` when present; otherwise the status page below answers
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -257,15 +258,7 @@ function notFound(ctx: HostContext, runtime: Runtime): HttpProblem {
 function authenticator(keys: ApiKeyStore) {
   return (endpoint: AnyEndpoint) =>
     async (ctx: HostContext, next: Next): Promise<void> => {
-      const authorization = ctx.get('Authorization');
-      let key: string | undefined;
-      if (authorization) {
-        const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-        if (!m) throw unauthorized("the Authorization header must be 'Bearer <key>'");
-        key = m[1];
-      } else if (ctx.get('X-API-Key')) {
-        key = ctx.get('X-API-Key').trim();
-      }
+      const key = presentedKey(ctx);
       if (key === undefined) {
         // Open reads are GETs only: anything that changes state needs a key whatever its declared role.
         if (endpoint.method !== 'GET') {

@@ -48,13 +48,14 @@ describe.skipIf(!available)('GET reads from a MariaDB read replica (MYSQL_READ_U
         config: { databaseUrl: primary.url(DB), databaseReadUrls: [replica.url(DB)], logLevel: 'silent' },
         logger: silentLogger(),
       });
-      return serve(runtime, { readYourWritesSeconds: 3 });
+      return serve(runtime, { readYourWritesSeconds: 5 });
     };
     hostA = await open();
     hostB = await open();
     key = (await new ApiKeyStore({ database: hostA.runtime.database }).create('replica test', 'admin')).key;
-    // The schema the hosts migrated on the primary has reached the replica.
-    await until('the replica to have the schema', async () => ((await onOneConnection(replica.url(DB), ["select count(*) as n from information_schema.tables where table_schema = database() and table_name = 'id_item_master'"])) as [{ n: number }[]])[0][0]!.n === 1, 30_000);
+    // Everything the hosts wrote on the primary has reached the replica: a table created after it all has.
+    await onOneConnection(primary.url(DB), ['create table replica_caught_up (id int)']);
+    await until('the replica to catch up', async () => ((await onOneConnection(replica.url(DB), ["select count(*) as n from information_schema.tables where table_schema = database() and table_name = 'replica_caught_up'"])) as [{ n: number }[]])[0][0]!.n === 1, 30_000);
     // One class that only the replica has, one that only the primary has (not written to the binary log).
     await onOneConnection(replica.url(DB), ["insert into id_item_master (tag_id, rental_class_num, common_name) values ('R-1', 'ONLY-ON-REPLICA', 'replica chair')"]);
     await onOneConnection(primary.url(DB), ['set sql_log_bin = 0', "insert into id_item_master (tag_id, rental_class_num, common_name) values ('P-1', 'ONLY-ON-PRIMARY', 'primary chair')"]);
@@ -101,8 +102,8 @@ describe.skipIf(!available)('GET reads from a MariaDB read replica (MYSQL_READ_U
     expect((await classesOf(hostA)).classes).toContain('ONLY-ON-PRIMARY');
     // Another client of the other host: still the replica.
     expect((await classesOf(hostB)).classes).toContain('ONLY-ON-REPLICA');
-    // Once the window (3 s) has passed, the writing client reads the replica again.
-    await sleep(3_200);
+    // Once the window (5 s) has passed, the writing client reads the replica again.
+    await sleep(5_200);
     expect((await classesOf(hostA, sent)).classes).toContain('ONLY-ON-REPLICA');
   });
 

@@ -39,7 +39,12 @@ export async function throwawayMariadb(options: { serverId: number; binlog: bool
   const dir = mkdtempSync(join(tmpdir(), `rfid3-replica-test-${options.serverId}-`));
   const datadir = join(dir, 'data');
   mkdirSync(datadir);
-  await run(bins.installDb, ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...(asRoot ? ['--user=root'] : [])], { timeout: 120_000 });
+  try {
+    await run(bins.installDb, ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...(asRoot ? ['--user=root'] : [])], { timeout: 120_000 });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const port = await freeLoopbackPort();
   const child: ChildProcess = spawn(
     bins.mariadbd,

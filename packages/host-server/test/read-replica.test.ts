@@ -35,7 +35,11 @@ describe.skipIf(!available)('GET reads from a MariaDB read replica (MYSQL_READ_U
   let key: string;
 
   beforeAll(async () => {
-    [primary, replica] = await Promise.all([throwawayMariadb({ serverId: 1, binlog: true }), throwawayMariadb({ serverId: 2, binlog: false })]);
+    // Both at once; one that started is kept for afterAll to stop even when the other failed.
+    const started = await Promise.allSettled([throwawayMariadb({ serverId: 1, binlog: true }), throwawayMariadb({ serverId: 2, binlog: false })]);
+    if (started[0].status === 'fulfilled') primary = started[0].value;
+    if (started[1].status === 'fulfilled') replica = started[1].value;
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     const [[status]] = (await onOneConnection(primary.url('mysql'), ['show master status'])) as [{ File: string; Position: number }[]];
     await onOneConnection(replica.url('mysql'), [
       `change master to master_host='127.0.0.1', master_port=${primary.port}, master_user='root', master_password='', master_log_file='${status!.File}', master_log_pos=${status!.Position}, master_connect_retry=1`,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { Runtime } from '@rfid3/core';
+import type { JobContext, Runtime } from '@rfid3/core';
+import { definePlugin } from '@rfid3/core';
 import { startTestHost, type TestHost, type TestHostOptions } from '@rfid3/core/testing';
 import { ApiKeyStore, createApp } from '@rfid3/host-server';
 import demandPlugin from '@rfid3/plugin-demand';
@@ -16,6 +17,7 @@ import { bareClassNumbers, countMoneyWithDollar, dollars, expandAll, moneyValues
 import { actualsOf } from '../src/views/demand.js';
 import { alertWhy, purchaseWhy } from '../src/views/restock.js';
 import { restockFixturePlugin } from './restock-fixture.js';
+import { JOBS_POLL_MS } from '../src/views/domains.js';
 
 const VIEWS = ['', 'kpis', 'demand', 'maintenance', 'quality', 'pricing', 'restock', 'packs', 'models'];
 
@@ -711,5 +713,72 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('approving and rejectin
     expect(await page.evaluate(() => sessionStorage.getItem('rfid3.operateKey'))).toBeNull();
     expect((await runtime.decisions.get(pending.id))!.status).toBe('pending');
     await context.close();
+  });
+});
+
+describe.skipIf(!chromiumInstalled && !chromiumRequired)('running jobs on the Models & health view in Chromium', { timeout: 120_000 }, () => {
+  let browser: Browser;
+  let served: ServedHost;
+  /** The running job's context, for the test to move its progress, and what ends it. */
+  let running: JobContext | null = null;
+  let finish: () => void = () => undefined;
+  const jobFixture = definePlugin({
+    id: 'jobfix',
+    version: '0.0.0',
+    coreRange: '>=0.1.0 <1.0.0',
+    register({ job }) {
+      job('score-items', async (_payload, ctx) => {
+        ctx.progress(0.4, 'scored 400 of 1,000 items');
+        running = ctx;
+        await new Promise<void>((resolve) => (finish = resolve));
+        return { scored: 1000 };
+      });
+    },
+  });
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    served = await serveHost([jobFixture], false, false);
+  }, 120_000);
+  afterAll(async () => {
+    finish();
+    await browser?.close();
+    await served?.close();
+  });
+
+  it('shows a running job with its progress bar and message, follows it while it runs, and stops asking once it is done', async () => {
+    const { runtime } = served.host;
+    const id = runtime.jobs.enqueue('jobfix.score-items', {}).id;
+    await expect.poll(() => running !== null).toBe(true);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const consoleLog = watchConsole(page);
+    let asked = 0;
+    page.on('request', (req) => {
+      if (req.url().includes('/api/predictive/jobs?state=active')) asked++;
+    });
+    await page.goto(`${served.url}/#/models`);
+    await settled(page);
+    const job = page.locator(`#running-jobs .job[data-job-id="${id}"]`);
+    const bar = job.locator('progress');
+    expect(await bar.evaluate((p) => (p as HTMLProgressElement).value)).toBeCloseTo(0.4, 5);
+    expect(await bar.evaluate((p) => (p as HTMLProgressElement).max)).toBe(1);
+    expect(await job.textContent()).toContain('scored 400 of 1,000 items');
+    expect(await job.locator('.job-head').textContent()).toContain('40');
+    expect(await job.locator('.job-head strong').textContent()).toContain('jobfix');
+
+    // The view asks again while the job runs: the bar and the message move without a reload.
+    running!.progress(0.75, 'scored 750 of 1,000 items');
+    await expect.poll(() => bar.evaluate((p) => (p as HTMLProgressElement).value), { timeout: 10_000 }).toBeCloseTo(0.75, 5);
+    expect(await job.locator('.job-message').textContent()).toBe('scored 750 of 1,000 items');
+
+    // Done: the card says so, and stops asking.
+    finish();
+    await expect.poll(() => page.locator('#running-jobs').textContent(), { timeout: 10_000 }).toContain('No job is running.');
+    const askedWhenDone = asked;
+    await page.waitForTimeout(JOBS_POLL_MS + 1_000);
+    expect(asked).toBe(askedWhenDone);
+    expect(consoleLog.errors).toEqual([]);
+    await page.close();
   });
 });

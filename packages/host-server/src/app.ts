@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { AnyEndpoint, Logger, Principal, Runtime } from '@rfid3/core';
-import { HttpProblem, dependencyProblem } from '@rfid3/core';
+import { HttpProblem, dependencyProblem, primaryOnly } from '@rfid3/core';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INGEST_BODY_LIMIT_BYTES } from './config.js';
@@ -13,10 +13,13 @@ import { DEFAULT_CORS, cors } from './gateway/cors.js';
 import type { RateLimitConfig } from './gateway/rate-limit.js';
 import { DEFAULT_RATE_LIMITS, createRateLimiter } from './gateway/rate-limit.js';
 import { securityHeaders } from './gateway/security-headers.js';
+import { readYourWrites } from './gateway/read-your-writes.js';
 import { HOST_API_PREFIX, ingestEndpoints } from './ingest/endpoints.js';
 import { API_PREFIX, buildOpenApiDocument } from './openapi.js';
 import { statusPageHtml } from './status-page.js';
 import { dashboard } from './dashboard.js';
+import { bullBoard } from './bull-board.js';
+import { presentedKey, unauthorized } from './gateway/auth.js';
 
 export interface AppOptions {
   /** Where API keys are verified; by default the runtime's own database. */
@@ -33,6 +36,8 @@ export interface AppOptions {
   cors?: Partial<CorsConfig>;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy?: boolean;
+  /** With read replicas: how long after a write GETs still read the primary, in seconds (default 5). */
+  readYourWritesSeconds?: number;
 }
 
 export interface HostState {
@@ -56,9 +61,6 @@ export const PREFIX_PLUGINS: Record<string, { pluginId: string; package: string 
 };
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-const unauthorized = (detail: string) =>
-  new HttpProblem({ status: 401, title: 'Unauthorized', detail, headers: { 'WWW-Authenticate': 'Bearer realm="rfid3"' } });
 
 /**
  * A problem thrown by a plugin built against another copy of `@rfid3/core` is not an instance of ours,
@@ -112,7 +114,8 @@ function respondJson(ctx: HostContext, status: number, body: unknown, headers: R
  */
 export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostState> {
   const logger = options.logger ?? runtime.logger;
-  const keys = options.keys ?? new ApiKeyStore({ database: runtime.database, clock: runtime.clock });
+  // A key just created or revoked counts at once: keys are checked on the primary, never a replica.
+  const keys = options.keys ?? new ApiKeyStore({ database: primaryOnly(runtime.database), clock: runtime.clock });
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const ingestBodyLimit = options.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT_BYTES;
   const app = new Koa<HostState>({ proxy: options.trustProxy ?? false });
@@ -183,6 +186,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   app.use(securityHeaders());
   app.use(cors({ origins: options.cors?.origins ?? DEFAULT_CORS.origins, maxAgeSeconds: options.cors?.maxAgeSeconds ?? DEFAULT_CORS.maxAgeSeconds }));
   app.use(limiter.middleware);
+  app.use(readYourWrites(runtime, options.readYourWritesSeconds ?? 5));
 
   const router = new Router<HostState>();
   const labelled =
@@ -227,6 +231,8 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
     router.register(pattern, [endpoint.method], [labelled(pattern), authenticate(endpoint), ...parseIngestBody, invoke(runtime, endpoint)]);
   }
 
+  const board = bullBoard(runtime, keys);
+  if (board) app.use(board); // Bull Board at /admin/queues, admin keys only, in BullMQ mode
   app.use(dashboard()); // the built dashboard at `/` when present; otherwise the status page below answers
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -252,15 +258,7 @@ function notFound(ctx: HostContext, runtime: Runtime): HttpProblem {
 function authenticator(keys: ApiKeyStore) {
   return (endpoint: AnyEndpoint) =>
     async (ctx: HostContext, next: Next): Promise<void> => {
-      const authorization = ctx.get('Authorization');
-      let key: string | undefined;
-      if (authorization) {
-        const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-        if (!m) throw unauthorized("the Authorization header must be 'Bearer <key>'");
-        key = m[1];
-      } else if (ctx.get('X-API-Key')) {
-        key = ctx.get('X-API-Key').trim();
-      }
+      const key = presentedKey(ctx);
       if (key === undefined) {
         // Open reads are GETs only: anything that changes state needs a key whatever its declared role.
         if (endpoint.method !== 'GET') {

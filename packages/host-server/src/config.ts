@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDatabaseUrl } from '@rfid3/core';
+import { parseDatabaseUrl, redactUrl } from '@rfid3/core';
 import { z } from 'zod';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -49,6 +49,10 @@ export const hostConfigFileSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
   host: z.string().min(1).optional(),
   databaseUrl: z.string().min(1).optional(),
+  /** MariaDB read replicas (`mysql://…`) for GET reads; `MYSQL_READ_URL` (comma-separated) overrides. */
+  databaseReadUrls: z.array(z.string().min(1)).optional(),
+  /** After a write, GETs read the primary this many seconds (the client that wrote, and this host); default 5. */
+  readYourWritesSeconds: z.number().min(0).max(3600).optional(),
   redisUrl: z.string().min(1).optional(),
   /** `bullmq` runs jobs from Redis queues in any `rfid3 worker`; `in-process` (default) needs no Redis. */
   jobs: z
@@ -145,6 +149,10 @@ export interface HostConfig {
   host: string;
   /** With any relative SQLite path made absolute. */
   databaseUrl: string;
+  /** MariaDB read replicas serving GET reads (empty: every read on the primary). */
+  databaseReadUrls: string[];
+  /** How long after a write GETs still read the primary, in seconds. */
+  readYourWritesSeconds: number;
   redisUrl?: string;
   /** The job runner and its BullMQ settings (RFID3_QUEUE, RFID3_QUEUE_PREFIX, RFID3_QUEUE_STALLED_MS override the file). */
   jobs: HostJobsConfig;
@@ -212,10 +220,27 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
       ? absoluteSqliteUrl(file.databaseUrl, fileDir, `${configFile}: databaseUrl`)
       : absoluteSqliteUrl('sqlite:./data/rfid3.db', cwd, 'DATABASE_URL');
 
+  const envReadUrls = envValue('MYSQL_READ_URL');
+  const databaseReadUrls = envReadUrls !== undefined ? envReadUrls.split(',').map((u) => u.trim()).filter(Boolean) : (file.databaseReadUrls ?? []);
+  const readField = envReadUrls !== undefined ? 'MYSQL_READ_URL' : `${configFile}: databaseReadUrls`;
+  for (const u of databaseReadUrls) {
+    if (!/^(mysql|mariadb):\/\//i.test(u)) throw new ConfigError(`${readField}: a read replica must be a mysql:// URL, not '${redactUrl(u)}'`);
+  }
+  if (databaseReadUrls.length > 0 && parseDatabaseUrl(databaseUrl).dialect !== 'mysql') {
+    throw new ConfigError(`${readField}: read replicas need a MariaDB primary (DATABASE_URL mysql://…)`);
+  }
+  const envRyw = envValue('RFID3_READ_YOUR_WRITES_SECONDS');
+  const readYourWritesSeconds = envRyw !== undefined ? Number(envRyw) : (file.readYourWritesSeconds ?? 5);
+  if (!Number.isFinite(readYourWritesSeconds) || readYourWritesSeconds < 0) {
+    throw new ConfigError(`RFID3_READ_YOUR_WRITES_SECONDS must be a number of seconds (0 or more), not '${envRyw}'`);
+  }
+
   return {
     port: options.overrides?.port ?? (envPort !== undefined ? parsePort(envPort, 'PORT') : (file.port ?? 8080)),
     host: options.overrides?.host ?? envValue('HOST') ?? file.host ?? '0.0.0.0',
     databaseUrl,
+    databaseReadUrls,
+    readYourWritesSeconds,
     redisUrl: envValue('REDIS_URL') ?? file.redisUrl,
     jobs: jobsConfig(envValue, file.jobs),
     redisHealthWindowSeconds: file.redisHealthWindowSeconds,

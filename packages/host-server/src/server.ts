@@ -47,6 +47,7 @@ export async function createHostRuntime(config: HostConfig, logger: Logger): Pro
   const runtime = await createRuntime({
     config: {
       databaseUrl: config.databaseUrl,
+      databaseReadUrls: config.databaseReadUrls,
       redisUrl: config.redisUrl,
       logLevel: config.logLevel,
       jobs: { runner, ...jobs },
@@ -83,6 +84,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       rateLimit: config.rateLimit,
       cors: config.cors,
       trustProxy: config.trustProxy,
+      readYourWritesSeconds: config.readYourWritesSeconds,
     });
     startBackground(runtime, config);
     server = createServer(app.callback());

@@ -30,7 +30,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Wor
   const config = options.config ?? loadHostConfig(options);
   if (config.jobs.runner !== 'bullmq') throw new Error('a worker takes jobs from Redis: set RFID3_QUEUE=bullmq (or "jobs": "bullmq") and REDIS_URL');
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const runtime = await createHostRuntime(config, logger);
+  // Jobs read and write the primary only: a worker opens no connection to the read replicas.
+  const runtime = await createHostRuntime({ ...config, databaseReadUrls: [] }, logger);
   let queues: string[];
   try {
     await runtime.start();

@@ -143,6 +143,11 @@ export class BullmqJobRunner implements JobRunner {
     return [...new Set([...this.handlers.keys()].map(queueOf))].sort();
   }
 
+  /** The BullMQ queue of every registered job's plugin, for tools that read queues directly (Bull Board). */
+  bullQueues(): Queue[] {
+    return this.queueNames().map((name) => this.queue(name));
+  }
+
   enqueue(name: string, payload: unknown = {}): JobRecord {
     if (this.closed) throw new Error('job runner is closed');
     if (!this.handlers.has(name)) {

@@ -4,6 +4,11 @@ import { DEFAULT_SAFEGUARD_SETTINGS } from '../contracts/decision.js';
 export const coreConfigSchema = z.object({
   /** `sqlite::memory:`, `sqlite:./data/rfid3.db` (or a bare file path), or `mysql://user:pass@host:3306/db`. */
   databaseUrl: z.string().min(1).default('sqlite::memory:'),
+  /**
+   * MariaDB read replicas (`mysql://…`): plain SELECTs made inside `withReplicaReads` (the host's GET requests)
+   * go to them. The decision ledger, the model registry, ingest, jobs and writes always use the primary.
+   */
+  databaseReadUrls: z.array(z.string().min(1)).default([]),
   /** When set, Redis is the L2 cache. */
   redisUrl: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -6,7 +6,7 @@ import { defineEndpoint, EndpointReply } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { decisionEndpoints } from '../decisions/endpoints.js';
 import { kpiEndpoints } from '../kpis/endpoints.js';
-import { parseJsonColumn } from '../storage/database.js';
+import { parseJsonColumn, primaryOnly } from '../storage/database.js';
 import { CORE_VERSION } from '../version.js';
 import { JOB_STATE_ALIASES, jobAccepted } from './jobs.js';
 import type { Runtime } from './runtime.js';
@@ -90,7 +90,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
           const timeout = new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new Error('no answer to select 1 within 3 s')), 3_000);
           });
-          await Promise.race([sql`select 1`.execute(runtime.database.db), timeout]).finally(() => clearTimeout(timer));
+          await Promise.race([sql`select 1`.execute(primaryOnly(runtime.database).db), timeout]).finally(() => clearTimeout(timer));
         } catch (err) {
           databaseOk = false;
           databaseError = err instanceof Error ? err.message : String(err);
@@ -125,6 +125,15 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
             latencyMs: Math.round(dbLatencyMs * 10) / 10,
             ...(databaseError ? { error: databaseError } : {}),
             ...(outage && !outage.available ? { downSince: outage.downSince, downSeconds: outage.downSeconds } : {}),
+            // Read replicas answer GET reads; one that is away costs nothing but load on the primary.
+            ...(runtime.database.readReplicas
+              ? {
+                  readReplicas: runtime.database.readReplicas.map((r) => {
+                    const s = r.availability.snapshot();
+                    return { url: r.displayUrl, ok: s.available, ...(s.available ? {} : { downSince: s.downSince, error: s.lastError }) };
+                  }),
+                }
+              : {}),
           },
           cache: { l1Entries: cache.l1.size, l2: l2Status(cache.l2) },
           plugins: runtime.plugins.map((p) => ({ id: p.id, version: p.version, endpoints: p.endpoints, predictors: p.predictors })),

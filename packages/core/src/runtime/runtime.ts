@@ -18,7 +18,7 @@ import { InventoryData } from '../inventory/inventory-data.js';
 import { PredictionStore } from '../predictions/prediction-store.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import type { DatabaseHandle } from '../storage/database.js';
-import { createDatabase } from '../storage/database.js';
+import { createDatabase, primaryOnly } from '../storage/database.js';
 import { migrate } from '../storage/migration.js';
 import { coreMigrations } from '../storage/migrations/index.js';
 import { CORE_VERSION } from '../version.js';
@@ -210,7 +210,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new CoreMetrics({ processMetrics: options.processMetrics });
-  const database = options.database ?? createDatabase(config.databaseUrl);
+  const database = options.database ?? createDatabase(config.databaseUrl, { readUrls: config.databaseReadUrls });
   try {
     await migrate(database, 'core', coreMigrations);
   } catch (err) {
@@ -222,6 +222,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     if (available) logger.warn({ database: database.displayUrl, downSeconds: (database.availability!.lastOutageMs ?? 0) / 1000 }, 'the database answers again');
     else logger.warn({ database: database.displayUrl, err: s.lastError }, 'the database cannot be reached: cached predictions are served stale, the rest answers 503');
   });
+  for (const replica of database.readReplicas ?? []) {
+    replica.availability.onChange((available) => {
+      if (available) logger.warn({ replica: replica.displayUrl }, 'the read replica answers again: GET reads go to it');
+      else logger.warn({ replica: replica.displayUrl, err: replica.availability.snapshot().lastError }, 'the read replica cannot be reached: its reads go to the primary');
+    });
+  }
   // Redis is an accelerator, not a dependency: absent at start, the runtime serves from L1 and the database.
   const redis = config.redisUrl ? await openRedis(config.redisUrl, { logger }) : undefined;
   const cache = new LayeredCache({ ...config.cache, redis, metrics, logger });
@@ -242,7 +248,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           settle: () => predictionStore.flush(),
         })
       : new InProcessJobRunner({ clock, logger, metrics, concurrency: config.jobs.concurrency });
-  const registry = new ModelRegistry({ database, clock });
+  // The registry and the decision ledger read what they just wrote: always the primary, never a replica.
+  const registry = new ModelRegistry({ database: primaryOnly(database), clock });
   const predictions = new PredictionService({
     cache,
     store: predictionStore,
@@ -282,7 +289,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     .bind(coreServices.decisions.token)
     .toResolvedValue(
       (db: DatabaseHandle, c: Clock, cfg: CoreConfig) =>
-        new DecisionLedger({ database: db, clock: c, safeguards: options.safeguards ?? defaultSafeguards(cfg.safeguards), settings: cfg.safeguards }),
+        new DecisionLedger({ database: primaryOnly(db), clock: c, safeguards: options.safeguards ?? defaultSafeguards(cfg.safeguards), settings: cfg.safeguards }),
       [coreServices.database.token, coreServices.clock.token, coreServices.config.token],
     )
     .inSingletonScope();

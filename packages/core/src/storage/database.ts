@@ -5,6 +5,7 @@ import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import { Availability } from './availability.js';
 import { guardedPool, MysqlProbe } from './mysql-guard.js';
+import { routedPool } from './read-replicas.js';
 import type { RFID3Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'mysql';
@@ -22,6 +23,13 @@ export interface DatabaseHandle {
    * an embedded SQLite file, which cannot be away.
    */
   availability?: Availability;
+  /**
+   * MariaDB with read replicas (`readUrls`): each replica's address and whether it answers. Reads fall back to
+   * the primary while one is away; `availability` above is the primary's.
+   */
+  readReplicas?: { displayUrl: string; availability: Availability }[];
+  /** With read replicas: the same database with every statement on the primary (see `primaryOnly`). */
+  primaryDb?: Kysely<RFID3Database>;
   /**
    * SQLite only: an online copy of the whole database into `destination` (SQLite's backup API: consistent,
    * while the host keeps serving and writing). MariaDB is backed up with `mariadb-dump`.
@@ -45,6 +53,11 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** MariaDB: how often the availability probe runs while the database answers (default 2 s; 1 s while down). */
   probeIntervalMs?: number;
+  /**
+   * MariaDB read replicas (`mysql://…` each): plain SELECTs run inside `withReplicaReads` (the host's GET
+   * requests) go to them; everything else, and every read while they are away, goes to the primary.
+   */
+  readUrls?: string[];
 }
 
 export interface ParsedDatabaseUrl {
@@ -73,36 +86,28 @@ export function redactUrl(url: string): string {
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
   const parsed = parseDatabaseUrl(url);
+  const readUrls = (options.readUrls ?? []).map((u) => u.trim()).filter(Boolean);
+  if (readUrls.length > 0 && parsed.dialect !== 'mysql') throw new Error('read replicas need a MariaDB/MySQL primary (DATABASE_URL mysql://…)');
   if (parsed.dialect === 'mysql') {
-    // `queryTimeout` is ours, not mysql2's (which warns about options it does not know).
-    const target = new URL(parsed.target);
-    const queryTimeoutMs = options.queryTimeoutMs ?? positiveNumber(target.searchParams.get('queryTimeout')) ?? 30_000;
-    const connectTimeoutMs = options.connectTimeoutMs ?? positiveNumber(target.searchParams.get('connectTimeout')) ?? 5_000;
-    target.searchParams.delete('queryTimeout');
-    target.searchParams.delete('connectTimeout');
-    const settings = {
-      uri: target.toString(),
-      // Dates stay strings and DECIMALs numbers, so rows look the same as SQLite's.
-      dateStrings: true,
-      decimalNumbers: true,
-      supportBigNumbers: true,
-      timezone: 'Z',
-      multipleStatements: false,
-      connectTimeout: connectTimeoutMs,
-    } as const;
-    const pool = createPool({ ...settings, connectionLimit: options.poolSize ?? 10 });
-    const availability = new Availability('database');
-    const probe = new MysqlProbe(settings, availability, { intervalMs: options.probeIntervalMs ?? 2_000 });
-    const db = new Kysely<RFID3Database>({ dialect: new MysqlDialect({ pool: guardedPool(pool, { availability, probe, queryTimeoutMs }) }) });
-    probe.start();
+    const replicaTargets = readUrls.map((u) => {
+      const r = parseDatabaseUrl(u);
+      if (r.dialect !== 'mysql') throw new Error(`read replica '${redactUrl(u)}' is not a mysql:// URL`);
+      return { target: r.target, displayUrl: redactUrl(u) };
+    });
+    const primary = openMysql(parsed.target, options, 'database');
+    const replicas = replicaTargets.map((r) => ({ ...openMysql(r.target, options, 'database replica'), displayUrl: r.displayUrl }));
+    const primaryDb = new Kysely<RFID3Database>({ dialect: new MysqlDialect({ pool: primary.pool }) });
+    const db = replicas.length > 0 ? new Kysely<RFID3Database>({ dialect: new MysqlDialect({ pool: routedPool(primary.pool, replicas) }) }) : primaryDb;
     return {
       db,
       dialect: 'mysql',
       displayUrl: redactUrl(url),
       maxBoundValues: 60_000,
-      availability,
+      availability: primary.availability,
+      ...(replicas.length > 0 ? { primaryDb, readReplicas: replicas.map((r) => ({ displayUrl: r.displayUrl, availability: r.availability })) } : {}),
       close: async () => {
-        probe.stop();
+        for (const p of [primary, ...replicas]) p.probe.stop();
+        // The routed pool ends the primary's and the replicas' pools; `primaryDb` shares the primary's.
         await db.destroy();
       },
     };
@@ -124,6 +129,42 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     },
     close: () => db.destroy(),
   };
+}
+
+/** A guarded mysql2 pool with its availability probe (started). */
+function openMysql(uri: string, options: DatabaseOptions, dependency: string) {
+  // `queryTimeout` is ours, not mysql2's (which warns about options it does not know).
+  const target = new URL(uri);
+  const queryTimeoutMs = options.queryTimeoutMs ?? positiveNumber(target.searchParams.get('queryTimeout')) ?? 30_000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? positiveNumber(target.searchParams.get('connectTimeout')) ?? 5_000;
+  target.searchParams.delete('queryTimeout');
+  target.searchParams.delete('connectTimeout');
+  const settings = {
+    uri: target.toString(),
+    // Dates stay strings and DECIMALs numbers, so rows look the same as SQLite's.
+    dateStrings: true,
+    decimalNumbers: true,
+    supportBigNumbers: true,
+    timezone: 'Z',
+    multipleStatements: false,
+    connectTimeout: connectTimeoutMs,
+  } as const;
+  const availability = new Availability(dependency);
+  const probe = new MysqlProbe(settings, availability, { intervalMs: options.probeIntervalMs ?? 2_000 });
+  const pool = guardedPool(createPool({ ...settings, connectionLimit: options.poolSize ?? 10 }), { availability, probe, queryTimeoutMs });
+  probe.start();
+  return { pool, availability, probe };
+}
+
+/**
+ * The same database with every statement on the primary: what the decision ledger, the model registry, API
+ * keys and ingest use, so they never read a replica that has not caught up. The handle itself when there are
+ * no read replicas.
+ */
+export function primaryOnly(handle: DatabaseHandle): DatabaseHandle {
+  if (!handle.primaryDb) return handle;
+  const { primaryDb, readReplicas: _replicas, ...rest } = handle;
+  return { ...rest, db: primaryDb };
 }
 
 function positiveNumber(value: string | null): number | undefined {

@@ -584,12 +584,59 @@ function performance(a: Row, body: HTMLElement): void {
   );
 }
 
+/** How often the running jobs are asked again while any runs. */
+export const JOBS_POLL_MS = 2_000;
+
+/** One running job: what it is, its progress bar (a native `<progress>`), how far, and its last message. */
+function jobRow(job: Row): HTMLElement {
+  const fraction = typeof job.progress === 'number' && Number.isFinite(job.progress) ? Math.min(1, Math.max(0, job.progress)) : 0;
+  const name = typeof job.name === 'string' ? job.name : 'job';
+  const [plugin, task] = name.includes('.') ? [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] : ['', name];
+  const started = typeof job.startedAt === 'string' ? `started ${job.startedAt.replace('T', ' ').slice(11, 19)}` : '';
+  return h(
+    'div',
+    { class: 'job', 'data-job-id': typeof job.id === 'string' ? job.id : undefined },
+    h('div', { class: 'job-head' }, h('strong', {}, `${humanize(task)}${plugin ? ` (${plugin})` : ''}`), h('span', { class: 'muted small' }, `${pct0(fraction)}${started ? ` · ${started}` : ''}`)),
+    h('progress', { max: 1, value: fraction, 'aria-label': `${name}: ${pct0(fraction)} done` }, pct0(fraction)),
+    typeof job.message === 'string' && job.message ? h('p', { class: 'muted small job-message' }, job.message) : null,
+  );
+}
+
+/**
+ * The jobs running now (`GET jobs?state=active`), each with a progress bar and its message. While any runs
+ * the card asks again every `JOBS_POLL_MS`; it stops once none runs, or when the view is left.
+ */
+function runningJobs(): HTMLElement {
+  return card(
+    'Running jobs',
+    async (body) => {
+      const draw = (answer: Row) => {
+        const jobs = rowsOf(answer.jobs).filter((j) => j.status === 'running');
+        body.dataset.running = String(jobs.length);
+        body.replaceChildren(...(jobs.length ? jobs.map(jobRow) : [h('p', { class: 'muted' }, 'No job is running.')]));
+        return jobs.length > 0;
+      };
+      const poll = async () => {
+        if (!body.isConnected) return;
+        try {
+          if (draw(await api.get<Row>('jobs', { state: 'active' }))) setTimeout(() => void poll(), JOBS_POLL_MS);
+        } catch {
+          body.append(h('p', { class: 'muted small' }, 'Could not refresh the running jobs; reload the view to try again.'));
+        }
+      };
+      if (draw(await api.get<Row>('jobs', { state: 'active' }))) setTimeout(() => void poll(), JOBS_POLL_MS);
+    },
+    { wide: true, id: 'running-jobs' },
+  );
+}
+
 export function models(root: HTMLElement): void {
   root.append(
     h('h1', {}, 'Models and health'),
     h(
       'div',
       { class: 'grid' },
+      runningJobs(),
       viewCard('Models in use', 'models/status', {}, 'models-status', modelsStatus),
       viewCard('System', 'health/system-status', {}, 'system-status', systemStatus),
       viewCard('Speed', 'health/performance-metrics', {}, undefined, performance),

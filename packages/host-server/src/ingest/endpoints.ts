@@ -1,5 +1,5 @@
 import type { AnyEndpoint, FieldError, Runtime } from '@rfid3/core';
-import { HttpProblem, defineEndpoint } from '@rfid3/core';
+import { HttpProblem, defineEndpoint, primaryOnly } from '@rfid3/core';
 import { z } from 'zod';
 import type { RejectedRow } from './scans.js';
 import { MAX_BATCH, SerialQueue, ingestScans } from './scans.js';
@@ -49,7 +49,7 @@ export function ingestEndpoints(runtime: Runtime): AnyEndpoint[] {
     output: z.object({ accepted: z.number().int(), duplicates: z.number().int(), rejected: rejectedSchema, itemsUpdated: z.number().int(), itemsCreated: z.number().int() }),
     async handler({ body }, ctx) {
       const rows = body.scans as unknown[];
-      const result = await queue.run(() => ingestScans(runtime.database, runtime.clock, rows));
+      const result = await queue.run(() => ingestScans(primaryOnly(runtime.database), runtime.clock, rows));
       refuseIfAllRejected('scans', rows.length, result.rejected);
       if (result.accepted > 0) {
         await runtime.events.emit('data-changed', {
@@ -83,7 +83,7 @@ export function ingestEndpoints(runtime: Runtime): AnyEndpoint[] {
     output: z.object({ accepted: z.number().int(), updated: z.number().int(), duplicates: z.number().int(), rejected: rejectedSchema, lines: z.number().int() }),
     async handler({ body }, ctx) {
       const rows = body.contracts as unknown[];
-      const result = await queue.run(() => ingestPos(runtime.database, runtime.clock, rows));
+      const result = await queue.run(() => ingestPos(primaryOnly(runtime.database), runtime.clock, rows));
       refuseIfAllRejected('contracts', rows.length, result.rejected);
       if (result.accepted + result.updated > 0) {
         await runtime.events.emit('data-changed', {
@@ -107,7 +107,7 @@ export async function rentalClassesOf(runtime: Runtime, itemNums: string[]): Pro
   if (itemNums.length === 0) return {};
   const classes = new Set<string>();
   for (let i = 0; i < itemNums.length; i += 1000) {
-    const rows = await runtime.database.db
+    const rows = await primaryOnly(runtime.database).db
       .selectFrom('pos_equipment')
       .select('rfid_rental_class_num')
       .where('item_num', 'in', itemNums.slice(i, i + 1000))

@@ -262,15 +262,12 @@ export function shrinkCategories(estimates: readonly ElasticityEstimate[]): Elas
   });
 }
 
-/** Largest between-class standard deviation of elasticities within a category. */
-export const MAX_CLASS_SPREAD = 0.3;
-
 /**
  * Class elasticities, partially pooled towards the category (precision-weighted shrinkage). A class whose price
  * changed gets its own estimate: log units per period on log price, its category's other classes' units that
  * period as the control for season (the period's share of the year), so weekdays are balanced within a period.
- * The between-class spread τ² is the DerSimonian–Laird estimate over the own estimates (at least 0.05², at
- * most MAX_CLASS_SPREAD² = 0.3²; `betweenVariance`); the pooled estimate is (β/se² + ε_cat/τ²)/(1/se² + 1/τ²), its variance 1/(1/se² + 1/τ²) plus the
+ * The between-class spread τ² is the DerSimonian–Laird estimate over the own estimates (at least 0.05²;
+ * `betweenVariance`); the pooled estimate is (β/se² + ε_cat/τ²)/(1/se² + 1/τ²), its variance 1/(1/se² + 1/τ²) plus the
  * category's own sampling variance in the share it carries. A class without price changes takes the category's
  * estimate with variance se_cat² + τ².
  */
@@ -297,9 +294,7 @@ export function classElasticities(history: readonly PricePeriod[], estimates: re
       if (est && Number.isFinite(est.elasticity) && Number.isFinite(est.se) && est.se > 0) own.set(cls, { elasticity: est.elasticity, se: est.se });
     }
     const ests = [...own.values()];
-    // At most 0.3²: classes of one category are not taken to differ by more than about ±0.6 (95 %), so an own
-    // estimate from two or three price changes cannot carry a class to −4 when its category says −1.
-    const tau2 = Math.min(MAX_CLASS_SPREAD ** 2, ests.length >= 3 ? betweenVariance(ests, 0.05 ** 2) : 0.05 ** 2);
+    const tau2 = ests.length >= 3 ? betweenVariance(ests, 0.05 ** 2) : 0.05 ** 2;
     for (const cls of new Set(rows.map((r) => r.rentalClass))) {
       const o = own.get(cls) ?? null;
       if (!o) {

@@ -226,6 +226,20 @@ export interface ClassElasticity {
 }
 
 /**
+ * The between-group variance τ² of estimates with their own standard errors (DerSimonian–Laird):
+ * max(floor, (Q − (k − 1)) / (Σw − Σw²/Σw)) with w = 1/se² and Q = Σw(ε − ε̄_w)². Noisy estimates count
+ * little, so a few wild ones from classes with little data do not make the spread look large.
+ */
+export function betweenVariance(estimates: readonly { elasticity: number; se: number }[], floor: number): number {
+  if (estimates.length < 2) return floor;
+  const w = estimates.map((e) => 1 / e.se ** 2);
+  const sw = w.reduce((a, b) => a + b, 0);
+  const mu = estimates.reduce((s, e, i) => s + w[i]! * e.elasticity, 0) / sw;
+  const q = estimates.reduce((s, e, i) => s + w[i]! * (e.elasticity - mu) ** 2, 0);
+  return Math.max(floor, (q - (estimates.length - 1)) / (sw - w.reduce((s, x) => s + x * x, 0) / sw));
+}
+
+/**
  * Category elasticities partially pooled towards the business-wide mean (random effects, DerSimonian–Laird):
  * τ² = max(0.1², (Q − (k − 1)) / (Σw − Σw²/Σw)) with w = 1/se², and each category's estimate shrunk to
  * (ε/se² + μ/τ²)/(1/se² + 1/τ²) with variance 1/(1/se² + 1/τ²) + (its share of μ)²·var(μ). A category whose own
@@ -234,11 +248,7 @@ export interface ClassElasticity {
 export function shrinkCategories(estimates: readonly ElasticityEstimate[]): ElasticityEstimate[] {
   const usable = estimates.filter((e) => Number.isFinite(e.elasticity) && Number.isFinite(e.se) && e.se > 0);
   if (usable.length < 3) return [...estimates];
-  const w = usable.map((e) => 1 / e.se ** 2);
-  const sw = w.reduce((a, b) => a + b, 0);
-  const mu = usable.reduce((s, e, i) => s + w[i]! * e.elasticity, 0) / sw;
-  const q = usable.reduce((s, e, i) => s + w[i]! * (e.elasticity - mu) ** 2, 0);
-  const tau2 = Math.max(0.1 ** 2, (q - (usable.length - 1)) / (sw - w.reduce((s, x) => s + x * x, 0) / sw));
+  const tau2 = betweenVariance(usable, 0.1 ** 2);
   const wr = usable.map((e) => 1 / (e.se ** 2 + tau2));
   const swr = wr.reduce((a, b) => a + b, 0);
   const muR = usable.reduce((s, e, i) => s + wr[i]! * e.elasticity, 0) / swr;
@@ -256,8 +266,8 @@ export function shrinkCategories(estimates: readonly ElasticityEstimate[]): Elas
  * Class elasticities, partially pooled towards the category (precision-weighted shrinkage). A class whose price
  * changed gets its own estimate: log units per period on log price, its category's other classes' units that
  * period as the control for season (the period's share of the year), so weekdays are balanced within a period.
- * The between-class spread τ² is the variance of the own estimates less their mean sampling variance (at least
- * 0.05²); the pooled estimate is (β/se² + ε_cat/τ²)/(1/se² + 1/τ²), its variance 1/(1/se² + 1/τ²) plus the
+ * The between-class spread τ² is the DerSimonian–Laird estimate over the own estimates (at least 0.05²;
+ * `betweenVariance`); the pooled estimate is (β/se² + ε_cat/τ²)/(1/se² + 1/τ²), its variance 1/(1/se² + 1/τ²) plus the
  * category's own sampling variance in the share it carries. A class without price changes takes the category's
  * estimate with variance se_cat² + τ².
  */
@@ -284,9 +294,7 @@ export function classElasticities(history: readonly PricePeriod[], estimates: re
       if (est && Number.isFinite(est.elasticity) && Number.isFinite(est.se) && est.se > 0) own.set(cls, { elasticity: est.elasticity, se: est.se });
     }
     const ests = [...own.values()];
-    const meanOwn = ests.reduce((s, e) => s + e.elasticity, 0) / Math.max(1, ests.length);
-    const spread = ests.length >= 3 ? ests.reduce((s, e) => s + (e.elasticity - meanOwn) ** 2, 0) / (ests.length - 1) - ests.reduce((s, e) => s + e.se ** 2, 0) / ests.length : 0;
-    const tau2 = Math.max(0.05 ** 2, spread);
+    const tau2 = ests.length >= 3 ? betweenVariance(ests, 0.05 ** 2) : 0.05 ** 2;
     for (const cls of new Set(rows.map((r) => r.rentalClass))) {
       const o = own.get(cls) ?? null;
       if (!o) {

@@ -134,8 +134,15 @@ export interface CapacityPriceInput {
   minProbability?: number;
   /** … the expected gain is at least this share of today's revenue (default 0.005) … */
   minGainShare?: number;
+  /** … and at least this much money over the days (default 0: a move worth a few dollars is not worth the risk of a wrong elasticity) … */
+  minGain?: number;
   /** … the 80 % range of the gain is above zero (default true) … */
   requirePositiveRange?: boolean;
+  /**
+   * … the low end of the gain's 80 % range loses at most this share of today's revenue (default: no bound; with
+   * requirePositiveRange the low end must be above zero anyway) …
+   */
+  maxLossShare?: number;
   /** … and the expected stockout days (days demand exceeds the units available) rise by at most this many over the days (default 0.5). */
   maxAddedStockoutDays?: number;
   /** Variable cost per rental (margin objective); 0 for revenue. */
@@ -277,11 +284,17 @@ export function recommendCapacityPrice(input: CapacityPriceInput): CapacityPrice
   const current = candidates.find((c) => c.price === p0)!;
   const best = candidates.reduce((a, b) => (b.expected > a.expected + 1e-9 ? b : a), current);
   const minP = input.minProbability ?? 0.8;
-  const minGain = (input.minGainShare ?? 0.005) * Math.max(0, current.expected);
+  const minGain = Math.max((input.minGainShare ?? 0.005) * Math.max(0, current.expected), input.minGain ?? 0);
   const needRange = input.requirePositiveRange ?? true;
   const maxAdded = input.maxAddedStockoutDays ?? 0.5;
+  const maxLoss = input.maxLossShare === undefined ? Number.POSITIVE_INFINITY : input.maxLossShare * Math.max(0, current.expected);
   const clears = (c: CandidateOutcome) =>
-    c.price !== p0 && c.probabilityGain >= minP && (!needRange || c.gainRange80[0] > 0) && c.gain >= minGain && c.stockoutDays - current.stockoutDays <= maxAdded;
+    c.price !== p0 &&
+    c.probabilityGain >= minP &&
+    (!needRange || c.gainRange80[0] > 0) &&
+    c.gainRange80[0] >= -maxLoss &&
+    c.gain >= minGain &&
+    c.stockoutDays - current.stockoutDays <= maxAdded;
   const eligible = candidates.filter(clears);
   const chosen = eligible.length ? eligible.reduce((a, b) => (b.expected > a.expected ? b : a)) : current;
   let heldBack: string | null = null;
@@ -293,6 +306,10 @@ export function recommendCapacityPrice(input: CapacityPriceInput): CapacityPrice
         ? `the best price ${priceText(best.price)} raises expected revenue with probability ${best.probabilityGain.toFixed(2)} only (needs ${minP})`
         : needRange && best.gainRange80[0] <= 0
           ? `the 80 % range of the gain at ${priceText(best.price)} includes zero`
+          : best.gainRange80[0] < -maxLoss
+          ? `at ${priceText(best.price)} the low end of the gain's 80 % range loses ${money(-best.gainRange80[0])}, more than ${((input.maxLossShare ?? 0) * 100).toFixed(1)} % of today's revenue`
+          : best.gain < (input.minGain ?? 0)
+          ? `the expected gain at ${priceText(best.price)} is under ${money(input.minGain ?? 0)}`
           : `the expected gain at ${priceText(best.price)} is under ${((input.minGainShare ?? 0.005) * 100).toFixed(1)} % of today's revenue`;
   }
   let binding = 0;

@@ -19,7 +19,7 @@ export * from './elasticity/index.js';
 export { recommendPrice, DEFAULT_GRADE_FACTORS } from './recommendations.js';
 export { recommendCapacityPrice, explainCapacityPrice, expectedMinPoisson, expectedMinUnits, expectedMinTable, probabilityAbove, priceGrid } from './capacity.js';
 export type { CapacityDay, CapacityPriceInput, CapacityPriceRecommendation, CandidateOutcome, SellOutRecord } from './capacity.js';
-export { loadCapacityHistory, fitDemandModels, forecastCapacityDays, classElasticities, shrinkCategories } from './capacity-history.js';
+export { loadCapacityHistory, fitDemandModels, forecastCapacityDays, classElasticities, shrinkCategories, betweenVariance } from './capacity-history.js';
 export type { CapacityHistory, ClassCapacityHistory, CapacityClassInput, ClassDemandModel, ClassElasticity } from './capacity-history.js';
 export type { PriceRecommendation, PriceRecommendationInput } from './recommendations.js';
 export { seasonalIndex, seasonFactor } from './season.js';
@@ -70,6 +70,13 @@ const configSchema = z.object({
    * minProbability; the `pricing-gain-range` safeguard then leaves each such move to a person.
    */
   requirePositiveGainRange: z.boolean().default(true),
+  /**
+   * With or without the range rule: a move is taken only when the low end of its gain's 80 % range loses at most
+   * this share of today's revenue over the horizon (unset: no such bound).
+   */
+  maxLossShare: z.number().min(0).max(1).optional(),
+  /** … and its expected gain over the horizon is at least this much money. */
+  minGain: z.number().min(0).default(0),
   /** Draws of the elasticity and demand level from their sampling distributions (fixed seed). */
   draws: z.number().int().min(20).max(2000).default(200),
 });
@@ -214,6 +221,8 @@ export const pricingPlugin = definePlugin({
           minGainShare: config.minGainShare,
           maxAddedStockoutDays: config.maxAddedStockoutDays,
           requirePositiveRange: config.requirePositiveGainRange,
+          maxLossShare: config.maxLossShare,
+          minGain: config.minGain,
           unitCost: query.objective === 'margin' ? price * config.variableCostShare : 0,
         });
         a.memo.set(memoKey, rec);
@@ -297,7 +306,7 @@ export const pricingPlugin = definePlugin({
         method: 'GET',
         path: '/pricing/recommendations',
         summary:
-          'Capacity-aware price per rental class: the price within the price-change cap (and under the competitor ceiling) with the highest expected revenue (or margin) over the next horizonDays, from price × expected min(demand at that price, units owned minus out for repair) per day. Each row: direction (raise, cut or keep), expectedChangePerPeriod (over the next periodDays = horizonDays), gainRange80 (80 % range of the gain over the elasticity\'s and demand level\'s sampling uncertainty), confidence (P(the change increases expected revenue)), expected rentals and stockout days at both prices, a why in words and figures, drivers, and the class\'s open price decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing). A price moves only when P(gain) ≥ minProbability and the gain range is above zero.',
+          'Capacity-aware price per rental class: the price within the price-change cap (and under the competitor ceiling) with the highest expected revenue (or margin) over the next horizonDays, from price × expected min(demand at that price, units owned minus out for repair) per day. Each row: direction (raise, cut or keep), expectedChangePerPeriod (over the next periodDays = horizonDays), gainRange80 (80 % range of the gain over the elasticity\'s and demand level\'s sampling uncertainty), confidence (P(the change increases expected revenue)), expected rentals and stockout days at both prices, a why in words and figures, drivers, and the class\'s open price decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing). A price moves only when P(gain) ≥ minProbability, the gain range is above zero (requirePositiveGainRange, the default), its low end loses at most maxLossShare of today\'s revenue when that is set, and the expected gain is at least minGainShare of today\'s revenue and minGain dollars.',
         role: 'read',
         input: {
           query: z.object({

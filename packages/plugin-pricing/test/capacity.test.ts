@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applySafeguards } from '@rfid3/core';
 import type { CapacityDay } from '../src/index.js';
-import { expectedMinPoisson, expectedMinTable, expectedMinUnits, explainCapacityPrice, priceGrid, pricingGainRangeSafeguard, probabilityAbove, recommendCapacityPrice } from '../src/index.js';
+import { betweenVariance, expectedMinPoisson, expectedMinTable, expectedMinUnits, explainCapacityPrice, priceGrid, pricingGainRangeSafeguard, probabilityAbove, recommendCapacityPrice } from '../src/index.js';
 
 /** E[min(X, cap)] by brute force: the pmf summed term by term up to far past the mean. */
 function bruteExpectedMin(mean: number, cap: number): number {
@@ -124,6 +124,53 @@ describe('capacity pricing', () => {
     expect(why).toContain('sold out on 6 of the last 8 Saturdays');
     expect(why).toMatch(/at \+\d+ % the expected lost rentals .* cost less than the higher price earns/);
     expect(why).toMatch(/\$\d/);
+  });
+});
+
+describe('capacity pricing: loss bound and smallest gain', () => {
+  const base = { price: 40, unitsPerRental: 1, daysPerRental: 2, maxChange: 0.2, levelSe: 0.05, requirePositiveRange: false, minProbability: 0.7 };
+  // Idle fleet, ε̂ = −0.8 ± 0.3: a raise gains with P ≈ 0.75, but under the draws with ε < −1 it loses.
+  const idle = days(28, () => 3, 1e5);
+
+  it('maxLossShare holds back a move whose 80 % range loses more than that share of today\'s revenue', () => {
+    const free = recommendCapacityPrice({ ...base, days: idle, elasticity: -0.8, elasticitySe: 0.3 });
+    expect(free.direction).toBe('raise');
+    expect(free.gainRange80[0]).toBeLessThan(0);
+    const lowEnd = -free.gainRange80[0] / free.current.expected;
+    const bounded = recommendCapacityPrice({ ...base, days: idle, elasticity: -0.8, elasticitySe: 0.3, maxLossShare: 0.002 });
+    // Either kept, or moved less far, and never with a low end below the bound.
+    expect(bounded.recommendedPrice).toBeLessThan(free.recommendedPrice);
+    if (bounded.direction !== 'keep') expect(-bounded.gainRange80[0] / bounded.current.expected).toBeLessThanOrEqual(0.002);
+    else expect(bounded.heldBack).toMatch(/low end of the gain's 80 % range loses/);
+    // A bound wider than the loss changes nothing.
+    expect(recommendCapacityPrice({ ...base, days: idle, elasticity: -0.8, elasticitySe: 0.3, maxLossShare: lowEnd * 1.01 }).recommendedPrice).toBe(free.recommendedPrice);
+  });
+
+  it('minGain keeps the price when the expected gain is worth less than that much money', () => {
+    const rec = recommendCapacityPrice({ ...base, days: idle, elasticity: -0.5, elasticitySe: 0.1 });
+    expect(rec.direction).toBe('raise');
+    const kept = recommendCapacityPrice({ ...base, days: idle, elasticity: -0.5, elasticitySe: 0.1, minGain: rec.expectedChange * 1.5 });
+    expect(kept.direction).toBe('keep');
+    expect(kept.heldBack).toMatch(/expected gain at \$[\d.]+ is under \$/);
+  });
+});
+
+describe('between-class spread (DerSimonian–Laird)', () => {
+  it('is not inflated by a few wild estimates with large standard errors', () => {
+    // Four precise estimates that agree, and two wild ones that their standard errors explain.
+    const ests = [
+      { elasticity: -0.8, se: 0.1 },
+      { elasticity: -0.82, se: 0.1 },
+      { elasticity: -0.78, se: 0.1 },
+      { elasticity: -0.81, se: 0.1 },
+      { elasticity: -5.7, se: 4 },
+      { elasticity: 1.4, se: 4 },
+    ];
+    expect(betweenVariance(ests, 0.05 ** 2)).toBe(0.05 ** 2);
+    // The unweighted spread less the mean sampling variance, as before, would have been several units².
+    // Real spread among precise estimates is found.
+    const spread = betweenVariance([{ elasticity: -0.3, se: 0.05 }, { elasticity: -1.3, se: 0.05 }, { elasticity: -0.8, se: 0.05 }], 0.05 ** 2);
+    expect(spread).toBeGreaterThan(0.2);
   });
 });
 

@@ -9,7 +9,11 @@ import { DEFAULT_CLOSED_HOLIDAYS, coreMigrations, createDatabase, createRuntime,
 import { simulate } from '@rfid3/core/simulator';
 import { externalServices, removeRedisKeys } from '@rfid3/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadHostConfig } from '../src/config.js';
 import { ApiKeyStore } from '../src/keys.js';
+import { startBackground } from '../src/ops/background.js';
+import { NIGHTLY_JOB } from '../src/ops/scheduler.js';
+import { createHostRuntime } from '../src/server.js';
 import { serve, testRuntime } from './helpers.js';
 
 /**
@@ -134,7 +138,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     );
     database = createDatabase(services.mysqlUrl!);
     await migrate(database, 'core', coreMigrations);
-    await simulate(database, { items: 150, days: 300, seed: 15, closedHolidays: DEFAULT_CLOSED_HOLIDAYS });
+    await simulate(database, { items: 150, days: 240, seed: 15, closedHolidays: DEFAULT_CLOSED_HOLIDAYS });
     adminKey = (await new ApiKeyStore({ database }).create('cluster test', 'admin')).key;
 
     const a = start('host A', ['serve', '--role', 'api', '--port', '0', '--host', '127.0.0.1']);
@@ -185,9 +189,15 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
   }, 60_000);
 
   it('a worker killed with -9 mid-retrain: the other completes it once after the stall interval (one new version); mid-backfill: no duplicate prediction rows', async () => {
-    // The first forecast asked of host B registers the first version (and B now holds the answer and the active version).
-    const first = await api<{ modelVersion: string }>(hostB, '/demand/forecast?weeks=1&recent_days=0');
-    expect(first.status).toBe(200);
+    // The first forecast asked of host B registers the model's first version (and B then holds the answer and the
+    // active version). A 503 is the host saying MariaDB did not answer in time (a loaded CI machine): asked again.
+    let first = await api<{ modelVersion: string }>(hostB, '/demand/forecast?weeks=1&recent_days=0');
+    for (let i = 0; i < 3 && first.status === 503; i++) {
+      figures.firstForecast503 = ((figures.firstForecast503 as number) ?? 0) + 1;
+      await sleep(2000);
+      first = await api<{ modelVersion: string }>(hostB, '/demand/forecast?weeks=1&recent_days=0');
+    }
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
     const before = await versions();
     expect(before).toHaveLength(1);
 
@@ -314,4 +324,39 @@ describe('POST /models/activate (SQLite in memory)', () => {
       await app.close();
     }
   });
+});
+
+describe.skipIf(!services.redisUrl)('the nightly run with two hosts on BullMQ (real Redis)', () => {
+  const nightlyPrefix = `rfid3-t-${randomBytes(5).toString('hex')}`;
+  const opened: Runtime[] = [];
+  let nightlyDir = '';
+  afterAll(async () => {
+    await Promise.allSettled(opened.map((r) => r.close()));
+    await removeRedisKeys(services.redisUrl!, nightlyPrefix);
+    if (nightlyDir) rmSync(nightlyDir, { recursive: true, force: true });
+  });
+
+  it('is one BullMQ job per cron time (here every second), not one per host', async () => {
+    nightlyDir = mkdtempSync(join(tmpdir(), 'rfid3-nightly-'));
+    writeFileSync(join(nightlyDir, 'rfid3.config.json'), JSON.stringify({ plugins: [], databaseUrl: 'sqlite::memory:' }));
+    const env = { REDIS_URL: services.redisUrl!, RFID3_QUEUE: 'bullmq', RFID3_QUEUE_PREFIX: nightlyPrefix, RFID3_REDIS_PREFIX: `${nightlyPrefix}:c:` };
+    for (let i = 0; i < 2; i++) {
+      const runtime = await createHostRuntime(loadHostConfig({ cwd: nightlyDir, env }), silentLogger());
+      opened.push(runtime);
+      await runtime.start();
+      runtime.startWorkers();
+      startBackground(runtime, { webhooks: undefined, poller: undefined, scheduler: { nightly: '* * * * * *' } });
+    }
+    const since = Date.now();
+    await sleep(4200);
+    const listed = (await opened[0]!.jobs.list({ limit: 100 })).filter((j) => j.name === NIGHTLY_JOB);
+    const slots = listed.map((j) => Number(/^repeat:host\.nightly:(\d+)$/.exec(j.id)?.[1])).sort((x, y) => x - y);
+    const seconds = (Date.now() - since) / 1000;
+    console.log(`nightly: ${slots.length} runs in ${seconds.toFixed(1)} s with two hosts`);
+    expect(slots.every(Number.isFinite)).toBe(true);
+    expect(slots.slice(1).every((s, i) => s - slots[i]! >= 1000)).toBe(true);
+    expect(slots.length).toBeGreaterThanOrEqual(2);
+    expect(slots.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+    expect(listed.every((j) => j.status !== 'failed')).toBe(true);
+  }, 30_000);
 });

@@ -96,7 +96,7 @@ function start(name: string, args: string[]): Proc {
 const logLine = (p: Proc, text: string) => p.log.split('\n').find((l) => l.includes(text));
 
 async function listening(p: Proc): Promise<string> {
-  const line = await until(`${p.name} listening`, async () => logLine(p, '"listening on'), 60_000, 100);
+  const line = await until(`${p.name} listening`, async () => logLine(p, '"listening on'), 90_000, 100);
   return (JSON.parse(line) as { url: string }).url;
 }
 
@@ -146,7 +146,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     w1 = start('worker 1', ['worker', '--concurrency', '2']);
     w2 = start('worker 2', ['worker', '--concurrency', '2']);
     [hostA, hostB] = await Promise.all([listening(a), listening(b)]);
-    await Promise.all([w1, w2].map((w) => until(`${w.name} taking jobs`, async () => logLine(w, 'taking jobs'), 60_000, 100)));
+    await Promise.all([w1, w2].map((w) => until(`${w.name} taking jobs`, async () => logLine(w, 'taking jobs'), 90_000, 100)));
     allUpAt = Date.now();
     figures.setupSeconds = (allUpAt - began) / 1000;
     // The test's own producer: it queues jobs into the same BullMQ queues and never runs one.
@@ -158,7 +158,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     producer.jobs.register('demand.backfill', () => {
       throw new Error('the test producer runs no job');
     });
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
@@ -177,7 +177,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     const ids = Array.from({ length: 40 }, (_, i) => producer!.jobs.enqueue('kpis.match-impact', { batch: i }).id);
     expect(new Set(ids).size).toBe(40);
     const done: JobRecord[] = [];
-    for (const id of ids) done.push(await until(`job ${id}`, async () => finished(await job(id)), 30_000));
+    for (const id of ids) done.push(await until(`job ${id}`, async () => finished(await job(id)), 60_000));
     figures.fortyJobsSeconds = (Date.now() - queued) / 1000;
     expect(done.map((r) => r.status)).toEqual(ids.map(() => 'succeeded'));
     const by = new Map<string, number>();
@@ -186,7 +186,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     expect([...by.keys()].sort()).toEqual([w1.worker, w2.worker].sort());
     expect(by.get(w1.worker)).toBeGreaterThan(0);
     expect(by.get(w2.worker)).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 
   it('a worker killed with -9 mid-retrain: the other completes it once after the stall interval (one new version); mid-backfill: no duplicate prediction rows', async () => {
     // The first forecast asked of host B registers the model's first version (and B then holds the answer and the
@@ -206,7 +206,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     const running = await until('the retrain running', async () => {
       const r = await job(retrain.body.jobId);
       return r.status === 'running' && r.worker ? r : undefined;
-    }, 30_000, 25);
+    }, 60_000, 25);
     const doomed = running.worker === w1.worker ? w1 : w2;
     const rescuer = doomed === w1 ? w2 : w1;
     expect(running.worker).toBe(doomed.worker);
@@ -214,7 +214,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     await sleep(400);
     expect((await job(retrain.body.jobId)).status).toBe('running');
     const killedAt = await kill9(doomed);
-    const done = await until('the retrain done by the other worker', async () => finished(await job(retrain.body.jobId)), 60_000, 100);
+    const done = await until('the retrain done by the other worker', async () => finished(await job(retrain.body.jobId)), 120_000, 100);
     expect(done, JSON.stringify(done)).toMatchObject({ status: 'succeeded', worker: rescuer.worker });
     figures.retrainPickupSeconds = (Date.parse(done.startedAt!) - killedAt) / 1000;
     expect(Date.parse(done.startedAt!)).toBeGreaterThan(killedAt);
@@ -236,7 +236,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     const partialRows = (await rows(backfill.id)).length;
     const killed2At = await kill9(rescuer);
     const fresh = start('worker 3', ['worker', '--concurrency', '2']);
-    const filled = await until('the backfill done by the new worker', async () => finished(await job(backfill.id)), 60_000, 100);
+    const filled = await until('the backfill done by the new worker', async () => finished(await job(backfill.id)), 120_000, 100);
     expect(filled, JSON.stringify(filled)).toMatchObject({ status: 'succeeded', worker: fresh.worker });
     figures.backfillPickupSeconds = (Date.parse(filled.startedAt!) - killed2At) / 1000;
     const stored = await rows(backfill.id);
@@ -244,7 +244,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     figures.backfillRows = { atKill: partialRows, final: stored.length };
     expect(stored.length).toBe((filled.result as { recorded: number }).recorded);
     expect(new Set(keys).size).toBe(keys.length);
-  }, 150_000);
+  }, 300_000);
 
   it('a model activated through host A changes host B’s answer within 1 s', async () => {
     const category = (await api<{ classes: { category: string }[] }>(hostB, '/rental-classes')).body.classes[0]!.category;
@@ -287,10 +287,11 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     const ran = slots.filter((s) => s >= allUpAt - PERIOD_MS && s <= Date.now());
     const periods = (Date.now() - allUpAt) / PERIOD_MS;
     figures.schedule = { periods: Number(periods.toFixed(1)), runsSinceAllUp: ran.length, runs: slots.length, gapsMs: gaps };
-    // One per period (a period may be skipped while every worker is busy), where a timer in each of the four
-    // processes would give four, and the old per-host timers coalesced into one run per data version.
+    // At most one per period, where a timer in each of the four processes would give four.
     expect(ran.length).toBeLessThanOrEqual(Math.ceil(periods) + 1);
-    expect(ran.length).toBeGreaterThanOrEqual(Math.floor(periods / 2));
+    // A floor loose enough for a loaded machine (a slot whose job waits past the next one is skipped), well above
+    // the old timers' single run per data version.
+    expect(ran.length).toBeGreaterThanOrEqual(Math.max(3, Math.floor(periods / 3)));
   }, 60_000);
 });
 

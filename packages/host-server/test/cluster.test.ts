@@ -295,6 +295,26 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
   }, 60_000);
 });
 
+describe('RFID3_REDIS_PREFIX', () => {
+  it('sets the key prefix of the cache, and so of the cluster channel, from the environment or the config file', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'rfid3-prefix-'));
+    try {
+      writeFileSync(join(cwd, 'rfid3.config.json'), JSON.stringify({ plugins: [], databaseUrl: 'sqlite::memory:', redisPrefix: 'from-file:' }));
+      expect(loadHostConfig({ cwd, env: {} }).redisPrefix).toBe('from-file:');
+      const config = loadHostConfig({ cwd, env: { RFID3_REDIS_PREFIX: 'site-b:' } });
+      expect(config.redisPrefix).toBe('site-b:');
+      const runtime = await createHostRuntime(config, silentLogger());
+      try {
+        expect(runtime.config.cache.keyPrefix).toBe('site-b:');
+      } finally {
+        await runtime.close();
+      }
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('POST /models/activate (SQLite in memory)', () => {
   it('activates a stored version (admin only); a bad body is a 400 naming the field, an unknown model or version a 404', async () => {
     const app = await serve(await testRuntime());

@@ -123,7 +123,10 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   const limiter = createRateLimiter(
     { enabled: rl.enabled ?? DEFAULT_RATE_LIMITS.enabled, perIp: rl.perIp ?? DEFAULT_RATE_LIMITS.perIp, perKey: rl.perKey ?? DEFAULT_RATE_LIMITS.perKey },
     // The runtime's L2 connection when it is the same Redis: one connection, and its health is the one status reports.
-    options.redisUrl && options.redisUrl === runtime.config.redisUrl && runtime.redis ? { redis: runtime.redis } : { redisUrl: options.redisUrl },
+    {
+      ...(options.redisUrl && options.redisUrl === runtime.config.redisUrl && runtime.redis ? { redis: runtime.redis } : { redisUrl: options.redisUrl }),
+      keyPrefix: `${runtime.config.cache.keyPrefix}rl`,
+    },
   );
   runtime.addStopHook(() => limiter.close());
   app.on('error', (err: unknown) => logger.error({ err }, 'unhandled error in the HTTP layer'));

@@ -54,6 +54,8 @@ export const hostConfigFileSchema = z.strictObject({
   /** After a write, GETs read the primary this many seconds (the client that wrote, and this host); default 5. */
   readYourWritesSeconds: z.number().min(0).max(3600).optional(),
   redisUrl: z.string().min(1).optional(),
+  /** The start of every key and channel this deployment uses in Redis besides BullMQ's (cache, rate limits, the hosts' shared events); default `rfid3:`. */
+  redisPrefix: z.string().min(1).max(100).optional(),
   /** `bullmq` runs jobs from Redis queues in any `rfid3 worker`; `in-process` (default) needs no Redis. */
   jobs: z
     .union([
@@ -154,6 +156,8 @@ export interface HostConfig {
   /** How long after a write GETs still read the primary, in seconds. */
   readYourWritesSeconds: number;
   redisUrl?: string;
+  /** Key prefix of the cache, the rate limits and the cluster channel in Redis (RFID3_REDIS_PREFIX; default `rfid3:`). */
+  redisPrefix?: string;
   /** The job runner and its BullMQ settings (RFID3_QUEUE, RFID3_QUEUE_PREFIX, RFID3_QUEUE_STALLED_MS override the file). */
   jobs: HostJobsConfig;
   redisHealthWindowSeconds?: number;
@@ -242,6 +246,7 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
     databaseReadUrls,
     readYourWritesSeconds,
     redisUrl: envValue('REDIS_URL') ?? file.redisUrl,
+    redisPrefix: envValue('RFID3_REDIS_PREFIX') ?? file.redisPrefix,
     jobs: jobsConfig(envValue, file.jobs),
     redisHealthWindowSeconds: file.redisHealthWindowSeconds,
     logLevel: (envLogLevel as HostLogLevel | undefined) ?? file.logLevel ?? 'info',

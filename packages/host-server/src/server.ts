@@ -51,7 +51,11 @@ export async function createHostRuntime(config: HostConfig, logger: Logger): Pro
       redisUrl: config.redisUrl,
       logLevel: config.logLevel,
       jobs: { runner, ...jobs },
-      ...(config.redisHealthWindowSeconds ? { cache: { healthWindowSeconds: config.redisHealthWindowSeconds } } : {}),
+      cache: {
+        ...(config.redisHealthWindowSeconds ? { healthWindowSeconds: config.redisHealthWindowSeconds } : {}),
+        // Also the cluster channel's prefix: deployments (or test runs) sharing a Redis keep apart by it.
+        ...(config.redisPrefix ? { keyPrefix: config.redisPrefix } : {}),
+      },
     },
     logger,
     plugins,

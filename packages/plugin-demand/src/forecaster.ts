@@ -16,6 +16,14 @@ export const DEMAND_MODEL_NAME = 'demand.daily';
 export const DEMAND_PREDICTION_TYPE = 'demand.units_out';
 export const ON_RENT_PREDICTION_TYPE = 'demand.on_rent';
 export const predictionTypeOf = (measure: DemandMeasure) => (measure === 'on_rent' ? ON_RENT_PREDICTION_TYPE : DEMAND_PREDICTION_TYPE);
+
+/**
+ * Lets the event loop run between series: a validation or a forecast of every category is seconds of
+ * arithmetic, and meanwhile the process must still answer requests and renew its job locks (a BullMQ worker
+ * that cannot renew one for its lock duration has its job taken away as stalled).
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * The label of forecasts the historical average made because the model could not (no model validated yet,
  * too little history, or a series the model could not fit): their accuracy is reported apart from the model's.
@@ -213,6 +221,7 @@ export class DemandForecaster {
     const perStore = req.byStore && !req.store ? await this.load(measure, { ...query, byStore: true }) : [];
     const classesOf = req.byClass && target.level === 'category' ? await this.classesByCategory() : null;
     for (const key of target.keys) {
+      await yieldToEventLoop();
       const series = byKey.get(key) ?? zeroSeries(target.level, key, req.store ?? null, from, through);
       const total = this.forecastSeries(series, model, horizon, through, measure, fit);
       // No forecast for the total (no history at all): none for its parts either.
@@ -414,6 +423,7 @@ export class DemandForecaster {
     const predicted: number[] = [];
     const points: ReturnType<typeof rollingOriginBacktest>['points'] = [];
     for (const s of all) {
+      await yieldToEventLoop();
       const n = s.values.length;
       const initial = Math.max(56, n - horizon - 14 * 3);
       if (initial + horizon > n) continue;

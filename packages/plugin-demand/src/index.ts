@@ -60,8 +60,8 @@ const configSchema = z.object({
   minHistoryDays: z.number().int().min(7).max(365).default(28),
   /** Weeks of past forecasts the backfill job replays (each from data before its origin). */
   backfillWeeks: z.number().int().min(1).max(52).default(8),
-  /** How often stored predictions are matched with actuals; 0 turns the schedule off. */
-  matchActualsEveryMinutes: z.number().int().min(0).default(60),
+  /** How often stored predictions are matched with actuals (a fraction of a minute is allowed); 0 turns the schedule off. */
+  matchActualsEveryMinutes: z.number().min(0).default(60),
   /** Local events (graduations, wedding fairs, the county fair) with the days around them that move demand. */
   events: z
     .array(
@@ -441,23 +441,16 @@ export const demandPlugin = definePlugin({
       logger.debug({ source: e.source, touched, dropped }, 'new scans: cached demand forecasts of the series they touch are stale');
     });
 
-    let timer: NodeJS.Timeout | undefined;
+    // Through the job runner: a timer in this process in-process, a BullMQ job scheduler (one run per period
+    // whatever the number of hosts and workers) in BullMQ mode. Not awaited: a slow Redis must not hold the start.
     onStart(() => {
       if (config.matchActualsEveryMinutes > 0) {
-        timer = setInterval(() => {
-          try {
-            deps.jobs.enqueue('demand.match-actuals');
-          } catch (err) {
-            logger.warn({ err }, 'could not queue demand.match-actuals');
-          }
-        }, config.matchActualsEveryMinutes * 60_000);
-        timer.unref();
+        deps.jobs
+          .schedule('demand.match-actuals', Math.max(1000, Math.round(config.matchActualsEveryMinutes * 60_000)))
+          .catch((err: unknown) => logger.warn({ err }, 'could not schedule demand.match-actuals'));
       }
     });
-    onStop(() => {
-      clearInterval(timer);
-      unsubscribe();
-    });
+    onStop(() => unsubscribe());
   },
 });
 

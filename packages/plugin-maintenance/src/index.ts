@@ -41,8 +41,8 @@ const configSchema = z.object({
   /** Trees in the failure forest. */
   trees: z.number().int().min(10).max(500).default(DEFAULT_FAILURE_OPTIONS.forest.nEstimators ?? 60),
   validationDays: z.number().int().min(14).max(365).default(DEFAULT_FAILURE_OPTIONS.validationDays),
-  /** How often stored failure probabilities are matched with what happened; 0 turns the schedule off. */
-  matchActualsEveryMinutes: z.number().int().min(0).default(60),
+  /** How often stored failure probabilities are matched with what happened (a fraction of a minute is allowed); 0 turns the schedule off. */
+  matchActualsEveryMinutes: z.number().min(0).default(60),
 });
 
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
@@ -124,20 +124,15 @@ export const maintenancePlugin = definePlugin({
     job('match-actuals', async () => ({
       matched: await matchFailureActuals({ database: deps.database, inventory: deps.inventory, store: deps.store }, await service.dataThrough(), await service.feedback()),
     }));
-    let timer: NodeJS.Timeout | undefined;
+    // Through the job runner: a timer in this process in-process, a BullMQ job scheduler (one run per period
+    // whatever the number of hosts and workers) in BullMQ mode. Not awaited: a slow Redis must not hold the start.
     onStart(() => {
       if (config.matchActualsEveryMinutes > 0) {
-        timer = setInterval(() => {
-          try {
-            deps.jobs.enqueue('maintenance.match-actuals');
-          } catch (err) {
-            logger.warn({ err }, 'could not queue maintenance.match-actuals');
-          }
-        }, config.matchActualsEveryMinutes * 60_000);
-        timer.unref();
+        deps.jobs
+          .schedule('maintenance.match-actuals', Math.max(1000, Math.round(config.matchActualsEveryMinutes * 60_000)))
+          .catch((err: unknown) => logger.warn({ err }, 'could not schedule maintenance.match-actuals'));
       }
     });
-    onStop(() => clearInterval(timer));
 
     endpoint(
       defineEndpoint({

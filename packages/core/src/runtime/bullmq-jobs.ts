@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Job, JobType, Queue, Worker } from 'bullmq';
 import { stableStringify } from '../cache/cache.js';
 import { HttpProblem } from '../contracts/problem.js';
@@ -49,6 +50,9 @@ function statusOf(state: string): JobStatus {
   if (state === 'failed') return 'failed';
   return 'queued';
 }
+
+/** This process, as job records name it: `host:pid`. */
+const WORKER_NAME = `${hostname()}:${process.pid}`;
 
 /** BullMQ waits for Redis rather than fail; a reader of job state should not wait more than this. */
 const READ_TIMEOUT_MS = 2000;
@@ -225,10 +229,23 @@ export class BullmqJobRunner implements JobRunner {
     }
   }
 
-  /** A BullMQ job scheduler per job name: upserted by every host, it produces one job per period in all. */
+  /**
+   * A BullMQ job scheduler per job name: upserted by every host, it produces one job per period in all. Its
+   * first run is one period after it is first made (as a timer's would be); a host upserting it again later
+   * keeps the slot already planned.
+   */
   async schedule(name: string, everyMs: number, payload: unknown = {}): Promise<void> {
     if (!this.handlers.has(name)) throw new Error(`no job named '${name}' to schedule`);
-    await this.queue(queueOf(name)).upsertJobScheduler(name, { every: everyMs }, { name, data: payload ?? {} });
+    await this.queue(queueOf(name)).upsertJobScheduler(name, { every: everyMs, startDate: Date.now() + everyMs }, { name, data: payload ?? {} });
+  }
+
+  /**
+   * A BullMQ job scheduler on a cron pattern (e.g. the nightly run at `30 5 * * *`): however many hosts upsert
+   * it, each matching time gives one job. `tz` defaults to this process's time zone.
+   */
+  async scheduleCron(name: string, pattern: string, payload: unknown = {}, tz?: string): Promise<void> {
+    if (!this.handlers.has(name)) throw new Error(`no job named '${name}' to schedule`);
+    await this.queue(queueOf(name)).upsertJobScheduler(name, { pattern, ...(tz ? { tz } : {}) }, { name, data: payload ?? {} });
   }
 
   /** Starts taking jobs in this process (the `worker` and `all` roles); an `api` host never calls it. */
@@ -238,6 +255,8 @@ export class BullmqJobRunner implements JobRunner {
     if (unknown.length) throw new Error(`no jobs in queue${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (queues: ${this.queueNames().join(', ')})`);
     for (const name of names) {
       const worker = new this.bull.Worker(name, (job) => this.process(job), {
+        // Stored on each job it takes (`worker` in the job's record): which process ran what.
+        name: WORKER_NAME,
         connection: this.connection(),
         prefix: this.options.prefix,
         concurrency: options.concurrency ?? 1,
@@ -351,6 +370,7 @@ export class BullmqJobRunner implements JobRunner {
     if (status === 'failed' && job.failedReason) record.error = job.failedReason;
     if (job.processedOn) record.startedAt = new Date(job.processedOn).toISOString();
     if (job.finishedOn) record.finishedAt = new Date(job.finishedOn).toISOString();
+    if (job.processedBy) record.worker = job.processedBy;
     return record;
   }
 }

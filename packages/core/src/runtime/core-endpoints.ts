@@ -253,6 +253,25 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
     }),
     defineEndpoint({
       method: 'POST',
+      path: '/models/activate',
+      summary:
+        'Makes a registered version of a model the active one (an operator’s rollback or roll-forward), retiring the one active now; every host serves it within a second',
+      role: 'admin',
+      input: { body: z.object({ model: z.string().min(1).max(100), version: z.number().int().positive() }) },
+      async handler({ body }) {
+        const versions = await runtime.registry.history(body.model, 1000);
+        if (!versions.some((v) => v.version === body.version)) {
+          throw HttpProblem.notFound(
+            versions.length
+              ? `model '${body.model}' has no version ${body.version} (versions: ${versions.map((v) => v.version).sort((a, b) => a - b).join(', ')})`
+              : `no model named '${body.model}' is registered`,
+          );
+        }
+        return { activated: await runtime.registry.activate(body.model, body.version) };
+      },
+    }),
+    defineEndpoint({
+      method: 'POST',
       path: '/models/retrain/:service',
       summary: "Queues the named plugin's retraining job",
       role: 'operate',

@@ -19,6 +19,8 @@ export interface JobRecord {
   enqueuedAt: string;
   startedAt?: string;
   finishedAt?: string;
+  /** The process that ran (or runs) it, `host:pid` (BullMQ mode; in-process jobs run in the host that queued them). */
+  worker?: string;
 }
 
 /** The body of a 202 answer for a queued job, with where to follow it. */
@@ -74,8 +76,9 @@ export interface JobRunner {
   /** Resolves when the job has finished (succeeded or failed). */
   waitFor(id: string): Promise<JobRecord>;
   /**
-   * Runs the job every `everyMs` while the runtime runs. In BullMQ mode this is a job scheduler in Redis, so
-   * several hosts produce one run per period, not one each.
+   * Runs the job every `everyMs` while the runtime runs (the first run one period after the schedule is made
+   * in this process). In BullMQ mode this is a job scheduler in Redis, so several hosts produce one run per
+   * period, not one each.
    */
   schedule(name: string, everyMs: number, payload?: unknown): Promise<void>;
   close(): Promise<void>;

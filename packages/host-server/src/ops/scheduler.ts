@@ -1,5 +1,5 @@
 import type { AnyEndpoint, Runtime } from '@rfid3/core';
-import { addDays, isoDay } from '@rfid3/core';
+import { addDays, BullmqJobRunner, isoDay } from '@rfid3/core';
 import { Cron } from 'croner';
 import { Counter, Gauge } from 'prom-client';
 import type { WebhookNotifier } from './webhooks.js';
@@ -39,11 +39,15 @@ function precomputable(endpoint: AnyEndpoint): boolean {
 /** The job that precomputes, in BullMQ mode: any worker runs it, and the hosts' requests for it coalesce. */
 export const PRECOMPUTE_JOB = 'host.precompute';
 
-/** Registers `host.precompute` on a host or worker runtime (a worker must know every job a host may queue). */
+/** The nightly precompute and proposals, in BullMQ mode: a job scheduler on the nightly cron, so N hosts give one run a night. */
+export const NIGHTLY_JOB = 'host.nightly';
+
+/** Registers `host.precompute` and `host.nightly` on a host or worker runtime (a worker must know every job a host may queue). */
 export function registerHostJobs(runtime: Runtime): void {
   if (runtime.jobs.has(PRECOMPUTE_JOB)) return;
   const scheduler = new HostScheduler(runtime);
   runtime.jobs.register(PRECOMPUTE_JOB, (payload: { trigger?: string }) => scheduler.precompute(payload?.trigger ?? 'job'));
+  runtime.jobs.register(NIGHTLY_JOB, () => scheduler.nightly());
 }
 
 /** prom-client throws on a second metric of the same name in a registry: reuse it instead. */
@@ -135,6 +139,13 @@ export class HostScheduler {
     return results;
   }
 
+  /** The nightly work that must happen once however many hosts run: precompute the common answers, then the proposals. */
+  async nightly(): Promise<{ precomputed: PrecomputeResult; proposed: Record<string, unknown> }> {
+    const precomputed = await this.precompute('nightly');
+    const proposed = await this.propose();
+    return { precomputed, proposed };
+  }
+
   /** Sends `decision.awaiting-approval` once for each pending decision at or above the high-value amount. */
   async checkDecisions(): Promise<number> {
     const notifier = this.options.notifier;
@@ -198,11 +209,19 @@ export class HostScheduler {
   }
 
   start(): void {
-    this.cron = new Cron(this.options.nightly ?? '30 5 * * *', { protect: true }, async () => {
-      await this.precomputeOnce('nightly', isoDay(this.runtime.clock.now())).catch((err) => this.runtime.logger.error({ err }, 'nightly precompute failed'));
-      await this.propose().catch((err) => this.runtime.logger.error({ err }, 'nightly proposals failed'));
-      await this.checkAccuracy().catch((err) => this.runtime.logger.error({ err }, 'accuracy check failed'));
-    });
+    const nightly = this.options.nightly ?? '30 5 * * *';
+    const jobs = this.runtime.jobs;
+    if (jobs instanceof BullmqJobRunner && jobs.has(NIGHTLY_JOB)) {
+      // A BullMQ job scheduler on the cron: one nightly precompute and one round of proposals, whatever the
+      // number of hosts (a cron on each would propose once per host). The accuracy check runs on every tick.
+      jobs.scheduleCron(NIGHTLY_JOB, nightly).catch((err: unknown) => this.runtime.logger.error({ err }, 'could not schedule the nightly run'));
+    } else {
+      this.cron = new Cron(nightly, { protect: true }, async () => {
+        await this.precomputeOnce('nightly', isoDay(this.runtime.clock.now())).catch((err) => this.runtime.logger.error({ err }, 'nightly precompute failed'));
+        await this.propose().catch((err) => this.runtime.logger.error({ err }, 'nightly proposals failed'));
+        await this.checkAccuracy().catch((err) => this.runtime.logger.error({ err }, 'accuracy check failed'));
+      });
+    }
     if (this.options.refreshMinutes && this.runtime.jobs.kind === 'bullmq' && this.runtime.jobs.has(PRECOMPUTE_JOB)) {
       // A BullMQ job scheduler: one refresh per period whatever the number of hosts.
       this.runtime.jobs

@@ -1,6 +1,6 @@
 // The pipeline at several sizes on MariaDB (`pnpm bench scale [--items=5000,50000]`, MYSQL_URL or the local
 // root@127.0.0.1:3306): the simulator's business of N items × 730 days, loaded into a database of its own
-// (`bench_scale_<N>`) through the product's own ingest path, then the pipeline stages, each in a process of its own
+// (`bench_scale_<N>`, dropped once its stages have run) through the product's own ingest path, then the pipeline stages, each in a process of its own
 // (bench/scale-stage.mjs) so that its peak resident memory is its own. Per stage: seconds and peak RSS; between
 // sizes, the growth exponent log(t2/t1) / log(N2/N1). Reference for ingest: a raw batched INSERT of the same scan
 // rows into another database (`bench_scale_raw`) in the same run.
@@ -160,6 +160,7 @@ async function oneSize(items, { serverUrl, log }) {
       log(`${items} items: stage ${s}`);
       out[s] = await stage(s, withDatabase(serverUrl, name), log);
     }
+    await dropDatabase(serverUrl, name);
   } finally {
     await source?.close();
     await raw?.close();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// pnpm bench [suite…] [--json]: speed and memory, measured here and never typed in. Every module in bench/suites
-// that exports `bench = { name, title?, run({ dataDir, log }) → { results, rows: [[label, figure]] } }` is a suite.
+// pnpm bench [suite…] [--json] [--name=value…]: speed and memory, measured here and never typed in. Every module in bench/suites
+// that exports `bench = { name, title?, run({ dataDir, log, options }) → { results, rows: [[label, figure]] } }` is a suite (`options`: the --name=value ones).
 // bench/RESULTS.md keeps one section per suite with the machine it ran on; running some suites rewrites
 // only their sections. Each suite runs in its own process so that its peak memory is its own. A suite whose
 // answer says `failed` (the drills) still has its section written, and makes this command exit 1.
@@ -28,7 +28,7 @@ async function loadSuites() {
 if (args[0] === '--child') {
   const suite = (await loadSuites())[args[1]];
   const started = performance.now();
-  const out = await suite.run({ dataDir, log });
+  const out = await suite.run({ dataDir, log, options: JSON.parse(args[2] ?? '{}') });
   // The kernel's high-water mark of this process (KiB), not a sample that a busy event loop would miss.
   out.results.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   out.results.seconds = (performance.now() - started) / 1000;
@@ -37,6 +37,8 @@ if (args[0] === '--child') {
 }
 
 const json = args.includes('--json');
+// `--name=value` options are handed to every suite run (`pnpm bench scale --items=5000,50000`).
+const options = Object.fromEntries(args.filter((a) => /^--[^=]+=/.test(a)).map((a) => [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
 const suites = await loadSuites();
 const named = args.filter((a) => !a.startsWith('--'));
 const unknown = named.filter((s) => !suites[s]);
@@ -58,7 +60,7 @@ const all = {};
 const failedSuites = [];
 for (const name of chosen) {
   log(`== ${name}`);
-  const out = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString());
+  const out = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString());
   all[name] = out.results;
   if (out.failed) failedSuites.push(name);
   const heading = suites[name].title ?? name;

@@ -127,10 +127,12 @@ await runDrill(out, cleanup, async () => {
 
   const byStatus = {};
   for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
-  // Stale flags: from 3 s into an outage (the probe's period and timeout) until the drill starts or continues
-  // the server. From then on it may answer the host's probe before `up()` returns or this drill's own check
-  // (`backAt`) sees it, and an answer that is fresh again rightly carries no stale flag.
-  const inOutage = (a) => phases.some((p) => a.t0 >= p.downAt + 3_000 && a.t1 <= p.restartAt);
+  // Stale flags: from 4.5 s into an outage until the drill starts or continues the server. A cached forecast asked
+  // before touches nothing but memory, so the host learns of the outage from its probe alone: every 2 s, and a
+  // stopped server (SIGSTOP) takes the probe's 2 s timeout to be called away. From the restart on it may answer
+  // the host's probe before `up()` returns or this drill's own check (`backAt`) sees it, and an answer that is
+  // fresh again rightly carries no stale flag.
+  const inOutage = (a) => phases.some((p) => a.t0 >= p.downAt + 4_500 && a.t1 <= p.restartAt);
   const afterRecovery = (a) => phases.some((p) => a.t0 >= p.backAt + p.recoverySeconds * 1000 + 3_000 && a.t0 <= p.backAt + p.recoverySeconds * 1000 + 8_000);
   const outageAnswers = answers.filter(inOutage);
   const lat = outageAnswers.map((a) => a.t1 - a.t0);

@@ -23,6 +23,7 @@ export * from './runtime/metrics.js';
 export * from './runtime/services.js';
 export * from './runtime/prediction-service.js';
 export * from './runtime/invoke.js';
+export { SerializedAnswers } from './runtime/serialized-answers.js';
 export * from './runtime/validation.js';
 export { markStale, trackStaleness } from './runtime/staleness.js';
 export { checkPlugins, PluginLoadError, type PluginEntry, type CheckedPlugin } from './runtime/plugin-loader.js';

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { AnyEndpoint, Logger, Principal, Runtime } from '@rfid3/core';
+import type { AnyEndpoint, EndpointResponse, Logger, Principal, Runtime } from '@rfid3/core';
 import { HttpProblem, dependencyProblem, primaryOnly } from '@rfid3/core';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
@@ -50,6 +50,22 @@ export interface HostState {
 
 type HostContext = Context & { state: HostState };
 
+/** A request's state; its logger (a child carrying the request id) is made when something logs through it. */
+class RequestState implements HostState {
+  route?: string;
+  principal?: Principal | null;
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly root: Logger,
+    readonly requestId: string,
+  ) {}
+
+  get logger(): Logger {
+    return (this.child ??= this.root.child({ requestId: this.requestId }));
+  }
+}
+
 /** Which first-party plugin serves each path prefix, to say what to install when one is missing. */
 export const PREFIX_PLUGINS: Record<string, { pluginId: string; package: string }> = {
   demand: { pluginId: 'demand', package: '@rfid3/plugin-demand' },
@@ -92,15 +108,19 @@ function writeProblem(ctx: HostContext, problem: HttpProblem): void {
   ctx.type = 'application/problem+json';
 }
 
-function respondJson(ctx: HostContext, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
+function respondJson(ctx: HostContext, { status, body, headers, json }: EndpointResponse): void {
+  if (headers) for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
   // A handler that returns nothing has nothing to say: 204, whatever success status it declared.
   if (body === undefined || status === 204) {
     ctx.status = 204;
     return;
   }
   ctx.status = status;
-  if (typeof body === 'object' && body !== null) {
+  if (json) {
+    // Already serialised (an answer kept beside a cache entry): its bytes as they are.
+    ctx.body = json;
+    ctx.type = 'application/json';
+  } else if (typeof body === 'object' && body !== null) {
     ctx.body = body;
   } else {
     ctx.body = JSON.stringify(body);
@@ -135,16 +155,17 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   app.use(async (ctx: HostContext, next: Next) => {
     const started = performance.now();
     const incoming = ctx.get('X-Request-Id');
-    ctx.state.requestId = SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.logger = logger.child({ requestId: ctx.state.requestId });
-    ctx.set('X-Request-Id', ctx.state.requestId);
+    const requestId = SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state = new RequestState(logger, requestId);
+    ctx.set('X-Request-Id', requestId);
     try {
       await next();
     } finally {
       const seconds = (performance.now() - started) / 1000;
       const route = ctx.state.route ?? 'unmatched';
       runtime.metrics.httpDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
-      ctx.state.logger.info({ method: ctx.method, path: ctx.path, route, status: ctx.status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
+      // The request id first, where the request's child logger puts it, without making one for this line.
+      if (logger.isLevelEnabled('info')) logger.info({ requestId, method: ctx.method, path: ctx.path, route, status: ctx.status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
     }
   });
 
@@ -312,7 +333,6 @@ function invoke(runtime: Runtime, endpoint: AnyEndpoint) {
     if (!endpoint.input?.body && body !== undefined && !(typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0)) {
       throw HttpProblem.badRequest(`${endpoint.method} ${endpoint.path} takes no request body`, [{ field: 'body', message: 'expected no body (or {})' }]);
     }
-    const result = await runtime.invoke(endpoint, { params, query: { ...ctx.query }, body: ctx.request.body }, ctx.state.principal ?? null, ctx.state.requestId);
-    respondJson(ctx, result.status, result.body, result.headers);
+    respondJson(ctx, await runtime.invoke(endpoint, { params, query: { ...ctx.query }, body: ctx.request.body }, ctx.state.principal ?? null, ctx.state.requestId));
   };
 }

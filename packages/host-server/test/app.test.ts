@@ -1,5 +1,6 @@
 import { API_PREFIX, toOpenApiPath } from '../src/openapi.js';
 import { ApiKeyStore } from '../src/keys.js';
+import { JsonAnswer, SerializedAnswers, defineEndpoint, definePlugin, markStale } from '@rfid3/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOM_SECRET, acmePlugin } from './acme-plugin.js';
 import type { RunningApp } from './helpers.js';
@@ -186,6 +187,56 @@ describe('request logging', () => {
       expect(failure?.err?.message).toBe(BOOM_SECRET);
       const access = lines.find((l) => l.msg === 'request');
       expect(access).toMatchObject({ requestId: 'trace-500', status: 500, route: '/api/predictive/acme/boom', method: 'GET' });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('answers kept serialised', () => {
+  // One cached entry and its kept answer, as the demand forecast keeps them; `?stale=1` serves it as a cache
+  // the database could not refresh.
+  const entry = {};
+  const answers = new SerializedAnswers();
+  let served = 0;
+  const keptPlugin = definePlugin({
+    id: 'kept',
+    version: '1.0.0',
+    coreRange: '>=0.1.0 <1.0.0',
+    register(env) {
+      env.endpoint(
+        defineEndpoint({
+          method: 'GET',
+          path: '/kept/answer',
+          summary: 'A kept answer',
+          role: 'read',
+          handler: (input) => {
+            served++;
+            if ((input.query as { stale?: string }).stale) markStale(42);
+            const at: [string, string] = ['generatedAt', `2026-06-01 12:00:0${served % 10}`];
+            return answers.get(entry, 'q', at) ?? answers.set(entry, 'q', at, { text: 'ü "quoted"', values: [1.5, null, 3] });
+          },
+        }),
+        // Bytes that are not what JSON.stringify would make of the value: only the bytes themselves can be sent.
+        defineEndpoint({ method: 'GET', path: '/kept/raw', summary: 'Raw bytes', role: 'read', handler: () => new JsonAnswer({ value: 1 }, Buffer.from('{ "value": 1 }')) }),
+      );
+    },
+  });
+
+  it('sends the kept bytes as they are, as application/json, and flags them stale like any answer', async () => {
+    const app = await serve(await testRuntime([keptPlugin]));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${app.url}/api/predictive/kept/answer`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        const text = await res.text();
+        expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+        expect(text).toBe(JSON.stringify({ generatedAt: `2026-06-01 12:00:0${served % 10}`, text: 'ü "quoted"', values: [1.5, null, 3] }));
+      }
+      expect(await (await fetch(`${app.url}/api/predictive/kept/raw`)).text()).toBe('{ "value": 1 }');
+      const stale = await fetch(`${app.url}/api/predictive/kept/answer?stale=1`);
+      expect(await stale.json()).toMatchObject({ text: 'ü "quoted"', stale: true, staleSeconds: 42 });
     } finally {
       await app.close();
     }

@@ -16,6 +16,7 @@ import {
   openMeteoProvider,
   parseEvents,
   sqlDateTime,
+  SerializedAnswers,
 } from '@rfid3/core';
 import type { CalendarEvent, DataChangedEvent, Prediction } from '@rfid3/core';
 import { sql } from 'kysely';
@@ -248,6 +249,8 @@ export const demandPlugin = definePlugin({
       },
     });
     provide(demandServices.forecaster, forecaster);
+    // Forecast answers kept serialised beside the cached predictions they were made from (see the forecast endpoint).
+    const answers = new SerializedAnswers();
     const match = () => matchDemandActuals({ inventory: deps.inventory, store: deps.store }, forecaster.dataThrough());
     const matchOnRent = () => matchOnRentActuals({ inventory: deps.inventory, store: deps.store, database: deps.database }, forecaster.dataThrough());
 
@@ -348,7 +351,18 @@ export const demandPlugin = definePlugin({
             byClass,
           };
           const answer = await deps.predictions.predict('demand.daily', { ...request, asOf });
+          const generatedAt: [string, string] = ['generatedAt', sqlDateTime(deps.clock.now())];
+          // A cache hit asked before: the answer derived from it, kept with it, touches nothing but memory. What the
+          // answer adds to the forecasts (the series named without one, the recent actuals) is read from the data the
+          // forecasts' cache key versions, so it holds as long as the entry does.
+          // The parsed query's fields come in the schema's order, so equal queries give equal keys.
+          const memoKey = JSON.stringify(query);
+          const reusable = answer.cached && !answer.stale;
+          const kept = reusable ? answers.get(answer.predictions, memoKey, generatedAt) : undefined;
+          if (kept) return kept;
           const series = toSeries(answer.predictions);
+          // Everything read below was read: an answer missing a part because the database was away is not kept.
+          let complete = true;
           // A series asked for that nothing could forecast (no history at all) is named, with the reason, not dropped.
           // That needs the database; with it away, the cached forecasts are served as they are, flagged stale.
           let target: Awaited<ReturnType<typeof forecaster.resolve>> | null = null;
@@ -357,6 +371,7 @@ export const demandPlugin = definePlugin({
           } catch (err) {
             if (!answer.cached || !isDependencyUnavailable(err)) throw err;
             markStale(answer.ageSeconds);
+            complete = false;
           }
           const store = request.store ?? null;
           const level = target?.level;
@@ -373,10 +388,10 @@ export const demandPlugin = definePlugin({
               for (const s of series) s.recent = recent.get(seriesId(s.level, s.key, s.store)) ?? [];
             } catch (err) {
               if (!isDependencyUnavailable(err)) throw err;
+              complete = false;
             }
           }
-          return {
-            generatedAt: sqlDateTime(deps.clock.now()),
+          const rest = {
             dataThrough: asOf,
             weeks: query.weeks,
             store: query.store,
@@ -388,6 +403,8 @@ export const demandPlugin = definePlugin({
             series,
             ...(target?.keys.length === 0 ? { reason: 'no rental class has tagged items in id_item_master yet: nothing to forecast' } : {}),
           };
+          if (reusable && complete) return answers.set(answer.predictions, memoKey, generatedAt, rest);
+          return { [generatedAt[0]]: generatedAt[1], ...rest };
         },
       }),
       defineEndpoint({

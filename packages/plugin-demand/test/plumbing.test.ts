@@ -1,7 +1,7 @@
 import { addDays, HttpProblem } from '@rfid3/core';
 import type { Prediction } from '@rfid3/core';
 import { startTestHost, type TestHost } from '@rfid3/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { demandPlugin, demandServices, loadOnRentSeries, ON_RENT_LOOKBACK_DAYS, ON_RENT_PREDICTION_TYPE, SeriesVersions } from '../src/index.js';
 
 describe('series data versions', () => {
@@ -163,5 +163,61 @@ describe('demand plumbing on a simulated business', { timeout: 300_000 }, () => 
     const mae = preds.reduce((s, p) => s + Math.abs(onRent.get(p.targetDate!)! - p.value), 0) / preds.length;
     expect(body.onRent.byModel[0]!.mae).toBeCloseTo(mae, 6);
     expect([...onRent.values()].some((v) => v > 0)).toBe(true);
+  });
+  it('answers a repeated cached forecast from memory: the same answer, its exact bytes, no database read until the data changes', async () => {
+    const a = categories[0]!;
+    const url = `/demand/forecast?weeks=2&category=${encodeURIComponent(a.name)}`;
+    type Full = Body & { generatedAt: string; series: (Body['series'][number] & { recent: { date: string; value: number }[] })[] };
+    const call = async (u = url) => host.call('GET', u);
+    // Every query of the database, from here on.
+    const executor = host.runtime.database.db.getExecutor();
+    const spy = vi.spyOn(executor, 'executeQuery');
+    try {
+      await call(`${url}&recent_days=0`); // computes and caches the forecasts
+      spy.mockClear();
+      const built = await call();
+      expect((built.body as Full).cached).toBe(true);
+      // The first hit of this question reads what it adds to the forecasts (the spy sees the reads it must see)…
+      expect(spy.mock.calls.length).toBeGreaterThan(0);
+      spy.mockClear();
+      const again = await call();
+      // …and the next one reads nothing: it is the kept answer, sent as the bytes it was serialised to.
+      expect(spy).not.toHaveBeenCalled();
+      expect(again.body).toEqual(built.body);
+      expect(again.json?.toString()).toBe(JSON.stringify(again.body));
+      // generatedAt is the second it is served, in the body and in the bytes alike.
+      host.clock.advance({ ms: 5_000 });
+      const later = await call();
+      expect(spy).not.toHaveBeenCalled();
+      expect((later.body as Full).generatedAt).not.toBe((built.body as Full).generatedAt);
+      expect(later.json?.toString()).toBe(JSON.stringify(later.body));
+      expect({ ...(later.body as Full), generatedAt: 'x' }).toEqual({ ...(built.body as Full), generatedAt: 'x' });
+      // Another recent_days is another answer (read once), not the kept one.
+      const week = (await call(`${url}&recent_days=7`)).body as Full;
+      expect(week.series[0]!.recent).toHaveLength(7);
+      expect((again.body as Full).series[0]!.recent).toHaveLength(28);
+      // Unknown categories stay a 404, every time.
+      for (let i = 0; i < 2; i++) await expect(call('/demand/forecast?weeks=2&category=no-such-category-here')).rejects.toMatchObject({ status: 404 });
+
+      // Scans of yesterday for a class of the category: the next answers are new, with the new recent actuals.
+      const yesterday = forecaster().dataThrough();
+      const before = (again.body as Full).series[0]!.recent.at(-1)!;
+      expect(before.date).toBe(yesterday);
+      const tags = await host.runtime.database.db.selectFrom('id_item_master').select('tag_id').where('rental_class_num', '=', a.classes[0]!).limit(3).execute();
+      for (const [i, t] of tags.entries()) {
+        await host.runtime.database.db.insertInto('id_transactions').values({ tag_id: t.tag_id, scan_type: 'Rental', scan_date: `${yesterday} 23:5${i}:00`, rental_class_num: a.classes[0]! } as never).execute();
+      }
+      await host.runtime.events.emit('data-changed', { source: 'test', tables: ['id_transactions'], rentalClasses: [a.classes[0]!], from: yesterday, to: yesterday });
+      const recomputed = (await call()).body as Full;
+      expect(recomputed.cached).toBe(false);
+      const hit = (await call()).body as Full;
+      expect(hit.cached).toBe(true);
+      expect(hit.series[0]!.recent.at(-1)!.value).toBeGreaterThan(before.value);
+      spy.mockClear();
+      expect((await call()).body).toEqual(hit);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

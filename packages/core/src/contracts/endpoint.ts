@@ -95,6 +95,25 @@ export class EndpointReply {
   ) {}
 }
 
+/**
+ * An answer that is already serialised: `value` is the body (what in-process callers get), `json` its exact
+ * JSON text as UTF-8 bytes, which the host sends as it is instead of serialising `value` again. For answers
+ * served many times from a cache (see `SerializedAnswers`); treat `value` as read-only, it may be shared.
+ */
+export class JsonAnswer {
+  constructor(
+    readonly value: unknown,
+    readonly json: Buffer,
+  ) {}
+}
+
+/** A `JsonAnswer`, also one made by another copy of `@rfid3/core` (a plugin built against its own), recognised by shape. */
+export function isJsonAnswer(x: unknown): x is JsonAnswer {
+  if (x instanceof JsonAnswer) return true;
+  const a = x as Partial<JsonAnswer> | null;
+  return typeof a === 'object' && a !== null && a.constructor?.name === 'JsonAnswer' && Buffer.isBuffer(a.json) && 'value' in a;
+}
+
 /** Identity function that infers the handler's input types from the schemas. */
 export function defineEndpoint<
   P extends z.ZodType | undefined = undefined,

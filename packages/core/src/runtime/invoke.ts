@@ -1,6 +1,6 @@
 import { match } from 'path-to-regexp';
 import type { AnyEndpoint, HttpMethod, RequestContext } from '../contracts/endpoint.js';
-import { EndpointReply, roleSatisfies } from '../contracts/endpoint.js';
+import { EndpointReply, isJsonAnswer, roleSatisfies } from '../contracts/endpoint.js';
 import type { FieldError } from '../contracts/problem.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { isDependencyUnavailable, retryAfterSeconds } from '../storage/availability.js';
@@ -17,6 +17,8 @@ export interface EndpointResponse {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** The body's exact JSON as UTF-8, when the handler had it already (a `JsonAnswer`): the host sends it as it is. */
+  json?: Buffer;
 }
 
 /**
@@ -82,9 +84,19 @@ export async function invokeEndpoint(
   const { value, staleSeconds } = answer;
   const reply = value instanceof EndpointReply ? value : null;
   let body = reply ? reply.body : value;
+  let json: Buffer | undefined;
+  if (isJsonAnswer(body)) {
+    json = body.json;
+    body = body.value;
+  }
   // Something in the answer came from a cache the host could not refresh: say so, and how old it is.
-  if (staleSeconds !== null && typeof body === 'object' && body !== null && !Array.isArray(body)) body = { ...body, stale: true, staleSeconds };
-  return reply ? { status: reply.status, body, headers: reply.headers } : { status: endpoint.successStatus ?? 200, body };
+  if (staleSeconds !== null && typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    body = { ...body, stale: true, staleSeconds };
+    json = undefined;
+  }
+  const response: EndpointResponse = reply ? { status: reply.status, body, headers: reply.headers } : { status: endpoint.successStatus ?? 200, body };
+  if (json) response.json = json;
+  return response;
 }
 
 export interface MountedEndpoint {

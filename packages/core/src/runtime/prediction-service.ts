@@ -13,6 +13,10 @@ import { markStale } from './staleness.js';
 import { parseOrProblem } from './validation.js';
 
 export interface PredictionAnswer {
+  /**
+   * The predictions. Every hit of one cache entry gives the same array (in this process), so a caller may keep
+   * what it derives from them in a `WeakMap` (see `SerializedAnswers`) for as long as the cache keeps the entry.
+   */
   predictions: Prediction[];
   modelVersion: string;
   /** True when the answer came from the cache (and so was not recorded again). */
@@ -107,9 +111,7 @@ export class PredictionService {
       stale = true;
     }
     const value = cached.predictions;
-    const bySource = new Map<string, number>();
-    for (const p of value) bySource.set(p.source, (bySource.get(p.source) ?? 0) + 1);
-    for (const [source, n] of bySource) this.deps.metrics.predictionsServed.inc({ predictor: id, source }, n);
+    for (const [source, n] of countBySource(value)) this.deps.metrics.predictionsServed.inc({ predictor: id, source }, n);
     const ageSeconds = Math.max(0, Math.round((this.deps.clock.now().getTime() - cached.at) / 1000));
     if (!stale) return { predictions: value, modelVersion, cached: hit, ageSeconds };
     markStale(ageSeconds);
@@ -120,4 +122,16 @@ export class PredictionService {
   invalidate(id?: string): Promise<number> {
     return this.deps.cache.deletePrefix(id ? `pred:${id}:` : 'pred:');
   }
+}
+
+/** Predictions per source of an answer, counted once per cached answer (every hit of an entry is the same array). */
+const sourceCounts = new WeakMap<Prediction[], Map<string, number>>();
+function countBySource(predictions: Prediction[]): Map<string, number> {
+  let counts = sourceCounts.get(predictions);
+  if (!counts) {
+    counts = new Map();
+    for (const p of predictions) counts.set(p.source, (counts.get(p.source) ?? 0) + 1);
+    sourceCounts.set(predictions, counts);
+  }
+  return counts;
 }

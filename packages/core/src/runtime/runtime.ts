@@ -161,7 +161,17 @@ export class Runtime {
   }
 
   invoke(endpoint: AnyEndpoint, raw: RawEndpointInput, principal: Principal | null, requestId: string = randomUUID()): Promise<EndpointResponse> {
-    return invokeEndpoint(endpoint, raw, { requestId, principal, logger: this.logger.child({ requestId }) }, this.access);
+    // The request's logger is made when something logs (most requests log nothing here).
+    const root = this.logger;
+    let logger: Logger | undefined;
+    const ctx = {
+      requestId,
+      principal,
+      get logger(): Logger {
+        return (logger ??= root.child({ requestId }));
+      },
+    };
+    return invokeEndpoint(endpoint, raw, ctx, this.access);
   }
 
   addStartHook(hook: () => void | Promise<void>): void {

@@ -52,6 +52,8 @@ export class PredictionService {
     maxSize: 200_000,
     sizeCalculation: (v) => v.cached.predictions.length + 1,
   });
+  /** Answers already kept in `lastAnswers`: a repeated cache hit does not hash its question again. */
+  private readonly kept = new WeakSet<CachedPredictions>();
 
   constructor(
     private readonly deps: {
@@ -87,7 +89,7 @@ export class PredictionService {
     let modelVersion = await predictor.modelVersion(query);
     // `v: 2`: entries carry when they were made; an older host's entries (plain arrays) are not read.
     const key = cacheKey(`pred:${id}`, modelVersion, { v: 2, query });
-    const question = cacheKey(`pred:${id}`, '', predictor.staleFallbackKey ? predictor.staleFallbackKey(query) : query);
+    const question = () => cacheKey(`pred:${id}`, '', predictor.staleFallbackKey ? predictor.staleFallbackKey(query) : query);
     let cached: CachedPredictions;
     let hit: boolean;
     let stale = false;
@@ -99,12 +101,15 @@ export class PredictionService {
         return { at: this.deps.clock.now().getTime(), predictions: produced };
       }));
       stale = hit && this.deps.availability?.available === false;
-      this.lastAnswers.set(question, { cached, modelVersion });
+      if (!this.kept.has(cached)) {
+        this.lastAnswers.set(question(), { cached, modelVersion });
+        this.kept.add(cached);
+      }
     } catch (err) {
       // The database is away and the answer has expired (or its data version moved on): the last one this
       // process made beats a 503.
       const same = isDependencyUnavailable(err) ? this.deps.cache.getStale?.<CachedPredictions>(key) : undefined;
-      const last = same ? { cached: same, modelVersion } : isDependencyUnavailable(err) ? this.lastAnswers.get(question) : undefined;
+      const last = same ? { cached: same, modelVersion } : isDependencyUnavailable(err) ? this.lastAnswers.get(question()) : undefined;
       if (!last) throw err;
       ({ cached, modelVersion } = last);
       hit = true;

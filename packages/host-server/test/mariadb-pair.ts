@@ -40,7 +40,10 @@ export async function throwawayMariadb(options: { serverId: number; binlog: bool
   const datadir = join(dir, 'data');
   mkdirSync(datadir);
   try {
-    await run(bins.installDb, ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...(asRoot ? ['--user=root'] : [])], { timeout: 120_000 });
+    // Its own tmpdir: two bootstraps at once (the pair starts together) must not share temporary tables in /tmp.
+    await run(bins.installDb, ['--no-defaults', `--datadir=${datadir}`, `--tmpdir=${dir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...(asRoot ? ['--user=root'] : [])], {
+      timeout: 120_000,
+    });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -51,6 +54,7 @@ export async function throwawayMariadb(options: { serverId: number; binlog: bool
     [
       '--no-defaults',
       `--datadir=${datadir}`,
+      `--tmpdir=${dir}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
       `--socket=${join(dir, 'mariadbd.sock')}`,

@@ -113,8 +113,43 @@ interface ClassForecast {
  * budget (most valuable first), then within the dollar budget (most stockout days avoided per dollar first).
  */
 export async function analyseRestock(deps: { database: DatabaseHandle; inventory: InventoryData; forecaster: DemandForecaster }, s: RestockSettings): Promise<{ asOf: string; classes: ClassRestock[] }> {
-  const { database, inventory, forecaster } = deps;
-  const asOf = forecaster.dataThrough();
+  const asOf = deps.forecaster.dataThrough();
+  const history = await loadHistory(deps, asOf);
+  const forecasts = await categoryForecasts(deps.forecaster, s);
+  const prepared = history.classes.map((c) => prepareClass(c, history, forecasts.get(c.category) ?? [], s, asOf));
+  const buy = unitsToBuy(prepared, s);
+  const recommend = recommender(asOf, s, prepared[0]?.table.days ?? 0);
+  return { asOf, classes: prepared.map((c, ci) => ({ ...c.base, recommendation: recommend(c, buy[ci]!) })) };
+}
+
+/** A class's last year of contract lines, summed. */
+interface LineStats {
+  qty: number;
+  qty2: number;
+  revenue: number;
+  days: number;
+  lines: number;
+  weekly: number[];
+  /** Units still out after the cut-off, by the day (index from the year's first day) they are due back. */
+  outOn: Map<number, number>;
+}
+
+/** What the database says about the last year: classes, units on rent now, contract lines, equipment rows. */
+interface History {
+  classes: Awaited<ReturnType<InventoryData['rentalClasses']>>;
+  onRentBy: Map<string, number>;
+  stats: Map<string, LineStats>;
+  /** Per category: P(a unit rented j days before a day is still out that day). */
+  stillOutBy: Map<string, Float64Array>;
+  /** Per category: units, units², lines of its classes' contract lines. */
+  catQty: Map<string, { qty: number; qty2: number; lines: number }>;
+  equipment: Map<string, { rate_1: unknown; retail_price: unknown; sell_price: unknown; qty_on_order: unknown }>;
+  velocity: Map<string, VelocityClass>;
+}
+
+/** Phase 1: the last 365 days of contract lines, units on rent now and the equipment rows, summed per class and category. */
+async function loadHistory(deps: { database: DatabaseHandle; inventory: InventoryData }, asOf: string): Promise<History> {
+  const { database, inventory } = deps;
   const from = addDays(asOf, -364);
   const classes = await inventory.rentalClasses();
   const onRent = await database.db
@@ -132,11 +167,10 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     .where('t.contract_date', '<=', `${asOf} 23:59:59`)
     .execute();
   const equipment = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1', 'retail_price', 'sell_price', 'qty_on_order']).execute();
-  const eq = new Map(equipment.map((e) => [String(e.item_num), e]));
   const category = new Map(classes.map((c) => [c.rentalClass, c.category]));
 
   const dayIndex = (d: string) => Math.round((Date.parse(`${d.slice(0, 10)}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-  const stats = new Map<string, { qty: number; qty2: number; revenue: number; days: number; lines: number; weekly: number[]; outOn: Map<number, number> }>();
+  const stats = new Map<string, LineStats>();
   // Rental lengths (days) of the category's lines: P(a unit rented j days before a day is still out that day).
   const lengths = new Map<string, number[]>();
   for (const l of lines) {
@@ -156,7 +190,6 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     const cat = category.get(cls) ?? 'Other';
     const counts = lengths.get(cat) ?? lengths.set(cat, []).get(cat)!;
     counts[len] = (counts[len] ?? 0) + 1;
-    // Units still out after the cut-off, by the day they are due back.
     if (back > 364) st.outOn.set(back, (st.outOn.get(back) ?? 0) + qty);
   }
   const stillOutBy = new Map<string, Float64Array>();
@@ -178,15 +211,15 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     c.qty2 += st.qty2;
     c.lines += st.lines;
   }
-
   const velocity = new Map(
     velocityClasses(classes.map((c) => ({ id: c.rentalClass, revenue: stats.get(c.rentalClass)?.revenue ?? 0, demand: stats.get(c.rentalClass)?.weekly ?? new Array(52).fill(0) }))).map((v) => [v.id, v]),
   );
+  return { classes, onRentBy, stats, stillOutBy, catQty, equipment: new Map(equipment.map((e) => [String(e.item_num), e])), velocity };
+}
 
-  // The demand plugin's forecast distribution per category, split by class share.
-  const L = s.leadTimeDays;
-  const window = L + s.horizonDays;
-  const weeks = Math.min(8, Math.ceil(window / 7));
+/** Phase 2: the demand plugin's daily forecast distribution per category over lead time + horizon, in date order. */
+async function categoryForecasts(forecaster: DemandForecaster, s: RestockSettings): Promise<Map<string, Prediction[]>> {
+  const weeks = Math.min(8, Math.ceil((s.leadTimeDays + s.horizonDays) / 7));
   // One call: with no category the demand plugin forecasts every category (target.id is the category).
   const forecasts = new Map<string, Prediction[]>();
   for (const p of await forecaster.forecast({ weeks })) {
@@ -194,112 +227,123 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     (forecasts.get(p.target.id) ?? forecasts.set(p.target.id, []).get(p.target.id)!).push(p);
   }
   for (const list of forecasts.values()) list.sort((a, b) => (a.targetDate! < b.targetDate! ? -1 : 1));
+  return forecasts;
+}
+
+/** Day index of the window on which a unit ordered now arrives (day asOf + lead time). */
+const arrivalDay = (s: RestockSettings) => Math.max(0, s.leadTimeDays - 1);
+
+/**
+ * Phase 3, per class: units on rent on each day of the window (known returns, rentals carried over, new rentals
+ * from the category forecast split by the class's share), its stockout table and alert, reorder levels and the
+ * value of each extra unit.
+ */
+function prepareClass(c: History['classes'][number], h: History, categoryDaily: Prediction[], s: RestockSettings, asOf: string): ClassForecast {
+  const L = s.leadTimeDays;
+  const arrival = arrivalDay(s);
   const tolerated = 1 - s.serviceLevel;
-  // Day index of the window on which a unit ordered now arrives (day asOf + L).
-  const arrival = Math.max(0, L - 1);
-
-  const prepared: ClassForecast[] = [];
-  for (const c of classes) {
-    const st = stats.get(c.rentalClass);
-    const cq = catQty.get(c.category);
-    const share = st && cq && cq.qty > 0 ? st.qty / cq.qty : 0;
-    const meanRentalDays = st && st.lines > 0 ? st.days / st.lines : 1;
-    // Units per line, and E[q²]/E[q], from the class's lines (from its category's with fewer than 10).
-    const q = st && st.lines >= 10 ? st : cq && cq.lines > 0 ? cq : null;
-    const meanQty = q && q.lines > 0 && q.qty > 0 ? q.qty / q.lines : 1;
-    const dispersion = q && q.qty > 0 ? Math.max(1, q.qty2 / q.qty) : 1;
-    const so = stillOutBy.get(c.category) ?? Float64Array.of(1);
-    const daily = (forecasts.get(c.category) ?? []).slice(0, window);
-    const days = daily.length;
-    const today = Float64Array.from(daily, (p) => Math.max(0, p.value * share));
-    const demandVar = Float64Array.from(daily, (p) => {
-      const i = p.intervals?.[0];
-      if (!i) return 0;
-      return (((i.upper - i.lower) / (2 * normalQuantile(0.5 + i.level / 2))) * share) ** 2;
-    });
-    const known = new Float64Array(days);
-    const carried = new Float64Array(days);
-    const errorVariance = new Float64Array(days);
-    const carriedErrorVariance = new Float64Array(days);
-    for (let i = 0; i < days; i++) {
-      // Units out now and due back after day i (day index 365 + i from `from`).
-      for (const [back, n] of st?.outOn ?? []) if (back > 365 + i) known[i] += n;
-      let m = 0;
-      let v = 0;
-      for (let j = 1; j <= i && j < so.length; j++) {
-        m += today[i - j]! * so[j]!;
-        v += demandVar[i - j]! * so[j]! ** 2;
-      }
-      carried[i] = m;
-      carriedErrorVariance[i] = v;
-      errorVariance[i] = v + demandVar[i]!;
+  const st = h.stats.get(c.rentalClass);
+  const cq = h.catQty.get(c.category);
+  const share = st && cq && cq.qty > 0 ? st.qty / cq.qty : 0;
+  const meanRentalDays = st && st.lines > 0 ? st.days / st.lines : 1;
+  // Units per line, and E[q²]/E[q], from the class's lines (from its category's with fewer than 10).
+  const q = st && st.lines >= 10 ? st : cq && cq.lines > 0 ? cq : null;
+  const meanQty = q && q.lines > 0 && q.qty > 0 ? q.qty / q.lines : 1;
+  const dispersion = q && q.qty > 0 ? Math.max(1, q.qty2 / q.qty) : 1;
+  const so = h.stillOutBy.get(c.category) ?? Float64Array.of(1);
+  const daily = categoryDaily.slice(0, L + s.horizonDays);
+  const days = daily.length;
+  const today = Float64Array.from(daily, (p) => Math.max(0, p.value * share));
+  const demandVar = Float64Array.from(daily, (p) => {
+    const i = p.intervals?.[0];
+    if (!i) return 0;
+    return (((i.upper - i.lower) / (2 * normalQuantile(0.5 + i.level / 2))) * share) ** 2;
+  });
+  const known = new Float64Array(days);
+  const carried = new Float64Array(days);
+  const errorVariance = new Float64Array(days);
+  const carriedErrorVariance = new Float64Array(days);
+  for (let i = 0; i < days; i++) {
+    // Units out now and due back after day i (day index 365 + i from the year's first day).
+    for (const [back, n] of st?.outOn ?? []) if (back > 365 + i) known[i] += n;
+    let m = 0;
+    let v = 0;
+    for (let j = 1; j <= i && j < so.length; j++) {
+      m += today[i - j]! * so[j]!;
+      v += demandVar[i - j]! * so[j]! ** 2;
     }
-    const onRentForecast = { known, carried, today, dispersion, meanQty, errorVariance, carriedErrorVariance };
-    const table = stockoutTable(onRentForecast, 0);
-    const onOrder = Math.max(0, Number(eq.get(c.rentalClass)?.qty_on_order ?? 0));
-    const u0 = c.units + onOrder;
-    const col = Math.min(u0, table.width - 1);
-    let shortDays = 0;
-    for (let i = 0; i < days; i++) if (table.p[i * table.width + col]! > tolerated) shortDays++;
-    const alert = classAlert(onRentForecast, u0, table);
-    // Lead-time demand (units going out) at the service level: compound-Poisson plus the forecast's own variance.
-    let leadMean = 0;
-    let leadVar = 0;
-    for (let i = 0; i < Math.min(L, days); i++) {
-      leadMean += today[i]!;
-      leadVar += demandVar[i]!;
-    }
-    leadVar += leadMean * dispersion;
-    let reviewMean = 0;
-    for (let i = L; i < days; i++) reviewMean += today[i]!;
-    const e = eq.get(c.rentalClass);
-    const price = Number(e?.rate_1 ?? 0);
-    const unitCost = Number(e?.retail_price ?? 0);
-    const resaleValue = Number(e?.sell_price ?? 0) * 0.5;
-    const revenueLastYear = st?.revenue ?? 0;
-    const marginalAvoided = concaveUnitValues(table, u0, arrival);
-    const unitLifeRevenue = marginalUnitRevenue({ table, u0, arrival, units: c.units, revenueLastYear, price, onRentMean: (i) => known[i]! + carried[i]! + today[i]! }, marginalAvoided.length, s);
-    const purchaseRoi = unitCost > 0 ? ((unitLifeRevenue[0] ?? 0) + resaleValue - unitCost) / unitCost : 0;
-    const leadAvoided = concaveUnitValues(table, u0, 0, arrival);
-    prepared.push({
-      forecast: onRentForecast,
-      table,
-      u0,
-      subRentDays: shortDays,
-      leadAvoided,
-      unitLifeRevenue,
-      purchaseRoi,
-      base: {
-        rentalClass: c.rentalClass,
-        commonName: c.commonName,
-        category: c.category,
-        units: c.units,
-        onOrder,
-        onRentNow: onRentBy.get(c.rentalClass) ?? 0,
-        peakDay: addDays(asOf, alert.peakDay + 1),
-        shortfallProbability: alert.shortfallProbability,
-        peakOnRentP50: alert.onRentP50,
-        peakOnRentP90: alert.onRentP90,
-        expectedShortfall: alert.expectedShortfall,
-        shortfallP90: alert.shortfallP90,
-        shortDays,
-        expectedStockoutDays: expectedStockoutDays(table, u0),
-        leadTimeStockoutDays: expectedStockoutDays(table, u0, 0, arrival),
-        marginalAvoided,
-        reorder: reorderLevels({ mean: leadMean, variance: leadVar }, reviewMean, s.serviceLevel),
-        severity: alert.severity,
-        price,
-        unitCost,
-        resaleValue,
-        revenueLastYear,
-        meanRentalDays,
-        velocity: velocity.get(c.rentalClass) ?? null,
-      },
-    });
+    carried[i] = m;
+    carriedErrorVariance[i] = v;
+    errorVariance[i] = v + demandVar[i]!;
   }
+  const onRentForecast = { known, carried, today, dispersion, meanQty, errorVariance, carriedErrorVariance };
+  const table = stockoutTable(onRentForecast, 0);
+  const e = h.equipment.get(c.rentalClass);
+  const onOrder = Math.max(0, Number(e?.qty_on_order ?? 0));
+  const u0 = c.units + onOrder;
+  const col = Math.min(u0, table.width - 1);
+  let shortDays = 0;
+  for (let i = 0; i < days; i++) if (table.p[i * table.width + col]! > tolerated) shortDays++;
+  const alert = classAlert(onRentForecast, u0, table);
+  // Lead-time demand (units going out) at the service level: compound-Poisson plus the forecast's own variance.
+  let leadMean = 0;
+  let leadVar = 0;
+  for (let i = 0; i < Math.min(L, days); i++) {
+    leadMean += today[i]!;
+    leadVar += demandVar[i]!;
+  }
+  leadVar += leadMean * dispersion;
+  let reviewMean = 0;
+  for (let i = L; i < days; i++) reviewMean += today[i]!;
+  const price = Number(e?.rate_1 ?? 0);
+  const unitCost = Number(e?.retail_price ?? 0);
+  const resaleValue = Number(e?.sell_price ?? 0) * 0.5;
+  const revenueLastYear = st?.revenue ?? 0;
+  const marginalAvoided = concaveUnitValues(table, u0, arrival);
+  const unitLifeRevenue = marginalUnitRevenue({ table, u0, arrival, units: c.units, revenueLastYear, price, onRentMean: (i) => known[i]! + carried[i]! + today[i]! }, marginalAvoided.length, s);
+  return {
+    forecast: onRentForecast,
+    table,
+    u0,
+    subRentDays: shortDays,
+    leadAvoided: concaveUnitValues(table, u0, 0, arrival),
+    unitLifeRevenue,
+    purchaseRoi: unitCost > 0 ? ((unitLifeRevenue[0] ?? 0) + resaleValue - unitCost) / unitCost : 0,
+    base: {
+      rentalClass: c.rentalClass,
+      commonName: c.commonName,
+      category: c.category,
+      units: c.units,
+      onOrder,
+      onRentNow: h.onRentBy.get(c.rentalClass) ?? 0,
+      peakDay: addDays(asOf, alert.peakDay + 1),
+      shortfallProbability: alert.shortfallProbability,
+      peakOnRentP50: alert.onRentP50,
+      peakOnRentP90: alert.onRentP90,
+      expectedShortfall: alert.expectedShortfall,
+      shortfallP90: alert.shortfallP90,
+      shortDays,
+      expectedStockoutDays: expectedStockoutDays(table, u0),
+      leadTimeStockoutDays: expectedStockoutDays(table, u0, 0, arrival),
+      marginalAvoided,
+      reorder: reorderLevels({ mean: leadMean, variance: leadVar }, reviewMean, s.serviceLevel),
+      severity: alert.severity,
+      price,
+      unitCost,
+      resaleValue,
+      revenueLastYear,
+      meanRentalDays,
+      velocity: h.velocity.get(c.rentalClass) ?? null,
+    },
+  };
+}
 
-  // Units to buy across classes: the allocation of the simulation with one block (units ordered now, held to the
-  // window's end), a price of at least `minStockoutDaysAvoided` per unit and the unit budget.
+/**
+ * Phase 4: units to buy across classes: the allocation of the simulation with one block (units ordered now, held
+ * to the window's end), a price of at least `minStockoutDaysAvoided` per unit and the unit budget; then the
+ * dollar budget, by stockout days avoided per dollar, each class's units in order.
+ */
+function unitsToBuy(prepared: ClassForecast[], s: RestockSettings): number[] {
   const allocation = allocateBudget({
     classes: prepared.map((c) => ({ layers: c.base.marginalAvoided.map((v) => [v]) })),
     blockStarts: [0],
@@ -309,21 +353,23 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
     minPrice: s.minStockoutDaysAvoided,
   });
   const buy = allocation.buyNow.slice();
-  if (s.budgetUsd !== undefined) {
-    // The dollar budget: units by stockout days avoided per dollar, each class's units in order.
-    const units = prepared.flatMap((c, ci) => c.base.marginalAvoided.slice(0, buy[ci]).map((v, j) => ({ ci, j, v, cost: c.base.unitCost })));
-    units.sort((a, b) => b.v / Math.max(a.cost, 1e-9) - a.v / Math.max(b.cost, 1e-9) || b.v - a.v);
-    const taken = buy.map(() => 0);
-    let left = s.budgetUsd;
-    for (const u of units) {
-      if (taken[u.ci] !== u.j || u.cost > left) continue;
-      taken[u.ci]!++;
-      left -= u.cost;
-    }
-    taken.forEach((n, ci) => (buy[ci] = n));
+  if (s.budgetUsd === undefined) return buy;
+  const units = prepared.flatMap((c, ci) => c.base.marginalAvoided.slice(0, buy[ci]).map((v, j) => ({ ci, j, v, cost: c.base.unitCost })));
+  units.sort((a, b) => b.v / Math.max(a.cost, 1e-9) - a.v / Math.max(b.cost, 1e-9) || b.v - a.v);
+  const taken = buy.map(() => 0);
+  let left = s.budgetUsd;
+  for (const u of units) {
+    if (taken[u.ci] !== u.j || u.cost > left) continue;
+    taken[u.ci]!++;
+    left -= u.cost;
   }
+  return taken;
+}
 
-  const windowDays = prepared[0]?.table.days ?? 0;
+/** Phase 5: each class's recommendation (buy, sub-rent or nothing) with its economics and a reason in a rental manager's words. */
+function recommender(asOf: string, s: RestockSettings, windowDays: number): (c: ClassForecast, toBuy: number) => ClassRestock['recommendation'] {
+  const L = s.leadTimeDays;
+  const arrival = arrivalDay(s);
   /** Expected unit-days on rent of `n` units bought now, from their arrival to the window's end: Σ_days E[min(n, (X − u0)⁺)]. */
   const windowImpact = (c: ClassForecast, n: number): ClassRestock['recommendation']['impact'] => {
     let unitDays = 0;
@@ -338,11 +384,11 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
   // The reasons are read by a rental manager: days as on a calendar, expected days in tenths.
   const day = (d: string) => plainDay(d, Number(asOf.slice(0, 4)));
   const daysText = (n: number) => `${n.toFixed(1)} day${n.toFixed(1) === '1.0' ? '' : 's'}`;
-  const out: ClassRestock[] = prepared.map((c, ci) => {
+  return (c, toBuy) => {
     const b = c.base;
     // Units that pay back: the k-th extra unit rents less than the one before it, so stop at the first that does not.
     let n = 0;
-    while (n < buy[ci]! && (b.unitCost === 0 || (c.unitLifeRevenue[n] ?? 0) + b.resaleValue > b.unitCost)) n++;
+    while (n < toBuy && (b.unitCost === 0 || (c.unitLifeRevenue[n] ?? 0) + b.resaleValue > b.unitCost)) n++;
     const avoided = b.marginalAvoided.slice(0, n).reduce((a, x) => a + x, 0);
     const lifeRevenue = c.unitLifeRevenue.slice(0, n).reduce((a, x) => a + x, 0);
     const roiOf = (k: number) => (b.unitCost > 0 && k > 0 ? (lifeRevenue + k * (b.resaleValue - b.unitCost)) / (k * b.unitCost) : c.purchaseRoi);
@@ -358,9 +404,8 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
       reason,
       impact: action === 'buy' ? windowImpact(c, quantity) : null,
     });
-    let recommendation: ClassRestock['recommendation'];
     if (n > 0) {
-      recommendation = make(
+      return make(
         'buy',
         n,
         avoided,
@@ -370,25 +415,22 @@ export async function analyseRestock(deps: { database: DatabaseHandle; inventory
             ? `; ${n === 1 ? 'it pays' : 'they pay'} back ${(roiOf(n) * 100).toFixed(0)} % of ${n === 1 ? 'its' : 'their'} cost over ${s.expectedLifeYears} years, renting on the days demand is above the units owned`
             : '; no unit cost on file'),
       );
-    } else if (buy[ci]! > 0 || subRentQty > 0) {
-      const wanted = buy[ci]!;
-      const qty = Math.max(wanted, subRentQty);
-      const avoidedSub = wanted > 0 ? b.marginalAvoided.slice(0, wanted).reduce((a, x) => a + x, 0) : c.leadAvoided.slice(0, qty).reduce((a, x) => a + x, 0);
-      recommendation = make(
+    }
+    if (toBuy > 0 || subRentQty > 0) {
+      const qty = Math.max(toBuy, subRentQty);
+      const avoidedSub = toBuy > 0 ? b.marginalAvoided.slice(0, toBuy).reduce((a, x) => a + x, 0) : c.leadAvoided.slice(0, qty).reduce((a, x) => a + x, 0);
+      return make(
         'sub-rent',
         qty,
         avoidedSub,
         qty * b.price * Math.max(1, c.subRentDays) * (1 - s.subRentCostShare),
-        wanted > 0
+        toBuy > 0
           ? `Buying does not pay back (${(c.purchaseRoi * 100).toFixed(0)} % of its cost: one more unit would rent only on the days demand is above the units owned); sub-renting ${qty} covers about ${daysText(avoidedSub)} expected to turn rentals away`
           : `About ${daysText(b.leadTimeStockoutDays)} turning rentals away expected in the next ${L} days, before a purchase can arrive; sub-renting ${qty} covers about ${daysText(avoidedSub)}`,
       );
-    } else {
-      recommendation = make('none', 0, 0, 0, `No extra unit would spare ${daysText(s.minStockoutDaysAvoided)} of turning rentals away`);
     }
-    return { ...b, recommendation };
-  });
-  return { asOf, classes: out };
+    return make('none', 0, 0, 0, `No extra unit would spare ${daysText(s.minStockoutDaysAvoided)} of turning rentals away`);
+  };
 }
 
 /**

@@ -1,15 +1,17 @@
 // Throwaway servers for the drills: a mariadbd on its own data directory and port, and the `rfid3` host as a
 // child process. Each is started here and stopped by its PID; nothing touches the machine's own services.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { throwawayMariadb } from '../../../packages/core/dist/testing.js';
 
 const run = promisify(execFile);
+
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // The repository's root installs no driver of its own: core's mysql2 talks to the throwaway server.
 const { createConnection } = createRequire(join(REPO, 'packages', 'core', 'package.json'))('mysql2/promise');
@@ -48,84 +50,27 @@ export async function until(what, check, ms, everyMs = 200) {
   }
 }
 
-function binary(name) {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']) if (existsSync(join(dir, name))) return join(dir, name);
-  throw new Error(`${name} is not installed (apt-get install -y mariadb-server)`);
-}
-
-const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
 /**
- * A mariadbd of our own: `mariadb-install-db` into a fresh data directory, then the server on `port`
- * (loopback only, no grant tables: it is a throwaway). `kill(signal)` signals it by PID; `start()` starts it
- * again on the same data directory and port.
+ * A mariadbd of our own (core's testing kit: `mariadb-install-db` into a fresh folder, the server on a free
+ * loopback port, no grant tables). `kill(signal)` signals it by PID; `start()` starts it again on the same data
+ * directory and port; `query(sql, database)` runs one statement through core's mysql2.
  */
-export async function startMariadb({ port, dir = tempDir('rfid3-drill-mariadb-') } = {}) {
-  port ??= await freePort();
-  const datadir = join(dir, 'data');
-  mkdirSync(datadir, { recursive: true });
-  log(`mariadb-install-db into ${datadir}`);
-  await run(binary('mariadb-install-db'), ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...(asRoot ? ['--user=root'] : [])], {
-    timeout: 120_000,
-  });
-  const server = {
-    port,
-    dir,
-    pid: null,
-    child: null,
-    url: (database) => `mysql://root@127.0.0.1:${port}/${database}`,
-    async start() {
-      const child = spawn(
-        binary('mariadbd'),
-        [
-          '--no-defaults',
-          `--datadir=${datadir}`,
-          `--port=${port}`,
-          '--bind-address=127.0.0.1',
-          `--socket=${join(dir, 'mariadbd.sock')}`,
-          `--pid-file=${join(dir, 'mariadbd.pid')}`,
-          '--skip-grant-tables',
-          '--skip-log-bin',
-          // Debian's own config sets these; --no-defaults would leave latin1, which refuses '⇒' in a decision's rationale.
-          '--character-set-server=utf8mb4',
-          '--collation-server=utf8mb4_unicode_ci',
-          '--innodb-buffer-pool-size=128M',
-          '--max-connections=200',
-          ...(asRoot ? ['--user=root'] : []),
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let stderr = '';
-      child.stderr.on('data', (d) => {
-        stderr = (stderr + d).slice(-4000);
-      });
-      server.child = child;
-      server.pid = child.pid;
-      await until(
-        `mariadbd on port ${port}`,
-        async () => {
-          if (child.exitCode !== null) throw new Error(`mariadbd exited ${child.exitCode}: ${stderr}`);
-          const c = await createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 1000 });
-          await c.query('select 1');
-          await c.end();
-          return true;
-        },
-        60_000,
-        100,
-      ).catch((err) => {
-        throw new Error(`${err.message}; mariadbd said: ${stderr.slice(-1500)}`);
-      });
-      return server;
+export async function startMariadb() {
+  log('mariadb-install-db and mariadbd of the drill’s own');
+  const server = await throwawayMariadb({ prefix: 'rfid3-drill-mariadb-', innodbBufferPoolMb: 128 });
+  return {
+    port: server.port,
+    dir: server.dir,
+    get pid() {
+      return server.pid;
     },
-    /** Sends a signal to this mariadbd (by PID); after SIGKILL waits until the process is gone. */
-    async kill(signal) {
-      const child = server.child;
-      if (!child || child.exitCode !== null) return;
-      process.kill(child.pid, signal);
-      if (signal === 'SIGKILL' || signal === 'SIGTERM') await until('mariadbd to exit', () => child.exitCode !== null || child.signalCode !== null, 60_000, 50);
+    url: server.url,
+    start: async () => {
+      await server.start();
     },
+    kill: (signal) => server.signal(signal),
     async query(sql, database) {
-      const c = await createConnection({ host: '127.0.0.1', port, user: 'root', database, connectTimeout: 2000 });
+      const c = await createConnection({ host: '127.0.0.1', port: server.port, user: 'root', database, connectTimeout: 2000 });
       try {
         const [rows] = await c.query(sql);
         return rows;
@@ -133,21 +78,8 @@ export async function startMariadb({ port, dir = tempDir('rfid3-drill-mariadb-')
         await c.end();
       }
     },
-    async stop() {
-      const child = server.child;
-      if (child && child.exitCode === null && child.signalCode === null) {
-        try {
-          process.kill(child.pid, 'SIGCONT');
-        } catch {
-          /* gone */
-        }
-        process.kill(child.pid, 'SIGTERM');
-        await until('mariadbd to stop', () => child.exitCode !== null || child.signalCode !== null, 30_000, 50).catch(() => process.kill(child.pid, 'SIGKILL'));
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => server.stop(),
   };
-  return server.start();
 }
 
 /**

@@ -143,6 +143,7 @@ export function hasSharedData(files: string | readonly string[], env: NodeJS.Pro
 
 export { readmeExample, runReadmeExample } from './readme.js';
 export { throwawayRedis, freeLoopbackPort, hasRedisServer, type ThrowawayRedis } from './redis-server.js';
+export { mariadbBinaries, throwawayMariadb, type ThrowawayMariadb, type ThrowawayMariadbOptions } from './mariadb-server.js';
 
 /**
  * Removes every key under `prefix` (e.g. a test run's BullMQ prefix) from a shared Redis, by SCAN and UNLINK:

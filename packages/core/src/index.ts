@@ -32,7 +32,7 @@ export { createRuntime, Runtime, type RuntimeOptions, type LoadedPlugin } from '
 export * from './storage/schema.js';
 export * from './storage/database.js';
 export * from './storage/availability.js';
-export { isReplicaSafeRead, replicaReadsAllowed, withPrimaryReads, withReplicaReads } from './storage/read-replicas.js';
+export { isReplicaSafeRead, ReplicaLag, replicaReadsAllowed, replicationLag, withPrimaryReads, withReplicaReads } from './storage/read-replicas.js';
 export * from './storage/migration.js';
 export { coreMigrations } from './storage/migrations/index.js';
 export { createIfMissing } from './storage/migrations/design-tables.js';

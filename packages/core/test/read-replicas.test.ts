@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDatabase, isReplicaSafeRead, primaryOnly, replicaReadsAllowed, withPrimaryReads, withReplicaReads } from '../src/index.js';
+import { createDatabase, isReplicaSafeRead, primaryOnly, ReplicaLag, replicaReadsAllowed, replicationLag, withPrimaryReads, withReplicaReads } from '../src/index.js';
 
 describe('which statements a read replica may answer', () => {
   it('takes plain SELECTs and CTEs that only select', () => {
@@ -26,6 +26,34 @@ describe('which statements a read replica may answer', () => {
     ]) {
       expect(isReplicaSafeRead(stmt), stmt).toBe(false);
     }
+  });
+});
+
+describe('replication lag', () => {
+  it('reads seconds behind from SHOW REPLICA/SLAVE STATUS rows: null while replication is stopped, the worst of several sources, 0 for a server replicating nothing', () => {
+    expect(replicationLag([{ Seconds_Behind_Master: 3 }])).toBe(3);
+    expect(replicationLag([{ Seconds_Behind_Source: '7' }])).toBe(7);
+    expect(replicationLag([{ Seconds_Behind_Master: null }])).toBeNull();
+    expect(replicationLag([{ Seconds_Behind_Master: 1 }, { Seconds_Behind_Master: 40 }])).toBe(40);
+    expect(replicationLag([{ Seconds_Behind_Master: 1 }, { Seconds_Behind_Master: null }])).toBeNull();
+    expect(replicationLag([])).toBe(0);
+  });
+  it('fails closed: no reads before the first check, while not replicating or further behind than the bound; tells each change once', () => {
+    const lag = new ReplicaLag(10);
+    const changes: boolean[] = [];
+    lag.onChange((ok) => changes.push(ok));
+    expect(lag.acceptable).toBe(false);
+    lag.record(2, null);
+    expect(lag.acceptable).toBe(true);
+    lag.record(10, null);
+    expect(lag.acceptable).toBe(true);
+    lag.record(11, null);
+    expect(lag.acceptable).toBe(false);
+    expect(lag.problem).toMatch(/11 s behind/);
+    lag.record(null, null);
+    expect(lag.problem).toMatch(/not running/);
+    lag.record(0, null);
+    expect(changes).toEqual([true, false, true]);
   });
 });
 

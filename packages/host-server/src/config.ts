@@ -53,6 +53,8 @@ export const hostConfigFileSchema = z.strictObject({
   databaseReadUrls: z.array(z.string().min(1)).optional(),
   /** After a write, GETs read the primary this many seconds (the client that wrote, and this host); default 5. */
   readYourWritesSeconds: z.number().min(0).max(3600).optional(),
+  /** A read replica further behind its primary than this (or not replicating) gets no reads until it catches up; default 10. */
+  readMaxLagSeconds: z.number().min(0).max(86_400).optional(),
   redisUrl: z.string().min(1).optional(),
   /** The start of every key and channel this deployment uses in Redis besides BullMQ's (cache, rate limits, the hosts' shared events); default `rfid3:`. */
   redisPrefix: z.string().min(1).max(100).optional(),
@@ -155,6 +157,8 @@ export interface HostConfig {
   databaseReadUrls: string[];
   /** How long after a write GETs still read the primary, in seconds. */
   readYourWritesSeconds: number;
+  /** Most seconds a read replica may be behind its primary and still serve reads (RFID3_READ_MAX_LAG_SECONDS). */
+  readMaxLagSeconds: number;
   redisUrl?: string;
   /** Key prefix of the cache, the rate limits and the cluster channel in Redis (RFID3_REDIS_PREFIX; default `rfid3:`). */
   redisPrefix?: string;
@@ -238,6 +242,11 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
   if (!Number.isFinite(readYourWritesSeconds) || readYourWritesSeconds < 0) {
     throw new ConfigError(`RFID3_READ_YOUR_WRITES_SECONDS must be a number of seconds (0 or more), not '${envRyw}'`);
   }
+  const envLag = envValue('RFID3_READ_MAX_LAG_SECONDS');
+  const readMaxLagSeconds = envLag !== undefined ? Number(envLag) : (file.readMaxLagSeconds ?? 10);
+  if (envLag !== undefined && (envLag.trim() === '' || !Number.isFinite(readMaxLagSeconds) || readMaxLagSeconds < 0)) {
+    throw new ConfigError(`RFID3_READ_MAX_LAG_SECONDS must be a number of seconds (0 or more), not '${envLag}'`);
+  }
 
   return {
     port: options.overrides?.port ?? (envPort !== undefined ? parsePort(envPort, 'PORT') : (file.port ?? 8080)),
@@ -245,6 +254,7 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
     databaseUrl,
     databaseReadUrls,
     readYourWritesSeconds,
+    readMaxLagSeconds,
     redisUrl: envValue('REDIS_URL') ?? file.redisUrl,
     redisPrefix: envValue('RFID3_REDIS_PREFIX') ?? file.redisPrefix,
     jobs: jobsConfig(envValue, file.jobs),

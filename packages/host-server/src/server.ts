@@ -48,6 +48,7 @@ export async function createHostRuntime(config: HostConfig, logger: Logger): Pro
     config: {
       databaseUrl: config.databaseUrl,
       databaseReadUrls: config.databaseReadUrls,
+      databaseReadMaxLagSeconds: config.readMaxLagSeconds,
       redisUrl: config.redisUrl,
       logLevel: config.logLevel,
       jobs: { runner, ...jobs },

@@ -111,6 +111,26 @@ describe.skipIf(!available)('GET reads from a MariaDB read replica (MYSQL_READ_U
     expect((await classesOf(hostA, sent)).classes).toContain('ONLY-ON-REPLICA');
   });
 
+  it('sends GETs to the primary while the replica is not replicating, and back once it has caught up', async () => {
+    const status = async () => {
+      const res = await fetch(`${hostB.url}/api/predictive/health/system-status`);
+      return ((await res.json()) as { database: { readReplicas?: { servesReads: boolean; lagSeconds: number | null; lagProblem?: string }[] } }).database.readReplicas![0]!;
+    };
+    expect(await status()).toMatchObject({ servesReads: true, lagSeconds: 0 });
+    // Replication stopped: the replica gives no "seconds behind", so nobody can say how stale it is.
+    await onOneConnection(replica.url('mysql'), ['stop slave sql_thread']);
+    const stopped = await until('the host to stop reading the replica', async () => ((await status()).servesReads ? null : status()), 10_000);
+    expect(stopped.lagSeconds).toBeNull();
+    expect(stopped.lagProblem).toMatch(/replication is not running/);
+    const read = await classesOf(hostB);
+    expect(read.status).toBe(200);
+    expect(read.classes).toContain('ONLY-ON-PRIMARY');
+    expect(read.classes).not.toContain('ONLY-ON-REPLICA');
+    await onOneConnection(replica.url('mysql'), ['start slave sql_thread']);
+    await until('the host to read the replica again', async () => (await status()).servesReads, 10_000);
+    expect((await classesOf(hostB)).classes).toContain('ONLY-ON-REPLICA');
+  });
+
   it('keeps serving GETs from the primary while the replica is stopped', async () => {
     await replica.kill();
     for (let i = 0; i < 5; i++) {
@@ -145,11 +165,13 @@ describe('MYSQL_READ_URL in the host config', () => {
     const config = load({ DATABASE_URL: 'mysql://root@db1:3306/rfid3', MYSQL_READ_URL: 'mysql://ro@db2:3306/rfid3, mysql://ro@db3:3306/rfid3', RFID3_READ_YOUR_WRITES_SECONDS: '2' });
     expect(config.databaseReadUrls).toEqual(['mysql://ro@db2:3306/rfid3', 'mysql://ro@db3:3306/rfid3']);
     expect(config.readYourWritesSeconds).toBe(2);
-    expect(load({ DATABASE_URL: 'mysql://root@db1:3306/rfid3' })).toMatchObject({ databaseReadUrls: [], readYourWritesSeconds: 5 });
+    expect(load({ DATABASE_URL: 'mysql://root@db1:3306/rfid3' })).toMatchObject({ databaseReadUrls: [], readYourWritesSeconds: 5, readMaxLagSeconds: 10 });
+    expect(load({ DATABASE_URL: 'mysql://root@db1:3306/rfid3', RFID3_READ_MAX_LAG_SECONDS: '30' }).readMaxLagSeconds).toBe(30);
   });
   it('names the variable when a replica is not MariaDB or the primary is SQLite', () => {
     expect(() => load({ DATABASE_URL: 'mysql://root@db1/rfid3', MYSQL_READ_URL: 'postgres://x:pw@y/z' })).toThrow(/^MYSQL_READ_URL: a read replica must be a mysql:\/\/ URL, not 'postgres:\/\/x:\*\*\*@y\/z'/);
     expect(() => load({ DATABASE_URL: 'sqlite::memory:', MYSQL_READ_URL: 'mysql://ro@db2/rfid3' })).toThrow(/^MYSQL_READ_URL: read replicas need a MariaDB primary/);
     expect(() => load({ DATABASE_URL: 'mysql://root@db1/rfid3', RFID3_READ_YOUR_WRITES_SECONDS: 'soon' })).toThrow(/RFID3_READ_YOUR_WRITES_SECONDS/);
+    expect(() => load({ DATABASE_URL: 'mysql://root@db1/rfid3', RFID3_READ_MAX_LAG_SECONDS: 'a while' })).toThrow(/RFID3_READ_MAX_LAG_SECONDS/);
   });
 });

@@ -9,6 +9,8 @@ export const coreConfigSchema = z.object({
    * go to them. The decision ledger, the model registry, ingest, jobs and writes always use the primary.
    */
   databaseReadUrls: z.array(z.string().min(1)).default([]),
+  /** A read replica more than this many seconds behind (or not replicating) gets no reads until it catches up. */
+  databaseReadMaxLagSeconds: z.number().min(0).max(86_400).default(10),
   /** When set, Redis is the L2 cache. */
   redisUrl: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

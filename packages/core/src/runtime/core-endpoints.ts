@@ -130,7 +130,8 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
               ? {
                   readReplicas: runtime.database.readReplicas.map((r) => {
                     const s = r.availability.snapshot();
-                    return { url: r.displayUrl, ok: s.available, ...(s.available ? {} : { downSince: s.downSince, error: s.lastError }) };
+                    const lag = { lagSeconds: r.lag.seconds, maxLagSeconds: r.lag.maxSeconds, servesReads: s.available && r.lag.acceptable, ...(r.lag.problem ? { lagProblem: r.lag.problem } : {}) };
+                    return { url: r.displayUrl, ok: s.available, ...lag, ...(s.available ? {} : { downSince: s.downSince, error: s.lastError }) };
                   }),
                 }
               : {}),

@@ -220,7 +220,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new CoreMetrics({ processMetrics: options.processMetrics });
-  const database = options.database ?? createDatabase(config.databaseUrl, { readUrls: config.databaseReadUrls });
+  const database = options.database ?? createDatabase(config.databaseUrl, { readUrls: config.databaseReadUrls, replicaMaxLagSeconds: config.databaseReadMaxLagSeconds });
   try {
     await migrate(database, 'core', coreMigrations);
   } catch (err) {
@@ -236,6 +236,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     replica.availability.onChange((available) => {
       if (available) logger.warn({ replica: replica.displayUrl }, 'the read replica answers again: GET reads go to it');
       else logger.warn({ replica: replica.displayUrl, err: replica.availability.snapshot().lastError }, 'the read replica cannot be reached: its reads go to the primary');
+    });
+    replica.lag.onChange((acceptable) => {
+      if (acceptable) logger.warn({ replica: replica.displayUrl, lagSeconds: replica.lag.seconds }, 'the read replica has caught up: GET reads go to it');
+      else logger.warn({ replica: replica.displayUrl, problem: replica.lag.problem }, 'the read replica is behind or not replicating: its reads go to the primary');
     });
   }
   // Redis is an accelerator, not a dependency: absent at start, the runtime serves from L1 and the database.

@@ -5,7 +5,7 @@ import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import { Availability } from './availability.js';
 import { guardedPool, MysqlProbe } from './mysql-guard.js';
-import { routedPool } from './read-replicas.js';
+import { ReplicaLag, routedPool, startLagProbe } from './read-replicas.js';
 import type { RFID3Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'mysql';
@@ -25,9 +25,9 @@ export interface DatabaseHandle {
   availability?: Availability;
   /**
    * MariaDB with read replicas (`readUrls`): each replica's address and whether it answers. Reads fall back to
-   * the primary while one is away; `availability` above is the primary's.
+   * the primary while one is away or further behind than `replicaMaxLagSeconds`; `availability` above is the primary's.
    */
-  readReplicas?: { displayUrl: string; availability: Availability }[];
+  readReplicas?: { displayUrl: string; availability: Availability; lag: ReplicaLag }[];
   /** With read replicas: the same database with every statement on the primary (see `primaryOnly`). */
   primaryDb?: Kysely<RFID3Database>;
   /**
@@ -58,6 +58,8 @@ export interface DatabaseOptions {
    * requests) go to them; everything else, and every read while they are away, goes to the primary.
    */
   readUrls?: string[];
+  /** A read replica more than this many seconds behind its primary (or whose replication is stopped) gets no reads (default 10). */
+  replicaMaxLagSeconds?: number;
 }
 
 export interface ParsedDatabaseUrl {
@@ -95,7 +97,11 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       return { target: r.target, displayUrl: redactUrl(u) };
     });
     const primary = openMysql(parsed.target, options, 'database');
-    const replicas = replicaTargets.map((r) => ({ ...openMysql(r.target, options, 'database replica'), displayUrl: r.displayUrl }));
+    const replicas = replicaTargets.map((r) => {
+      const opened = openMysql(r.target, options, 'database replica');
+      const lag = new ReplicaLag(options.replicaMaxLagSeconds ?? 10);
+      return { ...opened, displayUrl: r.displayUrl, lag, lagProbe: startLagProbe(opened.pool, opened.availability, lag, options.probeIntervalMs ?? 2_000) };
+    });
     const primaryDb = new Kysely<RFID3Database>({ dialect: new MysqlDialect({ pool: primary.pool }) });
     const db = replicas.length > 0 ? new Kysely<RFID3Database>({ dialect: new MysqlDialect({ pool: routedPool(primary.pool, replicas) }) }) : primaryDb;
     return {
@@ -104,9 +110,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       displayUrl: redactUrl(url),
       maxBoundValues: 60_000,
       availability: primary.availability,
-      ...(replicas.length > 0 ? { primaryDb, readReplicas: replicas.map((r) => ({ displayUrl: r.displayUrl, availability: r.availability })) } : {}),
+      ...(replicas.length > 0 ? { primaryDb, readReplicas: replicas.map((r) => ({ displayUrl: r.displayUrl, availability: r.availability, lag: r.lag })) } : {}),
       close: async () => {
         for (const p of [primary, ...replicas]) p.probe.stop();
+        for (const r of replicas) r.lagProbe.stop();
         // The routed pool ends the primary's and the replicas' pools; `primaryDb` shares the primary's.
         await db.destroy();
       },

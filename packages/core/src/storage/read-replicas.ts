@@ -37,9 +37,99 @@ export function isReplicaSafeRead(sql: string): boolean {
   return m[1]!.toLowerCase() === 'select' || !WRITE_IN_CTE.test(sql);
 }
 
+/**
+ * How far a read replica is behind its primary, from its own replication status (`Seconds_Behind_Master`),
+ * asked every couple of seconds. Fail closed: until the first answer, while replication is stopped (the status
+ * gives no figure) or while the replica is further behind than `maxSeconds`, its reads go to the primary.
+ */
+export class ReplicaLag {
+  /** Seconds behind at the last check; null before the first one, or while replication is stopped or broken. */
+  seconds: number | null = null;
+  /** When replication was last checked (ISO), and what went wrong if the check could not tell. */
+  checkedAt: string | null = null;
+  problem: string | null = 'not checked yet';
+  private readonly listeners: ((acceptable: boolean) => void)[] = [];
+
+  constructor(readonly maxSeconds: number) {}
+
+  /** Whether reads may go to this replica: it is known to be at most `maxSeconds` behind. */
+  get acceptable(): boolean {
+    return this.seconds !== null && this.seconds <= this.maxSeconds;
+  }
+
+  onChange(listener: (acceptable: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Records one check: the seconds behind, or null with the reason it could not tell. */
+  record(seconds: number | null, problem: string | null): void {
+    const before = this.acceptable;
+    this.seconds = seconds;
+    this.problem = seconds === null ? (problem ?? 'replication is not running') : seconds > this.maxSeconds ? `${seconds} s behind the primary (more than ${this.maxSeconds} s)` : null;
+    this.checkedAt = new Date().toISOString();
+    if (this.acceptable !== before) for (const l of this.listeners) l(this.acceptable);
+  }
+}
+
+/**
+ * Seconds behind from the rows of `SHOW REPLICA STATUS` / `SHOW SLAVE STATUS`: null when replication is stopped
+ * (the server gives no figure), 0 for a server that replicates from nothing (a primary or a cluster node named as
+ * a read URL); with several sources (MariaDB multi-source), the furthest behind.
+ */
+export function replicationLag(rows: Record<string, unknown>[]): number | null {
+  if (rows.length === 0) return 0;
+  let worst = 0;
+  for (const row of rows) {
+    const v = row.Seconds_Behind_Master ?? row.Seconds_Behind_Source;
+    if (v === null || v === undefined || v === '') return null;
+    const n = Number(v);
+    if (!Number.isFinite(n)) return null;
+    worst = Math.max(worst, n);
+  }
+  return worst;
+}
+
+/** Asks the replica for its replication status every `intervalMs` and records it in `lag`; `stop()` ends it. */
+export function startLagProbe(pool: MysqlPool, availability: Availability, lag: ReplicaLag, intervalMs = 2_000): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const query = (conn: MysqlPoolConnection, sql: string) =>
+    new Promise<Record<string, unknown>[]>((resolve, reject) => conn.query(sql, [], (err, result) => (err ? reject(err) : resolve(Array.isArray(result) ? result : []))));
+  const check = async () => {
+    if (!availability.available) {
+      lag.record(null, 'the replica cannot be reached');
+      return;
+    }
+    const conn = await new Promise<MysqlPoolConnection>((resolve, reject) => pool.getConnection((err, c) => (err ? reject(err) : resolve(c))));
+    try {
+      // MariaDB ≥ 10.5 and MySQL ≥ 8.0.22 know REPLICA; older servers (and MySQL 8.4 the other way round) only one word.
+      const rows = await query(conn, 'SHOW REPLICA STATUS').catch(() => query(conn, 'SHOW SLAVE STATUS'));
+      lag.record(replicationLag(rows), null);
+    } finally {
+      conn.release();
+    }
+  };
+  const tick = () => {
+    void check()
+      .catch((err: unknown) => lag.record(null, `replication status unavailable: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs).unref();
+      });
+  };
+  tick();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
 export interface ReplicaPool {
   pool: MysqlPool;
   availability: Availability;
+  /** Replication lag; a replica further behind than its bound (or of unknown lag) gets no reads. */
+  lag?: ReplicaLag;
 }
 
 type Callback = (error: unknown, result: unknown) => void;
@@ -50,7 +140,8 @@ type Callback = (error: unknown, result: unknown) => void;
  * it every replica-safe SELECT; the first other statement (a write, `begin`, a lock) pins the connection to
  * the primary for the rest of its use. A replica that cannot be reached — refused at connect, or lost or
  * timed out during a query — is skipped and the read is asked of the primary, so the host keeps serving while
- * a replica is away (its own probe brings it back within a second or two of answering again).
+ * a replica is away (its own probe brings it back within a second or two of answering again). A replica too far
+ * behind its primary (`ReplicaLag`) is skipped the same way until it has caught up.
  */
 export function routedPool(primary: MysqlPool, replicas: ReplicaPool[]): MysqlPool {
   let turn = 0;
@@ -60,7 +151,7 @@ export function routedPool(primary: MysqlPool, replicas: ReplicaPool[]): MysqlPo
     const start = turn++;
     for (let i = 0; i < replicas.length; i++) {
       const r = replicas[(start + i) % replicas.length]!;
-      if (!r.availability.available) continue;
+      if (!r.availability.available || (r.lag && !r.lag.acceptable)) continue;
       try {
         return await acquire(r.pool);
       } catch {

@@ -119,6 +119,22 @@ describe.skipIf(!ready)('BullMQ job runner (real Redis and MariaDB)', () => {
     expect(runs).toBeLessThanOrEqual(Math.ceil(periods) + 1);
   });
 
+  it('a period of 0 removes the job scheduler another host made: no more runs', async () => {
+    let runs = 0;
+    const a = await host({ onTick: () => runs++ });
+    a.startWorkers({ queues: ['qtest'] });
+    await a.jobs.schedule('qtest.tick', 300);
+    await until(async () => runs >= 2, 5_000);
+    // Another host (a later deployment) configured with the job off.
+    const b = await host();
+    await core.keepSchedule(b.jobs, 'qtest.tick', 0, silentLogger());
+    await sleep(400);
+    const after = runs;
+    await sleep(1_200);
+    expect(runs).toBeLessThanOrEqual(after + 1);
+    expect(await b.jobs.unschedule('qtest.tick')).toBe(false);
+  });
+
   it('a model activated through host A changes host B’s answer within 1 s', async () => {
     const modelPlugin = definePlugin({
       id: 'qmodel',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coreServices, createRuntime, definePlugin, silentLogger, type JobRecord, type Principal } from '../src/index.js';
+import { coreServices, createRuntime, definePlugin, InProcessJobRunner, keepSchedule, silentLogger, systemClock, type JobRecord, type Principal } from '../src/index.js';
 
 const operator: Principal = { keyId: 'k1', name: 'planner', role: 'operate' };
 
@@ -83,5 +83,28 @@ describe('retrain requests coalesce', () => {
     } finally {
       await runtime.close();
     }
+  });
+});
+
+describe('recurring jobs in process', () => {
+  it('scheduling a name again replaces its timer, and unschedule (or a period of 0) stops it', async () => {
+    const runner = new InProcessJobRunner({ clock: systemClock, logger: silentLogger() });
+    let runs = 0;
+    runner.register('tick', async () => {
+      runs++;
+    });
+    await runner.schedule('tick', 40);
+    await runner.schedule('tick', 40);
+    await new Promise((r) => setTimeout(r, 230));
+    // One timer, not two: about 5 runs in 230 ms, where two timers would give about 10.
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(runs).toBeLessThanOrEqual(7);
+    await keepSchedule(runner, 'tick', 0, silentLogger());
+    await new Promise((r) => setTimeout(r, 60));
+    const after = runs;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(runs).toBe(after);
+    expect(await runner.unschedule('tick')).toBe(false);
+    await runner.close();
   });
 });

@@ -12,6 +12,7 @@ import {
   definePredictor,
   isDependencyUnavailable,
   jobAccepted,
+  keepSchedule,
   markStale,
   openMeteoProvider,
   parseEvents,
@@ -460,13 +461,8 @@ export const demandPlugin = definePlugin({
 
     // Through the job runner: a timer in this process in-process, a BullMQ job scheduler (one run per period
     // whatever the number of hosts and workers) in BullMQ mode. Not awaited: a slow Redis must not hold the start.
-    onStart(() => {
-      if (config.matchActualsEveryMinutes > 0) {
-        deps.jobs
-          .schedule('demand.match-actuals', Math.max(1000, Math.round(config.matchActualsEveryMinutes * 60_000)))
-          .catch((err: unknown) => logger.warn({ err }, 'could not schedule demand.match-actuals'));
-      }
-    });
+    // A period of 0 removes a scheduler an earlier run left in Redis.
+    onStart(() => void keepSchedule(deps.jobs, 'demand.match-actuals', config.matchActualsEveryMinutes * 60_000, logger));
     onStop(() => unsubscribe());
   },
 });

@@ -1,5 +1,5 @@
 import type { Prediction } from '@rfid3/core';
-import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
+import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, keepSchedule, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
 import type { Migration } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
@@ -126,13 +126,8 @@ export const maintenancePlugin = definePlugin({
     }));
     // Through the job runner: a timer in this process in-process, a BullMQ job scheduler (one run per period
     // whatever the number of hosts and workers) in BullMQ mode. Not awaited: a slow Redis must not hold the start.
-    onStart(() => {
-      if (config.matchActualsEveryMinutes > 0) {
-        deps.jobs
-          .schedule('maintenance.match-actuals', Math.max(1000, Math.round(config.matchActualsEveryMinutes * 60_000)))
-          .catch((err: unknown) => logger.warn({ err }, 'could not schedule maintenance.match-actuals'));
-      }
-    });
+    // A period of 0 removes a scheduler an earlier run left in Redis.
+    onStart(() => void keepSchedule(deps.jobs, 'maintenance.match-actuals', config.matchActualsEveryMinutes * 60_000, logger));
 
     endpoint(
       defineEndpoint({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint } from '../contracts/endpoint.js';
 import { isoDay } from '../runtime/dates.js';
-import { jobAccepted } from '../runtime/jobs.js';
+import { jobAccepted, keepSchedule } from '../runtime/jobs.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { GRADES } from '../simulator/catalog.js';
 import { dataKpis, decisionKpis } from './business-kpis.js';
@@ -59,12 +59,9 @@ function kpiGauges(runtime: Runtime) {
 /** Registers the job that measures executed decisions' actual impact, and runs it every `everyMinutes` while the runtime runs. */
 export function registerImpactMatching(runtime: Runtime, everyMinutes: number): void {
   runtime.jobs.register(MATCH_IMPACT_JOB, async () => matchDecisionImpacts(runtime.decisions, await dataThrough(runtime), runtime.logger));
-  if (everyMinutes <= 0) return;
-  // A job scheduler in BullMQ mode: several hosts, one run per period. Not awaited: a Redis that is slow to
-  // answer must not hold the host's start.
-  runtime.addStartHook(() => {
-    runtime.jobs.schedule(MATCH_IMPACT_JOB, everyMinutes * 60_000).catch((err: unknown) => runtime.logger.warn({ err }, `could not schedule ${MATCH_IMPACT_JOB}`));
-  });
+  // A job scheduler in BullMQ mode: several hosts, one run per period (none, and an earlier one removed, at 0).
+  // Not awaited: a Redis that is slow to answer must not hold the host's start.
+  runtime.addStartHook(() => void keepSchedule(runtime.jobs, MATCH_IMPACT_JOB, everyMinutes * 60_000, runtime.logger));
 }
 
 /** `GET /kpis` and `POST /kpis/match-impact`, served by core. */

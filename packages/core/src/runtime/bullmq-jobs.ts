@@ -248,6 +248,12 @@ export class BullmqJobRunner implements JobRunner {
     await this.queue(queueOf(name)).upsertJobScheduler(name, { pattern, ...(tz ? { tz } : {}) }, { name, data: payload ?? {} });
   }
 
+  /** Removes the job scheduler of `name` from Redis, whichever host made it; true when there was one. */
+  async unschedule(name: string): Promise<boolean> {
+    if (!this.handlers.has(name)) throw new Error(`no job named '${name}' to unschedule`);
+    return this.queue(queueOf(name)).removeJobScheduler(name);
+  }
+
   /** Starts taking jobs in this process (the `worker` and `all` roles); an `api` host never calls it. */
   startWorkers(options: WorkerOptions = {}): string[] {
     const names = options.queues?.length ? options.queues : this.queueNames();

@@ -81,6 +81,11 @@ export interface JobRunner {
    * period, not one each.
    */
   schedule(name: string, everyMs: number, payload?: unknown): Promise<void>;
+  /**
+   * Ends the job's recurring runs: the timer in this process, or in BullMQ mode the job scheduler in Redis (made
+   * by any host, including one of an earlier deployment). Resolves true when there was one to end.
+   */
+  unschedule(name: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -102,7 +107,7 @@ export const JOB_STATE_ALIASES: Record<string, JobStatus> = {
  */
 export class InProcessJobRunner implements JobRunner {
   readonly kind = 'in-process' as const;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly handlers = new Map<string, { handler: JobHandler<unknown>; options: JobOptions }>();
   /** Jobs not finished yet, by name and payload, for requests to join. */
   private readonly unfinished = new Map<string, string>();
@@ -176,7 +181,15 @@ export class InProcessJobRunner implements JobRunner {
       }
     }, everyMs);
     timer.unref();
-    this.timers.add(timer);
+    // Scheduling a name again replaces its schedule, as a BullMQ job scheduler's upsert does.
+    clearInterval(this.timers.get(name));
+    this.timers.set(name, timer);
+  }
+
+  async unschedule(name: string): Promise<boolean> {
+    const timer = this.timers.get(name);
+    clearInterval(timer);
+    return this.timers.delete(name) && timer !== undefined;
   }
 
   waitFor(id: string): Promise<JobRecord> {
@@ -192,7 +205,7 @@ export class InProcessJobRunner implements JobRunner {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers.values()) clearInterval(t);
     this.timers.clear();
     this.queue.length = 0;
     const pending = [...this.jobs.values()].filter((r) => r.status === 'running').map((r) => this.waitFor(r.id));
@@ -252,4 +265,14 @@ export class InProcessJobRunner implements JobRunner {
       if (r.status === 'succeeded' || r.status === 'failed') this.jobs.delete(id);
     }
   }
+}
+
+/**
+ * Keeps a recurring job as configured: scheduled every `everyMs` when it is positive; otherwise any schedule of
+ * it is removed (in BullMQ mode the scheduler a host made earlier would go on producing runs in Redis). Not
+ * awaited by callers that must not wait on Redis at start: failures are logged, never thrown.
+ */
+export function keepSchedule(jobs: JobRunner, name: string, everyMs: number, logger: Pick<Logger, 'warn'>, payload?: unknown): Promise<void> {
+  const change = everyMs > 0 ? jobs.schedule(name, Math.max(1000, Math.round(everyMs)), payload) : jobs.unschedule(name).then(() => undefined);
+  return change.catch((err: unknown) => logger.warn({ err }, `could not ${everyMs > 0 ? 'schedule' : 'unschedule'} ${name}`));
 }

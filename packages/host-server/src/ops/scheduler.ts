@@ -1,5 +1,5 @@
 import type { AnyEndpoint, Runtime } from '@rfid3/core';
-import { addDays, BullmqJobRunner, isoDay } from '@rfid3/core';
+import { addDays, BullmqJobRunner, isoDay, keepSchedule } from '@rfid3/core';
 import { Cron } from 'croner';
 import { Counter, Gauge } from 'prom-client';
 import type { WebhookNotifier } from './webhooks.js';
@@ -222,11 +222,9 @@ export class HostScheduler {
         await this.checkAccuracy().catch((err) => this.runtime.logger.error({ err }, 'accuracy check failed'));
       });
     }
-    if (this.options.refreshMinutes && this.runtime.jobs.kind === 'bullmq' && this.runtime.jobs.has(PRECOMPUTE_JOB)) {
-      // A BullMQ job scheduler: one refresh per period whatever the number of hosts.
-      this.runtime.jobs
-        .schedule(PRECOMPUTE_JOB, this.options.refreshMinutes * 60_000, { trigger: 'refresh' })
-        .catch((err) => this.runtime.logger.error({ err }, 'could not schedule the precompute refresh'));
+    if (this.runtime.jobs.kind === 'bullmq' && this.runtime.jobs.has(PRECOMPUTE_JOB)) {
+      // A BullMQ job scheduler: one refresh per period whatever the number of hosts; none (an earlier one removed) at 0.
+      void keepSchedule(this.runtime.jobs, PRECOMPUTE_JOB, (this.options.refreshMinutes ?? 0) * 60_000, this.runtime.logger, { trigger: 'refresh' });
     } else if (this.options.refreshMinutes) {
       this.refresher = setInterval(() => {
         void this.precompute('refresh').catch((err) => this.runtime.logger.error({ err }, 'precompute refresh failed'));

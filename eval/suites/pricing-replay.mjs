@@ -5,6 +5,7 @@ import { addDays, InventoryData } from '@rfid3/core';
 import { oracleSchedule, replayClass } from '@rfid3/core/simulator';
 import {
   categoryElasticities,
+  censoredElasticities,
   classElasticities,
   fitDemandModels,
   forecastCapacityDays,
@@ -27,7 +28,7 @@ export const POLICIES = ['today', 'constantElasticity', 'capacity', 'capacityStr
 export const CAPACITY_SETTING = { minProbability: 0.8, requirePositiveRange: false, maxLossShare: 0.01, minGain: 20 };
 
 /** Fits on the database's history (a simulated business) and returns each policy's price per class and block. */
-export async function pricingSchedules(database, truth, { maxChange = 0.2, blockDays = 28, days = 364, setting = CAPACITY_SETTING } = {}) {
+export async function pricingSchedules(database, truth, { maxChange = 0.2, blockDays = 28, days = 364, setting = CAPACITY_SETTING, estimator = 'censored', historyDays = 730 } = {}) {
   const from = addDays(truth.end, 1);
   const inventory = new InventoryData({ database });
   const classes = await inventory.rentalClasses();
@@ -38,8 +39,10 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
   const history = await loadPriceHistory(database, new Map(classes.map((c) => [c.rentalClass, c.category])));
   const categories = categoryElasticities(history);
   const byCategory = new Map(categories.map((e) => [e.group, e]));
-  const pooled = classElasticities(history, categories);
   const inputs = classes.filter((c) => priceOf.get(c.rentalClass) > 0).map((c) => ({ ...c, inRepair: inRepair.get(c.rentalClass) ?? 0, price: priceOf.get(c.rentalClass) }));
+  const pooled = estimator === 'censored'
+    ? censoredElasticities(await loadCapacityHistory(database, inputs, { through: truth.end, days: historyDays })).classes
+    : classElasticities(history, categories);
   const capacityHistory = await loadCapacityHistory(database, inputs, { through: truth.end, days: 365 });
   const models = fitDemandModels(capacityHistory, pooled);
   const blocks = Math.ceil(days / blockDays);

@@ -40,9 +40,8 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
   const categories = categoryElasticities(history);
   const byCategory = new Map(categories.map((e) => [e.group, e]));
   const inputs = classes.filter((c) => priceOf.get(c.rentalClass) > 0).map((c) => ({ ...c, inRepair: inRepair.get(c.rentalClass) ?? 0, price: priceOf.get(c.rentalClass) }));
-  const pooled = estimator === 'censored'
-    ? censoredElasticities(await loadCapacityHistory(database, inputs, { through: truth.end, days: historyDays })).classes
-    : classElasticities(history, categories);
+  const censored = estimator === 'censored' ? censoredElasticities(await loadCapacityHistory(database, inputs, { through: truth.end, days: historyDays })) : null;
+  const pooled = censored ? censored.classes : classElasticities(history, categories);
   const capacityHistory = await loadCapacityHistory(database, inputs, { through: truth.end, days: 365 });
   const models = fitDemandModels(capacityHistory, pooled);
   const blocks = Math.ceil(days / blockDays);
@@ -86,7 +85,7 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
       schedules[policy].set(c.rentalClass, prices);
     }
   }
-  return { from, days, blockDays, schedules, grids, capacity, moves, elasticities: pooled, models };
+  return { from, days, blockDays, schedules, grids, capacity, moves, elasticities: pooled, models, categoryEstimates: censored ? censored.categories : categories };
 }
 
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);

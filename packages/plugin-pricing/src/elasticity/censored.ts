@@ -188,11 +188,28 @@ export function fitCensoredElasticity(series: readonly DailyDemandSeries[], opti
     const rs = rows.filter((r) => r.cls === c);
     beta[c] = Math.log(Math.max(1e-3, rs.reduce((s, r) => s + r.y, 0) / Math.max(1, rs.length)));
   }
-  const eta = (r: Row) => cols(r).reduce((s, [j, x]) => s + beta[j]! * x, 0);
+  // Each row's non-zero columns, laid out once (at most 5 per row).
+  const W = 5;
+  const colIdx = new Int32Array(rows.length * W).fill(-1);
+  const colVal = new Float64Array(rows.length * W);
+  rows.forEach((r, i) => cols(r).forEach(([j, x], m) => {
+    colIdx[i * W + m] = j;
+    colVal[i * W + m] = x;
+  }));
+  const etaAt = (i: number) => {
+    let s = 0;
+    for (let m = 0; m < W; m++) {
+      const j = colIdx[i * W + m]!;
+      if (j < 0) break;
+      s += beta[j]! * colVal[i * W + m]!;
+    }
+    return s;
+  };
   const loglik = () => {
     let ll = 0;
-    for (const r of rows) {
-      const mu = Math.exp(eta(r));
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const mu = Math.exp(etaAt(i));
       ll += r.cens ? Math.log(poissonUpperTail(r.y, mu)) : r.y * Math.log(mu) - mu;
     }
     return ll;
@@ -204,8 +221,9 @@ export function fitCensoredElasticity(series: readonly DailyDemandSeries[], opti
   for (; it < 100; it++) {
     const grad = new Float64Array(p);
     info = new Float64Array(p * p);
-    for (const r of rows) {
-      const mu = Math.exp(eta(r));
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const mu = Math.exp(etaAt(i));
       let g: number;
       let w: number;
       if (!r.cens) {
@@ -219,10 +237,16 @@ export function fitCensoredElasticity(series: readonly DailyDemandSeries[], opti
         g = (mu * f) / s;
         w = Math.max(1e-12, -(g * (r.y - mu) - g * g));
       }
-      const cs = cols(r);
-      for (const [j, xj] of cs) {
+      for (let a = 0; a < W; a++) {
+        const j = colIdx[i * W + a]!;
+        if (j < 0) break;
+        const xj = colVal[i * W + a]!;
         grad[j] += g * xj;
-        for (const [m, xm] of cs) info[j * p + m] += w * xj * xm;
+        for (let b = 0; b < W; b++) {
+          const m = colIdx[i * W + b]!;
+          if (m < 0) break;
+          info[j * p + m] += w * xj * colVal[i * W + b]!;
+        }
       }
     }
     for (let j = 0; j < p; j++) info[j * p + j] += 1e-8;
@@ -253,9 +277,10 @@ export function fitCensoredElasticity(series: readonly DailyDemandSeries[], opti
   const varEps = sol ? sol.inverse(iEps) : Number.NaN;
   let chi = 0;
   let nu = 0;
-  for (const r of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
     if (r.cens) continue;
-    const mu = Math.exp(eta(r));
+    const mu = Math.exp(etaAt(i));
     chi += (r.y - mu) ** 2 / mu;
     nu++;
   }

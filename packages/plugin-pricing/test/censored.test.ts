@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@rfid3/core/simulator';
-import type { DailyDemandSeries } from '../src/index.js';
-import { fitCensoredElasticity, poissonUpperTail } from '../src/index.js';
+import type { CapacityHistory, ClassCapacityHistory, DailyDemandSeries } from '../src/index.js';
+import { censoredElasticities, dailyDemandSeries, fitCensoredElasticity, poissonUpperTail } from '../src/index.js';
 
 /**
  * A plain generated history, not the simulator's: `classes` classes over `n` days from 2024-01-01, each with
@@ -98,5 +98,47 @@ describe('censored Poisson elasticity', () => {
     expect(Math.abs(own.elasticity + 1.6)).toBeLessThan(3 * own.se);
     expect(Math.abs(fit.classes.get('C0')!.elasticity + 0.7)).toBeLessThan(3 * fit.classes.get('C0')!.se);
     expect(own.elasticity).toBeLessThan(fit.classes.get('C0')!.elasticity);
+  });
+});
+
+describe('censoredElasticities over a capacity history', () => {
+  /** Generated series laid out as a capacity history: a sold-out day has units on rent at the fleet size. */
+  function history(): CapacityHistory {
+    const classes = new Map<string, ClassCapacityHistory>();
+    let days: readonly string[] = [];
+    for (const [category, seed, elasticity] of [['Tents', 11, -0.6], ['Linens', 12, -1.5], ['Chairs', 13, -1.0]] as const) {
+      const series = generate(seed, { classes: 5, n: 540, elasticity, level: 6, capacityShare: 1.2 });
+      // One class in each category never changes its price.
+      const fixed = series[4]!;
+      (fixed.prices as Float64Array).fill(fixed.prices[fixed.prices.length - 1]!);
+      days = series[0]!.days;
+      for (const s of series) {
+        const units = Math.max(...Array.from(s.counts));
+        const onRent = Float64Array.from(Array.from(s.counts), (c, d) => (s.censored[d]! > 0 ? units : Math.min(c, units - 1)));
+        classes.set(`${category}-${s.rentalClass}`, { rentalClass: `${category}-${s.rentalClass}`, category, units, inRepair: 0, onRent, prices: Float64Array.from(s.prices), newLines: Float64Array.from(s.counts), lines: 0, unitsOut: 0, unitDays: 0 });
+      }
+    }
+    return { from: days[0]!, through: days[days.length - 1]!, days: [...days], classes };
+  }
+
+  it('reads sold-out days from units on rent, and gives every class an estimate, pooled classes wider than their category', () => {
+    const h = history();
+    const one = h.classes.get('Tents-C0')!;
+    expect(Array.from(dailyDemandSeries(h, one).censored).filter((c) => c > 0).length).toBeGreaterThan(30);
+    const { classes, categories } = censoredElasticities(h);
+    expect(classes.size).toBe(15);
+    const tents = categories.find((c) => c.group === 'Tents')!;
+    const linens = categories.find((c) => c.group === 'Linens')!;
+    // The two categories stay apart: shrinkage towards the mean does not erase a difference the data show.
+    expect(linens.elasticity).toBeLessThan(tents.elasticity);
+    for (const cat of ['Tents', 'Linens', 'Chairs']) {
+      const fixed = classes.get(`${cat}-C4`)!;
+      const est = categories.find((c) => c.group === cat)!;
+      expect(fixed.own).toBeNull();
+      expect(fixed.weight).toBe(0);
+      expect(fixed.elasticity).toBeCloseTo(est.elasticity, 10);
+      expect(fixed.se).toBeGreaterThan(est.se);
+      expect(classes.get(`${cat}-C0`)!.own).not.toBeNull();
+    }
   });
 });

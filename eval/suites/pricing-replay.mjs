@@ -5,6 +5,7 @@ import { addDays, InventoryData } from '@rfid3/core';
 import { oracleSchedule, replayClass } from '@rfid3/core/simulator';
 import {
   categoryElasticities,
+  censoredElasticities,
   classElasticities,
   fitDemandModels,
   forecastCapacityDays,
@@ -15,7 +16,7 @@ import {
   recommendPrice,
 } from '@rfid3/plugin-pricing';
 
-export const POLICIES = ['today', 'constantElasticity', 'capacity', 'capacityStrict', 'oracle'];
+export const POLICIES = ['today', 'constantElasticity', 'capacity', 'capacityStrict', 'capacityCensored', 'oracle'];
 
 /**
  * The capacity-pricing setting judged here (`capacity`): a move needs P(gain) ≥ 0.8, a low end of its 80 % range
@@ -27,7 +28,7 @@ export const POLICIES = ['today', 'constantElasticity', 'capacity', 'capacityStr
 export const CAPACITY_SETTING = { minProbability: 0.8, requirePositiveRange: false, maxLossShare: 0.01, minGain: 20 };
 
 /** Fits on the database's history (a simulated business) and returns each policy's price per class and block. */
-export async function pricingSchedules(database, truth, { maxChange = 0.2, blockDays = 28, days = 364, setting = CAPACITY_SETTING } = {}) {
+export async function pricingSchedules(database, truth, { maxChange = 0.2, blockDays = 28, days = 364, setting = CAPACITY_SETTING, historyDays = 730 } = {}) {
   const from = addDays(truth.end, 1);
   const inventory = new InventoryData({ database });
   const classes = await inventory.rentalClasses();
@@ -38,10 +39,13 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
   const history = await loadPriceHistory(database, new Map(classes.map((c) => [c.rentalClass, c.category])));
   const categories = categoryElasticities(history);
   const byCategory = new Map(categories.map((e) => [e.group, e]));
-  const pooled = classElasticities(history, categories);
   const inputs = classes.filter((c) => priceOf.get(c.rentalClass) > 0).map((c) => ({ ...c, inRepair: inRepair.get(c.rentalClass) ?? 0, price: priceOf.get(c.rentalClass) }));
+  // Two estimators: the 28-day OLS (capacity, capacityStrict) and the censored daily one (capacityCensored).
+  const censored = censoredElasticities(await loadCapacityHistory(database, inputs, { through: truth.end, days: historyDays }));
+  const pooled = classElasticities(history, categories);
   const capacityHistory = await loadCapacityHistory(database, inputs, { through: truth.end, days: 365 });
   const models = fitDemandModels(capacityHistory, pooled);
+  const censoredModels = fitDemandModels(capacityHistory, censored.classes);
   const blocks = Math.ceil(days / blockDays);
   const schedules = Object.fromEntries(POLICIES.filter((p) => p !== 'oracle').map((p) => [p, new Map()]));
   const grids = new Map();
@@ -50,8 +54,6 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
   for (const c of inputs) {
     const p0 = c.price;
     const cat = byCategory.get(c.category);
-    const el = pooled.get(c.rentalClass);
-    const model = models.get(c.rentalClass);
     capacity.set(c.rentalClass, Math.max(0, c.units - c.inRepair));
     grids.set(c.rentalClass, priceGrid(p0, maxChange));
     schedules.today.set(c.rentalClass, new Array(blocks).fill(p0));
@@ -59,7 +61,9 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
       ? recommendPrice({ price: p0, elasticity: cat.elasticity, elasticitySe: cat.se, quantity: 1, objective: 'revenue', maxChange }).recommendedPrice
       : p0;
     schedules.constantElasticity.set(c.rentalClass, new Array(blocks).fill(old));
-    for (const [policy, options] of [['capacity', setting], ['capacityStrict', {}]]) {
+    for (const [policy, options, els, ms] of [['capacity', setting, pooled, models], ['capacityStrict', {}, pooled, models], ['capacityCensored', setting, censored.classes, censoredModels]]) {
+      const el = els.get(c.rentalClass);
+      const model = ms.get(c.rentalClass);
       const prices = [];
       for (let b = 0; b < blocks; b++) {
         if (!el || !model || !(model.level > 0) || !(el.elasticity < 0)) {
@@ -83,7 +87,7 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
       schedules[policy].set(c.rentalClass, prices);
     }
   }
-  return { from, days, blockDays, schedules, grids, capacity, moves, elasticities: pooled, models };
+  return { from, days, blockDays, schedules, grids, capacity, moves, elasticities: pooled, models, categoryEstimates: censored.categories, periodEstimates: categories };
 }
 
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);

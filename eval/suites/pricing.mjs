@@ -23,7 +23,13 @@ const pick = (e) => ({ elasticity: e.elasticity, se: e.se, ci95: e.ci95, n: e.n,
 
 async function replayBusiness(database, truth, b) {
   const fitted = await pricingSchedules(database, truth);
-  return { ...b, moves: fitted.moves, replay: replayPolicies(truth, fitted, { draws: REPLAY_DRAWS }) };
+  // The category elasticities the policies used, against each category's true mean class elasticity.
+  const covered = fitted.categoryEstimates.filter((e) => Number.isFinite(e.elasticity)).map((e) => {
+    const cs = truth.classes.filter((c) => c.category === e.group);
+    const t = cs.reduce((s, c) => s + c.elasticity, 0) / cs.length;
+    return { covered: e.ci95[0] <= t && t <= e.ci95[1] ? 1 : 0, se: e.se, error: e.elasticity - t };
+  });
+  return { ...b, moves: fitted.moves, covered, replay: replayPolicies(truth, fitted, { draws: REPLAY_DRAWS }) };
 }
 
 export const suite = {
@@ -81,6 +87,11 @@ export const suite = {
       ...summarise(replays.map((r) => r.replay)),
       businesses: replays.map((r) => ({ seed: r.seed, items: r.items, classes: r.replay.perClass.size, moves: r.moves, ...Object.fromEntries(POLICIES.map((p) => [p, Math.round(r.replay.totals[p].revenue)])) })),
       draws: REPLAY_DRAWS.length,
+      estimates: (() => {
+        const all = replays.flatMap((r) => r.covered);
+        const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+        return { categories: all.length, covered: all.reduce((s, c) => s + c.covered, 0), medianSe: median(all.map((c) => c.se)), medianAbsError: median(all.map((c) => Math.abs(c.error))) };
+      })(),
     };
     const ours = {
       cafe: Object.fromEntries(cafe.map((e) => [e.group, pick(e)])),
@@ -133,6 +144,11 @@ export const suite = {
     ['policies.capacity.shareOfOracleGain', 'capacity pricing: share of the oracle\'s gain captured', '≥ 0.70'],
     ['policies.capacityStrict.shareOfOracleGain', 'capacity pricing, default setting: share of the oracle\'s gain', '—'],
     ['policies.constantElasticity.shareOfOracleGain', 'constant-elasticity policy: share of the oracle\'s gain', '—'],
+    ['policies.capacityCensored.revenueChange', 'capacity pricing with the censored daily elasticities, the eval\'s setting: revenue vs today\'s prices', '—'],
+    ['policies.capacityCensored.shareOfOracleGain', 'capacity pricing, censored elasticities: share of the oracle\'s gain', '—'],
+    ['policies.capacityCensored.classesLosingOver2pct', 'capacity pricing, censored elasticities: classes losing > 2 %', '—'],
+    ['policies.capacityCensored.stockoutDaysAdded', 'capacity pricing, censored elasticities: stockout days added', '—'],
+    ['policies.capacityCensored.revenuePerRentalChange', 'capacity pricing, censored elasticities: revenue per rental vs today\'s prices', '—'],
     ['policies.capacity.classesLosingOver2pct', 'capacity pricing: classes losing > 2 % vs today\'s prices', '0'],
     ['policies.capacityStrict.classesLosingOver2pct', 'capacity pricing, default setting: classes losing > 2 %', '—'],
     ['policies.constantElasticity.classesLosingOver2pct', 'constant-elasticity policy: classes losing > 2 %', '—'],
@@ -144,6 +160,10 @@ export const suite = {
     ['policies.capacityStrict.revenuePerRentalChange', 'capacity pricing, default setting: revenue per rental vs today\'s prices', '—'],
     ['policies.oracle.revenuePerRentalChange', 'oracle: revenue per rental vs today\'s prices', '—'],
     ['policies.classes', 'classes replayed (over all businesses)', '—'],
+    ['policies.estimates.categories', 'censored daily-rental elasticities (capacityCensored\'s): category estimates (all replayed businesses)', '—'],
+    ['policies.estimates.covered', 'of them, 95 % interval covering the category\'s true mean class elasticity', '≈ 95 %'],
+    ['policies.estimates.medianSe', 'their median standard error', '—'],
+    ['policies.estimates.medianAbsError', 'their median absolute error against that truth', '—'],
     ['simulated.categoriesCovered', 'simulator: categories whose 95 % interval covers their truth', `≈ 95 % of ${'`simulated.categories`'}`],
   ],
   notes: [
@@ -157,7 +177,13 @@ export const suite = {
     '(core `replayClass`: the simulator\'s true demand, weekday, season, trend and true class elasticity, capacity-bound,',
     'rentals of the simulator\'s sizes and lengths; calendar events, weather and repairs left out), two draws with common',
     'random numbers across policies. today = today\'s prices; constantElasticity = `recommendPrice` with the category',
-    'elasticity (always at ±20 %); capacity = `recommendCapacityPrice` re-run every 28 days on the forecast from the history',
+    'elasticity of the 28-day OLS above (always at ±20 %); capacity = `recommendCapacityPrice` re-run every 28 days on the',
+    'forecast from the history, with class elasticities from the 28-day OLS pooled to the category (`classElasticities`);',
+    'capacityCensored = the same with class elasticities from `censoredElasticities` instead (daily contract lines of the',
+    '730-day history as Poisson counts with class levels, weekday, month and trend; a day the class sold out enters as',
+    'demand ≥ the lines written; category slopes shrunk across categories, class slopes pooled to the category;',
+    '`policies.estimates`). On the tuning businesses (seeds 101, 202, 303) it captured 20 %, 28 %, 22 % of the oracle\'s',
+    'gain against the OLS-based policy\'s 4 %, 91 %, 90 %, so `capacity` stays on the OLS estimates;',
     'at the setting judged here (`CAPACITY_SETTING` in pricing-replay.mjs: P(gain) ≥ 0.8, the low end of the gain\'s 80 % range',
     'losing at most 1 % of today\'s revenue over the block, an expected gain of at least $20 and 0.5 % over the block, ≤ 0.5 added',
     'stockout days; the range itself may include zero, and the plugin\'s `pricing-gain-range` safeguard leaves such a move',
@@ -168,8 +194,12 @@ export const suite = {
     'Revenue per rental is revenue ÷ units rented; the business target is +8 %. Peak/off-peak prices are not built, so',
     'every policy and the oracle hold one price per class and block.',
     '',
+    '### What the history supports (tuning businesses only)',
+    '',
+    '`eval/pricing-diagnostics/` (seeds 101, 202, 303). About 40 % of classes change price at all, 1–3 times by −20 … +25 %, so a category\'s mean sd of log price over the 730 days is 0.01–0.13 among the classes that changed (Tent Tops 0.046, 0.054, 0.057). Given the true demand with no capacity bound (the simulator replayed at the history\'s prices), OLS on 28-day periods has standard errors of 0.3–2.9 per category (up to ±9 where a single class changed price; Tent Tops ±0.99, ±1.76, ±0.80) and a daily Poisson fit of the same demand on seed 101 ±0.22 (Tables and Chairs) to ±1.2 (Tent Tops, Tent Sidewalls, Heaters; ±16.5 for Concession Equipment, one class with a price change): the data cannot tell a category at −0.7 from one at −1.1, which is where the oracle\'s gain is. With the elasticities given, the same capacity policy captures 101 %, 102 %, 104 % of the oracle\'s gain (true category mean, se 0.15) and 108 %, 104 %, 109 % (true class elasticity) with 1/0/0 and 0/0/0 classes losing > 2 % and 139–232 fewer stockout days per business; fed the estimates from the true uncensored demand it captures −7 %, 17 %, 11 %. The 70 % bar is a bar on knowing the elasticities, which this history does not hold.',
+    '',
     '### Chosen on other businesses',
     '',
-    "The setting of `capacity` (P(gain) ≥ 0.8 without the range rule, low end ≥ −1 % of today's revenue, gain ≥ $20) was chosen on three simulated businesses that are not reported: seeds 101, 202 and 303 (1,000 items, history to 2025-12-31, draws 1–2, the same replay, the same oracle), by a scratch script not committed. There, in share of the oracle's gain / classes losing > 2 % (seeds 101, 202, 303): the plugin's strict default 3 % / 2, 65 % / 4, 58 % / 2; P ≥ 0.75 without any bound 22 % / 4, 109 % / 14, 119 % / 10; P ≥ 0.85, low end ≥ −0.5 %, gain ≥ $20: 4 % / 3, 81 % / 0, 71 % / 1; the kept setting 4 % / 3, 91 % / 0, 90 % / 2. Capping the between-class spread of elasticities at 0.3² had one losing class fewer there (and, in one full run of this suite, 21 % of the oracle's gain with 2 losing classes on the reported businesses) but left the demo business with no cut at all, against the issue's demo requirement, so it was not kept. Seed 101 is the hard case: its Tent Tops category elasticity comes out at −1.1 ± 0.4 (truth −0.69), the data cannot tell that a raise pays, and no policy that trusts its estimates moves there. The earlier strict thresholds (P(gain) ≥ 0.8 with the range above zero) had been set while looking at the reported businesses (seeds 7, 11, 23); they stay the plugin's default and are reported as `capacityStrict`.",
+    "The setting of `capacity` (P(gain) ≥ 0.8 without the range rule, low end ≥ −1 % of today's revenue, gain ≥ $20) was chosen on three simulated businesses that are not reported: seeds 101, 202 and 303 (1,000 items, history to 2025-12-31, draws 1–2, the same replay, the same oracle), by a scratch script not committed. There, in share of the oracle's gain / classes losing > 2 % (seeds 101, 202, 303): the plugin's strict default 3 % / 2, 65 % / 4, 58 % / 2; P ≥ 0.75 without any bound 22 % / 4, 109 % / 14, 119 % / 10; P ≥ 0.85, low end ≥ −0.5 %, gain ≥ $20: 4 % / 3, 81 % / 0, 71 % / 1; the kept setting 4 % / 3, 91 % / 0, 90 % / 2. Capping the between-class spread of elasticities at 0.3² had one losing class fewer there (and, in one full run of this suite, 21 % of the oracle's gain with 2 losing classes on the reported businesses) but left the demo business with no cut at all, against the issue's demo requirement, so it was not kept. Seed 101 is the hard case: its Tent Tops category elasticity comes out at −1.1 ± 0.4 (truth −0.69), the data cannot tell that a raise pays, and no policy that trusts its estimates moves there. That setting was chosen with the earlier estimator (28-day periods, OLS); it was not re-chosen for the censored estimator. The earlier strict thresholds (P(gain) ≥ 0.8 with the range above zero) had been set while looking at the reported businesses (seeds 7, 11, 23); they stay the plugin's default and are reported as `capacityStrict`.",
   ],
 };

@@ -5,6 +5,8 @@ import type { CapacityDay, SellOutRecord } from './capacity.js';
 import { expectedMinTable } from './capacity.js';
 import type { ElasticityEstimate, PricePeriod } from './elasticity/index.js';
 import { estimateElasticity } from './elasticity/index.js';
+import { fitCensoredElasticity } from './elasticity/censored.js';
+import type { DailyDemandSeries } from './elasticity/censored.js';
 
 /** A rental class's recent year as capacity pricing reads it: units on rent per day against the units it owns. */
 export interface ClassCapacityHistory {
@@ -17,6 +19,8 @@ export interface ClassCapacityHistory {
   onRent: Float64Array;
   /** Price charged per day of `days` (each line's price carried forward; today's price before the window's first line). */
   prices: Float64Array;
+  /** Contract lines written per day of `days` (the rentals the censored elasticity counts). */
+  newLines: Float64Array;
   lines: number;
   unitsOut: number;
   unitDays: number;
@@ -56,6 +60,7 @@ export async function loadCapacityHistory(database: DatabaseHandle, classes: rea
       inRepair: c.inRepair ?? 0,
       onRent: new Float64Array(n),
       prices: new Float64Array(n).fill(c.price),
+      newLines: new Float64Array(n),
       lines: 0,
       unitsOut: 0,
       unitDays: 0,
@@ -81,6 +86,7 @@ export async function loadCapacityHistory(database: DatabaseHandle, classes: rea
     const i0 = index.get(start);
     if (i0 !== undefined) {
       h.lines++;
+      h.newLines[i0]++;
       h.unitsOut += qty;
       const price = Number(r.price);
       if (price > 0) {
@@ -311,4 +317,65 @@ export function classElasticities(history: readonly PricePeriod[], estimates: re
     }
   }
   return out;
+}
+
+/** A class's days as the censored elasticity reads them: lines written per day, the price, and the sold-out days. */
+export function dailyDemandSeries(history: CapacityHistory, h: ClassCapacityHistory): DailyDemandSeries {
+  const censored = new Uint8Array(history.days.length);
+  for (let d = 0; d < censored.length; d++) censored[d] = h.units > 0 && h.onRent[d]! >= h.units ? 1 : 0;
+  return { rentalClass: h.rentalClass, days: history.days, counts: h.newLines, prices: h.prices, censored };
+}
+
+/**
+ * Category and class elasticities from daily rentals with sold-out days censored (`fitCensoredElasticity`):
+ * per category one slope (with class levels, weekday, month and trend), shrunk across categories towards the
+ * business mean (`shrinkCategories`); per class whose price changed its own slope under the same controls,
+ * shrunk towards its category's with the DerSimonian–Laird spread of the own slopes (at least 0.05²).
+ * Returns the class elasticities (as `classElasticities`) and the category estimates.
+ */
+export function censoredElasticities(history: CapacityHistory, options: { censoring?: boolean } = {}): { classes: Map<string, ClassElasticity>; categories: ElasticityEstimate[] } {
+  const byCat = new Map<string, ClassCapacityHistory[]>();
+  for (const h of history.classes.values()) (byCat.get(h.category) ?? byCat.set(h.category, []).get(h.category)!).push(h);
+  const raw: ElasticityEstimate[] = [];
+  const own = new Map<string, Map<string, { elasticity: number; se: number }>>();
+  for (const [cat, hs] of [...byCat].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const series = hs.map((h) => dailyDemandSeries(history, h));
+    const fit = fitCensoredElasticity(series, { censoring: options.censoring });
+    const z = 1.959963984540054;
+    raw.push({
+      group: cat,
+      elasticity: fit.elasticity,
+      se: fit.se,
+      ci95: [fit.elasticity - z * fit.se, fit.elasticity + z * fit.se],
+      n: fit.n,
+      r2: Number.NaN,
+      intercept: Number.NaN,
+      skipped: 0,
+      controls: ['class', 'weekday', 'month', 'trend'],
+      warnings: fit.converged ? [] : ['the censored fit did not converge'],
+    });
+    own.set(cat, fitCensoredElasticity(series, { censoring: options.censoring, classSlopes: true }).classes);
+  }
+  const categories = shrinkCategories(raw);
+  const out = new Map<string, ClassElasticity>();
+  for (const cat of categories) {
+    if (!Number.isFinite(cat.elasticity) || !Number.isFinite(cat.se)) continue;
+    const mine = new Map([...(own.get(cat.group) ?? new Map())].filter(([, o]) => Number.isFinite(o.elasticity) && Number.isFinite(o.se) && o.se > 0));
+    const tau2 = mine.size >= 3 ? betweenVariance([...mine.values()], 0.05 ** 2) : 0.05 ** 2;
+    for (const h of byCat.get(cat.group) ?? []) {
+      const o = mine.get(h.rentalClass) ?? null;
+      if (!o) {
+        out.set(h.rentalClass, { elasticity: cat.elasticity, se: Math.sqrt(cat.se ** 2 + tau2), own: null, weight: 0 });
+        continue;
+      }
+      const w = 1 / o.se ** 2 / (1 / o.se ** 2 + 1 / tau2);
+      out.set(h.rentalClass, {
+        elasticity: w * o.elasticity + (1 - w) * cat.elasticity,
+        se: Math.sqrt(1 / (1 / o.se ** 2 + 1 / tau2) + (1 - w) ** 2 * cat.se ** 2),
+        own: o,
+        weight: w,
+      });
+    }
+  }
+  return { classes: out, categories };
 }

@@ -19,7 +19,7 @@ export * from './elasticity/index.js';
 export { recommendPrice, DEFAULT_GRADE_FACTORS } from './recommendations.js';
 export { recommendCapacityPrice, explainCapacityPrice, expectedMinPoisson, expectedMinUnits, expectedMinTable, probabilityAbove, priceGrid } from './capacity.js';
 export type { CapacityDay, CapacityPriceInput, CapacityPriceRecommendation, CandidateOutcome, SellOutRecord } from './capacity.js';
-export { loadCapacityHistory, fitDemandModels, forecastCapacityDays, classElasticities, shrinkCategories, betweenVariance } from './capacity-history.js';
+export { loadCapacityHistory, fitDemandModels, forecastCapacityDays, classElasticities, shrinkCategories, betweenVariance, censoredElasticities, dailyDemandSeries } from './capacity-history.js';
 export type { CapacityHistory, ClassCapacityHistory, CapacityClassInput, ClassDemandModel, ClassElasticity } from './capacity-history.js';
 export type { PriceRecommendation, PriceRecommendationInput } from './recommendations.js';
 export { seasonalIndex, seasonFactor } from './season.js';

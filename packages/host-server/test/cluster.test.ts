@@ -198,7 +198,11 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
       first = await api<{ modelVersion: string }>(hostB, '/demand/forecast?weeks=1&recent_days=0');
     }
     expect(first.status, JSON.stringify(first.body)).toBe(200);
-    const before = await versions();
+    // An API host trains nothing itself: it answered from the historical average and queued the first model for a worker.
+    const before = await until('the first model, trained by a worker', async () => {
+      const v = await versions();
+      return v.length > 0 ? v : undefined;
+    }, 120_000, 100);
     expect(before).toHaveLength(1);
 
     const retrain = await api<{ jobId: string }>(hostA, '/models/retrain/demand', { method: 'POST' });

@@ -66,6 +66,12 @@ export interface DemandForecasterOptions {
   closures?: StoreClosures;
   /** How the served model's ranges are made (default `counts`: negative binomial; `conformal`: empirical error quantiles). */
   intervals?: 'counts' | 'conformal';
+  /**
+   * With no active model: true when another process trains the first one (an API host queues the retrain for a
+   * BullMQ worker), so this one answers from the historical average meanwhile instead of validating a model on
+   * its own event loop. Called at most once per data cut-off and data change. Absent: train here.
+   */
+  trainElsewhere?: () => boolean;
 }
 
 export interface ValidationResult {
@@ -82,6 +88,8 @@ export interface ValidationResult {
 /** Turns demand history into forecasts with intervals; the demand plugin's service for other plugins. */
 export class DemandForecaster {
   private ensuring: Promise<RegisteredModel | null> | null = null;
+  /** The attempt (cut-off and changes) whose first model another process was asked to train. */
+  private delegated: string | null = null;
   /** Data versions per series, bumped by `dataChanged`: part of every fitted state's key (and the predictor's cache key). */
   readonly versions = new SeriesVersions();
   /** Fitted ensemble states (plain data) by series, measure, data cut-off, model version and data version. */
@@ -140,7 +148,11 @@ export class DemandForecaster {
     if (active) return active;
     const cutoff = this.dataThrough();
     const attempt = `${cutoff}\u0000${this.versions.changes}`;
-    if (this.unvalidated?.attempt === attempt) return null;
+    if (this.unvalidated?.attempt === attempt || this.delegated === attempt) return null;
+    if (!this.ensuring && this.deps.options.trainElsewhere?.()) {
+      this.delegated = attempt;
+      return null;
+    }
     this.ensuring ??= (async () => {
       const result = await this.retrain(this.servingSpec());
       const registered = await this.deps.registry.getActive(DEMAND_MODEL_NAME);

@@ -247,6 +247,14 @@ export const demandPlugin = definePlugin({
         intervals: config.intervals,
         closures: config.closures,
         ...(config.weather ? { weather: weatherSource(config.weather) } : {}),
+        // An API host (BullMQ, no workers here) asks a worker for the first model: one job per data version
+        // whatever the number of hosts (its own payload, so a retrain asked for by hand is a job of its own).
+        trainElsewhere: () => {
+          if (deps.jobs.runsJobsHere || !deps.jobs.has('demand.retrain')) return false;
+          deps.jobs.enqueue('demand.retrain', { reason: 'first model' });
+          logger.info('no demand model yet: a worker trains the first one; the historical average answers meanwhile');
+          return true;
+        },
       },
     });
     provide(demandServices.forecaster, forecaster);

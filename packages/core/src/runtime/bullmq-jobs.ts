@@ -102,6 +102,10 @@ export function deterministicJobId(name: string, payload: unknown, dataVersion: 
  */
 export class BullmqJobRunner implements JobRunner {
   readonly kind = 'bullmq' as const;
+
+  get runsJobsHere(): boolean {
+    return this.workers.length > 0;
+  }
   private readonly handlers = new Map<string, { handler: JobHandler<unknown>; options: JobOptions }>();
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];

@@ -62,6 +62,12 @@ export type JobCounts = Record<JobStatus, number>;
 export interface JobRunner {
   /** `in-process` (the default, no Redis) or `bullmq` (jobs in Redis, run by any worker process). */
   readonly kind: 'in-process' | 'bullmq';
+  /**
+   * Whether this process executes jobs: always in process; in BullMQ mode once it has started workers (the
+   * `worker` and `all` roles), never on an `api` host. Work that would block the event loop can be queued for
+   * a worker instead when it is false.
+   */
+  readonly runsJobsHere: boolean;
   register<P>(name: string, handler: JobHandler<P>, options?: JobOptions): void;
   has(name: string): boolean;
   /**
@@ -107,6 +113,7 @@ export const JOB_STATE_ALIASES: Record<string, JobStatus> = {
  */
 export class InProcessJobRunner implements JobRunner {
   readonly kind = 'in-process' as const;
+  readonly runsJobsHere = true;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly handlers = new Map<string, { handler: JobHandler<unknown>; options: JobOptions }>();
   /** Jobs not finished yet, by name and payload, for requests to join. */

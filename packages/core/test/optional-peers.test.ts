@@ -7,7 +7,7 @@ const notFound = (code: string, name: string) => Object.assign(new Error(`Cannot
 
 describe('optional peer dependencies (the drivers)', () => {
   it('are peers marked optional in package.json, not dependencies, so an embedder installs none of them', () => {
-    for (const name of ['better-sqlite3', 'mysql2', 'ioredis', 'bullmq']) {
+    for (const name of ['better-sqlite3', 'mysql2', 'ioredis', 'bullmq', 'prom-client', 'pino', 'csv-parse']) {
       expect(pkg.peerDependencies[name as keyof typeof pkg.peerDependencies], name).toBeTruthy();
       expect(pkg.peerDependenciesMeta[name as keyof typeof pkg.peerDependenciesMeta], name).toEqual({ optional: true });
       expect(Object.keys(pkg.dependencies)).not.toContain(name);

@@ -9,6 +9,7 @@ export * from './contracts/problem.js';
 export * from './contracts/plugin.js';
 export * from './contracts/service-ref.js';
 export { CORE_VERSION } from './version.js';
+export { MissingPeerError, type OptionalPeer } from './optional-peers.js';
 
 export * from './runtime/clock.js';
 export * from './runtime/config.js';

@@ -17,6 +17,7 @@ import {
   type Principal,
   type Runtime,
   type RuntimeOptions,
+  ValidationError,
 } from '../src/index.js';
 import { countRows } from './support/targets.js';
 
@@ -390,9 +391,20 @@ describe('predictors through runtime.predict', () => {
     expect(await countRows(runtime.database, 'analytics_predictions')).toBe(2);
   });
 
-  it('validates the query (400 naming query.field) and refuses unknown predictors and foreign ids', async () => {
+  it('validates the query (a ValidationError naming query.field, 400 over an endpoint) and refuses unknown predictors and foreign ids', async () => {
     const runtime = await start([counting({ v: 'v' }, { n: 0 })]);
-    const p = await problem(runtime.predict('demo.units', { days: 3 }));
+    const refused = await runtime.predict('demo.units', { days: 3 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(refused).not.toBeInstanceOf(HttpProblem);
+    expect((refused as ValidationError).field).toBe('query.rentalClass');
+    expect((refused as ValidationError).errors.map((e) => e.field)).toEqual(['query.rentalClass']);
+    // An endpoint whose handler makes the same call answers 400 naming the field.
+    const asker = plain('asker', {
+      register: (env) =>
+        env.endpoint(defineEndpoint({ method: 'GET', path: '/asker/units', summary: 'asks demo.units', role: 'read', handler: () => runtime.predict('demo.units', { days: 3 }) })),
+    });
+    const withEndpoint = await start([asker]);
+    const p = await problem(withEndpoint.call('GET', '/asker/units'));
     expect(p.status).toBe(400);
     expect(p.errors!.map((e) => e.field)).toEqual(['query.rentalClass']);
     await expect(runtime.predict('demo.nothing', {})).rejects.toThrow(/no predictor 'demo\.nothing' \(registered: demo\.units\)/);

@@ -387,39 +387,36 @@ export class DemandForecaster {
   ): Prediction[] {
     const spec = model.artifact as unknown as DemandModelSpec;
     const history = series.values.slice(first);
-    const days = series.days.slice(first);
-    const ref = { name: DEMAND_MODEL_NAME, version: model.versionTag, type: model.modelType };
-    const base = { predictionType: predictionTypeOf(measure), target: { type: series.level, id: series.key, store: series.store }, model: ref, confidence: spec.levels[0]! };
     const fitHorizon = Math.max(FIT_HORIZON, horizon);
-    const m = createDemandModel(spec, fitHorizon, { events: this.deps.options.events });
     // Weather regressors over the same window as the series (cut where its history starts).
     const w = fit.weather && fit.weather.history[fit.weather.names[0]!]!.length === series.values.length ? fit.weather : null;
-    const regressors = w ? Object.fromEntries(w.names.map((n) => [n, w.history[n]!.slice(first)])) : undefined;
     const fitKey = [measure, series.level, series.key, series.store ?? '*', through, model.versionTag, fitHorizon, this.versions.of(series), history.length, w?.signature ?? '-'].join('\u0000');
-    let state = this.fits.get(fitKey);
-    if (state === undefined) {
-      state = m.fit({ values: history, dates: days, ...(regressors ? { regressors } : {}) });
-      this.fitStats.fitted++;
-      if (fit.changes === undefined || fit.changes === this.versions.changes) this.fits.set(fitKey, state);
-    } else {
-      this.fitStats.reused++;
-    }
-    const futureDates = Array.from({ length: horizon }, (_, k) => addDays(through, k + 1));
-    const fc = m.predict(state, { horizon, levels: spec.levels, futureDates, ...(w ? { futureRegressors: w.future } : {}) });
-    const numbers = [...fc.mean, ...fc.intervals.flatMap((iv) => [...iv.lower, ...iv.upper])];
-    if (!numbers.every(Number.isFinite)) throw new RangeError('the model forecast a value that is not a finite number');
-    const drivers = explain(spec, state, history, days, horizon, futureDates, w?.future);
-    const ensemble = spec.kind === 'ensemble' ? (state as EnsembleState) : null;
-    return fc.mean.map((value, k) => ({
-      ...base,
-      targetDate: futureDates[k]!,
-      horizon: k + 1,
-      value,
-      intervals: fc.intervals.map((iv) => ({ level: iv.level, lower: iv.lower[k]!, upper: iv.upper[k]! })),
-      source: ensemble && ensemble.members.length > 1 ? ('ensemble' as const) : ('model' as const),
-      drivers: drivers(k),
-      inputFeatures: { dataThrough: through, historyDays: history.length, ...(ensemble ? { weighting: ensemble.weighting } : {}), ...(w ? { regressors: w.names } : {}) },
-    }));
+    return modelPredictions({
+      spec,
+      history,
+      days: series.days.slice(first),
+      horizon,
+      fitHorizon,
+      through,
+      events: this.deps.options.events,
+      weather: w ? { names: w.names, history: Object.fromEntries(w.names.map((n) => [n, w.history[n]!.slice(first)])), future: w.future } : undefined,
+      base: {
+        predictionType: predictionTypeOf(measure),
+        target: { type: series.level, id: series.key, store: series.store },
+        model: { name: DEMAND_MODEL_NAME, version: model.versionTag, type: model.modelType },
+      },
+      fitted: {
+        get: () => {
+          const state = this.fits.get(fitKey);
+          if (state !== undefined) this.fitStats.reused++;
+          return state;
+        },
+        set: (state) => {
+          this.fitStats.fitted++;
+          if (fit.changes === undefined || fit.changes === this.versions.changes) this.fits.set(fitKey, state);
+        },
+      },
+    });
   }
 
   /**
@@ -496,6 +493,57 @@ export class DemandForecaster {
     );
     return { ...result, validation: score };
   }
+}
+
+/** What `modelPredictions` forecasts from: one series' history (from its first unit) and the model spec. */
+export interface ModelPredictionsInput {
+  spec: DemandModelSpec;
+  /** Units per day, oldest first, on `days`. */
+  history: number[];
+  days: string[];
+  /** Days to forecast after `through` (the last day of the history). */
+  horizon: number;
+  /** Days the model is fitted for (≥ horizon; a longer fit serves every shorter horizon from one state). */
+  fitHorizon?: number;
+  through: string;
+  events?: CalendarEvent[];
+  /** Regressors over the history's days and the forecast's days (weather). */
+  weather?: { names: string[]; history: Record<string, number[]>; future: Record<string, number[]> };
+  /** What every prediction says it is about and which model made it. */
+  base: Pick<Prediction, 'predictionType' | 'target' | 'model'>;
+  /** A fitted state kept from an earlier call (`get`), and where to keep a new one (`set`). */
+  fitted?: { get(): unknown; set(state: unknown): void };
+}
+
+/**
+ * The model's forecast of one history, day by day with its ranges and drivers. Throws when it cannot fit or
+ * forecasts a number that is not one. Used by the forecaster for every served series and by `forecastDaily`.
+ */
+export function modelPredictions(input: ModelPredictionsInput): Prediction[] {
+  const { spec, history, days, horizon, through, weather: w } = input;
+  const m = createDemandModel(spec, input.fitHorizon ?? horizon, { events: input.events });
+  let state = input.fitted?.get();
+  if (state === undefined) {
+    state = m.fit({ values: history, dates: days, ...(w ? { regressors: w.history } : {}) });
+    input.fitted?.set(state);
+  }
+  const futureDates = Array.from({ length: horizon }, (_, k) => addDays(through, k + 1));
+  const fc = m.predict(state, { horizon, levels: spec.levels, futureDates, ...(w ? { futureRegressors: w.future } : {}) });
+  const numbers = [...fc.mean, ...fc.intervals.flatMap((iv) => [...iv.lower, ...iv.upper])];
+  if (!numbers.every(Number.isFinite)) throw new RangeError('the model forecast a value that is not a finite number');
+  const drivers = explain(spec, state, history, days, horizon, futureDates, w?.future);
+  const ensemble = spec.kind === 'ensemble' ? (state as EnsembleState) : null;
+  return fc.mean.map((value, k) => ({
+    ...input.base,
+    confidence: spec.levels[0]!,
+    targetDate: futureDates[k]!,
+    horizon: k + 1,
+    value,
+    intervals: fc.intervals.map((iv) => ({ level: iv.level, lower: iv.lower[k]!, upper: iv.upper[k]! })),
+    source: ensemble && ensemble.members.length > 1 ? ('ensemble' as const) : ('model' as const),
+    drivers: drivers(k),
+    inputFeatures: { dataThrough: through, historyDays: history.length, ...(ensemble ? { weighting: ensemble.weighting } : {}), ...(w ? { regressors: w.names } : {}) },
+  }));
 }
 
 /** What moves a forecast: the ensemble's weights, and the regression member's parts on that day. */
@@ -587,7 +635,7 @@ export function imputeClosedDays(series: DemandSeries, closed: Map<string, strin
 }
 
 /** Closed days ahead: no units go out, so the forecast is zero with a zero range, and the driver says why. */
-function closeDays(predictions: Prediction[], closed: Map<string, string>): Prediction[] {
+export function closeDays(predictions: Prediction[], closed: Map<string, string>): Prediction[] {
   if (closed.size === 0) return predictions;
   return predictions.map((p) => {
     const why = closed.get(p.targetDate!);

@@ -31,6 +31,8 @@ import type { ForecastRequest } from './forecaster.js';
 import { WeatherSource } from './weather.js';
 
 export { demandForecastResponseSchema } from './forecast-schema.js';
+export { forecastDaily, MIN_DAILY_HISTORY } from './forecast-daily.js';
+export type { DailyForecastInput } from './forecast-daily.js';
 export { imputeClosedDays, seriesId } from './forecaster.js';
 export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, FALLBACK_MODEL_VERSION, FIT_HORIZON, ON_RENT_PREDICTION_TYPE, reconcileToTotal } from './forecaster.js';
 export { AVERAGE_WINDOW_DAYS, historicalAverageForecast } from './fallback.js';
@@ -40,7 +42,8 @@ export { LruMap, SeriesVersions } from './freshness.js';
 export type { SeriesScope } from './freshness.js';
 export { WEATHER_FORECAST_DAYS, WeatherSource } from './weather.js';
 export type { WeatherInputs, WeatherRegressors } from './weather.js';
-export type { ForecastRequest, ValidationResult } from './forecaster.js';
+export type { ForecastRequest, ModelPredictionsInput, ValidationResult } from './forecaster.js';
+export { modelPredictions } from './forecaster.js';
 export { backtestDemand, calibrationStep, createDemandModel, createMember, DEFAULT_DEMAND_SPEC, SERVING_DEMAND_SPEC, BULK_DEMAND_SPEC } from './model.js';
 export type { DemandBacktestResult, DemandMember, DemandModelOptions, DemandModelSpec, BacktestOptions, ScoredModel } from './model.js';
 export { loadDemandSeries, loadOnRentSeries, ON_RENT_LOOKBACK_DAYS } from './series.js';
@@ -145,6 +148,18 @@ const predictorQuery = (defaultAsOf: () => string, dataVersion: (q: { category?:
       asOf: z.iso.date().default(defaultAsOf),
     })
     .transform((q) => ({ ...q, dataVersion: dataVersion(q) }));
+
+/**
+ * What `predict('demand.daily', query)` takes; every field may be left out (4 weeks of units going out per day,
+ * one series per category, all stores, data through yesterday). `weeks` 1–8; `measure` `units_out` or `on_rent`.
+ */
+export type DemandQuery = z.input<ReturnType<typeof predictorQuery>>;
+
+declare module '@rfid3/core' {
+  interface PredictorQueries {
+    'demand.daily': DemandQuery;
+  }
+}
 
 /** One day of a series in `GET demand/forecast`: the value with its 80 % (lower/upper) and 95 % ranges. */
 export interface ForecastPointBody {

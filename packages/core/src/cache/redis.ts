@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { requirePeer } from '../optional-peers.js';
 import type { Logger } from '../runtime/logger.js';
 import { redactUrl } from '../storage/database.js';
 
@@ -24,10 +25,12 @@ export const DEFAULT_REDIS_CLIENT_OPTIONS: Required<RedisClientOptions> = {
 /**
  * An ioredis client that never queues or retries a command while disconnected (a caller gets an error at
  * once and serves from its fallback), gives up on a silent command after `commandTimeoutMs`, and keeps
- * reconnecting in the background for as long as it lives. It starts connecting immediately.
+ * reconnecting in the background for as long as it lives. It starts connecting immediately. ioredis is an optional
+ * peer dependency of core, loaded here on first use (a `MissingPeerError` names it when it is not installed).
  */
 export function createRedisClient(url: string, options: RedisClientOptions = {}): Redis {
   const o = { ...DEFAULT_REDIS_CLIENT_OPTIONS, ...options };
+  const { Redis } = requirePeer<typeof import('ioredis')>('ioredis', `the Redis URL '${redactUrl(url)}'`);
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

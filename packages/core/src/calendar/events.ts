@@ -1,4 +1,5 @@
-import { parse } from 'csv-parse/sync';
+import type * as CsvParseSync from 'csv-parse/sync';
+import { requirePeer } from '../optional-peers.js';
 import { publicHolidays } from './holidays.js';
 
 /**
@@ -38,6 +39,7 @@ function checkWindow(v: number, sign: -1 | 1, where: string): number {
  * csv-parse.
  */
 export function parseEventsCsv(text: string): CalendarEvent[] {
+  const { parse } = requirePeer<typeof CsvParseSync>('csv-parse', 'reading events from CSV', '/sync');
   const records = parse(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, trim: true }) as Record<string, string>[];
   return records.map((r, i) => {
     const where = `events CSV row ${i + 2}`;

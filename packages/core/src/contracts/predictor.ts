@@ -32,6 +32,27 @@ export interface Predictor<Q extends z.ZodType = z.ZodType> {
 
 export type AnyPredictor = Predictor<any>;
 
+/**
+ * The query each predictor id takes, for `runtime.predict(id, query)`: a plugin declares its predictors here by
+ * declaration merging, so a call with a wrong query fails to typecheck.
+ *
+ * ```ts
+ * declare module '@rfid3/core' {
+ *   interface PredictorQueries {
+ *     'demand.daily': DemandQuery;
+ *   }
+ * }
+ * ```
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface PredictorQueries {}
+
+/** The ids with a declared query type (`keyof PredictorQueries`). */
+export type KnownPredictorId = keyof PredictorQueries & string;
+
+/** What `predict(id, …)` accepts: the declared query of a known id (`PredictorQueries`); anything for others. */
+export type PredictorQuery<Id extends string> = Id extends KnownPredictorId ? PredictorQueries[Id] : unknown;
+
 export function definePredictor<Q extends z.ZodType>(predictor: Predictor<Q>): Predictor<Q> {
   return predictor;
 }

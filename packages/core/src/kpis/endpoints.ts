@@ -1,4 +1,4 @@
-import { Gauge } from 'prom-client';
+import type { Gauge } from 'prom-client';
 import { z } from 'zod';
 import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint } from '../contracts/endpoint.js';
@@ -24,9 +24,7 @@ async function dataThrough(runtime: Runtime): Promise<string | null> {
 
 /** The Prometheus gauges of the KPIs, set from the last computed report (GET /kpis; the host's nightly precompute asks for it). */
 function kpiGauges(runtime: Runtime) {
-  const registers = [runtime.metrics.registry];
-  const gauge = (name: string, help: string, labelNames: string[] = []) =>
-    (runtime.metrics.registry.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames, registers });
+  const gauge = (name: string, help: string, labelNames: string[] = []): Gauge => runtime.metrics.gauge({ name, help, labelNames });
   const g = {
     stockouts: gauge('rfid3_kpi_stockout_class_days', 'Class-days with every unit of a class out at once over the last weeks, and the same weeks a year earlier', ['period']),
     turns: gauge('rfid3_kpi_inventory_turns_per_year', 'Units sent out per unit owned, per 365 days', ['period']),

@@ -9,6 +9,7 @@ import type { RunningJob } from './job-context.js';
 import type { JobCounts, JobHandler, JobListOptions, JobOptions, JobRecord, JobRunner, JobStatus } from './jobs.js';
 import type { Logger } from './logger.js';
 import type { CoreMetrics } from './metrics.js';
+import { importPeer } from '../optional-peers.js';
 
 export interface BullmqJobRunnerOptions {
   redisUrl: string;
@@ -124,7 +125,7 @@ export class BullmqJobRunner implements JobRunner {
 
   static async open(options: BullmqJobRunnerOptions): Promise<BullmqJobRunner> {
     // Loaded only in this mode: the embedded default never touches BullMQ or Redis.
-    const bull = await import('bullmq');
+    const bull = await importPeer('bullmq', "the jobs runner 'bullmq'", () => import('bullmq'));
     return new BullmqJobRunner(bull, options);
   }
 

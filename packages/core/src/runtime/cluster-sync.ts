@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { importPeer } from '../optional-peers.js';
 import type { LayeredCache } from '../cache/cache.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { EventBus, RuntimeEventName } from './events.js';
@@ -36,11 +37,14 @@ export class ClusterSync {
   private readonly sub: Redis;
   private readonly unrelay: () => void;
 
-  private constructor(private readonly options: ClusterSyncOptions) {
+  private constructor(
+    private readonly options: ClusterSyncOptions,
+    RedisClient: typeof Redis,
+  ) {
     this.channel = options.prefix;
     this.dataVersionKey = `${options.prefix}:data-version`;
     const connect = () => {
-      const r = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 200, 2000) });
+      const r = new RedisClient(options.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 200, 2000) });
       r.on('error', () => undefined);
       return r;
     };
@@ -55,7 +59,8 @@ export class ClusterSync {
   }
 
   static async open(options: ClusterSyncOptions): Promise<ClusterSync> {
-    const sync = new ClusterSync(options);
+    const { Redis: RedisClient } = await importPeer('ioredis', 'cluster sync over Redis (redisUrl)', () => import('ioredis'));
+    const sync = new ClusterSync(options, RedisClient);
     try {
       await sync.sub.subscribe(sync.channel);
       const v = await sync.pub.get(sync.dataVersionKey);

@@ -5,7 +5,7 @@ import type { FieldError } from '../contracts/problem.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { isDependencyUnavailable, retryAfterSeconds } from '../storage/availability.js';
 import { trackStaleness } from './staleness.js';
-import { fieldErrors } from './validation.js';
+import { fieldErrors, validationProblem } from './validation.js';
 
 export interface RawEndpointInput {
   params?: Record<string, unknown>;
@@ -79,7 +79,8 @@ export async function invokeEndpoint(
   try {
     answer = await trackStaleness(() => endpoint.handler(parsed as never, ctx));
   } catch (err) {
-    throw dependencyProblem(err) ?? err;
+    // A library call inside the handler refused its input (`predict` with a bad query): the client's 400.
+    throw dependencyProblem(err) ?? validationProblem(err) ?? err;
   }
   const { value, staleSeconds } = answer;
   const reply = value instanceof EndpointReply ? value : null;

@@ -3,14 +3,14 @@ import type { z } from 'zod';
 import type { Cache } from '../cache/cache.js';
 import { cacheKey } from '../cache/cache.js';
 import type { Prediction } from '../contracts/prediction.js';
-import type { AnyPredictor } from '../contracts/predictor.js';
+import type { AnyPredictor, PredictorQuery } from '../contracts/predictor.js';
 import type { PredictionStore } from '../predictions/prediction-store.js';
 import type { Availability } from '../storage/availability.js';
 import { isDependencyUnavailable } from '../storage/availability.js';
 import type { Clock } from './clock.js';
 import type { CoreMetrics } from './metrics.js';
 import { markStale } from './staleness.js';
-import { parseOrProblem } from './validation.js';
+import { parseOrThrow } from './validation.js';
 
 export interface PredictionAnswer {
   /**
@@ -81,11 +81,15 @@ export class PredictionService {
     return this.predictors.has(id);
   }
 
-  async predict(id: string, rawQuery: unknown): Promise<PredictionAnswer> {
+  /**
+   * Answers a query (typed by the predictor's id when its plugin declares it in `PredictorQueries`); a query its
+   * schema refuses throws a `ValidationError` naming the field.
+   */
+  async predict<Id extends string>(id: Id, rawQuery: PredictorQuery<Id>): Promise<PredictionAnswer> {
     const entry = this.predictors.get(id);
     if (!entry) throw new Error(`no predictor '${id}' (registered: ${[...this.predictors.keys()].join(', ') || 'none'})`);
     const { predictor } = entry;
-    const query = parseOrProblem(predictor.querySchema as z.ZodType, rawQuery, 'query');
+    const query = parseOrThrow(predictor.querySchema as z.ZodType, rawQuery, 'query');
     let modelVersion = await predictor.modelVersion(query);
     // `v: 2`: entries carry when they were made; an older host's entries (plain arrays) are not read.
     const key = cacheKey(`pred:${id}`, modelVersion, { v: 2, query });

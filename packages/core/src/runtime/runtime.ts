@@ -9,7 +9,7 @@ import type { DecisionSafeguard } from '../contracts/decision.js';
 import { defaultSafeguards } from '../contracts/decision.js';
 import type { AnyEndpoint, HttpMethod, Principal } from '../contracts/endpoint.js';
 import type { AnyPlugin, PluginEnv } from '../contracts/plugin.js';
-import type { AnyPredictor } from '../contracts/predictor.js';
+import type { AnyPredictor, PredictorQuery } from '../contracts/predictor.js';
 import type { ServiceRef } from '../contracts/service-ref.js';
 import { DecisionLedger } from '../decisions/decision-ledger.js';
 import { ExternalFactorStore } from '../external/external-factors.js';
@@ -42,6 +42,7 @@ import { CoreMetrics } from './metrics.js';
 import type { PluginEntry } from './plugin-loader.js';
 import { PluginLoadError, checkPlugins } from './plugin-loader.js';
 import { PredictionService } from './prediction-service.js';
+import type { PredictionAnswer } from './prediction-service.js';
 import { coreServices } from './services.js';
 import { HttpProblem } from '../contracts/problem.js';
 
@@ -138,8 +139,12 @@ export class Runtime {
     return this.get(coreServices.events);
   }
 
-  /** Runs a predictor through the cache and the prediction store. */
-  predict(predictorId: string, query: unknown) {
+  /**
+   * Runs a predictor through the cache and the prediction store. The query is typed by the predictor's id when
+   * its plugin declares it (`PredictorQueries`); a query the predictor's schema refuses throws a `ValidationError`
+   * naming the field (`query.weeks`).
+   */
+  predict<Id extends string>(predictorId: Id, query: PredictorQuery<Id>): Promise<PredictionAnswer> {
     return this.predictions.predict(predictorId, query);
   }
 

@@ -56,10 +56,48 @@ export function rejectedFieldErrors(rejected: readonly RejectedRow[], prefix: st
   return rejected.flatMap((r) => r.errors.map((e) => ({ field: [prefix, String(r.index), e.field].filter(Boolean).join('.'), message: e.message })));
 }
 
-/** Parses input or throws a 400 problem naming every bad field. */
-export function parseOrProblem<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
+/**
+ * Input a library call was given that its schema refuses (`runtime.predict(id, query)`), every bad field named by
+ * its path (`query.weeks`). A library error, not an HTTP one: the host answers it with 400 problem+json naming the
+ * same fields (`validationProblem`).
+ */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => `${e.field}: ${e.message}`).join('; ') || 'invalid input');
+  }
+
+  /** The first bad field (`query.weeks`). */
+  get field(): string {
+    return this.errors[0]?.field ?? '';
+  }
+}
+
+/** A `ValidationError`, also one thrown by a plugin built against another copy of `@rfid3/core` (recognised by shape). */
+export function isValidationError(err: unknown): err is ValidationError {
+  if (err instanceof ValidationError) return true;
+  const e = err as { name?: unknown; errors?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.name === 'ValidationError' && Array.isArray(e.errors);
+}
+
+/** The 400 problem that answers a `ValidationError` over HTTP (null for any other error). */
+export function validationProblem(err: unknown): HttpProblem | null {
+  return isValidationError(err) ? HttpProblem.badRequest(err.message, err.errors) : null;
+}
+
+/** Parses input or throws a `ValidationError` naming every bad field under `prefix`. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors = fieldErrors(result.error, prefix);
-  throw HttpProblem.badRequest(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+  throw new ValidationError(fieldErrors(result.error, prefix));
+}
+
+/** Parses input or throws a 400 problem naming every bad field. */
+export function parseOrProblem<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
+  try {
+    return parseOrThrow(schema, value, prefix);
+  } catch (err) {
+    throw validationProblem(err) ?? err;
+  }
 }

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
-import { createPool } from 'mysql2';
+import { importPeer } from '../optional-peers.js';
 import { Availability } from './availability.js';
-import { guardedPool, MysqlProbe } from './mysql-guard.js';
+import { guardedPool, lazyMysqlPool, MysqlProbe } from './mysql-guard.js';
 import { ReplicaLag, routedPool, startLagProbe } from './read-replicas.js';
 import type { RFID3Database } from './schema.js';
 
@@ -86,6 +86,11 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@');
 }
 
+/**
+ * Opens the database a URL names. The driver is an optional peer dependency loaded on first use, so this
+ * returns at once and a missing driver (`better-sqlite3` for SQLite, `mysql2` for MariaDB/MySQL) surfaces as a
+ * `MissingPeerError` naming the package from the first query (`createRuntime` makes one: it migrates).
+ */
 export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
   const parsed = parseDatabaseUrl(url);
   const readUrls = (options.readUrls ?? []).map((u) => u.trim()).filter(Boolean);
@@ -120,19 +125,25 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     };
   }
   if (parsed.target !== ':memory:') mkdirSync(dirname(resolve(parsed.target)), { recursive: true });
-  const sqlite = new BetterSqlite3(parsed.target);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
-  sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<RFID3Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const displayUrl = parsed.target === ':memory:' ? 'sqlite::memory:' : `sqlite:${parsed.target}`;
+  let opening: Promise<SqliteDatabase> | undefined;
+  const open = () =>
+    (opening ??= importPeer('better-sqlite3', `the database URL '${displayUrl}'`, () => import('better-sqlite3')).then(({ default: BetterSqlite3 }) => {
+      const sqlite = new BetterSqlite3(parsed.target);
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
+      sqlite.pragma('busy_timeout = 5000');
+      return sqlite;
+    }));
+  const db = new Kysely<RFID3Database>({ dialect: new SqliteDialect({ database: open }) });
   return {
     db,
     dialect: 'sqlite',
-    displayUrl: parsed.target === ':memory:' ? 'sqlite::memory:' : `sqlite:${parsed.target}`,
+    displayUrl,
     maxBoundValues: 30_000,
     backup: async (destination) => {
       mkdirSync(dirname(resolve(destination)), { recursive: true });
-      await sqlite.backup(destination);
+      await (await open()).backup(destination);
     },
     close: () => db.destroy(),
   };
@@ -158,7 +169,7 @@ function openMysql(uri: string, options: DatabaseOptions, dependency: string) {
   } as const;
   const availability = new Availability(dependency);
   const probe = new MysqlProbe(settings, availability, { intervalMs: options.probeIntervalMs ?? 2_000 });
-  const pool = guardedPool(createPool({ ...settings, connectionLimit: options.poolSize ?? 10 }), { availability, probe, queryTimeoutMs });
+  const pool = guardedPool(lazyMysqlPool({ ...settings, connectionLimit: options.poolSize ?? 10 }), { availability, probe, queryTimeoutMs });
   probe.start();
   return { pool, availability, probe };
 }

@@ -1,6 +1,7 @@
 import { Migrator, sql, type ColumnDataType, type Kysely, type Migration, type MigrationResultSet, type RawBuilder } from 'kysely';
 
 type DataTypeExpression = ColumnDataType | RawBuilder<unknown>;
+import { MissingPeerError } from '../optional-peers.js';
 import type { DatabaseHandle, DialectName } from './database.js';
 
 /** Column types that mean the same on both dialects. */
@@ -79,6 +80,8 @@ export async function migrate(
   });
   const result = await migrator.migrateToLatest();
   if (result.error) {
+    // No driver installed is not a failed migration: the error says which package to install.
+    if (result.error instanceof MissingPeerError) throw result.error;
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
     const reason = result.error instanceof Error ? result.error.message : String(result.error);
     throw new Error(`migration ${owner}${failed ? `/${failed}` : ''} failed: ${reason}`);

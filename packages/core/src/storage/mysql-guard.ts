@@ -1,8 +1,41 @@
 import type { MysqlPool, MysqlPoolConnection } from 'kysely';
-import type { Connection, ConnectionOptions, Pool, PoolConnection } from 'mysql2';
-import { createConnection } from 'mysql2';
+import type { Connection, ConnectionOptions, PoolConnection, PoolOptions } from 'mysql2';
+import { importPeer } from '../optional-peers.js';
 import type { Availability } from './availability.js';
 import { asUnavailable, DependencyUnavailableError, isDependencyUnavailable } from './availability.js';
+
+/** mysql2, loaded on first use (an optional peer dependency of core: only `mysql://` URLs need it). */
+const loadMysql2 = () => importPeer('mysql2', 'a mysql:// (MariaDB/MySQL) database URL', () => import('mysql2'));
+
+/** What `guardedPool` needs of a mysql2 pool. */
+export interface DriverPool {
+  getConnection(callback: (err: NodeJS.ErrnoException | null, connection: PoolConnection) => void): void;
+  end(callback?: (err: NodeJS.ErrnoException | null) => void): void;
+}
+
+/** A mysql2 pool made when the first connection is asked for, so that mysql2 is loaded only then. */
+export function lazyMysqlPool(settings: PoolOptions): DriverPool {
+  let pool: ReturnType<typeof import('mysql2').createPool> | undefined;
+  let opening: Promise<NonNullable<typeof pool>> | undefined;
+  const open = () => (opening ??= loadMysql2().then((mysql2) => (pool = mysql2.createPool(settings))));
+  return {
+    getConnection(callback) {
+      if (pool) return pool.getConnection(callback);
+      open().then(
+        (p) => p.getConnection(callback),
+        (err: NodeJS.ErrnoException) => callback(err, undefined as never),
+      );
+    },
+    end(callback) {
+      // A pool never opened has nothing to end (and ending it must not load the driver).
+      if (!opening) return callback?.(null);
+      opening.then(
+        (p) => p.end(callback),
+        () => callback?.(null),
+      );
+    },
+  };
+}
 
 /**
  * A dedicated connection that asks `select 1` on a timer (every `intervalMs` while the database answers,
@@ -54,12 +87,21 @@ export class MysqlProbe {
     this.timer.unref();
   }
 
-  private once(): Promise<boolean> {
-    if (this.stopped) return Promise.resolve(this.availability.available);
+  private async once(): Promise<boolean> {
+    if (this.stopped) return this.availability.available;
+    let mysql2: Awaited<ReturnType<typeof loadMysql2>>;
+    try {
+      mysql2 = await loadMysql2();
+    } catch {
+      // No driver is not an outage: every query says which package to install, and probing stops.
+      this.stop();
+      return this.availability.available;
+    }
+    if (this.stopped) return this.availability.available;
     return new Promise((resolve) => {
       let conn = this.conn;
       if (!conn) {
-        conn = createConnection({ ...this.settings, connectTimeout: this.timeoutMs });
+        conn = mysql2.createConnection({ ...this.settings, connectTimeout: this.timeoutMs });
         // Failures reach the query's callback; the event must still be listened to or it would throw.
         conn.on('error', () => {});
         this.conn = conn;
@@ -91,7 +133,7 @@ export class MysqlProbe {
  * (a connection whose query timed out is destroyed, not returned to the pool); and driver errors that mean
  * "cannot reach the server" become `DependencyUnavailableError`, so the API answers 503, never 500.
  */
-export function guardedPool(pool: Pool, options: { availability: Availability; probe: MysqlProbe; queryTimeoutMs: number }): MysqlPool {
+export function guardedPool(pool: DriverPool, options: { availability: Availability; probe: MysqlProbe; queryTimeoutMs: number }): MysqlPool {
   const { availability, probe, queryTimeoutMs } = options;
   const unavailable = (err: unknown) => {
     // One lost connection or one query that timed out is not an outage: the probe, asked now, decides.

@@ -1,7 +1,6 @@
-import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createPool } from 'mysql2';
+import { importPeer } from '../optional-peers.js';
 import type { AnyPlugin } from '../contracts/plugin.js';
 import type { Principal, Role } from '../contracts/endpoint.js';
 import { ROLES } from '../contracts/endpoint.js';
@@ -110,6 +109,7 @@ export async function externalServices(env: NodeJS.ProcessEnv = process.env): Pr
   }
   if (!mysql) return { mysqlUrl: null, redisUrl, cleanup: async () => {} };
   const name = `rfid3_t_${randomBytes(6).toString('hex')}`;
+  const { createPool } = await importPeer('mysql2', 'externalServices() with MYSQL_URL', () => import('mysql2'));
   const admin = createPool({ uri: mysql, connectionLimit: 1 }).promise();
   try {
     await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
@@ -150,6 +150,7 @@ export { mariadbBinaries, throwawayMariadb, type ThrowawayMariadb, type Throwawa
  * never FLUSHALL a Redis that other suites and helpers use.
  */
 export async function removeRedisKeys(redisUrl: string, prefix: string): Promise<number> {
+  const { Redis } = await importPeer('ioredis', 'removeRedisKeys()', () => import('ioredis'));
   const redis = new Redis(redisUrl);
   let removed = 0;
   try {

@@ -201,7 +201,7 @@ export const bench = {
         [`… ingest: ${n(r.ingest.scans)} scans through \`ingestScans\` (\`POST /api/ingest/scans\`'s code) in batches of ${MAX_BATCH} into MariaDB`, `${s1(r.ingest.seconds)} s (${n(r.ingest.scansPerSecond)} scans/s), peak RSS ${r.ingest.peakRssMiB} MiB (the loading process)`],
         [`… reference: the same rows by raw batched INSERT, same run (target ≥ 0.8×)`, `${s1(r.ingest.rawInsertSeconds)} s (${n(r.ingest.rawScansPerSecond)} scans/s): ingest is **${r.ingest.ratioToRaw.toFixed(2)}×** raw`],
         [`… train: every \`.retrain\` job (${Object.keys(r.train).filter((k) => k.includes('.')).join(', ')})`, `${s1(r.train.seconds)} s, peak RSS ${r.train.peakRssMiB} MiB (${Object.entries(r.train).filter(([k]) => k.includes('.')).map(([k, v]) => `${k} ${s1(v.seconds)} s`).join(', ')})`],
-        [`… score: every item (\`/maintenance/schedule\`, \`/quality/replacement-recommendations\`)`, `${s1(r.score.seconds)} s, peak RSS ${r.score.peakRssMiB} MiB`],
+        [`… score: every item (\`/maintenance/schedule\`, \`/quality/replacement-recommendations\`)`, `${s1(r.score.seconds)} s, peak RSS ${r.score.peakRssMiB} MiB (${Object.entries(r.score).filter(([k]) => k.startsWith('/')).map(([k, v]) => `${k} ${s1(v.seconds)} s`).join(', ')})`],
         [`… precompute: ${r.precompute.paths} answers (every precomputable endpoint; ${r.precompute.categories} category forecasts with their ${n(r.precompute.rentalClasses)} rental classes)${r.precompute.failed ? `, ${r.precompute.failed} failed` : ''}`, `${s1(r.precompute.seconds)} s, peak RSS ${r.precompute.peakRssMiB} MiB`],
         [`… the pipeline (ingest + train + score + precompute)`, `${s1(total)} s`],
       );

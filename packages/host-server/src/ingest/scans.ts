@@ -150,12 +150,15 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       // batch must not read years of a tag's history.
       const moments = [...new Set(fresh.map((f) => f.row.scan_date))];
       const existing = new Set<string>();
-      for (const part of chunks(tags, 1000)) {
+      // Chunked by moment, with every tag in each statement: each moment is looked up once per batch (by tag
+      // chunks, a batch of 5,000 tags looked up every moment five times).
+      const perChunk = Math.max(1, database.maxBoundValues - tags.length);
+      for (const part of chunks(moments, Math.min(1000, perChunk))) {
         const found = await trx
           .selectFrom('id_transactions')
           .select(['tag_id', 'scan_date', 'scan_type'])
-          .where('tag_id', 'in', part)
-          .where('scan_date', 'in', moments)
+          .where('tag_id', 'in', tags)
+          .where('scan_date', 'in', part)
           .execute();
         for (const f of found) existing.add(naturalKey({ tag_id: f.tag_id, scan_date: String(f.scan_date).slice(0, 19), scan_type: f.scan_type }));
       }
@@ -170,7 +173,7 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
     if (accepted.length === 0) return { accepted: 0, duplicates, rejected, itemsUpdated: 0, itemsCreated: 0, tagIds: [], rentalClasses: [], stores: [] };
 
     const keyRows = accepted.map(([key]) => ({ idempotency_key: key, kind: 'scan', content_hash: null, received_at: now }));
-    for (const part of chunks(keyRows, 2000)) await trx.insertInto('rfid3_ingest_keys').values(part).execute();
+    for (const part of chunks(keyRows, Math.floor(database.maxBoundValues / 4))) await trx.insertInto('rfid3_ingest_keys').values(part).execute();
 
     // What RFID3 knows of each tag fills what a scan leaves out (RFID3's id_transactions.common_name is NOT NULL).
     const known = new Map<string, { common_name: string | null; rental_class_num: string | null }>();

@@ -148,6 +148,8 @@ async function oneSize(items, { serverUrl, log }) {
       ratioToRaw: rawMs / ingestMs,
       peakRssMiB: peakRss,
     };
+    // Said at once: a later stage that fails (a busy shared machine) must not take this figure with it.
+    log(`${items} items: ingest ${out.ingest.seconds.toFixed(1)} s, raw INSERT ${out.ingest.rawInsertSeconds.toFixed(1)} s: ${out.ingest.ratioToRaw.toFixed(2)}× raw (load average ${loadavg()[0].toFixed(1)})`);
     await source.close();
     source = null;
     await raw.close();
@@ -159,6 +161,7 @@ async function oneSize(items, { serverUrl, log }) {
     for (const s of ['train', 'score', 'precompute']) {
       log(`${items} items: stage ${s}`);
       out[s] = await stage(s, withDatabase(serverUrl, name), log);
+      log(`${items} items: ${s} ${out[s].seconds.toFixed(1)} s, peak RSS ${out[s].peakRssMiB} MiB (load average ${loadavg()[0].toFixed(1)})`);
     }
     await dropDatabase(serverUrl, name);
   } finally {

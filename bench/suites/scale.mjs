@@ -148,6 +148,8 @@ async function oneSize(items, { serverUrl, log }) {
       ratioToRaw: rawMs / ingestMs,
       peakRssMiB: peakRss,
     };
+    // Said at once: a later stage that fails (a busy shared machine) must not take this figure with it.
+    log(`${items} items: ingest ${out.ingest.seconds.toFixed(1)} s, raw INSERT ${out.ingest.rawInsertSeconds.toFixed(1)} s: ${out.ingest.ratioToRaw.toFixed(2)}× raw (load average ${loadavg()[0].toFixed(1)})`);
     await source.close();
     source = null;
     await raw.close();
@@ -159,6 +161,7 @@ async function oneSize(items, { serverUrl, log }) {
     for (const s of ['train', 'score', 'precompute']) {
       log(`${items} items: stage ${s}`);
       out[s] = await stage(s, withDatabase(serverUrl, name), log);
+      log(`${items} items: ${s} ${out[s].seconds.toFixed(1)} s, peak RSS ${out[s].peakRssMiB} MiB (load average ${loadavg()[0].toFixed(1)})`);
     }
     await dropDatabase(serverUrl, name);
   } finally {
@@ -201,7 +204,7 @@ export const bench = {
         [`… ingest: ${n(r.ingest.scans)} scans through \`ingestScans\` (\`POST /api/ingest/scans\`'s code) in batches of ${MAX_BATCH} into MariaDB`, `${s1(r.ingest.seconds)} s (${n(r.ingest.scansPerSecond)} scans/s), peak RSS ${r.ingest.peakRssMiB} MiB (the loading process)`],
         [`… reference: the same rows by raw batched INSERT, same run (target ≥ 0.8×)`, `${s1(r.ingest.rawInsertSeconds)} s (${n(r.ingest.rawScansPerSecond)} scans/s): ingest is **${r.ingest.ratioToRaw.toFixed(2)}×** raw`],
         [`… train: every \`.retrain\` job (${Object.keys(r.train).filter((k) => k.includes('.')).join(', ')})`, `${s1(r.train.seconds)} s, peak RSS ${r.train.peakRssMiB} MiB (${Object.entries(r.train).filter(([k]) => k.includes('.')).map(([k, v]) => `${k} ${s1(v.seconds)} s`).join(', ')})`],
-        [`… score: every item (\`/maintenance/schedule\`, \`/quality/replacement-recommendations\`)`, `${s1(r.score.seconds)} s, peak RSS ${r.score.peakRssMiB} MiB`],
+        [`… score: every item (\`/maintenance/schedule\`, \`/quality/replacement-recommendations\`)`, `${s1(r.score.seconds)} s, peak RSS ${r.score.peakRssMiB} MiB (${Object.entries(r.score).filter(([k]) => k.startsWith('/')).map(([k, v]) => `${k} ${s1(v.seconds)} s`).join(', ')})`],
         [`… precompute: ${r.precompute.paths} answers (every precomputable endpoint; ${r.precompute.categories} category forecasts with their ${n(r.precompute.rentalClasses)} rental classes)${r.precompute.failed ? `, ${r.precompute.failed} failed` : ''}`, `${s1(r.precompute.seconds)} s, peak RSS ${r.precompute.peakRssMiB} MiB`],
         [`… the pipeline (ingest + train + score + precompute)`, `${s1(total)} s`],
       );

@@ -97,7 +97,32 @@ export function gradePath(P: Matrix, grade: number, k: number): number[][] {
  * Rentals until the grade first falls below `minRentable` (an index; worse grades have larger indices):
  * 10th, 50th, 90th percentiles and mean, by absorbing the chain at the unrentable grades.
  */
-export function rentalsUntilBelow(P: Matrix, grade: number, minRentable: number, maxRentals = 2000) {
+export function rentalsUntilBelow(P: Matrix, grade: number, minRentable: number, maxRentals = 2000): RentalsUntil {
+  // The answer depends only on the matrix and the start, and every item of a rental class shares its class's
+  // matrix (one object): scoring every item walks each class's chain once per grade, not once per item.
+  let byStart = untilBelow.get(P);
+  if (!byStart) untilBelow.set(P, (byStart = new Map()));
+  const key = `${grade}/${minRentable}/${maxRentals}`;
+  let answer = byStart.get(key);
+  if (!answer) {
+    answer = walkUntilBelow(P, grade, minRentable, maxRentals);
+    Object.freeze(answer.survival);
+    byStart.set(key, Object.freeze(answer));
+  }
+  return answer;
+}
+
+export interface RentalsUntil {
+  p10: number;
+  median: number;
+  p90: number;
+  mean: number;
+  survival: readonly number[];
+}
+
+const untilBelow = new WeakMap<Matrix, Map<string, RentalsUntil>>();
+
+function walkUntilBelow(P: Matrix, grade: number, minRentable: number, maxRentals: number): RentalsUntil {
   if (grade > minRentable) return { p10: 0, median: 0, p90: 0, mean: 0, survival: [] as number[] };
   let v = new Array<number>(G).fill(0);
   v[grade] = 1;

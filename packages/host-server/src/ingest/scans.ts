@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Clock, DatabaseHandle, InspectionFlag, RejectedRow } from '@rfid3/core';
 import { INSPECTION_FLAGS, validateRows } from '@rfid3/core';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { z } from 'zod';
+import type { HostDatabase } from '../host-tables.js';
 import { ensureHostTables, hostDb } from '../host-tables.js';
 import { onlyColumns, tableColumns } from './columns.js';
 import { QUALITY_GRADES, dateTimeField, eventDateErrors, flagField, text } from './values.js';
@@ -147,12 +150,15 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       // batch must not read years of a tag's history.
       const moments = [...new Set(fresh.map((f) => f.row.scan_date))];
       const existing = new Set<string>();
-      for (const part of chunks(tags, 1000)) {
+      // Chunked by moment, with every tag in each statement: each moment is looked up once per batch (by tag
+      // chunks, a batch of 5,000 tags looked up every moment five times).
+      const perChunk = Math.max(1, database.maxBoundValues - tags.length);
+      for (const part of chunks(moments, Math.min(1000, perChunk))) {
         const found = await trx
           .selectFrom('id_transactions')
           .select(['tag_id', 'scan_date', 'scan_type'])
-          .where('tag_id', 'in', part)
-          .where('scan_date', 'in', moments)
+          .where('tag_id', 'in', tags)
+          .where('scan_date', 'in', part)
           .execute();
         for (const f of found) existing.add(naturalKey({ tag_id: f.tag_id, scan_date: String(f.scan_date).slice(0, 19), scan_type: f.scan_type }));
       }
@@ -167,7 +173,7 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
     if (accepted.length === 0) return { accepted: 0, duplicates, rejected, itemsUpdated: 0, itemsCreated: 0, tagIds: [], rentalClasses: [], stores: [] };
 
     const keyRows = accepted.map(([key]) => ({ idempotency_key: key, kind: 'scan', content_hash: null, received_at: now }));
-    for (const part of chunks(keyRows, 2000)) await trx.insertInto('rfid3_ingest_keys').values(part).execute();
+    for (const part of chunks(keyRows, Math.floor(database.maxBoundValues / 4))) await trx.insertInto('rfid3_ingest_keys').values(part).execute();
 
     // What RFID3 knows of each tag fills what a scan leaves out (RFID3's id_transactions.common_name is NOT NULL).
     const known = new Map<string, { common_name: string | null; rental_class_num: string | null }>();
@@ -203,9 +209,23 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       if (!prev || row.scan_date >= prev.scan_date) latest.set(row.tag_id, row);
     }
     const tagIds = [...latest.keys()];
-    let itemsUpdated = 0;
+    const moves: ItemMove[] = [];
     const created: Record<string, unknown>[] = [];
     for (const [tag, s] of latest) {
+      if (known.has(tag)) {
+        moves.push({
+          tag_id: tag,
+          scan_date: s.scan_date,
+          status: s.status || null,
+          quality: s.quality || null,
+          last_scanned_by: s.scan_by || null,
+          last_contract_num: s.contract_number || null,
+          bin_location: s.bin_location || null,
+          longitude: s.longitude != null && s.latitude != null ? s.longitude : null,
+          latitude: s.longitude != null && s.latitude != null ? s.latitude : null,
+        });
+        continue;
+      }
       const moved: Record<string, unknown> = { date_last_scanned: s.scan_date, date_updated: now };
       if (s.status) moved.status = s.status;
       if (s.quality) moved.quality = s.quality;
@@ -213,33 +233,34 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       if (s.contract_number) moved.last_contract_num = s.contract_number;
       if (s.bin_location) moved.bin_location = s.bin_location;
       if (s.longitude != null && s.latitude != null) Object.assign(moved, { longitude: s.longitude, latitude: s.latitude });
-      if (known.has(tag)) {
-        const result = await trx
-          .updateTable('id_item_master')
-          .set(onlyColumns(moved, itemCols) as never)
-          .where('tag_id', '=', tag)
-          .where((eb) => eb.or([eb('date_last_scanned', 'is', null), eb('date_last_scanned', '<=', s.scan_date)]))
-          .executeTakeFirst();
-        itemsUpdated += Number(result.numUpdatedRows ?? 0);
-      } else {
-        created.push(
-          onlyColumns(
-            {
-              tag_id: tag,
-              serial_number: s.serial_number ?? null,
-              client_name: s.client_name ?? null,
-              rental_class_num: s.rental_class_num ?? null,
-              common_name: s.common_name ?? null,
-              date_created: now,
-              ...moved,
-            },
-            itemCols,
-          ),
-        );
-      }
+      created.push(
+        onlyColumns(
+          {
+            tag_id: tag,
+            serial_number: s.serial_number ?? null,
+            client_name: s.client_name ?? null,
+            rental_class_num: s.rental_class_num ?? null,
+            common_name: s.common_name ?? null,
+            date_created: now,
+            ...moved,
+          },
+          itemCols,
+        ),
+      );
     }
-    // Each created row names the same columns only if built the same way; insert one by one to be safe.
-    for (const row of created) await trx.insertInto('id_item_master').values(row as never).execute();
+    const itemsUpdated = await moveItems(trx, database, itemCols, moves, now);
+    // Rows built from different scans may name different columns: one multi-row INSERT per column set.
+    const bySet = new Map<string, Record<string, unknown>[]>();
+    for (const row of created) {
+      const set = Object.keys(row).join(',');
+      const same = bySet.get(set);
+      if (same) same.push(row);
+      else bySet.set(set, [row]);
+    }
+    for (const rows of bySet.values()) {
+      const per = Math.max(1, Math.floor(database.maxBoundValues / Object.keys(rows[0]!).length));
+      for (const part of chunks(rows, per)) await trx.insertInto('id_item_master').values(part as never).execute();
+    }
 
     const touched: { rental_class_num: string | null; home_store: string | null; current_store: string | null }[] = [];
     for (const part of chunks(tagIds, 1000)) {
@@ -272,4 +293,57 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       to: dates[dates.length - 1]!.slice(0, 10),
     };
   });
+}
+
+/** The latest scan of a known item in a batch: what moves the item forward (null leaves that column as it is). */
+interface ItemMove {
+  tag_id: string;
+  scan_date: string;
+  status: string | null;
+  quality: string | null;
+  last_scanned_by: string | null;
+  last_contract_num: string | null;
+  bin_location: string | null;
+  longitude: number | null;
+  latitude: number | null;
+}
+
+const MOVES_TABLE = 'rfid3_ingest_item_moves';
+const MOVED_COLUMNS = ['status', 'quality', 'last_scanned_by', 'last_contract_num', 'bin_location', 'longitude', 'latitude'] as const;
+
+/**
+ * Moves every known item of a batch forward in one statement: the batch's latest scan of each tag goes into a
+ * temporary table (this transaction's connection only), then one UPDATE … JOIN (MariaDB) / UPDATE … FROM
+ * (SQLite) applies those that are not older than the item's last scan. Returns how many items it matched.
+ */
+async function moveItems(trx: Kysely<HostDatabase>, database: DatabaseHandle, itemCols: Set<string>, moves: ItemMove[], now: string): Promise<number> {
+  if (!moves.length) return 0;
+  const mysql = database.dialect === 'mysql';
+  const moved = MOVED_COLUMNS.filter((c) => itemCols.has(c));
+  const cols = ['tag_id', 'date_last_scanned', ...moved];
+  if (mysql) {
+    // Copied from id_item_master itself, so that types, character sets and collations match RFID3's table.
+    await sql.raw(`drop temporary table if exists ${MOVES_TABLE}`).execute(trx);
+    await sql.raw(`create temporary table ${MOVES_TABLE} (primary key (tag_id)) select ${cols.join(', ')} from id_item_master where 1 = 0`).execute(trx);
+  } else {
+    await sql.raw(`drop table if exists temp.${MOVES_TABLE}`).execute(trx);
+    await sql.raw(`create temp table ${MOVES_TABLE} (tag_id text primary key, date_last_scanned text not null, ${moved.map((c) => `${c} ${c === 'longitude' || c === 'latitude' ? 'real' : 'text'}`).join(', ')})`).execute(trx);
+  }
+  const rows = moves.map((m) => Object.fromEntries(cols.map((c) => [c, c === 'date_last_scanned' ? m.scan_date : m[c as keyof ItemMove]])));
+  const writable = trx as unknown as Kysely<Record<string, Record<string, unknown>>>;
+  for (const part of chunks(rows, Math.max(1, Math.floor(database.maxBoundValues / cols.length)))) await writable.insertInto(MOVES_TABLE).values(part).execute();
+
+  // MariaDB names the updated table m; SQLite's SET names bare columns of id_item_master.
+  const target = mysql ? 'm.' : '';
+  const self = mysql ? 'm' : 'id_item_master';
+  const sets = [
+    ...moved.map((c) => `${target}${c} = coalesce(t.${c}, ${self}.${c})`),
+    `${target}date_last_scanned = t.date_last_scanned`,
+  ];
+  const stamp = itemCols.has('date_updated') ? sql`, ${sql.raw(`${target}date_updated`)} = ${now}` : sql``;
+  const result = mysql
+    ? await sql`update id_item_master m join ${sql.raw(MOVES_TABLE)} t on m.tag_id = t.tag_id set ${sql.raw(sets.join(', '))}${stamp} where m.date_last_scanned is null or m.date_last_scanned <= t.date_last_scanned`.execute(trx)
+    : await sql`update id_item_master set ${sql.raw(sets.join(', '))}${stamp} from temp.${sql.raw(MOVES_TABLE)} as t where id_item_master.tag_id = t.tag_id and (id_item_master.date_last_scanned is null or id_item_master.date_last_scanned <= t.date_last_scanned)`.execute(trx);
+  await sql.raw(mysql ? `drop temporary table if exists ${MOVES_TABLE}` : `drop table if exists temp.${MOVES_TABLE}`).execute(trx);
+  return Number(result.numAffectedRows ?? 0);
 }

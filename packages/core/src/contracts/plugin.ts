@@ -1,6 +1,6 @@
-import type { Migration } from 'kysely';
 import type { z } from 'zod';
 import type { Logger } from '../runtime/logger.js';
+import type { PortableMigrations } from '../storage/migration.js';
 import type { JobHandler, JobOptions } from '../runtime/jobs.js';
 import type { DecisionSafeguard } from './decision.js';
 import type { AnyEndpoint } from './endpoint.js';
@@ -53,8 +53,11 @@ export interface PluginOptions<C extends z.ZodType, D extends ServiceRefs> {
   requires?: D;
   /** Services the plugin binds with `env.provide`, so that plugins requiring them load after it. */
   provides?: ServiceRef<unknown>[];
-  /** The plugin's own tables, migrated (in name order, tracked per plugin) before `register` runs. */
-  migrations?: Record<string, Migration>;
+  /**
+   * The plugin's own tables, migrated (in name order, tracked per plugin) before `register` runs. Each is told
+   * the dialect and its portable column types; a plain Kysely `Migration` works too.
+   */
+  migrations?: PortableMigrations;
   register(env: PluginEnv<z.output<C>, ResolvedServices<D>>): void | Promise<void>;
 }
 

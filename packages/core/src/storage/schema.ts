@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
  * Table types. Dates are strings on every dialect (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`: mysql2 runs
@@ -369,6 +369,16 @@ export interface RFID3Database {
   rfid3_model_registry: ModelRegistryTable;
   rfid3_api_keys: ApiKeysTable;
 }
+
+/** Core's tables: what `DatabaseHandle.db` knows. A plugin adds its own with `db.withTables<PluginTables>()`. */
+export type CoreTables = RFID3Database;
+
+/** A row as a core table gives it back (`Row<'analytics_predictions'>`). */
+export type Row<T extends keyof RFID3Database> = Selectable<RFID3Database[T]>;
+/** A row as inserted into a core table: generated and nullable columns may be left out. */
+export type NewRow<T extends keyof RFID3Database> = Insertable<RFID3Database[T]>;
+/** The columns an UPDATE of a core table may set, all optional. */
+export type RowUpdate<T extends keyof RFID3Database> = Updateable<RFID3Database[T]>;
 
 export const RFID3_SOURCE_TABLES = [
   'id_item_master',

@@ -8,7 +8,7 @@ import type { AnyPredictor } from './predictor.js';
 import type { ResolvedServices, ServiceRef, ServiceRefs } from './service-ref.js';
 
 /** Marks a value made by `definePlugin`; a registered symbol so a plugin built against another copy of core is still recognised. */
-export const PLUGIN_BRAND: unique symbol = Symbol.for('rfid3.plugin') as never;
+export const PLUGIN_BRAND: unique symbol = Symbol.for('rfid3.plugin');
 /** The shape of the plugin object; bumped only when that shape changes incompatibly. */
 export const PLUGIN_API_VERSION = 1;
 

@@ -77,7 +77,7 @@ export async function invokeEndpoint(
   if (errors.length) throw HttpProblem.badRequest(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
   let answer: { value: unknown; staleSeconds: number | null };
   try {
-    answer = await trackStaleness(() => endpoint.handler(parsed as never, ctx));
+    answer = await trackStaleness(() => endpoint.handler(parsed, ctx));
   } catch (err) {
     throw dependencyProblem(err) ?? err;
   }

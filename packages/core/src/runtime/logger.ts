@@ -6,7 +6,7 @@ export type LogLevel = LevelWithSilent;
 /** Structured logs on stderr, so that a command's stdout stays clean JSON. */
 export function createLogger(options: { level?: LogLevel; name?: string; destination?: { write(chunk: string): unknown } } = {}): Logger {
   const destination = options.destination ?? pino.destination(2);
-  return pino({ level: options.level ?? 'info', name: options.name ?? 'rfid3', base: undefined }, destination as never);
+  return pino({ level: options.level ?? 'info', name: options.name ?? 'rfid3', base: undefined }, destination);
 }
 
 export function silentLogger(): Logger {

@@ -99,13 +99,20 @@ export function guardedPool(pool: Pool, options: { availability: Availability; p
     return asUnavailable('database', err);
   };
   const guarded = new WeakMap<PoolConnection, MysqlPoolConnection>();
+  // What goes beside an error: Kysely's callback type asks for a connection, and its driver reads none when there is an error.
+  const refused: MysqlPoolConnection = {
+    query: () => {
+      throw new Error('no connection: the pool answered with an error');
+    },
+    release: () => {},
+  };
   const guard = (conn: PoolConnection): MysqlPoolConnection => {
     let g = guarded.get(conn);
     if (g) return g;
     let broken = false;
     g = {
       query(sql: string, parameters: readonly unknown[], callback?: (error: unknown, result: unknown) => void) {
-        if (!callback) return conn.query(sql, parameters as unknown[]) as never;
+        if (!callback) return conn.query(sql, parameters as unknown[]);
         conn.query({ sql, values: parameters as unknown[], timeout: queryTimeoutMs }, (err, result) => {
           if (err && isDependencyUnavailable(err)) {
             broken = true;
@@ -129,11 +136,11 @@ export function guardedPool(pool: Pool, options: { availability: Availability; p
     getConnection(callback) {
       if (!availability.available) {
         const s = availability.snapshot();
-        callback(new DependencyUnavailableError('database', `not answering since ${s.downSince} (${s.lastError ?? 'no answer'})`, { retryAfterSeconds: 2 }), undefined as never);
+        callback(new DependencyUnavailableError('database', `not answering since ${s.downSince} (${s.lastError ?? 'no answer'})`, { retryAfterSeconds: 2 }), refused);
         return;
       }
       pool.getConnection((err, conn) => {
-        if (err) callback(isDependencyUnavailable(err) ? unavailable(err) : err, undefined as never);
+        if (err) callback(isDependencyUnavailable(err) ? unavailable(err) : err, refused);
         else callback(null, guard(conn));
       });
     },

@@ -5,7 +5,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
  * with `dateStrings`), flags are 0/1 numbers (MariaDB's BOOLEAN is TINYINT(1); SQLite binds no booleans),
  * and JSON columns hold text on SQLite and JSON on MariaDB (read them with `parseJsonColumn`).
  */
-type Json = ColumnType<unknown, string, string>;
+export type JsonColumn = ColumnType<unknown, string, string>;
+type Json = JsonColumn;
 type Flag = number | null;
 
 // ---- The RFID3 tables, read as they are (BRIEF §3). Columns an older RFID3 lacks may be absent. ----

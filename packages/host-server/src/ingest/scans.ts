@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock, DatabaseHandle, InspectionFlag, RejectedRow } from '@rfid3/core';
+import type { Clock, DatabaseHandle, InspectionFlag, NewRow, RejectedRow, Row, RowUpdate } from '@rfid3/core';
 import { INSPECTION_FLAGS, validateRows } from '@rfid3/core';
 import { z } from 'zod';
 import { ensureHostTables, hostDb } from '../host-tables.js';
@@ -182,19 +182,26 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       // Every row names the same columns (absent ones as null), so one multi-row INSERT fits them all.
       const rest = Object.fromEntries(SCAN_COLUMNS.map((c) => [c, (given as Record<string, unknown>)[c] ?? null])) as Omit<ScanEvent, 'event_id'>;
       const item = known.get(row.tag_id);
-      return onlyColumns(
-        {
-          ...rest,
-          common_name: rest.common_name ?? item?.common_name ?? '',
-          rental_class_num: rest.rental_class_num ?? item?.rental_class_num ?? null,
-          date_created: now,
-          date_updated: now,
-        },
-        txCols,
-      );
+      const txRow: NewRow<'id_transactions'> = {
+        ...onlyColumns(
+          {
+            ...rest,
+            common_name: rest.common_name ?? item?.common_name ?? '',
+            rental_class_num: rest.rental_class_num ?? item?.rental_class_num ?? null,
+            date_created: now,
+            date_updated: now,
+          },
+          txCols,
+        ),
+        // The columns every RFID3 has (NOT NULL).
+        tag_id: rest.tag_id,
+        scan_type: rest.scan_type,
+        scan_date: rest.scan_date,
+      };
+      return txRow;
     });
     const perChunk = Math.max(1, Math.floor(database.maxBoundValues / (Object.keys(txRows[0]!).length + 1)));
-    for (const part of chunks(txRows, perChunk)) await trx.insertInto('id_transactions').values(part as never).execute();
+    for (const part of chunks(txRows, perChunk)) await trx.insertInto('id_transactions').values(part).execute();
 
     // The latest scan of each tag in this batch moves its item forward.
     const latest = new Map<string, ScanEvent>();
@@ -204,9 +211,9 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
     }
     const tagIds = [...latest.keys()];
     let itemsUpdated = 0;
-    const created: Record<string, unknown>[] = [];
+    const created: NewRow<'id_item_master'>[] = [];
     for (const [tag, s] of latest) {
-      const moved: Record<string, unknown> = { date_last_scanned: s.scan_date, date_updated: now };
+      const moved: RowUpdate<'id_item_master'> = { date_last_scanned: s.scan_date, date_updated: now };
       if (s.status) moved.status = s.status;
       if (s.quality) moved.quality = s.quality;
       if (s.scan_by) moved.last_scanned_by = s.scan_by;
@@ -216,16 +223,15 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       if (known.has(tag)) {
         const result = await trx
           .updateTable('id_item_master')
-          .set(onlyColumns(moved, itemCols) as never)
+          .set(onlyColumns(moved, itemCols))
           .where('tag_id', '=', tag)
           .where((eb) => eb.or([eb('date_last_scanned', 'is', null), eb('date_last_scanned', '<=', s.scan_date)]))
           .executeTakeFirst();
         itemsUpdated += Number(result.numUpdatedRows ?? 0);
       } else {
-        created.push(
-          onlyColumns(
+        created.push({
+          ...onlyColumns(
             {
-              tag_id: tag,
               serial_number: s.serial_number ?? null,
               client_name: s.client_name ?? null,
               rental_class_num: s.rental_class_num ?? null,
@@ -235,21 +241,18 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
             },
             itemCols,
           ),
-        );
+          tag_id: tag,
+        });
       }
     }
     // Each created row names the same columns only if built the same way; insert one by one to be safe.
-    for (const row of created) await trx.insertInto('id_item_master').values(row as never).execute();
+    for (const row of created) await trx.insertInto('id_item_master').values(row).execute();
 
-    const touched: { rental_class_num: string | null; home_store: string | null; current_store: string | null }[] = [];
+    // An older RFID3 has no store columns: they are read only where present.
+    const touchedCols = (['rental_class_num', 'home_store', 'current_store'] as const).filter((c) => c === 'rental_class_num' || itemCols.has(c));
+    const touched: Partial<Pick<Row<'id_item_master'>, (typeof touchedCols)[number]>>[] = [];
     for (const part of chunks(tagIds, 1000)) {
-      touched.push(
-        ...(await trx
-          .selectFrom('id_item_master')
-          .select(['rental_class_num', ...(itemCols.has('home_store') ? (['home_store'] as const) : []), ...(itemCols.has('current_store') ? (['current_store'] as const) : [])] as never)
-          .where('tag_id', 'in', part)
-          .execute()) as never[],
-      );
+      touched.push(...(await trx.selectFrom('id_item_master').select(touchedCols).where('tag_id', 'in', part).execute()));
     }
     const rentalClasses = new Set<string>(accepted.map(([, v]) => v.row.rental_class_num).filter((v): v is string => !!v));
     const stores = new Set<string>();

@@ -45,7 +45,7 @@ async function decide(row: Row, route: DecisionRoute, approve: boolean, reason: 
 }
 
 /**
- * Approve / Reject for a pending decision, or its status badge when it is decided (or was never recorded).
+ * Approve / Reject for a pending decision, or its status badge when it is decided (or has no record).
  * `canDecide` says whether the row can be addressed at all (an item id, a decision id).
  */
 export function decisionActions(row: Row, route: DecisionRoute, canDecide = decisionIdOf(row) !== undefined): HTMLElement {

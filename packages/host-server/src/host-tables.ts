@@ -54,15 +54,18 @@ export interface PosCustomersTable {
   import_date: string;
 }
 
-export interface HostDatabase extends RFID3Database {
+/** The host's own tables, and RFID3's `pos_customers` (which only the POR import writes), beside core's. */
+export type HostTables = {
   pos_customers: PosCustomersTable;
   rfid3_ingest_keys: IngestKeysTable;
   rfid3_sync_state: SyncStateTable;
   rfid3_webhook_deliveries: WebhookDeliveriesTable;
-}
+};
+
+export interface HostDatabase extends RFID3Database, HostTables {}
 
 export function hostDb(handle: DatabaseHandle): Kysely<HostDatabase> {
-  return handle.db as unknown as Kysely<HostDatabase>;
+  return handle.db.withTables<HostTables>();
 }
 
 const hostTables: PortableMigration = {

@@ -1,5 +1,4 @@
 import type { DatabaseHandle, InventoryData, PredictionStore } from '@rfid3/core';
-import type { Kysely } from 'kysely';
 import type { FeedbackRow } from './history.js';
 import { loadItemHistories } from './history.js';
 import { FAILURE_PREDICTION_TYPE } from './service.js';
@@ -18,7 +17,7 @@ export async function matchFailureActuals(
   feedback: FeedbackRow[] = [],
 ): Promise<number> {
   await deps.store.flush();
-  const db = deps.database.db as unknown as Kysely<any>;
+  const db = deps.database.db;
   const open = (await db
     .selectFrom('analytics_predictions')
     .select(['target_id', 'target_date'])

@@ -1,6 +1,5 @@
 import type { Prediction } from '@rfid3/core';
 import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, keepSchedule, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
-import type { Migration } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { matchFailureActuals } from './actuals.js';
@@ -66,7 +65,7 @@ export const maintenancePlugin = definePlugin({
   coreRange: pkg.peerDependencies['@rfid3/core'],
   description: 'Failure probability, remaining useful life and cost-minimising maintenance schedules',
   configSchema,
-  migrations: maintenanceMigrations as unknown as Record<string, Migration>,
+  migrations: maintenanceMigrations,
   requires: {
     inventory: coreServices.inventory,
     registry: coreServices.modelRegistry,

@@ -1,4 +1,3 @@
-import type { Kysely } from 'kysely';
 import type { Clock, DatabaseHandle, InventoryData, JsonValue, Logger, ModelRegistry } from '@rfid3/core';
 import { addDays, HttpProblem, isoDay, sqlDateTime } from '@rfid3/core';
 import type { FailureModelOptions, FailureModelState, FailureRisk } from './failure-model.js';
@@ -7,6 +6,8 @@ import type { FeedbackRow, ItemHistory } from './history.js';
 import { lastScanDay, loadItemHistories, timestamp } from './history.js';
 import type { ScheduleCosts } from './schedule.js';
 import { planMaintenance } from './schedule.js';
+import type { NewMaintenanceFeedback } from './migrations.js';
+import { maintenanceDb } from './migrations.js';
 
 export const FAILURE_MODEL_NAME = 'maintenance.failure';
 export const FAILURE_PREDICTION_TYPE = 'maintenance.failure_probability';
@@ -32,9 +33,9 @@ export class MaintenanceService {
     private readonly options: FailureModelOptions = DEFAULT_FAILURE_OPTIONS,
   ) {}
 
-  /** The plugin's own tables are not in core's schema type. */
-  private get ownDb(): Kysely<any> {
-    return this.deps.database.db as unknown as Kysely<any>;
+  /** Core's tables and the plugin's own. */
+  private get ownDb() {
+    return maintenanceDb(this.deps.database);
   }
 
   /** The last day with scans (the demo's data may end before the clock's today). */
@@ -166,7 +167,7 @@ export class MaintenanceService {
       await this.ownDb
         .insertInto('maintenance_feedback')
         .values(
-          accepted.map((r) => ({
+          accepted.map((r): NewMaintenanceFeedback => ({
             tag_id: r.item_id,
             outcome: r.outcome,
             observed_at: r.observed_at ? r.observed_at.replace('T', ' ').slice(0, 19) : now,

@@ -1,7 +1,7 @@
 import { actorOf, addDays, coreServices, defineEndpoint, definePlugin, HttpProblem, matchCategory, rejectedFieldErrors, sqlDateTime, systemActor, validateRows } from '@rfid3/core';
-import type { DatabaseHandle, DecisionActor, RFID3Database, DecisionRecord, InventoryData, ProposedDecision } from '@rfid3/core';
+import type { CoreTables, DatabaseHandle, DecisionActor, DecisionRecord, InventoryData, JsonColumn, ProposedDecision } from '@rfid3/core';
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import type { ElasticityEstimate } from './elasticity/index.js';
@@ -30,11 +30,12 @@ export type { StoppingRule, TestVerdict, VariantOutcome } from './price-test.js'
 export { pricingMigrations } from './migrations.js';
 
 /** The plugin's own tables (see migrations.ts). */
-interface PricingTables {
+type PricingTables = {
   pricing_tests: {
-    id: number;
+    id: Generated<number>;
     rental_class: string;
-    variants: string;
+    /** The variants with their exposures and conversions (written as JSON text). */
+    variants: JsonColumn;
     status: string;
     winner: string | null;
     decision_id: number | null;
@@ -42,9 +43,9 @@ interface PricingTables {
     created_at: string;
     updated_at: string;
   };
-  pricing_competitor_prices: { id: number; rental_class: string; competitor: string; price: number; observed_on: string };
-}
-type PricingDb = Kysely<RFID3Database & PricingTables>;
+  pricing_competitor_prices: { id: Generated<number>; rental_class: string; competitor: string; price: number; observed_on: string };
+};
+type PricingDb = Kysely<CoreTables & PricingTables>;
 
 export const PRICING_MODEL_VERSION = 'pricing.capacity@1';
 
@@ -118,7 +119,7 @@ export const pricingPlugin = definePlugin({
   coreRange: pkg.peerDependencies['@rfid3/core'],
   description: 'Price elasticity, capacity-aware revenue-optimal prices within safeguards, and price tests',
   configSchema,
-  migrations: pricingMigrations as never,
+  migrations: pricingMigrations,
   requires: {
     database: coreServices.database,
     inventory: coreServices.inventory,
@@ -130,7 +131,7 @@ export const pricingPlugin = definePlugin({
     const database: DatabaseHandle = deps.database;
     const inventory: InventoryData = deps.inventory;
     let cached: Analysis | null = null;
-    const db = database.db as unknown as PricingDb;
+    const db: PricingDb = database.db.withTables<PricingTables>();
 
     /** Estimated lazily on first use and again when new contract lines arrive. */
     async function analysis(): Promise<Analysis> {
@@ -336,7 +337,7 @@ export const pricingPlugin = definePlugin({
           const errors = rejectedFieldErrors(checked.rejected, 'body.rows');
           // Nothing usable is a bad request; otherwise the valid rows are kept and the rejected ones named.
           if (valid.length === 0) throw HttpProblem.badRequest('no valid competitor price rows', errors);
-          await db.insertInto('pricing_competitor_prices' as never).values(valid).execute();
+          await db.insertInto('pricing_competitor_prices').values(valid).execute();
           return { imported: valid.length, rejected: body.rows.length - valid.length, errors };
         },
       }),
@@ -364,7 +365,7 @@ export const pricingPlugin = definePlugin({
           const variants = body.variants.map((v) => ({ ...v, exposures: 0, conversions: 0 }));
           const res = await db
             .insertInto('pricing_tests')
-            .values({ rental_class: body.rental_class, variants: JSON.stringify(variants), status: 'running', created_by: ctx.principal?.name ?? null, created_at: now, updated_at: now } as never)
+            .values({ rental_class: body.rental_class, variants: JSON.stringify(variants), status: 'running', created_by: ctx.principal?.name ?? null, created_at: now, updated_at: now })
             .executeTakeFirstOrThrow();
           return { id: Number(res.insertId), rentalClass: body.rental_class, status: 'running', variants };
         },

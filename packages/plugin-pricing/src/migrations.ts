@@ -1,10 +1,9 @@
-import type { Kysely } from 'kysely';
-import type { MigrationContext, PortableMigration } from '@rfid3/core';
+import type { PortableMigration, PortableMigrations } from '@rfid3/core';
 import { createIfMissing } from '@rfid3/core';
 
 /** The pricing plugin's own tables: price tests and competitor prices. */
 const pricingTables: PortableMigration = {
-  async up(db: Kysely<any>, ctx: MigrationContext) {
+  async up(db, ctx) {
     const t = ctx.types;
     await createIfMissing(db, ctx, 'pricing_tests', (tb) =>
       tb
@@ -34,4 +33,4 @@ const pricingTables: PortableMigration = {
   },
 };
 
-export const pricingMigrations = { '0001_pricing_tables': pricingTables };
+export const pricingMigrations: PortableMigrations = { '0001_pricing_tables': pricingTables };

@@ -1,5 +1,4 @@
 import type { DatabaseHandle } from '@rfid3/core';
-import type { Kysely } from 'kysely';
 import type { ItemGrades } from './grades.js';
 import { G, GRADES } from './grades.js';
 import type { Matrix } from './transitions.js';
@@ -7,7 +6,7 @@ import { rentalsUntilBelow } from './transitions.js';
 
 /** Rental price per class (rate_1 of the POS equipment row mapped to it). */
 export async function classRates(database: DatabaseHandle): Promise<Map<string, number>> {
-  const db = database.db as unknown as Kysely<any>;
+  const db = database.db;
   const rows = (await db.selectFrom('pos_equipment').select(['rfid_rental_class_num', 'rate_1']).where('rfid_rental_class_num', 'is not', null).execute()) as Record<string, unknown>[];
   const out = new Map<string, number>();
   for (const r of rows) {

@@ -1,6 +1,6 @@
 import type { DatabaseHandle, InventoryData } from '@rfid3/core';
 import { sqlDateTime } from '@rfid3/core';
-import type { Kysely } from 'kysely';
+import { qualityDb } from './migrations.js';
 
 export const GRADES = ['A+', 'A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-'] as const;
 export type Grade = (typeof GRADES)[number];
@@ -38,7 +38,7 @@ const ts = (v: unknown): string => (v instanceof Date ? sqlDateTime(v) : String(
  * this plugin's recorded inspections.
  */
 export async function loadItemGrades(deps: { database: DatabaseHandle; inventory: InventoryData }, options: { tagIds?: string[] } = {}): Promise<ItemGrades[]> {
-  const db = deps.database.db as unknown as Kysely<any>;
+  const db = qualityDb(deps.database);
   const classes = new Map((await deps.inventory.rentalClasses()).map((c) => [c.rentalClass, c.category]));
   let q = db.selectFrom('id_item_master').select(['tag_id', 'rental_class_num', 'common_name', 'status', 'quality', 'retail_price', 'sell_price', 'turnover_ytd', 'bin_location']);
   if (options.tagIds) q = q.where('tag_id', 'in', options.tagIds);

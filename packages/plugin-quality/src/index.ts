@@ -1,6 +1,5 @@
 import type { Prediction } from '@rfid3/core';
 import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
-import type { Migration } from 'kysely';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { gradeEconomics, replacementAdvice } from './economics.js';
@@ -57,7 +56,7 @@ export const qualityPlugin = definePlugin({
   coreRange: pkg.peerDependencies['@rfid3/core'],
   description: 'Grade degradation, replacement timing and inspection scheduling',
   configSchema,
-  migrations: qualityMigrations as unknown as Record<string, Migration>,
+  migrations: qualityMigrations,
   requires: {
     inventory: coreServices.inventory,
     registry: coreServices.modelRegistry,

@@ -1,11 +1,12 @@
 import type { Clock, DatabaseHandle, InventoryData, JsonValue, ModelRegistry } from '@rfid3/core';
 import { HttpProblem, sqlDateTime } from '@rfid3/core';
-import type { Kysely } from 'kysely';
 import type { ItemGrades } from './grades.js';
 import { G, GRADES, gradeIndex, loadItemGrades } from './grades.js';
 import type { TransitionTable } from './transitions.js';
 import { estimateTransitions, matrixFor } from './transitions.js';
 import { classRates } from './economics.js';
+import type { NewQualityInspection } from './migrations.js';
+import { qualityDb } from './migrations.js';
 
 export const GRADE_MODEL_NAME = 'quality.grade_transition';
 
@@ -55,8 +56,8 @@ export class QualityService {
 
   constructor(private readonly deps: { database: DatabaseHandle; inventory: InventoryData; registry: ModelRegistry; clock: Clock }) {}
 
-  private get ownDb(): Kysely<any> {
-    return this.deps.database.db as unknown as Kysely<any>;
+  private get ownDb() {
+    return qualityDb(this.deps.database);
   }
 
   async dataThrough(): Promise<string> {
@@ -146,7 +147,7 @@ export class QualityService {
       await this.ownDb
         .insertInto('quality_inspections')
         .values(
-          accepted.map((r) => ({
+          accepted.map((r): NewQualityInspection => ({
             tag_id: r.item_id,
             grade: GRADES[gradeIndex(r.grade)],
             inspected_at: r.inspected_at ? r.inspected_at.replace('T', ' ').replace('Z', '').slice(0, 19) : now,

@@ -1,6 +1,6 @@
-import type { Migration } from 'kysely';
 import type { z } from 'zod';
 import type { Logger } from '../runtime/logger.js';
+import type { PortableMigrations } from '../storage/migration.js';
 import type { JobHandler, JobOptions } from '../runtime/jobs.js';
 import type { DecisionSafeguard } from './decision.js';
 import type { AnyEndpoint } from './endpoint.js';
@@ -8,7 +8,7 @@ import type { AnyPredictor } from './predictor.js';
 import type { ResolvedServices, ServiceRef, ServiceRefs } from './service-ref.js';
 
 /** Marks a value made by `definePlugin`; a registered symbol so a plugin built against another copy of core is still recognised. */
-export const PLUGIN_BRAND: unique symbol = Symbol.for('rfid3.plugin') as never;
+export const PLUGIN_BRAND: unique symbol = Symbol.for('rfid3.plugin');
 /** The shape of the plugin object; bumped only when that shape changes incompatibly. */
 export const PLUGIN_API_VERSION = 1;
 
@@ -53,8 +53,11 @@ export interface PluginOptions<C extends z.ZodType, D extends ServiceRefs> {
   requires?: D;
   /** Services the plugin binds with `env.provide`, so that plugins requiring them load after it. */
   provides?: ServiceRef<unknown>[];
-  /** The plugin's own tables, migrated (in name order, tracked per plugin) before `register` runs. */
-  migrations?: Record<string, Migration>;
+  /**
+   * The plugin's own tables, migrated (in name order, tracked per plugin) before `register` runs. Each is told
+   * the dialect and its portable column types; a plain Kysely `Migration` works too.
+   */
+  migrations?: PortableMigrations;
   register(env: PluginEnv<z.output<C>, ResolvedServices<D>>): void | Promise<void>;
 }
 

@@ -10,7 +10,7 @@ import { sqlDateTime } from '../runtime/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { parseJsonColumn } from '../storage/database.js';
 import { OPEN_DECISION_STATUSES, openDecisionKey } from '../storage/migrations/decision-ledger.js';
-import type { RFID3Database } from '../storage/schema.js';
+import type { RFID3Database, RowUpdate } from '../storage/schema.js';
 import type { ImpactMeasure } from './impact-measure.js';
 
 export const DECISION_STATUSES = ['pending', 'approved', 'rejected', 'executed', 'failed'] as const;
@@ -250,7 +250,7 @@ export class DecisionLedger {
           .where('id', '=', Number(open.id))
           .execute();
       }
-      await this.log(trx, { id, action: 'propose', from: null, to: status, actor: auto ? { ...actor, name: `${actor.name} (auto-approved)` } : actor, before: null, after: d.amountUsd ?? null, changes: { verdict: result.verdict, safeguards: result.outcomes as never }, reason: decision.rationale ?? null });
+      await this.log(trx, { id, action: 'propose', from: null, to: status, actor: auto ? { ...actor, name: `${actor.name} (auto-approved)` } : actor, before: null, after: d.amountUsd ?? null, changes: { verdict: result.verdict, safeguards: result.outcomes.map(({ safeguard, verdict, reason }) => ({ safeguard, verdict, reason })) }, reason: decision.rationale ?? null });
       return toRecord((await this.row(trx, id))!);
     });
   }
@@ -548,11 +548,11 @@ export class DecisionLedger {
     return { effective, result };
   }
 
-  private async update(trx: Db, row: Row, set: Record<string, unknown>): Promise<void> {
+  private async update(trx: Db, row: Row, set: RowUpdate<'automated_decisions'>): Promise<void> {
     // The status guard in WHERE makes a concurrent second transition lose instead of overwrite.
     const res = await trx
       .updateTable('automated_decisions')
-      .set(set as never)
+      .set(set)
       .where('id', '=', Number(row.id))
       .where('status', '=', row.status)
       .executeTakeFirst();

@@ -89,7 +89,7 @@ export class InventoryData {
     if (query.store) q = q.where('i.home_store', '=', query.store);
     if (query.rentalClass) q = q.where('t.rental_class_num', '=', query.rentalClass);
     if (query.category) q = q.where(sql<SqlBool>`lower(${category}) = ${query.category.toLowerCase()}`);
-    const rows = await q.groupBy([sql`1`, sql`2`, sql`3`] as never).orderBy(sql`3`).execute();
+    const rows = await q.groupBy([sql`1`, sql`2`, sql`3`]).orderBy(sql`3`).execute();
     return rows.map((r) => ({ key: String(r.key), store: r.store === null ? null : String(r.store), day: String(r.day), units: Number(r.units) }));
   }
 

@@ -5,6 +5,7 @@ import { sqlDateTime } from '../runtime/dates.js';
 import type { Logger } from '../runtime/logger.js';
 import type { CoreMetrics } from '../runtime/metrics.js';
 import type { DatabaseHandle } from '../storage/database.js';
+import type { NewRow } from '../storage/schema.js';
 import { insertInChunks } from '../storage/database.js';
 import { currentJob } from '../runtime/job-context.js';
 
@@ -61,7 +62,7 @@ export interface AccuracyQuery {
  * matches actuals when they arrive; computes accuracy from the matches and nothing else.
  */
 export class PredictionStore {
-  private buffer: Record<string, unknown>[] = [];
+  private buffer: NewRow<'analytics_predictions'>[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -235,7 +236,7 @@ export class PredictionStore {
   }
 }
 
-function toRow(p: Prediction, at: string, jobId?: string): Record<string, unknown> {
+function toRow(p: Prediction, at: string, jobId?: string): NewRow<'analytics_predictions'> {
   const first = p.intervals?.[0];
   return {
     prediction_type: p.predictionType,

@@ -3,13 +3,18 @@ import type { Redis } from 'ioredis';
 import { importPeer } from '../optional-peers.js';
 import type { LayeredCache } from '../cache/cache.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
-import type { EventBus, RuntimeEventName } from './events.js';
+import type { EventBus, RuntimeEventMap, RuntimeEventName } from './events.js';
 import type { Logger } from './logger.js';
 
 type Message =
   | { type: 'event'; name: RuntimeEventName; event: unknown; dataVersion?: number }
   | { type: 'model-activated'; modelName: string }
   | { type: 'cache-dropped'; prefix: string };
+
+/** An event as a peer host published it: a name and that event's payload (the peer runs the same code). */
+type PeerEvent<K extends RuntimeEventName = RuntimeEventName> = { [N in K]: { type: 'event'; name: N; event: RuntimeEventMap[N]; dataVersion?: number } }[K];
+/** A message as received: what `publish` sends, read with each event's payload typed by its name. */
+type Received = (PeerEvent | Exclude<Message, { type: 'event' }>) & { from?: string };
 
 export interface ClusterSyncOptions {
   redisUrl: string;
@@ -96,10 +101,14 @@ export class ClusterSync {
     });
   }
 
+  private deliverPeerEvent<K extends RuntimeEventName>(m: PeerEvent<K>) {
+    return this.options.events.deliverFromPeer(m.name, m.event);
+  }
+
   private async receive(raw: string): Promise<void> {
-    let m: Message & { from?: string };
+    let m: Received;
     try {
-      m = JSON.parse(raw) as Message & { from?: string };
+      m = JSON.parse(raw);
     } catch {
       return;
     }
@@ -107,7 +116,7 @@ export class ClusterSync {
     try {
       if (m.type === 'event') {
         if (m.dataVersion !== undefined) this.options.onDataVersion?.(m.dataVersion);
-        await this.options.events.deliverFromPeer(m.name, m.event as never);
+        await this.deliverPeerEvent(m);
       } else if (m.type === 'model-activated') {
         await this.options.registry.activatedElsewhere(m.modelName);
       } else if (m.type === 'cache-dropped') {

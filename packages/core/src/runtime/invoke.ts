@@ -77,7 +77,7 @@ export async function invokeEndpoint(
   if (errors.length) throw HttpProblem.badRequest(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
   let answer: { value: unknown; staleSeconds: number | null };
   try {
-    answer = await trackStaleness(() => endpoint.handler(parsed as never, ctx));
+    answer = await trackStaleness(() => endpoint.handler(parsed, ctx));
   } catch (err) {
     // A library call inside the handler refused its input (`predict` with a bad query): the client's 400.
     throw dependencyProblem(err) ?? validationProblem(err) ?? err;

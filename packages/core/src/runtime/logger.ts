@@ -49,7 +49,7 @@ export function createLogger(options: { level?: LogLevel; name?: string; destina
     return plainLogger(level, { name }, (line) => out.write(line));
   }
   const destination = options.destination ?? pinoModule.pino.destination(2);
-  return pinoModule.pino({ level, name, base: undefined }, destination as never);
+  return pinoModule.pino({ level, name, base: undefined }, destination);
 }
 
 export function silentLogger(): Logger {

@@ -43,7 +43,7 @@ export class PredictionService {
   private readonly predictors = new Map<string, { predictor: AnyPredictor; pluginId: string }>();
   /**
    * The last answer to each question (a predictor's `staleFallbackKey`), kept in this process: what to serve,
-   * flagged stale, when the database is away and the current key was never answered (new scans bumped a data
+   * flagged stale, when the database is away and the current key has no answer yet (new scans bumped a data
    * version just before the outage) or was dropped from the cache.
    */
   private readonly lastAnswers = new LRUCache<string, { cached: CachedPredictions; modelVersion: string }>({

@@ -421,7 +421,7 @@ async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unkno
     onStop: (hook) => runtime.addStopHook(hook),
   };
   try {
-    await plugin.register(env as never);
+    await plugin.register(env);
   } catch (err) {
     if (err instanceof PluginLoadError) throw err;
     throw fail(`register() failed: ${err instanceof Error ? err.message : String(err)}`);

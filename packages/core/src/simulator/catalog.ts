@@ -1,3 +1,4 @@
+import type { InspectionFlag } from '../storage/schema.js';
 import type { Rng } from './rng.js';
 
 /** RFID3's ordinal letter grades, best first. */
@@ -40,7 +41,7 @@ export interface CategorySpec {
   repairCost: [number, number];
   repairDays: [number, number];
   /** Inspection flags this kind of item shows as it wears. */
-  wearFlags: string[];
+  wearFlags: InspectionFlag[];
   repairLocation: string;
   themes: Theme[];
   /** Items of this category are packs (one tag for a bundle): bin_location `pack`. */

@@ -1,5 +1,6 @@
 import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks } from '../storage/database.js';
+import type { NewRow } from '../storage/schema.js';
 import { addDays, dayRange, isoDay, weekday } from '../runtime/dates.js';
 import type { CategorySpec, Theme } from './catalog.js';
 import { CATEGORIES, CLIENT_WORDS, DEFAULT_STORE_SHARE, GRADES, STAFF, STORES, THEMES } from './catalog.js';
@@ -372,17 +373,17 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
   });
 
   // ---- scans and contracts ----
-  let scanRows: Record<string, unknown>[] = [];
+  let scanRows: NewRow<'id_transactions'>[] = [];
   let scans = 0;
   let failures = 0;
   let retired = 0;
-  const contracts: Record<string, unknown>[] = [];
-  const contractRows = new Map<string, Record<string, unknown>>();
-  const lines: Record<string, unknown>[] = [];
+  const contracts: NewRow<'pos_transactions'>[] = [];
+  const contractRows = new Map<string, NewRow<'pos_transactions'>>();
+  const lines: NewRow<'pos_transaction_items'>[] = [];
   let contractSeq = 100000;
   const returns = new Map<number, OutRecord[]>();
   const repairsDone = new Map<number, number[]>();
-  const openLinesByContract = new Map<string, Record<string, unknown>[]>();
+  const openLinesByContract = new Map<string, NewRow<'pos_transaction_items'>[]>();
   const flush = async (force = false) => {
     if (scanRows.length >= FLUSH_ROWS || (force && scanRows.length)) {
       const rows = scanRows;
@@ -390,13 +391,13 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       await insertInChunks(database, 'id_transactions', rows);
     }
   };
-  const scan = (item: number, day: string, time: string, fields: Partial<Record<string, unknown>>) => {
+  const scan = (item: number, day: string, time: string, fields: Partial<NewRow<'id_transactions'>>) => {
     const c = classes[itemClass[item]!]!;
     const by = rng.pick(STAFF);
     const when = `${day} ${time}`;
-    const row: Record<string, unknown> = {
+    const row: NewRow<'id_transactions'> = {
       contract_number: null,
-      tag_id: itemTag[item],
+      tag_id: itemTag[item]!,
       scan_type: 'Touch Scan',
       scan_date: when,
       client_name: null,
@@ -517,7 +518,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
         list.push(k);
         open.set(key, list);
         const store = STORES[line.store]!;
-        const contractRow: Record<string, unknown> = {
+        const contractRow: NewRow<'pos_transactions'> = {
           contract_no: k.contract,
           store_no: store.posCode,
           customer_no: `C${10000 + rng.int(0, 4999)}`,
@@ -541,7 +542,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       const extra = month >= 6 && month <= 8 ? rng.int(0, spec.summerExtraDays) : 0;
       const duration = rng.int(spec.rentalDays[0], spec.rentalDays[1]) + extra;
       const back = d + duration;
-      const lineRow: Record<string, unknown> = {
+      const lineRow: NewRow<'pos_transaction_items'> = {
         contract_no: k.contract,
         item_num: c.id,
         qty: line.qty,
@@ -608,7 +609,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       itemSince[item]!++;
       const wear = itemSince[item]! / spec.weibull.scale;
       const failed = rng.bernoulli(weibullHazard(itemSince[item]!, spec.weibull.shape, spec.weibull.scale));
-      const flags: Record<string, unknown> = {};
+      const flags: Partial<Record<(typeof FLAG_COLUMNS)[number], number>> = {};
       for (const f of FLAG_COLUMNS) flags[f] = 0;
       // Wear shows as flags before it shows as a failure; dirt and wet come and go regardless.
       for (const f of spec.wearFlags) if (f !== 'other' && rng.bernoulli(Math.min(0.9, 0.02 + 0.08 * wear + (failed ? 0.5 : 0)))) flags[f] = 1;
@@ -679,7 +680,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
     classes.map((c) => {
       const spec = CATEGORIES[c.cat]!;
       const price = c.prices[c.prices.length - 1]!.price;
-      const row: Record<string, unknown> = {
+      const row: NewRow<'pos_equipment'> = {
         item_num: c.id,
         name: c.name,
         category: spec.name,
@@ -703,22 +704,22 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
         last_purchase_date: addDays(start, -rng.int(30, 900)),
         last_purchase_price: c.sell,
         rfid_rental_class_num: c.id,
+        // A day's and a week's rate (the 24- and 168-hour periods); the other eight slots are empty.
+        period_1: 24, rate_1: price, period_2: 168, rate_2: Math.round(price * 3 * 100) / 100,
+        period_3: null, rate_3: null, period_4: null, rate_4: null, period_5: null, rate_5: null, period_6: null, rate_6: null,
+        period_7: null, rate_7: null, period_8: null, rate_8: null, period_9: null, rate_9: null, period_10: null, rate_10: null,
       };
-      for (let i = 1; i <= 10; i++) {
-        row[`period_${i}`] = i === 1 ? 24 : i === 2 ? 168 : null;
-        row[`rate_${i}`] = i === 1 ? price : i === 2 ? Math.round(price * 3 * 100) / 100 : null;
-      }
       return row;
     }),
   );
-  const itemRows: Record<string, unknown>[] = [];
+  const itemRows: NewRow<'id_item_master'>[] = [];
   for (let i = 0; i < N; i++) {
     const c = classes[itemClass[i]!]!;
     const spec = CATEGORIES[c.cat]!;
     const status = itemStatus[i]!;
     const home = STORES[itemHome[i]!]!.code;
     itemRows.push({
-      tag_id: itemTag[i],
+      tag_id: itemTag[i]!,
       serial_number: `SN${itemTag[i]!.slice(-8)}`,
       client_name: status === STATUS_OUT ? itemClient[i] : null,
       rental_class_num: c.id,

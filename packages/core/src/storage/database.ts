@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
+import { Kysely, MysqlDialect, SqliteDialect, type Insertable } from 'kysely';
 import { importPeer } from '../optional-peers.js';
 import { Availability } from './availability.js';
 import { guardedPool, lazyMysqlPool, MysqlProbe } from './mysql-guard.js';
@@ -207,7 +207,7 @@ export function parseJsonColumn<T = unknown>(value: unknown): T | null {
 export async function insertInChunks<T extends keyof RFID3Database & string>(
   handle: Pick<DatabaseHandle, 'db' | 'maxBoundValues'>,
   table: T,
-  rows: Record<string, unknown>[],
+  rows: Insertable<RFID3Database[T]>[],
 ): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!).length || 1;
@@ -215,7 +215,7 @@ export async function insertInChunks<T extends keyof RFID3Database & string>(
   for (let i = 0; i < rows.length; i += perChunk) {
     await handle.db
       .insertInto(table)
-      .values(rows.slice(i, i + perChunk) as never)
+      .values(rows.slice(i, i + perChunk))
       .execute();
   }
 }

@@ -1,8 +1,9 @@
 import { Migrator, sql, type ColumnDataType, type Kysely, type Migration, type MigrationResultSet, type RawBuilder } from 'kysely';
-
-type DataTypeExpression = ColumnDataType | RawBuilder<unknown>;
 import { MissingPeerError } from '../optional-peers.js';
 import type { DatabaseHandle, DialectName } from './database.js';
+
+/** A column type as `addColumn` takes it: a name Kysely knows, or raw SQL. */
+export type DataTypeExpression = ColumnDataType | RawBuilder<unknown>;
 
 /** Column types that mean the same on both dialects. */
 export interface PortableTypes {
@@ -23,11 +24,19 @@ export interface MigrationContext {
   tableExists(name: string): Promise<boolean>;
 }
 
-/** A migration that is told which dialect it runs on; the same one runs on SQLite and on MariaDB. */
+/**
+ * A migration that is told which dialect it runs on; the same one runs on SQLite and on MariaDB. Its `db`
+ * knows no tables: a migration runs against the schema as it was when it was written, not as the table
+ * types say today, so one that moves data declares the tables it reads as they were then
+ * (`db.withTables<{ … }>()`). A plain Kysely `Migration` is one too (it ignores the context).
+ */
 export interface PortableMigration {
-  up(db: Kysely<any>, ctx: MigrationContext): Promise<void>;
-  down?(db: Kysely<any>, ctx: MigrationContext): Promise<void>;
+  up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
+  down?(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
 }
+
+/** An owner's migrations by name, run in name order (what `migrate` and a plugin's `migrations` take). */
+export type PortableMigrations = Record<string, PortableMigration>;
 
 export function portableTypes(dialect: DialectName): PortableTypes {
   const mysql = dialect === 'mysql';
@@ -43,7 +52,7 @@ export function portableTypes(dialect: DialectName): PortableTypes {
   };
 }
 
-export async function tableExists(db: Kysely<any>, name: string): Promise<boolean> {
+export async function tableExists<DB>(db: Kysely<DB>, name: string): Promise<boolean> {
   const tables = await db.introspection.getTables();
   return tables.some((t) => t.name.toLowerCase() === name.toLowerCase());
 }
@@ -55,22 +64,22 @@ export async function tableExists(db: Kysely<any>, name: string): Promise<boolea
 export async function migrate(
   handle: Pick<DatabaseHandle, 'db' | 'dialect'>,
   owner: string,
-  migrations: Record<string, PortableMigration>,
+  migrations: PortableMigrations,
 ): Promise<MigrationResultSet> {
   const safeOwner = owner.replace(/[^a-z0-9]/gi, '_').toLowerCase();
   // The context must query through the migration's own connection: on SQLite the migrator holds the
   // only connection in a transaction, and asking through the outer instance would wait forever.
-  const ctxFor = (db: Kysely<any>): MigrationContext => ({
+  const ctxFor = (db: Kysely<unknown>): MigrationContext => ({
     dialect: handle.dialect,
     types: portableTypes(handle.dialect),
     tableExists: (name) => tableExists(db, name),
   });
   const wrapped: Record<string, Migration> = {};
   for (const [name, m] of Object.entries(migrations)) {
-    wrapped[name] = {
-      up: (db) => m.up(db, ctxFor(db)),
-      ...(m.down ? { down: (db: Kysely<any>) => m.down!(db, ctxFor(db)) } : {}),
-    };
+    const migration: Migration = { up: (db) => m.up(db, ctxFor(db)) };
+    const down = m.down?.bind(m);
+    if (down) migration.down = (db) => down(db, ctxFor(db));
+    wrapped[name] = migration;
   }
   const migrator = new Migrator({
     db: handle.db,

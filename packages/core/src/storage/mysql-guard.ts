@@ -9,7 +9,8 @@ const loadMysql2 = () => importPeer('mysql2', 'a mysql:// (MariaDB/MySQL) databa
 
 /** What `guardedPool` needs of a mysql2 pool. */
 export interface DriverPool {
-  getConnection(callback: (err: NodeJS.ErrnoException | null, connection: PoolConnection) => void): void;
+  /** Gives a connection, or an error and none. */
+  getConnection(callback: (err: NodeJS.ErrnoException | null, connection?: PoolConnection) => void): void;
   end(callback?: (err: NodeJS.ErrnoException | null) => void): void;
 }
 
@@ -23,7 +24,7 @@ export function lazyMysqlPool(settings: PoolOptions): DriverPool {
       if (pool) return pool.getConnection(callback);
       open().then(
         (p) => p.getConnection(callback),
-        (err: NodeJS.ErrnoException) => callback(err, undefined as never),
+        (err: NodeJS.ErrnoException) => callback(err),
       );
     },
     end(callback) {
@@ -141,13 +142,20 @@ export function guardedPool(pool: DriverPool, options: { availability: Availabil
     return asUnavailable('database', err);
   };
   const guarded = new WeakMap<PoolConnection, MysqlPoolConnection>();
+  // What goes beside an error: Kysely's callback type asks for a connection, and its driver reads none when there is an error.
+  const refused: MysqlPoolConnection = {
+    query: () => {
+      throw new Error('no connection: the pool answered with an error');
+    },
+    release: () => {},
+  };
   const guard = (conn: PoolConnection): MysqlPoolConnection => {
     let g = guarded.get(conn);
     if (g) return g;
     let broken = false;
     g = {
       query(sql: string, parameters: readonly unknown[], callback?: (error: unknown, result: unknown) => void) {
-        if (!callback) return conn.query(sql, parameters as unknown[]) as never;
+        if (!callback) return conn.query(sql, parameters as unknown[]);
         conn.query({ sql, values: parameters as unknown[], timeout: queryTimeoutMs }, (err, result) => {
           if (err && isDependencyUnavailable(err)) {
             broken = true;
@@ -171,11 +179,11 @@ export function guardedPool(pool: DriverPool, options: { availability: Availabil
     getConnection(callback) {
       if (!availability.available) {
         const s = availability.snapshot();
-        callback(new DependencyUnavailableError('database', `not answering since ${s.downSince} (${s.lastError ?? 'no answer'})`, { retryAfterSeconds: 2 }), undefined as never);
+        callback(new DependencyUnavailableError('database', `not answering since ${s.downSince} (${s.lastError ?? 'no answer'})`, { retryAfterSeconds: 2 }), refused);
         return;
       }
       pool.getConnection((err, conn) => {
-        if (err) callback(isDependencyUnavailable(err) ? unavailable(err) : err, undefined as never);
+        if (err || !conn) callback(err && isDependencyUnavailable(err) ? unavailable(err) : (err ?? new Error('the pool gave no connection')), refused);
         else callback(null, guard(conn));
       });
     },

@@ -178,7 +178,7 @@ export function routedPool(primary: MysqlPool, replicas: ReplicaPool[]): MysqlPo
       for (const p of pools) {
         p.end((err: unknown) => {
           first ??= err ?? null;
-          if (--left === 0) callback(first as never);
+          if (--left === 0) callback(first);
         });
       }
     },

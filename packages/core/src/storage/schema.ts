@@ -1,11 +1,12 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
  * Table types. Dates are strings on every dialect (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`: mysql2 runs
  * with `dateStrings`), flags are 0/1 numbers (MariaDB's BOOLEAN is TINYINT(1); SQLite binds no booleans),
  * and JSON columns hold text on SQLite and JSON on MariaDB (read them with `parseJsonColumn`).
  */
-type Json = ColumnType<unknown, string, string>;
+export type JsonColumn = ColumnType<unknown, string, string>;
+type Json = JsonColumn;
 type Flag = number | null;
 
 // ---- The RFID3 tables, read as they are (BRIEF §3). Columns an older RFID3 lacks may be absent. ----
@@ -369,6 +370,16 @@ export interface RFID3Database {
   rfid3_model_registry: ModelRegistryTable;
   rfid3_api_keys: ApiKeysTable;
 }
+
+/** Core's tables: what `DatabaseHandle.db` knows. A plugin adds its own with `db.withTables<PluginTables>()`. */
+export type CoreTables = RFID3Database;
+
+/** A row as a core table gives it back (`Row<'analytics_predictions'>`). */
+export type Row<T extends keyof RFID3Database> = Selectable<RFID3Database[T]>;
+/** A row as inserted into a core table: generated and nullable columns may be left out. */
+export type NewRow<T extends keyof RFID3Database> = Insertable<RFID3Database[T]>;
+/** The columns an UPDATE of a core table may set, all optional. */
+export type RowUpdate<T extends keyof RFID3Database> = Updateable<RFID3Database[T]>;
 
 export const RFID3_SOURCE_TABLES = [
   'id_item_master',

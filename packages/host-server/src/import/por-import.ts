@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Clock, DatabaseHandle, EventBus } from '@rfid3/core';
 import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
 import { ensureHostTables, hostDb } from '../host-tables.js';
 import { tableColumns } from '../ingest/columns.js';
 import type { PorFileSpec } from './por-files.js';
@@ -190,12 +191,10 @@ async function importFile(
     const existing = new Map<string, Record<string, unknown>>();
     const first = spec.key[0]!;
     for (const part of chunks([...new Set([...last.values()].map((r) => String(r.row[first])))], 1000)) {
-      const found = (await trx
-        .selectFrom(spec.table as never)
-        .select(['id', ...new Set([...spec.key, ...writable])] as never)
-        .where(first as never, 'in', part as never)
-        .execute()) as Record<string, unknown>[];
-      for (const f of found) existing.set(keyOf(f, spec.key), f);
+      // The columns are the file's, known only at run time: named with `sql.ref`, which quotes them per dialect.
+      const columns = ['id', ...new Set([...spec.key, ...writable])].map((c) => sql.ref(c));
+      const found = await sql<Record<string, unknown>>`select ${sql.join(columns)} from ${sql.table(spec.table)} where ${sql.ref(first)} in (${sql.join(part)})`.execute(trx);
+      for (const f of found.rows) existing.set(keyOf(f, spec.key), f);
     }
     const inserts: Record<string, unknown>[] = [];
     for (const [k, { line, row }] of last) {
@@ -207,11 +206,8 @@ async function importFile(
         continue;
       } else {
         const { created_at: _c, ...updateStamps } = stamps;
-        await trx
-          .updateTable(spec.table as never)
-          .set({ ...values, ...updateStamps } as never)
-          .where('id' as never, '=', old.id as never)
-          .execute();
+        const set = Object.entries({ ...values, ...updateStamps }).map(([c, v]) => sql`${sql.ref(c)} = ${v}`);
+        await sql`update ${sql.table(spec.table)} set ${sql.join(set)} where ${sql.ref('id')} = ${old.id}`.execute(trx);
         report.updated++;
       }
       if (row.item_num) touched.itemNums.add(String(row.item_num));
@@ -220,7 +216,12 @@ async function importFile(
       touched.tables.add(spec.table);
     }
     const perChunk = Math.max(1, Math.floor(database.maxBoundValues / (writable.length + Object.keys(stamps).length + 1)));
-    for (const part of chunks(inserts, perChunk)) await trx.insertInto(spec.table as never).values(part as never).execute();
+    // Every row names the same columns: the writable ones and the stamps.
+    const insertColumns = [...new Set([...writable, ...Object.keys(stamps)])];
+    for (const part of chunks(inserts, perChunk)) {
+      const rows = part.map((r) => sql`(${sql.join(insertColumns.map((c) => r[c]))})`);
+      await sql`insert into ${sql.table(spec.table)} (${sql.join(insertColumns.map((c) => sql.ref(c)))}) values ${sql.join(rows)}`.execute(trx);
+    }
     report.imported = inserts.length;
   });
   return report;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock, DatabaseHandle } from '@rfid3/core';
+import type { Clock, DatabaseHandle, NewRow } from '@rfid3/core';
 import { stableStringify, validateRows } from '@rfid3/core';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
@@ -30,7 +30,27 @@ export const posLineSchema = z.strictObject({
   downtime_hrs: money,
 });
 
-const LINE_COLUMNS = Object.keys(posLineSchema.shape);
+type PosLine = z.output<typeof posLineSchema>;
+
+/** Every column of a line, absent ones as null: the lines of one contract then name the same columns, for one multi-row INSERT. */
+function lineColumns(l: PosLine): { [K in keyof PosLine]-?: Exclude<PosLine[K], undefined> | null } {
+  return {
+    line_number: l.line_number,
+    item_num: l.item_num,
+    qty: l.qty ?? null,
+    due_date: l.due_date ?? null,
+    line_status: l.line_status ?? null,
+    price: l.price ?? null,
+    desc: l.desc ?? null,
+    daily_amt: l.daily_amt ?? null,
+    weekly_amt: l.weekly_amt ?? null,
+    monthly_amt: l.monthly_amt ?? null,
+    kit_field: l.kit_field ?? null,
+    meter_out: l.meter_out ?? null,
+    meter_in: l.meter_in ?? null,
+    downtime_hrs: l.downtime_hrs ?? null,
+  };
+}
 
 /** One POS contract, shaped like a `pos_transactions` row, with its lines. */
 export const posContractSchema = z
@@ -95,14 +115,15 @@ export async function writeContract(
     .where('contract_no', '=', head.contract_no)
     .where('store_no', '=', head.store_no)
     .executeTakeFirst();
-  const row = onlyColumns({ ...head, import_date: now }, cols.tx);
-  if (existing) await trx.updateTable('pos_transactions').set(row as never).where('id', '=', existing.id).execute();
-  else await trx.insertInto('pos_transactions').values(row as never).execute();
+  // The contract number and store are NOT NULL in every RFID3; the other columns are written where the table has them.
+  const row: NewRow<'pos_transactions'> = { ...onlyColumns({ ...head, import_date: now }, cols.tx), contract_no: head.contract_no, store_no: head.store_no };
+  if (existing) await trx.updateTable('pos_transactions').set(row).where('id', '=', existing.id).execute();
+  else await trx.insertInto('pos_transactions').values(row).execute();
   await trx.deleteFrom('pos_transaction_items').where('contract_no', '=', head.contract_no).execute();
   if (lines.length) {
     await trx
       .insertInto('pos_transaction_items')
-      .values(lines.map((l) => onlyColumns({ contract_no: head.contract_no, ...Object.fromEntries(LINE_COLUMNS.map((c) => [c, (l as Record<string, unknown>)[c] ?? null])), import_date: now }, cols.items)) as never)
+      .values(lines.map((l): NewRow<'pos_transaction_items'> => ({ ...onlyColumns({ ...lineColumns(l), import_date: now }, cols.items), contract_no: head.contract_no, item_num: l.item_num })))
       .execute();
   }
   return existing ? 'updated' : 'inserted';

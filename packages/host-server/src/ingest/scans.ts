@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock, DatabaseHandle, InspectionFlag, RejectedRow } from '@rfid3/core';
+import type { Clock, DatabaseHandle, InspectionFlag, NewRow, RejectedRow, Row, RowUpdate } from '@rfid3/core';
 import { INSPECTION_FLAGS, validateRows } from '@rfid3/core';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
@@ -188,19 +188,26 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       // Every row names the same columns (absent ones as null), so one multi-row INSERT fits them all.
       const rest = Object.fromEntries(SCAN_COLUMNS.map((c) => [c, (given as Record<string, unknown>)[c] ?? null])) as Omit<ScanEvent, 'event_id'>;
       const item = known.get(row.tag_id);
-      return onlyColumns(
-        {
-          ...rest,
-          common_name: rest.common_name ?? item?.common_name ?? '',
-          rental_class_num: rest.rental_class_num ?? item?.rental_class_num ?? null,
-          date_created: now,
-          date_updated: now,
-        },
-        txCols,
-      );
+      const txRow: NewRow<'id_transactions'> = {
+        ...onlyColumns(
+          {
+            ...rest,
+            common_name: rest.common_name ?? item?.common_name ?? '',
+            rental_class_num: rest.rental_class_num ?? item?.rental_class_num ?? null,
+            date_created: now,
+            date_updated: now,
+          },
+          txCols,
+        ),
+        // The columns every RFID3 has (NOT NULL).
+        tag_id: rest.tag_id,
+        scan_type: rest.scan_type,
+        scan_date: rest.scan_date,
+      };
+      return txRow;
     });
     const perChunk = Math.max(1, Math.floor(database.maxBoundValues / (Object.keys(txRows[0]!).length + 1)));
-    for (const part of chunks(txRows, perChunk)) await trx.insertInto('id_transactions').values(part as never).execute();
+    for (const part of chunks(txRows, perChunk)) await trx.insertInto('id_transactions').values(part).execute();
 
     // The latest scan of each tag in this batch moves its item forward.
     const latest = new Map<string, ScanEvent>();
@@ -210,7 +217,7 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
     }
     const tagIds = [...latest.keys()];
     const moves: ItemMove[] = [];
-    const created: Record<string, unknown>[] = [];
+    const created: NewRow<'id_item_master'>[] = [];
     for (const [tag, s] of latest) {
       if (known.has(tag)) {
         moves.push({
@@ -226,17 +233,16 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
         });
         continue;
       }
-      const moved: Record<string, unknown> = { date_last_scanned: s.scan_date, date_updated: now };
+      const moved: RowUpdate<'id_item_master'> = { date_last_scanned: s.scan_date, date_updated: now };
       if (s.status) moved.status = s.status;
       if (s.quality) moved.quality = s.quality;
       if (s.scan_by) moved.last_scanned_by = s.scan_by;
       if (s.contract_number) moved.last_contract_num = s.contract_number;
       if (s.bin_location) moved.bin_location = s.bin_location;
       if (s.longitude != null && s.latitude != null) Object.assign(moved, { longitude: s.longitude, latitude: s.latitude });
-      created.push(
-        onlyColumns(
+      created.push({
+        ...onlyColumns(
           {
-            tag_id: tag,
             serial_number: s.serial_number ?? null,
             client_name: s.client_name ?? null,
             rental_class_num: s.rental_class_num ?? null,
@@ -246,11 +252,12 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
           },
           itemCols,
         ),
-      );
+        tag_id: tag,
+      });
     }
     const itemsUpdated = await moveItems(trx, database, itemCols, moves, now);
     // Rows built from different scans may name different columns: one multi-row INSERT per column set.
-    const bySet = new Map<string, Record<string, unknown>[]>();
+    const bySet = new Map<string, NewRow<'id_item_master'>[]>();
     for (const row of created) {
       const set = Object.keys(row).join(',');
       const same = bySet.get(set);
@@ -259,18 +266,14 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
     }
     for (const rows of bySet.values()) {
       const per = Math.max(1, Math.floor(database.maxBoundValues / Object.keys(rows[0]!).length));
-      for (const part of chunks(rows, per)) await trx.insertInto('id_item_master').values(part as never).execute();
+      for (const part of chunks(rows, per)) await trx.insertInto('id_item_master').values(part).execute();
     }
 
-    const touched: { rental_class_num: string | null; home_store: string | null; current_store: string | null }[] = [];
+    // An older RFID3 has no store columns: they are read only where present.
+    const touchedCols = (['rental_class_num', 'home_store', 'current_store'] as const).filter((c) => c === 'rental_class_num' || itemCols.has(c));
+    const touched: Partial<Pick<Row<'id_item_master'>, (typeof touchedCols)[number]>>[] = [];
     for (const part of chunks(tagIds, 1000)) {
-      touched.push(
-        ...(await trx
-          .selectFrom('id_item_master')
-          .select(['rental_class_num', ...(itemCols.has('home_store') ? (['home_store'] as const) : []), ...(itemCols.has('current_store') ? (['current_store'] as const) : [])] as never)
-          .where('tag_id', 'in', part)
-          .execute()) as never[],
-      );
+      touched.push(...(await trx.selectFrom('id_item_master').select(touchedCols).where('tag_id', 'in', part).execute()));
     }
     const rentalClasses = new Set<string>(accepted.map(([, v]) => v.row.rental_class_num).filter((v): v is string => !!v));
     const stores = new Set<string>();
@@ -329,9 +332,11 @@ async function moveItems(trx: Kysely<HostDatabase>, database: DatabaseHandle, it
     await sql.raw(`drop table if exists temp.${MOVES_TABLE}`).execute(trx);
     await sql.raw(`create temp table ${MOVES_TABLE} (tag_id text primary key, date_last_scanned text not null, ${moved.map((c) => `${c} ${c === 'longitude' || c === 'latitude' ? 'real' : 'text'}`).join(', ')})`).execute(trx);
   }
-  const rows = moves.map((m) => Object.fromEntries(cols.map((c) => [c, c === 'date_last_scanned' ? m.scan_date : m[c as keyof ItemMove]])));
-  const writable = trx as unknown as Kysely<Record<string, Record<string, unknown>>>;
-  for (const part of chunks(rows, Math.max(1, Math.floor(database.maxBoundValues / cols.length)))) await writable.insertInto(MOVES_TABLE).values(part).execute();
+  // A temporary table is not in the schema's types: written with plain SQL, each value bound.
+  const values = (m: ItemMove) => sql`(${sql.join(cols.map((c) => (c === 'date_last_scanned' ? m.scan_date : m[c as keyof ItemMove])))})`;
+  for (const part of chunks(moves, Math.max(1, Math.floor(database.maxBoundValues / cols.length)))) {
+    await sql`insert into ${sql.raw(MOVES_TABLE)} (${sql.join(cols.map((c) => sql.ref(c)))}) values ${sql.join(part.map(values))}`.execute(trx);
+  }
 
   // MariaDB names the updated table m; SQLite's SET names bare columns of id_item_master.
   const target = mysql ? 'm.' : '';

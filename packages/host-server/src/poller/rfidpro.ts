@@ -1,4 +1,4 @@
-import type { Clock, DatabaseHandle, EventBus, Logger } from '@rfid3/core';
+import type { Clock, DatabaseHandle, EventBus, Logger, NewRow } from '@rfid3/core';
 import pRetry, { AbortError } from 'p-retry';
 import { hostDb } from '../host-tables.js';
 import { ensureHostTables } from '../host-tables.js';
@@ -51,10 +51,31 @@ const SOURCE = 'rfidpro';
 const VENDOR_NULL_DATE = '0000-00-00 00:00:00';
 
 /** Fields of an item master record that map to id_item_master columns. */
-const ITEM_FIELDS = [
-  'tag_id', 'serial_number', 'client_name', 'rental_class_num', 'common_name', 'quality', 'bin_location', 'status', 'last_contract_num',
-  'last_scanned_by', 'notes', 'status_notes', 'longitude', 'latitude', 'date_last_scanned', 'date_created', 'date_updated',
-] as const;
+const vendorText = (v: unknown, max = 255): string | null => (v === undefined || v === null ? null : String(v).slice(0, max));
+const vendorNumber = (v: unknown): number | null => (v === null || v === undefined || v === '' || !Number.isFinite(Number(v)) ? null : Number(v));
+
+/** The id_item_master columns a vendor item record fills (text cut to the column's length, dates normalised). */
+function vendorItemRow(r: Record<string, unknown>, tagId: string): NewRow<'id_item_master'> {
+  return {
+    tag_id: tagId,
+    serial_number: vendorText(r.serial_number),
+    client_name: vendorText(r.client_name),
+    rental_class_num: vendorText(r.rental_class_num),
+    common_name: vendorText(r.common_name),
+    quality: vendorText(r.quality),
+    bin_location: vendorText(r.bin_location),
+    status: vendorText(r.status),
+    last_contract_num: vendorText(r.last_contract_num),
+    last_scanned_by: vendorText(r.last_scanned_by),
+    notes: vendorText(r.notes, 5000),
+    status_notes: vendorText(r.status_notes, 5000),
+    longitude: vendorNumber(r.longitude),
+    latitude: vendorNumber(r.latitude),
+    date_last_scanned: cleanDate(r.date_last_scanned),
+    date_created: cleanDate(r.date_created),
+    date_updated: cleanDate(r.date_updated),
+  };
+}
 const DATE_FIELDS = new Set(['date_last_scanned', 'date_created', 'date_updated', 'scan_date']);
 const SCAN_FIELDS = Object.keys(scanEventSchema.shape).filter((k) => k !== 'event_id');
 
@@ -245,21 +266,13 @@ export class VendorPoller {
     const cols = await tableColumns(this.deps.database, 'id_item_master');
     const result = { inserted: 0, updated: 0, unchanged: 0, rejected: 0, tagIds: [] as string[], rentalClasses: new Set<string>() };
     const db = this.deps.database.db;
-    const byTag = new Map<string, Record<string, unknown>>();
+    const byTag = new Map<string, NewRow<'id_item_master'>>();
     for (const r of records) {
       if (typeof r.tag_id !== 'string' || r.tag_id === '' || r.tag_id.length > 255) {
         result.rejected++;
         continue;
       }
-      const row: Record<string, unknown> = {};
-      for (const f of ITEM_FIELDS) {
-        let v = r[f];
-        if (DATE_FIELDS.has(f)) v = cleanDate(v);
-        else if (f === 'longitude' || f === 'latitude') v = v === null || v === undefined || v === '' || !Number.isFinite(Number(v)) ? null : Number(v);
-        else v = v === undefined || v === null ? null : String(v).slice(0, f === 'notes' || f === 'status_notes' ? 5000 : 255);
-        row[f] = v;
-      }
-      byTag.set(r.tag_id, onlyColumns(row, cols));
+      byTag.set(r.tag_id, { ...onlyColumns(vendorItemRow(r, r.tag_id), cols), tag_id: r.tag_id });
     }
     await db.transaction().execute(async (trx) => {
       const tags = [...byTag.keys()];
@@ -270,7 +283,7 @@ export class VendorPoller {
         }
       }
       const same = (a: unknown, b: unknown) => (a == null && b == null) || (a != null && b != null && (typeof a === 'number' || typeof b === 'number' ? Math.abs(Number(a) - Number(b)) < 1e-6 : String(a).slice(0, 19) === String(b).slice(0, 19)));
-      const inserts: Record<string, unknown>[] = [];
+      const inserts: NewRow<'id_item_master'>[] = [];
       // date_updated is bookkeeping (ingestion sets it too); a record that differs only there is unchanged.
       for (const [tag, row] of byTag) {
         const old = existing.get(tag);
@@ -279,14 +292,14 @@ export class VendorPoller {
           result.unchanged++;
           continue;
         } else {
-          await trx.updateTable('id_item_master').set(row as never).where('tag_id', '=', tag).execute();
+          await trx.updateTable('id_item_master').set(row).where('tag_id', '=', tag).execute();
           result.updated++;
         }
         result.tagIds.push(tag);
         // The classes an inserted or changed item belongs to, before and after: their forecasts are stale.
         for (const c of [old?.rental_class_num, row.rental_class_num]) if (c != null && c !== '') result.rentalClasses.add(String(c));
       }
-      for (let i = 0; i < inserts.length; i += 500) await trx.insertInto('id_item_master').values(inserts.slice(i, i + 500) as never).execute();
+      for (let i = 0; i < inserts.length; i += 500) await trx.insertInto('id_item_master').values(inserts.slice(i, i + 500)).execute();
       result.inserted = inserts.length;
     });
     return result;

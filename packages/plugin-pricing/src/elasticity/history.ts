@@ -43,7 +43,7 @@ export async function loadPriceHistory(database: DatabaseHandle, categories: Map
     .where('t.contract_date', 'is not', null);
   if (options.from) q = q.where('t.contract_date', '>=', `${options.from} 00:00:00`);
   if (options.to) q = q.where('t.contract_date', '<=', `${options.to} 23:59:59`);
-  const rows = await q.groupBy(['i.item_num', sql`substr(t.contract_date, 1, 10)`, 'i.price'] as never).execute();
+  const rows = await q.groupBy('i.item_num').groupBy(sql`substr(t.contract_date, 1, 10)`).groupBy('i.price').execute();
   if (rows.length === 0) return [];
   const first = rows.reduce((m, r) => (String(r.day) < m ? String(r.day) : m), String(rows[0]!.day));
   const origin = Date.parse(`${first}T00:00:00Z`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { PortableMigration } from '../migration.js';
+import type { DataTypeExpression, PortableMigration } from '../migration.js';
 import { createIfMissing } from './design-tables.js';
 
 /** The statuses in which a decision is still open (it may yet be acted on). */
@@ -23,27 +23,22 @@ export function openDecisionKey(type: string, targetType: string, targetId: stri
 export const decisionLedger: PortableMigration = {
   async up(db, ctx) {
     const t = ctx.types;
-    const columns: [string, string, boolean][] = [
-      ['scope', 'varchar(64)', false],
-      ['quantity', 'double', true],
-      ['unit_cost_usd', 'double', true],
-      ['baseline_price', 'double', true],
-      ['proposed_price', 'double', true],
-      ['proposed_by', 'varchar(100)', false],
-      ['proposed_by_key', 'varchar(120)', false],
-      ['overridden_by', 'varchar(100)', false],
-      ['overridden_by_key', 'varchar(120)', false],
-      ['decided_by_key', 'varchar(120)', false],
-      ['executed_by', 'varchar(100)', false],
-      ['executed_by_key', 'varchar(120)', false],
-      ['open_key', 'varchar(64)', false],
+    const columns: [string, DataTypeExpression][] = [
+      ['scope', 'varchar(64)'],
+      ['quantity', t.double],
+      ['unit_cost_usd', t.double],
+      ['baseline_price', t.double],
+      ['proposed_price', t.double],
+      ['proposed_by', 'varchar(100)'],
+      ['proposed_by_key', 'varchar(120)'],
+      ['overridden_by', 'varchar(100)'],
+      ['overridden_by_key', 'varchar(120)'],
+      ['decided_by_key', 'varchar(120)'],
+      ['executed_by', 'varchar(100)'],
+      ['executed_by_key', 'varchar(120)'],
+      ['open_key', 'varchar(64)'],
     ];
-    for (const [name, type, isDouble] of columns) {
-      await db.schema
-        .alterTable('automated_decisions')
-        .addColumn(name, isDouble ? t.double : (type as never))
-        .execute();
-    }
+    for (const [name, type] of columns) await db.schema.alterTable('automated_decisions').addColumn(name, type).execute();
     await backfillOpenKeys(db);
     await db.schema.createIndex('ux_decision_open').on('automated_decisions').column('open_key').unique().execute();
     await db.schema.createIndex('ix_decision_target').on('automated_decisions').columns(['decision_type', 'target_id']).execute();
@@ -74,11 +69,25 @@ export const decisionLedger: PortableMigration = {
   },
 };
 
+/** The columns of `automated_decisions` this migration reads and writes, as they are once it has added `open_key`. */
+interface DecisionsAt0003 {
+  id: number;
+  decision_type: string;
+  target_type: string;
+  target_id: string;
+  status: string;
+  decided_by: string | null;
+  override_reason: string | null;
+  failure_reason: string | null;
+  open_key: string | null;
+}
+
 /**
  * Gives each open decision its key. Where a target has several open decisions (the ledger allowed it
  * before), the newest stays open and the older ones are closed as superseded, as the ledger does now.
  */
-async function backfillOpenKeys(db: Kysely<any>): Promise<void> {
+async function backfillOpenKeys(schemaless: Kysely<unknown>): Promise<void> {
+  const db = schemaless.withTables<{ automated_decisions: DecisionsAt0003 }>();
   const rows = await db
     .selectFrom('automated_decisions')
     .select(['id', 'decision_type', 'target_type', 'target_id', 'status', 'decided_by'])

@@ -1,12 +1,12 @@
-import type { Kysely } from 'kysely';
+import type { CreateTableBuilder, Kysely } from 'kysely';
 import type { MigrationContext, PortableMigration } from '../migration.js';
 
 /** Creates a table and its indexes only when it is missing; an existing table is left exactly as it is. */
-export async function createIfMissing(
-  db: Kysely<any>,
+export async function createIfMissing<DB>(
+  db: Kysely<DB>,
   ctx: MigrationContext,
   name: string,
-  build: (table: ReturnType<Kysely<any>['schema']['createTable']>) => { execute(): Promise<void> },
+  build: (table: CreateTableBuilder<string, never>) => { execute(): Promise<void> },
   indexes: { name: string; columns: string[]; unique?: boolean }[] = [],
 ): Promise<boolean> {
   if (await ctx.tableExists(name)) return false;

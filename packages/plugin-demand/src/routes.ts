@@ -1,5 +1,5 @@
 import type { AnyEndpoint, Clock, JobRunner, Prediction, PredictionService, PredictionStore } from '@rfid3/core';
-import { HttpProblem, defineEndpoint, isDependencyUnavailable, jobAccepted, markStale, sqlDateTime, SerializedAnswers } from '@rfid3/core';
+import { HttpProblem, accuracyRowSchema, defineEndpoint, jobAcceptedSchema, isDependencyUnavailable, jobAccepted, markStale, sqlDateTime, SerializedAnswers } from '@rfid3/core';
 import { z } from 'zod';
 import { byHorizonWeek } from './accuracy.js';
 import { DEMAND_PREDICTION_TYPE, ON_RENT_PREDICTION_TYPE, seriesId } from './forecaster.js';
@@ -73,6 +73,17 @@ export interface DemandRouteContext {
   match: () => Promise<unknown>;
   matchOnRent: () => Promise<unknown>;
 }
+
+const accuracyReport = z.object({
+  predictionType: z.string(),
+  matched: z.number().int(),
+  byModel: z.array(accuracyRowSchema),
+  byHorizon: z.array(accuracyRowSchema),
+  byHorizonWeek: z.array(
+    accuracyRowSchema.pick({ modelVersion: true, n: true, mae: true, coverage: true, intervalLevel: true, meanWidth: true, intervalScore: true }).extend({ week: z.number().int() }),
+  ),
+  note: z.string().optional(),
+});
 
 /** The demand plugin's HTTP endpoints. */
 export function demandRoutes({ deps, forecaster, match, matchOnRent }: DemandRouteContext): AnyEndpoint[] {
@@ -178,6 +189,7 @@ export function demandRoutes({ deps, forecaster, match, matchOnRent }: DemandRou
       summary:
         'MAE, sMAPE, interval coverage, mean interval width and interval score per model version and horizon (day and week ahead), from forecasts matched with actual demand: units going out (top level) and units on rent at the end of each day (`onRent`)',
       role: 'read',
+      output: accuracyReport.extend({ onRent: accuracyReport }),
       input: { query: z.object({ since: z.iso.date().optional() }) },
       async handler({ query }) {
         await deps.store.flush();
@@ -203,6 +215,7 @@ export function demandRoutes({ deps, forecaster, match, matchOnRent }: DemandRou
       path: '/demand/retrain',
       summary: 'Queues retraining: the candidate is validated by rolling-origin backtest and activated only if it beats the active model',
       role: 'operate',
+      output: jobAcceptedSchema,
       successStatus: 202,
       handler: () => jobAccepted(deps.jobs.enqueue('demand.retrain', {})),
     }),

@@ -1,5 +1,5 @@
 import type { AnyEndpoint, Clock, PredictionService } from '@rfid3/core';
-import { defineEndpoint, HttpProblem, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
+import { defineEndpoint, driverSchema, HttpProblem, jsonObjectSchema, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
 import { z } from 'zod';
 import type { MaintenanceService } from './service.js';
 
@@ -28,6 +28,25 @@ export function maintenanceRoutes({ config, deps, service }: MaintenanceRouteCon
       path: '/maintenance/probability/:item_id',
       summary: 'Probability that an item needs repair within N days and within N rentals, its remaining useful life in rentals (80 % interval) and the drivers',
       role: 'read',
+      output: z.object({
+        itemId: z.string(),
+        rentalClass: z.string(),
+        category: z.string(),
+        commonName: z.string().nullable(),
+        status: z.string().nullable(),
+        dataThrough: z.string(),
+        modelVersion: z.string(),
+        cached: z.boolean(),
+        source: z.string(),
+        probability: z.object({ withinDays: z.number(), days: z.number().int(), expectedRentals: z.number(), withinRentals: z.number(), rentals: z.number().int(), nextRental: z.number() }),
+        baseline: z.object({ model: z.literal('weibull'), shape: z.number(), scale: z.number(), nextRental: z.number(), relativeRisk: z.number() }),
+        rentalsSinceService: z.number(),
+        remainingUsefulLife: z.object({ unit: z.literal('rentals'), median: z.number().nullable(), lower: z.number().nullable(), upper: z.number().nullable(), level: z.number(), mean: z.number().nullable() }),
+        expectedRepairCost: z.number(),
+        drivers: z.array(driverSchema),
+        validation: jsonObjectSchema.nullable().describe("the active model's validation beside the Weibull baseline"),
+        note: z.string().optional(),
+      }),
       input: {
         params: z.object({ item_id: tagId }),
         query: z.object({ days: z.coerce.number().int().min(1).max(365).default(30), rentals: z.coerce.number().int().min(1).max(500).default(10) }),
@@ -62,6 +81,36 @@ export function maintenanceRoutes({ config, deps, service }: MaintenanceRouteCon
       path: '/maintenance/schedule',
       summary: 'Work orders that minimise expected cost (preventive cost vs emergency repair × probability) within the daily workshop capacity, with the expected saving',
       role: 'read',
+      output: z.object({
+        generatedAt: z.string(),
+        dataThrough: z.string(),
+        modelVersion: z.string(),
+        from: z.string(),
+        days: z.number().int(),
+        capacityPerDay: z.number().int(),
+        costs: z.object({ preventiveFactor: z.number(), emergencyFactor: z.number(), basis: z.string() }),
+        expectedSaving: z.number(),
+        expectedCostWithoutPlan: z.number(),
+        expectedCostWithPlan: z.number(),
+        scheduled: z.number().int(),
+        slots: z.number().int(),
+        unscheduledWithPositiveSaving: z.number().int(),
+        orders: z.array(
+          z.object({
+            day: z.string(),
+            itemId: z.string(),
+            rentalClass: z.string(),
+            commonName: z.string().nullable(),
+            category: z.string(),
+            probability: z.number(),
+            probabilityAfterService: z.number(),
+            urgency7Days: z.number(),
+            preventiveCost: z.number(),
+            expectedEmergencyCost: z.number(),
+            expectedSaving: z.number(),
+          }),
+        ),
+      }),
       input: {
         query: z.object({
           days: z.coerce.number().int().min(1).max(180).default(30),
@@ -112,6 +161,7 @@ export function maintenanceRoutes({ config, deps, service }: MaintenanceRouteCon
       path: '/maintenance/feedback',
       summary: 'Records actual outcomes (failed, no_failure, repaired) per item; they relabel returns for the next training. Valid rows are kept even when others are rejected.',
       role: 'ingest',
+      output: z.object({ recorded: z.number().int(), note: z.string() }),
       input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
       async handler({ body }) {
         const checked = validateRows(feedbackRow, body.items);

@@ -33,6 +33,7 @@ export const packPlugin = definePlugin({
   coreRange: pkg.peerDependencies['@rfid3/core'],
   description: 'Pack performance, co-rental rules and create/dissolve recommendations',
   configSchema,
+  aliasPrefixes: ['/packs'],
   requires: { database: coreServices.database, decisions: coreServices.decisions, clock: coreServices.clock },
   register({ config, deps, endpoint, job }) {
     const ledger: DecisionLedger = deps.decisions;

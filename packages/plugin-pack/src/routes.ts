@@ -1,5 +1,5 @@
 import type { AnyEndpoint, DecisionLedger, DecisionRecord } from '@rfid3/core';
-import { actorOf, defineEndpoint, HttpProblem } from '@rfid3/core';
+import { actorOf, defineEndpoint, HttpProblem, jsonObjectSchema, safeguardOutcomeSchema } from '@rfid3/core';
 import { z } from 'zod';
 import type { PackAnalysis, PackSettings } from './analysis/pack-analysis.js';
 import { PACK_MODEL_VERSION } from './model-version.js';
@@ -7,6 +7,24 @@ import type { PackRecommendations } from './recommendations.js';
 import { r3 } from './recommendations.js';
 
 const decisionView = (r: DecisionRecord) => ({ id: r.id, status: r.status, verdict: r.verdict, decidedBy: r.decidedBy, safeguards: r.safeguards, action: r.action });
+
+const decisionViewSchema = z.object({
+  id: z.number().int(),
+  status: z.string(),
+  verdict: z.string(),
+  decidedBy: z.string().nullable(),
+  safeguards: z.array(safeguardOutcomeSchema),
+  action: jsonObjectSchema,
+});
+const usage = {
+  rentalClass: z.string(),
+  name: z.string().nullable(),
+  units: z.number(),
+  utilisation: z.number(),
+  revenue: z.number(),
+  contracts: z.number(),
+};
+const windowSchema = z.object({ from: z.string(), to: z.string() });
 
 export interface PackRouteContext {
   config: PackSettings;
@@ -23,9 +41,21 @@ export function packRoutes({ config, ledger, analysis, recommend, classExists }:
   return [
     defineEndpoint({
       method: 'GET',
-      path: '/packs/performance-analysis',
+      path: '/pack/performance-analysis',
+      aliases: ['/packs/performance-analysis'],
       summary: 'Utilisation and revenue of each pack beside its components, how often it is burst, and the strongest co-rental rules',
       role: 'read',
+      output: z.object({
+        modelVersion: z.string(),
+        window: windowSchema,
+        packs: z.array(z.object({ ...usage, components: z.array(z.object(usage)), bursts: z.number(), burstsPerUnit: z.number() })),
+        coRental: z.object({
+          baskets: z.number(),
+          minSupport: z.number(),
+          minConfidence: z.number(),
+          rules: z.array(jsonObjectSchema.describe('an association rule: antecedent ⇒ consequent with support, confidence and lift')),
+        }),
+      }),
       input: { query: z.object({ rules: z.coerce.number().int().min(0).max(500).default(20) }) },
       async handler({ query }) {
         const a = await analysis();
@@ -50,9 +80,37 @@ export function packRoutes({ config, ledger, analysis, recommend, classExists }:
     }),
     defineEndpoint({
       method: 'GET',
-      path: '/packs/recommendations',
+      path: '/pack/recommendations',
+      aliases: ['/packs/recommendations'],
       summary: 'Packs to create (classes rented together, with lift, stable co-rental and expected profit) and to dissolve (low utilisation, bursts), with each one\'s open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
       role: 'read',
+      output: z.object({
+        modelVersion: z.string(),
+        window: windowSchema,
+        create: z.array(
+          z.object({
+            components: z.array(z.string()),
+            support: z.number(),
+            confidence: z.number(),
+            lift: z.number(),
+            contractsPerYear: z.number(),
+            expectedProfit: z.number(),
+            reason: z.string(),
+            decision: decisionViewSchema.nullable(),
+          }),
+        ),
+        dissolve: z.array(
+          z.object({
+            pack: z.string(),
+            name: z.string().nullable(),
+            utilisation: z.number(),
+            bursts: z.number(),
+            expectedProfit: z.number(),
+            reasons: z.array(z.string()),
+            decision: decisionViewSchema.nullable(),
+          }),
+        ),
+      }),
       input: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) }) },
       async handler({ query }) {
         const { a, create, dissolve } = await recommend(query);
@@ -72,9 +130,11 @@ export function packRoutes({ config, ledger, analysis, recommend, classExists }:
     }),
     defineEndpoint({
       method: 'POST',
-      path: '/packs/create-pack',
+      path: '/pack/create-pack',
+      aliases: ['/packs/create-pack'],
       summary: 'Records an approver\'s decision to create a pack of rental classes (proposed and approved by that key; tagging is done in RFID3)',
       role: 'approve',
+      output: z.object({ decision: decisionViewSchema }),
       successStatus: 201,
       input: {
         body: z.object({
@@ -104,9 +164,11 @@ export function packRoutes({ config, ledger, analysis, recommend, classExists }:
     }),
     defineEndpoint({
       method: 'DELETE',
-      path: '/packs/dissolve-pack/:pack_id',
+      path: '/pack/dissolve-pack/:pack_id',
+      aliases: ['/packs/dissolve-pack/:pack_id'],
       summary: 'Records an approver\'s decision to dissolve a pack (approved by that key; un-tagging is done in RFID3)',
       role: 'approve',
+      output: z.object({ decision: decisionViewSchema }),
       input: { params: z.object({ pack_id: z.string().min(1).max(255) }) },
       async handler({ params }, ctx) {
         const a = await analysis();

@@ -1,5 +1,5 @@
 import type { AnyEndpoint, Clock, DecisionLedger, DecisionRecord, InventoryData } from '@rfid3/core';
-import { actorOf, defineEndpoint, HttpProblem, matchCategory, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
+import { actorOf, defineEndpoint, HttpProblem, jsonObjectSchema, matchCategory, safeguardOutcomeSchema, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
 import { z } from 'zod';
 import type { ElasticityEstimate } from './elasticity/index.js';
 import { PRICING_MODEL_VERSION } from './model-version.js';
@@ -19,6 +19,18 @@ const view = (e: ElasticityEstimate) => ({
 });
 
 const decisionView = (r: DecisionRecord) => ({ id: r.id, status: r.status, verdict: r.verdict, safeguards: r.safeguards, action: r.action });
+
+const estimateSchema = z.object({
+  group: z.string(),
+  elasticity: z.number().nullable(),
+  se: z.number().nullable(),
+  ci95: z.array(z.number().nullable()),
+  n: z.number(),
+  r2: z.number().nullable(),
+  warnings: z.array(z.string()),
+});
+const decisionViewSchema = z.object({ id: z.number().int(), status: z.string(), verdict: z.string(), safeguards: z.array(safeguardOutcomeSchema), action: jsonObjectSchema });
+const variantSchema = z.object({ name: z.string(), price: z.number(), allocation: z.number(), exposures: z.number(), conversions: z.number() });
 
 export type RecommendQuery = { category?: string; objective: 'revenue' | 'margin'; limit: number };
 
@@ -44,6 +56,14 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
       path: '/pricing/elasticity-analysis',
       summary: 'Own-price elasticity per category (log-log OLS with class and period fixed effects), with standard error, 95 % interval and R²',
       role: 'read',
+      output: z.object({
+        modelVersion: z.string(),
+        dataThrough: z.string(),
+        periodDays: z.number().int(),
+        method: z.string(),
+        categories: z.array(estimateSchema),
+        pooled: estimateSchema,
+      }),
       input: { query: z.object({ category: z.string().min(1).max(100).optional() }) },
       async handler({ query }) {
         const a = await analysis();
@@ -66,6 +86,32 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
       summary:
         'Capacity-aware price per rental class: the price within the price-change cap (and under the competitor ceiling) with the highest expected revenue (or margin) over the next horizonDays, from price × expected min(demand at that price, units owned minus out for repair) per day. Each row: direction (raise, cut or keep), expectedChangePerPeriod (over the next periodDays = horizonDays), gainRange80 (80 % range of the gain over the elasticity\'s and demand level\'s sampling uncertainty), confidence (P(the change increases expected revenue)), expected rentals and stockout days at both prices, a why in words and figures, drivers, and the class\'s open price decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing). A price moves only when P(gain) ≥ minProbability, the gain range is above zero (requirePositiveGainRange, the default), its low end loses at most maxLossShare of today\'s revenue when that is set, and the expected gain is at least minGainShare of today\'s revenue and minGain dollars.',
       role: 'read',
+      output: z.object({
+        modelVersion: z.string(),
+        objective: z.enum(['revenue', 'margin']),
+        periodDays: z.number().int().optional(),
+        from: z.string().nullable().optional(),
+        recommendations: z.array(
+          z.object({
+            rentalClass: z.string(),
+            commonName: z.string().nullable().optional(),
+            category: z.string(),
+            currentPrice: z.number(),
+            recommendedPrice: z.number().nullable(),
+            reason: z.string().optional().describe('why no price is recommended'),
+            direction: z.enum(['raise', 'cut', 'keep']).optional(),
+            expectedRevenue: z.number().nullable().optional(),
+            expectedChangePerPeriod: z.number().nullable().optional(),
+            gainRange80: z.array(z.number().nullable()).optional(),
+            confidence: z.number().nullable().optional(),
+            expectedRentals: z.object({ current: z.number().nullable(), recommended: z.number().nullable() }).optional(),
+            expectedStockoutDays: z.object({ current: z.number().nullable(), recommended: z.number().nullable() }).optional(),
+            why: z.string().optional(),
+            drivers: z.array(z.object({ name: z.string(), value: z.number().nullable(), note: z.string() })).optional(),
+            decision: decisionViewSchema.nullable(),
+          }),
+        ),
+      }),
       input: {
         query: z.object({
           category: z.string().min(1).max(100).optional(),
@@ -86,6 +132,7 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
       path: '/pricing/competitor-prices',
       summary: 'Imports competitor prices (rows of rental class, competitor, price, date); invalid rows are reported and the valid ones kept',
       role: 'ingest',
+      output: z.object({ imported: z.number().int(), rejected: z.number().int(), errors: z.array(z.object({ field: z.string(), message: z.string() })) }),
       input: { body: z.object({ rows: z.array(z.unknown()).min(1).max(10_000) }) },
       async handler({ body }) {
         const row = z.object({ rental_class: z.string().min(1).max(255), competitor: z.string().min(1).max(255), price: z.number().positive(), observed_on: z.iso.date() });
@@ -103,6 +150,7 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
       path: '/pricing/test-price',
       summary: 'Creates a price test (A/B) for a rental class: variants with prices and allocation shares',
       role: 'operate',
+      output: z.object({ id: z.number().int(), rentalClass: z.string(), status: z.string(), variants: z.array(variantSchema) }),
       successStatus: 201,
       input: {
         body: z.object({
@@ -132,6 +180,7 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
       path: '/pricing/test-price/:test_id/outcomes',
       summary: 'Records quotes and rentals per variant and answers whether the stopping rule says to stop',
       role: 'ingest',
+      output: z.object({ id: z.number().int(), variants: z.array(variantSchema), verdict: jsonObjectSchema.describe("the stopping rule's verdict") }),
       input: {
         params: z.object({ test_id: z.coerce.number().int().positive() }),
         body: z.object({ outcomes: z.array(z.object({ variant: z.string().min(1), exposures: z.number().int().min(0), conversions: z.number().int().min(0) })).min(1) }),
@@ -159,6 +208,7 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
       path: '/pricing/test-price/:test_id/conclude',
       summary: 'Concludes a price test: the winner becomes a proposed price change through the safeguards',
       role: 'operate',
+      output: z.object({ id: z.number().int(), status: z.string(), winner: z.string(), verdict: jsonObjectSchema, decision: decisionViewSchema }),
       input: { params: z.object({ test_id: z.coerce.number().int().positive() }), body: z.object({ force: z.boolean().default(false) }).default({ force: false }) },
       async handler({ params, body }, ctx) {
         const test = await loadTest(params.test_id);

@@ -1,5 +1,5 @@
 import type { AnyEndpoint, Clock, PredictionService } from '@rfid3/core';
-import { defineEndpoint, HttpProblem, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
+import { defineEndpoint, HttpProblem, jsonObjectSchema, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
 import { z } from 'zod';
 import { gradeEconomics, replacementAdvice } from './economics.js';
 import { G, GRADES, gradeIndex } from './grades.js';
@@ -42,6 +42,30 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
       path: '/quality/degradation/:item_id',
       summary: "Distribution of an item's grade after k more rentals and the rentals until it falls below the rentable grade (80 % interval)",
       role: 'read',
+      output: z.object({
+        itemId: z.string(),
+        rentalClass: z.string(),
+        category: z.string(),
+        commonName: z.string().nullable(),
+        grade: z.enum(GRADES),
+        lastObservation: jsonObjectSchema.nullable(),
+        modelVersion: z.string(),
+        matrix: z.enum(['rental class', 'category', 'overall']),
+        source: z.string(),
+        minRentableGrade: z.enum(GRADES),
+        after: z.array(
+          z.object({
+            rentals: z.number().int(),
+            distribution: z.record(z.string(), z.number()).describe('probability of each grade after that many rentals'),
+            mostLikely: z.enum(GRADES),
+            interval80: z.object({ best: z.enum(GRADES), worst: z.enum(GRADES) }),
+            rentable: z.number(),
+          }),
+        ),
+        rentalsUntilUnrentable: z.object({ median: z.number().nullable(), lower: z.number().nullable(), upper: z.number().nullable(), level: z.number(), mean: z.number() }),
+        replacement: z.object({ decision: z.enum(['replace_now', 'replace_soon', 'keep']), reason: z.string(), remainingRevenue: z.number(), netReplacementCost: z.number() }),
+        validation: jsonObjectSchema.nullable(),
+      }),
       input: {
         params: z.object({ item_id: tagId }),
         query: z.object({ rentals: z.coerce.number().int().min(1).max(200).default(10) }),
@@ -95,6 +119,41 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
       path: '/quality/replacement-recommendations',
       summary: 'Items to replace now or soon on economics (expected remaining rental revenue vs replacement cost less resale), items to inspect next and why, and how grade relates to price and revenue',
       role: 'read',
+      output: z.object({
+        generatedAt: z.string(),
+        dataThrough: z.string().nullable(),
+        modelVersion: z.string(),
+        minRentableGrade: z.enum(GRADES),
+        counts: z.object({ replace_now: z.number().int(), replace_soon: z.number().int(), items: z.number().int() }),
+        recommendations: z.array(
+          z.object({
+            itemId: z.string(),
+            rentalClass: z.string(),
+            commonName: z.string().nullable(),
+            category: z.string(),
+            decision: z.enum(['replace_now', 'replace_soon', 'keep']),
+            reason: z.string(),
+            grade: z.string(),
+            rentalsUntilUnrentable: jsonObjectSchema,
+            revenuePerRental: z.number(),
+            remainingRevenue: z.number(),
+            replacementCost: z.number(),
+            resaleNow: z.number(),
+            netReplacementCost: z.number(),
+          }),
+        ),
+        inspectNext: z.array(
+          z.object({
+            itemId: z.string(),
+            commonName: z.string().nullable(),
+            grade: z.enum(GRADES),
+            probabilityBelowRentableNextRental: z.number(),
+            probabilityGradeDropNextRental: z.number(),
+            why: z.string(),
+          }),
+        ),
+        gradeEconomics: z.array(jsonObjectSchema),
+      }),
       input: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -166,6 +225,7 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
       path: '/quality/inspection-result',
       summary: 'Records inspection grades; the item’s current grade and the transition model’s inputs take them from now on. Valid rows are kept even when others are rejected.',
       role: 'ingest',
+      output: z.object({ recorded: z.number().int() }),
       input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
       async handler({ body }) {
         const checked = validateRows(inspectionRow, body.items);

@@ -50,6 +50,7 @@ export const restockPlugin = definePlugin({
   coreRange: pkg.peerDependencies['@rfid3/core'],
   description: 'Velocity classes, reorder decisions, restock alerts and approvals',
   configSchema,
+  aliasPrefixes: ['/inventory'],
   requires: {
     database: coreServices.database,
     inventory: coreServices.inventory,

@@ -1,5 +1,5 @@
 import type { AnyEndpoint, DecisionLedger, DecisionRecord } from '@rfid3/core';
-import { actorOf, defineEndpoint, HttpProblem } from '@rfid3/core';
+import { actorOf, decisionRecordSchema, defineEndpoint, HttpProblem, jsonObjectSchema, safeguardOutcomeSchema } from '@rfid3/core';
 import { z } from 'zod';
 import { ALERT_RULES, severityRank } from './alerts/class-alert.js';
 import { RESTOCK_MODEL_VERSION } from './model-version.js';
@@ -38,6 +38,27 @@ function alertView(c: ClassRestock) {
   };
 }
 
+const levels = { reorderPoint: z.number(), orderUpTo: z.number(), safetyStock: z.number() };
+const alertSchema = z.object({
+  rentalClass: z.string(),
+  commonName: z.string().nullable(),
+  category: z.string(),
+  severity: z.enum(['critical', 'high', 'medium']).nullable(),
+  unitsOwned: z.number(),
+  onOrder: z.number(),
+  onRentNow: z.number(),
+  peakDay: z.string().nullable(),
+  peakOnRentP50: z.number(),
+  peakOnRentP90: z.number(),
+  shortfallProbability: z.number(),
+  expectedShortfall: z.number(),
+  shortfallP90: z.number(),
+  shortDays: z.number(),
+  expectedStockoutDays: z.number(),
+  leadTimeStockoutDays: z.number(),
+  ...levels,
+});
+
 /** Most severe first, then the larger expected shortfall, then the likelier one. */
 const bySeverity = (x: ClassRestock, y: ClassRestock) =>
   severityRank(y.severity) - severityRank(x.severity) || y.expectedShortfall - x.expectedShortfall || y.shortfallProbability - x.shortfallProbability;
@@ -59,10 +80,21 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
   return [
     defineEndpoint({
       method: 'GET',
-      path: '/inventory/restock-alerts',
+      path: '/restock/restock-alerts',
+      aliases: ['/inventory/restock-alerts'],
       summary:
         'Rental classes that may turn requests away within the lead time and horizon, most severe first: on the peak day, the chance of turning a request away with the units owned and on order, the expected units short and the units on rent at the median and 90th percentile; critical from a 50 % chance (or 20 % with 3 units expected short), high from 20 % (or 5 % with 1 unit), medium from 5 %',
       role: 'read',
+      output: z.object({
+        modelVersion: z.string(),
+        dataThrough: z.string(),
+        leadTimeDays: z.number(),
+        horizonDays: z.number(),
+        serviceLevel: z.number(),
+        severityRules: z.unknown().describe('the thresholds of each severity'),
+        counts: z.object({ critical: z.number().int(), high: z.number().int(), medium: z.number().int() }),
+        alerts: z.array(alertSchema),
+      }),
       input: {
         query: z.object({
           severity: z.enum(['critical', 'high', 'medium']).optional(),
@@ -90,9 +122,54 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
     }),
     defineEndpoint({
       method: 'GET',
-      path: '/inventory/optimization-recommendations',
+      path: '/restock/optimization-recommendations',
+      aliases: ['/inventory/optimization-recommendations'],
       summary: 'Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, most severe alert first (an alerted class by its expected shortfall), then by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes, and each class\'s open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
       role: 'read',
+      output: z.object({
+        modelVersion: z.string(),
+        dataThrough: z.string(),
+        policy: z.object({
+          leadTimeDays: z.number(),
+          horizonDays: z.number(),
+          serviceLevel: z.number(),
+          minStockoutDaysAvoided: z.number(),
+          budgetUnits: z.number().nullable(),
+          budgetUsd: z.number().nullable(),
+        }),
+        recommendations: z.array(
+          alertSchema.extend({
+            action: z.string(),
+            quantity: z.number(),
+            stockoutDaysAvoided: z.number(),
+            stockoutDaysAvoidedPerThousandUsd: z.number().nullable(),
+            marginalStockoutDaysAvoided: z.array(z.number()),
+            nextUnitStockoutDaysAvoided: z.number().nullable(),
+            unitCost: z.number(),
+            purchaseCost: z.number(),
+            purchaseRoi: z.number(),
+            subRentCost: z.number(),
+            expectedProfit: z.number(),
+            reason: z.string(),
+            decision: z
+              .object({ id: z.number().int(), status: z.string(), verdict: z.string(), safeguards: z.array(safeguardOutcomeSchema), action: jsonObjectSchema, amountUsd: z.number().nullable() })
+              .nullable(),
+          }),
+        ),
+        velocity: z.array(
+          z.object({
+            rentalClass: z.string(),
+            category: z.string(),
+            abc: z.string().nullable(),
+            xyz: z.string().nullable(),
+            mover: z.string().nullable(),
+            revenueLastYear: z.number(),
+            cv: z.number().nullable(),
+            ...levels,
+            expectedStockoutDays: z.number(),
+          }),
+        ),
+      }),
       input: { query: z.object({ category: z.string().min(1).max(100).optional() }) },
       async handler({ query }) {
         const a = await analysis();
@@ -152,9 +229,11 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
     }),
     defineEndpoint({
       method: 'POST',
-      path: '/inventory/approve-restock/:item_id',
+      path: '/restock/approve-restock/:item_id',
+      aliases: ['/inventory/approve-restock/:item_id'],
       summary: 'Approves (optionally with another quantity), rejects, or records the execution or failure of the open restock decision of a rental class; the ledger re-prices and re-checks every safeguard, and approving or executing needs an approve key',
       role: 'operate',
+      output: z.object({ decision: decisionRecordSchema }),
       input: {
         params: z.object({ item_id: z.string().min(1).max(255) }),
         body: z

@@ -53,6 +53,12 @@ export interface PluginOptions<C extends z.ZodType, D extends ServiceRefs> {
   requires?: D;
   /** Services the plugin binds with `env.provide`, so that plugins requiring them load after it. */
   provides?: ServiceRef<unknown>[];
+  /**
+   * Path prefixes outside `/<id>` under which its endpoints keep the design's paths as aliases (restock's
+   * `/inventory`, pack's `/packs`). Known without loading the plugin, so a host can name the package to
+   * install when such a path is asked for and the plugin is not loaded.
+   */
+  aliasPrefixes?: string[];
   /** The plugin's own tables, migrated (in name order, tracked per plugin) before `register` runs. */
   migrations?: Record<string, Migration>;
   register(env: PluginEnv<z.output<C>, ResolvedServices<D>>): void | Promise<void>;

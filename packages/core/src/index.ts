@@ -8,6 +8,7 @@ export * from './contracts/endpoint.js';
 export * from './contracts/problem.js';
 export * from './contracts/plugin.js';
 export * from './contracts/service-ref.js';
+export * from './contracts/responses.js';
 export { CORE_VERSION } from './version.js';
 export { MissingPeerError, type OptionalPeer } from './optional-peers.js';
 

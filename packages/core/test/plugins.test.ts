@@ -171,14 +171,19 @@ describe('plugin checks at load time', () => {
   });
 
   it('refuses an endpoint that clashes with another plugin’s or core’s, naming both', async () => {
-    const ep = (path: string) => defineEndpoint({ method: 'GET', path, summary: 'x', role: 'read', handler: () => ({}) });
+    // A plugin's own paths lie under its id, so two plugins can clash only on the aliases they declare.
+    const ep = (path: string, aliases?: string[]) => defineEndpoint({ method: 'GET', path, aliases, summary: 'x', role: 'read', handler: () => ({}) });
     const err = await loadError([
-      plain('first', { register: (env) => env.endpoint(ep('/shared/thing')) }),
-      plain('second', { register: (env) => env.endpoint(ep('/shared/thing')) }),
+      plain('first', { aliasPrefixes: ['/shared'], register: (env) => env.endpoint(ep('/first/thing', ['/shared/thing'])) }),
+      plain('second', { aliasPrefixes: ['/shared'], register: (env) => env.endpoint(ep('/second/thing', ['/shared/thing'])) }),
     ]);
     expect(err.message).toBe("plugin 'second': endpoint GET /shared/thing is declared by both 'first' and 'second'");
-    const core = await loadError([plain('greedy', { register: (env) => env.endpoint(ep('/models/status')) })]);
+    const core = await loadError([plain('greedy', { aliasPrefixes: ['/models'], register: (env) => env.endpoint(ep('/greedy/status', ['/models/status'])) })]);
     expect(core.message).toContain("is declared by both 'core' and 'greedy'");
+    const outside = await loadError([plain('stray', { register: (env) => env.endpoint(ep('/elsewhere/thing')) })]);
+    expect(outside.message).toContain("must lie under its id: '/stray/…'");
+    const alias = await loadError([plain('stray', { register: (env) => env.endpoint(ep('/stray/thing', ['/elsewhere/thing'])) })]);
+    expect(alias.message).toContain("lies outside '/stray' and the prefixes it declares in 'aliasPrefixes'");
   });
 
   it('wraps an error thrown by register() with the plugin’s name', async () => {

@@ -1,5 +1,16 @@
+import type { paths } from './api-types.js';
+
 /** The host's API as the dashboard sees it: JSON in, problem+json errors turned into `ApiError`s. */
 export const API_PREFIX = '/api/predictive';
+
+type Under<P> = P extends `${typeof API_PREFIX}/${infer R}` ? R : never;
+/**
+ * Every path the API answers GET on, relative to `/api/predictive`, as the OpenAPI document writes it
+ * (`quality/degradation/{item_id}`): the types come from `api-types.d.ts`, generated from that document.
+ */
+export type GetPath = { [P in keyof paths]: paths[P] extends { get: { responses: unknown } } ? Under<P> : never }[keyof paths];
+/** The success body of `GET <path>`, as the endpoint declares it. */
+export type Answer<R extends GetPath> = paths[`${typeof API_PREFIX}/${R}`] extends { get: { responses: { 200: { content: { 'application/json': infer B } } } } } ? B : never;
 const KEY_STORAGE = 'rfid3.operateKey';
 
 export interface Problem {
@@ -85,6 +96,8 @@ async function request<T>(method: string, path: string, query: Query, body: unkn
 
 export const api = {
   get: <T>(path: string, query: Query = {}) => request<T>('GET', path, query, undefined, false),
+  /** A GET typed by its path: the answer's type is the endpoint's declared response schema. */
+  read: <R extends GetPath>(path: R, query: Query = {}) => request<Answer<R>>('GET', path, query, undefined, false),
   /** Changes need a key (approving: role approve); a 401 means it is missing, wrong or revoked. */
   post: <T>(path: string, body?: unknown, query: Query = {}) => request<T>('POST', path, query, body ?? {}, true),
 };

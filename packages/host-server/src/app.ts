@@ -3,10 +3,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { AnyEndpoint, EndpointResponse, Logger, Principal, Runtime } from '@rfid3/core';
-import { HttpProblem, dependencyProblem, primaryOnly } from '@rfid3/core';
+import { HttpProblem, dependencyProblem, isPlugin, primaryOnly } from '@rfid3/core';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
-import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INGEST_BODY_LIMIT_BYTES } from './config.js';
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INGEST_BODY_LIMIT_BYTES, FIRST_PARTY_PLUGINS } from './config.js';
 import { ApiKeyStore } from './keys.js';
 import type { CorsConfig } from './gateway/cors.js';
 import { DEFAULT_CORS, cors } from './gateway/cors.js';
@@ -65,16 +65,6 @@ class RequestState implements HostState {
     return (this.child ??= this.root.child({ requestId: this.requestId }));
   }
 }
-
-/** Which first-party plugin serves each path prefix, to say what to install when one is missing. */
-export const PREFIX_PLUGINS: Record<string, { pluginId: string; package: string }> = {
-  demand: { pluginId: 'demand', package: '@rfid3/plugin-demand' },
-  maintenance: { pluginId: 'maintenance', package: '@rfid3/plugin-maintenance' },
-  quality: { pluginId: 'quality', package: '@rfid3/plugin-quality' },
-  pricing: { pluginId: 'pricing', package: '@rfid3/plugin-pricing' },
-  inventory: { pluginId: 'restock', package: '@rfid3/plugin-restock' },
-  packs: { pluginId: 'pack', package: '@rfid3/plugin-pack' },
-};
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -173,7 +163,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   app.use(async (ctx: HostContext, next: Next) => {
     try {
       await next();
-      if (ctx.body == null && ctx.status === 404) throw notFound(ctx, runtime);
+      if (ctx.body == null && ctx.status === 404) throw await notFound(ctx, runtime);
       if (ctx.body == null && (ctx.status === 405 || ctx.status === 501)) {
         const allow = ctx.response.get('Allow');
         const allowed = allow ? `; allowed: ${allow}` : '';
@@ -245,9 +235,12 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   const authenticate = authenticator(keys);
   const parseBody = jsonBodyParser(bodyLimit);
   for (const { endpoint } of runtime.endpoints.all()) {
-    const pattern = `${API_PREFIX}${endpoint.path}`;
-    const chain = [labelled(pattern), authenticate(endpoint), ...(endpoint.method === 'GET' ? [] : parseBody), invoke(runtime, endpoint)];
-    router.register(pattern, [endpoint.method], chain);
+    // The canonical path and the aliases it declares (the design's global paths) answer alike; each is its own metrics route.
+    for (const path of [endpoint.path, ...(endpoint.aliases ?? [])]) {
+      const pattern = `${API_PREFIX}${path}`;
+      const chain = [labelled(pattern), authenticate(endpoint), ...(endpoint.method === 'GET' ? [] : parseBody), invoke(runtime, endpoint)];
+      router.register(pattern, [endpoint.method], chain);
+    }
   }
   const parseIngestBody = jsonBodyParser(ingestBodyLimit);
   for (const endpoint of hostEndpoints) {
@@ -263,16 +256,36 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   return app;
 }
 
-/** 404, naming the plugin to install when the path belongs to a first-party plugin that is not loaded. */
-function notFound(ctx: HostContext, runtime: Runtime): HttpProblem {
+/** Prefix (`inventory`) → package, from the `aliasPrefixes` first-party plugins declare; read once, from the ones installed. */
+let declaredAliasPrefixes: Promise<Map<string, string>> | undefined;
+function aliasPrefixOwners(): Promise<Map<string, string>> {
+  declaredAliasPrefixes ??= (async () => {
+    const owners = new Map<string, string>();
+    for (const pkg of FIRST_PARTY_PLUGINS) {
+      const mod = (await import(pkg).catch(() => null)) as Record<string, unknown> | null;
+      const plugin = mod ? Object.values(mod).find(isPlugin) : undefined;
+      for (const prefix of plugin?.aliasPrefixes ?? []) owners.set(prefix.replace(/^\/|\/$/g, ''), pkg);
+    }
+    return owners;
+  })();
+  return declaredAliasPrefixes;
+}
+
+/**
+ * 404, naming the plugin to install when the path lies in the namespace of a first-party plugin that is not
+ * loaded: a plugin's endpoints live under its id, and first-party package names follow it
+ * (`@rfid3/plugin-<id>`); the design's paths outside it, under the prefixes the installed plugin declares.
+ */
+async function notFound(ctx: HostContext, runtime: Runtime): Promise<HttpProblem> {
   const prefix = new RegExp(`^${API_PREFIX}/([^/]+)(?:/|$)`).exec(ctx.path)?.[1];
-  const owner = prefix ? PREFIX_PLUGINS[prefix] : undefined;
-  if (owner && !runtime.plugins.some((p) => p.id === owner.pluginId)) {
+  const byId = prefix ? `@rfid3/plugin-${prefix}` : undefined;
+  const pkg = byId && (FIRST_PARTY_PLUGINS as readonly string[]).includes(byId) ? byId : prefix ? (await aliasPrefixOwners()).get(prefix) : undefined;
+  if (pkg && !runtime.plugins.some((p) => `@rfid3/plugin-${p.id}` === pkg)) {
     return new HttpProblem({
       status: 404,
       title: 'Not Found',
-      detail: `${API_PREFIX}/${prefix}/… is served by the plugin ${owner.package}, which is not loaded: install it beside the host and list it in the config's "plugins"`,
-      extensions: { plugin: owner.package },
+      detail: `${API_PREFIX}/${prefix}/… is served by the plugin ${pkg}, which is not loaded: install it beside the host and list it in the config's "plugins"`,
+      extensions: { plugin: pkg },
     });
   }
   return HttpProblem.notFound(`no endpoint ${ctx.method} ${ctx.path}`);

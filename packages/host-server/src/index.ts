@@ -1,4 +1,4 @@
-export { createApp, PREFIX_PLUGINS, type AppOptions, type HostState } from './app.js';
+export { createApp, type AppOptions, type HostState } from './app.js';
 export { startServer, type ServerHandle, type StartServerOptions } from './server.js';
 export { startWorker, type StartWorkerOptions, type WorkerHandle } from './worker.js';
 export {
@@ -14,7 +14,7 @@ export {
 } from './config.js';
 export { loadPlugins, PluginPackageError, type LoadPluginsOptions } from './plugins.js';
 export { ApiKeyStore, isRole, type ApiKeyRecord, type CreatedApiKey } from './keys.js';
-export { buildOpenApiDocument, toOpenApiPath, API_PREFIX, type OpenApiDocument } from './openapi.js';
+export { buildOpenApiDocument, hostOpenApiDocument, toOpenApiPath, API_PREFIX, type OpenApiDocument } from './openapi.js';
 export { runCli } from './run-cli.js';
 export { CliError, type CliIo } from './cli-io.js';
 export { readSeriesCsv, type SeriesCsvOptions } from './series-csv.js';

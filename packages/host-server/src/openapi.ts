@@ -2,8 +2,10 @@ import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { AnyEndpoint, Runtime } from '@rfid3/core';
 import { CORE_VERSION } from '@rfid3/core';
+import { z } from 'zod';
 import type { ZodType } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
+import { ingestEndpoints } from './ingest/endpoints.js';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 type OperationDoc = Record<string, unknown> & { parameters?: Record<string, unknown>[] };
@@ -25,8 +27,8 @@ function pathParamNames(openApiPath: string): string[] {
   return [...openApiPath.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
 }
 
-function operationId(endpoint: AnyEndpoint): string {
-  const words = endpoint.path
+function operationId(endpoint: AnyEndpoint, path: string): string {
+  const words = path
     .split('/')
     .filter(Boolean)
     .map((seg) => (seg.startsWith(':') || seg.startsWith('*') ? `by-${seg.slice(1)}` : seg))
@@ -38,8 +40,18 @@ function operationId(endpoint: AnyEndpoint): string {
 
 const problemRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
 
-function routeFor(endpoint: AnyEndpoint, pluginId: string, openReads: boolean, withSchemas: boolean, prefix = API_PREFIX): RouteConfig {
-  const path = `${prefix}${toOpenApiPath(endpoint.path)}`;
+/** The body schema as served: an object answer may carry `stale`/`staleSeconds` when part of it came from a cache the host could not refresh. */
+function servedOutput(output: ZodType): ZodType {
+  return output instanceof z.ZodObject
+    ? output.extend({
+        stale: z.boolean().optional().describe('set when part of the answer came from a cache the host could not refresh'),
+        staleSeconds: z.number().optional().describe('how old that cached part is'),
+      })
+    : output;
+}
+
+function routeFor(endpoint: AnyEndpoint, pluginId: string, openReads: boolean, withSchemas: boolean, prefix = API_PREFIX, alias?: string): RouteConfig {
+  const path = `${prefix}${toOpenApiPath(alias ?? endpoint.path)}`;
   const open = endpoint.role === 'read' && openReads && endpoint.method === 'GET';
   const input = withSchemas ? endpoint.input : undefined;
   const success = String(endpoint.successStatus ?? 200);
@@ -49,7 +61,7 @@ function routeFor(endpoint: AnyEndpoint, pluginId: string, openReads: boolean, w
         ? { description: 'Done; no content' }
         : {
             description: 'Success',
-            content: { 'application/json': { schema: withSchemas && endpoint.output ? endpoint.output : { type: 'object' } } },
+            content: { 'application/json': { schema: withSchemas && endpoint.output ? servedOutput(endpoint.output) : { type: 'object' } } },
           },
     '400': problemRef('BadRequest'),
     '401': problemRef('Unauthorized'),
@@ -62,9 +74,10 @@ function routeFor(endpoint: AnyEndpoint, pluginId: string, openReads: boolean, w
   const route: RouteConfig = {
     method: endpoint.method.toLowerCase() as RouteConfig['method'],
     path,
-    operationId: operationId(endpoint),
+    operationId: `${operationId(endpoint, alias ?? endpoint.path)}${alias ? 'Alias' : ''}`,
     summary: endpoint.summary,
-    ...(endpoint.description ? { description: endpoint.description } : {}),
+    ...(endpoint.description || alias ? { description: [alias ? `Alias of \`${prefix}${toOpenApiPath(endpoint.path)}\` (the design's path), answering exactly as it does.` : '', endpoint.description ?? ''].filter(Boolean).join('\n\n') } : {}),
+    ...(alias ? { 'x-alias-of': `${prefix}${toOpenApiPath(endpoint.path)}` } : {}),
     tags: [pluginId],
     'x-required-role': endpoint.role,
     security: open ? [] : SECURED,
@@ -130,12 +143,13 @@ export function buildOpenApiDocument(
     ...runtime.endpoints.all().map((m) => ({ ...m, prefix: API_PREFIX })),
     ...(options.hostEndpoints ?? []).map((endpoint) => ({ endpoint, pluginId: 'host', prefix: HOST_PREFIX })),
   ];
-  for (const { endpoint, pluginId, prefix } of all) {
+  const mounts = all.flatMap((m) => [{ ...m, alias: undefined as string | undefined }, ...(m.endpoint.aliases ?? []).map((alias) => ({ ...m, alias }))]);
+  for (const { endpoint, pluginId, prefix, alias } of mounts) {
     let doc: OpenApiDocument;
     try {
-      doc = generate([routeFor(endpoint, pluginId, openReads, true, prefix)]);
+      doc = generate([routeFor(endpoint, pluginId, openReads, true, prefix, alias)]);
     } catch (err) {
-      const route = routeFor(endpoint, pluginId, openReads, false, prefix);
+      const route = routeFor(endpoint, pluginId, openReads, false, prefix, alias);
       route.description = `${endpoint.description ? `${endpoint.description}\n\n` : ''}(Input and output schemas could not be rendered: ${err instanceof Error ? err.message : String(err)})`;
       doc = generate([route]);
     }
@@ -191,4 +205,9 @@ export function buildOpenApiDocument(
       },
     },
   } as OpenApiDocument;
+}
+
+/** The document `GET /api/openapi.json` serves: the runtime's endpoints and the host's own (ingestion). */
+export function hostOpenApiDocument(runtime: Runtime, options: { openReads?: boolean } = {}): OpenApiDocument {
+  return buildOpenApiDocument(runtime, { ...options, hostEndpoints: ingestEndpoints(runtime) });
 }

@@ -147,6 +147,8 @@ describe('HTTP host', () => {
     const problem = await problemOf(res);
     expect(problem.plugin).toBe('@rfid3/plugin-restock');
     expect(problem.detail).toContain('@rfid3/plugin-restock');
+    // The plugin's own namespace (its id) names it too.
+    expect((await problemOf(await fetch(`${app.url}/api/predictive/restock/restock-alerts`))).plugin).toBe('@rfid3/plugin-restock');
     const demand = await problemOf(await fetch(`${app.url}/api/predictive/demand/forecast?weeks=4`));
     expect(demand.plugin).toBe('@rfid3/plugin-demand');
   });

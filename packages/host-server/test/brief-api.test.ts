@@ -75,7 +75,8 @@ describe('BRIEF §6 with every first-party plugin loaded', () => {
     const missing: string[] = [];
     let served = 0;
     for (const [method, path] of BRIEF_API) {
-      const found = app.runtime.endpoints.all().find((m) => m.endpoint.method === method && m.endpoint.path === path);
+      // The design's path is the endpoint's own or one of its declared aliases (restock's `inventory/…`, pack's `packs/…`).
+      const found = app.runtime.endpoints.all().find((m) => m.endpoint.method === method && (m.endpoint.path === path || m.endpoint.aliases?.includes(path)));
       if (!found) {
         missing.push(`${method} ${path}`);
         continue;

@@ -11,18 +11,21 @@ export default definePlugin({
   version: '1.2.3',
   coreRange: '>=0.1.0 <1.0.0',
   description: 'Third-party weather plugin',
+  aliasPrefixes: ['/weather'],
   register(env) {
     env.endpoint(
       defineEndpoint({
         method: 'GET',
-        path: '/weather/today',
+        path: '/acme-weather/today',
+        aliases: ['/weather/today'],
         summary: 'Weather today',
         role: 'read',
         handler: (_input, ctx) => ({ sky: env.config.sky ?? 'clear', plugin: env.pluginId, requestId: ctx.requestId }),
       }),
       defineEndpoint({
         method: 'GET',
-        path: '/weather/nowhere',
+        path: '/acme-weather/nowhere',
+        aliases: ['/weather/nowhere'],
         summary: 'Always 404',
         role: 'read',
         handler() {

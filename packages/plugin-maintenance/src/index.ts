@@ -1,10 +1,11 @@
 import type { Prediction } from '@rfid3/core';
-import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, keepSchedule, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
+import { coreServices, definePlugin, definePredictor, keepSchedule } from '@rfid3/core';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { matchFailureActuals } from './actuals.js';
 import { DEFAULT_FAILURE_OPTIONS } from './failure-model.js';
 import { maintenanceMigrations } from './migrations.js';
+import { maintenanceRoutes, round, tagId } from './routes.js';
 import { FAILURE_MODEL_NAME, FAILURE_PREDICTION_TYPE, MaintenanceService } from './service.js';
 
 export { backtestClassify } from '@rfid3/learn';
@@ -42,17 +43,6 @@ const configSchema = z.object({
   validationDays: z.number().int().min(14).max(365).default(DEFAULT_FAILURE_OPTIONS.validationDays),
   /** How often stored failure probabilities are matched with what happened (a fraction of a minute is allowed); 0 turns the schedule off. */
   matchActualsEveryMinutes: z.number().min(0).default(60),
-});
-
-const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
-const tagId = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'a tag_id (letters, digits, . _ : -)');
-
-const feedbackRow = z.object({
-  item_id: tagId,
-  outcome: z.enum(['failed', 'no_failure', 'repaired']),
-  observed_at: z.union([z.iso.datetime({ local: true }), z.iso.datetime(), z.iso.date()]).optional(),
-  repair_cost: z.number().min(0).max(1_000_000).optional(),
-  notes: z.string().max(1000).optional(),
 });
 
 /**
@@ -128,111 +118,7 @@ export const maintenancePlugin = definePlugin({
     // A period of 0 removes a scheduler an earlier run left in Redis.
     onStart(() => void keepSchedule(deps.jobs, 'maintenance.match-actuals', config.matchActualsEveryMinutes * 60_000, logger));
 
-    endpoint(
-      defineEndpoint({
-        method: 'GET',
-        path: '/maintenance/probability/:item_id',
-        summary: 'Probability that an item needs repair within N days and within N rentals, its remaining useful life in rentals (80 % interval) and the drivers',
-        role: 'read',
-        input: {
-          params: z.object({ item_id: tagId }),
-          query: z.object({ days: z.coerce.number().int().min(1).max(365).default(30), rentals: z.coerce.number().int().min(1).max(500).default(10) }),
-        },
-        async handler({ params, query }) {
-          const answer = await deps.predictions.predict('maintenance.failure', { itemId: params.item_id, days: query.days });
-          const r = await service.itemRisk(params.item_id, query.days, query.rentals);
-          const p = answer.predictions[0]!;
-          return {
-            itemId: params.item_id,
-            rentalClass: r.item.rentalClass,
-            category: r.item.category,
-            commonName: r.item.commonName,
-            status: r.item.status,
-            dataThrough: r.dataThrough,
-            modelVersion: answer.modelVersion,
-            cached: answer.cached,
-            source: p.source,
-            probability: { withinDays: round(p.value), days: query.days, expectedRentals: round(r.expectedRentals, 2), withinRentals: round(r.withinRentals), rentals: query.rentals, nextRental: round(r.risk.nextRental) },
-            baseline: { model: 'weibull', shape: round(r.risk.baseline.shape, 3), scale: round(r.risk.baseline.scale, 2), nextRental: round(r.risk.baselineNextRental), relativeRisk: round(r.risk.relativeRisk, 3) },
-            rentalsSinceService: r.risk.since,
-            remainingUsefulLife: { unit: 'rentals', median: r.remainingLife.median, lower: r.remainingLife.p10, upper: r.remainingLife.p90, level: 0.8, mean: round(r.remainingLife.mean, 1) },
-            expectedRepairCost: round(r.repairCost, 2),
-            drivers: p.drivers.map((d) => ({ ...d, effect: round(d.effect) })),
-            validation: r.validation,
-            ...(r.item.status === 'Repair' ? { note: 'the item is in repair now; figures are for after it returns to service' } : {}),
-          };
-        },
-      }),
-      defineEndpoint({
-        method: 'GET',
-        path: '/maintenance/schedule',
-        summary: 'Work orders that minimise expected cost (preventive cost vs emergency repair × probability) within the daily workshop capacity, with the expected saving',
-        role: 'read',
-        input: {
-          query: z.object({
-            days: z.coerce.number().int().min(1).max(180).default(30),
-            capacity: z.coerce.number().int().min(1).max(10_000).optional(),
-            limit: z.coerce.number().int().min(1).max(5000).default(200),
-          }),
-        },
-        async handler({ query }) {
-          const capacityPerDay = query.capacity ?? config.capacityPerDay;
-          const costs = { preventiveFactor: config.preventiveFactor, emergencyFactor: config.emergencyFactor };
-          const { plan, snap, startDay } = await service.schedule(query.days, capacityPerDay, costs);
-          const byTag = snap.byTag;
-          return {
-            generatedAt: sqlDateTime(deps.clock.now()),
-            dataThrough: snap.state.dataThrough,
-            modelVersion: snap.versionTag,
-            from: startDay,
-            days: query.days,
-            capacityPerDay,
-            costs: { ...costs, basis: 'multiples of the rental class mean repair cost (from repair estimates)' },
-            expectedSaving: round(plan.expectedSaving, 2),
-            expectedCostWithoutPlan: round(plan.expectedCostWithoutPlan, 2),
-            expectedCostWithPlan: round(plan.expectedCostWithPlan, 2),
-            scheduled: plan.orders.length,
-            slots: plan.slots,
-            unscheduledWithPositiveSaving: plan.unscheduledPositive,
-            orders: plan.orders.slice(0, query.limit).map((o) => {
-              const item = snap.items[byTag.get(o.tagId)!]!;
-              return {
-                day: o.day,
-                itemId: o.tagId,
-                rentalClass: item.rentalClass,
-                commonName: item.commonName,
-                category: item.category,
-                probability: round(o.probability),
-                probabilityAfterService: round(o.probabilityAfterService),
-                urgency7Days: round(o.urgency),
-                preventiveCost: round(o.preventiveCost, 2),
-                expectedEmergencyCost: round(o.expectedEmergencyCost, 2),
-                expectedSaving: round(o.expectedSaving, 2),
-              };
-            }),
-          };
-        },
-      }),
-      defineEndpoint({
-        method: 'POST',
-        path: '/maintenance/feedback',
-        summary: 'Records actual outcomes (failed, no_failure, repaired) per item; they relabel returns for the next training. Valid rows are kept even when others are rejected.',
-        role: 'ingest',
-        input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
-        async handler({ body }) {
-          const checked = validateRows(feedbackRow, body.items);
-          const valid = checked.valid.map((v) => v.row);
-          const errors = rejectedFieldErrors(checked.rejected, 'body.items');
-          const { accepted, unknown } = await service.recordFeedback(valid);
-          for (const u of unknown) errors.push({ field: `body.items.${body.items.indexOf(body.items.find((r) => (r as { item_id?: string }).item_id === u.item_id)!)}.item_id`, message: `no item with tag_id '${u.item_id}'` });
-          if (accepted.length) await deps.predictions.invalidate('maintenance.failure');
-          if (errors.length) {
-            throw new HttpProblem({ status: 400, title: 'Bad Request', detail: `${errors.length} problem(s); ${accepted.length} valid row(s) were recorded`, errors, extensions: { recorded: accepted.length } });
-          }
-          return { recorded: accepted.length, note: 'outcomes become labels at the next retraining (POST /models/retrain/maintenance)' };
-        },
-      }),
-    );
+    endpoint(...maintenanceRoutes({ config, deps, service }));
   },
 });
 

@@ -1,12 +1,12 @@
 import type { Prediction } from '@rfid3/core';
-import { coreServices, defineEndpoint, definePlugin, definePredictor, HttpProblem, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
+import { coreServices, definePlugin, definePredictor } from '@rfid3/core';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
-import { gradeEconomics, replacementAdvice } from './economics.js';
 import { G, GRADES, gradeIndex } from './grades.js';
 import { qualityMigrations } from './migrations.js';
+import { finite, qualityRoutes, round, tagId } from './routes.js';
 import { GRADE_MODEL_NAME, QualityService } from './service.js';
-import { gradePath, matrixFor, rentalsUntilBelow } from './transitions.js';
+import { matrixFor, rentalsUntilBelow } from './transitions.js';
 
 export { GRADES, gradeIndex, loadItemGrades } from './grades.js';
 export type { ItemGrades, GradeObservation, Grade } from './grades.js';
@@ -27,26 +27,6 @@ const configSchema = z.object({
   leadRentals: z.number().int().min(1).max(100).default(3),
   /** Resale as a share of sell_price for an A+ item (falls with grade). */
   resaleShare: z.number().min(0).max(1).default(0.3),
-});
-
-const tagId = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'a tag_id (letters, digits, . _ : -)');
-const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
-const finite = (x: number) => (Number.isFinite(x) ? x : null);
-
-const inspectionRow = z.object({
-  item_id: tagId,
-  grade: z.string().transform((s, ctx) => {
-    const i = gradeIndex(s);
-    if (i < 0) {
-      ctx.addIssue({ code: 'custom', message: `grade must be one of ${GRADES.join(', ')}` });
-      return z.NEVER;
-    }
-    return GRADES[i]!;
-  }),
-  inspected_at: z.union([z.iso.datetime({ local: true }), z.iso.datetime(), z.iso.date()]).optional(),
-  inspector: z.string().max(100).optional(),
-  notes: z.string().max(1000).optional(),
-  flags: z.record(z.string(), z.boolean()).optional(),
 });
 
 /** Grade degradation per item, replacement timing on economics, inspection priorities and recorded inspections. */
@@ -108,152 +88,7 @@ export const qualityPlugin = definePlugin({
       return { version: r.versionTag, activated: r.activated, reason: r.reason, validation: r.validation };
     });
 
-    endpoint(
-      defineEndpoint({
-        method: 'GET',
-        path: '/quality/degradation/:item_id',
-        summary: "Distribution of an item's grade after k more rentals and the rentals until it falls below the rentable grade (80 % interval)",
-        role: 'read',
-        input: {
-          params: z.object({ item_id: tagId }),
-          query: z.object({ rentals: z.coerce.number().int().min(1).max(200).default(10) }),
-        },
-        async handler({ params, query }) {
-          const { snap, item } = await service.item(params.item_id);
-          const P = matrixFor(snap.state.table, item);
-          const answer = await deps.predictions.predict('quality.degradation', { itemId: item.tagId, grade: item.grade });
-          const pred = answer.predictions[0]!;
-          const path = gradePath(P, item.grade, query.rentals);
-          const steps = [...new Set([1, 5, 10, 20, query.rentals].filter((k) => k <= query.rentals))].sort((a, b) => a - b);
-          const until = rentalsUntilBelow(P, item.grade, minRentable);
-          const advice = replacementAdvice(item, P, { minRentable, leadRentals: config.leadRentals, resaleShare: config.resaleShare, revenuePerRental: service.revenuePerRental(snap, item) });
-          return {
-            itemId: item.tagId,
-            rentalClass: item.rentalClass,
-            category: item.category,
-            commonName: item.commonName,
-            grade: GRADES[item.grade],
-            lastObservation: item.observations.at(-1) ?? null,
-            modelVersion: answer.modelVersion,
-            matrix: snap.state.table.byClass[item.rentalClass] ? 'rental class' : snap.state.table.byCategory[item.category] ? 'category' : 'overall',
-            source: pred.source,
-            minRentableGrade: GRADES[minRentable],
-            after: steps.map((k) => {
-              const dist = path[k - 1]!;
-              let cdf = 0;
-              let lo: number | null = null;
-              let hi: number | null = null;
-              dist.forEach((p, g) => {
-                cdf += p;
-                if (lo === null && cdf >= 0.1) lo = g;
-                if (hi === null && cdf >= 0.9) hi = g;
-              });
-              return {
-                rentals: k,
-                distribution: Object.fromEntries(GRADES.map((g, i) => [g, round(dist[i]!)])),
-                mostLikely: GRADES[dist.indexOf(Math.max(...dist))],
-                interval80: { best: GRADES[lo ?? 0], worst: GRADES[hi ?? G - 1] },
-                rentable: round(dist.reduce((a, p, i) => (i <= minRentable ? a + p : a), 0)),
-              };
-            }),
-            rentalsUntilUnrentable: { median: finite(until.median), lower: finite(until.p10), upper: finite(until.p90), level: 0.8, mean: round(until.mean, 1) },
-            replacement: { decision: advice.decision, reason: advice.reason, remainingRevenue: round(advice.remainingRevenue, 2), netReplacementCost: round(advice.netReplacementCost, 2) },
-            validation: snap.state.validation,
-          };
-        },
-      }),
-      defineEndpoint({
-        method: 'GET',
-        path: '/quality/replacement-recommendations',
-        summary: 'Items to replace now or soon on economics (expected remaining rental revenue vs replacement cost less resale), items to inspect next and why, and how grade relates to price and revenue',
-        role: 'read',
-        input: {
-          query: z.object({
-            limit: z.coerce.number().int().min(1).max(1000).default(50),
-            category: z.string().min(1).max(100).optional(),
-          }),
-        },
-        async handler({ query }) {
-          const snap = await service.current();
-          const items = snap.items.filter((i) => i.status !== 'Sold' && i.grade >= 0 && (!query.category || i.category.toLowerCase().includes(query.category.toLowerCase())));
-          const order = { replace_now: 0, replace_soon: 1, keep: 2 } as const;
-          const advice = items.map((item) => ({ item, a: replacementAdvice(item, matrixFor(snap.state.table, item), { minRentable, leadRentals: config.leadRentals, resaleShare: config.resaleShare, revenuePerRental: service.revenuePerRental(snap, item) }) }));
-          advice.sort((x, y) => order[x.a.decision] - order[y.a.decision] || x.a.rentalsUntilUnrentable.mean - y.a.rentalsUntilUnrentable.mean);
-          // Inspect next: the rentable items most likely to cross below the rentable grade on their next rental.
-          const inspect = items
-            .filter((i) => i.grade <= minRentable)
-            .map((item) => {
-              const P = matrixFor(snap.state.table, item);
-              const pBelow = P[item.grade]!.reduce((a, p, j) => (j > minRentable ? a + p : a), 0);
-              const pDrop = 1 - P[item.grade]![item.grade]!;
-              const value = service.revenuePerRental(snap, item);
-              return { item, pBelow, pDrop, score: pBelow * Math.max(1, value) + pDrop * 1e-3 };
-            })
-            .sort((a, b) => b.score - a.score)
-            .slice(0, query.limit);
-          return {
-            generatedAt: sqlDateTime(deps.clock.now()),
-            dataThrough: snap.state.dataThrough,
-            modelVersion: snap.versionTag,
-            minRentableGrade: GRADES[minRentable],
-            counts: { replace_now: advice.filter((x) => x.a.decision === 'replace_now').length, replace_soon: advice.filter((x) => x.a.decision === 'replace_soon').length, items: advice.length },
-            recommendations: advice
-              .filter((x) => x.a.decision !== 'keep')
-              .slice(0, query.limit)
-              .map(({ item, a }) => ({
-                itemId: a.tagId,
-                rentalClass: item.rentalClass,
-                commonName: item.commonName,
-                category: item.category,
-                decision: a.decision,
-                reason: a.reason,
-                grade: a.grade,
-                rentalsUntilUnrentable: { ...a.rentalsUntilUnrentable, mean: round(a.rentalsUntilUnrentable.mean, 1) },
-                revenuePerRental: round(a.revenuePerRental, 2),
-                remainingRevenue: round(a.remainingRevenue, 2),
-                replacementCost: round(a.replacementCost, 2),
-                resaleNow: round(a.resaleNow, 2),
-                netReplacementCost: round(a.netReplacementCost, 2),
-              })),
-            inspectNext: inspect.map(({ item, pBelow, pDrop }) => ({
-              itemId: item.tagId,
-              commonName: item.commonName,
-              grade: GRADES[item.grade],
-              probabilityBelowRentableNextRental: round(pBelow),
-              probabilityGradeDropNextRental: round(pDrop),
-              why: `grade ${GRADES[item.grade]}: ${(100 * pBelow).toFixed(1)} % chance to be below ${GRADES[minRentable]} after its next rental (${(100 * pDrop).toFixed(1)} % chance of any drop); inspect before it goes out`,
-            })),
-            gradeEconomics: gradeEconomics(snap.items, snap.rates, snap.state.dataThrough).map((r) => ({
-              ...r,
-              rentalsPerItemYear: round(r.rentalsPerItemYear, 2),
-              turnoverYtdPerItem: round(r.turnoverYtdPerItem, 2),
-              revenuePerRental: r.revenuePerRental === null ? null : round(r.revenuePerRental, 2),
-              relativePrice: r.relativePrice === null ? null : round(r.relativePrice, 3),
-            })),
-          };
-        },
-      }),
-      defineEndpoint({
-        method: 'POST',
-        path: '/quality/inspection-result',
-        summary: 'Records inspection grades; the item’s current grade and the transition model’s inputs take them from now on. Valid rows are kept even when others are rejected.',
-        role: 'ingest',
-        input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
-        async handler({ body }) {
-          const checked = validateRows(inspectionRow, body.items);
-          const valid = checked.valid.map((v) => v.row);
-          const errors = rejectedFieldErrors(checked.rejected, 'body.items');
-          const { accepted, unknown } = await service.recordInspections(valid);
-          for (const u of unknown) {
-            const i = body.items.findIndex((r) => (r as { item_id?: unknown })?.item_id === u.item_id);
-            errors.push({ field: `body.items.${i}.item_id`, message: `no item with tag_id '${u.item_id}'` });
-          }
-          if (accepted.length) await deps.predictions.invalidate('quality.degradation');
-          if (errors.length) throw new HttpProblem({ status: 400, title: 'Bad Request', detail: `${errors.length} problem(s); ${accepted.length} valid row(s) were recorded`, errors, extensions: { recorded: accepted.length } });
-          return { recorded: accepted.length };
-        },
-      }),
-    );
+    endpoint(...qualityRoutes({ config, deps, service, minRentable }));
   },
 });
 

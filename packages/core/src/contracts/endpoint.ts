@@ -67,14 +67,27 @@ export interface Endpoint<
   B extends z.ZodType | undefined = z.ZodType | undefined,
 > {
   method: HttpMethod;
-  /** Path under `/api/predictive`, path-to-regexp v8 syntax: `/maintenance/probability/:item_id`. */
+  /**
+   * Path under `/api/predictive`, path-to-regexp v8 syntax: `/maintenance/probability/:item_id`. A plugin's
+   * endpoints live under its id: `/<plugin-id>` or `/<plugin-id>/…` (the runtime refuses others).
+   */
   path: string;
+  /**
+   * Other paths (under `/api/predictive`, same syntax and parameters) that answer exactly as `path` does: the
+   * design's global paths kept working, e.g. `/inventory/restock-alerts` for `/restock/restock-alerts`. The
+   * OpenAPI document lists them beside the canonical path, marked `x-alias-of`.
+   */
+  aliases?: string[];
   summary: string;
   description?: string;
   /** Least role that may call it. `read` endpoints may be opened to anonymous callers by config. */
   role: Role;
   input?: EndpointInputSchemas<P, Q, B>;
-  /** Response body schema, for the OpenAPI document. */
+  /**
+   * The success body's schema: the OpenAPI document (and the clients' types generated from it) carry it.
+   * Every first-party endpoint declares one, and a test checks real answers against it. Endpoints answering
+   * 204 have no body; a `stale`/`staleSeconds` pair may be added to an object body by the host.
+   */
   output?: z.ZodType;
   /** Status on success (default 200). */
   successStatus?: 200 | 201 | 202 | 204;
@@ -120,8 +133,13 @@ export function defineEndpoint<
   Q extends z.ZodType | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
 >(endpoint: Endpoint<P, Q, B>): Endpoint<P, Q, B> {
-  if (!endpoint.path.startsWith('/')) {
-    throw new TypeError(`endpoint path '${endpoint.path}' must start with '/'`);
+  for (const path of [endpoint.path, ...(endpoint.aliases ?? [])]) {
+    if (!path.startsWith('/')) throw new TypeError(`endpoint path '${path}' must start with '/'`);
   }
   return endpoint;
+}
+
+/** True when `path` lies in the namespace of plugin `pluginId`: `/<pluginId>` or `/<pluginId>/…`. */
+export function inPluginNamespace(path: string, pluginId: string): boolean {
+  return path === `/${pluginId}` || path.startsWith(`/${pluginId}/`);
 }

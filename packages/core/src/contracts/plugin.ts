@@ -54,6 +54,12 @@ export interface PluginOptions<C extends z.ZodType, D extends ServiceRefs> {
   /** Services the plugin binds with `env.provide`, so that plugins requiring them load after it. */
   provides?: ServiceRef<unknown>[];
   /**
+   * Path prefixes outside `/<id>` under which its endpoints keep the design's paths as aliases (restock's
+   * `/inventory`, pack's `/packs`). Known without loading the plugin, so a host can name the package to
+   * install when such a path is asked for and the plugin is not loaded.
+   */
+  aliasPrefixes?: string[];
+  /**
    * The plugin's own tables, migrated (in name order, tracked per plugin) before `register` runs. Each is told
    * the dialect and its portable column types; a plain Kysely `Migration` works too.
    */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
+import { decisionRecordSchema, decisionTransitionSchema, jobAcceptedSchema } from '../contracts/responses.js';
 import type { JobRecord, JobRunner } from '../runtime/jobs.js';
 import { jobAccepted } from '../runtime/jobs.js';
 import type { DecisionLedger } from './decision-ledger.js';
@@ -10,6 +11,8 @@ import { actorOf, DECISION_STATUSES } from './decision-ledger.js';
 /** The job each decision-making plugin registers: it proposes its current set of decisions to the ledger. */
 export const PROPOSE_JOB = 'propose';
 
+/** The answer of every transition: the decision as it is now. */
+const decided = z.object({ decision: decisionRecordSchema });
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 const change = {
   quantity: z.number().int().positive().max(1_000_000).optional(),
@@ -28,6 +31,7 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
       path: '/decisions',
       summary: 'Recorded decisions, newest first, by status, type, target or open only',
       role: 'read',
+      output: z.object({ decisions: z.array(decisionRecordSchema) }),
       input: {
         query: z.object({
           status: z.enum(DECISION_STATUSES).optional(),
@@ -51,6 +55,7 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
       path: '/decisions/:id',
       summary: 'One decision with every transition it went through (who, when, from what to what)',
       role: 'read',
+      output: z.object({ decision: decisionRecordSchema, transitions: z.array(decisionTransitionSchema) }),
       input: { params: idParams },
       async handler({ params }) {
         const decision = await ledger.get(params.id);
@@ -63,6 +68,7 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
       path: '/decisions/:id/override',
       summary: 'Changes the quantity or price of a pending decision; re-priced and re-checked by every safeguard, it stays pending for an approver',
       role: 'operate',
+      output: decided,
       input: {
         params: idParams,
         body: z
@@ -78,6 +84,7 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
       path: '/decisions/:id/approve',
       summary: 'Approves a pending decision, optionally with another quantity or price (re-checked by every safeguard; from the four-eyes amount up, by a key other than the one that proposed or changed it)',
       role: 'approve',
+      output: decided,
       input: { params: idParams, body: z.object({ ...change, reason: z.string().min(1).max(1000).optional() }).default({}) },
       async handler({ params, body }, ctx) {
         return { decision: await ledger.approve(params.id, actorOf(ctx.principal), body) };
@@ -88,6 +95,7 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
       path: '/decisions/:id/reject',
       summary: 'Rejects a pending decision, with a reason',
       role: 'operate',
+      output: decided,
       input: { params: idParams, body: z.object({ reason: z.string().min(1).max(1000) }) },
       async handler({ params, body }, ctx) {
         return { decision: await ledger.reject(params.id, actorOf(ctx.principal), body.reason) };
@@ -98,6 +106,7 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
       path: '/decisions/:id/execute',
       summary: 'Records that an approved decision was carried out (the safeguards run once more on what is executed)',
       role: 'approve',
+      output: decided,
       input: { params: idParams },
       async handler({ params }, ctx) {
         return { decision: await ledger.execute(params.id, actorOf(ctx.principal)) };
@@ -108,6 +117,7 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
       path: '/decisions/:id/fail',
       summary: 'Records that an approved decision could not be carried out, with a reason',
       role: 'approve',
+      output: decided,
       input: { params: idParams, body: z.object({ reason: z.string().min(1).max(1000) }) },
       async handler({ params, body }, ctx) {
         return { decision: await ledger.fail(params.id, actorOf(ctx.principal), body.reason) };
@@ -118,6 +128,7 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
       path: '/decisions/propose',
       summary: "Queues each decision-making plugin's proposal job (restock, pricing, packs…); the proposals are recorded as the caller's",
       role: 'operate',
+      output: z.object({ jobs: z.array(jobAcceptedSchema) }),
       successStatus: 202,
       input: { body: z.object({ plugins: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1).max(50).optional() }).strict().default({}) },
       handler({ body }, ctx) {

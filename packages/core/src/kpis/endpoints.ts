@@ -2,6 +2,7 @@ import type { Gauge } from 'prom-client';
 import { z } from 'zod';
 import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint } from '../contracts/endpoint.js';
+import { jobAcceptedSchema } from '../contracts/responses.js';
 import { isoDay } from '../runtime/dates.js';
 import { jobAccepted, keepSchedule } from '../runtime/jobs.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -97,6 +98,7 @@ export function kpiEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/kpis/match-impact',
       summary: "Queues the job that records the actual impact of every executed decision whose horizon the data has passed (each decision type's own measure); it also runs every hour",
       role: 'operate',
+      output: jobAcceptedSchema,
       successStatus: 202,
       handler() {
         return jobAccepted(runtime.jobs.enqueue(MATCH_IMPACT_JOB, {}));

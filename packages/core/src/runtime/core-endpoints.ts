@@ -4,6 +4,7 @@ import type { CacheL2Stats } from '../cache/cache.js';
 import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint, EndpointReply } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
+import { accuracyRowSchema, jobAcceptedSchema, jobRecordSchema, modelVersionSchema } from '../contracts/responses.js';
 import { decisionEndpoints } from '../decisions/endpoints.js';
 import { kpiEndpoints } from '../kpis/endpoints.js';
 import { parseJsonColumn, primaryOnly } from '../storage/database.js';
@@ -80,6 +81,39 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/health/system-status',
       summary: 'Whether the database, cache, plugins and data feed are healthy (503 while the database cannot be reached)',
       role: 'read',
+      output: z.object({
+        status: z.enum(['ok', 'degraded', 'down']),
+        coreVersion: z.string(),
+        startedAt: z.string(),
+        uptimeSeconds: z.number(),
+        database: z.object({
+          ok: z.boolean(),
+          dialect: z.string(),
+          latencyMs: z.number(),
+          error: z.string().optional(),
+          downSince: z.string().nullable().optional(),
+          downSeconds: z.number().nullable().optional(),
+          readReplicas: z.array(z.object({ url: z.string(), ok: z.boolean(), downSince: z.string().nullable().optional(), error: z.string().nullable().optional() })).optional(),
+        }),
+        cache: z.object({
+          l1Entries: z.number().int(),
+          l2: z.object({
+            enabled: z.boolean(),
+            connected: z.boolean().optional(),
+            healthy: z.boolean().optional(),
+            recentErrors: z.number().optional(),
+            windowSeconds: z.number().optional(),
+            errors: z.number().optional(),
+            lastError: z.string().optional(),
+          }),
+        }),
+        plugins: z.array(z.object({ id: z.string(), version: z.string(), endpoints: z.number().int(), predictors: z.array(z.string()) })),
+        data: z.object({ scans: z.number(), firstScan: z.string().nullable(), lastScan: z.string().nullable(), lastScanAgeHours: z.number().nullable() }),
+        jobs: z.object({ runner: z.string(), queued: z.number(), running: z.number(), failed: z.number() }),
+        predictionWriteQueue: z.number(),
+        title: z.string().optional().describe('with 503 only'),
+        detail: z.string().optional().describe('with 503 only'),
+      }),
       async handler() {
         const started = performance.now();
         let databaseOk = true;
@@ -153,6 +187,15 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/health/performance-metrics',
       summary: 'Request latency, cache hit rates and prediction counts measured by this process',
       role: 'read',
+      output: z.object({
+        http: z.object({ requests: z.number(), meanSeconds: z.number().nullable(), p50Seconds: z.number().nullable(), p95Seconds: z.number().nullable(), p99Seconds: z.number().nullable() }),
+        cache: z.object({
+          l1: z.object({ hits: z.number(), misses: z.number(), hitRate: z.number().nullable(), entries: z.number() }),
+          l2: z.object({ enabled: z.boolean(), hits: z.number().optional(), misses: z.number().optional(), hitRate: z.number().nullable().optional(), errors: z.number().optional() }),
+        }),
+        predictions: z.object({ produced: z.number(), served: z.number(), waitingToBeWritten: z.number() }),
+        memory: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }),
+      }),
       async handler() {
         const cache = runtime.cache.stats();
         return {
@@ -177,6 +220,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/rental-classes',
       summary: 'Every rental class with its name, category and tagged units (sold items and packs excluded): the names beside the class numbers other answers give alone',
       role: 'read',
+      output: z.object({ classes: z.array(z.object({ rentalClass: z.string(), commonName: z.string().nullable(), category: z.string(), subcategory: z.string().nullable(), units: z.number() })) }),
       async handler() {
         return { classes: await runtime.inventory.rentalClasses() };
       },
@@ -186,6 +230,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/health/prediction-accuracy',
       summary: 'Accuracy of every model version, from stored predictions matched with actuals',
       role: 'read',
+      output: z.object({ models: z.array(accuracyRowSchema), matchedPredictions: z.number().int(), note: z.string().optional() }),
       input: { query: z.object({ since: z.iso.date().optional() }) },
       async handler({ query }) {
         await runtime.predictionStore.flush();
@@ -202,6 +247,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/models/status',
       summary: 'The active version of every model, its validation score and its live accuracy',
       role: 'read',
+      output: z.object({ models: z.array(modelVersionSchema.extend({ versions: z.number().int(), live: accuracyRowSchema.nullable() })), predictors: z.array(z.object({ id: z.string(), description: z.string(), pluginId: z.string() })) }),
       async handler() {
         await runtime.predictionStore.flush();
         const status = await runtime.registry.status();
@@ -220,6 +266,22 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/models/performance',
       summary: 'Validation metrics recorded for each model version, and live accuracy from matched predictions',
       role: 'read',
+      output: z.object({
+        recorded: z.array(
+          z.object({
+            modelName: z.string(),
+            modelVersion: z.string(),
+            modelType: z.string().nullable(),
+            metric: z.string(),
+            value: z.number(),
+            evaluation: z.string().nullable(),
+            sampleSize: z.number().nullable(),
+            details: z.unknown().describe('the recorded details (JSON), or null'),
+            evaluatedAt: z.string(),
+          }),
+        ),
+        live: z.array(accuracyRowSchema),
+      }),
       input: { query: z.object({ model: z.string().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }) },
       async handler({ query }) {
         let q = runtime.database.db.selectFrom('ml_model_performance').selectAll();
@@ -247,6 +309,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/models/version-history',
       summary: 'Every registered version of each model, newest first, with why it was or was not activated',
       role: 'read',
+      output: z.object({ versions: z.array(modelVersionSchema) }),
       input: { query: z.object({ model: z.string().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
       async handler({ query }) {
         return { versions: await runtime.registry.history(query.model, query.limit) };
@@ -258,6 +321,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       summary:
         'Makes a registered version of a model the active one (an operator’s rollback or roll-forward), retiring the one active now; every host serves it within a second',
       role: 'admin',
+      output: z.object({ activated: modelVersionSchema }),
       input: { body: z.object({ model: z.string().min(1).max(100), version: z.number().int().positive() }) },
       async handler({ body }) {
         const versions = await runtime.registry.history(body.model, 1000);
@@ -276,6 +340,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/models/retrain/:service',
       summary: "Queues the named plugin's retraining job",
       role: 'operate',
+      output: jobAcceptedSchema,
       successStatus: 202,
       input: { params: z.object({ service: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a plugin id such as demand') }) },
       async handler({ params }) {
@@ -295,6 +360,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/jobs',
       summary: 'Background jobs, newest first, with their progress; `state=active` for the running ones',
       role: 'read',
+      output: z.object({ runner: z.string(), jobs: z.array(jobRecordSchema) }),
       input: {
         query: z.object({
           state: z
@@ -313,6 +379,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/jobs/:id',
       summary: 'State and progress of a background job',
       role: 'read',
+      output: jobRecordSchema,
       // A UUID (in-process) or a deterministic BullMQ id such as `demand.retrain.1a2b3c4d5e6f.d7`.
       input: { params: z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'a job id') }) },
       async handler({ params }) {

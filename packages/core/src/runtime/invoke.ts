@@ -1,6 +1,6 @@
 import { match } from 'path-to-regexp';
 import type { AnyEndpoint, HttpMethod, RequestContext } from '../contracts/endpoint.js';
-import { EndpointReply, isJsonAnswer, roleSatisfies } from '../contracts/endpoint.js';
+import { EndpointReply, inPluginNamespace, isJsonAnswer, roleSatisfies } from '../contracts/endpoint.js';
 import type { FieldError } from '../contracts/problem.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { isDependencyUnavailable, retryAfterSeconds } from '../storage/availability.js';
@@ -103,27 +103,49 @@ export async function invokeEndpoint(
 export interface MountedEndpoint {
   pluginId: string;
   endpoint: AnyEndpoint;
+  /** The plugin's declared alias prefixes: where, outside its id, its endpoints may declare aliases. */
+  aliasPrefixes?: string[];
 }
 
-/** Finds the endpoint for a method and path (relative to `/api/predictive`) and its path parameters. */
+/** Who owns the paths outside every plugin's namespace (`/models/*`, `/health/*`, `/decisions/*` …). */
+export const CORE_OWNER = 'core';
+
+/**
+ * Finds the endpoint for a method and path (relative to `/api/predictive`) and its path parameters. A
+ * plugin's endpoints must lie under its id; their declared aliases answer too, and no two endpoints may
+ * claim the same method and path, canonical or alias.
+ */
 export class EndpointTable {
-  private readonly entries: { mounted: MountedEndpoint; match: ReturnType<typeof match> }[] = [];
+  private readonly entries: { mounted: MountedEndpoint; path: string; alias: boolean; match: ReturnType<typeof match> }[] = [];
+  private readonly mounted: MountedEndpoint[] = [];
 
   add(mounted: MountedEndpoint): void {
-    const { endpoint } = mounted;
-    const clash = this.entries.find(
-      (e) => e.mounted.endpoint.method === endpoint.method && e.mounted.endpoint.path === endpoint.path,
-    );
-    if (clash) {
+    const { endpoint, pluginId } = mounted;
+    if (pluginId !== CORE_OWNER && !inPluginNamespace(endpoint.path, pluginId)) {
       throw new Error(
-        `endpoint ${endpoint.method} ${endpoint.path} is declared by both '${clash.mounted.pluginId}' and '${mounted.pluginId}'`,
+        `endpoint ${endpoint.method} ${endpoint.path} of plugin '${pluginId}' must lie under its id: '/${pluginId}/…' (declare the old path in 'aliases' to keep it answering)`,
       );
     }
-    this.entries.push({ mounted, match: match(endpoint.path, { decode: decodeURIComponent }) });
+    const paths = [endpoint.path, ...(endpoint.aliases ?? [])];
+    if (pluginId !== CORE_OWNER) {
+      const allowed = [pluginId, ...(mounted.aliasPrefixes ?? []).map((p) => p.replace(/^\/|\/$/g, ''))];
+      const stray = (endpoint.aliases ?? []).find((a) => !allowed.some((prefix) => inPluginNamespace(a, prefix)));
+      if (stray) {
+        throw new Error(`alias ${endpoint.method} ${stray} of plugin '${pluginId}' lies outside '/${pluginId}' and the prefixes it declares in 'aliasPrefixes'`);
+      }
+    }
+    for (const path of paths) {
+      const clash = this.entries.find((e) => e.mounted.endpoint.method === endpoint.method && e.path === path);
+      if (clash || paths.indexOf(path) !== paths.lastIndexOf(path)) {
+        throw new Error(`endpoint ${endpoint.method} ${path} is declared by both '${(clash?.mounted ?? mounted).pluginId}' and '${pluginId}'`);
+      }
+    }
+    this.mounted.push(mounted);
+    for (const path of paths) this.entries.push({ mounted, path, alias: path !== endpoint.path, match: match(path, { decode: decodeURIComponent }) });
   }
 
   all(): MountedEndpoint[] {
-    return this.entries.map((e) => e.mounted);
+    return [...this.mounted];
   }
 
   find(method: HttpMethod, path: string): { mounted: MountedEndpoint; params: Record<string, string> } | null {

@@ -30,7 +30,7 @@ import { coreEndpoints } from './core-endpoints.js';
 import { registerImpactMatching } from '../kpis/endpoints.js';
 import { EventBus } from './events.js';
 import type { AccessPolicy, EndpointResponse, RawEndpointInput } from './invoke.js';
-import { EndpointTable, invokeEndpoint } from './invoke.js';
+import { CORE_OWNER, EndpointTable, invokeEndpoint } from './invoke.js';
 import type { JobRunner } from './jobs.js';
 import { InProcessJobRunner, RETRAIN_JOB } from './jobs.js';
 import { BullmqJobRunner } from './bullmq-jobs.js';
@@ -340,7 +340,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
   };
   try {
-    for (const endpoint of coreEndpoints(runtime)) runtime.endpoints.add({ pluginId: 'core', endpoint });
+    for (const endpoint of coreEndpoints(runtime)) runtime.endpoints.add({ pluginId: CORE_OWNER, endpoint });
     registerImpactMatching(runtime, config.kpis.matchImpactEveryMinutes);
     const bound = new Set<symbol>([...coreTokens, ...(options.services ?? []).map((s) => s.ref.token)]);
     const entries: PluginEntry[] = (options.plugins ?? []).map((p) => (isEntry(p) ? p : { plugin: p }));
@@ -395,7 +395,7 @@ async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unkno
     endpoint(...endpoints: AnyEndpoint[]) {
       for (const endpoint of endpoints) {
         try {
-          runtime.endpoints.add({ pluginId: plugin.id, endpoint });
+          runtime.endpoints.add({ pluginId: plugin.id, endpoint, aliasPrefixes: plugin.aliasPrefixes });
         } catch (err) {
           throw fail(err instanceof Error ? err.message : String(err));
         }

@@ -131,9 +131,9 @@ export function demand(root: HTMLElement, params: URLSearchParams): void {
       'Forecast',
       async (body) => {
         const query = { weeks, category: rentalClass ? undefined : category || undefined, rental_class: rentalClass || undefined, store };
-        const fc = await api.get<Forecast>('demand/forecast', query);
+        const fc: Forecast = await api.read('demand/forecast', query);
         if (!category && !rentalClass) categories = fc.series.map((s) => s.key).sort();
-        else if (!categories) categories = (await api.get<Forecast>('demand/forecast', { weeks: 1, store })).series.map((s) => s.key).sort();
+        else if (!categories) categories = (await api.read('demand/forecast', { weeks: 1, store })).series.map((s) => s.key).sort();
         fillCategories();
         const classes = fc.series.filter(isClass).map((s) => s.key);
         if (classes.length) await ensureNames(classes);

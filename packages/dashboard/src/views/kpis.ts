@@ -130,7 +130,7 @@ const TILES = {
 } as const;
 
 export function kpis(root: HTMLElement): void {
-  const report = api.get<KpiReport>('kpis');
+  const report: Promise<KpiReport> = api.read('kpis');
   // Cards that are not awaited would leave the rejection unhandled; each card shows it on its own.
   report.catch(() => undefined);
   const period = h('p', { class: 'muted', id: 'kpi-period' }, 'Measured from the RFID scans, the Point of Rental contracts and the decisions recorded.');

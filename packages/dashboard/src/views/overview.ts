@@ -1,4 +1,4 @@
-import { ApiError, api } from '../api.js';
+import { ApiError, type Answer, api } from '../api.js';
 import { isPending } from '../decide.js';
 import { h } from '../dom.js';
 import { about, ageText, bySeverity, num, pct0 } from '../format.js';
@@ -7,16 +7,8 @@ import { card, details, facts, problemBox, table } from '../render.js';
 import { type AccuracyRow, accuracySentence, byWeekAhead, coverageVerdict, forecastsCount, predictionWhat } from '../words.js';
 import { restockDecisions } from './restock.js';
 
-interface SystemStatus {
-  status: string;
-  coreVersion: string;
-  database: { ok: boolean; dialect: string; latencyMs: number; error?: string };
-  data: { scans: number; firstScan: string | null; lastScan: string | null; lastScanAgeHours: number | null };
-  plugins: { id: string; version: string }[];
-  jobs: { queued: number; running: number; failed: number };
-  cache: { l2: { enabled: boolean; errors?: number } };
-  [key: string]: unknown;
-}
+/** The answer of `GET health/system-status`, typed from the OpenAPI document. */
+type SystemStatus = Answer<'health/system-status'>;
 
 type Row = Record<string, unknown>;
 
@@ -68,8 +60,8 @@ export function overview(root: HTMLElement): void {
           // All three requests at once: on a phone's slow link each round trip counts.
           const [demandR, activeR, allR] = await Promise.all([
             settle(api.get<{ byModel: AccuracyRow[]; byHorizon?: AccuracyRow[]; matched: number; note?: string; onRent?: { byModel: AccuracyRow[]; note?: string } }>('demand/accuracy')),
-            settle(api.get<{ models: { versionTag: string }[] }>('models/status')),
-            settle(api.get<{ models: AccuracyRow[]; note?: string }>('health/prediction-accuracy')),
+            settle(api.read('models/status')),
+            settle(api.read('health/prediction-accuracy')),
           ]);
           if (demandR.ok) {
             const demand = demandR.value;
@@ -159,7 +151,7 @@ export function overview(root: HTMLElement): void {
         async (body) => {
           let st: SystemStatus;
           try {
-            st = await api.get<SystemStatus>('health/system-status');
+            st = await api.read('health/system-status');
           } catch (err) {
             addAlert('bad', err instanceof ApiError ? err.message : String(err));
             throw err;

@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { freeLoopbackPort } from '@rfid3/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addPlugin } from '../src/plugin-cli/install.js';
 import { scaffoldPlugin } from '../src/plugin-cli/scaffold.js';
 import { readTarballManifest } from '../src/plugin-cli/tarball.js';
 import { CORE_PACKAGE_DIR, tempDir } from './helpers.js';
@@ -59,6 +60,27 @@ describe('rfid3 plugin new (in-process)', () => {
     expect(() => scaffoldPlugin({ name: 'rfid3-plugin-x', dir: 'taken', cwd: tmp.dir })).toThrow(/taken already exists and is not empty/);
     expect(() => scaffoldPlugin({ name: 'Not A Name', cwd: tmp.dir })).toThrow(/not an npm package name/);
     expect(() => scaffoldPlugin({ name: 'rfid3-plugin-x', id: 'X_1', cwd: tmp.dir })).toThrow(/plugin id 'X_1' must be lower-case words/);
+  });
+
+  it('plugin add refuses a package that would not take the host core before anything is packed or installed', async () => {
+    const site = join(tmp.dir, 'site');
+    mkdirSync(site);
+    writeFileSync(join(site, 'rfid3.config.json'), JSON.stringify({ plugins: ['x'] }));
+    const pkgDir = (name: string, manifest: Record<string, unknown>) => {
+      const dir = join(tmp.dir, name);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', type: 'module', ...manifest }));
+      return dir;
+    };
+    const add = (source: string) => addPlugin({ source, cwd: site, env: {}, log: () => {} });
+    await expect(add(pkgDir('rfid3-plugin-future', { peerDependencies: { '@rfid3/core': '>=9.0.0' } }))).rejects.toThrow(
+      /rfid3-plugin-future@1\.0\.0 needs @rfid3\/core >=9\.0\.0, but this host runs @rfid3\/core 0\.1\.0/,
+    );
+    await expect(add(pkgDir('rfid3-plugin-own-core', { dependencies: { '@rfid3/core': '^0.1.0' } }))).rejects.toThrow(/lists @rfid3\/core in "dependencies"/);
+    await expect(add(pkgDir('left-pad-ish', {}))).rejects.toThrow(/left-pad-ish is not an RFID3 plugin package/);
+    await expect(add(join(tmp.dir, 'nowhere.tgz'))).rejects.toThrow(/nowhere\.tgz does not exist/);
+    expect(readdirSync(site)).toEqual(['rfid3.config.json']);
+    expect(JSON.parse(readFileSync(join(site, 'rfid3.config.json'), 'utf8'))).toEqual({ plugins: ['x'] });
   });
 });
 

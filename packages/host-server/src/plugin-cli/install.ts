@@ -55,32 +55,25 @@ export async function addPlugin(options: AddPluginOptions): Promise<AddPluginRes
   const source = resolve(options.cwd, options.source);
   if (!existsSync(source)) throw new CliError(`${source} does not exist: give a plugin package folder or an npm tarball (.tgz)`);
 
+  // Checked before anything is packed, copied or installed: a refused plugin leaves nothing behind.
+  const isFolder = statSync(source).isDirectory();
+  if (!isFolder && !/\.(tgz|tar\.gz)$/.test(source)) throw new CliError(`${source} is neither a folder nor an npm tarball (.tgz)`);
+  const manifest = (isFolder ? readJson(join(source, 'package.json'), `${source} is not a package folder`) : readTarballManifest(source)) as PluginManifest;
+  checkManifest(manifest, isFolder ? join(source, 'package.json') : source, core);
+  const name = manifest.name!;
+  const version = manifest.version!;
+
   const keep = join(baseDir, PLUGIN_TARBALL_DIR);
   mkdirSync(keep, { recursive: true });
   let tarball: string;
-  if (statSync(source).isDirectory()) {
-    const manifest = readJson(join(source, 'package.json'), `${source} is not a package folder`);
-    if (typeof manifest.name !== 'string' || typeof manifest.version !== 'string') throw new CliError(`${join(source, 'package.json')} has no name or version`);
+  if (isFolder) {
     options.log(`packing ${source} (npm pack runs its prepack build)\n`);
     await npm(['pack', source, '--pack-destination', keep], baseDir, options);
-    tarball = join(keep, tarballName(manifest.name, manifest.version));
+    tarball = join(keep, tarballName(name, version));
     if (!existsSync(tarball)) throw new CliError(`npm pack of ${source} wrote no ${basename(tarball)} into ${keep}`);
   } else {
-    if (!/\.(tgz|tar\.gz)$/.test(source)) throw new CliError(`${source} is neither a folder nor an npm tarball (.tgz)`);
     tarball = join(keep, basename(source));
     if (resolve(tarball) !== source) copyFileSync(source, tarball);
-  }
-
-  const manifest = readTarballManifest(tarball) as { name?: string; version?: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
-  const name = manifest.name;
-  if (!name || !manifest.version) throw new CliError(`${tarball}: its package.json has no name or version`);
-  if (manifest.dependencies?.['@rfid3/core']) {
-    throw new CliError(`${name} lists @rfid3/core in "dependencies": a plugin must take the host's core, so move it to "peerDependencies" (and "devDependencies" to build against)`);
-  }
-  const range = manifest.peerDependencies?.['@rfid3/core'];
-  if (!range) throw new CliError(`${name} is not an RFID3 plugin package: its package.json has no "peerDependencies": { "@rfid3/core": "<range>" }`);
-  if (!semver.validRange(range) || !semver.satisfies(core.version, range, { includePrerelease: true })) {
-    throw new CliError(`${name}@${manifest.version} needs @rfid3/core ${range}, but this host runs @rfid3/core ${core.version}`);
   }
 
   // The host's folder is an npm project whose node_modules the host resolves plugins from.
@@ -122,7 +115,28 @@ export async function addPlugin(options: AddPluginOptions): Promise<AddPluginRes
   }
 
   const registered = register(configFile, name);
-  return { packageName: name, version: manifest.version, pluginId, coreRange, baseDir, configFile, tarball: relative(baseDir, tarball), linkedCore, registered };
+  return { packageName: name, version, pluginId, coreRange, baseDir, configFile, tarball: relative(baseDir, tarball), linkedCore, registered };
+}
+
+interface PluginManifest {
+  name?: string;
+  version?: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+/** Refuses a package that would not take the host's core: `@rfid3/core` must be a peer, in a range this core satisfies. */
+function checkManifest(manifest: PluginManifest, where: string, core: HostCore): void {
+  const name = manifest.name;
+  if (!name || !manifest.version) throw new CliError(`${where}: the package has no name or version`);
+  if (manifest.dependencies?.['@rfid3/core']) {
+    throw new CliError(`${name} lists @rfid3/core in "dependencies": a plugin must take the host's core, so move it to "peerDependencies" (and "devDependencies" to build against)`);
+  }
+  const range = manifest.peerDependencies?.['@rfid3/core'];
+  if (!range) throw new CliError(`${name} is not an RFID3 plugin package: its package.json has no "peerDependencies": { "@rfid3/core": "<range>" }`);
+  if (!semver.validRange(range) || !semver.satisfies(core.version, range, { includePrerelease: true })) {
+    throw new CliError(`${name}@${manifest.version} needs @rfid3/core ${range}, but this host runs @rfid3/core ${core.version}`);
+  }
 }
 
 /** The config file `rfid3 serve` would read from here, and its folder; a file that does not exist yet is fine. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type HostLogLevel = (typeof LOG_LEVELS)[number];
 
-/** The first-party plugins, loaded when the config names none. */
+/** The first-party plugins: each one that is installed is loaded unless the config's `pluginsMode` is `replace`. */
 export const FIRST_PARTY_PLUGINS = [
   '@rfid3/plugin-demand',
   '@rfid3/plugin-maintenance',
@@ -21,6 +21,10 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** A plugin to load: its package name and its section of the config (checked by the plugin's own schema). */
+/** How `plugins` in the config relates to the first-party plugins (see `pluginsMode` in the config file). */
+export const PLUGINS_MODES = ['add', 'replace'] as const;
+export type PluginsMode = (typeof PLUGINS_MODES)[number];
+
 export interface PluginSpec {
   package: string;
   config?: Record<string, unknown>;
@@ -117,6 +121,11 @@ export const hostConfigFileSchema = z.strictObject({
     })
     .optional(),
   plugins: z.array(pluginSpecSchema).optional(),
+  /**
+   * `add` (default): `plugins` adds to the first-party plugins that are installed (and gives any it names its
+   * config); `replace`: exactly the plugins listed are loaded (`[]` for none).
+   */
+  pluginsMode: z.enum(PLUGINS_MODES).optional(),
 });
 export type HostConfigFile = z.output<typeof hostConfigFileSchema>;
 
@@ -176,8 +185,10 @@ export interface HostConfig {
   webhooks: HostConfigFile['webhooks'];
   poller: HostConfigFile['poller'];
   scheduler: HostConfigFile['scheduler'];
-  /** The plugins the config names, or null to load every first-party plugin that is installed. */
+  /** The plugins the config names, or null when it names none (every first-party plugin that is installed loads). */
   plugins: PluginSpec[] | null;
+  /** `add`: the named plugins load beside the installed first-party ones; `replace`: only the named ones. */
+  pluginsMode: PluginsMode;
   /** Where plugin packages are resolved from: the config file's folder, else the working directory. */
   baseDir: string;
   /** The config file read, if any. */
@@ -248,6 +259,10 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
     throw new ConfigError(`RFID3_READ_MAX_LAG_SECONDS must be a number of seconds (0 or more), not '${envLag}'`);
   }
 
+  if (file.pluginsMode === 'replace' && !file.plugins) {
+    throw new ConfigError(`${configFile}: pluginsMode 'replace' loads exactly the plugins listed, but there is no "plugins" list (write "plugins": [] for none)`);
+  }
+
   return {
     port: options.overrides?.port ?? (envPort !== undefined ? parsePort(envPort, 'PORT') : (file.port ?? 8080)),
     host: options.overrides?.host ?? envValue('HOST') ?? file.host ?? '0.0.0.0',
@@ -270,6 +285,7 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
     poller: envPoller(envValue, file.poller),
     scheduler: file.scheduler,
     plugins: file.plugins ? file.plugins.map((p) => (typeof p === 'string' ? { package: p } : p)) : null,
+    pluginsMode: file.pluginsMode ?? 'add',
     baseDir: fileDir,
     configFile,
   };

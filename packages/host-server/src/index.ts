@@ -6,11 +6,13 @@ export {
   hostConfigFileSchema,
   ConfigError,
   FIRST_PARTY_PLUGINS,
+  PLUGINS_MODES,
   DEFAULT_BODY_LIMIT_BYTES,
   type HostConfig,
   type HostConfigFile,
   type LoadHostConfigOptions,
   type PluginSpec,
+  type PluginsMode,
 } from './config.js';
 export { loadPlugins, PluginPackageError, type LoadPluginsOptions } from './plugins.js';
 export { ApiKeyStore, isRole, type ApiKeyRecord, type CreatedApiKey } from './keys.js';

@@ -2,7 +2,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnyPlugin, Logger, PluginEntry } from '@rfid3/core';
 import { isPlugin } from '@rfid3/core';
 import { resolve as resolveModule } from 'import-meta-resolve';
-import type { PluginSpec } from './config.js';
+import type { PluginSpec, PluginsMode } from './config.js';
 import { FIRST_PARTY_PLUGINS } from './config.js';
 
 /** Why a plugin package could not be loaded; the message names the package and where it was looked for. */
@@ -25,20 +25,28 @@ export interface LoadPluginsOptions {
    * location, where its package manager installed them as dependencies.
    */
   hostUrl?: string;
+  /** `add` (default): `specs` load beside the installed first-party plugins; `replace`: only `specs`. */
+  mode?: PluginsMode;
 }
 
 const FIRST_PARTY = new Set<string>(FIRST_PARTY_PLUGINS);
 
 /**
  * Imports each plugin package and returns entries for core's `createRuntime({ plugins })`, which checks
- * brand, core range, duplicates, config and required services. With `specs` null, every first-party
- * plugin that is installed is loaded and the missing ones are skipped.
+ * brand, core range, duplicates, config and required services. Every first-party plugin that is installed
+ * is loaded (the missing ones are skipped) unless `mode` is `replace`; `specs` adds plugins to those, or
+ * gives a first-party one its config. With `mode` `replace`, exactly `specs` load. A plugin `specs` names
+ * must be installed.
  */
 export async function loadPlugins(specs: PluginSpec[] | null, options: LoadPluginsOptions): Promise<PluginEntry[]> {
   const hostUrl = options.hostUrl ?? import.meta.url;
+  const mode = specs === null ? 'add' : (options.mode ?? 'add');
+  const listed = specs ?? [];
+  const named = new Set(listed.map((s) => s.package));
   const entries: PluginEntry[] = [];
-  if (specs === null) {
+  if (mode === 'add') {
     for (const name of FIRST_PARTY_PLUGINS) {
+      if (named.has(name)) continue;
       const url = locate(name, options.baseDir, hostUrl);
       if (!url) {
         options.logger?.info({ package: name }, 'first-party plugin not installed; skipped');
@@ -46,15 +54,14 @@ export async function loadPlugins(specs: PluginSpec[] | null, options: LoadPlugi
       }
       entries.push({ plugin: await importPlugin(name, url, options.baseDir), source: name, config: {} });
     }
-    return entries;
   }
-  for (const spec of specs) {
+  for (const spec of listed) {
     const url = locate(spec.package, options.baseDir, hostUrl);
     if (!url) {
       const also = FIRST_PARTY.has(spec.package) ? ' or beside the host' : '';
       throw new PluginPackageError(
         spec.package,
-        `plugin package '${spec.package}' was not found from ${options.baseDir}${also}: install it there (e.g. \`npm install ${spec.package}\`) or fix the name in the config`,
+        `plugin package '${spec.package}' was not found from ${options.baseDir}${also}: install it there (\`rfid3 plugin add <folder or .tgz>\`, or \`npm install ${spec.package}\`) or fix the name in the config`,
       );
     }
     entries.push({ plugin: await importPlugin(spec.package, url, options.baseDir), source: spec.package, config: spec.config ?? {} });

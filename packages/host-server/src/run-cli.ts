@@ -10,6 +10,7 @@ import { register as registerDemo } from './commands/demo.js';
 import { register as registerImportPor } from './commands/import-por.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerMigrate } from './commands/migrate.js';
+import { register as registerPlugin } from './commands/plugin.js';
 import { register as registerServe } from './commands/serve.js';
 
 export type { CliIo } from './cli-io.js';
@@ -20,7 +21,7 @@ export type { CliIo } from './cli-io.js';
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = new Command('rfid3')
-    .description('RFID3 Predictive host: serve the API, migrate the database, manage API keys')
+    .description('RFID3 Predictive host: serve the API, migrate the database, manage API keys, add plugins')
     .version(pkg.version)
     .option('--config <path>', 'JSON config file (default: $RFID3_CONFIG, else ./rfid3.config.json if present)')
     .option('--verbose', 'print stack traces with errors')
@@ -41,6 +42,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerBacktestClassify(program, io);
   registerBacktestElasticity(program, io);
   registerBacktestRules(program, io);
+  registerPlugin(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

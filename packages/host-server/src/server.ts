@@ -42,7 +42,7 @@ function displayUrl(host: string, port: number): string {
 
 /** The runtime a host or a worker runs: the config's database, Redis, job runner and plugins. */
 export async function createHostRuntime(config: HostConfig, logger: Logger): Promise<Runtime> {
-  const plugins = await loadPlugins(config.plugins, { baseDir: config.baseDir, logger });
+  const plugins = await loadPlugins(config.plugins, { baseDir: config.baseDir, mode: config.pluginsMode, logger });
   const { runner, ...jobs } = config.jobs;
   const runtime = await createRuntime({
     config: {

@@ -133,6 +133,7 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
       join(dir, 'rfid3.config.json'),
       JSON.stringify({
         plugins: [{ package: '@rfid3/plugin-demand', config: { matchActualsEveryMinutes: MATCH_EVERY_MINUTES, backfillWeeks: 2 } }],
+        pluginsMode: 'replace',
         rateLimit: { enabled: false },
       }),
     );
@@ -303,7 +304,7 @@ describe('RFID3_REDIS_PREFIX', () => {
   it('sets the key prefix of the cache, and so of the cluster channel, from the environment or the config file', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'rfid3-prefix-'));
     try {
-      writeFileSync(join(cwd, 'rfid3.config.json'), JSON.stringify({ plugins: [], databaseUrl: 'sqlite::memory:', redisPrefix: 'from-file:' }));
+      writeFileSync(join(cwd, 'rfid3.config.json'), JSON.stringify({ plugins: [], pluginsMode: 'replace', databaseUrl: 'sqlite::memory:', redisPrefix: 'from-file:' }));
       expect(loadHostConfig({ cwd, env: {} }).redisPrefix).toBe('from-file:');
       const config = loadHostConfig({ cwd, env: { RFID3_REDIS_PREFIX: 'site-b:' } });
       expect(config.redisPrefix).toBe('site-b:');
@@ -363,7 +364,7 @@ describe.skipIf(!services.redisUrl)('the nightly run with two hosts on BullMQ (r
 
   it('is one BullMQ job per cron time (here every second), not one per host', async () => {
     nightlyDir = mkdtempSync(join(tmpdir(), 'rfid3-nightly-'));
-    writeFileSync(join(nightlyDir, 'rfid3.config.json'), JSON.stringify({ plugins: [], databaseUrl: 'sqlite::memory:' }));
+    writeFileSync(join(nightlyDir, 'rfid3.config.json'), JSON.stringify({ plugins: [], pluginsMode: 'replace', databaseUrl: 'sqlite::memory:' }));
     const env = { REDIS_URL: services.redisUrl!, RFID3_QUEUE: 'bullmq', RFID3_QUEUE_PREFIX: nightlyPrefix, RFID3_REDIS_PREFIX: `${nightlyPrefix}:c:` };
     for (let i = 0; i < 2; i++) {
       const runtime = await createHostRuntime(loadHostConfig({ cwd: nightlyDir, env }), silentLogger());

@@ -43,6 +43,17 @@ describe('host config', () => {
     expect(config.databaseUrl).toBe(`sqlite:${join(tmp.dir, 'db', 'site.db')}`);
   });
 
+  it('plugins add to the first-party set unless pluginsMode is replace, which needs a list', () => {
+    write('rfid3.config.json', { plugins: ['acme-x'] });
+    expect(loadHostConfig({ cwd: tmp.dir, env: {} })).toMatchObject({ plugins: [{ package: 'acme-x' }], pluginsMode: 'add' });
+    write('rfid3.config.json', { plugins: [], pluginsMode: 'replace' });
+    expect(loadHostConfig({ cwd: tmp.dir, env: {} })).toMatchObject({ plugins: [], pluginsMode: 'replace' });
+    write('rfid3.config.json', { pluginsMode: 'replace' });
+    expect(() => loadHostConfig({ cwd: tmp.dir, env: {} })).toThrow(/pluginsMode 'replace' .*no "plugins" list/);
+    write('rfid3.config.json', { pluginsMode: 'only' });
+    expect(() => loadHostConfig({ cwd: tmp.dir, env: {} })).toThrow(/rfid3\.config\.json: pluginsMode: /);
+  });
+
   it('names the field in every error', () => {
     const path = write('bad.json', { port: 'x', plugins: [{ pkg: 'acme' }], prot: 1 });
     expect(() => loadHostConfig({ cwd: tmp.dir, env: {}, configPath: path })).toThrow(/bad\.json: port: .*plugins\.0: expected a package name.*Unrecognized key: "prot"/);

@@ -52,7 +52,7 @@ describe('loading plugins by package name', () => {
   afterAll(() => tmp.remove());
 
   it('loads a third-party package from the base folder and serves its endpoint over HTTP', async () => {
-    const entries = await loadPlugins([{ package: 'acme-rfid3-weather', config: { sky: 'overcast' } }], { baseDir: tmp.dir });
+    const entries = await loadPlugins([{ package: 'acme-rfid3-weather', config: { sky: 'overcast' } }], { baseDir: tmp.dir, mode: 'replace' });
     expect(entries.map((e) => e.source)).toEqual(['acme-rfid3-weather']);
     const runtime = await createRuntime({ config: { databaseUrl: 'sqlite::memory:' }, logger: silentLogger(), plugins: entries });
     expect(runtime.plugins.map((p) => [p.id, p.version, p.source])).toEqual([['acme-weather', '1.2.3', 'acme-rfid3-weather']]);
@@ -71,7 +71,7 @@ describe('loading plugins by package name', () => {
   });
 
   it('refuses a plugin whose core range this core does not satisfy, naming the plugin and both versions', async () => {
-    const entries = await loadPlugins([{ package: 'acme-rfid3-future' }], { baseDir: tmp.dir });
+    const entries = await loadPlugins([{ package: 'acme-rfid3-future' }], { baseDir: tmp.dir, mode: 'replace' });
     const attempt = createRuntime({ config: { databaseUrl: 'sqlite::memory:' }, logger: silentLogger(), plugins: entries });
     await expect(attempt).rejects.toThrow(/acme-future/);
     const message = await attempt.catch((err: Error) => err.message);
@@ -81,21 +81,40 @@ describe('loading plugins by package name', () => {
   });
 
   it('fails clearly on a package that does not exist, naming it and the folder searched', async () => {
-    const attempt = loadPlugins([{ package: 'acme-rfid3-does-not-exist' }], { baseDir: tmp.dir });
+    const attempt = loadPlugins([{ package: 'acme-rfid3-does-not-exist' }], { baseDir: tmp.dir, mode: 'replace' });
     await expect(attempt).rejects.toThrow(/acme-rfid3-does-not-exist/);
     await expect(attempt).rejects.toThrow(tmp.dir);
   });
 
   it('fails clearly on a package that exports no plugin', async () => {
-    const attempt = loadPlugins([{ package: 'acme-rfid3-empty' }], { baseDir: tmp.dir });
+    const attempt = loadPlugins([{ package: 'acme-rfid3-empty' }], { baseDir: tmp.dir, mode: 'replace' });
     await expect(attempt).rejects.toThrow(/'acme-rfid3-empty'.*does not export an RFID3 plugin.*version/);
   });
 
   it('finds first-party plugins beside the host when the base folder lacks them', async () => {
-    const entries = await loadPlugins([{ package: '@rfid3/plugin-restock' }], { baseDir: tmp.dir });
+    const entries = await loadPlugins([{ package: '@rfid3/plugin-restock' }], { baseDir: tmp.dir, mode: 'replace' });
     expect(entries).toHaveLength(1);
     expect(entries[0]!.source).toBe('@rfid3/plugin-restock');
     expect((entries[0]!.plugin as { id: string }).id).toBe('restock');
+  });
+
+  it('by default a plugins list adds to the installed first-party plugins, and gives a listed first-party one its config', async () => {
+    const specs = [{ package: 'acme-rfid3-weather', config: { sky: 'overcast' } }, { package: '@rfid3/plugin-pack', config: { windowDays: 90 } }];
+    const added = await loadPlugins(specs, { baseDir: tmp.dir });
+    expect(added.map((e) => e.source)).toEqual([
+      '@rfid3/plugin-demand',
+      '@rfid3/plugin-maintenance',
+      '@rfid3/plugin-quality',
+      '@rfid3/plugin-pricing',
+      '@rfid3/plugin-restock',
+      'acme-rfid3-weather',
+      '@rfid3/plugin-pack',
+    ]);
+    expect(added.find((e) => e.source === '@rfid3/plugin-pack')!.config).toEqual({ windowDays: 90 });
+    expect(added.filter((e) => e.source === '@rfid3/plugin-pack')).toHaveLength(1);
+    const replaced = await loadPlugins(specs, { baseDir: tmp.dir, mode: 'replace' });
+    expect(replaced.map((e) => e.source)).toEqual(['acme-rfid3-weather', '@rfid3/plugin-pack']);
+    expect(await loadPlugins([], { baseDir: tmp.dir, mode: 'replace' })).toEqual([]);
   });
 
   it('with no plugins configured, loads all six first-party plugins into one runtime', async () => {

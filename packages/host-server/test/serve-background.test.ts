@@ -39,6 +39,7 @@ describe('rfid3 serve runs the poller, the scheduler and webhooks', () => {
       JSON.stringify({
         host: '127.0.0.1',
         plugins: [],
+        pluginsMode: 'replace',
         webhooks: { urls: [`${hooks.url}/hook`], secret: 'a-secret-of-sixteen+' },
         poller: { baseUrl: `${vendor.url}/api/v1/data`, username: 'u', password: 'p', intervalSeconds: 3600 },
       }),

@@ -70,7 +70,7 @@ export function register(program: Command, io: CliIo): void {
       }
 
       const logger = createLogger({ level: 'warn', destination: io.stderr });
-      const plugins = await loadPlugins(config.plugins, { baseDir: config.baseDir, logger });
+      const plugins = await loadPlugins(config.plugins, { baseDir: config.baseDir, mode: config.pluginsMode, logger });
       const runtime = await createRuntime({
         config: { databaseUrl: config.databaseUrl, logLevel: 'warn' },
         database,

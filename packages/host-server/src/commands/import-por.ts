@@ -31,7 +31,7 @@ export function register(program: Command, io: CliIo): void {
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--dir ${opts.dir}: no such folder`);
       const config = loadHostConfig({ cwd: io.cwd, env: io.env, configPath: opts.config });
       const logger = createLogger({ level: 'warn', destination: io.stderr });
-      const plugins = await loadPlugins(config.plugins, { baseDir: config.baseDir, logger });
+      const plugins = await loadPlugins(config.plugins, { baseDir: config.baseDir, mode: config.pluginsMode, logger });
       const runtime = await createRuntime({ config: { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, logLevel: 'warn' }, logger, plugins });
       try {
         const report = await importPorDirectory(runtime.database, runtime.clock, dir, { events: runtime.events });

@@ -1,8 +1,9 @@
 import type { CalendarEvent, Clock, DataChangedEvent, DatabaseHandle, DemandLevel, Driver, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
 import type { StoreClosures } from '@rfid3/core';
 import { HttpProblem, addDays, closedDays, isoDay, matchCategory, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
-import { AVERAGE_WINDOW_DAYS, historicalAverageForecast } from './fallback.js';
-import { LruMap, SeriesVersions } from './freshness.js';
+import { historicalAverageForecast } from './fallback.js';
+import { LRUCache } from 'lru-cache';
+import { SeriesVersions } from './freshness.js';
 import type { WeatherRegressors, WeatherSource } from './weather.js';
 import type { DemandModelSpec } from './model.js';
 import { SERVING_DEMAND_SPEC, createDemandModel } from './model.js';
@@ -85,20 +86,22 @@ export class DemandForecaster {
   /** Data versions per series, bumped by `dataChanged`: part of every fitted state's key (and the predictor's cache key). */
   readonly versions = new SeriesVersions();
   /** Fitted ensemble states (plain data) by series, measure, data cut-off, model version and data version. */
-  private readonly fits: LruMap<string, unknown>;
+  private readonly fits: LRUCache<string, { state: unknown }> | null;
   /** Fits reused from the cache and fits computed, since start. */
   readonly fitStats = { reused: 0, fitted: 0 };
   /** Why no model could be validated, for the data cut-off and change count it was tried at (not retried before either moves). */
   private unvalidated: { attempt: string; reason: string } | null = null;
   /** Why a series got no forecast at all, by series and cut-off, for the answer that says so. */
-  private readonly noForecast = new LruMap<string, string>(1000);
+  private readonly noForecast = new LRUCache<string, string>({ max: 1000 });
   /** The first day with any scan, once there is one (it only moves earlier, by imports of old data). */
   private firstScanDay: string | null = null;
 
   constructor(
     private readonly deps: { inventory: InventoryData; registry: ModelRegistry; clock: Clock; options: DemandForecasterOptions; database?: DatabaseHandle },
   ) {
-    this.fits = new LruMap(deps.options.fitCacheEntries ?? 2000);
+    // lru-cache needs a bound of at least 1: `fitCacheEntries: 0` turns the cache off.
+    const entries = deps.options.fitCacheEntries ?? 2000;
+    this.fits = entries > 0 ? new LRUCache({ max: entries }) : null;
   }
 
   /**
@@ -384,11 +387,11 @@ export class DemandForecaster {
     const w = fit.weather && fit.weather.history[fit.weather.names[0]!]!.length === series.values.length ? fit.weather : null;
     const regressors = w ? Object.fromEntries(w.names.map((n) => [n, w.history[n]!.slice(first)])) : undefined;
     const fitKey = [measure, series.level, series.key, series.store ?? '*', through, model.versionTag, fitHorizon, this.versions.of(series), history.length, w?.signature ?? '-'].join('\u0000');
-    let state = this.fits.get(fitKey);
+    let state = this.fits?.get(fitKey)?.state;
     if (state === undefined) {
       state = m.fit({ values: history, dates: days, ...(regressors ? { regressors } : {}) });
       this.fitStats.fitted++;
-      if (fit.changes === undefined || fit.changes === this.versions.changes) this.fits.set(fitKey, state);
+      if (fit.changes === undefined || fit.changes === this.versions.changes) this.fits?.set(fitKey, { state });
     } else {
       this.fitStats.reused++;
     }

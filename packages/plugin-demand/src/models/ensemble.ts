@@ -1,5 +1,6 @@
 import type { ForecastModel, ForecastOutput, SeriesInput } from '@rfid3/core';
 import { conformalIntervals, sliceSeries } from '@rfid3/core';
+import { quantileSorted } from 'simple-statistics';
 import { fitNegativeBinomialSize, nearestCountInterval } from '../counts.js';
 
 /**
@@ -349,18 +350,10 @@ export function horizonQuantiles(residuals: number[][], levels: number[], minRes
       const m = effective[k]!;
       const pu = Math.min(1, (1 - alpha / 2) * ((m + 1) / m));
       const pl = Math.max(0, 1 - pu);
-      lower.push(quantile(sorted, pl));
-      upper.push(quantile(sorted, pu));
+      lower.push(quantileSorted(sorted, pl));
+      upper.push(quantileSorted(sorted, pu));
     });
     return { level, lower, upper };
   });
   return { quantiles, counts: pooled.map((p) => p.length) };
-}
-
-/** Linear-interpolated quantile of a sorted array (type 7). */
-function quantile(sorted: number[], p: number): number {
-  const pos = (sorted.length - 1) * p;
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }

@@ -25,7 +25,7 @@ export function binColumns(columns: ArrayLike<number>[], maxBins = 255, sampleSi
     const nb = e.length;
     for (let i = 0; i < rows; i++) {
       const x = col[i]!;
-      if (x !== x) {
+      if (Number.isNaN(x)) {
         out[i] = nb;
         continue;
       }
@@ -50,7 +50,7 @@ function columnEdges(col: ArrayLike<number>, maxBins: number, sampleSize: number
   const vals: number[] = [];
   for (let k = 0; k < n; k += step) {
     const x = col[Math.floor(k)]!;
-    if (x === x) vals.push(x);
+    if (!Number.isNaN(x)) vals.push(x);
   }
   const sorted = Float64Array.from(vals).sort();
   const distinct: number[] = [];

@@ -34,7 +34,6 @@ export interface Compared<T> {
 }
 
 const ESTIMATE = /repair estimate \$([0-9.]+)/i;
-const OUTBOUND = ['Rental', 'Delivery'];
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 const change = (current: number | null, previous: number | null) => (current === null || previous === null || previous === 0 ? null : round(current / previous - 1));

@@ -714,7 +714,6 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
   const itemRows: Record<string, unknown>[] = [];
   for (let i = 0; i < N; i++) {
     const c = classes[itemClass[i]!]!;
-    const spec = CATEGORIES[c.cat]!;
     const status = itemStatus[i]!;
     const home = STORES[itemHome[i]!]!.code;
     itemRows.push({

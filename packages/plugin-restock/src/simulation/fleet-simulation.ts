@@ -497,7 +497,6 @@ function forecastPolicy(classes: readonly FleetClass[], draws: Line[][][], ctx: 
     if (a0 >= end) return null;
     const blockStarts: number[] = [];
     for (let a = a0; a < end; a += review) blockStarts.push(a);
-    const nBlocks = blockStarts.length;
     // Unit-days spent (from evalFrom to t) and committed (units owned and on order, to the end).
     let committed = t >= evalFrom ? unitDaysSoFar : 0;
     const forecasts = classForecasts(t);

@@ -17,6 +17,7 @@ export const FIRST_PARTY_PLUGINS = [
 ] as const;
 
 export const DEFAULT_CONFIG_FILE = 'rfid3.config.json';
+/** Largest JSON body accepted by default, in bytes (1 MiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -116,6 +117,7 @@ export const hostConfigFileSchema = z.strictObject({
     .optional(),
   plugins: z.array(pluginSpecSchema).optional(),
 });
+/** The configuration file as parsed by its schema. */
 export type HostConfigFile = z.output<typeof hostConfigFileSchema>;
 
 export interface HostJobsConfig {
@@ -146,6 +148,7 @@ function jobsConfig(envValue: (name: string) => string | undefined, file: HostCo
   return base;
 }
 
+/** The host's resolved configuration (file, environment and command line merged). */
 export interface HostConfig {
   port: number;
   host: string;
@@ -180,6 +183,7 @@ export interface HostConfig {
   configFile: string | null;
 }
 
+/** A configuration value that is missing or invalid, named in the message. */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -187,6 +191,7 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where `loadHostConfig` reads from: the folder, the environment, the config path and command-line values. */
 export interface LoadHostConfigOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;

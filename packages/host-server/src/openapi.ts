@@ -5,6 +5,7 @@ import { CORE_VERSION } from '@rfid3/core';
 import type { ZodType } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 
+/** The OpenAPI 3.1 document the host serves. */
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 type OperationDoc = Record<string, unknown> & { parameters?: Record<string, unknown>[] };
 

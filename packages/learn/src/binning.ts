@@ -12,6 +12,7 @@ export interface BinnedColumns {
   rows: number;
 }
 
+/** Bins every column for histogram splits (at most `maxBins` bins; quantile edges taken from up to `sampleSize` rows). */
 export function binColumns(columns: ArrayLike<number>[], maxBins = 255, sampleSize = 200_000): BinnedColumns {
   if (maxBins < 2 || maxBins > 65_535) throw new RangeError(`maxBins must be between 2 and 65535 (got ${maxBins})`);
   const rows = columns.length ? columns[0]!.length : 0;

@@ -13,8 +13,11 @@ import { regressionComponents } from './models/regression.js';
 import type { DemandMeasure, DemandSeries } from './series.js';
 import { loadDemandSeries, loadOnRentSeries } from './series.js';
 
+/** Registry name of the demand model. */
 export const DEMAND_MODEL_NAME = 'demand.daily';
+/** Prediction type of units going out per day. */
 export const DEMAND_PREDICTION_TYPE = 'demand.units_out';
+/** Prediction type of units on rent at the end of each day. */
 export const ON_RENT_PREDICTION_TYPE = 'demand.on_rent';
 export const predictionTypeOf = (measure: DemandMeasure) => (measure === 'on_rent' ? ON_RENT_PREDICTION_TYPE : DEMAND_PREDICTION_TYPE);
 
@@ -32,6 +35,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export const FALLBACK_MODEL_VERSION = `${DEMAND_MODEL_NAME}@historical-average`;
 const FALLBACK_MODEL_REF = { name: DEMAND_MODEL_NAME, version: FALLBACK_MODEL_VERSION, type: 'historical_average' };
 
+/** A demand forecast asked for: weeks ahead and the series (category, rental class, store, measure). */
 export interface ForecastRequest {
   weeks: number;
   category?: string;
@@ -69,6 +73,7 @@ export interface DemandForecasterOptions {
   intervals?: 'counts' | 'conformal';
 }
 
+/** How a demand model version scored when validated by rolling-origin backtests (MASE, with MAE, sMAPE and interval coverage beside it). */
 export interface ValidationResult {
   metric: 'mase';
   value: number;

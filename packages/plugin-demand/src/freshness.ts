@@ -33,6 +33,7 @@ export class SeriesVersions {
     return this.changesSeen;
   }
 
+  /** Marks every series as changed (a change whose scope is not known). */
   bumpAll(): void {
     this.epoch++;
     this.changesSeen++;

@@ -200,6 +200,7 @@ function toSeries(predictions: Prediction[]): ForecastSeriesBody[] {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
+/** The demand plugin: daily units out and units on rent per category, rental class and store, with its endpoints and predictors. */
 export const demandPlugin = definePlugin({
   id: 'demand',
   version: pkg.version,

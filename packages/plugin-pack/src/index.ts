@@ -10,6 +10,7 @@ export * from './rules/index.js';
 export { analysePacks } from './analysis/pack-analysis.js';
 export type { ClassUsage, PackAnalysis, PackPerformance, PackSettings } from './analysis/pack-analysis.js';
 
+/** Model version recorded with every pack recommendation this plugin answers. */
 export const PACK_MODEL_VERSION = 'pack.rules@1';
 
 const configSchema = z.object({

@@ -46,6 +46,7 @@ interface PricingTables {
 }
 type PricingDb = Kysely<RFID3Database & PricingTables>;
 
+/** Model version recorded with every price recommendation this plugin answers. */
 export const PRICING_MODEL_VERSION = 'pricing.capacity@1';
 
 const configSchema = z.object({

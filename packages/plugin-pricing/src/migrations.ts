@@ -34,4 +34,5 @@ const pricingTables: PortableMigration = {
   },
 };
 
+/** The pricing plugin's migrations, by name. */
 export const pricingMigrations = { '0001_pricing_tables': pricingTables };

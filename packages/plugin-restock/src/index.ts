@@ -15,6 +15,7 @@ export * from './velocity/index.js';
 export { analyseRestock } from './restock-analyzer.js';
 export type { ClassRestock, RestockSettings } from './restock-analyzer.js';
 
+/** Model version recorded with every restock answer this plugin gives. */
 export const RESTOCK_MODEL_VERSION = 'restock.allocation@2';
 
 const configSchema = z.object({

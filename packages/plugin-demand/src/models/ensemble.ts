@@ -50,6 +50,7 @@ const COUNT_BUCKET_MIN = 30;
 /** Half-life, in days before the end of the training data, of an inner forecast's weight in the count fit. */
 const COUNT_HALF_LIFE_DAYS = 21;
 
+/** One member's inner-backtest error and the weight it got. */
 export interface MemberScore {
   name: string;
   /** Inner rolling-origin MAE and the number of errors behind it. */
@@ -58,6 +59,7 @@ export interface MemberScore {
   weight: number;
 }
 
+/** A fitted ensemble as plain data: each member's weight and state, their scores and the interval quantiles. */
 export interface EnsembleState {
   members: { name: string; weight: number; state: unknown }[];
   scores: MemberScore[];
@@ -90,6 +92,7 @@ function weightings(maes: number[]): { label: string; w: number[] }[] {
   return out;
 }
 
+/** Combines `members` into one forecast model, weighted and calibrated by inner rolling-origin backtests. */
 export function forecastEnsemble(members: ForecastModel[], options: EnsembleOptions): ForecastModel<EnsembleState> {
   const levels = options.levels ?? [0.8, 0.95];
   const H = options.horizon;

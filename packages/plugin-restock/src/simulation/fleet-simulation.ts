@@ -20,6 +20,7 @@ export interface FleetClass {
   expected: ArrayLike<number>;
 }
 
+/** Options of `simulateFleet`: the evaluation window, lead time and the policies' parameters. */
 export interface FleetSimulationOptions {
   /** Day index from which stockouts and inventory are counted; the days before are history. */
   evalFrom: number;
@@ -59,6 +60,7 @@ export interface MovingAverageRule {
   serviceLevel?: number;
 }
 
+/** What one ordering policy achieved over the evaluation days of a fleet simulation. */
 export interface PolicyOutcome {
   /** Class-days in the evaluation with requests that could not be served. */
   stockoutDays: number;
@@ -71,6 +73,7 @@ export interface PolicyOutcome {
   byClass: { stockoutDays: number; purchased: number; finalUnits: number }[];
 }
 
+/** A fleet simulation's outcome: the forecast-driven policy beside the static reorder levels (baseline) on the same requests. */
 export interface FleetSimulationResult {
   days: number;
   evalDays: number;

@@ -10,6 +10,7 @@ import type { JobCounts, JobHandler, JobListOptions, JobOptions, JobRecord, JobR
 import type { Logger } from './logger.js';
 import type { CoreMetrics } from './metrics.js';
 
+/** Options of the BullMQ job runner: Redis, key prefix, and the lock, stall and retention times. */
 export interface BullmqJobRunnerOptions {
   redisUrl: string;
   /** BullMQ's key prefix: hosts and workers of one deployment share it; a test uses its own. */
@@ -29,6 +30,7 @@ export interface BullmqJobRunnerOptions {
   settle?: () => Promise<unknown>;
 }
 
+/** Which queues a worker process takes jobs from, and how many at once. */
 export interface WorkerOptions {
   concurrency?: number;
   /** Queue names (plugin ids: `demand`, `maintenance`, …) to take jobs from; all registered ones by default. */
@@ -118,6 +120,7 @@ export class BullmqJobRunner implements JobRunner {
     private readonly options: BullmqJobRunnerOptions,
   ) {}
 
+  /** Connects to Redis and makes the runner (BullMQ is loaded only in this mode). */
   static async open(options: BullmqJobRunnerOptions): Promise<BullmqJobRunner> {
     // Loaded only in this mode: the embedded default never touches BullMQ or Redis.
     const bull = await import('bullmq');

@@ -54,6 +54,7 @@ export class ClusterSync {
     options.cache.onDeletePrefix((prefix) => this.publish({ type: 'cache-dropped', prefix }));
   }
 
+  /** Subscribes to the other hosts' messages (a Redis away at start is logged; ioredis resubscribes). */
   static async open(options: ClusterSyncOptions): Promise<ClusterSync> {
     const sync = new ClusterSync(options);
     try {
@@ -67,6 +68,7 @@ export class ClusterSync {
     return sync;
   }
 
+  /** Unsubscribes and closes the Redis connections. */
   async close(): Promise<void> {
     this.unrelay();
     await Promise.allSettled([this.sub.quit(), this.pub.quit()]);

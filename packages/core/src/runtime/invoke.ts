@@ -7,12 +7,14 @@ import { isDependencyUnavailable, retryAfterSeconds } from '../storage/availabil
 import { trackStaleness } from './staleness.js';
 import { fieldErrors } from './validation.js';
 
+/** An endpoint's input before validation. */
 export interface RawEndpointInput {
   params?: Record<string, unknown>;
   query?: Record<string, unknown>;
   body?: unknown;
 }
 
+/** An endpoint's answer: status, body and headers. */
 export interface EndpointResponse {
   status: number;
   body: unknown;
@@ -34,6 +36,7 @@ export function dependencyProblem(err: unknown): HttpProblem | null {
   });
 }
 
+/** Who may call what without a key. */
 export interface AccessPolicy {
   /** Let callers without a key use `read` endpoints. */
   openReads: boolean;
@@ -99,6 +102,7 @@ export async function invokeEndpoint(
   return response;
 }
 
+/** An endpoint with the plugin that added it. */
 export interface MountedEndpoint {
   pluginId: string;
   endpoint: AnyEndpoint;
@@ -108,6 +112,7 @@ export interface MountedEndpoint {
 export class EndpointTable {
   private readonly entries: { mounted: MountedEndpoint; match: ReturnType<typeof match> }[] = [];
 
+  /** Adds an endpoint; throws when another plugin declared the same method and path. */
   add(mounted: MountedEndpoint): void {
     const { endpoint } = mounted;
     const clash = this.entries.find(
@@ -121,10 +126,12 @@ export class EndpointTable {
     this.entries.push({ mounted, match: match(endpoint.path, { decode: decodeURIComponent }) });
   }
 
+  /** Every mounted endpoint, in the order added. */
   all(): MountedEndpoint[] {
     return this.entries.map((e) => e.mounted);
   }
 
+  /** The endpoint that answers a method and path, with its path parameters, or null. */
   find(method: HttpMethod, path: string): { mounted: MountedEndpoint; params: Record<string, string> } | null {
     for (const e of this.entries) {
       if (e.mounted.endpoint.method !== method) continue;

@@ -1,6 +1,8 @@
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
 
+/** The structured logger (pino). */
 export type Logger = PinoLogger;
+/** A log level, or `silent`. */
 export type LogLevel = LevelWithSilent;
 
 /** Structured logs on stderr, so that a command's stdout stays clean JSON. */
@@ -9,6 +11,7 @@ export function createLogger(options: { level?: LogLevel; name?: string; destina
   return pino({ level: options.level ?? 'info', name: options.name ?? 'rfid3', base: undefined }, destination as never);
 }
 
+/** A logger that writes nothing (tests). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }

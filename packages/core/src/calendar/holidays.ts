@@ -1,5 +1,6 @@
 import Holidays from 'date-holidays';
 
+/** A public holiday: its ISO day and name. */
 export interface Holiday {
   date: string;
   name: string;

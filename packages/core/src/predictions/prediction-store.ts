@@ -8,6 +8,7 @@ import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks } from '../storage/database.js';
 import { currentJob } from '../runtime/job-context.js';
 
+/** What happened on a predicted day, to match with the predictions about it. */
 export interface ActualValue {
   predictionType: string;
   targetType: string;
@@ -17,6 +18,7 @@ export interface ActualValue {
   value: number;
 }
 
+/** A target and day that has predictions still waiting for an actual. */
 export interface OpenTarget {
   targetType: string;
   targetId: string;
@@ -24,6 +26,7 @@ export interface OpenTarget {
   targetDate: string;
 }
 
+/** Accuracy of one model version (and horizon) from its matched predictions: error, coverage and interval score. */
 export interface AccuracyRow {
   predictionType: string;
   modelName: string;
@@ -47,6 +50,7 @@ export interface AccuracyRow {
   intervalScore: number | null;
 }
 
+/** Which matched predictions to report accuracy on, and how to group them. */
 export interface AccuracyQuery {
   predictionType?: string;
   modelName?: string;
@@ -104,6 +108,7 @@ export class PredictionStore {
     this.flush().catch(() => this.arm());
   }
 
+  /** Predictions buffered and not yet written. */
   pending(): number {
     return this.buffer.length;
   }
@@ -230,6 +235,7 @@ export class PredictionStore {
     return Number(res.numDeletedRows ?? 0);
   }
 
+  /** Writes what is buffered (a failure is ignored: the host is closing). */
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
   }

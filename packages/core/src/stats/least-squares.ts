@@ -16,6 +16,7 @@ export interface LeastSquaresOptions {
   names?: string[];
 }
 
+/** A weighted (optionally ridge-penalised) least-squares fit: coefficients, standard errors and fit statistics. */
 export interface LeastSquaresFit {
   coef: number[];
   /** Standard error of each coefficient (σ̂²·(XᵀWX + Λ)⁻¹ diagonal); NaN when no residual degrees of freedom. */
@@ -36,6 +37,7 @@ export interface LeastSquaresFit {
   predict(row: ArrayLike<number>): number;
 }
 
+/** A design the solver cannot fit (rank deficient, or bad input); the message names the column. */
 export class LeastSquaresError extends Error {
   override name = 'LeastSquaresError';
 }
@@ -278,7 +280,7 @@ export function penalisedLeastSquares(
  * Dummy (treatment) coding of a categorical column: one 0/1 column per level but the first in sorted order,
  * which the intercept absorbs. Returns the levels kept and a function from a value to its columns.
  */
-export function dummyCoding(values: ArrayLike<string>, prefix = ''): { levels: string[]; names: string[]; encode(value: string): number[] } {
+export function dummyCoding(values: ArrayLike<string>, prefix = ''): { levels: string[]; names: string[]; /** The 0/1 columns of a value (all 0 for the first level or an unseen one). */ encode(value: string): number[] } {
   const all = [...new Set(Array.from(values))].sort();
   const levels = all.slice(1);
   const index = new Map(levels.map((l, i) => [l, i]));

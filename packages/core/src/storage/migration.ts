@@ -15,6 +15,7 @@ export interface PortableTypes {
   flag: DataTypeExpression;
 }
 
+/** What a portable migration is told: the dialect, the column types that mean the same on both, and which tables exist. */
 export interface MigrationContext {
   dialect: DialectName;
   types: PortableTypes;
@@ -24,10 +25,13 @@ export interface MigrationContext {
 
 /** A migration that is told which dialect it runs on; the same one runs on SQLite and on MariaDB. */
 export interface PortableMigration {
+  /** Applies the migration. */
   up(db: Kysely<any>, ctx: MigrationContext): Promise<void>;
+  /** Reverts the migration, where it can be. */
   down?(db: Kysely<any>, ctx: MigrationContext): Promise<void>;
 }
 
+/** The portable column types on a dialect. */
 export function portableTypes(dialect: DialectName): PortableTypes {
   const mysql = dialect === 'mysql';
   return {
@@ -42,6 +46,7 @@ export function portableTypes(dialect: DialectName): PortableTypes {
   };
 }
 
+/** Whether a table exists (the name compared without case). */
 export async function tableExists(db: Kysely<any>, name: string): Promise<boolean> {
   const tables = await db.introspection.getTables();
   return tables.some((t) => t.name.toLowerCase() === name.toLowerCase());

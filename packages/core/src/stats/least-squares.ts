@@ -280,7 +280,7 @@ export function penalisedLeastSquares(
  * Dummy (treatment) coding of a categorical column: one 0/1 column per level but the first in sorted order,
  * which the intercept absorbs. Returns the levels kept and a function from a value to its columns.
  */
-export function dummyCoding(values: ArrayLike<string>, prefix = ''): { levels: string[]; names: string[]; /** The 0/1 columns of a value (all 0 for the first level or an unseen one). */ encode(value: string): number[] } {
+export function dummyCoding(values: ArrayLike<string>, prefix = ''): { levels: string[]; names: string[]; encode(value: string): number[] } {
   const all = [...new Set(Array.from(values))].sort();
   const levels = all.slice(1);
   const index = new Map(levels.map((l, i) => [l, i]));

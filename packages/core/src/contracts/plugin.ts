@@ -69,8 +69,8 @@ export type Plugin<C extends z.ZodType = z.ZodType, D extends ServiceRefs = Serv
   readonly [PLUGIN_BRAND]: number;
 };
 
-// biome-ignore lint: a loaded plugin's generic parameters are not known to the host
 /** A plugin with any config and services, as the host holds them. */
+// biome-ignore lint: a loaded plugin's generic parameters are not known to the host
 export type AnyPlugin = Plugin<any, any>;
 
 /** Makes a plugin: a plain named object with one `register` function (Backstage / Vite style). */

@@ -13,7 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const valueOf = (flag) => {
+const flagValue = (flag) => {
   const i = args.indexOf(flag);
   if (i < 0) return undefined;
   if (i + 1 >= args.length || args[i + 1].startsWith('--')) {
@@ -23,20 +23,20 @@ const valueOf = (flag) => {
   return args[i + 1];
 };
 const VALUED = ['--data', '--draws', '--business-seed'];
-const dataDir = valueOf('--data') !== undefined ? resolve(valueOf('--data')) : resolve(root, '..', 'shared', 'data');
+const dataDir = flagValue('--data') !== undefined ? resolve(flagValue('--data')) : resolve(root, '..', 'shared', 'data');
 const options = {};
-if (valueOf('--draws') !== undefined) {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(valueOf('--draws'));
+if (flagValue('--draws') !== undefined) {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(flagValue('--draws'));
   if (!m || Number(m[2] ?? m[1]) < Number(m[1])) {
-    console.error(`--draws must be A-B (or one draw A) with 1 ≤ A ≤ B, got ${valueOf('--draws')}`);
+    console.error(`--draws must be A-B (or one draw A) with 1 ≤ A ≤ B, got ${flagValue('--draws')}`);
     process.exit(2);
   }
   options.draws = Array.from({ length: Number(m[2] ?? m[1]) - Number(m[1]) + 1 }, (_, k) => Number(m[1]) + k);
 }
-if (valueOf('--business-seed') !== undefined) {
-  options.businessSeed = Number(valueOf('--business-seed'));
+if (flagValue('--business-seed') !== undefined) {
+  options.businessSeed = Number(flagValue('--business-seed'));
   if (!Number.isInteger(options.businessSeed) || options.businessSeed < 1) {
-    console.error(`--business-seed must be a positive integer, got ${valueOf('--business-seed')}`);
+    console.error(`--business-seed must be a positive integer, got ${flagValue('--business-seed')}`);
     process.exit(2);
   }
 }

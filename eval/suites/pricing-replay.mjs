@@ -50,7 +50,7 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
   const schedules = Object.fromEntries(POLICIES.filter((p) => p !== 'oracle').map((p) => [p, new Map()]));
   const grids = new Map();
   const capacity = new Map();
-  let moves = { raise: 0, cut: 0, keep: 0 };
+  const moves = { raise: 0, cut: 0, keep: 0 };
   for (const c of inputs) {
     const p0 = c.price;
     const cat = byCategory.get(c.category);

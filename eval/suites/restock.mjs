@@ -240,7 +240,7 @@ export const suite = {
       'the smallest of 0, 0.5, 1 that kept every training draw within the static inventory) and the forecast error share (0,',
       'best of 0, 0.15, 0.3). The alternatives\' figures on those draws were not kept and are not rerun here. Draws 5–12 of',
       'business 42 and of business 43 were looked at while the policy was built (draws 6–8 judged an earlier policy), so they',
-      `are context only; the table above uses business ${u.businessSeed} and draws ${u.drawsRun.join(', ')}${u.untouched ? ', which no choice looked at' : ', which were looked at'}. The (s, S) rule\'s 8 weeks`,
+      `are context only; the table above uses business ${u.businessSeed} and draws ${u.drawsRun.join(', ')}${u.untouched ? ', which no choice looked at' : ', which were looked at'}. The (s, S) rule's 8 weeks`,
       'and 95 % were set by the issue that asked for it, not tuned.',
     );
     return lines;

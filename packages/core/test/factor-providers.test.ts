@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { ExternalFactorStore, FakeClock, FactorFetchError, fetchFactors, openMeteoProvider } from '../src/index.js';
 import { externalServices } from '../src/testing/index.js';
 import { databaseTargets, describeEach, useMigratedDatabase } from './support/targets.js';

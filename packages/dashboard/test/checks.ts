@@ -120,13 +120,13 @@ export async function readPage(page: Page): Promise<PageReading> {
   });
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Class numbers standing alone in the text (not part of a longer number, a tag id or a date). */
 export function bareClassNumbers(text: string, ids: Iterable<string>): string[] {
   const found: string[] = [];
   for (const id of ids) {
-    const m = new RegExp(`(?<![0-9A-Za-z.,$-])${escape(id)}(?![0-9A-Za-z%])`).exec(text);
+    const m = new RegExp(`(?<![0-9A-Za-z.,$-])${escapeRegExp(id)}(?![0-9A-Za-z%])`).exec(text);
     if (m) found.push(`${id} in "…${text.slice(Math.max(0, m.index - 60), m.index + 60).replace(/\s+/g, ' ')}…"`);
   }
   return found;
@@ -145,7 +145,7 @@ const withCents = (values: number[]): string[] =>
 export function moneyWithoutDollar(text: string, values: number[]): string[] {
   const bad = new Set<string>();
   for (const s of withCents(values)) {
-    for (const m of text.matchAll(new RegExp(`(?<![0-9.,])(\\$?)${escape(s)}(?![0-9])`, 'g'))) if (!m[1]) bad.add(s);
+    for (const m of text.matchAll(new RegExp(`(?<![0-9.,])(\\$?)${escapeRegExp(s)}(?![0-9])`, 'g'))) if (!m[1]) bad.add(s);
   }
   return [...bad];
 }

@@ -21,6 +21,7 @@ import { dashboard } from './dashboard.js';
 import { bullBoard } from './bull-board.js';
 import { presentedKey, unauthorized } from './gateway/auth.js';
 
+/** Options of the Koa app: key store, body limits, rate limits, CORS and proxy trust. */
 export interface AppOptions {
   /** Where API keys are verified; by default the runtime's own database. */
   keys?: ApiKeyStore;
@@ -40,6 +41,7 @@ export interface AppOptions {
   readYourWritesSeconds?: number;
 }
 
+/** What each request carries through the middleware: its id, logger, matched route and caller. */
 export interface HostState {
   requestId: string;
   logger: Logger;

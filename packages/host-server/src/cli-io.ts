@@ -1,6 +1,8 @@
 /** What a command may touch, passed in so that tests run the CLI in-process. */
 export interface CliIo {
+  /** Where a command writes its output. */
   stdout: { write(chunk: string): unknown };
+  /** Where a command writes its errors. */
   stderr: { write(chunk: string): unknown };
   env: Record<string, string | undefined>;
   cwd: string;

@@ -17,14 +17,17 @@ export const FIRST_PARTY_PLUGINS = [
 ] as const;
 
 export const DEFAULT_CONFIG_FILE = 'rfid3.config.json';
+/** Largest JSON body accepted by default, in bytes (1 MiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_INGEST_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** A plugin to load: its package name and its section of the config (checked by the plugin's own schema). */
 /** How `plugins` in the config relates to the first-party plugins (see `pluginsMode` in the config file). */
 export const PLUGINS_MODES = ['add', 'replace'] as const;
+/** `add` (the default): `plugins` adds to the first-party set; `replace`: exactly the plugins listed. */
 export type PluginsMode = (typeof PLUGINS_MODES)[number];
 
+/** A plugin to load: its package name (or path) and the config it is given. */
 export interface PluginSpec {
   package: string;
   config?: Record<string, unknown>;
@@ -127,6 +130,7 @@ export const hostConfigFileSchema = z.strictObject({
    */
   pluginsMode: z.enum(PLUGINS_MODES).optional(),
 });
+/** The configuration file as parsed by its schema. */
 export type HostConfigFile = z.output<typeof hostConfigFileSchema>;
 
 export interface HostJobsConfig {
@@ -157,6 +161,7 @@ function jobsConfig(envValue: (name: string) => string | undefined, file: HostCo
   return base;
 }
 
+/** The host's resolved configuration (file, environment and command line merged). */
 export interface HostConfig {
   port: number;
   host: string;
@@ -195,6 +200,7 @@ export interface HostConfig {
   configFile: string | null;
 }
 
+/** A configuration value that is missing or invalid, named in the message. */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -202,6 +208,7 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where `loadHostConfig` reads from: the folder, the environment, the config path and command-line values. */
 export interface LoadHostConfigOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;

@@ -8,6 +8,7 @@ const KEY_PATTERN = /^rfid3_[0-9a-f]{8}_[A-Za-z0-9_-]{32,}$/;
 /** Writing last_used_at on every request would turn each read into a write; once a minute is enough to see use. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** An API key as stored: its name, role, prefix, dates and approval ceiling (never the key itself). */
 export interface ApiKeyRecord {
   id: number;
   name: string;
@@ -20,11 +21,13 @@ export interface ApiKeyRecord {
   approveLimitUsd: number | null;
 }
 
+/** A newly created API key, with its plaintext shown this once. */
 export interface CreatedApiKey extends ApiKeyRecord {
   /** The plaintext key; it is not stored and cannot be shown again. */
   key: string;
 }
 
+/** Whether a string is one of the API key roles. */
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }
@@ -43,6 +46,7 @@ export class ApiKeyStore {
     this.clock = options.clock ?? systemClock;
   }
 
+  /** Creates a key with a name and role; the plaintext key is returned once and not stored. */
   async create(name: string, role: Role, options: { approveLimitUsd?: number | null } = {}): Promise<CreatedApiKey> {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 100) throw new RangeError('key name must be 1 to 100 characters');
@@ -75,6 +79,7 @@ export class ApiKeyStore {
     return { keyId: String(row.id), name: row.name, role: row.role, approveLimitUsd: row.approve_limit_usd === null ? null : Number(row.approve_limit_usd) };
   }
 
+  /** Every key, revoked ones included (without their secrets). */
   async list(): Promise<ApiKeyRecord[]> {
     const rows = await this.database.db
       .selectFrom('rfid3_api_keys')

@@ -7,6 +7,7 @@ import type { ZodType } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { ingestEndpoints } from './ingest/endpoints.js';
 
+/** The OpenAPI 3.1 document the host serves. */
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 type OperationDoc = Record<string, unknown> & { parameters?: Record<string, unknown>[] };
 

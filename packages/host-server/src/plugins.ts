@@ -16,6 +16,7 @@ export class PluginPackageError extends Error {
   }
 }
 
+/** Where plugin packages are resolved from when the host loads them. */
 export interface LoadPluginsOptions {
   /** Folder that plugin packages are resolved from (its `node_modules`, then its parents'). */
   baseDir: string;

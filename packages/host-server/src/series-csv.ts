@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { SeriesInput } from '@rfid3/core';
 import { parse } from 'csv-parse/sync';
 
+/** Which columns of a CSV file hold the dates, the values and the regressors. */
 export interface SeriesCsvOptions {
   /** Column with the date of each row. */
   date: string;

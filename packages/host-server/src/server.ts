@@ -10,6 +10,7 @@ import { registerHostJobs } from './ops/scheduler.js';
 import { loadPlugins } from './plugins.js';
 import { gracefulShutdown } from './shutdown.js';
 
+/** Options of `startServer` beyond where the configuration is read from. */
 export interface StartServerOptions extends LoadHostConfigOptions {
   /** A config already loaded; otherwise it is read from the file and environment. */
   config?: HostConfig;
@@ -24,6 +25,7 @@ export interface StartServerOptions extends LoadHostConfigOptions {
   worker?: WorkerOptions;
 }
 
+/** A running server: its URL and port, runtime and HTTP server, and how to close it. */
 export interface ServerHandle {
   url: string;
   port: number;

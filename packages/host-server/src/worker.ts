@@ -5,6 +5,7 @@ import { loadHostConfig } from './config.js';
 import { createHostRuntime } from './server.js';
 import { gracefulShutdown } from './shutdown.js';
 
+/** Options of `startWorker`: the configuration, the queues and the shutdown grace period. */
 export interface StartWorkerOptions extends LoadHostConfigOptions, WorkerOptions {
   config?: HostConfig;
   logger?: Logger;
@@ -14,9 +15,11 @@ export interface StartWorkerOptions extends LoadHostConfigOptions, WorkerOptions
   shutdownGraceMs?: number;
 }
 
+/** A running job worker: its runtime, the queues it takes jobs from, and how to close it. */
 export interface WorkerHandle {
   runtime: Runtime;
   queues: string[];
+  /** Stops taking jobs, lets the running one finish, and closes the runtime. */
   close(): Promise<void>;
   closed: Promise<void>;
 }

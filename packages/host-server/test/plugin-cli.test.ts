@@ -1,9 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { freeLoopbackPort } from '@rfid3/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addPlugin } from '../src/plugin-cli/install.js';
@@ -90,6 +91,14 @@ describe('rfid3 plugin new (in-process)', () => {
  * apart from the host's install, `rfid3 serve`, and its endpoint over HTTP. Needs `pnpm build` first and the
  * npm registry (the host's third-party dependencies and the plugin's build tools come from it).
  */
+/** Copies the workspace's compiled better-sqlite3 addon into an install of the same version made with `--ignore-scripts`. */
+function copyBetterSqliteAddon(installed: string): void {
+  const workspace = dirname(createRequire(join(CORE_PACKAGE_DIR, 'package.json')).resolve('better-sqlite3/package.json'));
+  const version = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  if (version(workspace) !== version(installed)) throw new Error(`better-sqlite3 ${version(installed)} installed, the workspace has ${version(workspace)}: run the install without --ignore-scripts`);
+  cpSync(join(workspace, 'build', 'Release', 'better_sqlite3.node'), join(installed, 'build', 'Release', 'better_sqlite3.node'));
+}
+
 describe('a plugin written with rfid3 plugin new, added to a host installed from tarballs', () => {
   let root: string;
   let hostDir: string;
@@ -118,7 +127,10 @@ describe('a plugin written with rfid3 plugin new, added to a host installed from
     const { packWorkspace } = (await import(pathToFileURL(join(REPO, 'scripts/pack.mjs')).href)) as { packWorkspace(dir: string): Record<string, string> };
     const tarballs = await timed('pack workspace', async () => packWorkspace(join(root, 'tarballs')));
     writeFileSync(join(hostDir, 'package.json'), JSON.stringify({ name: 'rfid3-host', private: true }));
-    await timed('npm install host', () => npm(['install', ...Object.values(tarballs)], hostDir));
+    // Scripts off: better-sqlite3 would compile from source for minutes (no prebuilt binary without GitHub). Its
+    // compiled addon is taken from the workspace's copy instead, the same version built for this Node.
+    await timed('npm install host', () => npm(['install', '--ignore-scripts', ...Object.values(tarballs)], hostDir));
+    await timed('better-sqlite3 addon', async () => copyBetterSqliteAddon(join(hostDir, 'node_modules', 'better-sqlite3')));
     cli = join(hostDir, 'node_modules', '@rfid3', 'host-server', 'dist', 'cli.js');
   }, 900_000);
 
@@ -137,7 +149,7 @@ describe('a plugin written with rfid3 plugin new, added to a host installed from
     const dir = join(root, 'hello');
     await timed('plugin npm install', () => npm(['install'], dir));
     const tested = await timed('plugin npm test', () => npm(['test'], dir));
-    expect(tested.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests\s+3 passed \(3\)/);
+    expect(stripVTControlCharacters(tested.stdout)).toMatch(/Tests\s+3 passed \(3\)/);
     await timed('plugin typecheck', () => npm(['run', 'typecheck'], dir));
     await timed('plugin npm pack', () => npm(['pack'], dir));
     tarball = join(dir, 'rfid3-plugin-hello-0.1.0.tgz');

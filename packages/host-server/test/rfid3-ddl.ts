@@ -73,7 +73,7 @@ export function rfid3DdlForSqlite(ddl: string): string[] {
   const indexes: string[] = [];
   const table = /CREATE TABLE (\w+)/.exec(ddl)![1]!;
   const body = ddl
-    .replace(/\)\s*ENGINE=[^]*$/, ')')
+    .replace(/\)\s*ENGINE=[\s\S]*$/, ')')
     .replace(/BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY/g, 'INTEGER PRIMARY KEY AUTOINCREMENT')
     .replace(/ENUM\([^)]*\)/g, 'VARCHAR(10)')
     .replace(/,\s*UNIQUE KEY \w+ \(([^)]*)\)/g, ', UNIQUE ($1)')

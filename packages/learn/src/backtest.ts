@@ -3,6 +3,7 @@ import { DEFAULT_FOREST, fitForest, predictForest } from './forest.js';
 import { binaryScores, brier, calibrationTable } from './metrics.js';
 import { encodeTable, parseCsv, sliceColumns } from './table.js';
 
+/** Options of `backtestClassify`: the 0/1 target column, columns to leave out, and the held-out tail. */
 export interface ClassifyBacktestOptions {
   target: string;
   drop?: string[];
@@ -11,6 +12,7 @@ export interface ClassifyBacktestOptions {
   forest?: Partial<RandomForestConfig>;
 }
 
+/** What `backtestClassify` reports: the row counts of each part, the time to train, the features used and the held-out scores. */
 export interface ClassifyBacktestResult {
   rows: number;
   trainRows: number;

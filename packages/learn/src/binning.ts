@@ -12,6 +12,7 @@ export interface BinnedColumns {
   rows: number;
 }
 
+/** Bins every column for histogram splits (at most `maxBins` bins; quantile edges taken from up to `sampleSize` rows). */
 export function binColumns(columns: ArrayLike<number>[], maxBins = 255, sampleSize = 200_000): BinnedColumns {
   if (maxBins < 2 || maxBins > 65_535) throw new RangeError(`maxBins must be between 2 and 65535 (got ${maxBins})`);
   const rows = columns.length ? columns[0]!.length : 0;
@@ -25,7 +26,7 @@ export function binColumns(columns: ArrayLike<number>[], maxBins = 255, sampleSi
     const nb = e.length;
     for (let i = 0; i < rows; i++) {
       const x = col[i]!;
-      if (x !== x) {
+      if (Number.isNaN(x)) {
         out[i] = nb;
         continue;
       }
@@ -50,7 +51,7 @@ function columnEdges(col: ArrayLike<number>, maxBins: number, sampleSize: number
   const vals: number[] = [];
   for (let k = 0; k < n; k += step) {
     const x = col[Math.floor(k)]!;
-    if (x === x) vals.push(x);
+    if (!Number.isNaN(x)) vals.push(x);
   }
   const sorted = Float64Array.from(vals).sort();
   const distinct: number[] = [];

@@ -6,6 +6,7 @@ import { SeededRandom } from './rng.js';
 import type { TreeState } from './tree.js';
 import { createWorkspace, growTree, treeValue } from './tree.js';
 
+/** Hyper-parameters of gradient boosting (classification on log-odds or regression on squared error). */
 export interface GradientBoostingConfig {
   task: 'classification' | 'regression';
   nEstimators: number;
@@ -23,6 +24,7 @@ export interface GradientBoostingConfig {
   seed: number;
 }
 
+/** The defaults `gradientBoosting` fills in for every option not given. */
 export const DEFAULT_BOOSTING: GradientBoostingConfig = {
   task: 'regression',
   nEstimators: 200,
@@ -37,6 +39,7 @@ export const DEFAULT_BOOSTING: GradientBoostingConfig = {
   seed: 1,
 };
 
+/** A fitted gradient-boosting model as plain data (it serialises as JSON). */
 export interface BoostingState {
   kind: 'gradient-boosting';
   task: 'classification' | 'regression';
@@ -121,6 +124,7 @@ export function predictBoosting(state: BoostingState, x: ArrayLike<number>[]): F
   return out;
 }
 
+/** Gradient boosting as a `Model` (fit → `BoostingState`, predict → one score per row), `DEFAULT_BOOSTING` filling the options not given. */
 export function gradientBoosting(config: Partial<GradientBoostingConfig> = {}): Model<TabularTrain, BoostingState, TabularQuery, Float64Array> {
   const cfg: GradientBoostingConfig = { ...DEFAULT_BOOSTING, ...config };
   return {

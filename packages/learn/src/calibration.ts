@@ -57,6 +57,7 @@ export function fitPlatt(y: ArrayLike<number>, score: ArrayLike<number>, eps = 1
   return { kind: 'platt', a, b, eps };
 }
 
+/** Maps a raw score to a calibrated probability with a fitted Platt calibration. */
 export function applyPlatt(c: PlattCalibration, score: number): number {
   return 1 / (1 + Math.exp(-(c.a * logit(score, c.eps) + c.b)));
 }

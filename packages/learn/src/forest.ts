@@ -16,12 +16,15 @@ export interface TabularTrain {
   weights?: ArrayLike<number>;
 }
 
+/** Rows to predict, by column (feature-major) like `TabularTrain`. */
 export interface TabularQuery {
   x: ArrayLike<number>[];
 }
 
+/** Features tried at each split: a rule on the feature count F (√F, log₂F, F/3, all) or a number. */
 export type MaxFeatures = 'sqrt' | 'log2' | 'third' | 'all' | number;
 
+/** Hyper-parameters of the histogram random forest. */
 export interface RandomForestConfig {
   task: 'classification' | 'regression';
   nEstimators: number;
@@ -48,6 +51,7 @@ export interface RandomForestConfig {
   tuneThreshold: boolean;
 }
 
+/** The defaults of `randomForest` (a regression forest instead tries all features, uncalibrated, with no tuned threshold). */
 export const DEFAULT_FOREST: RandomForestConfig = {
   task: 'classification',
   nEstimators: 100,
@@ -75,6 +79,7 @@ export interface OutOfBag {
   rmse?: number;
 }
 
+/** A fitted random forest as plain data (it serialises as JSON). */
 export interface ForestState {
   kind: 'random-forest';
   task: 'classification' | 'regression';
@@ -89,6 +94,7 @@ export interface ForestState {
   trainRows: number;
 }
 
+/** The number of features tried at each split for `m` out of `F` features (at least 1). */
 export function resolveMaxFeatures(m: MaxFeatures, F: number): number {
   if (m === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(F)));
   if (m === 'log2') return Math.max(1, Math.floor(Math.log2(F)));
@@ -136,6 +142,7 @@ export function randomForest(config: Partial<RandomForestConfig> = {}): Model<Ta
   };
 }
 
+/** Fits a random forest on column-major training data (classification labels must be 0 or 1). */
 export function fitForest(train: TabularTrain, cfg: RandomForestConfig): ForestState {
   const n = checkTrain(train);
   const F = train.x.length;

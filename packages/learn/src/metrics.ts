@@ -110,6 +110,7 @@ export function bestF1Threshold(y: ArrayLike<number>, score: ArrayLike<number>):
   return best;
 }
 
+/** F1, precision and recall at `threshold`, PR-AUC and ROC-AUC of 0/1 labels against scores. */
 export function binaryScores(y: ArrayLike<number>, score: ArrayLike<number>, threshold = 0.5): BinaryScores {
   const c = confusionAt(y, score, threshold);
   let positives = 0;

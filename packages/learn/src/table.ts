@@ -1,3 +1,5 @@
+import { parse } from 'csv-parse/sync';
+
 /**
  * A CSV table turned into numeric feature columns: numeric columns as they are (empty → NaN),
  * categorical columns (any non-numeric value) one-hot encoded with the levels seen in the training rows.
@@ -11,45 +13,12 @@ export interface EncodedTable {
   categorical: Record<string, string[]>;
 }
 
-/** Parses CSV text with a header row (RFC 4180 quotes). */
+/**
+ * Parses CSV text with a header row (RFC 4180 quotes, CRLF or LF, blank lines skipped). Rows may have fewer or
+ * more fields than the header: `encodeTable` reads columns by position.
+ */
 export function parseCsv(text: string): { header: string[]; rows: string[][] } {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  const n = text.length;
-  while (i < n) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else field += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      field = '';
-      if (row.length > 1 || row[0] !== '') out.push(row);
-      row = [];
-    } else field += ch;
-    i++;
-  }
-  if (field !== '' || row.length) {
-    row.push(field);
-    out.push(row);
-  }
+  const out = parse(text, { skip_empty_lines: true, relax_column_count: true }) as string[][];
   const header = out.shift() ?? [];
   return { header, rows: out };
 }

@@ -13,6 +13,7 @@ export interface TreeState {
   value: number[];
 }
 
+/** How one tree grows: depth, leaf size, child weight and the features tried per split. */
 export interface GrowOptions {
   maxDepth: number;
   minSamplesLeaf: number;
@@ -32,6 +33,7 @@ export interface Workspace {
   order: Int32Array;
 }
 
+/** Allocates the scratch buffers one fit reuses across its trees (histograms sized for `maxBins`). */
 export function createWorkspace(features: number, maxBins: number): Workspace {
   return { histA: new Float64Array(maxBins + 1), histB: new Float64Array(maxBins + 1), histC: new Int32Array(maxBins + 1), order: Int32Array.from({ length: features }, (_, i) => i) };
 }

@@ -3,6 +3,7 @@ import { countInterval } from './counts.js';
 /** Days the historical average looks back over: eight weeks, so every weekday counts eight times. */
 export const AVERAGE_WINDOW_DAYS = 56;
 
+/** The historical-average fallback of a series: its daily mean over the window and count ranges around it. */
 export interface AverageForecast {
   mean: number;
   /** Days the mean is taken over. */

@@ -18,6 +18,7 @@ const dailyInput = z.object({
   name: z.string().min(1).max(100).default('series'),
 });
 
+/** What `forecastDaily` takes: a daily series held in memory and what to forecast. */
 export interface DailyForecastInput {
   /** Units per day, oldest first, one a day with no gaps; at least 28 days. */
   values: number[];

@@ -1,8 +1,9 @@
 import type { CalendarEvent, Clock, DataChangedEvent, DatabaseHandle, DemandLevel, Driver, InventoryData, ModelRegistry, Prediction, RegisteredModel } from '@rfid3/core';
 import type { StoreClosures } from '@rfid3/core';
 import { HttpProblem, addDays, closedDays, isoDay, matchCategory, maseScale, mae, rollingOriginBacktest, scoreBacktest } from '@rfid3/core';
-import { AVERAGE_WINDOW_DAYS, historicalAverageForecast } from './fallback.js';
-import { LruMap, SeriesVersions } from './freshness.js';
+import { historicalAverageForecast } from './fallback.js';
+import { LRUCache } from 'lru-cache';
+import { SeriesVersions } from './freshness.js';
 import type { WeatherRegressors, WeatherSource } from './weather.js';
 import type { DemandModelSpec } from './model.js';
 import { SERVING_DEMAND_SPEC, createDemandModel } from './model.js';
@@ -12,8 +13,11 @@ import { regressionComponents } from './models/regression.js';
 import type { DemandMeasure, DemandSeries } from './series.js';
 import { loadDemandSeries, loadOnRentSeries } from './series.js';
 
+/** Registry name of the demand model. */
 export const DEMAND_MODEL_NAME = 'demand.daily';
+/** Prediction type of units going out per day. */
 export const DEMAND_PREDICTION_TYPE = 'demand.units_out';
+/** Prediction type of units on rent at the end of each day. */
 export const ON_RENT_PREDICTION_TYPE = 'demand.on_rent';
 export const predictionTypeOf = (measure: DemandMeasure) => (measure === 'on_rent' ? ON_RENT_PREDICTION_TYPE : DEMAND_PREDICTION_TYPE);
 
@@ -31,6 +35,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export const FALLBACK_MODEL_VERSION = `${DEMAND_MODEL_NAME}@historical-average`;
 const FALLBACK_MODEL_REF = { name: DEMAND_MODEL_NAME, version: FALLBACK_MODEL_VERSION, type: 'historical_average' };
 
+/** A demand forecast asked for: weeks ahead and the series (category, rental class, store, measure). */
 export interface ForecastRequest {
   weeks: number;
   category?: string;
@@ -74,6 +79,7 @@ export interface DemandForecasterOptions {
   trainElsewhere?: () => boolean;
 }
 
+/** How a demand model version scored when validated by rolling-origin backtests (MASE, with MAE, sMAPE and interval coverage beside it). */
 export interface ValidationResult {
   metric: 'mase';
   value: number;
@@ -93,20 +99,22 @@ export class DemandForecaster {
   /** Data versions per series, bumped by `dataChanged`: part of every fitted state's key (and the predictor's cache key). */
   readonly versions = new SeriesVersions();
   /** Fitted ensemble states (plain data) by series, measure, data cut-off, model version and data version. */
-  private readonly fits: LruMap<string, unknown>;
+  private readonly fits: LRUCache<string, { state: unknown }> | null;
   /** Fits reused from the cache and fits computed, since start. */
   readonly fitStats = { reused: 0, fitted: 0 };
   /** Why no model could be validated, for the data cut-off and change count it was tried at (not retried before either moves). */
   private unvalidated: { attempt: string; reason: string } | null = null;
   /** Why a series got no forecast at all, by series and cut-off, for the answer that says so. */
-  private readonly noForecast = new LruMap<string, string>(1000);
+  private readonly noForecast = new LRUCache<string, string>({ max: 1000 });
   /** The first day with any scan, once there is one (it only moves earlier, by imports of old data). */
   private firstScanDay: string | null = null;
 
   constructor(
     private readonly deps: { inventory: InventoryData; registry: ModelRegistry; clock: Clock; options: DemandForecasterOptions; database?: DatabaseHandle },
   ) {
-    this.fits = new LruMap(deps.options.fitCacheEntries ?? 2000);
+    // lru-cache needs a bound of at least 1: `fitCacheEntries: 0` turns the cache off.
+    const entries = deps.options.fitCacheEntries ?? 2000;
+    this.fits = entries > 0 ? new LRUCache({ max: entries }) : null;
   }
 
   /**
@@ -407,13 +415,13 @@ export class DemandForecaster {
       },
       fitted: {
         get: () => {
-          const state = this.fits.get(fitKey);
+          const state = this.fits?.get(fitKey)?.state;
           if (state !== undefined) this.fitStats.reused++;
           return state;
         },
         set: (state) => {
           this.fitStats.fitted++;
-          if (fit.changes === undefined || fit.changes === this.versions.changes) this.fits.set(fitKey, state);
+          if (fit.changes === undefined || fit.changes === this.versions.changes) this.fits?.set(fitKey, { state });
         },
       },
     });
@@ -512,7 +520,12 @@ export interface ModelPredictionsInput {
   /** What every prediction says it is about and which model made it. */
   base: Pick<Prediction, 'predictionType' | 'target' | 'model'>;
   /** A fitted state kept from an earlier call (`get`), and where to keep a new one (`set`). */
-  fitted?: { get(): unknown; set(state: unknown): void };
+  fitted?: {
+    /** The state kept from an earlier call, if any. */
+    get(): unknown;
+    /** Keeps a newly fitted state for later calls. */
+    set(state: unknown): void;
+  };
 }
 
 /**

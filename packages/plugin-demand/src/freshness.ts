@@ -33,6 +33,7 @@ export class SeriesVersions {
     return this.changesSeen;
   }
 
+  /** Marks every series as changed (a change whose scope is not known). */
   bumpAll(): void {
     this.epoch++;
     this.changesSeen++;
@@ -90,32 +91,3 @@ export class SeriesVersions {
 
 // Categories are matched ignoring case (`resolve`), so their versions are kept by lower-cased name.
 const scopeId = (level: DemandLevel, key: string) => `${level}:${level === 'category' ? key.toLowerCase() : key}`;
-
-/** A bounded map that forgets the least recently used entry first. */
-export class LruMap<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(readonly max: number) {}
-
-  get size(): number {
-    return this.map.size;
-  }
-
-  get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, v);
-    return v;
-  }
-
-  set(key: K, value: V): void {
-    if (this.max <= 0) return;
-    this.map.delete(key);
-    this.map.set(key, value);
-    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
-  }
-
-  clear(): void {
-    this.map.clear();
-  }
-}

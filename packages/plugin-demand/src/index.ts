@@ -30,7 +30,7 @@ export { DemandForecaster, DEMAND_MODEL_NAME, DEMAND_PREDICTION_TYPE, FALLBACK_M
 export { AVERAGE_WINDOW_DAYS, historicalAverageForecast } from './fallback.js';
 export type { AverageForecast } from './fallback.js';
 export { countInterval, countQuantile } from './counts.js';
-export { LruMap, SeriesVersions } from './freshness.js';
+export { SeriesVersions } from './freshness.js';
 export type { SeriesScope } from './freshness.js';
 export { WEATHER_FORECAST_DAYS, WeatherSource } from './weather.js';
 export type { WeatherInputs, WeatherRegressors } from './weather.js';
@@ -148,6 +148,7 @@ declare module '@rfid3/core' {
   }
 }
 
+/** The demand plugin: daily units out and units on rent per category, rental class and store, with its endpoints and predictors. */
 export const demandPlugin = definePlugin({
   id: 'demand',
   version: pkg.version,

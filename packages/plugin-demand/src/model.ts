@@ -31,6 +31,7 @@ export interface DemandModelSpec {
   intervals?: 'conformal' | 'counts';
 }
 
+/** The demand model's default spec: an ensemble of its members, weighted by inner backtests. */
 export const DEFAULT_DEMAND_SPEC: DemandModelSpec = {
   kind: 'ensemble',
   season: 7,
@@ -78,6 +79,7 @@ export const BULK_DEMAND_SPEC: DemandModelSpec = {
   regression: { changepoints: 10, yearlyOrder: 4, robustIterations: 0 },
 };
 
+/** Options of the demand model beyond its spec. */
 export interface DemandModelOptions {
   nonNegative?: boolean;
   /** Local events (graduations, fairs…) the regression members model beside the holidays. */
@@ -146,6 +148,7 @@ export function createDemandModel(spec: DemandModelSpec, horizon: number, option
   }) as ForecastModel;
 }
 
+/** Options of `backtestDemand`: the rolling origins (initial window, step, horizon) and what else to score. */
 export interface BacktestOptions {
   initial: number;
   step: number;
@@ -156,13 +159,16 @@ export interface BacktestOptions {
   /** Also backtest each member alone (with the same conformal intervals), to compare the ensemble with its best member. */
   members?: boolean;
   events?: CalendarEvent[];
+  /** Called after each fold, for progress. */
   onFold?(done: number, total: number, model: string): void;
 }
 
+/** A model's backtest scores under its name. */
 export interface ScoredModel extends ForecastScores {
   name: string;
 }
 
+/** What `backtestDemand` reports: the model's scores beside the naive and seasonal-naive baselines'. */
 export interface DemandBacktestResult {
   folds: number;
   points: number;

@@ -4,6 +4,7 @@ import { OUTBOUND_SCAN_TYPES, RETURN_SCAN_TYPES, addDays, dayRange, denseDailySe
 /** What is forecast: units going out per day, or units on rent at the end of each day (peak concurrent demand). */
 export type DemandMeasure = 'units_out' | 'on_rent';
 
+/** Which demand series to load: the level, an optional class, category or store, and the days. */
 export interface DemandSeriesQuery {
   level: DemandLevel;
   /** Restrict to one rental class, or one category (matched by name, case-insensitive). */
@@ -17,6 +18,7 @@ export interface DemandSeriesQuery {
   to: string;
 }
 
+/** One daily demand series (level, key and store) read from the data. */
 export interface DemandSeries {
   level: DemandLevel;
   key: string;

@@ -40,6 +40,7 @@ export interface FailureModelState {
   trainingRows: number;
 }
 
+/** Options of the failure model: the forest's configuration, the validation window and the minimum failures to train. */
 export interface FailureModelOptions {
   forest: Partial<RandomForestConfig>;
   /** Days at the end of the data held out to validate the forest against the Weibull baseline. */
@@ -48,6 +49,7 @@ export interface FailureModelOptions {
   minFailures: number;
 }
 
+/** The failure model's default options. */
 export const DEFAULT_FAILURE_OPTIONS: FailureModelOptions = {
   forest: { nEstimators: 40, minSamplesLeaf: 20, maxDepth: 12, maxFeatures: 'sqrt', maxRowsPerTree: 100_000, maxOobRows: 100_000, seed: 11 },
   validationDays: 90,
@@ -241,6 +243,7 @@ export function trainFailureModel(items: ItemHistory[], through: string, options
   return { kind: 'failure-forest', dataThrough: through, features: [...FEATURE_NAMES], forest, baseline, repairCosts: repairCosts(items), validation, trainingRows: all.rows };
 }
 
+/** The failure risk of one item on its next rental, the Weibull baseline beside it, and which of the two answered. */
 export interface FailureRisk {
   tagId: string;
   /** P(failure on the next rental). */

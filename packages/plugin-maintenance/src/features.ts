@@ -3,6 +3,7 @@ import { WEAR_FLAGS } from './history.js';
 import type { WeibullParams } from './weibull.js';
 import { weibullHazard } from './weibull.js';
 
+/** Names of the features the failure model reads from an item's history, in column order. */
 export const FEATURE_NAMES = [
   'rentals_since_service',
   'days_since_service',

@@ -6,12 +6,14 @@ import { sql } from 'kysely';
 export const WEAR_FLAGS = ['rip_or_tear', 'sewing_repair_needed', 'grommet', 'rope', 'buckle', 'mold', 'stain', 'oxidation', 'oil', 'service_required', 'wet', 'dirty_or_mud'] as const;
 export type WearFlag = (typeof WEAR_FLAGS)[number];
 
+/** Quality grades, best first (an item's grade is its index here). */
 export const GRADES = ['A+', 'A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-'] as const;
 export const gradeIndex = (q: string | null | undefined): number => {
   const i = GRADES.indexOf((q ?? '').trim().toUpperCase() as (typeof GRADES)[number]);
   return i < 0 ? Number.NaN : i;
 };
 
+/** One event of an item's history: a return or a service, with its grade and wear flags. */
 export interface ItemEvent {
   /** `YYYY-MM-DD HH:MM:SS` */
   at: string;
@@ -23,6 +25,7 @@ export interface ItemEvent {
   repairEstimate: number | null;
 }
 
+/** An item with its class, prices and the events of its history. */
 export interface ItemHistory {
   tagId: string;
   rentalClass: string;
@@ -38,6 +41,7 @@ export interface ItemHistory {
   events: ItemEvent[];
 }
 
+/** Outcome feedback recorded for an item (a label for the failure model). */
 export interface FeedbackRow {
   tag_id: string;
   outcome: 'failed' | 'no_failure' | 'repaired';

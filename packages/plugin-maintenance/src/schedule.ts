@@ -1,6 +1,7 @@
 import type { FailureRisk } from './failure-model.js';
 import { failureWithinDays } from './failure-model.js';
 
+/** Costs the plan weighs, as multiples of a class's mean repair cost. */
 export interface ScheduleCosts {
   /** Cost of a planned service, as a multiple of the class's mean repair cost. */
   preventiveFactor: number;
@@ -13,6 +14,7 @@ export interface ScheduleCandidate {
   repairCost: number;
 }
 
+/** A planned service of one item, with the failure probability it removes and the expected saving. */
 export interface WorkOrder {
   day: string;
   tagId: string;
@@ -27,6 +29,7 @@ export interface WorkOrder {
   urgency: number;
 }
 
+/** A workshop plan: the work orders and the expected costs with and without it. */
 export interface Schedule {
   orders: WorkOrder[];
   expectedSaving: number;

@@ -9,7 +9,9 @@ import { planMaintenance } from './schedule.js';
 import type { NewMaintenanceFeedback } from './migrations.js';
 import { maintenanceDb } from './migrations.js';
 
+/** Registry name of the failure model. */
 export const FAILURE_MODEL_NAME = 'maintenance.failure';
+/** Prediction type of the failure probability. */
 export const FAILURE_PREDICTION_TYPE = 'maintenance.failure_probability';
 
 interface Snapshot {
@@ -43,6 +45,7 @@ export class MaintenanceService {
     return (await lastScanDay(this.deps.database)) ?? addDays(isoDay(this.deps.clock.now()), -1);
   }
 
+  /** The outcome feedback recorded so far, oldest first. */
   async feedback(): Promise<FeedbackRow[]> {
     const rows = await this.ownDb.selectFrom('maintenance_feedback').select(['tag_id', 'outcome', 'observed_at', 'repair_cost']).orderBy('id').execute();
     return (rows as Record<string, unknown>[]).map((r) => ({
@@ -53,6 +56,7 @@ export class MaintenanceService {
     }));
   }
 
+  /** Every item's history, with the recorded feedback as events. */
   async histories(): Promise<ItemHistory[]> {
     return loadItemHistories(this.deps, { feedback: await this.feedback() });
   }
@@ -116,6 +120,7 @@ export class MaintenanceService {
     return this.snapshot;
   }
 
+  /** Version tag of the active failure model (trained and registered on first use). */
   async versionTag(): Promise<string> {
     return (await this.activeModel()).versionTag;
   }
@@ -144,6 +149,7 @@ export class MaintenanceService {
     };
   }
 
+  /** Plans the services that minimise expected cost within the workshop's slots, from the day after the data ends. */
   async schedule(days: number, capacityPerDay: number, costs: ScheduleCosts) {
     const snap = await this.current();
     const candidates = snap.items
@@ -155,6 +161,7 @@ export class MaintenanceService {
     return { plan, snap, startDay };
   }
 
+  /** Records feedback for the items that exist (the others are returned as unknown) and forgets the scored items. */
   async recordFeedback(rows: { item_id: string; outcome: FeedbackRow['outcome']; observed_at?: string; repair_cost?: number; notes?: string }[]) {
     const now = sqlDateTime(this.deps.clock.now());
     const known = new Set(

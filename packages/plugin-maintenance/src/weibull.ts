@@ -9,6 +9,7 @@ export interface WeibullParams {
   scale: number;
 }
 
+/** One service spell: rentals from a repair to a failure or the data cut-off. */
 export interface Spell {
   /** Rentals completed in the spell. */
   rentals: number;
@@ -22,6 +23,7 @@ export interface WeibullFit extends WeibullParams {
   logLik: number;
 }
 
+/** P(failure on rental n | survived n − 1) under the discrete Weibull hazard. */
 export function weibullHazard(n: number, p: WeibullParams): number {
   return 1 - Math.exp(((n - 1) / p.scale) ** p.shape - (n / p.scale) ** p.shape);
 }

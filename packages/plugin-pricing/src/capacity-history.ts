@@ -26,6 +26,7 @@ export interface ClassCapacityHistory {
   unitDays: number;
 }
 
+/** Daily rental history of the priced classes over a window, by class. */
 export interface CapacityHistory {
   from: string;
   through: string;
@@ -33,6 +34,7 @@ export interface CapacityHistory {
   classes: Map<string, ClassCapacityHistory>;
 }
 
+/** A rental class to price under capacity: its units, today's price and category. */
 export interface CapacityClassInput {
   rentalClass: string;
   category: string;
@@ -222,6 +224,7 @@ export function forecastCapacityDays(model: ClassDemandModel, from: string, days
   }));
 }
 
+/** A class's price elasticity: its own estimate shrunk towards its category's, with the weight of each. */
 export interface ClassElasticity {
   elasticity: number;
   se: number;

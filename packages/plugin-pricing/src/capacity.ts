@@ -113,6 +113,7 @@ export interface CapacityDay {
   capacity: number;
 }
 
+/** Input of `recommendCapacityPrice`: today's price, the coming days' demand and capacity, and the bar a move must clear. */
 export interface CapacityPriceInput {
   price: number;
   days: readonly CapacityDay[];
@@ -151,6 +152,7 @@ export interface CapacityPriceInput {
   ceiling?: number;
 }
 
+/** The outcome of one candidate price over the coming days, across the sampled elasticities and demand levels. */
 export interface CandidateOutcome {
   price: number;
   /** Mean over the draws of the revenue (or margin) over the days. */
@@ -163,6 +165,7 @@ export interface CandidateOutcome {
   stockoutDays: number;
 }
 
+/** What `recommendCapacityPrice` decides: the price, its direction and every candidate's outcome. */
 export interface CapacityPriceRecommendation {
   currentPrice: number;
   recommendedPrice: number;
@@ -337,6 +340,7 @@ export function recommendCapacityPrice(input: CapacityPriceInput): CapacityPrice
   };
 }
 
+/** How often a class sold out recently, for the explanation of a recommendation. */
 export interface SellOutRecord {
   /** The weekday with the most sell-outs over the recent weeks (e.g. 'Saturday'), its count and of how many. */
   weekday: string;

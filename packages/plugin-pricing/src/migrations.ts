@@ -33,4 +33,5 @@ const pricingTables: PortableMigration = {
   },
 };
 
+/** The pricing plugin's migrations, by name. */
 export const pricingMigrations: PortableMigrations = { '0001_pricing_tables': pricingTables };

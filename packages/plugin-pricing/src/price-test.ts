@@ -1,5 +1,6 @@
 import { Rng } from '@rfid3/core/simulator';
 
+/** Quotes offered and converted at one variant price of a price test. */
 export interface VariantOutcome {
   name: string;
   price: number;
@@ -9,6 +10,7 @@ export interface VariantOutcome {
   conversions: number;
 }
 
+/** The verdict of a price test at this look: which variant leads, how sure, and whether to stop. */
 export interface TestVerdict {
   /** P(variant has the highest revenue per quote), by Monte Carlo over the Beta posteriors. */
   probabilityBest: Record<string, number>;
@@ -25,6 +27,7 @@ export interface TestVerdict {
   reason: string;
 }
 
+/** When a price test may stop: the sequential test's error rate, the Bayesian bars and the minimum exposures. */
 export interface StoppingRule {
   /**
    * Stop only when the sequential test says the leader's revenue per quote beats every other variant's at this
@@ -41,6 +44,7 @@ export interface StoppingRule {
   mixtureEffect: number;
 }
 
+/** The stopping rule `evaluatePriceTest` applies when none is given. */
 export const DEFAULT_STOPPING_RULE: StoppingRule = { alpha: 0.05, probabilityBest: 0.95, maxRelativeLoss: 0.01, minExposures: 100, mixtureEffect: 0.1 };
 
 /**

@@ -5,6 +5,7 @@ export const DEFAULT_GRADE_FACTORS: Record<string, number> = {
   'A+': 1.06, A: 1.04, 'A-': 1.02, 'B+': 1, B: 0.98, 'B-': 0.96, 'C+': 0.94, C: 0.92, 'C-': 0.9,
 };
 
+/** Input of `recommendPrice`: today's price, the elasticity with its error, the objective and the limits on a move. */
 export interface PriceRecommendationInput {
   price: number;
   elasticity: number;
@@ -23,6 +24,7 @@ export interface PriceRecommendationInput {
   competitorCeiling?: number;
 }
 
+/** A price recommendation from an elasticity: the recommended price, the optimum behind it and the expected change. */
 export interface PriceRecommendation {
   currentPrice: number;
   recommendedPrice: number;

@@ -1,5 +1,6 @@
 import { addDays, dayRange } from '@rfid3/core';
 
+/** How busy the coming period is against the year, from last year's months. */
 export interface SeasonIndex {
   /** Mean units out per day in the coming period (by last year's months) ÷ mean units out per day over the year. */
   index: number;

@@ -16,6 +16,7 @@ export async function classRates(database: DatabaseHandle): Promise<Map<string, 
   return out;
 }
 
+/** What items of one grade earn and cost per year. */
 export interface GradeEconomicsRow {
   grade: string;
   items: number;
@@ -56,6 +57,7 @@ export function gradeEconomics(items: ItemGrades[], rates: Map<string, number>, 
   }));
 }
 
+/** Whether to replace one item now, soon or keep it, and why. */
 export interface ReplacementAdvice {
   tagId: string;
   decision: 'replace_now' | 'replace_soon' | 'keep';

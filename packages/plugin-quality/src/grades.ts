@@ -2,14 +2,18 @@ import type { DatabaseHandle, InventoryData } from '@rfid3/core';
 import { sqlDateTime } from '@rfid3/core';
 import { qualityDb } from './migrations.js';
 
+/** Quality grades, best first; a grade's index here is the state of the transition chains. */
 export const GRADES = ['A+', 'A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-'] as const;
+/** A quality grade (A+ best, C- worst). */
 export type Grade = (typeof GRADES)[number];
 export const G = GRADES.length;
+/** Index of a grade in `GRADES` (case and spaces ignored), or -1 if it is not one. */
 export const gradeIndex = (q: unknown): number => {
   const i = GRADES.indexOf(String(q ?? '').trim().toUpperCase() as Grade);
   return i < 0 ? -1 : i;
 };
 
+/** One observation of an item's grade: at a return, a service or an inspection. */
 export interface GradeObservation {
   at: string;
   /** A return closes one rental; a service (repair done) or an inspection only observes the grade. */
@@ -17,6 +21,7 @@ export interface GradeObservation {
   grade: number;
 }
 
+/** An item with its prices and every observation of its grade. */
 export interface ItemGrades {
   tagId: string;
   rentalClass: string;

@@ -17,6 +17,7 @@ export type { ReplacementAdvice, GradeEconomicsRow } from './economics.js';
 export { QualityService, GRADE_MODEL_NAME } from './service.js';
 export type { GradeModelState } from './service.js';
 
+/** Prediction type of the rentals an item has left until it is unrentable. */
 export const DEGRADATION_PREDICTION_TYPE = 'quality.rentals_until_unrentable';
 
 const gradeEnum = z.enum(GRADES);

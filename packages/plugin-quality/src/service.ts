@@ -8,8 +8,10 @@ import { classRates } from './economics.js';
 import type { NewQualityInspection } from './migrations.js';
 import { qualityDb } from './migrations.js';
 
+/** Registry name of the grade-transition model. */
 export const GRADE_MODEL_NAME = 'quality.grade_transition';
 
+/** The grade-transition model as plain data: the chains, their validation and which of them answer. */
 export interface GradeModelState {
   kind: 'grade-transition';
   dataThrough: string;
@@ -50,6 +52,7 @@ function validate(items: ItemGrades[], cutoff: string) {
   return n ? { cutoff, transitions: n, logLoss: ll / n, pooledLogLoss: pooled / n } : null;
 }
 
+/** The quality plugin's stateful part: the grade-transition model and the items scored with it. */
 export class QualityService {
   private snapshot: Promise<Snapshot> | null = null;
   private ensuring: Promise<{ versionTag: string; state: GradeModelState }> | null = null;
@@ -60,12 +63,14 @@ export class QualityService {
     return qualityDb(this.deps.database);
   }
 
+  /** The last day with scans (today when there are none). */
   async dataThrough(): Promise<string> {
     const r = (await this.ownDb.selectFrom('id_transactions').select((eb) => eb.fn.max('scan_date').as('d')).executeTakeFirst()) as { d: unknown } | undefined;
     const d = r?.d;
     return d ? (d instanceof Date ? sqlDateTime(d) : String(d)).slice(0, 10) : sqlDateTime(this.deps.clock.now()).slice(0, 10);
   }
 
+  /** Fits the grade-transition chains on all data, validated on the last 90 days against one pooled chain, and registers them. */
   async retrain() {
     const through = await this.dataThrough();
     const items = await loadItemGrades(this.deps);
@@ -93,6 +98,7 @@ export class QualityService {
     return { ...result, validation };
   }
 
+  /** The active grade-transition model, trained and registered on first use. */
   async activeModel(): Promise<{ versionTag: string; state: GradeModelState }> {
     const active = await this.deps.registry.getActive(GRADE_MODEL_NAME);
     if (active) return { versionTag: active.versionTag, state: active.artifact as unknown as GradeModelState };
@@ -107,10 +113,12 @@ export class QualityService {
     return this.ensuring;
   }
 
+  /** Forgets the loaded items (new scans or inspections changed them). */
   invalidate(): void {
     this.snapshot = null;
   }
 
+  /** The items and rates scored with the active model, kept until the model changes or `invalidate` is called. */
   async current(): Promise<Snapshot> {
     const { versionTag, state } = await this.activeModel();
     const existing = this.snapshot ? await this.snapshot.catch(() => null) : null;
@@ -122,6 +130,7 @@ export class QualityService {
     return this.snapshot;
   }
 
+  /** One item with the current snapshot; 404 when it does not exist or has no grade. */
   async item(tagId: string) {
     const snap = await this.current();
     const item = snap.byTag.get(tagId);
@@ -138,6 +147,7 @@ export class QualityService {
     return rentals ? item.turnoverYtd / rentals : 0;
   }
 
+  /** Records the inspections of known items with a valid grade (others are not recorded; unknown items are returned) and forgets the loaded items. */
   async recordInspections(rows: { item_id: string; grade: string; inspected_at?: string; inspector?: string; notes?: string; flags?: Record<string, boolean> }[]) {
     const now = sqlDateTime(this.deps.clock.now());
     const ids = [...new Set(rows.map((r) => r.item_id))];

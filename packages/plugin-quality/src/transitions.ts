@@ -1,8 +1,10 @@
 import type { ItemGrades } from './grades.js';
 import { G } from './grades.js';
 
+/** A row-stochastic matrix: row i is the distribution of the next grade from grade i. */
 export type Matrix = number[][];
 
+/** One-rental grade-transition matrices per class, per category and overall, with the counts behind them. */
 export interface TransitionTable {
   byClass: Record<string, Matrix>;
   byCategory: Record<string, Matrix>;
@@ -75,6 +77,7 @@ export function estimateTransitions(items: ItemGrades[], minClassTransitions = 1
   return { byClass, byCategory, overall, counts };
 }
 
+/** The transition matrix that answers for an item: its class's, else its category's, else the overall one. */
 export function matrixFor(t: TransitionTable, item: Pick<ItemGrades, 'rentalClass' | 'category'>): Matrix {
   return t.byClass[item.rentalClass] ?? t.byCategory[item.category] ?? t.overall;
 }

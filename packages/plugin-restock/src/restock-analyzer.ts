@@ -11,6 +11,7 @@ import type { ReorderLevels } from './policy/reorder-policy.js';
 import { velocityClasses } from './velocity/velocity.js';
 import type { VelocityClass } from './velocity/velocity.js';
 
+/** Settings of `analyseRestock`: lead time, horizon, service level and the economics of a purchased unit. */
 export interface RestockSettings {
   leadTimeDays: number;
   horizonDays: number;
@@ -29,6 +30,7 @@ export interface RestockSettings {
   budgetUsd?: number;
 }
 
+/** The restock analysis of one rental class. */
 export interface ClassRestock {
   rentalClass: string;
   commonName: string | null;

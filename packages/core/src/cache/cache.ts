@@ -5,11 +5,13 @@ import type { Logger } from '../runtime/logger.js';
 import type { CoreMetrics } from '../runtime/metrics.js';
 import { RecentFailures, dropIfHung, isConnected } from './redis.js';
 
+/** Hit, miss and size counts of both cache layers. */
 export interface CacheStats {
   l1: { hits: number; misses: number; size: number };
   l2: CacheL2Stats;
 }
 
+/** Counts of the Redis layer (L2). */
 export interface CacheL2Stats {
   enabled: boolean;
   hits: number;
@@ -28,19 +30,24 @@ export interface CacheL2Stats {
 
 /** Two-level cache: in-process LRU first, then Redis when configured. Values must be JSON-serialisable. */
 export interface Cache {
+  /** The value under `key` (L1, then L2), or undefined on a miss. */
   get<T>(key: string): Promise<T | undefined>;
   /**
    * The last value this process held for `key` even if its TTL has run out (never from L2): what to serve,
    * flagged stale, when it cannot be computed again because a dependency is away.
    */
   getStale?<T>(key: string): T | undefined;
+  /** Stores a value in both layers for `ttlSeconds` (the default TTL when absent; zero or less removes it). */
   set<T>(key: string, value: T, ttlSeconds?: number): Promise<void>;
+  /** Removes a key from both layers. */
   delete(key: string): Promise<void>;
   /** Removes every key that starts with `prefix` from both layers; returns how many L1 entries went. */
   deletePrefix(prefix: string): Promise<number>;
   /** Returns the cached value, or computes, stores and returns it. */
   wrap<T>(key: string, ttlSeconds: number | undefined, compute: () => Promise<T>): Promise<{ value: T; hit: boolean }>;
+  /** Hit, miss and size counts so far. */
   stats(): CacheStats;
+  /** Closes the Redis connection, if any. */
   close(): Promise<void>;
 }
 
@@ -68,6 +75,7 @@ interface Entry {
   v: unknown;
 }
 
+/** Options of the layered cache: the L1 size, the default TTL, the key prefix and an optional Redis. */
 export interface LayeredCacheOptions {
   l1MaxEntries: number;
   defaultTtlSeconds: number;

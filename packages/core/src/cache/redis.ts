@@ -15,6 +15,7 @@ export interface RedisClientOptions {
   watchdogMs?: number;
 }
 
+/** The Redis client settings used when none are given: 1 s connect timeout, 50 ms command timeout. */
 export const DEFAULT_REDIS_CLIENT_OPTIONS: Required<RedisClientOptions> = {
   connectTimeoutMs: 1000,
   commandTimeoutMs: 50,
@@ -108,6 +109,7 @@ export class RecentFailures {
 
   constructor(readonly windowSeconds: number) {}
 
+  /** Counts one failure at `now` and keeps its message as the last error. */
   record(err: unknown, now = Date.now()): void {
     this.total++;
     this.lastError = err instanceof Error ? err.message : String(err);

@@ -4,7 +4,9 @@ import { publicHolidays } from './holidays.js';
 /** The holidays the stores are closed on unless a deployment says otherwise. */
 export const DEFAULT_CLOSED_HOLIDAYS: readonly string[] = ['Thanksgiving Day', 'Christmas Day', "New Year's Day"];
 
+/** Weekday names as a closure rule writes them, Sunday first. */
 export const WEEKDAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+/** A weekday name (`sun` … `sat`). */
 export type WeekdayName = (typeof WEEKDAY_NAMES)[number];
 
 /** When the stores are closed: no units go out on such a day. */

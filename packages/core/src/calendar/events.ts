@@ -22,6 +22,7 @@ export interface CalendarEvent {
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 const isIsoDay = (v: string) => ISO_DAY.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`));
 
+/** A calendar file that cannot be read as events; the message says what is wrong. */
 export class CalendarImportError extends Error {
   override name = 'CalendarImportError';
 }

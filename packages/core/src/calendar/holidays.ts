@@ -1,3 +1,4 @@
+/** A public holiday: its ISO day and name. */
 export interface Holiday {
   date: string;
   name: string;

@@ -1,5 +1,6 @@
 import type { JsonObject } from './json.js';
 
+/** The kind of a decision; the design's five, or a plugin's own. */
 export type DecisionType = 'restock' | 'price_change' | 'pack_create' | 'pack_dissolve' | 'maintenance' | (string & {});
 
 /** A change a model wants to make (an order, a price, a pack); it becomes real only through the ledger. */
@@ -33,14 +34,17 @@ export interface ProposedDecision {
 
 /** Ordered from least to most restrictive; the combined verdict is the most restrictive one. */
 export const VERDICTS = ['auto_approve', 'review', 'manual', 'reject'] as const;
+/** A safeguard's verdict on a decision (one of `VERDICTS`). */
 export type Verdict = (typeof VERDICTS)[number];
 
+/** One safeguard's verdict on a decision, and why. */
 export interface SafeguardOutcome {
   safeguard: string;
   verdict: Verdict;
   reason: string;
 }
 
+/** Every safeguard's verdict on a decision, the combined (most restrictive) one, and the decision after caps. */
 export interface SafeguardResult {
   verdict: Verdict;
   /** The decision after any caps were applied. */
@@ -52,9 +56,11 @@ export interface SafeguardResult {
 export interface DecisionSafeguard {
   id: string;
   appliesTo?: DecisionType[];
+  /** Checks a decision: a verdict with its reason (and a capped copy, if it caps it), or null when the rule has nothing to say. */
   check(decision: ProposedDecision): { verdict: Verdict; reason: string; decision?: ProposedDecision } | null;
 }
 
+/** Thresholds of the design's default safeguards. */
 export interface SafeguardSettings {
   /** A restock decision is capped at this many dollars. */
   restockCapUsd: number;
@@ -70,6 +76,7 @@ export interface SafeguardSettings {
   secondApproverAtOrAboveUsd: number;
 }
 
+/** The design's default safeguard thresholds ($5,000 restock cap, approval above $1,000, ±20 % price moves, auto-approval above 0.8 confidence). */
 export const DEFAULT_SAFEGUARD_SETTINGS: SafeguardSettings = Object.freeze({
   restockCapUsd: 5000,
   restockApprovalAboveUsd: 1000,

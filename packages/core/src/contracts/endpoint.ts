@@ -8,6 +8,7 @@ import type { Logger } from '../runtime/logger.js';
  * separate: the key a scanner posts with cannot change a decision.
  */
 export const ROLES = ['read', 'ingest', 'operate', 'approve', 'admin'] as const;
+/** An API key's role (one of `ROLES`). */
 export type Role = (typeof ROLES)[number];
 
 /** What each role may do, as the roles an endpoint may require. */
@@ -24,8 +25,10 @@ export function roleSatisfies(held: Role, needed: Role): boolean {
   return ROLE_GRANTS[held]?.includes(needed) ?? false;
 }
 
+/** An HTTP method an endpoint may declare. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** The caller of a request: the API key's id, name and role. */
 export interface Principal {
   keyId: string;
   name: string;
@@ -34,6 +37,7 @@ export interface Principal {
   approveLimitUsd?: number | null;
 }
 
+/** What a handler gets besides its input: the request id, the caller and a logger. */
 export interface RequestContext {
   requestId: string;
   /** The caller's API key, or null when the request carries none (allowed only for open reads). */
@@ -43,6 +47,7 @@ export interface RequestContext {
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 
+/** The zod schemas that validate an endpoint's path parameters, query and body. */
 export interface EndpointInputSchemas<P, Q, B> {
   /** Path parameters (strings from the URL). */
   params?: P;
@@ -51,6 +56,7 @@ export interface EndpointInputSchemas<P, Q, B> {
   body?: B;
 }
 
+/** An endpoint's validated input: its path parameters, query and body as parsed by its schemas. */
 export interface EndpointInput<P, Q, B> {
   params: Parsed<P>;
   query: Parsed<Q>;
@@ -91,9 +97,11 @@ export interface Endpoint<
   output?: z.ZodType;
   /** Status on success (default 200). */
   successStatus?: 200 | 201 | 202 | 204;
+  /** Answers a validated request; the value is sent as JSON, and an `HttpProblem` thrown becomes a problem+json answer. */
   handler(input: EndpointInput<P, Q, B>, ctx: RequestContext): unknown | Promise<unknown>;
 }
 
+/** An endpoint with any input schemas, as the host holds them. */
 export type AnyEndpoint = Endpoint<any, any, any>;
 
 /**

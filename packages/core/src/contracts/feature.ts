@@ -11,9 +11,11 @@ export interface Feature<TEntity, TValue extends JsonValue = number> {
   /** The kind of entity it describes: `item`, `rental_class`, `store`, … */
   entityType: string;
   forecastable: boolean;
+  /** Computes the feature for each entity as of `ctx.asOf`, one value per entity in order. */
   compute(entities: TEntity[], ctx: { asOf: string }): Promise<TValue[]> | TValue[];
 }
 
+/** Declares a feature (identity; it checks the shape at compile time). */
 export function defineFeature<TEntity, TValue extends JsonValue = number>(
   feature: Feature<TEntity, TValue>,
 ): Feature<TEntity, TValue> {

@@ -10,7 +10,9 @@ export interface Model<TTrain, TState, TQuery, TOutput> {
   readonly type: string;
   /** The configuration it was built with (plain data, recorded with each fitted version). */
   readonly config: Readonly<Record<string, unknown>>;
+  /** Fits the model: training data in, plain fitted state out. */
   fit(train: TTrain): TState;
+  /** Predicts from fitted state: a pure function of the state and the query. */
   predict(state: TState, query: TQuery): TOutput;
 }
 
@@ -23,6 +25,7 @@ export interface SeriesInput {
   regressors?: Record<string, number[]>;
 }
 
+/** What to forecast: the horizon, the interval levels, and the future values of the regressors and dates. */
 export interface ForecastQuery {
   horizon: number;
   /** Interval levels wanted, e.g. [0.8, 0.95]. */
@@ -32,12 +35,14 @@ export interface ForecastQuery {
   futureDates?: string[];
 }
 
+/** A forecast interval at one level: lower and upper bounds for each step. */
 export interface ForecastInterval {
   level: number;
   lower: number[];
   upper: number[];
 }
 
+/** A forecast: the mean for each step and the intervals around it. */
 export interface ForecastOutput {
   mean: number[];
   intervals: ForecastInterval[];

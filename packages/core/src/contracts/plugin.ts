@@ -20,7 +20,9 @@ export interface PluginEnv<C, D> {
   logger: Logger;
   /** Binds a service this plugin declared in `provides`, for other plugins to require. */
   provide<T>(ref: ServiceRef<T>, value: T): void;
+  /** Adds endpoints to the host. */
   endpoint(...endpoints: AnyEndpoint[]): void;
+  /** Adds predictors to the host's prediction service. */
   predictor(...predictors: AnyPredictor[]): void;
   /**
    * Adds decision safeguards for this plugin's decision types: every transition of a decision (propose,
@@ -35,10 +37,13 @@ export interface PluginEnv<C, D> {
    * (`joinRunning` changes that for any job).
    */
   job<P>(name: string, handler: JobHandler<P>, options?: JobOptions): void;
+  /** Runs when the host starts, after every plugin has registered. */
   onStart(hook: () => void | Promise<void>): void;
+  /** Runs when the host stops. */
   onStop(hook: () => void | Promise<void>): void;
 }
 
+/** What `definePlugin` takes: the plugin's id, version, supported core range, config schema, services, migrations and `register`. */
 export interface PluginOptions<C extends z.ZodType, D extends ServiceRefs> {
   /** Unique id, lower-case words joined by dashes: `demand`, `acme-weather`. */
   id: string;
@@ -64,13 +69,16 @@ export interface PluginOptions<C extends z.ZodType, D extends ServiceRefs> {
    * the dialect and its portable column types; a plain Kysely `Migration` works too.
    */
   migrations?: PortableMigrations;
+  /** Adds the plugin's endpoints, predictors, services, safeguards and jobs; runs once, when the host loads it. */
   register(env: PluginEnv<z.output<C>, ResolvedServices<D>>): void | Promise<void>;
 }
 
+/** A plugin as `definePlugin` makes it: its frozen options, branded so the host can recognise it. */
 export type Plugin<C extends z.ZodType = z.ZodType, D extends ServiceRefs = ServiceRefs> = Readonly<PluginOptions<C, D>> & {
   readonly [PLUGIN_BRAND]: number;
 };
 
+/** A plugin with any config and services, as the host holds them. */
 // biome-ignore lint: a loaded plugin's generic parameters are not known to the host
 export type AnyPlugin = Plugin<any, any>;
 
@@ -84,6 +92,7 @@ export function definePlugin<C extends z.ZodType = z.ZodType<Record<string, neve
   return Object.freeze({ ...options, [PLUGIN_BRAND]: PLUGIN_API_VERSION }) as Plugin<C, D>;
 }
 
+/** Whether a value is a plugin made by `definePlugin`. */
 export function isPlugin(value: unknown): value is AnyPlugin {
   return typeof value === 'object' && value !== null && PLUGIN_BRAND in value;
 }

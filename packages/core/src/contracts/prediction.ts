@@ -2,8 +2,10 @@ import type { JsonValue } from './json.js';
 
 /** Which layer of the fallback chain answered. */
 export const PREDICTION_SOURCES = ['model', 'ensemble', 'historical_average', 'manual'] as const;
+/** Which layer of the fallback chain answered (one of `PREDICTION_SOURCES`). */
 export type PredictionSource = (typeof PREDICTION_SOURCES)[number];
 
+/** An interval around a predicted value at a nominal level. */
 export interface PredictionInterval {
   /** Nominal coverage, e.g. 0.8 for an 80 % interval. */
   level: number;
@@ -11,6 +13,7 @@ export interface PredictionInterval {
   upper: number;
 }
 
+/** One driver of a prediction and its effect on the value. */
 export interface Driver {
   name: string;
   /** Signed contribution to the value, in the value's units (or a weight where stated). */
@@ -18,6 +21,7 @@ export interface Driver {
   detail?: string;
 }
 
+/** What a prediction is about. */
 export interface PredictionTarget {
   /** What kind of thing is predicted: `rental_class`, `category`, `item`, `store`, … */
   type: string;
@@ -25,6 +29,7 @@ export interface PredictionTarget {
   store?: string | null;
 }
 
+/** The model version that made a prediction. */
 export interface ModelRef {
   name: string;
   /** `name@n`, as issued by the model registry. */

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Prediction } from './prediction.js';
 
+/** What a predictor gets besides its query. */
 export interface PredictorContext {
   /** The clock's now, so a fake clock in tests governs what is "today". */
   now: Date;
@@ -18,6 +19,7 @@ export interface Predictor<Q extends z.ZodType = z.ZodType> {
   querySchema: Q;
   /** The version of the model that would answer this query now; it is part of every cache key. */
   modelVersion(query: z.output<Q>): Promise<string>;
+  /** Answers a validated query with predictions. */
   predict(query: z.output<Q>, ctx: PredictorContext): Promise<Prediction[]>;
   /** Cache lifetime of an answer; the runtime's default when absent. */
   cacheTtlSeconds?: number;
@@ -30,6 +32,7 @@ export interface Predictor<Q extends z.ZodType = z.ZodType> {
   staleFallbackKey?(query: z.output<Q>): unknown;
 }
 
+/** A predictor with any query schema, as the host holds them. */
 export type AnyPredictor = Predictor<any>;
 
 /**
@@ -53,6 +56,7 @@ export type KnownPredictorId = keyof PredictorQueries & string;
 /** What `predict(id, …)` accepts: the declared query of a known id (`PredictorQueries`); anything for others. */
 export type PredictorQuery<Id extends string> = Id extends KnownPredictorId ? PredictorQueries[Id] : unknown;
 
+/** Declares a predictor (identity; it checks the shape at compile time). */
 export function definePredictor<Q extends z.ZodType>(predictor: Predictor<Q>): Predictor<Q> {
   return predictor;
 }

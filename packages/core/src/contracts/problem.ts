@@ -4,6 +4,7 @@ export interface FieldError {
   message: string;
 }
 
+/** The body of an RFC 9457 problem+json answer. */
 export interface ProblemBody {
   type: string;
   title: string;
@@ -44,6 +45,7 @@ export class HttpProblem extends Error {
     this.headers = options.headers ?? {};
   }
 
+  /** The problem+json body of this error. */
   toBody(instance?: string): ProblemBody {
     return {
       type: `https://rfid3.dev/problems/${this.status}`,
@@ -56,14 +58,17 @@ export class HttpProblem extends Error {
     };
   }
 
+  /** A 400 Bad Request, with the fields at fault. */
   static badRequest(detail: string, errors?: FieldError[]): HttpProblem {
     return new HttpProblem({ status: 400, title: 'Bad Request', detail, errors });
   }
 
+  /** A 404 Not Found. */
   static notFound(detail: string): HttpProblem {
     return new HttpProblem({ status: 404, title: 'Not Found', detail });
   }
 
+  /** A 409 Conflict. */
   static conflict(detail: string): HttpProblem {
     return new HttpProblem({ status: 409, title: 'Conflict', detail });
   }

@@ -16,6 +16,7 @@ export const jobAcceptedSchema = z.object({
   statusUrl: z.string().describe('where to follow it: GET it for the job record'),
 });
 
+/** A job record as the job endpoints answer it: state, progress, result or error, timings and the worker that ran it. */
 export const jobRecordSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -32,6 +33,7 @@ export const jobRecordSchema = z.object({
 
 const verdict = z.enum(['auto_approve', 'review', 'manual', 'reject']);
 const decisionStatus = z.enum(['pending', 'approved', 'rejected', 'executed', 'failed']);
+/** One safeguard's verdict on a decision, with its reason. */
 export const safeguardOutcomeSchema = z.object({ safeguard: z.string(), verdict, reason: z.string() });
 
 /** A decision of the ledger (`DecisionRecord`). */
@@ -71,6 +73,7 @@ export const decisionRecordSchema = z.object({
   updatedAt: z.string(),
 });
 
+/** One change of a decision's status in its history: from, to, who and when. */
 export const decisionTransitionSchema = z.object({
   id: z.number().int(),
   decisionId: z.number().int(),

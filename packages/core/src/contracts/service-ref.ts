@@ -10,6 +10,7 @@ export interface ServiceRef<T> {
   readonly __type?: T;
 }
 
+/** Makes a service reference from a dotted camelCase id (`core.database`, `demand.forecaster`). */
 export function createServiceRef<T>(id: string): ServiceRef<T> {
   if (!/^[a-z][a-zA-Z0-9]*(\.[a-zA-Z][a-zA-Z0-9]*)*$/.test(id)) {
     throw new TypeError(`service id '${id}' must be dotted camelCase words, e.g. 'core.database' or 'demand.forecaster'`);
@@ -17,5 +18,7 @@ export function createServiceRef<T>(id: string): ServiceRef<T> {
   return Object.freeze({ id, token: Symbol.for(`rfid3.service:${id}`) });
 }
 
+/** The services a plugin requires, by the name it reads them under. */
 export type ServiceRefs = Record<string, ServiceRef<unknown>>;
+/** The services of `D`, resolved to their types. */
 export type ResolvedServices<D extends ServiceRefs> = { [K in keyof D]: D[K] extends ServiceRef<infer T> ? T : never };

@@ -13,7 +13,9 @@ import { OPEN_DECISION_STATUSES, openDecisionKey } from '../storage/migrations/d
 import type { RFID3Database, RowUpdate } from '../storage/schema.js';
 import type { ImpactMeasure } from './impact-measure.js';
 
+/** The states a decision moves through. */
 export const DECISION_STATUSES = ['pending', 'approved', 'rejected', 'executed', 'failed'] as const;
+/** A decision's state (one of `DECISION_STATUSES`). */
 export type DecisionStatus = (typeof DECISION_STATUSES)[number];
 
 /** pending → approved / rejected → executed / failed (only approved decisions execute). */
@@ -39,6 +41,7 @@ export interface DecisionActor {
   approveLimitUsd?: number | null;
 }
 
+/** The actor recorded for what the system does by itself (`role: 'system'`, no key). */
 export const systemActor = (name: string): DecisionActor => ({ name, keyId: null, role: 'system' });
 
 /** The actor behind an API request's key (the endpoint has already refused a request without one). */
@@ -58,6 +61,7 @@ export interface DecisionChange {
 export const isSuperseded = (r: DecisionRecord): boolean =>
   (r.status === 'rejected' && (r.overrideReason ?? '').startsWith('superseded')) || (r.status === 'failed' && (r.failureReason ?? '').startsWith('superseded'));
 
+/** A decision as the ledger keeps it: what it changes, its verdict and state, who moved it and the predicted and actual impact. */
 export interface DecisionRecord {
   id: number;
   decisionType: string;
@@ -98,6 +102,7 @@ export interface DecisionRecord {
   updatedAt: string;
 }
 
+/** One recorded transition of a decision: the action, the states before and after, and who took it. */
 export interface DecisionTransition {
   id: number;
   decisionId: number;
@@ -291,11 +296,13 @@ export class DecisionLedger {
     });
   }
 
+  /** One decision by id, or null. */
   async get(id: number): Promise<DecisionRecord | null> {
     const row = await this.row(this.deps.database.db, id);
     return row ? toRecord(row) : null;
   }
 
+  /** Decisions matching a filter (state, type, target, scope), a page at a time. */
   async list(filter: { status?: DecisionStatus; type?: string; targetId?: string; scope?: string | null; limit?: number; offset?: number } = {}): Promise<DecisionRecord[]> {
     let q = this.deps.database.db.selectFrom('automated_decisions').selectAll();
     if (filter.status) q = q.where('status', '=', filter.status);

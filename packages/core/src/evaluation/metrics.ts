@@ -9,6 +9,7 @@ export function mae(actual: ArrayLike<number>, predicted: ArrayLike<number>): nu
   return actual.length ? s / actual.length : Number.NaN;
 }
 
+/** Root mean squared error (NaN for no points). */
 export function rmse(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
   check(actual, predicted);
   let s = 0;
@@ -16,6 +17,7 @@ export function rmse(actual: ArrayLike<number>, predicted: ArrayLike<number>): n
   return actual.length ? Math.sqrt(s / actual.length) : Number.NaN;
 }
 
+/** Symmetric MAPE in percent, 0/0 counted as 0 (NaN for no points). */
 export function smape(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
   check(actual, predicted);
   let s = 0;
@@ -29,6 +31,7 @@ export function smapeTerm(a: number, p: number): number {
   return d === 0 ? 0 : (2 * Math.abs(a - p)) / d;
 }
 
+/** MAPE over the points whose actual is not zero, with how many points it used. */
 export function mape(actual: ArrayLike<number>, predicted: ArrayLike<number>): { value: number; used: number } {
   check(actual, predicted);
   let s = 0;

@@ -4,8 +4,10 @@ import { sqlDateTime } from '../runtime/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks, parseJsonColumn } from '../storage/database.js';
 
+/** The kind of an external factor; the four the design names, or another. */
 export type FactorType = 'weather' | 'event' | 'economic' | 'holiday' | (string & {});
 
+/** One external factor on one day at one location (weather, an event, an economic figure, a holiday). */
 export interface ExternalFactor {
   factorType: FactorType;
   /** e.g. `temp_max_c`, `precip_mm`, `county_fair`. */
@@ -32,6 +34,7 @@ export interface ExternalFactorProvider {
 export class ExternalFactorStore {
   constructor(private readonly deps: { database: DatabaseHandle; clock: Clock }) {}
 
+  /** Stores factors, replacing any with the same type, name, day and location, in one transaction. */
   async put(factors: ExternalFactor[]): Promise<void> {
     if (factors.length === 0) return;
     const now = sqlDateTime(this.deps.clock.now());
@@ -64,6 +67,7 @@ export class ExternalFactorStore {
     });
   }
 
+  /** The stored factors of a type or names, between two days (both included), optionally at one location. */
   async get(query: { factorType?: FactorType; factorNames?: string[]; from: string; to: string; location?: string }): Promise<ExternalFactor[]> {
     let q = this.deps.database.db
       .selectFrom('external_data_factors')

@@ -1,6 +1,7 @@
 import type { Logger } from '../runtime/logger.js';
 import type { ExternalFactor, ExternalFactorProvider, ExternalFactorStore } from './external-factors.js';
 
+/** How hard to try a factor provider: timeout, retries and backoff. */
 export interface FetchFactorsOptions {
   /** Per attempt; the default is 30 s. */
   timeoutMs?: number;
@@ -11,6 +12,7 @@ export interface FetchFactorsOptions {
   logger?: Logger;
 }
 
+/** Factors fetched from a provider, or from the store when the provider failed. */
 export interface FetchedFactors {
   factors: ExternalFactor[];
   /** `live` when the provider answered (and the answer was stored), `cache` when stored values stood in. */
@@ -20,6 +22,7 @@ export interface FetchedFactors {
   error?: string;
 }
 
+/** A provider that failed every attempt with no stored values to stand in. */
 export class FactorFetchError extends Error {
   override name = 'FactorFetchError';
 }
@@ -78,6 +81,7 @@ export async function fetchFactors(
   return { factors: cached, from: 'cache', attempts, error: lastError };
 }
 
+/** Where the Open-Meteo provider asks for weather. */
 export interface OpenMeteoOptions {
   latitude: number;
   longitude: number;

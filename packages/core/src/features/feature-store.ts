@@ -5,6 +5,7 @@ import { sqlDateTime } from '../runtime/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks, parseJsonColumn } from '../storage/database.js';
 
+/** One computed feature value of one entity as of one day. */
 export interface FeatureValue {
   entityType: string;
   entityId: string;

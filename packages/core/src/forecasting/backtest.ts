@@ -2,6 +2,7 @@ import type { ForecastModel, SeriesInput } from '../contracts/model.js';
 import { coverage, mae, rmse, seasonalNaiveInSampleMae, smape } from '../evaluation/metrics.js';
 import { sliceSeries } from './series.js';
 
+/** Rolling-origin backtest settings: the first origin, the step between origins and the horizon. */
 export interface RollingOriginOptions {
   /** First origin: the model is first fitted on rows [0, initial). */
   initial: number;
@@ -10,9 +11,11 @@ export interface RollingOriginOptions {
   /** Rows forecast from each origin. */
   horizon: number;
   levels?: number[];
+  /** Called after each fold, for progress. */
   onFold?(done: number, total: number): void;
 }
 
+/** One backtest forecast point: its origin, steps ahead, the actual value, the mean and the intervals. */
 export interface BacktestPoint {
   origin: number;
   /** 1-based steps ahead. */
@@ -22,6 +25,7 @@ export interface BacktestPoint {
   intervals: { level: number; lower: number; upper: number }[];
 }
 
+/** The points of a rolling-origin backtest, with the folds and the time it took. */
 export interface BacktestRun {
   folds: number;
   points: BacktestPoint[];
@@ -73,6 +77,7 @@ export function rollingOriginBacktest(series: SeriesInput, model: ForecastModel<
   return { folds: origins.length, points, fitMs: performance.now() - started };
 }
 
+/** Error and interval coverage of a backtest: MAE, RMSE, sMAPE, MASE and 80 %/95 % coverage. */
 export interface ForecastScores {
   mae: number;
   rmse: number;

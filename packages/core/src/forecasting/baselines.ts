@@ -1,5 +1,6 @@
 import type { ForecastModel, ForecastOutput } from '../contracts/model.js';
 
+/** A fitted seasonal-naive (or naive) model: the season and its last observed values. */
 export interface SeasonalNaiveState {
   season: number;
   /** The last `season` observed values, oldest first. */
@@ -30,6 +31,7 @@ export function naive(): ForecastModel<SeasonalNaiveState> {
   return seasonalNaive(1);
 }
 
+/** A fitted historical-average model: the mean it forecasts. */
 export interface HistoricalAverageState {
   mean: number;
 }

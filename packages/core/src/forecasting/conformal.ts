@@ -2,6 +2,7 @@ import { quantileSorted } from 'simple-statistics';
 import type { ForecastInterval, ForecastModel, SeriesInput } from '../contracts/model.js';
 import { sliceSeries } from './series.js';
 
+/** Options of `conformalIntervals`: the calibrated horizon, the levels and the inner origins. */
 export interface ConformalOptions {
   /** Longest horizon the intervals are calibrated for; longer ones widen with √h beyond it. */
   horizon: number;
@@ -16,6 +17,7 @@ export interface ConformalOptions {
   nonNegative?: boolean;
 }
 
+/** A model fitted with conformal intervals: the inner model's state and the residual quantiles by horizon. */
 export interface ConformalState<S> {
   inner: S;
   horizon: number;

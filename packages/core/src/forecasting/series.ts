@@ -11,6 +11,7 @@ export function sliceSeries(series: SeriesInput, start: number, end: number): Se
   return out;
 }
 
+/** Throws a RangeError naming the row when a value is not finite or a regressor's length differs from the series'. */
 export function assertFiniteSeries(series: SeriesInput, what = 'series'): void {
   const bad = series.values.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new RangeError(`${what}: value at row ${bad} is not a finite number`);

@@ -5,12 +5,15 @@ import { tableExists } from '../storage/migration.js';
 
 /** Scans that send an item out to a customer, and that bring it back (RFID3's own views use these). */
 export const OUTBOUND_SCAN_TYPES = ['Rental', 'Delivery'] as const;
+/** Scans that bring an item back. */
 export const RETURN_SCAN_TYPES = ['Return'] as const;
 /** Statuses RFID3 counts as on rent. */
 export const ON_RENT_STATUSES = ['On Rent', 'Delivered'] as const;
 
+/** The level a demand series is kept at: one rental class, one category, or the whole fleet. */
 export type DemandLevel = 'rental_class' | 'category' | 'total';
 
+/** Which daily units to read: the level, an optional store, class or category, and the days. */
 export interface DailyUnitsQuery {
   level: DemandLevel;
   /** Split by the item's home store. */
@@ -23,6 +26,7 @@ export interface DailyUnitsQuery {
   to?: string;
 }
 
+/** Units of one series on one day. */
 export interface DailyUnitsRow {
   key: string;
   store: string | null;
@@ -30,6 +34,7 @@ export interface DailyUnitsRow {
   units: number;
 }
 
+/** A rental class with its name, category and the units it has. */
 export interface RentalClassInfo {
   rentalClass: string;
   commonName: string | null;
@@ -38,6 +43,7 @@ export interface RentalClassInfo {
   units: number;
 }
 
+/** A series with one value for every day of its range (days with no rows are zero). */
 export interface DenseSeries {
   key: string;
   store: string | null;
@@ -120,11 +126,13 @@ export class InventoryData {
     }));
   }
 
+  /** Every category, sorted. */
   async categories(): Promise<string[]> {
     const classes = await this.rentalClasses();
     return [...new Set(classes.map((c) => c.category))].sort();
   }
 
+  /** Every home store code, sorted. */
   async stores(): Promise<string[]> {
     const rows = await this.deps.database.db
       .selectFrom('id_item_master')
@@ -145,6 +153,7 @@ export class InventoryData {
     return { first: r?.first ? String(r.first) : null, last: r?.last ? String(r.last) : null, scans: Number(r?.n ?? 0) };
   }
 
+  /** How many items there are, in total and by status. */
   async itemCounts(): Promise<{ items: number; byStatus: Record<string, number> }> {
     const rows = await this.deps.database.db
       .selectFrom('id_item_master')

@@ -7,6 +7,7 @@ import type { DatabaseHandle } from '../storage/database.js';
 import { fleetDays, soldOut } from './fleet-days.js';
 import type { FleetDays } from './fleet-days.js';
 
+/** Options of `businessKpis`: the last day measured, the windows compared and the thresholds. */
 export interface KpiOptions {
   /** Last day measured (default: the last day with scans). */
   asOf?: string;
@@ -20,6 +21,7 @@ export interface KpiOptions {
   opensAt?: string;
 }
 
+/** A range of days, both included. */
 export interface Period {
   from: string;
   to: string;
@@ -34,7 +36,6 @@ export interface Compared<T> {
 }
 
 const ESTIMATE = /repair estimate \$([0-9.]+)/i;
-const OUTBOUND = ['Rental', 'Delivery'];
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 const change = (current: number | null, previous: number | null) => (current === null || previous === null || previous === 0 ? null : round(current / previous - 1));
@@ -117,6 +118,7 @@ export async function dataKpis(deps: { database: DatabaseHandle; inventory: Inve
   };
 }
 
+/** The business KPIs as `businessKpis` reports them. */
 export type BusinessKpis = Awaited<ReturnType<typeof businessKpis>>;
 
 function soldOutIn(fleet: FleetDays | null, p: Period) {

@@ -15,6 +15,7 @@ export interface ClassFleetDays {
   maxOut: Int32Array;
 }
 
+/** Day-by-day fleet figures per rental class over a range of days. */
 export interface FleetDays {
   days: string[];
   classes: Map<string, ClassFleetDays>;

@@ -5,6 +5,7 @@ import type { Logger } from '../runtime/logger.js';
 /** The job that fills the actual impact of executed decisions once their horizon has passed. */
 export const MATCH_IMPACT_JOB = 'kpis.match-impact';
 
+/** What one round of impact matching did. */
 export interface ImpactMatchResult {
   /** Executed decisions whose actual impact was recorded now. */
   matched: number;

@@ -9,6 +9,7 @@ import type { NewRow } from '../storage/schema.js';
 import { insertInChunks } from '../storage/database.js';
 import { currentJob } from '../runtime/job-context.js';
 
+/** What happened on a predicted day, to match with the predictions about it. */
 export interface ActualValue {
   predictionType: string;
   targetType: string;
@@ -18,6 +19,7 @@ export interface ActualValue {
   value: number;
 }
 
+/** A target and day that has predictions still waiting for an actual. */
 export interface OpenTarget {
   targetType: string;
   targetId: string;
@@ -25,6 +27,7 @@ export interface OpenTarget {
   targetDate: string;
 }
 
+/** Accuracy of one model version (and horizon) from its matched predictions: error, coverage and interval score. */
 export interface AccuracyRow {
   predictionType: string;
   modelName: string;
@@ -48,6 +51,7 @@ export interface AccuracyRow {
   intervalScore: number | null;
 }
 
+/** Which matched predictions to report accuracy on, and how to group them. */
 export interface AccuracyQuery {
   predictionType?: string;
   modelName?: string;
@@ -105,6 +109,7 @@ export class PredictionStore {
     this.flush().catch(() => this.arm());
   }
 
+  /** Predictions buffered and not yet written. */
   pending(): number {
     return this.buffer.length;
   }
@@ -231,6 +236,7 @@ export class PredictionStore {
     return Number(res.numDeletedRows ?? 0);
   }
 
+  /** Writes what is buffered (a failure is ignored: the host is closing). */
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
   }

@@ -6,6 +6,7 @@ import { isDependencyUnavailable } from '../storage/availability.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { parseJsonColumn } from '../storage/database.js';
 
+/** The score a candidate is validated on, compared with the active version's on the same metric. */
 export interface ValidationScore {
   /** e.g. `mae`, `f1`; candidates are compared only on the same metric. */
   metric: string;
@@ -14,6 +15,7 @@ export interface ValidationScore {
   lowerIsBetter?: boolean;
 }
 
+/** A fitted model offered to the registry: what it predicts, its family, its state and its validation. */
 export interface ModelCandidate<S extends JsonValue = JsonValue> {
   /** What the model predicts, e.g. `demand.daily`; versions are numbered per name. */
   modelName: string;
@@ -32,8 +34,10 @@ export interface ModelCandidate<S extends JsonValue = JsonValue> {
 /** `remote`: another host activated it (told over Redis); `local`: this process did. */
 export type ActivationOrigin = 'local' | 'remote';
 
+/** Where a version stands: the one answering, a candidate that did not win, or a retired one. */
 export type ModelStatus = 'active' | 'candidate' | 'retired';
 
+/** A registered model version without its artifact. */
 export interface ModelVersionInfo {
   modelName: string;
   version: number;
@@ -48,11 +52,13 @@ export interface ModelVersionInfo {
   activatedAt: string | null;
 }
 
+/** A registered model version with its fitted state and configuration. */
 export interface RegisteredModel<S extends JsonValue = JsonValue> extends ModelVersionInfo {
   artifact: S;
   config: Record<string, JsonValue> | null;
 }
 
+/** What registering a candidate did: its version, and whether it was activated and why. */
 export interface RegistrationResult {
   version: number;
   versionTag: string;
@@ -80,6 +86,7 @@ async function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): Promise<
   }
 }
 
+/** The version tag of a model version: `name@version`. */
 export function versionTag(modelName: string, version: number): string {
   return `${modelName}@${version}`;
 }
@@ -274,6 +281,7 @@ export class ModelRegistry {
     return (await this.notify(modelName))!;
   }
 
+  /** The active version of a model (cached for 10 s by default), or null when none is active. */
   async getActive<S extends JsonValue = JsonValue>(modelName: string): Promise<RegisteredModel<S> | null> {
     const hit = this.activeCache.get(modelName);
     if (hit && Date.now() - hit.at < (this.deps.activeTtlMs ?? 10_000)) return hit.model as RegisteredModel<S> | null;
@@ -298,6 +306,7 @@ export class ModelRegistry {
     return model as RegisteredModel<S> | null;
   }
 
+  /** Registered versions of one model or all, by model name and newest version first (at most `limit`). */
   async history(modelName?: string, limit = 100): Promise<ModelVersionInfo[]> {
     let q = this.deps.database.db.selectFrom('rfid3_model_registry').select(INFO_COLUMNS);
     if (modelName) q = q.where('model_name', '=', modelName);

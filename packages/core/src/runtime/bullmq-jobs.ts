@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import type { CoreMetrics } from './metrics.js';
 import { importPeer } from '../optional-peers.js';
 
+/** Options of the BullMQ job runner: Redis, key prefix, and the lock, stall and retention times. */
 export interface BullmqJobRunnerOptions {
   redisUrl: string;
   /** BullMQ's key prefix: hosts and workers of one deployment share it; a test uses its own. */
@@ -30,6 +31,7 @@ export interface BullmqJobRunnerOptions {
   settle?: () => Promise<unknown>;
 }
 
+/** Which queues a worker process takes jobs from, and how many at once. */
 export interface WorkerOptions {
   concurrency?: number;
   /** Queue names (plugin ids: `demand`, `maintenance`, …) to take jobs from; all registered ones by default. */
@@ -123,6 +125,7 @@ export class BullmqJobRunner implements JobRunner {
     private readonly options: BullmqJobRunnerOptions,
   ) {}
 
+  /** Connects to Redis and makes the runner (BullMQ is loaded only in this mode). */
   static async open(options: BullmqJobRunnerOptions): Promise<BullmqJobRunner> {
     // Loaded only in this mode: the embedded default never touches BullMQ or Redis.
     const bull = await importPeer('bullmq', "the jobs runner 'bullmq'", () => import('bullmq'));

@@ -63,6 +63,7 @@ export class ClusterSync {
     options.cache.onDeletePrefix((prefix) => this.publish({ type: 'cache-dropped', prefix }));
   }
 
+  /** Subscribes to the other hosts' messages (a Redis away at start is logged; ioredis resubscribes). */
   static async open(options: ClusterSyncOptions): Promise<ClusterSync> {
     const { Redis: RedisClient } = await importPeer('ioredis', 'cluster sync over Redis (redisUrl)', () => import('ioredis'));
     const sync = new ClusterSync(options, RedisClient);
@@ -77,6 +78,7 @@ export class ClusterSync {
     return sync;
   }
 
+  /** Unsubscribes and closes the Redis connections. */
   async close(): Promise<void> {
     this.unrelay();
     await Promise.allSettled([this.sub.quit(), this.pub.quit()]);

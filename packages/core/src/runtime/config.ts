@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_SAFEGUARD_SETTINGS } from '../contracts/decision.js';
 
+/** The schema of core's configuration (database, cache, jobs, safeguards, logging); defaults fill in here. */
 export const coreConfigSchema = z.object({
   /** `sqlite::memory:`, `sqlite:./data/rfid3.db` (or a bare file path), or `mysql://user:pass@host:3306/db`. */
   databaseUrl: z.string().min(1).default('sqlite::memory:'),
@@ -66,5 +67,7 @@ export const coreConfigSchema = z.object({
     .prefault({}),
 });
 
+/** Core's configuration with every default filled in. */
 export type CoreConfig = z.output<typeof coreConfigSchema>;
+/** Core's configuration as given (every field optional where a default exists). */
 export type CoreConfigInput = z.input<typeof coreConfigSchema>;

@@ -22,9 +22,12 @@ export interface RuntimeEventMap {
   'data-changed': DataChangedEvent;
 }
 
+/** The name of a runtime event. */
 export type RuntimeEventName = keyof RuntimeEventMap & string;
+/** A listener of one runtime event; it may be async (`emit` waits for it). */
 export type RuntimeEventListener<K extends RuntimeEventName> = (event: RuntimeEventMap[K]) => void | Promise<void>;
 
+/** What an `emit` reached: how many listeners, and how many of them failed. */
 export interface EmitResult {
   listeners: number;
   /** Listeners that threw or rejected; the error is logged and never reaches the emitter. */
@@ -55,10 +58,12 @@ export class EventBus {
     };
   }
 
+  /** Unsubscribes a listener. */
   off<K extends RuntimeEventName>(name: K, listener: RuntimeEventListener<K>): void {
     this.listeners.get(name)?.delete(listener as (event: unknown) => void | Promise<void>);
   }
 
+  /** How many listeners an event has. */
   listenerCount(name: RuntimeEventName): number {
     return this.listeners.get(name)?.size ?? 0;
   }
@@ -71,6 +76,7 @@ export class EventBus {
     };
   }
 
+  /** Sends an event to the relays (other hosts) and to every listener here, and waits for the listeners. */
   async emit<K extends RuntimeEventName>(name: K, event: RuntimeEventMap[K]): Promise<EmitResult> {
     for (const fn of this.relays) fn(name, event);
     return this.deliver(name, event);
@@ -96,6 +102,7 @@ export class EventBus {
     return { listeners: results.length, failed };
   }
 
+  /** Drops every listener (when the runtime closes). */
   removeAll(): void {
     this.listeners.clear();
     this.relays.clear();

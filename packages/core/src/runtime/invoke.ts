@@ -7,12 +7,14 @@ import { isDependencyUnavailable, retryAfterSeconds } from '../storage/availabil
 import { trackStaleness } from './staleness.js';
 import { fieldErrors, validationProblem } from './validation.js';
 
+/** An endpoint's input before validation. */
 export interface RawEndpointInput {
   params?: Record<string, unknown>;
   query?: Record<string, unknown>;
   body?: unknown;
 }
 
+/** An endpoint's answer: status, body and headers. */
 export interface EndpointResponse {
   status: number;
   body: unknown;
@@ -34,6 +36,7 @@ export function dependencyProblem(err: unknown): HttpProblem | null {
   });
 }
 
+/** Who may call what without a key. */
 export interface AccessPolicy {
   /** Let callers without a key use `read` endpoints. */
   openReads: boolean;
@@ -100,6 +103,7 @@ export async function invokeEndpoint(
   return response;
 }
 
+/** An endpoint with the plugin that added it. */
 export interface MountedEndpoint {
   pluginId: string;
   endpoint: AnyEndpoint;
@@ -119,6 +123,7 @@ export class EndpointTable {
   private readonly entries: { mounted: MountedEndpoint; path: string; alias: boolean; match: ReturnType<typeof match> }[] = [];
   private readonly mounted: MountedEndpoint[] = [];
 
+  /** Adds an endpoint; throws when another plugin declared the same method and path. */
   add(mounted: MountedEndpoint): void {
     const { endpoint, pluginId } = mounted;
     if (pluginId !== CORE_OWNER && !inPluginNamespace(endpoint.path, pluginId)) {
@@ -144,10 +149,12 @@ export class EndpointTable {
     for (const path of paths) this.entries.push({ mounted, path, alias: path !== endpoint.path, match: match(path, { decode: decodeURIComponent }) });
   }
 
+  /** Every mounted endpoint, in the order added. */
   all(): MountedEndpoint[] {
     return [...this.mounted];
   }
 
+  /** The endpoint that answers a method and path, with its path parameters, or null. */
   find(method: HttpMethod, path: string): { mounted: MountedEndpoint; params: Record<string, string> } | null {
     for (const e of this.entries) {
       if (e.mounted.endpoint.method !== method) continue;

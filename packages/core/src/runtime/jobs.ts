@@ -5,8 +5,10 @@ import { runAsJob } from './job-context.js';
 import type { Logger } from './logger.js';
 import type { CoreMetrics } from './metrics.js';
 
+/** The state of a job. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
+/** A job as the runner reports it: its state, progress, result or error, and times. */
 export interface JobRecord {
   id: string;
   name: string;
@@ -28,9 +30,11 @@ export function jobAccepted(record: JobRecord): { jobId: string; job: string; st
   return { jobId: record.id, job: record.name, status: record.status, statusUrl: `/api/predictive/jobs/${record.id}` };
 }
 
+/** What a job handler gets besides its payload: the job id, a logger and a way to report progress. */
 export interface JobContext {
   jobId: string;
   logger: Logger;
+  /** Reports the fraction done (0 … 1), with an optional message. */
   progress(fraction: number, message?: string): void;
 }
 
@@ -40,6 +44,7 @@ export type JobHandler<P = unknown> = (payload: P, ctx: JobContext) => unknown;
 /** The job a plugin registers for `POST /models/retrain/:plugin`. */
 export const RETRAIN_JOB = 'retrain';
 
+/** How a registered job behaves when it is requested again. */
 export interface JobOptions {
   /**
    * A request made while the same job (same payload) is running joins that run instead of queueing another:
@@ -68,7 +73,9 @@ export interface JobRunner {
    * a worker instead when it is false.
    */
   readonly runsJobsHere: boolean;
+  /** Registers the handler of a named job. */
   register<P>(name: string, handler: JobHandler<P>, options?: JobOptions): void;
+  /** Whether a job of this name is registered. */
   has(name: string): boolean;
   /**
    * Queues a job, or answers the record of the same job with the same payload already queued (or running, with
@@ -76,8 +83,11 @@ export interface JobRunner {
    * request from any host is one job; the record answered is `queued` until the queue says otherwise.
    */
   enqueue(name: string, payload?: unknown): JobRecord;
+  /** The record of a job, if the runner still has it. */
   get(id: string): Promise<JobRecord | undefined>;
+  /** Recent jobs, newest first, optionally of one state. */
   list(options?: JobListOptions): Promise<JobRecord[]>;
+  /** How many jobs are in each state. */
   counts(): Promise<JobCounts>;
   /** Resolves when the job has finished (succeeded or failed). */
   waitFor(id: string): Promise<JobRecord>;
@@ -92,6 +102,7 @@ export interface JobRunner {
    * by any host, including one of an earlier deployment). Resolves true when there was one to end.
    */
   unschedule(name: string): Promise<boolean>;
+  /** Stops running jobs and releases the runner's resources. */
   close(): Promise<void>;
 }
 

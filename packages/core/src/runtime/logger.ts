@@ -2,7 +2,9 @@ import type { LevelWithSilent, Logger as PinoLogger } from 'pino';
 import type * as Pino from 'pino';
 import { optionalPeer } from '../optional-peers.js';
 
+/** The structured logger (pino). */
 export type Logger = PinoLogger;
+/** A log level, or `silent`. */
 export type LogLevel = LevelWithSilent;
 
 /** pino when installed (the host depends on it); without it, the plain JSON-lines logger below. */
@@ -52,6 +54,7 @@ export function createLogger(options: { level?: LogLevel; name?: string; destina
   return pinoModule.pino({ level, name, base: undefined }, destination);
 }
 
+/** A logger that writes nothing (tests). */
 export function silentLogger(): Logger {
   return pinoModule ? pinoModule.pino({ level: 'silent' }) : plainLogger('silent', {}, () => {});
 }

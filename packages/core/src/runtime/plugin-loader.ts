@@ -26,6 +26,7 @@ export class PluginLoadError extends Error {
   }
 }
 
+/** A plugin checked for loading, with its source and its config section. */
 export interface CheckedPlugin {
   plugin: AnyPlugin;
   source?: string;

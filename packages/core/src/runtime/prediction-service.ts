@@ -12,6 +12,7 @@ import type { CoreMetrics } from './metrics.js';
 import { markStale } from './staleness.js';
 import { parseOrThrow } from './validation.js';
 
+/** A predictor's answer: the predictions, the model version, and whether and how old a cached copy it is. */
 export interface PredictionAnswer {
   /**
    * The predictions. Every hit of one cache entry gives the same array (in this process), so a caller may keep
@@ -67,16 +68,19 @@ export class PredictionService {
     },
   ) {}
 
+  /** Adds a predictor (its id must be unique across plugins). */
   register(predictor: AnyPredictor, pluginId: string): void {
     const existing = this.predictors.get(predictor.id);
     if (existing) throw new Error(`predictor '${predictor.id}' is registered twice (plugins '${existing.pluginId}' and '${pluginId}')`);
     this.predictors.set(predictor.id, { predictor, pluginId });
   }
 
+  /** Every registered predictor, with the plugin that added it. */
   list(): { id: string; description: string; pluginId: string }[] {
     return [...this.predictors.values()].map(({ predictor, pluginId }) => ({ id: predictor.id, description: predictor.description, pluginId }));
   }
 
+  /** Whether a predictor with this id is registered. */
   has(id: string): boolean {
     return this.predictors.has(id);
   }

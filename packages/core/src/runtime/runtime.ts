@@ -46,6 +46,7 @@ import type { PredictionAnswer } from './prediction-service.js';
 import { coreServices } from './services.js';
 import { HttpProblem } from '../contracts/problem.js';
 
+/** Options of `createRuntime`: config, clock, logger, plugins, and services or a database to use as given. */
 export interface RuntimeOptions {
   config?: CoreConfigInput;
   clock?: Clock;
@@ -64,6 +65,7 @@ export interface RuntimeOptions {
   safeguards?: DecisionSafeguard[];
 }
 
+/** A plugin as loaded: its id, version, source, core range, and what it added. */
 export interface LoadedPlugin {
   id: string;
   version: string;
@@ -97,6 +99,7 @@ export class Runtime {
     this.startedAt = this.clock.now();
   }
 
+  /** The service bound to a reference (throws when none is bound). */
   get<T>(ref: ServiceRef<T>): T {
     return this.container.get<T>(ref.token);
   }
@@ -165,6 +168,7 @@ export class Runtime {
     return this.invoke(found.mounted.endpoint, { params: found.params, query, body: input.body }, input.principal ?? null);
   }
 
+  /** Calls an endpoint with raw input as the host would: validation, access, problem answers. */
   invoke(endpoint: AnyEndpoint, raw: RawEndpointInput, principal: Principal | null, requestId: string = randomUUID()): Promise<EndpointResponse> {
     // The request's logger is made when something logs (most requests log nothing here).
     const root = this.logger;
@@ -179,10 +183,12 @@ export class Runtime {
     return invokeEndpoint(endpoint, raw, ctx, this.access);
   }
 
+  /** Adds a hook that `start` runs. */
   addStartHook(hook: () => void | Promise<void>): void {
     this.startHooks.push(hook);
   }
 
+  /** Adds a hook that `close` runs (in reverse order of adding). */
   addStopHook(hook: () => void | Promise<void>): void {
     this.stopHooks.push(hook);
   }
@@ -201,6 +207,7 @@ export class Runtime {
     for (const hook of this.startHooks) await hook();
   }
 
+  /** Runs the stop hooks, then closes the jobs, the prediction store, the cache and the database. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -2,6 +2,7 @@ import { publicHolidays } from '../calendar/holidays.js';
 import { addDays, dayRange, weekday } from '../runtime/dates.js';
 import type { Rng } from './rng.js';
 
+/** A holiday or local event of the simulated business and the days whose demand it changes. */
 export interface CalendarEffect {
   /** The holiday or event. */
   name: string;
@@ -49,6 +50,7 @@ export function holidayEffects(from: string, to: string): CalendarEffect[] {
   });
 }
 
+/** The simulated weather of one day. */
 export interface WeatherDay {
   date: string;
   tempC: number;

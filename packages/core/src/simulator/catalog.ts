@@ -3,6 +3,7 @@ import type { Rng } from './rng.js';
 
 /** RFID3's ordinal letter grades, best first. */
 export const GRADES = ['A+', 'A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-'] as const;
+/** A grade (one of `GRADES`). */
 export type Grade = (typeof GRADES)[number];
 
 /** The four stores (RFID3 codes, with the Point of Rental store numbers they map to). */
@@ -47,6 +48,7 @@ export interface CategorySpec {
   /** Items of this category are packs (one tag for a bundle): bin_location `pack`. */
   pack?: boolean;
   storeShare?: Partial<Record<string, number>>;
+  /** Names the category's `i`-th rental class and its subcategory. */
   names: (i: number, rng: Rng) => { name: string; subcategory: string };
 }
 
@@ -58,6 +60,7 @@ function variant(list: readonly string[], i: number): string {
   return round === 0 ? base : `${base} #${round + 1}`;
 }
 
+/** The categories of the simulated business, with what drives their demand, wear and repairs. */
 export const CATEGORIES: CategorySpec[] = [
   {
     name: 'Round Linen', department: 'Linens', classShare: 0.16, unitShare: 0.1, utilization: 0.24, meanQty: 6,

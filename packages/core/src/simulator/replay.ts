@@ -24,6 +24,7 @@ export interface ReplayOptions {
   capacity?: Map<string, number>;
 }
 
+/** What a class earned and lost when its requests were replayed at given prices. */
 export interface ReplayOutcome {
   revenue: number;
   /** Units rented (each unit of a line is a rental paid at the day's price). */

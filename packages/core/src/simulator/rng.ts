@@ -26,6 +26,7 @@ export class Rng {
     for (let i = 0; i < 12; i++) this.uint32();
   }
 
+  /** The next 32-bit unsigned integer of the stream. */
   uint32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
     this.d = (this.d + 1) >>> 0;
@@ -41,6 +42,7 @@ export class Rng {
     return this.uint32() / 4294967296;
   }
 
+  /** Uniform in [lo, hi). */
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();
   }
@@ -50,10 +52,12 @@ export class Rng {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
 
+  /** True with probability `p`. */
   bernoulli(p: number): boolean {
     return this.next() < p;
   }
 
+  /** A normal draw (polar Box-Muller method). */
   normal(mean = 0, sd = 1): number {
     if (this.spare !== null) {
       const v = this.spare;
@@ -73,6 +77,7 @@ export class Rng {
     return mean + sd * u * f;
   }
 
+  /** exp of a normal draw with mean `mu` and standard deviation `sigma`. */
   lognormal(mu: number, sigma: number): number {
     return Math.exp(this.normal(mu, sigma));
   }
@@ -125,6 +130,7 @@ export class Rng {
     }
   }
 
+  /** One of `items`, each equally likely. */
   pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.next() * items.length)]!;
   }
@@ -141,6 +147,7 @@ export class Rng {
     return weights.length - 1;
   }
 
+  /** Shuffles `items` in place (Fisher-Yates) and returns it. */
   shuffle<T>(items: T[]): T[] {
     for (let i = items.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
@@ -149,6 +156,7 @@ export class Rng {
     return items;
   }
 
+  /** `chars` random upper-case hexadecimal digits. */
   hex(chars: number): string {
     let s = '';
     while (s.length < chars) s += this.uint32().toString(16).padStart(8, '0');

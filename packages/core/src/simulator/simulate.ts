@@ -8,6 +8,7 @@ import type { CalendarEffect, WeatherDay } from './calendar.js';
 import { dayOfYear, holidayEffects, localEvents, simulateWeather } from './calendar.js';
 import { Rng } from './rng.js';
 
+/** Options of `simulate`: the seed and the size and span of the business. */
 export interface SimulationOptions {
   /** Same seed, same business (default 42). */
   seed?: number;
@@ -34,6 +35,7 @@ export interface SimulationOptions {
   onProgress?(fraction: number, message: string): void;
 }
 
+/** The simulator's truth about one rental class: its demand parameters, prices and the stockouts and revenue that followed. */
 export interface ClassTruth {
   rentalClass: string;
   commonName: string;
@@ -59,6 +61,7 @@ export interface ClassTruth {
   revenue: number;
 }
 
+/** The simulator's truth about one category: utilisation, rental lengths, seasonality, elasticity, wear and grade transitions. */
 export interface CategoryTruth {
   utilization: number;
   meanQty: number;
@@ -92,6 +95,7 @@ export interface SimulationTruth {
   grades: readonly string[];
 }
 
+/** What `simulate` wrote: its truth, the row counts, and how long it took. */
 export interface SimulationResult {
   truth: SimulationTruth;
   counts: { items: number; classes: number; scans: number; contracts: number; lines: number; failures: number; retired: number };
@@ -715,7 +719,6 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
   const itemRows: NewRow<'id_item_master'>[] = [];
   for (let i = 0; i < N; i++) {
     const c = classes[itemClass[i]!]!;
-    const spec = CATEGORIES[c.cat]!;
     const status = itemStatus[i]!;
     const home = STORES[itemHome[i]!]!.code;
     itemRows.push({

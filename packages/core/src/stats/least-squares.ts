@@ -16,6 +16,7 @@ export interface LeastSquaresOptions {
   names?: string[];
 }
 
+/** A weighted (optionally ridge-penalised) least-squares fit: coefficients, standard errors and fit statistics. */
 export interface LeastSquaresFit {
   coef: number[];
   /** Standard error of each coefficient (σ̂²·(XᵀWX + Λ)⁻¹ diagonal); NaN when no residual degrees of freedom. */
@@ -36,6 +37,7 @@ export interface LeastSquaresFit {
   predict(row: ArrayLike<number>): number;
 }
 
+/** A design the solver cannot fit (rank deficient, or bad input); the message names the column. */
 export class LeastSquaresError extends Error {
   override name = 'LeastSquaresError';
 }

@@ -61,6 +61,7 @@ export function asUnavailable(dependency: string, err: unknown, retryAfter?: num
   return new DependencyUnavailableError(dependency, message, { cause: err, code, retryAfterSeconds: retryAfter });
 }
 
+/** Whether a dependency is available now and, while it is not, since when and why. */
 export interface AvailabilitySnapshot {
   available: boolean;
   /** When the current outage began (ISO), null while available. */
@@ -119,10 +120,12 @@ export class Availability {
     for (const l of this.listeners) l(false);
   }
 
+  /** Calls `listener` whenever the dependency goes down or comes back. */
   onChange(listener: (available: boolean) => void): void {
     this.listeners.push(listener);
   }
 
+  /** The state now, for health reports. */
   snapshot(): AvailabilitySnapshot {
     const since = this.downSinceMs;
     return {

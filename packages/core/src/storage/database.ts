@@ -8,6 +8,7 @@ import { guardedPool, lazyMysqlPool, MysqlProbe } from './mysql-guard.js';
 import { ReplicaLag, routedPool, startLagProbe } from './read-replicas.js';
 import type { RFID3Database } from './schema.js';
 
+/** The SQL dialect of a database: SQLite or MariaDB/MySQL. */
 export type DialectName = 'sqlite' | 'mysql';
 
 /** The database service: a typed Kysely instance plus the facts that differ per dialect. */
@@ -35,12 +36,14 @@ export interface DatabaseHandle {
    * while the host keeps serving and writing). MariaDB is backed up with `mariadb-dump`.
    */
   backup?(destination: string): Promise<void>;
+  /** Closes the database's connections. */
   close(): Promise<void>;
 }
 
 /** How SQLite makes a commit durable under WAL: FULL survives power loss; NORMAL may lose the last commits. */
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
+/** Options of `createDatabase`: pool size, SQLite durability, MariaDB timeouts and read replicas. */
 export interface DatabaseOptions {
   poolSize?: number;
   /** Default FULL: an acknowledged event or decision must survive a power cut on the Pi. */
@@ -62,12 +65,14 @@ export interface DatabaseOptions {
   replicaMaxLagSeconds?: number;
 }
 
+/** A database URL as `createDatabase` reads it: the dialect and what to open. */
 export interface ParsedDatabaseUrl {
   dialect: DialectName;
   /** SQLite: `:memory:` or a file path. MySQL: the URL itself. */
   target: string;
 }
 
+/** Reads a database URL (`sqlite:<file>`, `sqlite::memory:`, a bare path, `mysql://` or `mariadb://`); throws on another scheme. */
 export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   const trimmed = url.trim();
   if (/^(mysql|mariadb):\/\//i.test(trimmed)) return { dialect: 'mysql', target: trimmed.replace(/^mariadb:/i, 'mysql:') };
@@ -82,6 +87,7 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   return { dialect: 'sqlite', target: trimmed };
 }
 
+/** The URL with its password replaced by `***`, for logs and errors. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@');
 }
@@ -91,6 +97,7 @@ export function redactUrl(url: string): string {
  * returns at once and a missing driver (`better-sqlite3` for SQLite, `mysql2` for MariaDB/MySQL) surfaces as a
  * `MissingPeerError` naming the package from the first query (`createRuntime` makes one: it migrates).
  */
+/** Opens a database by URL (SQLite by default, MariaDB/MySQL by `mysql://`), with its availability tracking. */
 export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
   const parsed = parseDatabaseUrl(url);
   const readUrls = (options.readUrls ?? []).map((u) => u.trim()).filter(Boolean);

@@ -17,6 +17,7 @@ export interface PortableTypes {
   flag: DataTypeExpression;
 }
 
+/** What a portable migration is told: the dialect, the column types that mean the same on both, and which tables exist. */
 export interface MigrationContext {
   dialect: DialectName;
   types: PortableTypes;
@@ -31,13 +32,16 @@ export interface MigrationContext {
  * (`db.withTables<{ … }>()`). A plain Kysely `Migration` is one too (it ignores the context).
  */
 export interface PortableMigration {
+  /** Applies the migration. */
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
+  /** Reverts the migration, where it can be. */
   down?(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
 }
 
 /** An owner's migrations by name, run in name order (what `migrate` and a plugin's `migrations` take). */
 export type PortableMigrations = Record<string, PortableMigration>;
 
+/** The portable column types on a dialect. */
 export function portableTypes(dialect: DialectName): PortableTypes {
   const mysql = dialect === 'mysql';
   return {
@@ -52,6 +56,7 @@ export function portableTypes(dialect: DialectName): PortableTypes {
   };
 }
 
+/** Whether a table exists (the name compared without case). */
 export async function tableExists<DB>(db: Kysely<DB>, name: string): Promise<boolean> {
   const tables = await db.introspection.getTables();
   return tables.some((t) => t.name.toLowerCase() === name.toLowerCase());

@@ -57,6 +57,7 @@ export class ReplicaLag {
     return this.seconds !== null && this.seconds <= this.maxSeconds;
   }
 
+  /** Calls `listener` each time the replica starts or stops being fit for reads. */
   onChange(listener: (acceptable: boolean) => void): void {
     this.listeners.push(listener);
   }

@@ -11,6 +11,7 @@ type Flag = number | null;
 
 // ---- The RFID3 tables, read as they are (BRIEF §3). Columns an older RFID3 lacks may be absent. ----
 
+/** A row of RFID3's `id_item_master`: one tagged item, its class, status, grade and home store. */
 export interface IdItemMasterTable {
   tag_id: string;
   serial_number: string | null;
@@ -41,6 +42,7 @@ export interface IdItemMasterTable {
   manufacturer: string | null;
 }
 
+/** The flags an inspection may record on an item. */
 export const INSPECTION_FLAGS = [
   'dirty_or_mud',
   'leaves',
@@ -57,8 +59,10 @@ export const INSPECTION_FLAGS = [
   'wet',
   'service_required',
 ] as const;
+/** One inspection flag (one of `INSPECTION_FLAGS`). */
 export type InspectionFlag = (typeof INSPECTION_FLAGS)[number];
 
+/** A row of RFID3's `id_transactions`: one scan of a tag. */
 export interface IdTransactionsTable {
   id: Generated<number>;
   contract_number: string | null;
@@ -95,6 +99,7 @@ export interface IdTransactionsTable {
   notes: string | null;
 }
 
+/** A row of Point of Rental's `pos_equipment`: one equipment item with its rates, quantity, turnover and reorder levels. */
 export interface PosEquipmentTable {
   id: Generated<number>;
   item_num: string;
@@ -142,6 +147,7 @@ export interface PosEquipmentTable {
   rfid_rental_class_num: string | null;
 }
 
+/** A row of Point of Rental's `pos_transactions`: one contract. */
 export interface PosTransactionsTable {
   id: Generated<number>;
   contract_no: string;
@@ -168,6 +174,7 @@ export interface RentalClassMappingsTable {
   short_common_name: string | null;
 }
 
+/** A row of Point of Rental's `pos_transaction_items`: one line of a contract. */
 export interface PosTransactionItemsTable {
   id: Generated<number>;
   contract_no: string;
@@ -189,6 +196,7 @@ export interface PosTransactionItemsTable {
 
 // ---- The design's own tables ----
 
+/** A row of `analytics_predictions`: one recorded prediction, later matched with what happened. */
 export interface AnalyticsPredictionsTable {
   id: Generated<number>;
   prediction_type: string;
@@ -224,6 +232,7 @@ export interface AnalyticsPredictionsTable {
   job_id: string | null;
 }
 
+/** A row of `ml_model_performance`: one metric of one model version. */
 export interface MlModelPerformanceTable {
   id: Generated<number>;
   model_name: string;
@@ -238,6 +247,7 @@ export interface MlModelPerformanceTable {
   evaluated_at: string;
 }
 
+/** A row of `ml_feature_store`: one feature value of one entity as of one day. */
 export interface MlFeatureStoreTable {
   id: Generated<number>;
   entity_type: string;
@@ -249,6 +259,7 @@ export interface MlFeatureStoreTable {
   computed_at: string;
 }
 
+/** A row of `external_data_factors`: one external factor on one day at one location. */
 export interface ExternalDataFactorsTable {
   id: Generated<number>;
   factor_type: string;
@@ -263,6 +274,7 @@ export interface ExternalDataFactorsTable {
   fetched_at: string;
 }
 
+/** A row of `automated_decisions`: one decision with its safeguards, state and impact. */
 export interface AutomatedDecisionsTable {
   id: Generated<number>;
   decision_type: string;
@@ -322,6 +334,7 @@ export interface DecisionTransitionsTable {
   at: string;
 }
 
+/** A row of `rfid3_model_registry`: one version of a model with its fitted state. */
 export interface ModelRegistryTable {
   id: Generated<number>;
   model_name: string;
@@ -341,6 +354,7 @@ export interface ModelRegistryTable {
   job_id: string | null;
 }
 
+/** A row of `rfid3_api_keys`: an API key's name, role, prefix, hash and dates. */
 export interface ApiKeysTable {
   id: Generated<number>;
   name: string;
@@ -353,6 +367,7 @@ export interface ApiKeysTable {
   approve_limit_usd: number | null;
 }
 
+/** Every table core reads or writes, by name: the type Kysely is typed with. */
 export interface RFID3Database {
   id_item_master: IdItemMasterTable;
   id_transactions: IdTransactionsTable;
@@ -381,6 +396,7 @@ export type NewRow<T extends keyof RFID3Database> = Insertable<RFID3Database[T]>
 /** The columns an UPDATE of a core table may set, all optional. */
 export type RowUpdate<T extends keyof RFID3Database> = Updateable<RFID3Database[T]>;
 
+/** RFID3's own tables, read as they are (never altered). */
 export const RFID3_SOURCE_TABLES = [
   'id_item_master',
   'id_transactions',
@@ -389,4 +405,5 @@ export const RFID3_SOURCE_TABLES = [
   'pos_transactions',
   'pos_transaction_items',
 ] as const;
+/** The tables the design adds beside RFID3's. */
 export const DESIGN_TABLES = ['analytics_predictions', 'ml_model_performance', 'ml_feature_store', 'external_data_factors', 'automated_decisions'] as const;

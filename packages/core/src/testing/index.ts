@@ -16,6 +16,7 @@ import { migrate } from '../storage/migration.js';
 import { coreMigrations } from '../storage/migrations/index.js';
 import { simulate as runSimulation, type SimulationOptions, type SimulationResult } from '../simulator/simulate.js';
 
+/** Options of `startTestHost`: the plugins under test, simulator data, the clock's start, config and services. */
 export interface TestHostOptions {
   plugins?: (AnyPlugin | PluginEntry)[];
   /** Seed the simulator first: `true` for a small business (400 items, 400 days), or its options. */
@@ -27,6 +28,7 @@ export interface TestHostOptions {
   logger?: Logger;
 }
 
+/** A running test host: the runtime, its fake clock, and ways to call endpoints, predictors and jobs. */
 export interface TestHost {
   runtime: Runtime;
   clock: FakeClock;
@@ -34,11 +36,13 @@ export interface TestHost {
   simulation?: SimulationResult;
   /** Calls an endpoint with no HTTP (path relative to `/api/predictive`); `as` is an optional principal. */
   call: Runtime['call'];
+  /** Runs a predictor through the cache and the prediction store, as the runtime does. */
   predict: Runtime['predict'];
   /** Runs a job (e.g. `restock.propose`) to its end and gives its result; throws when it fails. */
   runJob(name: string, payload?: unknown): Promise<unknown>;
   /** Principals for calling protected endpoints without creating keys, one per role (each its own key). */
   principals: Record<Role, Principal>;
+  /** Closes the runtime. */
   close(): Promise<void>;
 }
 
@@ -87,6 +91,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   };
 }
 
+/** The real MariaDB and Redis for a test, where the environment names them. */
 export interface ExternalServices {
   /** A MariaDB/MySQL URL for a fresh scratch database, or null when `MYSQL_URL` is not set. */
   mysqlUrl: string | null;

@@ -27,6 +27,7 @@ export interface ThrowawayMariadb {
   stop(): Promise<void>;
 }
 
+/** How `throwawayMariadb` starts its server; every field may be left out. */
 export interface ThrowawayMariadbOptions {
   /** Loopback port; a free one by default. */
   port?: number;

@@ -9,6 +9,7 @@ import type { PorFileSpec } from './por-files.js';
 import { POR_FILES } from './por-files.js';
 import { CellError, parseCell } from './por-values.js';
 
+/** What the import did with one Point of Rental file. */
 export interface FileReport {
   file: string;
   kind: PorFileSpec['kind'];
@@ -25,6 +26,7 @@ export interface FileReport {
   missingColumns: string[];
 }
 
+/** What an import of a folder of Point of Rental exports did, file by file. */
 export interface PorImportReport {
   dir: string;
   files: FileReport[];

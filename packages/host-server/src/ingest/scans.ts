@@ -9,6 +9,7 @@ import { ensureHostTables, hostDb } from '../host-tables.js';
 import { onlyColumns, tableColumns } from './columns.js';
 import { QUALITY_GRADES, dateTimeField, eventDateErrors, flagField, text } from './values.js';
 
+/** Most rows one ingest request may carry. */
 export const MAX_BATCH = 5000;
 
 const flagShape = Object.fromEntries(INSPECTION_FLAGS.filter((f) => f !== 'other').map((f) => [f, flagField])) as Record<
@@ -43,12 +44,14 @@ const SCAN_COLUMNS = Object.keys(scanEventSchema.shape).filter((k) => k !== 'eve
 
 export type { RejectedRow };
 
+/** What one ingest batch did: rows accepted, duplicates skipped and rows rejected with their reasons. */
 export interface IngestResult {
   accepted: number;
   duplicates: number;
   rejected: RejectedRow[];
 }
 
+/** What a scan batch did, with the item-master rows it created or updated. */
 export interface ScanIngestResult extends IngestResult {
   /** id_item_master rows whose status, grade or last-scan columns moved. */
   itemsUpdated: number;

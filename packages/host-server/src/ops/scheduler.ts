@@ -4,6 +4,7 @@ import { Cron } from 'croner';
 import { Counter, Gauge } from 'prom-client';
 import type { WebhookNotifier } from './webhooks.js';
 
+/** Options of the host scheduler: the nightly cron, the refresh, the tick and the alert thresholds. */
 export interface SchedulerOptions {
   /** Cron of the nightly precompute and checks (default 05:30, server time: before the stores open, since answers live only as long as their cache TTL). */
   nightly?: string;
@@ -21,6 +22,7 @@ export interface SchedulerOptions {
   minMatched?: number;
 }
 
+/** What one precompute round answered, and what failed. */
 export interface PrecomputeResult {
   trigger: string;
   answered: number;
@@ -208,6 +210,7 @@ export class HostScheduler {
     await this.checkAccuracy();
   }
 
+  /** Starts the nightly precompute, the optional refresh and the periodic checks. */
   start(): void {
     const nightly = this.options.nightly ?? '30 5 * * *';
     const jobs = this.runtime.jobs;
@@ -245,6 +248,7 @@ export class HostScheduler {
     this.timer.unref();
   }
 
+  /** Stops the schedules and waits for a running round to finish. */
   async stop(): Promise<void> {
     this.cron?.stop();
     if (this.refresher) clearInterval(this.refresher);

@@ -4,6 +4,7 @@ import pRetry, { AbortError } from 'p-retry';
 import type { WebhookEvent } from '../config.js';
 import { ensureHostTables, hostDb } from '../host-tables.js';
 
+/** Where and how webhook events are sent. */
 export interface WebhookConfig {
   urls: string[];
   /** HMAC-SHA256 key; without it deliveries are unsigned. */
@@ -17,6 +18,7 @@ export interface WebhookConfig {
   timeoutMs?: number;
 }
 
+/** The outcome of sending one event to one URL. */
 export interface Delivery {
   id: string;
   url: string;
@@ -41,10 +43,12 @@ export class WebhookNotifier {
     private readonly deps: { database: DatabaseHandle; clock: Clock; logger: Logger; fetch?: typeof fetch },
   ) {}
 
+  /** Whether this event is sent at all (URLs configured and the event selected). */
   wants(event: WebhookEvent): boolean {
     return this.config.urls.length > 0 && (!this.config.events || this.config.events.includes(event));
   }
 
+  /** Sends the event to every URL, with retries, and records each delivery; nothing when the event is not wanted. */
   async notify(event: WebhookEvent, data: Record<string, unknown>, options: { dedupeKey?: string } = {}): Promise<Delivery[]> {
     if (!this.wants(event)) return [];
     await ensureHostTables(this.deps.database);

@@ -6,6 +6,7 @@ import { onlyColumns, tableColumns } from '../ingest/columns.js';
 import { scanEventSchema, ingestScans } from '../ingest/scans.js';
 import { normalizeDateTime } from '../ingest/values.js';
 
+/** How to reach the vendor's data API and how often to poll it. */
 export interface VendorPollerConfig {
   /** The vendor's data API, e.g. `https://cs.iot.ptshome.com/api/v1/data` (RFIDpro). */
   baseUrl: string;
@@ -30,6 +31,7 @@ export interface VendorPollerConfig {
   overlapSeconds?: number;
 }
 
+/** What one poll fetched and did with the items and transactions. */
 export interface PollResult {
   mode: 'full' | 'incremental';
   items: { fetched: number; inserted: number; updated: number; unchanged: number; rejected: number };
@@ -316,6 +318,7 @@ export class VendorPoller {
     this.timer = setTimeout(tick, 0);
   }
 
+  /** Stops polling and waits for a running poll to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -17,6 +17,7 @@ export interface ArimaConfig {
   transform: 'none' | 'log1p';
 }
 
+/** A fitted seasonal ARIMA as plain data. */
 export interface ArimaState {
   config: ArimaConfig;
   /** AR(1), MA(1) and seasonal MA(1) coefficients. */
@@ -32,6 +33,7 @@ export interface ArimaState {
 
 const GRID = [-0.9, -0.7, -0.5, -0.3, -0.1, 0.1, 0.3, 0.5, 0.7, 0.9];
 
+/** A seasonal ARIMA forecast model (as configured by `ArimaConfig`). */
 export function seasonalArima(config: Partial<ArimaConfig> = {}, name = 'arima'): ForecastModel<ArimaState> {
   const cfg: ArimaConfig = { season: 7, d: 1, ar: false, transform: 'none', ...config };
   const s = cfg.season;

@@ -5,6 +5,7 @@ const DAY = 86_400_000;
 
 /** Days since 1970-01-01 of an ISO date. */
 export const dayNumber = (iso: string): number => Math.round(Date.parse(`${iso.slice(0, 10)}T00:00:00Z`) / DAY);
+/** ISO date (YYYY-MM-DD) of a day number (days since 1970-01-01). */
 export const isoOfDay = (n: number): string => new Date(n * DAY).toISOString().slice(0, 10);
 /** 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday). */
 export const weekdayOf = (n: number): number => (((n + 4) % 7) + 7) % 7;

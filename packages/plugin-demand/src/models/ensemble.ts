@@ -1,5 +1,6 @@
 import type { ForecastModel, ForecastOutput, SeriesInput } from '@rfid3/core';
 import { conformalIntervals, sliceSeries } from '@rfid3/core';
+import { quantileSorted } from 'simple-statistics';
 import { fitNegativeBinomialSize, nearestCountInterval } from '../counts.js';
 
 /**
@@ -49,6 +50,7 @@ const COUNT_BUCKET_MIN = 30;
 /** Half-life, in days before the end of the training data, of an inner forecast's weight in the count fit. */
 const COUNT_HALF_LIFE_DAYS = 21;
 
+/** One member's inner-backtest error and the weight it got. */
 export interface MemberScore {
   name: string;
   /** Inner rolling-origin MAE and the number of errors behind it. */
@@ -57,6 +59,7 @@ export interface MemberScore {
   weight: number;
 }
 
+/** A fitted ensemble as plain data: each member's weight and state, their scores and the interval quantiles. */
 export interface EnsembleState {
   members: { name: string; weight: number; state: unknown }[];
   scores: MemberScore[];
@@ -89,6 +92,7 @@ function weightings(maes: number[]): { label: string; w: number[] }[] {
   return out;
 }
 
+/** Combines `members` into one forecast model, weighted and calibrated by inner rolling-origin backtests. */
 export function forecastEnsemble(members: ForecastModel[], options: EnsembleOptions): ForecastModel<EnsembleState> {
   const levels = options.levels ?? [0.8, 0.95];
   const H = options.horizon;
@@ -349,18 +353,10 @@ export function horizonQuantiles(residuals: number[][], levels: number[], minRes
       const m = effective[k]!;
       const pu = Math.min(1, (1 - alpha / 2) * ((m + 1) / m));
       const pl = Math.max(0, 1 - pu);
-      lower.push(quantile(sorted, pl));
-      upper.push(quantile(sorted, pu));
+      lower.push(quantileSorted(sorted, pl));
+      upper.push(quantileSorted(sorted, pu));
     });
     return { level, lower, upper };
   });
   return { quantiles, counts: pooled.map((p) => p.length) };
-}
-
-/** Linear-interpolated quantile of a sorted array (type 7). */
-function quantile(sorted: number[], p: number): number {
-  const pos = (sorted.length - 1) * p;
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }

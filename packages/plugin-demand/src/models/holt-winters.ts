@@ -12,6 +12,7 @@ export interface HoltWintersConfig {
   transform: 'none' | 'log1p';
 }
 
+/** A fitted Holt-Winters model as plain data. */
 export interface HoltWintersState {
   season: number;
   alpha: number;
@@ -110,6 +111,7 @@ function nelderMead(f: (x: number[]) => number, x0: number[], step: number[], it
   return simplex[best]!;
 }
 
+/** A damped Holt-Winters (exponential smoothing) forecast model. */
 export function holtWinters(config: Partial<HoltWintersConfig> = {}, name = 'holt-winters-damped'): ForecastModel<HoltWintersState> {
   const cfg: HoltWintersConfig = { season: 7, transform: 'none', ...config };
   const m = cfg.season;

@@ -54,6 +54,7 @@ export interface RegressionConfig {
   transform: 'none' | 'log1p';
 }
 
+/** The regression members' default configuration. */
 export const DEFAULT_REGRESSION: RegressionConfig = {
   yearlyOrder: 10,
   minYearlyDays: 365,
@@ -79,6 +80,7 @@ export const DEFAULT_REGRESSION: RegressionConfig = {
   transform: 'none',
 };
 
+/** A fitted decomposable regression as plain data. */
 export interface RegressionState {
   config: RegressionConfig;
   names: string[];
@@ -222,6 +224,7 @@ function design(
 const forward = (t: 'none' | 'log1p', y: number) => (t === 'log1p' ? Math.log1p(Math.max(0, y)) : y);
 const inverse = (t: 'none' | 'log1p', y: number) => (t === 'log1p' ? Math.expm1(y) : y);
 
+/** A decomposable regression forecast model: trend, weekly and yearly seasonality, calendar effects and regressors. */
 export function decomposableRegression(config: Partial<RegressionConfig> = {}, name = 'regression'): ForecastModel<RegressionState> {
   const cfg: RegressionConfig = { ...DEFAULT_REGRESSION, ...config };
   return {
@@ -345,6 +348,7 @@ export function decomposableRegression(config: Partial<RegressionConfig> = {}, n
   };
 }
 
+/** A regression forecast split into its additive parts. */
 export interface RegressionComponents {
   mean: number[];
   /** Additive parts on the model's scale (transformed units): trend, weekly, yearly, calendar, regressors, residual carry-over. */

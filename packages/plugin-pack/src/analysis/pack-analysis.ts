@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { mineRules } from '../rules/miner.js';
 import type { AssociationRule } from '../rules/miner.js';
 
+/** Settings of `analysePacks`: the window of contracts, the rule-mining thresholds and the pack flags. */
 export interface PackSettings {
   /** Days of contract history analysed. */
   windowDays: number;
@@ -19,6 +20,7 @@ export interface PackSettings {
   lowUtilisation: number;
 }
 
+/** How one rental class was used over the analysed window. */
 export interface ClassUsage {
   rentalClass: string;
   name: string | null;
@@ -29,6 +31,7 @@ export interface ClassUsage {
   contracts: number;
 }
 
+/** A pack class's usage beside that of its components, and how often it was broken up. */
 export interface PackPerformance extends ClassUsage {
   /** Component classes found by name (the pack's name without its "(10 PACK)" suffix). */
   components: ClassUsage[];
@@ -37,6 +40,7 @@ export interface PackPerformance extends ClassUsage {
   burstsPerUnit: number;
 }
 
+/** What `analysePacks` finds over a window: each pack's performance and the association rules of the contracts. */
 export interface PackAnalysis {
   from: string;
   to: string;

@@ -19,6 +19,7 @@ export interface RuleMiningOptions {
   maxLen?: number;
 }
 
+/** An association rule antecedent → consequent with its support, confidence and lift. */
 export interface AssociationRule {
   antecedent: string[];
   consequent: string[];
@@ -29,12 +30,14 @@ export interface AssociationRule {
   count: number;
 }
 
+/** A set of items found together in at least the minimum share (support) of baskets. */
 export interface FrequentItemset {
   items: string[];
   count: number;
   support: number;
 }
 
+/** What `mineRules` finds: the counts it worked on and the rules that pass the thresholds. */
 export interface RuleMiningResult {
   baskets: number;
   items: number;

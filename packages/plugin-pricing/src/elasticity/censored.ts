@@ -23,6 +23,7 @@ export interface DailyDemandSeries {
   censored: ArrayLike<number>;
 }
 
+/** Options of `fitCensoredElasticity`: what the daily count model controls for. */
 export interface CensoredFitOptions {
   /** Take sold-out days as censored (default true); false reads them as demand (the naive fit, for comparison). */
   censoring?: boolean;
@@ -37,6 +38,7 @@ export interface CensoredFitOptions {
   classSlopes?: boolean;
 }
 
+/** A censored Poisson elasticity fit: the price slope with its standard error, and what it was fitted on. */
 export interface CensoredElasticityFit {
   elasticity: number;
   se: number;

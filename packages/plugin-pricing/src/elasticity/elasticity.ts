@@ -10,6 +10,7 @@ export interface PriceObservation {
   controls?: Record<string, string>;
 }
 
+/** A log-log price elasticity estimate with its standard error, 95 % interval and fit. */
 export interface ElasticityEstimate {
   group: string;
   /** ∂log q / ∂log p: the coefficient of log price. */
@@ -27,6 +28,7 @@ export interface ElasticityEstimate {
   warnings: string[];
 }
 
+/** Options of `estimateElasticity`: the controls and the thresholds below which an estimate is flagged. */
 export interface ElasticityOptions {
   /** Names of the controls to use (keys of `PriceObservation.controls`). Default none. */
   controls?: string[];

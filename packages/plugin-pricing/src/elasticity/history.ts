@@ -14,6 +14,7 @@ export interface PricePeriod {
   revenue: number;
 }
 
+/** Options of `loadPriceHistory`: the period length and the days read. */
 export interface PriceHistoryOptions {
   /** Days per period (default 28: long enough that most class-periods rent something). */
   periodDays?: number;

@@ -1,6 +1,7 @@
 import { dayOnRent, onRentTails, stockoutTable } from '../policy/allocation.js';
 import type { OnRentForecast, StockoutTable } from '../policy/allocation.js';
 
+/** How urgent a class's restock alert is (`ALERT_RULES` gives each level's thresholds). */
 export type Severity = 'critical' | 'high' | 'medium';
 
 /** Most severe first. */

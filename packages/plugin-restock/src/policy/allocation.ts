@@ -211,6 +211,7 @@ export interface AllocationClass {
   layers: readonly ArrayLike<number>[];
 }
 
+/** Input of `allocateBudget`: the classes with their unit layers, the arrival blocks and the budget in unit-days. */
 export interface AllocationInput {
   classes: readonly AllocationClass[];
   /** First day of each block (ascending); a unit bought for block k arrives on blockStarts[k]. */
@@ -225,6 +226,7 @@ export interface AllocationInput {
   minPrice?: number;
 }
 
+/** What `allocateBudget` decides: the budget's shadow price and, per class, units to buy now and the layers planned later. */
 export interface Allocation {
   /** Expected stockout days one unit-day must avoid to be bought (the budget's shadow price). */
   price: number;

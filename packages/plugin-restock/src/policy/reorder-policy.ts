@@ -6,6 +6,7 @@ export interface DemandDistribution {
   variance: number;
 }
 
+/** An (s, S) reorder rule: reorder point, order-up-to level and the safety stock in them. */
 export interface ReorderLevels {
   /** Order when the inventory position (available + on order) falls to this level or below. */
   reorderPoint: number;

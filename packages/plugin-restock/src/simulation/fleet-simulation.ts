@@ -20,6 +20,7 @@ export interface FleetClass {
   expected: ArrayLike<number>;
 }
 
+/** Options of `simulateFleet`: the evaluation window, lead time and the policies' parameters. */
 export interface FleetSimulationOptions {
   /** Day index from which stockouts and inventory are counted; the days before are history. */
   evalFrom: number;
@@ -59,6 +60,7 @@ export interface MovingAverageRule {
   serviceLevel?: number;
 }
 
+/** What one ordering policy achieved over the evaluation days of a fleet simulation. */
 export interface PolicyOutcome {
   /** Class-days in the evaluation with requests that could not be served. */
   stockoutDays: number;
@@ -71,6 +73,7 @@ export interface PolicyOutcome {
   byClass: { stockoutDays: number; purchased: number; finalUnits: number }[];
 }
 
+/** A fleet simulation's outcome: the forecast-driven policy beside the static reorder levels (baseline) on the same requests. */
 export interface FleetSimulationResult {
   days: number;
   evalDays: number;
@@ -497,7 +500,6 @@ function forecastPolicy(classes: readonly FleetClass[], draws: Line[][][], ctx: 
     if (a0 >= end) return null;
     const blockStarts: number[] = [];
     for (let a = a0; a < end; a += review) blockStarts.push(a);
-    const nBlocks = blockStarts.length;
     // Unit-days spent (from evalFrom to t) and committed (units owned and on order, to the end).
     let committed = t >= evalFrom ? unitDaysSoFar : 0;
     const forecasts = classForecasts(t);

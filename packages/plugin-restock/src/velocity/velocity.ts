@@ -6,9 +6,12 @@ export interface VelocityInput {
   demand: readonly number[];
 }
 
+/** ABC class by cumulative revenue share: A the classes making most of the revenue, C the tail. */
 export type AbcClass = 'A' | 'B' | 'C';
+/** XYZ class by the coefficient of variation of demand: X steady, Z erratic. */
 export type XyzClass = 'X' | 'Y' | 'Z';
 
+/** ABC/XYZ classification of one rental class and the figures behind it. */
 export interface VelocityClass {
   id: string;
   abc: AbcClass;
@@ -23,6 +26,7 @@ export interface VelocityClass {
   mover: 'fast' | 'normal' | 'slow';
 }
 
+/** Thresholds of `velocityClasses` (cumulative revenue shares for ABC, CV limits for XYZ). */
 export interface VelocityOptions {
   /** Cumulative revenue share closing class A and B (default 0.8 and 0.95). */
   abc?: [number, number];

@@ -17,7 +17,9 @@ const log = (m) => process.stderr.write(`${m}\n`);
 
 async function loadSuites() {
   const suites = {};
-  for (const file of readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.mjs')).sort()) {
+  for (const file of readdirSync(join(here, 'suites'))
+    .filter((f) => f.endsWith('.mjs'))
+    .sort()) {
     const mod = await import(pathToFileURL(join(here, 'suites', file)).href);
     if (mod.bench) suites[mod.bench.name] = mod.bench;
   }
@@ -54,13 +56,21 @@ const date = new Date().toISOString().slice(0, 10);
 const file = join(here, 'RESULTS.md');
 const sections = {};
 if (existsSync(file)) {
-  for (const part of readFileSync(file, 'utf8').split(/^(?=## )/m).slice(1)) sections[part.slice(3, part.indexOf('\n')).trim()] = part.trimEnd();
+  for (const part of readFileSync(file, 'utf8')
+    .split(/^(?=## )/m)
+    .slice(1))
+    sections[part.slice(3, part.indexOf('\n')).trim()] = part.trimEnd();
 }
 const all = {};
 const failedSuites = [];
 for (const name of chosen) {
   log(`== ${name}`);
-  const out = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString());
+  const out = JSON.parse(
+    execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name, JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 << 20,
+    }).toString(),
+  );
   all[name] = out.results;
   if (out.failed) failedSuites.push(name);
   const heading = suites[name].title ?? name;

@@ -41,7 +41,10 @@ describe('bike folds: choosing and reporting halves', () => {
     expect(naive.filter((p) => p.origin === 365).map((p) => p.mean)).toEqual(Array.from({ length: 28 }, (_, k) => values[358 + (k % 7)]));
     const origins = [...new Set(naive.map((p) => p.origin))];
     expect(origins).toEqual([365, 393, 421, 449, 477, 505, 533, 561]);
-    const exact = foldScores(naive.map((p) => ({ ...p })), naive);
+    const exact = foldScores(
+      naive.map((p) => ({ ...p })),
+      naive,
+    );
     expect(exact.maeRatio).toBe(1);
     expect(exact.choosingFolds.folds).toBe(origins.filter((o) => o < FIRST_REPORTING_ORIGIN).length);
     expect(exact.reportingFolds.folds).toBe(2);

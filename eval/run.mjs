@@ -66,7 +66,9 @@ if (args.includes('--references')) {
 // them); the others there are helpers. They are loaded after the options are checked, so a bad option or a missing
 // reference fails fast.
 const SUITES = {};
-for (const file of readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.mjs')).sort()) {
+for (const file of readdirSync(join(here, 'suites'))
+  .filter((f) => f.endsWith('.mjs'))
+  .sort()) {
   const mod = await import(pathToFileURL(join(here, 'suites', file)).href);
   if (mod.suite) SUITES[mod.suite.name] = mod.suite;
 }
@@ -90,13 +92,25 @@ for (const name of chosen) {
 const seconds = (performance.now() - started) / 1000;
 
 const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
-const fmt = (v) => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(1) : v.toFixed(3)) : v === undefined ? '— (not run)' : String(v));
+const fmt = (v) =>
+  typeof v === 'number'
+    ? Number.isInteger(v) || Math.abs(v) >= 100
+      ? v.toFixed(0)
+      : v !== 0 && Math.abs(v) < 1e-3
+        ? v.toExponential(1)
+        : v.toFixed(3)
+    : v === undefined
+      ? '— (not run)'
+      : String(v);
 // One section per suite, each with the machine and date it was measured on; sections of suites not run this
 // time are kept as they are.
 const file = join(here, 'RESULTS.md');
 const sections = {};
 if (existsSync(file)) {
-  for (const part of readFileSync(file, 'utf8').split(/^(?=## )/m).slice(1)) sections[part.slice(3, part.indexOf('\n')).trim()] = part.trimEnd();
+  for (const part of readFileSync(file, 'utf8')
+    .split(/^(?=## )/m)
+    .slice(1))
+    sections[part.slice(3, part.indexOf('\n')).trim()] = part.trimEnd();
 }
 for (const name of chosen) {
   const lines = [`## ${name}`, '', `Measured ${new Date().toISOString().slice(0, 10)} on ${machineLine()} in ${suiteSeconds[name].toFixed(1)} s.`, ''];

@@ -23,7 +23,10 @@ const { cleanup } = guard(LIMIT_MS, async () => {
   if (running.dir) rmSync(running.dir, { recursive: true, force: true });
 });
 
-const out = { drill: 'mariadb-outage', bar: `0 answers other than 200/503, every 503 with Retry-After, cached forecasts stale-flagged while the database is away, recovery ≤ ${RECOVERY_BAR_SECONDS} s` };
+const out = {
+  drill: 'mariadb-outage',
+  bar: `0 answers other than 200/503, every 503 with Retry-After, cached forecasts stale-flagged while the database is away, recovery ≤ ${RECOVERY_BAR_SECONDS} s`,
+};
 await runDrill(out, cleanup, async () => {
   running.dir = tempDir('rfid3-drill-outage-');
   const mariadb = (running.mariadb = await startMariadb());
@@ -165,7 +168,9 @@ await runDrill(out, cleanup, async () => {
     out.staleAfterRecovery === 0 &&
     phases.every((p) => p.recoverySeconds <= RECOVERY_BAR_SECONDS);
   // What the host said about the database, in seconds from the first outage, to read beside the figures.
-  out.hostLog = host.events.map((e) => `${((e.time - (performance.timeOrigin + phases[0].downAt)) / 1000).toFixed(1)} s: ${e.msg}${e.err ? ` (${String(e.err).slice(0, 80)})` : ''}`);
+  out.hostLog = host.events.map(
+    (e) => `${((e.time - (performance.timeOrigin + phases[0].downAt)) / 1000).toFixed(1)} s: ${e.msg}${e.err ? ` (${String(e.err).slice(0, 80)})` : ''}`,
+  );
   if (out.staleAfterRecovery) {
     out.staleSamples = answers
       .filter((a) => afterRecovery(a) && a.stale)
@@ -181,5 +186,9 @@ await runDrill(out, cleanup, async () => {
         return `${a.path}: ${a.status}${a.stale ? ' stale' : ''}, sent ${((a.t0 - p.downAt) / 1000).toFixed(2)} s into '${p.name}', answered ${((a.t1 - p.restartAt) / 1000).toFixed(2)} s from its restart`;
       });
   }
-  if (out.unexpected) out.samples = answers.filter((a) => a.status !== 200 && a.status !== 503).slice(0, 5).map((a) => ({ path: a.path, status: a.status, error: a.error }));
+  if (out.unexpected)
+    out.samples = answers
+      .filter((a) => a.status !== 200 && a.status !== 503)
+      .slice(0, 5)
+      .map((a) => ({ path: a.path, status: a.status, error: a.error }));
 });

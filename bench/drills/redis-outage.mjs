@@ -63,9 +63,9 @@ await drill('redis-outage', 88_000, async ({ cleanup }) => {
   const killedPid = redis.pid;
   await redis.kill();
   log(`redis-server (pid ${killedPid}) killed with SIGKILL for ${OUTAGE_S} s`);
-  await sleep(OUTAGE_S / 2 * 1000);
+  await sleep((OUTAGE_S / 2) * 1000);
   const during = await systemStatus(host.url);
-  await sleep(OUTAGE_S / 2 * 1000);
+  await sleep((OUTAGE_S / 2) * 1000);
 
   load.phase = 'recovery';
   await redis.start();
@@ -81,7 +81,9 @@ await drill('redis-outage', 88_000, async ({ cleanup }) => {
   const recovery = latency(by('recovery'));
   const p99AddedMs = Math.round((outage.p99 - baseline.p99) * 10) / 10;
   // The limiter kept counting during the outage (in memory): its remaining points went down, not absent.
-  const remaining = by('outage').map((s) => s.remaining).filter((r) => Number.isFinite(r) && r > 0);
+  const remaining = by('outage')
+    .map((s) => s.remaining)
+    .filter((r) => Number.isFinite(r) && r > 0);
   const limiterCountedDuringOutage = remaining.length > 10 && remaining[remaining.length - 1] < remaining[0];
   const figures = {
     requests: measured.length,
@@ -105,11 +107,6 @@ await drill('redis-outage', 88_000, async ({ cleanup }) => {
     hostStartupSeconds: Math.round(host.startupSeconds * 10) / 10,
     firstRequestsSeconds: Math.round(warmSeconds * 10) / 10,
   };
-  figures.pass =
-    figures.errors === 0 &&
-    p99AddedMs <= MAX_ADDED_P99_MS &&
-    backSeconds !== null &&
-    during.status === 'degraded' &&
-    limiterCountedDuringOutage;
+  figures.pass = figures.errors === 0 && p99AddedMs <= MAX_ADDED_P99_MS && backSeconds !== null && during.status === 'degraded' && limiterCountedDuringOutage;
   return figures;
 });

@@ -137,7 +137,10 @@ export const bench = {
 
       const rounds = { koa: [], host: [] };
       for (let r = 0; r < ROUNDS; r++) {
-        for (const [name, port] of [['koa', koaPort], ['host', hostPort]]) {
+        for (const [name, port] of [
+          ['koa', koaPort],
+          ['host', hostPort],
+        ]) {
           log(`round ${r + 1}/${ROUNDS}: ${name}, ${CONNECTIONS} connections, ${ROUND_SECONDS} s (+2 s warm-up)`);
           const out = await closedLoop({ port, path: PATH, connections: CONNECTIONS, seconds: ROUND_SECONDS, warmupSeconds: 2 });
           if (out.non200) throw new Error(`${name}: ${out.non200} answers were not 200`);
@@ -166,8 +169,14 @@ export const bench = {
       rows: [
         ['`rfid3 demo --items 1500 --days 730` (seeds, trains every model, replays forecasts; not the figure measured)', `${results.demoSeconds.toFixed(0)} s`],
         ['1-minute load average at start / end (2 cores, shared)', `${results.loadAverageStart.toFixed(1)} / ${results.loadAverageEnd.toFixed(1)}`],
-        [`bare Koa handler serving the same ${n(results.answerBytes)} bytes, ${CONNECTIONS} keep-alive connections (median of ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s)`, `${n(koa.rps)} req/s, p50 ${koa.p50Ms} ms, p99 ${koa.p99Ms} ms (rounds: ${koa.roundsRps.map(n).join(', ')} req/s)`],
-        [`\`GET ${PATH.replace('/api/predictive', '')}\` from the cache, \`rfid3 serve\` (SQLite, default log level, rate limit off), same load`, `${n(host.rps)} req/s, p50 ${host.p50Ms} ms, p99 ${host.p99Ms} ms (rounds: ${host.roundsRps.map(n).join(', ')} req/s)`],
+        [
+          `bare Koa handler serving the same ${n(results.answerBytes)} bytes, ${CONNECTIONS} keep-alive connections (median of ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s)`,
+          `${n(koa.rps)} req/s, p50 ${koa.p50Ms} ms, p99 ${koa.p99Ms} ms (rounds: ${koa.roundsRps.map(n).join(', ')} req/s)`,
+        ],
+        [
+          `\`GET ${PATH.replace('/api/predictive', '')}\` from the cache, \`rfid3 serve\` (SQLite, default log level, rate limit off), same load`,
+          `${n(host.rps)} req/s, p50 ${host.p50Ms} ms, p99 ${host.p99Ms} ms (rounds: ${host.roundsRps.map(n).join(', ')} req/s)`,
+        ],
         ['cached forecast ÷ bare Koa (target ≥ 0.6×; p99 target ≤ 25 ms)', `**${results.ratio}×**, p99 ${host.p99Ms} ms`],
       ],
     };

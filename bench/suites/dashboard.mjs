@@ -46,7 +46,14 @@ export const bench = {
     await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
     const url = `http://127.0.0.1:${server.address().port}`;
     // Warm the server's caches: the figure is the page's cost, not the first model fit or analysis.
-    for (const path of ['demand/forecast?weeks=4', 'demand/accuracy', 'inventory/optimization-recommendations', 'inventory/restock-alerts', 'pricing/recommendations', 'packs/recommendations']) {
+    for (const path of [
+      'demand/forecast?weeks=4',
+      'demand/accuracy',
+      'inventory/optimization-recommendations',
+      'inventory/restock-alerts',
+      'pricing/recommendations',
+      'packs/recommendations',
+    ]) {
       await fetch(`${url}/api/predictive/${path}`);
     }
 

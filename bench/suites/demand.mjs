@@ -68,12 +68,14 @@ export const bench = {
     const t0 = performance.now();
     const chunk = Math.ceil(total / workers);
     const parts = await Promise.all(
-      Array.from({ length: workers }, (_, w) =>
-        new Promise((resolve, reject) => {
-          const worker = new Worker(new URL(import.meta.url), { workerData: { demandBench: true, from: w * chunk, to: Math.min(total, (w + 1) * chunk) } });
-          worker.once('message', resolve);
-          worker.once('error', reject);
-        }),
+      Array.from(
+        { length: workers },
+        (_, w) =>
+          new Promise((resolve, reject) => {
+            const worker = new Worker(new URL(import.meta.url), { workerData: { demandBench: true, from: w * chunk, to: Math.min(total, (w + 1) * chunk) } });
+            worker.once('message', resolve);
+            worker.once('error', reject);
+          }),
       ),
     );
     const seconds = (performance.now() - t0) / 1000;

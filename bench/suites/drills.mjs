@@ -14,7 +14,11 @@ function runDrill(file, log) {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const child = execFile(process.execPath, [join(drillsDir, file)], { timeout: DRILL_LIMIT_MS, killSignal: 'SIGTERM', maxBuffer: 16 << 20 }, (err, stdout) => {
-      const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      const line = stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
       let figures;
       try {
         figures = line ? JSON.parse(line) : { error: 'printed no JSON line' };
@@ -54,9 +58,14 @@ export const bench = {
       const name = file.replace(/\.mjs$/, '');
       results[name] = { pass: r.pass, exitCode: r.code, seconds: r.seconds, ...r.figures };
       const { drill: _d, bar, pass: _p, ...figures } = r.figures;
-      rows.push([`\`${name}\`${bar ? `: ${bar}` : ''}`, `**${r.pass ? 'pass' : 'FAIL'}** (exit ${r.code}, ${r.seconds.toFixed(0)} s): ${flatten(figures).join(', ').replace(/\|/g, '\\|')}`]);
+      rows.push([
+        `\`${name}\`${bar ? `: ${bar}` : ''}`,
+        `**${r.pass ? 'pass' : 'FAIL'}** (exit ${r.code}, ${r.seconds.toFixed(0)} s): ${flatten(figures).join(', ').replace(/\|/g, '\\|')}`,
+      ]);
     }
-    const failed = Object.entries(results).filter(([, r]) => !r.pass).map(([n]) => n);
+    const failed = Object.entries(results)
+      .filter(([, r]) => !r.pass)
+      .map(([n]) => n);
     return { results: { drills: results, failed }, rows, failed: failed.length > 0 };
   },
 };

@@ -18,7 +18,12 @@ export const bench = {
       log('simulator: 1,500 items × 730 days into SQLite');
       const dir = mkdtempSync(join(tmpdir(), 'rfid3-bench-'));
       const clock = new FakeClock('2026-06-01T12:00:00Z');
-      const runtime = await createRuntime({ config: { databaseUrl: `sqlite:${join(dir, 'bench.db')}` }, clock, logger: silentLogger(), plugins: [{ plugin: demandPlugin, config: { matchActualsEveryMinutes: 0 } }] });
+      const runtime = await createRuntime({
+        config: { databaseUrl: `sqlite:${join(dir, 'bench.db')}` },
+        clock,
+        logger: silentLogger(),
+        plugins: [{ plugin: demandPlugin, config: { matchActualsEveryMinutes: 0 } }],
+      });
       const t0 = performance.now();
       const sim = await simulate(runtime.database, { seed: 42, items: 1500, days: 730, end: '2026-05-31' });
       const simMs = performance.now() - t0;
@@ -81,11 +86,23 @@ export const bench = {
 
     const f = (x, d = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(d));
     const rows = [
-      [`simulator: ${results.simulator.items} items × ${results.simulator.days} days into a SQLite file`, `${f(results.simulator.seconds)} s, ${results.simulator.scans.toLocaleString('en-US')} scans (${results.simulator.scansPerSecond.toLocaleString('en-US')} scans/s)`],
-      [`\`GET demand/forecast?weeks=4\` cold (validates and registers the first model; ${results.forecastEndpoint.series} series × 28 days)`, `${f(results.forecastEndpoint.coldMs)} ms`],
+      [
+        `simulator: ${results.simulator.items} items × ${results.simulator.days} days into a SQLite file`,
+        `${f(results.simulator.seconds)} s, ${results.simulator.scans.toLocaleString('en-US')} scans (${results.simulator.scansPerSecond.toLocaleString('en-US')} scans/s)`,
+      ],
+      [
+        `\`GET demand/forecast?weeks=4\` cold (validates and registers the first model; ${results.forecastEndpoint.series} series × 28 days)`,
+        `${f(results.forecastEndpoint.coldMs)} ms`,
+      ],
       ['`GET demand/forecast?weeks=4` recomputed (cache dropped), median of 10', `${f(results.forecastEndpoint.recomputedP50Ms)} ms`],
-      ['`GET demand/forecast?weeks=4` from the cache, p50 / p95 of 500 (in process, no HTTP)', `${f(results.forecastEndpoint.cachedP50Ms, 2)} / ${f(results.forecastEndpoint.cachedP95Ms, 2)} ms`],
-      [`prediction store: ${results.predictionStore.rows.toLocaleString('en-US')} predictions written in batches`, `${f(results.predictionStore.seconds, 2)} s (${results.predictionStore.rowsPerSecond.toLocaleString('en-US')} rows/s)`],
+      [
+        '`GET demand/forecast?weeks=4` from the cache, p50 / p95 of 500 (in process, no HTTP)',
+        `${f(results.forecastEndpoint.cachedP50Ms, 2)} / ${f(results.forecastEndpoint.cachedP95Ms, 2)} ms`,
+      ],
+      [
+        `prediction store: ${results.predictionStore.rows.toLocaleString('en-US')} predictions written in batches`,
+        `${f(results.predictionStore.seconds, 2)} s (${results.predictionStore.rowsPerSecond.toLocaleString('en-US')} rows/s)`,
+      ],
       ...(results.bikeBacktest ? [['bike-sharing backtest, model + 2 baselines, 13 folds × 28 days (median of 5)', `${f(results.bikeBacktest.medianMs)} ms`]] : []),
     ];
     return { results, rows };

@@ -24,7 +24,12 @@ async function durabilityRun(dir, synchronous, size, batches, round) {
     for (let b = 0; b < batches; b++) {
       const rows = Array.from({ length: size }, (_, i) => {
         const n = b * size + i;
-        return { tag_id: `D${n % 2000}`, scan_type: n % 2 ? 'Return' : 'Rental', scan_date: `2026-05-${pad(1 + (Math.floor(n / 86_400) % 28))} ${pad(Math.floor(n / 3600) % 24)}:${pad(Math.floor(n / 60) % 60)}:${pad(n % 60)}`, common_name: 'CHAIR' };
+        return {
+          tag_id: `D${n % 2000}`,
+          scan_type: n % 2 ? 'Return' : 'Rental',
+          scan_date: `2026-05-${pad(1 + (Math.floor(n / 86_400) % 28))} ${pad(Math.floor(n / 3600) % 24)}:${pad(Math.floor(n / 60) % 60)}:${pad(n % 60)}`,
+          common_name: 'CHAIR',
+        };
       });
       const r = await ingestScans(handle, systemClock, rows);
       if (r.accepted !== size) throw new Error(`durability bench: batch ${b} accepted ${r.accepted} of ${size}`);
@@ -84,10 +89,14 @@ export const bench = {
       const { mkdirSync } = await import('node:fs');
       mkdirSync(por);
       const eq = ['ItemNum,Name,Category,Qty,Home Store,Current Store,T/O YTD,Sell Price,Period 1,Rate 1,Inactive'];
-      for (let i = 0; i < 2000; i++) eq.push(`${10000 + i},"ITEM ${i}",Cat ${i % 20},${i % 300},3607,3607,"$${(i * 13.5).toFixed(2)}",$${(i % 90) + 10}.00,24,$${(i % 40) + 1}.50,FALSE`);
+      for (let i = 0; i < 2000; i++)
+        eq.push(`${10000 + i},"ITEM ${i}",Cat ${i % 20},${i % 300},3607,3607,"$${(i * 13.5).toFixed(2)}",$${(i % 90) + 10}.00,24,$${(i % 40) + 1}.50,FALSE`);
       writeFileSync(join(por, 'equipPOS.csv'), `${eq.join('\n')}\n`);
       const tx = ['CNTR,STR,CUSN,STAT,DATE,Close Date,RENT,TOTL'];
-      for (let i = 0; i < 10000; i++) tx.push(`K${i},${['3607', '6800', '728', '8101'][i % 4]},C${i % 3000},CLOSED,${1 + (i % 12)}/${1 + (i % 28)}/2025 9:30 AM,${1 + (i % 12)}/${1 + ((i + 2) % 28)}/2025 4:00 PM,"$${(i % 500) + 20}.00","$${(i % 500) + 25}.00"`);
+      for (let i = 0; i < 10000; i++)
+        tx.push(
+          `K${i},${['3607', '6800', '728', '8101'][i % 4]},C${i % 3000},CLOSED,${1 + (i % 12)}/${1 + (i % 28)}/2025 9:30 AM,${1 + (i % 12)}/${1 + ((i + 2) % 28)}/2025 4:00 PM,"$${(i % 500) + 20}.00","$${(i % 500) + 25}.00"`,
+        );
       writeFileSync(join(por, 'transactions.csv'), `${tx.join('\n')}\n`);
       const it = ['Contract No,ITEM,Qty,Price,Due Date,LineNumber'];
       for (let i = 0; i < 30000; i++) it.push(`K${Math.floor(i / 3)},${10000 + (i % 2000)},${1 + (i % 50)},$${(i % 30) + 1}.00,3/3/2025,${1 + (i % 3)}`);
@@ -108,7 +117,10 @@ export const bench = {
       // FULL and NORMAL alternate, three rounds each, so that a busy neighbour on the machine hits both alike.
       log('durability: synchronous=FULL against NORMAL, 200 batches of 10 scans and 10 batches of 5,000, 3 rounds each');
       const durability = {};
-      for (const [size, batches] of [[10, 200], [5000, 10]]) {
+      for (const [size, batches] of [
+        [10, 200],
+        [5000, 10],
+      ]) {
         const rates = { FULL: [], NORMAL: [] };
         for (let round = 0; round < 3; round++) {
           for (const mode of round % 2 ? ['NORMAL', 'FULL'] : ['FULL', 'NORMAL']) rates[mode].push(await durabilityRun(dir, mode, size, batches, round));
@@ -126,9 +138,15 @@ export const bench = {
     return {
       results,
       rows: [
-        ['`POST /api/ingest/scans`, 5,000 new scans over HTTP into SQLite (median of 5 batches; commit and item updates included)', `${f(results.ingestScans.newBatchMedianMs)} ms (${results.ingestScans.rowsPerSecond.toLocaleString('en-US')} scans/s)`],
+        [
+          '`POST /api/ingest/scans`, 5,000 new scans over HTTP into SQLite (median of 5 batches; commit and item updates included)',
+          `${f(results.ingestScans.newBatchMedianMs)} ms (${results.ingestScans.rowsPerSecond.toLocaleString('en-US')} scans/s)`,
+        ],
         ['`POST /api/ingest/scans`, the same 5,000 retried (all duplicates)', `${f(results.ingestScans.retriedBatchMs)} ms`],
-        [`\`rfid3 import por\`: ${results.porImport.rows.toLocaleString('en-US')} rows in 4 files, first run`, `${f(results.porImport.firstSeconds, 2)} s (${results.porImport.rowsPerSecond.toLocaleString('en-US')} rows/s)`],
+        [
+          `\`rfid3 import por\`: ${results.porImport.rows.toLocaleString('en-US')} rows in 4 files, first run`,
+          `${f(results.porImport.firstSeconds, 2)} s (${results.porImport.rowsPerSecond.toLocaleString('en-US')} rows/s)`,
+        ],
         ['`rfid3 import por`, re-run on the same files (nothing changes)', `${f(results.porImport.rerunSeconds, 2)} s`],
         ...Object.entries(results.durability).map(([k, d]) => [
           `SQLite \`synchronous=FULL\` (default) against \`NORMAL\`: ${d.batches} commits of ${k.slice(5)} scans through \`ingestScans\` (median of 3 rounds, alternated)`,

@@ -12,7 +12,10 @@ export const bench = {
     const baskets = parseBaskets(readFileSync(file, 'utf8'));
     const results = {};
     const rows = [];
-    for (const [s, c] of [[0.006, 0.25], [0.001, 0.5]]) {
+    for (const [s, c] of [
+      [0.006, 0.25],
+      [0.001, 0.5],
+    ]) {
       log(`groceries: support ${s}, confidence ${c}, 5 runs`);
       const times = [];
       let count = 0;

@@ -27,9 +27,36 @@ const DAYS = 730;
 const REFERENCE_TABLES = ['rental_class_mappings', 'id_item_master', 'pos_equipment', 'pos_transactions', 'pos_transaction_items', 'external_data_factors'];
 /** The columns of a scan that `POST /api/ingest/scans` takes. */
 const SCAN_FIELDS = [
-  'tag_id', 'scan_type', 'scan_date', 'contract_number', 'client_name', 'common_name', 'bin_location', 'status', 'scan_by', 'location_of_repair',
-  'quality', 'dirty_or_mud', 'leaves', 'oil', 'mold', 'stain', 'oxidation', 'other', 'rip_or_tear', 'sewing_repair_needed', 'grommet', 'rope',
-  'buckle', 'wet', 'service_required', 'serial_number', 'rental_class_num', 'longitude', 'latitude', 'notes',
+  'tag_id',
+  'scan_type',
+  'scan_date',
+  'contract_number',
+  'client_name',
+  'common_name',
+  'bin_location',
+  'status',
+  'scan_by',
+  'location_of_repair',
+  'quality',
+  'dirty_or_mud',
+  'leaves',
+  'oil',
+  'mold',
+  'stain',
+  'oxidation',
+  'other',
+  'rip_or_tear',
+  'sewing_repair_needed',
+  'grommet',
+  'rope',
+  'buckle',
+  'wet',
+  'service_required',
+  'serial_number',
+  'rental_class_num',
+  'longitude',
+  'latitude',
+  'notes',
 ];
 
 const mib = () => Math.round(process.memoryUsage().rss / 2 ** 20);
@@ -65,7 +92,11 @@ async function dropDatabase(serverUrl, name) {
 async function insertChunks(handle, table, rows) {
   if (!rows.length) return;
   const per = Math.max(1, Math.floor(handle.maxBoundValues / Object.keys(rows[0]).length));
-  for (let i = 0; i < rows.length; i += per) await handle.db.insertInto(table).values(rows.slice(i, i + per)).execute();
+  for (let i = 0; i < rows.length; i += per)
+    await handle.db
+      .insertInto(table)
+      .values(rows.slice(i, i + per))
+      .execute();
 }
 
 /** One stage in a process of its own; resolves with its JSON line. */
@@ -134,7 +165,11 @@ async function oneSize(items, { serverUrl, log }) {
       t = performance.now();
       await raw.db.transaction().execute(async (trx) => {
         const per = Math.max(1, Math.floor(raw.maxBoundValues / Object.keys(rows[0]).length));
-        for (let i = 0; i < rows.length; i += per) await trx.insertInto('id_transactions').values(rows.slice(i, i + per)).execute();
+        for (let i = 0; i < rows.length; i += per)
+          await trx
+            .insertInto('id_transactions')
+            .values(rows.slice(i, i + per))
+            .execute();
       });
       rawMs += performance.now() - t;
       peakRss = Math.max(peakRss, mib());
@@ -149,7 +184,9 @@ async function oneSize(items, { serverUrl, log }) {
       peakRssMiB: peakRss,
     };
     // Said at once: a later stage that fails (a busy shared machine) must not take this figure with it.
-    log(`${items} items: ingest ${out.ingest.seconds.toFixed(1)} s, raw INSERT ${out.ingest.rawInsertSeconds.toFixed(1)} s: ${out.ingest.ratioToRaw.toFixed(2)}× raw (load average ${loadavg()[0].toFixed(1)})`);
+    log(
+      `${items} items: ingest ${out.ingest.seconds.toFixed(1)} s, raw INSERT ${out.ingest.rawInsertSeconds.toFixed(1)} s: ${out.ingest.ratioToRaw.toFixed(2)}× raw (load average ${loadavg()[0].toFixed(1)})`,
+    );
     await source.close();
     source = null;
     await raw.close();
@@ -201,11 +238,34 @@ export const bench = {
       const total = stages.reduce((sum, [, sec]) => sum + sec(r), 0);
       rows.push(
         [`${n(items)} items × ${DAYS} days: simulated (${n(r.simulate.scans)} scans, ${n(r.simulate.contracts)} contracts; not a stage)`, `${s1(r.simulate.seconds)} s`],
-        [`… ingest: ${n(r.ingest.scans)} scans through \`ingestScans\` (\`POST /api/ingest/scans\`'s code) in batches of ${MAX_BATCH} into MariaDB`, `${s1(r.ingest.seconds)} s (${n(r.ingest.scansPerSecond)} scans/s), peak RSS ${r.ingest.peakRssMiB} MiB (the loading process)`],
-        [`… reference: the same rows by raw batched INSERT, same run (target ≥ 0.8×)`, `${s1(r.ingest.rawInsertSeconds)} s (${n(r.ingest.rawScansPerSecond)} scans/s): ingest is **${r.ingest.ratioToRaw.toFixed(2)}×** raw`],
-        [`… train: every \`.retrain\` job (${Object.keys(r.train).filter((k) => k.includes('.')).join(', ')})`, `${s1(r.train.seconds)} s, peak RSS ${r.train.peakRssMiB} MiB (${Object.entries(r.train).filter(([k]) => k.includes('.')).map(([k, v]) => `${k} ${s1(v.seconds)} s`).join(', ')})`],
-        [`… score: every item (\`/maintenance/schedule\`, \`/quality/replacement-recommendations\`)`, `${s1(r.score.seconds)} s, peak RSS ${r.score.peakRssMiB} MiB (${Object.entries(r.score).filter(([k]) => k.startsWith('/')).map(([k, v]) => `${k} ${s1(v.seconds)} s`).join(', ')})`],
-        [`… precompute: ${r.precompute.paths} answers (every precomputable endpoint; ${r.precompute.categories} category forecasts with their ${n(r.precompute.rentalClasses)} rental classes)${r.precompute.failed ? `, ${r.precompute.failed} failed` : ''}`, `${s1(r.precompute.seconds)} s, peak RSS ${r.precompute.peakRssMiB} MiB`],
+        [
+          `… ingest: ${n(r.ingest.scans)} scans through \`ingestScans\` (\`POST /api/ingest/scans\`'s code) in batches of ${MAX_BATCH} into MariaDB`,
+          `${s1(r.ingest.seconds)} s (${n(r.ingest.scansPerSecond)} scans/s), peak RSS ${r.ingest.peakRssMiB} MiB (the loading process)`,
+        ],
+        [
+          `… reference: the same rows by raw batched INSERT, same run (target ≥ 0.8×)`,
+          `${s1(r.ingest.rawInsertSeconds)} s (${n(r.ingest.rawScansPerSecond)} scans/s): ingest is **${r.ingest.ratioToRaw.toFixed(2)}×** raw`,
+        ],
+        [
+          `… train: every \`.retrain\` job (${Object.keys(r.train)
+            .filter((k) => k.includes('.'))
+            .join(', ')})`,
+          `${s1(r.train.seconds)} s, peak RSS ${r.train.peakRssMiB} MiB (${Object.entries(r.train)
+            .filter(([k]) => k.includes('.'))
+            .map(([k, v]) => `${k} ${s1(v.seconds)} s`)
+            .join(', ')})`,
+        ],
+        [
+          `… score: every item (\`/maintenance/schedule\`, \`/quality/replacement-recommendations\`)`,
+          `${s1(r.score.seconds)} s, peak RSS ${r.score.peakRssMiB} MiB (${Object.entries(r.score)
+            .filter(([k]) => k.startsWith('/'))
+            .map(([k, v]) => `${k} ${s1(v.seconds)} s`)
+            .join(', ')})`,
+        ],
+        [
+          `… precompute: ${r.precompute.paths} answers (every precomputable endpoint; ${r.precompute.categories} category forecasts with their ${n(r.precompute.rentalClasses)} rental classes)${r.precompute.failed ? `, ${r.precompute.failed} failed` : ''}`,
+          `${s1(r.precompute.seconds)} s, peak RSS ${r.precompute.peakRssMiB} MiB`,
+        ],
         [`… the pipeline (ingest + train + score + precompute)`, `${s1(total)} s`],
       );
     }

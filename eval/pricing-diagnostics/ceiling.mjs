@@ -49,24 +49,44 @@ for (const seed of seeds) {
   }
   const catsU = categoryElasticities(periods);
   const pooledU = classElasticities(periods, catsU);
-  const catsE = new Map(categoryElasticities(await (await import('@rfid3/plugin-pricing')).loadPriceHistory(db, new Map(truth.classes.map((c) => [c.rentalClass, c.category])))).map((e) => [e.group, e]));
+  const catsE = new Map(
+    categoryElasticities(await (await import('@rfid3/plugin-pricing')).loadPriceHistory(db, new Map(truth.classes.map((c) => [c.rentalClass, c.category])))).map((e) => [
+      e.group,
+      e,
+    ]),
+  );
   const trueMap = new Map(truth.classes.map((c) => [c.rentalClass, { elasticity: c.elasticity, se: 0.02 }]));
   const trueCat = new Map();
   for (const [cat, k] of Object.entries(byCat)) trueCat.set(cat, k.trueEl.reduce((a, b) => a + b, 0) / k.trueEl.length);
   const trueCatMap = new Map(truth.classes.map((c) => [c.rentalClass, { elasticity: trueCat.get(c.category), se: 0.15 }]));
   const inv = await new InventoryData({ database: db }).rentalClasses();
   const t0 = Date.now();
-  const cens = censoredElasticities(await loadCapacityHistory(db, inv.map((c) => ({ ...c, price: [...truth.classes.find((t) => t.rentalClass === c.rentalClass)?.prices ?? [{ price: 1 }]].pop().price })), { through: truth.end, days: 730 }));
+  const cens = censoredElasticities(
+    await loadCapacityHistory(
+      db,
+      inv.map((c) => ({ ...c, price: [...(truth.classes.find((t) => t.rentalClass === c.rentalClass)?.prices ?? [{ price: 1 }])].pop().price })),
+      { through: truth.end, days: 730 },
+    ),
+  );
   console.log('censored fit ms', Date.now() - t0);
   const censCat = new Map(cens.categories.map((e) => [e.group, e]));
-  const cat = Object.fromEntries(Object.entries(byCat).map(([name, k]) => [name, {
-    classes: k.classes, changed: k.changed, units: k.units,
-    meanSdLogP: +(k.sdLogP.reduce((a, b) => a + b, 0) / Math.max(1, k.sdLogP.length)).toFixed(3),
-    trueEl: +trueCat.get(name).toFixed(2),
-    est: catsE.get(name) ? `${catsE.get(name).elasticity.toFixed(2)}±${catsE.get(name).se.toFixed(2)}` : null,
-    estCensored: censCat.get(name) ? `${censCat.get(name).elasticity.toFixed(2)}±${censCat.get(name).se.toFixed(2)}` : null,
-    estUncensored: catsU.find((e) => e.group === name) ? `${catsU.find((e) => e.group === name).elasticity.toFixed(2)}±${catsU.find((e) => e.group === name).se.toFixed(2)}` : null,
-  }]));
+  const cat = Object.fromEntries(
+    Object.entries(byCat).map(([name, k]) => [
+      name,
+      {
+        classes: k.classes,
+        changed: k.changed,
+        units: k.units,
+        meanSdLogP: +(k.sdLogP.reduce((a, b) => a + b, 0) / Math.max(1, k.sdLogP.length)).toFixed(3),
+        trueEl: +trueCat.get(name).toFixed(2),
+        est: catsE.get(name) ? `${catsE.get(name).elasticity.toFixed(2)}±${catsE.get(name).se.toFixed(2)}` : null,
+        estCensored: censCat.get(name) ? `${censCat.get(name).elasticity.toFixed(2)}±${censCat.get(name).se.toFixed(2)}` : null,
+        estUncensored: catsU.find((e) => e.group === name)
+          ? `${catsU.find((e) => e.group === name).elasticity.toFixed(2)}±${catsU.find((e) => e.group === name).se.toFixed(2)}`
+          : null,
+      },
+    ]),
+  );
   console.table(cat);
   // policies with alternative elasticities
   const schedule = (elMap) => {
@@ -78,8 +98,21 @@ for (const seed of seeds) {
       const model = fitted.models.get(cls);
       const prices = [];
       for (let b = 0; b < blocks; b++) {
-        if (!el || !model || !(model.level > 0) || !(el.elasticity < 0)) { prices.push(p0); continue; }
-        const rec = recommendCapacityPrice({ ...CAPACITY_SETTING, price: p0, days: forecastCapacityDays(model, addDays(fitted.from, b * 28), Math.min(28, fitted.days - b * 28)), unitsPerRental: model.unitsPerRental, daysPerRental: model.daysPerRental, elasticity: el.elasticity, elasticitySe: el.se, levelSe: model.levelSe, maxChange: 0.2 });
+        if (!el || !model || !(model.level > 0) || !(el.elasticity < 0)) {
+          prices.push(p0);
+          continue;
+        }
+        const rec = recommendCapacityPrice({
+          ...CAPACITY_SETTING,
+          price: p0,
+          days: forecastCapacityDays(model, addDays(fitted.from, b * 28), Math.min(28, fitted.days - b * 28)),
+          unitsPerRental: model.unitsPerRental,
+          daysPerRental: model.daysPerRental,
+          elasticity: el.elasticity,
+          elasticitySe: el.se,
+          levelSe: model.levelSe,
+          maxChange: 0.2,
+        });
         prices.push(rec.recommendedPrice);
       }
       s.set(cls, prices);
@@ -90,16 +123,32 @@ for (const seed of seeds) {
   const r = replayPolicies(truth, fitted, { draws: [1, 2] });
   const res = { seed, today: r.totals.today.revenue, oracle: r.totals.oracle.revenue, capacity: r.totals.capacityCensored.revenue, capacityOls: r.totals.capacity.revenue };
   for (const [name, sch] of Object.entries(extra)) {
-    let rev = 0, losing = 0, st = 0;
+    let rev = 0,
+      losing = 0,
+      st = 0;
     for (const cls of sch.keys()) {
       let cr = 0;
-      for (const sd of [1, 2]) { const o = replayClass(truth, cls, sch.get(cls), { from: fitted.from, days: fitted.days, blockDays: 28, seed: sd, capacity: fitted.capacity }); cr += o.revenue; st += o.stockoutDays; }
+      for (const sd of [1, 2]) {
+        const o = replayClass(truth, cls, sch.get(cls), { from: fitted.from, days: fitted.days, blockDays: 28, seed: sd, capacity: fitted.capacity });
+        cr += o.revenue;
+        st += o.stockoutDays;
+      }
       rev += cr;
       if (cr < 0.98 * r.perClass.get(cls).today) losing++;
     }
-    res[name] = rev; res[name + 'Losing'] = losing; res[name + 'StockoutAdded'] = st - r.totals.today.stockoutDays;
+    res[name] = rev;
+    res[name + 'Losing'] = losing;
+    res[name + 'StockoutAdded'] = st - r.totals.today.stockoutDays;
   }
   const g = res.oracle - res.today;
-  console.log(JSON.stringify({ seed, oracleGainPct: (g / res.today * 100).toFixed(2), share: Object.fromEntries(['capacityOls', 'capacity', 'uncensored', 'trueCategory', 'trueClass'].map((k) => [k, +((res[k] - res.today) / g).toFixed(3)])), losing: [res.uncensoredLosing, res.trueCategoryLosing, res.trueClassLosing], stockAdded: [res.uncensoredStockoutAdded, res.trueCategoryStockoutAdded, res.trueClassStockoutAdded] }));
+  console.log(
+    JSON.stringify({
+      seed,
+      oracleGainPct: ((g / res.today) * 100).toFixed(2),
+      share: Object.fromEntries(['capacityOls', 'capacity', 'uncensored', 'trueCategory', 'trueClass'].map((k) => [k, +((res[k] - res.today) / g).toFixed(3)])),
+      losing: [res.uncensoredLosing, res.trueCategoryLosing, res.trueClassLosing],
+      stockAdded: [res.uncensoredStockoutAdded, res.trueCategoryStockoutAdded, res.trueClassStockoutAdded],
+    }),
+  );
   await db.close();
 }

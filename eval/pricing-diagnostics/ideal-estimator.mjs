@@ -16,12 +16,24 @@ for (const c of truth.classes) {
   const prices = Float64Array.from(days.map((d) => [...c.prices].reverse().find((p) => p.from <= d).price));
   const counts = new Float64Array(days.length);
   for (let d = 0; d < days.length; d++) counts[d] = replayClass(truth, c.rentalClass, [prices[d]], { from: days[d], days: 1, blockDays: 1, seed: 99, capacity: BIG }).lines;
-  (byCat.get(c.category) ?? byCat.set(c.category, []).get(c.category)).push({ rentalClass: c.rentalClass, days, counts, prices, censored: new Uint8Array(days.length), el: c.elasticity });
+  (byCat.get(c.category) ?? byCat.set(c.category, []).get(c.category)).push({
+    rentalClass: c.rentalClass,
+    days,
+    counts,
+    prices,
+    censored: new Uint8Array(days.length),
+    el: c.elasticity,
+  });
 }
 const rows = {};
 for (const [cat, ss] of byCat) {
   const f = fitCensoredElasticity(ss, { censoring: false });
-  rows[cat] = { truth: +(ss.reduce((s, x) => s + x.el, 0) / ss.length).toFixed(2), ideal: +f.elasticity.toFixed(2), se: +f.se.toFixed(2), linesPerDay: +(ss.reduce((s, x) => s + x.counts.reduce((a, b) => a + b, 0), 0) / days.length).toFixed(2) };
+  rows[cat] = {
+    truth: +(ss.reduce((s, x) => s + x.el, 0) / ss.length).toFixed(2),
+    ideal: +f.elasticity.toFixed(2),
+    se: +f.se.toFixed(2),
+    linesPerDay: +(ss.reduce((s, x) => s + x.counts.reduce((a, b) => a + b, 0), 0) / days.length).toFixed(2),
+  };
 }
 console.log('seed', seed);
 console.table(rows);

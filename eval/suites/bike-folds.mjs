@@ -51,9 +51,7 @@ export function demandPoints(series, spec) {
 
 /** A reference tool's folds (from eval/references) as points on the same series. */
 export function referencePoints(values, folds) {
-  return folds.flatMap((f) =>
-    f.mean.map((mean, k) => ({ origin: f.origin, h: k + 1, actual: values[f.origin + k], mean, lower: f.lower?.[k], upper: f.upper?.[k] })),
-  );
+  return folds.flatMap((f) => f.mean.map((mean, k) => ({ origin: f.origin, h: k + 1, actual: values[f.origin + k], mean, lower: f.lower?.[k], upper: f.upper?.[k] })));
 }
 
 /**

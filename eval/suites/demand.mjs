@@ -34,7 +34,10 @@ export async function runDemandSuite({ dataDir, progress, references }) {
 
   // Which weather factors go with demand, and at which lag (days before), before any enters a model.
   const correlations = Object.fromEntries(
-    Object.entries(weatherSeries.regressors).map(([name, x]) => [name, laggedCorrelations(weatherSeries.values, x, 7).map((c) => ({ lag: c.lag, r: Number(c.r.toFixed(3)), notable: c.notable }))]),
+    Object.entries(weatherSeries.regressors).map(([name, x]) => [
+      name,
+      laggedCorrelations(weatherSeries.values, x, 7).map((c) => ({ lag: c.lag, r: Number(c.r.toFixed(3)), notable: c.notable })),
+    ]),
   );
 
   // The same folds split: the first choose, the later report; every choice made on them, with its alternatives.
@@ -126,7 +129,12 @@ export async function runDemandSuite({ dataDir, progress, references }) {
         ...(bikeReference ? { reference: bikeReference } : {}),
       },
       weather: { maeRatio: ratio(bikeWeather), coverage80: bikeWeather.model.coverage80, regressorsUsed: bikeWeather.regressors.length === 4, ...split(defaultScores.weather) },
-      split: { firstReportingOrigin: FIRST_REPORTING_ORIGIN, firstReportingDate: bikeSeries.dates[FIRST_REPORTING_ORIGIN], choosingFolds: defaultScores.noRegressors.choosingFolds.folds, reportingFolds: defaultScores.noRegressors.reportingFolds.folds },
+      split: {
+        firstReportingOrigin: FIRST_REPORTING_ORIGIN,
+        firstReportingDate: bikeSeries.dates[FIRST_REPORTING_ORIGIN],
+        choosingFolds: defaultScores.noRegressors.choosingFolds.folds,
+        reportingFolds: defaultScores.noRegressors.reportingFolds.folds,
+      },
       choices: choices.choices,
       chosenOnChoosingFolds: choices.chosenOnChoosingFolds,
       detail: {
@@ -224,18 +232,30 @@ export const demandReferences = [
   ['bike.weather.coverage80', '80 % interval coverage, bike, weather regressors', '0.72 – 0.88 target'],
   ['bike.detail.members.noRegressors.ensembleToBestMember', 'ensemble MAE ÷ its best member alone, bike, no regressors', '≤ 1.02 target'],
   ['bike.detail.members.weather.ensembleToBestMember', 'ensemble MAE ÷ its best member alone, bike, weather', '≤ 1.02 target'],
-  ['bike.detail.oracle.flatMean', 'bound: a flat forecast at the actual mean of each test fold (knows the future), ÷ seasonal-naive MAE', 'no forecast without regressors should expect to beat it'],
+  [
+    'bike.detail.oracle.flatMean',
+    'bound: a flat forecast at the actual mean of each test fold (knows the future), ÷ seasonal-naive MAE',
+    'no forecast without regressors should expect to beat it',
+  ],
   ['bike.detail.oracle.flatMedian', 'bound: a flat forecast at the actual median of each test fold', '—'],
   ['bike.detail.oracle.foldLine', 'bound: the least-squares line through each test fold', '—'],
   ['bike.detail.correlations.temp.0.r', 'correlation of cnt with temp on the same day (lags 0–7 in the JSON)', 'no published figure; context for the regressors'],
   ['bike.detail.correlations.weathersit.0.r', 'correlation of cnt with weathersit on the same day', 'no published figure'],
-  ['peytonManning.mapeH37', 'Peyton Manning MAPE % at horizon 37 days, no holidays and no events (as Prophet\'s published figure)', 'Prophet 5.84 (target ≤ 5.84)'],
+  ['peytonManning.mapeH37', "Peyton Manning MAPE % at horizon 37 days, no holidays and no events (as Prophet's published figure)", 'Prophet 5.84 (target ≤ 5.84)'],
   ['peytonManning.coverage80', '80 % coverage at horizon 37 days, no holidays and no events', 'Prophet 0.677 (target ≥ 0.75)'],
   ['peytonManning.mapePooled', 'MAPE %, all horizons 1–365 pooled, no holidays and no events', 'seasonal naive (52 weeks) 6.35'],
-  ['peytonManning.knownAtCutoff.mapeH37', 'MAPE % at 37 days, US holidays and only the playoff games known at each cutoff', 'not comparable with Prophet\'s 5.84 (it had no events)'],
+  [
+    'peytonManning.knownAtCutoff.mapeH37',
+    'MAPE % at 37 days, US holidays and only the playoff games known at each cutoff',
+    "not comparable with Prophet's 5.84 (it had no events)",
+  ],
   ['peytonManning.knownAtCutoff.coverage80', '80 % coverage at 37 days, events known at each cutoff', '—'],
   ['peytonManning.detail.usHolidaysNoEvents.mapeH37', 'MAPE % at 37 days, US holidays, no playoff games', '—'],
-  ['peytonManning.detail.allEventsLeaky.mapeH37', 'MAPE % at 37 days, every playoff game given to every fit (leaks which seasons reached the playoffs; not a result)', 'was reported as 5.01 before'],
+  [
+    'peytonManning.detail.allEventsLeaky.mapeH37',
+    'MAPE % at 37 days, every playoff game given to every fit (leaks which seasons reached the playoffs; not a result)',
+    'was reported as 5.01 before',
+  ],
   ['peytonManning.detail.seasonalNaive52w.mapePooled', 'protocol check: seasonal naive 52 weeks back, pooled MAPE %', '6.35 (3,988 points)'],
   ['peytonManning.detail.lastValue.mapePooled', 'protocol check: last value, pooled MAPE %', '11.9'],
   ['peytonManning.detail.points', 'protocol check: test points over all cutoffs', '3,988'],
@@ -263,7 +283,9 @@ function demandNotes(r) {
     '|---|---|---|---|---|---|',
   ];
   const nr = r.bike.noRegressors;
-  lines.push(`| ours (DEFAULT_DEMAND_SPEC) | ${f3(nr.maeRatio)} | ${f3(nr.choosingFolds.maeRatio)} | ${f3(nr.reportingFolds.maeRatio)} | ${f3(nr.coverage80)} | ${(r.bike.detail.fitMs.noRegressors / 1000).toFixed(1)} |`);
+  lines.push(
+    `| ours (DEFAULT_DEMAND_SPEC) | ${f3(nr.maeRatio)} | ${f3(nr.choosingFolds.maeRatio)} | ${f3(nr.reportingFolds.maeRatio)} | ${f3(nr.coverage80)} | ${(r.bike.detail.fitMs.noRegressors / 1000).toFixed(1)} |`,
+  );
   if (nr.reference) {
     for (const [tool, label] of TOOLS) {
       const x = nr.reference[tool];
@@ -305,7 +327,9 @@ function demandNotes(r) {
   for (const c of r.bike.choices) {
     c.options.forEach((o, i) => {
       const pair = (k) => `${f3(o.noRegressors[k]?.maeRatio ?? o.noRegressors.maeRatio)} / ${f3(o.weather[k]?.maeRatio ?? o.weather.maeRatio)}`;
-      lines.push(`| ${i === 0 ? `${c.choice} (${c.why})` : ''} | ${o.name} | ${f3(o.noRegressors.maeRatio)} / ${f3(o.weather.maeRatio)} | ${pair('choosingFolds')} | ${pair('reportingFolds')} | ${o.name === c.pickedOnChoosingFolds ? 'yes' : ''} |`);
+      lines.push(
+        `| ${i === 0 ? `${c.choice} (${c.why})` : ''} | ${o.name} | ${f3(o.noRegressors.maeRatio)} / ${f3(o.weather.maeRatio)} | ${pair('choosingFolds')} | ${pair('reportingFolds')} | ${o.name === c.pickedOnChoosingFolds ? 'yes' : ''} |`,
+      );
     });
   }
   const ch = r.bike.chosenOnChoosingFolds;

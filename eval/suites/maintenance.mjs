@@ -3,7 +3,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ai4iReference } from '../references/index.mjs';
-import { backtestClassify, binaryScores, DEFAULT_BOOSTING, DEFAULT_FOREST, encodeTable, fitBoosting, fitForest, parseCsv, predictBoosting, predictForest, sliceColumns } from '@rfid3/learn';
+import {
+  backtestClassify,
+  binaryScores,
+  DEFAULT_BOOSTING,
+  DEFAULT_FOREST,
+  encodeTable,
+  fitBoosting,
+  fitForest,
+  parseCsv,
+  predictBoosting,
+  predictForest,
+  sliceColumns,
+} from '@rfid3/learn';
 
 const AI4I_DROP = ['UDI', 'Product ID', 'TWF', 'HDF', 'PWF', 'OSF', 'RNF'];
 
@@ -56,7 +68,10 @@ function ai4i(dataDir, progress, references) {
   const { header, rows } = parseCsv(text);
   const table = encodeTable(header, rows, { target: 'Machine failure', drop: AI4I_DROP, levelsFrom: main.trainRows });
   const t0 = performance.now();
-  const gbm = fitBoosting({ x: sliceColumns(table.x, 0, main.trainRows), y: table.y.subarray(0, main.trainRows) }, { ...DEFAULT_BOOSTING, task: 'classification', nEstimators: 200, learningRate: 0.1, maxDepth: 6 });
+  const gbm = fitBoosting(
+    { x: sliceColumns(table.x, 0, main.trainRows), y: table.y.subarray(0, main.trainRows) },
+    { ...DEFAULT_BOOSTING, task: 'classification', nEstimators: 200, learningRate: 0.1, maxDepth: 6 },
+  );
   const gbmMs = performance.now() - t0;
   const gbmScores = binaryScores(table.y.subarray(main.trainRows), predictBoosting(gbm, sliceColumns(table.x, main.trainRows, table.rows)), 0.5);
   return {
@@ -152,10 +167,11 @@ function cmapss(dataDir, progress) {
   if (truth.length !== testUnits.length) throw new Error(`${truth.length} true RULs for ${testUnits.length} test engines`);
   const X = [];
   const y = [];
-  for (const u of trainUnits) cmapssFeatures(u).forEach((f, t) => {
-    X.push(f);
-    y.push(Math.min(125, u.length - 1 - t));
-  });
+  for (const u of trainUnits)
+    cmapssFeatures(u).forEach((f, t) => {
+      X.push(f);
+      y.push(Math.min(125, u.length - 1 - t));
+    });
   const Xt = testUnits.map((u) => cmapssFeatures(u).at(-1));
   progress(`maintenance: C-MAPSS FD001, ${X.length} training cycles × ${X[0].length} features`);
   const config = { ...DEFAULT_FOREST, task: 'regression', nEstimators: 100, maxFeatures: 'third', minSamplesLeaf: 5, calibrate: false, tuneThreshold: false, seed: 1 };

@@ -32,7 +32,13 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
   const from = addDays(truth.end, 1);
   const inventory = new InventoryData({ database });
   const classes = await inventory.rentalClasses();
-  const repairRows = await database.db.selectFrom('id_item_master').select(['rental_class_num as cls']).select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'Repair').groupBy('rental_class_num').execute();
+  const repairRows = await database.db
+    .selectFrom('id_item_master')
+    .select(['rental_class_num as cls'])
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('status', '=', 'Repair')
+    .groupBy('rental_class_num')
+    .execute();
   const inRepair = new Map(repairRows.map((r) => [String(r.cls), Number(r.n)]));
   const priceRows = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).execute();
   const priceOf = new Map(priceRows.map((r) => [String(r.item_num), Number(r.rate_1)]));
@@ -57,11 +63,16 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
     capacity.set(c.rentalClass, Math.max(0, c.units - c.inRepair));
     grids.set(c.rentalClass, priceGrid(p0, maxChange));
     schedules.today.set(c.rentalClass, new Array(blocks).fill(p0));
-    const old = cat && Number.isFinite(cat.elasticity) && cat.elasticity < 0
-      ? recommendPrice({ price: p0, elasticity: cat.elasticity, elasticitySe: cat.se, quantity: 1, objective: 'revenue', maxChange }).recommendedPrice
-      : p0;
+    const old =
+      cat && Number.isFinite(cat.elasticity) && cat.elasticity < 0
+        ? recommendPrice({ price: p0, elasticity: cat.elasticity, elasticitySe: cat.se, quantity: 1, objective: 'revenue', maxChange }).recommendedPrice
+        : p0;
     schedules.constantElasticity.set(c.rentalClass, new Array(blocks).fill(old));
-    for (const [policy, options, els, ms] of [['capacity', setting, pooled, models], ['capacityStrict', {}, pooled, models], ['capacityCensored', setting, censored.classes, censoredModels]]) {
+    for (const [policy, options, els, ms] of [
+      ['capacity', setting, pooled, models],
+      ['capacityStrict', {}, pooled, models],
+      ['capacityCensored', setting, censored.classes, censoredModels],
+    ]) {
       const el = els.get(c.rentalClass);
       const model = ms.get(c.rentalClass);
       const prices = [];
@@ -144,5 +155,10 @@ export function summarise(runs) {
   const out = Object.fromEntries(POLICIES.map((p) => [p, policy(p)]));
   const oracleGain = totals.oracle.revenue - today.revenue;
   for (const p of POLICIES) out[p].shareOfOracleGain = oracleGain > 0 ? (totals[p].revenue - today.revenue) / oracleGain : null;
-  return { ...out, classes: classRows.length, beatsConstantElasticity: totals.capacity.revenue > totals.constantElasticity.revenue ? 1 : 0, sumCheck: sum(classRows.map((r) => r.today)) };
+  return {
+    ...out,
+    classes: classRows.length,
+    beatsConstantElasticity: totals.capacity.revenue > totals.constantElasticity.revenue ? 1 : 0,
+    sumCheck: sum(classRows.map((r) => r.today)),
+  };
 }

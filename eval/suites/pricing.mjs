@@ -9,12 +9,17 @@ import { categoryElasticities, estimateElasticity, loadPriceHistory, pooledElast
 import { POLICIES, pricingSchedules, replayPolicies, summarise } from './pricing-replay.mjs';
 
 /** Businesses the policies are replayed on: the elasticity business above, and others (seed, items). */
-const REPLAY_BUSINESSES = [{ seed: 11, items: 1000 }, { seed: 23, items: 1000 }];
+const REPLAY_BUSINESSES = [
+  { seed: 11, items: 1000 },
+  { seed: 23, items: 1000 },
+];
 const REPLAY_DRAWS = [1, 2];
 
 /** The two files have no quoted fields. */
 function readCsv(file) {
-  const [head, ...lines] = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const [head, ...lines] = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   const cols = head.split(',');
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
 }
@@ -24,11 +29,13 @@ const pick = (e) => ({ elasticity: e.elasticity, se: e.se, ci95: e.ci95, n: e.n,
 async function replayBusiness(database, truth, b) {
   const fitted = await pricingSchedules(database, truth);
   // The category elasticities the policies used, against each category's true mean class elasticity.
-  const covered = fitted.categoryEstimates.filter((e) => Number.isFinite(e.elasticity)).map((e) => {
-    const cs = truth.classes.filter((c) => c.category === e.group);
-    const t = cs.reduce((s, c) => s + c.elasticity, 0) / cs.length;
-    return { covered: e.ci95[0] <= t && t <= e.ci95[1] ? 1 : 0, se: e.se, error: e.elasticity - t };
-  });
+  const covered = fitted.categoryEstimates
+    .filter((e) => Number.isFinite(e.elasticity))
+    .map((e) => {
+      const cs = truth.classes.filter((c) => c.category === e.group);
+      const t = cs.reduce((s, c) => s + c.elasticity, 0) / cs.length;
+      return { covered: e.ci95[0] <= t && t <= e.ci95[1] ? 1 : 0, se: e.se, error: e.elasticity - t };
+    });
   return { ...b, moves: fitted.moves, covered, replay: replayPolicies(truth, fitted, { draws: REPLAY_DRAWS }) };
 }
 
@@ -85,12 +92,23 @@ export const suite = {
     }
     const policies = {
       ...summarise(replays.map((r) => r.replay)),
-      businesses: replays.map((r) => ({ seed: r.seed, items: r.items, classes: r.replay.perClass.size, moves: r.moves, ...Object.fromEntries(POLICIES.map((p) => [p, Math.round(r.replay.totals[p].revenue)])) })),
+      businesses: replays.map((r) => ({
+        seed: r.seed,
+        items: r.items,
+        classes: r.replay.perClass.size,
+        moves: r.moves,
+        ...Object.fromEntries(POLICIES.map((p) => [p, Math.round(r.replay.totals[p].revenue)])),
+      })),
       draws: REPLAY_DRAWS.length,
       estimates: (() => {
         const all = replays.flatMap((r) => r.covered);
         const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-        return { categories: all.length, covered: all.reduce((s, c) => s + c.covered, 0), medianSe: median(all.map((c) => c.se)), medianAbsError: median(all.map((c) => Math.abs(c.error))) };
+        return {
+          categories: all.length,
+          covered: all.reduce((s, c) => s + c.covered, 0),
+          medianSe: median(all.map((c) => c.se)),
+          medianAbsError: median(all.map((c) => Math.abs(c.error))),
+        };
       })(),
     };
     const ours = {
@@ -136,58 +154,58 @@ export const suite = {
     ['simulated.pooled.truth', 'simulator: the true elasticity it estimates (same weights)', 'drawn by the simulator'],
     ['simulated.pooled.se', 'simulator: standard error of the pooled estimate', '—'],
     ['simulated.pooled.covered', 'simulator: truth inside the pooled 95 % interval (1 = yes)', '1'],
-    ['policies.today.revenue', 'replayed held-out years: revenue at today\'s prices (all businesses and draws)', '—'],
-    ['policies.constantElasticity.revenueChange', 'constant-elasticity policy (recommendPrice): revenue vs today\'s prices', '—'],
-    ['policies.capacity.revenueChange', 'capacity pricing (recommendCapacityPrice, the eval\'s setting): revenue vs today\'s prices', '> constant-elasticity'],
-    ['policies.capacityStrict.revenueChange', 'capacity pricing at the plugin\'s default setting (80 % range above zero): revenue vs today\'s prices', '—'],
-    ['policies.oracle.revenueChange', 'oracle (true demand, same grid, per 28-day block): revenue vs today\'s prices', '—'],
-    ['policies.capacity.shareOfOracleGain', 'capacity pricing: share of the oracle\'s gain captured', '≥ 0.70'],
-    ['policies.capacityStrict.shareOfOracleGain', 'capacity pricing, default setting: share of the oracle\'s gain', '—'],
-    ['policies.constantElasticity.shareOfOracleGain', 'constant-elasticity policy: share of the oracle\'s gain', '—'],
-    ['policies.capacityCensored.revenueChange', 'capacity pricing with the censored daily elasticities, the eval\'s setting: revenue vs today\'s prices', '—'],
-    ['policies.capacityCensored.shareOfOracleGain', 'capacity pricing, censored elasticities: share of the oracle\'s gain', '—'],
+    ['policies.today.revenue', "replayed held-out years: revenue at today's prices (all businesses and draws)", '—'],
+    ['policies.constantElasticity.revenueChange', "constant-elasticity policy (recommendPrice): revenue vs today's prices", '—'],
+    ['policies.capacity.revenueChange', "capacity pricing (recommendCapacityPrice, the eval's setting): revenue vs today's prices", '> constant-elasticity'],
+    ['policies.capacityStrict.revenueChange', "capacity pricing at the plugin's default setting (80 % range above zero): revenue vs today's prices", '—'],
+    ['policies.oracle.revenueChange', "oracle (true demand, same grid, per 28-day block): revenue vs today's prices", '—'],
+    ['policies.capacity.shareOfOracleGain', "capacity pricing: share of the oracle's gain captured", '≥ 0.70'],
+    ['policies.capacityStrict.shareOfOracleGain', "capacity pricing, default setting: share of the oracle's gain", '—'],
+    ['policies.constantElasticity.shareOfOracleGain', "constant-elasticity policy: share of the oracle's gain", '—'],
+    ['policies.capacityCensored.revenueChange', "capacity pricing with the censored daily elasticities, the eval's setting: revenue vs today's prices", '—'],
+    ['policies.capacityCensored.shareOfOracleGain', "capacity pricing, censored elasticities: share of the oracle's gain", '—'],
     ['policies.capacityCensored.classesLosingOver2pct', 'capacity pricing, censored elasticities: classes losing > 2 %', '—'],
     ['policies.capacityCensored.stockoutDaysAdded', 'capacity pricing, censored elasticities: stockout days added', '—'],
-    ['policies.capacityCensored.revenuePerRentalChange', 'capacity pricing, censored elasticities: revenue per rental vs today\'s prices', '—'],
-    ['policies.capacity.classesLosingOver2pct', 'capacity pricing: classes losing > 2 % vs today\'s prices', '0'],
+    ['policies.capacityCensored.revenuePerRentalChange', "capacity pricing, censored elasticities: revenue per rental vs today's prices", '—'],
+    ['policies.capacity.classesLosingOver2pct', "capacity pricing: classes losing > 2 % vs today's prices", '0'],
     ['policies.capacityStrict.classesLosingOver2pct', 'capacity pricing, default setting: classes losing > 2 %', '—'],
     ['policies.constantElasticity.classesLosingOver2pct', 'constant-elasticity policy: classes losing > 2 %', '—'],
     ['policies.oracle.classesLosingOver2pct', 'oracle: classes losing > 2 % (replay noise: its prices were chosen on other draws)', '—'],
-    ['policies.capacity.stockoutDaysAdded', 'capacity pricing: stockout days added vs today\'s prices', '≤ 0'],
+    ['policies.capacity.stockoutDaysAdded', "capacity pricing: stockout days added vs today's prices", '≤ 0'],
     ['policies.capacityStrict.stockoutDaysAdded', 'capacity pricing, default setting: stockout days added', '—'],
     ['policies.constantElasticity.stockoutDaysAdded', 'constant-elasticity policy: stockout days added', '—'],
-    ['policies.capacity.revenuePerRentalChange', 'capacity pricing: revenue per rental vs today\'s prices', 'business target +8 %'],
-    ['policies.capacityStrict.revenuePerRentalChange', 'capacity pricing, default setting: revenue per rental vs today\'s prices', '—'],
-    ['policies.oracle.revenuePerRentalChange', 'oracle: revenue per rental vs today\'s prices', '—'],
+    ['policies.capacity.revenuePerRentalChange', "capacity pricing: revenue per rental vs today's prices", 'business target +8 %'],
+    ['policies.capacityStrict.revenuePerRentalChange', "capacity pricing, default setting: revenue per rental vs today's prices", '—'],
+    ['policies.oracle.revenuePerRentalChange', "oracle: revenue per rental vs today's prices", '—'],
     ['policies.classes', 'classes replayed (over all businesses)', '—'],
-    ['policies.estimates.categories', 'censored daily-rental elasticities (capacityCensored\'s): category estimates (all replayed businesses)', '—'],
-    ['policies.estimates.covered', 'of them, 95 % interval covering the category\'s true mean class elasticity', '≈ 95 %'],
+    ['policies.estimates.categories', "censored daily-rental elasticities (capacityCensored's): category estimates (all replayed businesses)", '—'],
+    ['policies.estimates.covered', "of them, 95 % interval covering the category's true mean class elasticity", '≈ 95 %'],
     ['policies.estimates.medianSe', 'their median standard error', '—'],
     ['policies.estimates.medianAbsError', 'their median absolute error against that truth', '—'],
     ['simulated.categoriesCovered', 'simulator: categories whose 95 % interval covers their truth', `≈ 95 % of ${'`simulated.categories`'}`],
   ],
   notes: [
-    'Elasticities are ordinary least squares of log quantity on log price (+ dummy-coded controls) by core\'s Householder QR.',
+    "Elasticities are ordinary least squares of log quantity on log price (+ dummy-coded controls) by core's Householder QR.",
     'With `--references`, statsmodels OLS (eval/references/ols_elasticities.py: the formula `lq ~ lp + C(region) + C(year)`,',
     'rows with a non-positive price or quantity left out, as ours) fits the same six designs in the same run; the rows above',
     'and `reference.statsmodels.maxAbsDiff` compare them. No choice here was made on these data.',
     '',
     'Policies (`policies.*`): three simulated businesses (seed 7, 1,500 items, history to 2026-05-31; seeds 11 and 23, 1,000',
     'items, history to 2025-12-31). Each policy is fitted on the 730-day history only and the following 364 days are replayed',
-    '(core `replayClass`: the simulator\'s true demand, weekday, season, trend and true class elasticity, capacity-bound,',
-    'rentals of the simulator\'s sizes and lengths; calendar events, weather and repairs left out), two draws with common',
-    'random numbers across policies. today = today\'s prices; constantElasticity = `recommendPrice` with the category',
+    "(core `replayClass`: the simulator's true demand, weekday, season, trend and true class elasticity, capacity-bound,",
+    "rentals of the simulator's sizes and lengths; calendar events, weather and repairs left out), two draws with common",
+    "random numbers across policies. today = today's prices; constantElasticity = `recommendPrice` with the category",
     'elasticity of the 28-day OLS above (always at ±20 %); capacity = `recommendCapacityPrice` re-run every 28 days on the',
     'forecast from the history, with class elasticities from the 28-day OLS pooled to the category (`classElasticities`);',
     'capacityCensored = the same with class elasticities from `censoredElasticities` instead (daily contract lines of the',
     '730-day history as Poisson counts with class levels, weekday, month and trend; a day the class sold out enters as',
     'demand ≥ the lines written; category slopes shrunk across categories, class slopes pooled to the category;',
-    '`policies.estimates`). On the tuning businesses (seeds 101, 202, 303) it captured 20 %, 28 %, 22 % of the oracle\'s',
-    'gain against the OLS-based policy\'s 4 %, 91 %, 90 %, so `capacity` stays on the OLS estimates;',
-    'at the setting judged here (`CAPACITY_SETTING` in pricing-replay.mjs: P(gain) ≥ 0.8, the low end of the gain\'s 80 % range',
-    'losing at most 1 % of today\'s revenue over the block, an expected gain of at least $20 and 0.5 % over the block, ≤ 0.5 added',
-    'stockout days; the range itself may include zero, and the plugin\'s `pricing-gain-range` safeguard leaves such a move',
-    'to a person); capacityStrict = the same at the plugin\'s default setting (the 80 % range above zero, no money floor);',
+    "`policies.estimates`). On the tuning businesses (seeds 101, 202, 303) it captured 20 %, 28 %, 22 % of the oracle's",
+    "gain against the OLS-based policy's 4 %, 91 %, 90 %, so `capacity` stays on the OLS estimates;",
+    "at the setting judged here (`CAPACITY_SETTING` in pricing-replay.mjs: P(gain) ≥ 0.8, the low end of the gain's 80 % range",
+    "losing at most 1 % of today's revenue over the block, an expected gain of at least $20 and 0.5 % over the block, ≤ 0.5 added",
+    "stockout days; the range itself may include zero, and the plugin's `pricing-gain-range` safeguard leaves such a move",
+    "to a person); capacityStrict = the same at the plugin's default setting (the 80 % range above zero, no money floor);",
     'oracle = the best price on the same grid per 28-day block under the true demand,',
     'found by replaying each candidate 6 times on other seeds (so it is itself noisy for small classes: see its own losing',
     'classes). A class "loses > 2 %" when its replayed revenue over both draws is below 98 % of today\'s prices\'.',
@@ -196,7 +214,7 @@ export const suite = {
     '',
     '### What the history supports (tuning businesses only)',
     '',
-    '`eval/pricing-diagnostics/` (seeds 101, 202, 303). About 40 % of classes change price at all, 1–3 times by −20 … +25 %, so a category\'s mean sd of log price over the 730 days is 0.01–0.13 among the classes that changed (Tent Tops 0.046, 0.054, 0.057). Given the true demand with no capacity bound (the simulator replayed at the history\'s prices), OLS on 28-day periods has standard errors of 0.3–2.9 per category (up to ±9 where a single class changed price; Tent Tops ±0.99, ±1.76, ±0.80) and a daily Poisson fit of the same demand on seed 101 ±0.22 (Tables and Chairs) to ±1.2 (Tent Tops, Tent Sidewalls, Heaters; ±16.5 for Concession Equipment, one class with a price change): the data cannot tell a category at −0.7 from one at −1.1, which is where the oracle\'s gain is. With the elasticities given, the same capacity policy captures 101 %, 102 %, 104 % of the oracle\'s gain (true category mean, se 0.15) and 108 %, 104 %, 109 % (true class elasticity) with 1/0/0 and 0/0/0 classes losing > 2 % and 139–232 fewer stockout days per business; fed the estimates from the true uncensored demand it captures −7 %, 17 %, 11 %. The 70 % bar is a bar on knowing the elasticities, which this history does not hold.',
+    "`eval/pricing-diagnostics/` (seeds 101, 202, 303). About 40 % of classes change price at all, 1–3 times by −20 … +25 %, so a category's mean sd of log price over the 730 days is 0.01–0.13 among the classes that changed (Tent Tops 0.046, 0.054, 0.057). Given the true demand with no capacity bound (the simulator replayed at the history's prices), OLS on 28-day periods has standard errors of 0.3–2.9 per category (up to ±9 where a single class changed price; Tent Tops ±0.99, ±1.76, ±0.80) and a daily Poisson fit of the same demand on seed 101 ±0.22 (Tables and Chairs) to ±1.2 (Tent Tops, Tent Sidewalls, Heaters; ±16.5 for Concession Equipment, one class with a price change): the data cannot tell a category at −0.7 from one at −1.1, which is where the oracle's gain is. With the elasticities given, the same capacity policy captures 101 %, 102 %, 104 % of the oracle's gain (true category mean, se 0.15) and 108 %, 104 %, 109 % (true class elasticity) with 1/0/0 and 0/0/0 classes losing > 2 % and 139–232 fewer stockout days per business; fed the estimates from the true uncensored demand it captures −7 %, 17 %, 11 %. The 70 % bar is a bar on knowing the elasticities, which this history does not hold.",
     '',
     '### Chosen on other businesses',
     '',

@@ -31,7 +31,12 @@ export function prophetCrossValidation(dates, values, forecast, protocol) {
   const points = [];
   for (const cutoff of cutoffs) {
     const train = days.map((d, i) => i).filter((i) => days[i] <= cutoff);
-    const fc = forecast(train.map((i) => days[i]), train.map((i) => values[i]), cutoff, protocol.horizon);
+    const fc = forecast(
+      train.map((i) => days[i]),
+      train.map((i) => values[i]),
+      cutoff,
+      protocol.horizon,
+    );
     for (let i = 0; i < days.length; i++) {
       const h = days[i] - cutoff;
       if (h < 1 || h > protocol.horizon) continue;

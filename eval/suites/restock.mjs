@@ -147,7 +147,9 @@ export const suite = {
     const fleet = await fleetFromSimulation({ seed: businessSeed, end: '2025-12-31' });
     progress(`restock: replaying 2025 under the policy, the static rule and the moving-average (s, S) rule, draws ${draws.join(', ')}`);
     const rows = replay(fleet, draws, { equalInventory: true });
-    const result = { evaluation: { businessSeed, drawsRun: draws, untouched: isUntouched(businessSeed, draws), classes: fleet.classes.length, evalDays: 365, ...pool(rows), byDraw: rows } };
+    const result = {
+      evaluation: { businessSeed, drawsRun: draws, untouched: isUntouched(businessSeed, draws), classes: fleet.classes.length, evalDays: 365, ...pool(rows), byDraw: rows },
+    };
     if (custom) return result;
     // Context: the draws the policy was built on (seed 42: parameters chosen on draws 1–4, draws 5–12 looked at while
     // building) and the second business (seed 43) reported before.
@@ -184,7 +186,11 @@ export const suite = {
     ['evaluation.inventoryRatio', 'average inventory ÷ the static rule’s (pooled)', '≤ 1.00 target'],
     ['evaluation.stockoutReductionVsMovingAverage', 'fewer stockout days than the moving-average (s, S) (pooled)', '—'],
     ['evaluation.inventoryRatioVsMovingAverage', 'average inventory ÷ the moving-average (s, S)’s (pooled)', '—'],
-    ['evaluation.equalInventory.stockoutReductionVsMovingAverage', 'the policy given the (s, S) rule’s average inventory as budget: fewer stockout days than it (pooled)', '> 0 means better at equal inventory'],
+    [
+      'evaluation.equalInventory.stockoutReductionVsMovingAverage',
+      'the policy given the (s, S) rule’s average inventory as budget: fewer stockout days than it (pooled)',
+      '> 0 means better at equal inventory',
+    ],
     ['evaluation.equalInventory.inventoryRatioVsMovingAverage', 'that run’s average inventory ÷ the (s, S) rule’s', '≤ 1.00'],
     ['evaluation.minReduction', 'smallest per-draw reduction against the static rule', '≥ 0.40 target'],
     ['evaluation.maxInventoryRatio', 'largest per-draw inventory ratio against the static rule', '≤ 1.00 target'],
@@ -202,14 +208,14 @@ export const suite = {
     const u = r.evaluation;
     const lines = [
       'The forecast policy is an inventory-neutral allocation (simulateFleet in @rfid3/plugin-restock): every week it forecasts',
-      'each class\'s units on rent per day to the end of 2025 (the category\'s requests a year earlier ± 7 days × weekday profile ×',
+      "each class's units on rent per day to the end of 2025 (the category's requests a year earlier ± 7 days × weekday profile ×",
       'business growth × an empirical-Bayes class share; rental lengths and units per line from the 2024 contract lines), values',
       'each extra unit by the expected stockout days it avoids, and buys, at a shadow price, what fits a unit-day budget: the',
-      'static rule\'s own average inventory forecast by replaying it on 32 draws of that forecast, less 0.5 standard deviations.',
+      "static rule's own average inventory forecast by replaying it on 32 draws of that forecast, less 0.5 standard deviations.",
       'It sees only recorded requests (lost ones included), contract lines, units out with due dates and its fleet — never the',
-      'simulator\'s expected demand, which only draws the requests. Units are bought, never sold or sub-rented.',
+      "simulator's expected demand, which only draws the requests. Units are bought, never sold or sub-rented.",
       '',
-      'Two baselines replay the same requests: Point of Rental\'s static reorder_min / reorder_max, and the textbook (s, S) rule',
+      "Two baselines replay the same requests: Point of Rental's static reorder_min / reorder_max, and the textbook (s, S) rule",
       'a planner without a forecast model uses (`movingAverageLevels`): per class, the units demanded on rent each day (every',
       'requested line, lost ones included, on the days of its rental) over the last 8 weeks give a mean and a standard',
       'deviation, s = ⌈mean + 1.645 sd⌉ (95 % service) and, since rented units come back, S = s; each day it orders up to S',
@@ -219,7 +225,7 @@ export const suite = {
       `### Business ${u.businessSeed}, draws ${u.drawsRun[0]}–${u.drawsRun[u.drawsRun.length - 1]}: ${u.untouched ? 'never looked at while the policy was built' : 'looked at while the policy was built (not a hold-out)'}`,
       '',
       `\`pnpm eval restock --draws ${u.drawsRun[0]}-${u.drawsRun[u.drawsRun.length - 1]} --business-seed ${u.businessSeed} --json\` reruns exactly this table (any draws and seed work). ` +
-        'The last two columns are the policy rerun with the (s, S) rule\'s average inventory as its budget: equal inventory, known only after the fact.',
+        "The last two columns are the policy rerun with the (s, S) rule's average inventory as its budget: equal inventory, known only after the fact.",
       '',
       '| draw | stockout days: policy / static / (s, S) | avg units: policy / static / (s, S) | reduction vs static | vs (s, S) | inventory ÷ static | ÷ (s, S) | equal-inventory stockout days | reduction vs (s, S) |',
       '|---|---|---|---|---|---|---|---|---|',
@@ -238,7 +244,7 @@ export const suite = {
       '',
       'Two parameters of the policy were chosen on training draws 1–4 of business 42 and then fixed: the budget margin (0.5 sd,',
       'the smallest of 0, 0.5, 1 that kept every training draw within the static inventory) and the forecast error share (0,',
-      'best of 0, 0.15, 0.3). The alternatives\' figures on those draws were not kept and are not rerun here. Draws 5–12 of',
+      "best of 0, 0.15, 0.3). The alternatives' figures on those draws were not kept and are not rerun here. Draws 5–12 of",
       'business 42 and of business 43 were looked at while the policy was built (draws 6–8 judged an earlier policy), so they',
       `are context only; the table above uses business ${u.businessSeed} and draws ${u.drawsRun.join(', ')}${u.untouched ? ', which no choice looked at' : ', which were looked at'}. The (s, S) rule's 8 weeks`,
       'and 95 % were set by the issue that asked for it, not tuned.',

@@ -150,7 +150,17 @@ describe.skipIf(!ready)('BullMQ job runner (real Redis and MariaDB)', () => {
             modelVersion: async () => (await env.deps.registry.getActive('qmodel.m'))?.versionTag ?? 'none',
             async predict() {
               const m = await env.deps.registry.getActive<{ value: number }>('qmodel.m');
-              return [{ predictionType: 'qmodel', target: { type: 'all', id: 'all' }, value: m?.artifact.value ?? 0, confidence: 1, model: { name: 'qmodel.m', version: m?.versionTag ?? 'none', type: 'toy' }, source: 'model', drivers: [] }];
+              return [
+                {
+                  predictionType: 'qmodel',
+                  target: { type: 'all', id: 'all' },
+                  value: m?.artifact.value ?? 0,
+                  confidence: 1,
+                  model: { name: 'qmodel.m', version: m?.versionTag ?? 'none', type: 'toy' },
+                  source: 'model',
+                  drivers: [],
+                },
+              ];
             },
             cacheTtlSeconds: 3600,
           }),

@@ -190,72 +190,76 @@ describeEach(targets, 'LayeredCache', (target) => {
   });
 });
 
-describeEach(targets.filter((t) => t.name === 'redis'), 'LayeredCache over a shared Redis', (target) => {
-  const caches = cacheFactory(target);
+describeEach(
+  targets.filter((t) => t.name === 'redis'),
+  'LayeredCache over a shared Redis',
+  (target) => {
+    const caches = cacheFactory(target);
 
-  it('an L2 hit repopulates L1 with the remaining TTL, and counts as an L2 hit', async () => {
-    const writer = await caches.open();
-    const metrics = new CoreMetrics();
-    const reader = await caches.open({ metrics });
-    await writer.set('k', { v: 1 }, 0.5);
-    await sleep(200);
-    expect(await reader.get('k')).toEqual({ v: 1 }); // L1 miss, L2 hit
-    expect(reader.stats().l2.hits).toBe(1);
-    expect(reader.stats().l1.size).toBe(1);
-    await admin!.del(`${caches.state.prefix}k`); // gone from Redis: only L1 can answer now
-    expect(await reader.get('k')).toEqual({ v: 1 });
-    expect(reader.stats()).toMatchObject({ l1: { hits: 1, misses: 1 }, l2: { hits: 1, misses: 0 } });
-    expect(await metrics.total('rfid3_cache_hits_total', { layer: 'l2' })).toBe(1);
-    expect(await metrics.total('rfid3_cache_hits_total', { layer: 'l1' })).toBe(1);
-    // L1 took Redis's remaining ~300 ms, not a fresh default TTL.
-    await sleep(400);
-    expect(await reader.get('k')).toBeUndefined();
-  });
+    it('an L2 hit repopulates L1 with the remaining TTL, and counts as an L2 hit', async () => {
+      const writer = await caches.open();
+      const metrics = new CoreMetrics();
+      const reader = await caches.open({ metrics });
+      await writer.set('k', { v: 1 }, 0.5);
+      await sleep(200);
+      expect(await reader.get('k')).toEqual({ v: 1 }); // L1 miss, L2 hit
+      expect(reader.stats().l2.hits).toBe(1);
+      expect(reader.stats().l1.size).toBe(1);
+      await admin!.del(`${caches.state.prefix}k`); // gone from Redis: only L1 can answer now
+      expect(await reader.get('k')).toEqual({ v: 1 });
+      expect(reader.stats()).toMatchObject({ l1: { hits: 1, misses: 1 }, l2: { hits: 1, misses: 0 } });
+      expect(await metrics.total('rfid3_cache_hits_total', { layer: 'l2' })).toBe(1);
+      expect(await metrics.total('rfid3_cache_hits_total', { layer: 'l1' })).toBe(1);
+      // L1 took Redis's remaining ~300 ms, not a fresh default TTL.
+      await sleep(400);
+      expect(await reader.get('k')).toBeUndefined();
+    });
 
-  it('wrap on a second instance is answered from Redis without computing', async () => {
-    const a = await caches.open();
-    const b = await caches.open();
-    let calls = 0;
-    const compute = async () => ++calls;
-    expect(await a.wrap('w', 30, compute)).toEqual({ value: 1, hit: false });
-    expect(await b.wrap('w', 30, compute)).toEqual({ value: 1, hit: true });
-    expect(calls).toBe(1);
-  });
+    it('wrap on a second instance is answered from Redis without computing', async () => {
+      const a = await caches.open();
+      const b = await caches.open();
+      let calls = 0;
+      const compute = async () => ++calls;
+      expect(await a.wrap('w', 30, compute)).toEqual({ value: 1, hit: false });
+      expect(await b.wrap('w', 30, compute)).toEqual({ value: 1, hit: true });
+      expect(calls).toBe(1);
+    });
 
-  it('deletePrefix treats glob characters in the prefix literally', async () => {
-    const cache = await caches.open();
-    await cache.set('q[1]:a', 1);
-    await cache.set('q1:a', 2);
-    await cache.set('q*:a', 3);
-    await cache.set('qx:a', 4);
-    await cache.deletePrefix('q[1]');
-    await cache.deletePrefix('q*');
-    const fresh = await caches.open();
-    expect(await fresh.get('q[1]:a')).toBeUndefined();
-    expect(await fresh.get('q*:a')).toBeUndefined();
-    expect(await fresh.get('q1:a')).toBe(2);
-    expect(await fresh.get('qx:a')).toBe(4);
-  });
+    it('deletePrefix treats glob characters in the prefix literally', async () => {
+      const cache = await caches.open();
+      await cache.set('q[1]:a', 1);
+      await cache.set('q1:a', 2);
+      await cache.set('q*:a', 3);
+      await cache.set('qx:a', 4);
+      await cache.deletePrefix('q[1]');
+      await cache.deletePrefix('q*');
+      const fresh = await caches.open();
+      expect(await fresh.get('q[1]:a')).toBeUndefined();
+      expect(await fresh.get('q*:a')).toBeUndefined();
+      expect(await fresh.get('q1:a')).toBe(2);
+      expect(await fresh.get('qx:a')).toBe(4);
+    });
 
-  it('degrades to L1 without throwing when Redis goes away', async () => {
-    const redis = await connectRedis(target.url);
-    const cache = await caches.open({ redis });
-    await cache.set('before', 'kept');
-    redis.disconnect();
-    await sleep(20);
-    expect(await cache.get('before')).toBe('kept');
-    await expect(cache.set('after', 'local')).resolves.toBeUndefined();
-    expect(await cache.get('after')).toBe('local');
-    expect(await cache.get('never')).toBeUndefined();
-    await expect(cache.deletePrefix('aft')).resolves.toBe(1);
-    expect(await cache.wrap('w', 10, async () => 42)).toEqual({ value: 42, hit: false });
-    expect(cache.stats().l2.errors).toBeGreaterThanOrEqual(3);
-  });
+    it('degrades to L1 without throwing when Redis goes away', async () => {
+      const redis = await connectRedis(target.url);
+      const cache = await caches.open({ redis });
+      await cache.set('before', 'kept');
+      redis.disconnect();
+      await sleep(20);
+      expect(await cache.get('before')).toBe('kept');
+      await expect(cache.set('after', 'local')).resolves.toBeUndefined();
+      expect(await cache.get('after')).toBe('local');
+      expect(await cache.get('never')).toBeUndefined();
+      await expect(cache.deletePrefix('aft')).resolves.toBe(1);
+      expect(await cache.wrap('w', 10, async () => 42)).toEqual({ value: 42, hit: false });
+      expect(cache.stats().l2.errors).toBeGreaterThanOrEqual(3);
+    });
 
-  it('connectRedis fails fast with the URL (password hidden) when nothing listens', async () => {
-    await expect(connectRedis('redis://user:secret@127.0.0.1:1')).rejects.toThrow(/cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1/);
-  });
-});
+    it('connectRedis fails fast with the URL (password hidden) when nothing listens', async () => {
+      await expect(connectRedis('redis://user:secret@127.0.0.1:1')).rejects.toThrow(/cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1/);
+    });
+  },
+);
 
 describe('cacheKey', () => {
   it('changes when the model version changes', () => {

@@ -41,7 +41,10 @@ const toyPlugin = definePlugin({
         staleFallbackKey: ({ dataVersion: _, ...q }) => q,
         modelVersion: async () => (await deps.registry.getActive('toy'))?.versionTag ?? 'none',
         predict: async (q) => {
-          const n = await deps.database.db.selectFrom('rfid3_model_registry').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+          const n = await deps.database.db
+            .selectFrom('rfid3_model_registry')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow();
           return [
             {
               predictionType: 'toy.level',
@@ -74,7 +77,11 @@ const toyPlugin = definePlugin({
         path: '/toy/count',
         summary: 'needs the database',
         role: 'read',
-        handler: async () => deps.database.db.selectFrom('rfid3_model_registry').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+        handler: async () =>
+          deps.database.db
+            .selectFrom('rfid3_model_registry')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow(),
       }),
     );
   },
@@ -124,10 +131,14 @@ describe.skipIf(!services.mysqlUrl)('MariaDB away (through a loopback proxy that
       expect((await call(runtime, '/health/system-status')).status).toBe(200);
 
       await proxy.cut();
-      const status = await until('system-status says 503', async () => {
-        const s = await call(runtime, '/health/system-status');
-        return s.status === 503 ? s : null;
-      }, 5_000);
+      const status = await until(
+        'system-status says 503',
+        async () => {
+          const s = await call(runtime, '/health/system-status');
+          return s.status === 503 ? s : null;
+        },
+        5_000,
+      );
       expect(status.value.headers['Retry-After']).toMatch(/^\d+$/);
       expect(status.value.body.status).toBe('down');
 
@@ -200,7 +211,11 @@ describe.skipIf(!services.mysqlUrl)('MariaDB away (through a loopback proxy that
       expect(isDependencyUnavailable(unknown)).toBe(true);
       await proxy.restore();
       await until('the database answers again', async () => ((await handle.availability!.available) ? true : null), 5_000);
-      const refused = await handle.db.selectFrom('no_such_table' as never).selectAll().execute().catch((e: unknown) => e);
+      const refused = await handle.db
+        .selectFrom('no_such_table' as never)
+        .selectAll()
+        .execute()
+        .catch((e: unknown) => e);
       expect(isDependencyUnavailable(refused)).toBe(false);
     } finally {
       await handle.close();

@@ -35,7 +35,14 @@ const outcome = (r: ReturnType<typeof applySafeguards>, id: string) => r.outcome
 
 describe('default safeguards (BRIEF §5)', () => {
   it('has the design’s numbers as defaults', () => {
-    expect(DEFAULT_SAFEGUARD_SETTINGS).toEqual({ restockCapUsd: 5000, restockApprovalAboveUsd: 1000, maxPriceChange: 0.2, autoApproveAbove: 0.8, reviewAtOrAbove: 0.6, secondApproverAtOrAboveUsd: 1000 });
+    expect(DEFAULT_SAFEGUARD_SETTINGS).toEqual({
+      restockCapUsd: 5000,
+      restockApprovalAboveUsd: 1000,
+      maxPriceChange: 0.2,
+      autoApproveAbove: 0.8,
+      reviewAtOrAbove: 0.6,
+      secondApproverAtOrAboveUsd: 1000,
+    });
   });
 
   it('caps a restock at $5,000, recomputing the quantity from the unit cost', () => {
@@ -85,7 +92,12 @@ describe('default safeguards (BRIEF §5)', () => {
   });
 
   it('fails closed: a safeguard that throws sends the decision to a manual decision, and so does a type no safeguard judges', () => {
-    const broken: DecisionSafeguard = { id: 'needs-cost', check: () => { throw new Error('no unit cost table'); } };
+    const broken: DecisionSafeguard = {
+      id: 'needs-cost',
+      check: () => {
+        throw new Error('no unit cost table');
+      },
+    };
     const r = applySafeguards(restock(10, 0.99), [...guards, broken]);
     expect(r.verdict).toBe('manual');
     expect(outcome(r, 'needs-cost')!.reason).toContain('could not evaluate (no unit cost table)');
@@ -160,7 +172,14 @@ describe('default safeguards (BRIEF §5)', () => {
   });
 
   it('uses custom settings when a deployment changes them', () => {
-    const custom = defaultSafeguards({ restockCapUsd: 2000, restockApprovalAboveUsd: 250, maxPriceChange: 0.1, autoApproveAbove: 0.9, reviewAtOrAbove: 0.75, secondApproverAtOrAboveUsd: 1500 });
+    const custom = defaultSafeguards({
+      restockCapUsd: 2000,
+      restockApprovalAboveUsd: 250,
+      maxPriceChange: 0.1,
+      autoApproveAbove: 0.9,
+      reviewAtOrAbove: 0.75,
+      secondApproverAtOrAboveUsd: 1500,
+    });
     const capped = applySafeguards(restock(3000, 0.95, { quantity: 30, unitCostUsd: 100, action: { quantity: 30 } }), custom);
     expect(capped.decision.action).toEqual({ quantity: 20 });
     expect(capped.decision.amountUsd).toBe(2000);
@@ -209,7 +228,9 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
   };
 
   it('records an auto-approved decision with its verdict, reasons and proposer', async () => {
-    const d = await ledger.propose(restock(400, 0.9, { predictedImpact: 120, modelVersion: 'restock.reorder@2', rationale: 'peak in June', action: { order: '61234', quantity: 4 } }));
+    const d = await ledger.propose(
+      restock(400, 0.9, { predictedImpact: 120, modelVersion: 'restock.reorder@2', rationale: 'peak in June', action: { order: '61234', quantity: 4 } }),
+    );
     expect(d).toMatchObject({
       decisionType: 'restock',
       target: { type: 'rental_class', id: '61234' },
@@ -236,7 +257,9 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
     expect(row.safeguard_verdict).toBe('auto_approve');
     expect(Number(row.auto_approved)).toBe(1);
     expect(parseJsonColumn(row.safeguard_reasons)).toEqual(d.safeguards);
-    expect(await ledger.transitions(d.id)).toMatchObject([{ action: 'propose', from: null, to: 'approved', actor: 'model (auto-approved)', actorRole: 'system', amountAfter: 400 }]);
+    expect(await ledger.transitions(d.id)).toMatchObject([
+      { action: 'propose', from: null, to: 'approved', actor: 'model (auto-approved)', actorRole: 'system', amountAfter: 400 },
+    ]);
   });
 
   it('records the amount a decision spends: quantity × unit cost, whatever amount the model stated', async () => {
@@ -324,7 +347,14 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
     await expectProblem(ledger.override(p.id, olga, { quantity: 100_000, reason: 'more' }), 422, /restock-cap/);
     // Within the cap and under the four-eyes amount: approved, and the amount is what the new quantity spends.
     const approved = await ledger.approve(p.id, alice, { quantity: 3, reason: 'one spare' });
-    expect(approved).toMatchObject({ status: 'approved', quantity: 3, amountUsd: 769.23, action: { rentalClass: '60595', quantity: 3 }, overriddenBy: 'alice', overrideReason: 'one spare' });
+    expect(approved).toMatchObject({
+      status: 'approved',
+      quantity: 3,
+      amountUsd: 769.23,
+      action: { rentalClass: '60595', quantity: 3 },
+      overriddenBy: 'alice',
+      overrideReason: 'one spare',
+    });
     expect((await ledger.transitions(p.id)).at(-1)).toMatchObject({ action: 'approve', amountBefore: 512.82, amountAfter: 769.23, changes: { quantity: { from: 2, to: 3 } } });
   });
 
@@ -426,11 +456,17 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
     const p = await ledger.propose(restock(300, 0.7, { target: { type: 'rental_class', id: '71000' } }));
     const row = await db.handle.db.selectFrom('automated_decisions').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
     const { id: _id, ...copy } = row;
-    await expect(db.handle.db.insertInto('automated_decisions').values({ ...copy, proposed_action: JSON.stringify({ other: true }), safeguard_reasons: '[]' } as never).execute()).rejects.toThrow();
+    await expect(
+      db.handle.db
+        .insertInto('automated_decisions')
+        .values({ ...copy, proposed_action: JSON.stringify({ other: true }), safeguard_reasons: '[]' } as never)
+        .execute(),
+    ).rejects.toThrow();
   });
 
   it('keeps one open decision when two proposals for the same target race', async () => {
-    const q = (quantity: number): ProposedDecision => restock(quantity * 10, 0.7, { target: { type: 'rental_class', id: '72000' }, quantity, unitCostUsd: 10, action: { quantity } });
+    const q = (quantity: number): ProposedDecision =>
+      restock(quantity * 10, 0.7, { target: { type: 'rental_class', id: '72000' }, quantity, unitCostUsd: 10, action: { quantity } });
     await Promise.all([1, 2, 3, 4, 5, 6].map((n) => ledger.propose(q(n))));
     const open = await ledger.listOpen({ type: 'restock', targetIds: ['72000'] });
     expect(open).toHaveLength(1);

@@ -210,10 +210,46 @@ describe('error metrics, by hand', () => {
     expect(maseScale(values, 9, 7)).toBe(7.5);
     expect(maseScale(values, 10, 7)).toBeCloseTo((8 + 7 + 97) / 3, 12);
     const points: BacktestPoint[] = [
-      { origin: 9, h: 1, actual: 10, mean: 13, intervals: [{ level: 0.8, lower: 11, upper: 15 }, { level: 0.95, lower: 8, upper: 18 }] },
-      { origin: 9, h: 2, actual: 12, mean: 12, intervals: [{ level: 0.8, lower: 10, upper: 14 }, { level: 0.95, lower: 8, upper: 16 }] },
-      { origin: 9, h: 3, actual: 20, mean: 14, intervals: [{ level: 0.8, lower: 12, upper: 16 }, { level: 0.95, lower: 9, upper: 19 }] },
-      { origin: 9, h: 4, actual: 14, mean: 14, intervals: [{ level: 0.8, lower: 14, upper: 14 }, { level: 0.95, lower: 13, upper: 15 }] },
+      {
+        origin: 9,
+        h: 1,
+        actual: 10,
+        mean: 13,
+        intervals: [
+          { level: 0.8, lower: 11, upper: 15 },
+          { level: 0.95, lower: 8, upper: 18 },
+        ],
+      },
+      {
+        origin: 9,
+        h: 2,
+        actual: 12,
+        mean: 12,
+        intervals: [
+          { level: 0.8, lower: 10, upper: 14 },
+          { level: 0.95, lower: 8, upper: 16 },
+        ],
+      },
+      {
+        origin: 9,
+        h: 3,
+        actual: 20,
+        mean: 14,
+        intervals: [
+          { level: 0.8, lower: 12, upper: 16 },
+          { level: 0.95, lower: 9, upper: 19 },
+        ],
+      },
+      {
+        origin: 9,
+        h: 4,
+        actual: 14,
+        mean: 14,
+        intervals: [
+          { level: 0.8, lower: 14, upper: 14 },
+          { level: 0.95, lower: 13, upper: 15 },
+        ],
+      },
     ];
     const s = scoreBacktest(points, 7.5);
     expect(s.mae).toBe(9 / 4);
@@ -222,7 +258,12 @@ describe('error metrics, by hand', () => {
     expect(s.smape).toBeCloseTo((100 * (6 / 23 + 0 + 12 / 34 + 0)) / 4, 12);
     expect(s.coverage80).toBe(2 / 4); // 10 ∉ [11,15], 12 ∈, 20 ∉, 14 ∈ [14,14]
     expect(s.coverage95).toBe(3 / 4);
-    expect(scoreBacktest(points.map((p) => ({ ...p, intervals: [] })), 1).coverage80).toBeNull();
+    expect(
+      scoreBacktest(
+        points.map((p) => ({ ...p, intervals: [] })),
+        1,
+      ).coverage80,
+    ).toBeNull();
   });
 
   it('coverage counts the bounds as inside', () => {

@@ -44,9 +44,7 @@ describe('InventoryData over the RFID3 tables', () => {
     const inventory = new InventoryData({ database: host.runtime.database });
     const classes = await inventory.rentalClasses();
     expect(classes.find((c) => c.rentalClass === cls.rentalClass)?.category).toBe('Seating');
-    expect(classes.filter((c) => c.category === 'Tables and Chairs').length).toBe(
-      host.simulation!.truth.classes.filter((c) => c.category === 'Tables and Chairs').length - 1,
-    );
+    expect(classes.filter((c) => c.category === 'Tables and Chairs').length).toBe(host.simulation!.truth.classes.filter((c) => c.category === 'Tables and Chairs').length - 1);
     const seating = await inventory.dailyUnitsOut({ level: 'category', category: 'seating' });
     const direct = await inventory.dailyUnitsOut({ level: 'rental_class', rentalClass: cls.rentalClass });
     expect(seating.map((r) => [r.day, r.units])).toEqual(direct.map((r) => [r.day, r.units]));

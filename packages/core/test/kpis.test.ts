@@ -70,7 +70,10 @@ describe('GET /kpis on a simulated business, against the simulator’s truth', (
     expect(repairs.unplannedRepairs).toBe(counts.failures - counts.retired);
     expect(repairs.plannedRepairs).toBe(0);
     expect(repairs.costShare).toBe(1);
-    const ltd = await host.runtime.database.db.selectFrom('id_item_master').select((eb) => eb.fn.sum<number>('repair_cost_ltd').as('c')).executeTakeFirstOrThrow();
+    const ltd = await host.runtime.database.db
+      .selectFrom('id_item_master')
+      .select((eb) => eb.fn.sum<number>('repair_cost_ltd').as('c'))
+      .executeTakeFirstOrThrow();
     expect(repairs.unplannedCost).toBeCloseTo(Number(ltd.c), 1);
     expect(repairs.withoutEstimate).toBe(0);
     expect(kpis.prematureReplacements).toMatchObject({ count: 0, retired: counts.retired, minRentableGrade: 'C' });
@@ -80,7 +83,10 @@ describe('GET /kpis on a simulated business, against the simulator’s truth', (
     const [a, b] = await db.selectFrom('id_item_master').selectAll().where('status', '=', 'Ready to Rent').orderBy('tag_id').limit(2).execute();
     const day = addDays(truth().end, -10);
     const scan = (tag: string, at: string, fields: Record<string, unknown>) =>
-      db.insertInto('id_transactions').values({ tag_id: tag, scan_type: 'Touch Scan', scan_date: at, rental_class_num: a!.rental_class_num, ...fields } as never).execute();
+      db
+        .insertInto('id_transactions')
+        .values({ tag_id: tag, scan_type: 'Touch Scan', scan_date: at, rental_class_num: a!.rental_class_num, ...fields } as never)
+        .execute();
     await scan(a!.tag_id, `${day} 09:00:00`, { status: 'Repair', notes: 'repair estimate $40.00', quality: 'B' });
     await scan(a!.tag_id, `${addDays(day, 2)} 06:30:00`, { status: 'Ready to Rent', quality: 'B' });
     await scan(b!.tag_id, `${day} 10:00:00`, { status: 'Sold', bin_location: 'sold', quality: 'A' });

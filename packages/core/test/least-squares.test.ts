@@ -8,7 +8,11 @@ describe('leastSquares', () => {
   const ys = xs.map((x) => 2 + 3 * x + rng.normal() * 0.5);
 
   it('matches the closed form of simple regression: slope, intercept, their standard errors and R²', () => {
-    const fit = leastSquares(xs.map((x) => [1, x]), ys, { names: ['intercept', 'x'] });
+    const fit = leastSquares(
+      xs.map((x) => [1, x]),
+      ys,
+      { names: ['intercept', 'x'] },
+    );
     const n = xs.length;
     const mx = xs.reduce((a, b) => a + b) / n;
     const my = ys.reduce((a, b) => a + b) / n;
@@ -36,7 +40,7 @@ describe('leastSquares', () => {
     const repRows: number[][] = [];
     const repY: number[] = [];
     rows.forEach((r, i) => {
-      for (let k = 0; k < w[i]!; k++) (repRows.push(r), repY.push(y[i]!));
+      for (let k = 0; k < w[i]!; k++) repRows.push(r), repY.push(y[i]!);
     });
     const repeated = leastSquares(repRows, repY);
     expect(weighted.coef[0]).toBeCloseTo(repeated.coef[0]!, 10);
@@ -46,11 +50,19 @@ describe('leastSquares', () => {
 
   it('a ridge penalty on one column gives Σxy / (Σx² + λ), and leaves an unpenalised intercept alone', () => {
     const lambda = 50;
-    const fit = leastSquares(xs.map((x) => [x]), ys, { ridge: lambda });
+    const fit = leastSquares(
+      xs.map((x) => [x]),
+      ys,
+      { ridge: lambda },
+    );
     const sxy = xs.reduce((s, x, i) => s + x * ys[i]!, 0);
     const sxx = xs.reduce((s, x) => s + x * x, 0);
     expect(fit.coef[0]).toBeCloseTo(sxy / (sxx + lambda), 12);
-    const withIntercept = leastSquares(xs.map((x) => [1, x]), ys, { ridge: [0, 1e9] });
+    const withIntercept = leastSquares(
+      xs.map((x) => [1, x]),
+      ys,
+      { ridge: [0, 1e9] },
+    );
     expect(withIntercept.coef[1]).toBeLessThan(1e-4);
     expect(withIntercept.coef[0]).toBeCloseTo(ys.reduce((a, b) => a + b) / ys.length, 3);
   });
@@ -58,7 +70,11 @@ describe('leastSquares', () => {
   it('names the column that makes the design rank deficient, and rejects non-finite input by name', () => {
     const rows = xs.map((x) => [1, x, 2 * x - 1]);
     expect(() => leastSquares(rows, ys, { names: ['one', 'x', 'twice'] })).toThrow(/column twice .*rank deficient/);
-    const bad = [[1, 2], [1, Number.NaN], [1, 3]];
+    const bad = [
+      [1, 2],
+      [1, Number.NaN],
+      [1, 3],
+    ];
     expect(() => leastSquares(bad, [1, 2, 3], { names: ['one', 'price'] })).toThrow(LeastSquaresError);
     expect(() => leastSquares(bad, [1, 2, 3], { names: ['one', 'price'] })).toThrow(/price is NaN in row 1/);
     // A ridge penalty resolves the collinearity.

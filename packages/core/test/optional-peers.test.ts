@@ -16,7 +16,9 @@ describe('optional peer dependencies (the drivers)', () => {
   });
 
   it('a missing one becomes a MissingPeerError naming the package and the range to install', async () => {
-    const err = await importPeer('better-sqlite3', "the database URL 'sqlite:./x.db'", () => Promise.reject(notFound('ERR_MODULE_NOT_FOUND', 'better-sqlite3'))).catch((e: unknown) => e);
+    const err = await importPeer('better-sqlite3', "the database URL 'sqlite:./x.db'", () => Promise.reject(notFound('ERR_MODULE_NOT_FOUND', 'better-sqlite3'))).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(MissingPeerError);
     expect((err as MissingPeerError).packageName).toBe('better-sqlite3');
     expect((err as Error).message).toBe(

@@ -51,8 +51,7 @@ async function problem(promise: Promise<unknown>): Promise<HttpProblem> {
   return err as HttpProblem;
 }
 
-const plain = (id: string, over: Partial<Parameters<typeof definePlugin>[0]> = {}) =>
-  definePlugin({ id, version: '1.0.0', coreRange: `^${CORE_VERSION}`, register() {}, ...over });
+const plain = (id: string, over: Partial<Parameters<typeof definePlugin>[0]> = {}) => definePlugin({ id, version: '1.0.0', coreRange: `^${CORE_VERSION}`, register() {}, ...over });
 
 const principal = (role: Principal['role']): Principal => ({ keyId: `k-${role}`, name: `${role} key`, role });
 
@@ -142,10 +141,7 @@ describe('plugin checks at load time', () => {
   it('refuses a dependency cycle, naming the plugins in it', async () => {
     const a = createServiceRef<number>('cycle.a');
     const b = createServiceRef<number>('cycle.b');
-    const err = await loadError([
-      plain('alpha', { requires: { b }, provides: [a] }),
-      plain('beta', { requires: { a }, provides: [b] }),
-    ]);
+    const err = await loadError([plain('alpha', { requires: { b }, provides: [a] }), plain('beta', { requires: { a }, provides: [b] })]);
     expect(err.message).toMatch(/dependency cycle: alpha → beta → alpha/);
   });
 
@@ -208,7 +204,10 @@ describe('plugin checks at load time', () => {
         migrations: {
           '0001_rules': {
             async up(db) {
-              await db.schema.createTable('pack_rules').addColumn('id', 'integer', (c) => c.primaryKey()).execute();
+              await db.schema
+                .createTable('pack_rules')
+                .addColumn('id', 'integer', (c) => c.primaryKey())
+                .execute();
             },
           },
         },
@@ -333,18 +332,21 @@ describe('predictors through runtime.predict', () => {
       },
       async predict(query) {
         calls.n++;
-        return Array.from({ length: query.days }, (_, i): Prediction => ({
-          predictionType: 'demand.units_out',
-          target: { type: 'rental_class', id: query.rentalClass },
-          targetDate: `2026-06-0${i + 2}`,
-          horizon: i + 1,
-          value: 5 + i,
-          intervals: [{ level: 0.8, lower: 3 + i, upper: 7 + i }],
-          confidence: 0.8,
-          model: { name: 'demo.units', version: version.v, type: 'baseline' },
-          source: i === 0 ? 'model' : 'historical_average',
-          drivers: [],
-        }));
+        return Array.from(
+          { length: query.days },
+          (_, i): Prediction => ({
+            predictionType: 'demand.units_out',
+            target: { type: 'rental_class', id: query.rentalClass },
+            targetDate: `2026-06-0${i + 2}`,
+            horizon: i + 1,
+            value: 5 + i,
+            intervals: [{ level: 0.8, lower: 3 + i, upper: 7 + i }],
+            confidence: 0.8,
+            model: { name: 'demo.units', version: version.v, type: 'baseline' },
+            source: i === 0 ? 'model' : 'historical_average',
+            drivers: [],
+          }),
+        );
       },
     });
     return definePlugin({ id: 'demo', version: '1.0.0', coreRange: '*', register: (env) => env.predictor(predictor) });

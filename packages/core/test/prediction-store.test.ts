@@ -1,13 +1,5 @@
 import { afterAll, afterEach, beforeEach, expect, it, vi } from 'vitest';
-import {
-  CoreMetrics,
-  FakeClock,
-  PredictionStore,
-  parseJsonColumn,
-  silentLogger,
-  smapeTerm,
-  type Prediction,
-} from '../src/index.js';
+import { CoreMetrics, FakeClock, PredictionStore, parseJsonColumn, silentLogger, smapeTerm, type Prediction } from '../src/index.js';
 import { externalServices } from '../src/testing/index.js';
 import { countRows, databaseTargets, describeEach, useMigratedDatabase } from './support/targets.js';
 
@@ -131,7 +123,9 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
     expect(store.pending()).toBe(5);
     clock.advance({ days: 2 });
     // recordActuals flushes first, so rows still in the buffer are matched too.
-    const matched = await store.recordActuals([{ predictionType: 'demand.units_out', targetType: 'rental_class', targetId: 'C1', store: null, targetDate: '2026-06-02', value: 13 }]);
+    const matched = await store.recordActuals([
+      { predictionType: 'demand.units_out', targetType: 'rental_class', targetId: 'C1', store: null, targetDate: '2026-06-02', value: 13 },
+    ]);
     expect(matched).toBe(2); // both model versions' predictions for the all-stores total; not store 3607, not the other day
     expect(store.pending()).toBe(0);
     const get = async (storeCode: string | null, version = 'demand.daily@1', day = '2026-06-02', id = 'C1') => {
@@ -148,12 +142,16 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
     const byStore = await get('3607');
     expect(byStore.actual_value).toBeNull();
 
-    expect(await store.recordActuals([{ predictionType: 'demand.units_out', targetType: 'rental_class', targetId: 'C1', store: '3607', targetDate: '2026-06-02', value: 18 }])).toBe(1);
+    expect(
+      await store.recordActuals([{ predictionType: 'demand.units_out', targetType: 'rental_class', targetId: 'C1', store: '3607', targetDate: '2026-06-02', value: 18 }]),
+    ).toBe(1);
     const s = await get('3607');
     expect([s.actual_value, s.absolute_error, s.within_interval].map(Number)).toEqual([18, 2, 1]);
 
     // A second actual for the same target does not overwrite the first.
-    expect(await store.recordActuals([{ predictionType: 'demand.units_out', targetType: 'rental_class', targetId: 'C1', store: null, targetDate: '2026-06-02', value: 99 }])).toBe(0);
+    expect(await store.recordActuals([{ predictionType: 'demand.units_out', targetType: 'rental_class', targetId: 'C1', store: null, targetDate: '2026-06-02', value: 99 }])).toBe(
+      0,
+    );
     expect(Number((await get(null)).actual_value)).toBe(13);
     // A non-finite actual matches nothing; an unknown type or target matches nothing.
     expect(
@@ -186,11 +184,7 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
       [v2, 1, '2026-06-02', 'C', 7, undefined, undefined, 9], // no interval: coverage null
       [v2, 1, '2026-06-03', 'C', 3.5, undefined, undefined, 2],
     ];
-    store.record(
-      spec.map(([model, horizon, day, id, value, lower, upper]) =>
-        prediction({ id, model, horizon, targetDate: day, value, lower, upper }),
-      ),
-    );
+    store.record(spec.map(([model, horizon, day, id, value, lower, upper]) => prediction({ id, model, horizon, targetDate: day, value, lower, upper })));
     await store.flush();
     await store.recordActuals(
       spec
@@ -214,7 +208,14 @@ describeEach(databaseTargets(services), 'PredictionStore', (target) => {
       };
     };
     // Spot-check the hand computation itself for v1 at horizon 1: errors 3, 0, 1; sMAPE terms 6/23, 0, 2/9; coverage 0/1/1.
-    expect(expected('demand.daily@1', 1)).toEqual({ n: 3, mae: 4 / 3, smape: (100 * (6 / 23 + 0 + 2 / 9)) / 3, coverage: 2 / 3, meanWidth: 3, intervalScore: (4 + 10 + 1 + 4) / 3 });
+    expect(expected('demand.daily@1', 1)).toEqual({
+      n: 3,
+      mae: 4 / 3,
+      smape: (100 * (6 / 23 + 0 + 2 / 9)) / 3,
+      coverage: 2 / 3,
+      meanWidth: 3,
+      intervalScore: (4 + 10 + 1 + 4) / 3,
+    });
 
     const byHorizon = await store.accuracy();
     expect(byHorizon.map((r) => [r.modelVersion, r.horizon, r.n])).toEqual([

@@ -1,12 +1,5 @@
 import { afterAll, beforeEach, expect, it } from 'vitest';
-import {
-  FakeClock,
-  ModelRegistry,
-  parseJsonColumn,
-  type JsonValue,
-  type ModelCandidate,
-  type ModelVersionInfo,
-} from '../src/index.js';
+import { FakeClock, ModelRegistry, parseJsonColumn, type JsonValue, type ModelCandidate, type ModelVersionInfo } from '../src/index.js';
 import { Rng } from '../src/simulator/index.js';
 import { externalServices } from '../src/testing/index.js';
 import { databaseTargets, describeEach, useMigratedDatabase } from './support/targets.js';
@@ -34,8 +27,7 @@ describeEach(databaseTargets(services), 'ModelRegistry', (target) => {
     registry = new ModelRegistry({ database: db.handle, clock });
   });
 
-  const statuses = async (name = 'demand.daily') =>
-    Object.fromEntries((await registry.history(name)).map((h) => [h.version, h.status]));
+  const statuses = async (name = 'demand.daily') => Object.fromEntries((await registry.history(name)).map((h) => [h.version, h.status]));
 
   it('activates the first candidate of a model', async () => {
     const r = await registry.register(candidate(12.5));
@@ -165,9 +157,7 @@ describeEach(databaseTargets(services), 'ModelRegistry', (target) => {
     expect(h.map((x) => x.version)).toEqual([4, 3, 2, 1]);
     expect(h.map((x) => x.createdAt)).toEqual(['2026-03-01 08:03:00', '2026-03-01 08:02:00', '2026-03-01 08:01:00', '2026-03-01 08:00:00']);
     expect((await registry.history('demand.daily', 2)).map((x) => x.versionTag)).toEqual(['demand.daily@4', 'demand.daily@3']);
-    expect((await registry.history()).map((x) => x.versionTag)).toEqual([
-      'demand.daily@4', 'demand.daily@3', 'demand.daily@2', 'demand.daily@1', 'pricing.elasticity@1',
-    ]);
+    expect((await registry.history()).map((x) => x.versionTag)).toEqual(['demand.daily@4', 'demand.daily@3', 'demand.daily@2', 'demand.daily@1', 'pricing.elasticity@1']);
     const status = await registry.status();
     expect(status.map((s) => [s.versionTag, s.versions])).toEqual([
       ['demand.daily@3', 4],

@@ -8,7 +8,7 @@ describe('GET /rental-classes', () => {
   }, 120_000);
   afterAll(() => host.close());
 
-  it("lists every rental class of the item master with its name, category and units, as the inventory reads them", async () => {
+  it('lists every rental class of the item master with its name, category and units, as the inventory reads them', async () => {
     const res = await host.call('GET', '/rental-classes');
     expect(res.status).toBe(200);
     const { classes } = res.body as { classes: { rentalClass: string; commonName: string | null; category: string; units: number }[] };

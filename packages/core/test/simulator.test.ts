@@ -54,7 +54,15 @@ describe('simulator: determinism and bookkeeping', () => {
   it('with packComponents, rents single components beside each pack and bursts packs when the singles run out', async () => {
     const plain = await run({ seed: 3, items: 300, days: 200 });
     const burstScans = async (h: DatabaseHandle) =>
-      Number((await h.db.selectFrom('id_transactions').select((eb) => eb.fn.countAll().as('n')).where('bin_location', '=', 'burst').executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await h.db
+            .selectFrom('id_transactions')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('bin_location', '=', 'burst')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     expect(plain.result.truth.packs).toBeUndefined();
     expect(await burstScans(plain.handle)).toBe(0);
 

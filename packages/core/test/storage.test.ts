@@ -1,15 +1,6 @@
 import { sql, type KyselyPlugin } from 'kysely';
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
-import {
-  DESIGN_TABLES,
-  RFID3_SOURCE_TABLES,
-  coreMigrations,
-  insertInChunks,
-  migrate,
-  parseJsonColumn,
-  type DatabaseHandle,
-  type PortableMigration,
-} from '../src/index.js';
+import { DESIGN_TABLES, RFID3_SOURCE_TABLES, coreMigrations, insertInChunks, migrate, parseJsonColumn, type DatabaseHandle, type PortableMigration } from '../src/index.js';
 import { externalServices } from '../src/testing/index.js';
 import { columnsOf, countRows, databaseTargets, describeEach, indexesOf, openEmptyDatabase, tableNames } from './support/targets.js';
 
@@ -18,16 +9,68 @@ afterAll(() => services.cleanup());
 
 /** The columns BRIEF §3 lists for RFID3's two main tables, with their real names. */
 const ITEM_MASTER_COLUMNS = [
-  'tag_id', 'serial_number', 'client_name', 'rental_class_num', 'common_name', 'quality', 'bin_location', 'status',
-  'last_contract_num', 'last_scanned_by', 'notes', 'status_notes', 'longitude', 'latitude', 'date_last_scanned',
-  'date_created', 'date_updated', 'home_store', 'current_store', 'identifier_type', 'item_num', 'turnover_ytd',
-  'turnover_ltd', 'repair_cost_ltd', 'sell_price', 'retail_price', 'manufacturer',
+  'tag_id',
+  'serial_number',
+  'client_name',
+  'rental_class_num',
+  'common_name',
+  'quality',
+  'bin_location',
+  'status',
+  'last_contract_num',
+  'last_scanned_by',
+  'notes',
+  'status_notes',
+  'longitude',
+  'latitude',
+  'date_last_scanned',
+  'date_created',
+  'date_updated',
+  'home_store',
+  'current_store',
+  'identifier_type',
+  'item_num',
+  'turnover_ytd',
+  'turnover_ltd',
+  'repair_cost_ltd',
+  'sell_price',
+  'retail_price',
+  'manufacturer',
 ];
 const TRANSACTION_COLUMNS = [
-  'id', 'contract_number', 'tag_id', 'scan_type', 'scan_date', 'client_name', 'common_name', 'bin_location', 'status',
-  'scan_by', 'location_of_repair', 'quality', 'dirty_or_mud', 'leaves', 'oil', 'mold', 'stain', 'oxidation', 'other',
-  'rip_or_tear', 'sewing_repair_needed', 'grommet', 'rope', 'buckle', 'wet', 'service_required', 'date_created',
-  'date_updated', 'serial_number', 'rental_class_num', 'longitude', 'latitude', 'notes',
+  'id',
+  'contract_number',
+  'tag_id',
+  'scan_type',
+  'scan_date',
+  'client_name',
+  'common_name',
+  'bin_location',
+  'status',
+  'scan_by',
+  'location_of_repair',
+  'quality',
+  'dirty_or_mud',
+  'leaves',
+  'oil',
+  'mold',
+  'stain',
+  'oxidation',
+  'other',
+  'rip_or_tear',
+  'sewing_repair_needed',
+  'grommet',
+  'rope',
+  'buckle',
+  'wet',
+  'service_required',
+  'date_created',
+  'date_updated',
+  'serial_number',
+  'rental_class_num',
+  'longitude',
+  'latitude',
+  'notes',
 ];
 
 function predictionRow(i: number, over: Record<string, unknown> = {}) {
@@ -76,9 +119,7 @@ describeEach(databaseTargets(services), 'storage', (target) => {
     expect(await columnsOf(handle, 'automated_decisions')).toEqual(
       expect.arrayContaining(['decision_type', 'confidence', 'predicted_impact', 'actual_impact', 'requires_approval', 'status', 'human_override']),
     );
-    expect(await indexesOf(handle, 'id_transactions')).toEqual(
-      ['ix_transactions_class_date', 'ix_transactions_scan_date', 'ix_transactions_status', 'ix_transactions_tag_id'],
-    );
+    expect(await indexesOf(handle, 'id_transactions')).toEqual(['ix_transactions_class_date', 'ix_transactions_scan_date', 'ix_transactions_status', 'ix_transactions_tag_id']);
   });
 
   it('running the migrations a second time is a no-op that keeps every row', async () => {
@@ -103,7 +144,9 @@ describeEach(databaseTargets(services), 'storage', (target) => {
       .addColumn('quality', 'varchar(10)')
       .execute();
     await handle.db.schema.createIndex('ix_custom_zone').on('id_item_master').column('reader_zone').execute();
-    await sql`insert into id_item_master (tag_id, rental_class_num, reader_zone, quality) values ('T1', '100', 'dock', 'A'), ('T2', '100', 'yard', 'B+'), ('T3', '200', 'dock', null)`.execute(handle.db);
+    await sql`insert into id_item_master (tag_id, rental_class_num, reader_zone, quality) values ('T1', '100', 'dock', 'A'), ('T2', '100', 'yard', 'B+'), ('T3', '200', 'dock', null)`.execute(
+      handle.db,
+    );
     const columnsBefore = await columnsOf(handle, 'id_item_master');
     const indexesBefore = await indexesOf(handle, 'id_item_master');
 
@@ -112,7 +155,9 @@ describeEach(databaseTargets(services), 'storage', (target) => {
     expect(await columnsOf(handle, 'id_item_master')).toEqual(columnsBefore);
     expect(columnsBefore).toEqual(['tag_id', 'rental_class_num', 'reader_zone', 'quality']);
     expect(await indexesOf(handle, 'id_item_master')).toEqual(indexesBefore);
-    const rows = await sql<{ tag_id: string; reader_zone: string; quality: string | null }>`select tag_id, reader_zone, quality from id_item_master order by tag_id`.execute(handle.db);
+    const rows = await sql<{ tag_id: string; reader_zone: string; quality: string | null }>`select tag_id, reader_zone, quality from id_item_master order by tag_id`.execute(
+      handle.db,
+    );
     expect(rows.rows).toEqual([
       { tag_id: 'T1', reader_zone: 'dock', quality: 'A' },
       { tag_id: 'T2', reader_zone: 'yard', quality: 'B+' },
@@ -184,7 +229,11 @@ describeEach(databaseTargets(services), 'storage', (target) => {
       '0001_design_tables': {
         async up(db, ctx) {
           ran.push('0001');
-          await db.schema.createTable('plugin_x_scores').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('detail', ctx.types.json).execute();
+          await db.schema
+            .createTable('plugin_x_scores')
+            .addColumn('id', 'integer', (c) => c.primaryKey())
+            .addColumn('detail', ctx.types.json)
+            .execute();
         },
       },
     };
@@ -203,8 +252,7 @@ describeEach(databaseTargets(services), 'storage', (target) => {
     expect(ran).toEqual(['0001', '0002']);
     expect(await columnsOf(handle, 'plugin_x_scores')).toEqual(['id', 'detail', 'score']);
 
-    const history = async (table: string) =>
-      (await sql<{ name: string }>`select name from ${sql.table(table)} order by name`.execute(handle.db)).rows.map((r) => r.name);
+    const history = async (table: string) => (await sql<{ name: string }>`select name from ${sql.table(table)} order by name`.execute(handle.db)).rows.map((r) => r.name);
     expect(await history('rfid3_migrations_plugin_x')).toEqual(['0001_design_tables', '0002_add_column']);
     expect(await history('rfid3_migrations_core')).toEqual(['0001_design_tables', '0002_rfid3_tables', '0003_decision_ledger', '0004_job_outputs']);
     // Core migrating again neither runs nor sees the plugin's migrations.

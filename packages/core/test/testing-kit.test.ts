@@ -56,7 +56,10 @@ describe('startTestHost({ simulate: true })', () => {
   it('reads the simulated scans through InventoryData as RFID3 would: units out per day and category', async () => {
     const inv = host.runtime.inventory;
     const { truth } = host.simulation!;
-    const raw = await sql<{ day: string; units: number }>`select date(scan_date) as day, count(distinct tag_id) as units from id_transactions where scan_type in ('Rental', 'Delivery') group by 1`.execute(host.runtime.database.db);
+    const raw = await sql<{
+      day: string;
+      units: number;
+    }>`select date(scan_date) as day, count(distinct tag_id) as units from id_transactions where scan_type in ('Rental', 'Delivery') group by 1`.execute(host.runtime.database.db);
     const total = await inv.dailyUnitsOut({ level: 'total' });
     expect(total.map((r) => [r.day, r.units])).toEqual(raw.rows.map((r) => [r.day, Number(r.units)]));
     expect(total.every((r) => r.key === 'all' && r.store === null)).toBe(true);
@@ -149,7 +152,9 @@ describe('externalServices()', () => {
   });
 
   it('with an unreachable MariaDB: an error naming the server, password hidden', async () => {
-    await expect(externalServices({ MYSQL_URL: 'mysql://root:hunter2@127.0.0.1:1/test' })).rejects.toThrow(/cannot create a scratch database on mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/test/);
+    await expect(externalServices({ MYSQL_URL: 'mysql://root:hunter2@127.0.0.1:1/test' })).rejects.toThrow(
+      /cannot create a scratch database on mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/test/,
+    );
   });
 
   const mysql = process.env.MYSQL_URL;

@@ -14,14 +14,20 @@ const browser = await chromium.launch({
 
 /** Until the view has rendered and none of its cards is still loading. */
 const settled = (page) =>
-  page.waitForFunction(() => {
-    const view = document.getElementById('view');
-    return !!view && !!view.querySelector('h1') && !view.querySelector('[data-state="loading"]');
-  }, undefined, { timeout: 300_000 });
+  page.waitForFunction(
+    () => {
+      const view = document.getElementById('view');
+      return !!view && !!view.querySelector('h1') && !view.querySelector('[data-state="loading"]');
+    },
+    undefined,
+    { timeout: 300_000 },
+  );
 
 async function shot(view, file, { phone = false, fullPage = false, menu = false } = {}) {
   const context = await browser.newContext(
-    phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, colorScheme: 'light' } : { viewport: { width: 1400, height: 900 }, colorScheme: 'light' },
+    phone
+      ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, colorScheme: 'light' }
+      : { viewport: { width: 1400, height: 900 }, colorScheme: 'light' },
   );
   const page = await context.newPage();
   await page.goto(`${url}/#/${view}`);

@@ -94,9 +94,15 @@ export function forecastChart(points: ForecastPoint[], label: string, actual: Ac
     const lower = points.map((p) => `${f(x(p.date))},${f(y(lo(p)!))}`).reverse();
     return `M${upper.join('L')}L${lower.join('L')}Z`;
   };
-  const d95 = band((p) => p.lower95, (p) => p.upper95);
+  const d95 = band(
+    (p) => p.lower95,
+    (p) => p.upper95,
+  );
   if (d95) svg.append(s('path', { class: 'band95', d: d95 }));
-  const d80 = band((p) => p.lower, (p) => p.upper);
+  const d80 = band(
+    (p) => p.lower,
+    (p) => p.upper,
+  );
   if (d80) svg.append(s('path', { class: 'band80', d: d80, 'data-level': '0.8' }));
   svg.append(s('path', { class: 'line', d: `M${points.map((p) => `${f(x(p.date))},${f(y(p.value))}`).join('L')}` }));
   return svg;

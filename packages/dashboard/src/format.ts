@@ -8,8 +8,7 @@ export function num(x: unknown, digits = 2): string {
   return x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 });
 }
 
-export const pct = (x: unknown, digits = 1): string =>
-  typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(digits)} %` : '—';
+export const pct = (x: unknown, digits = 1): string => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(digits)} %` : '—');
 
 /** A share as a whole percentage for sentences: 0.939 → "94 %". */
 export const pct0 = (x: unknown): string => pct(x, 0);
@@ -31,7 +30,8 @@ export const usdChange = (x: unknown): string => (typeof x === 'number' && x > 0
  * that merely mention money (relative price, ROI, stockout days per thousand dollars) are not money.
  */
 const MONEY_KEY = /(price|cost|revenue|profit|saving|amountusd|usd$|resale|turnover|budget|gain$)/i;
-const NOT_MONEY_KEY = /(relative|factor|roi|elasticity|share|ratio|multiplier|per(thousand|hundred)?usd|days|units|probability|rentals$|pct|percent|count|basis|method|currency|date|period$|^n$)/i;
+const NOT_MONEY_KEY =
+  /(relative|factor|roi|elasticity|share|ratio|multiplier|per(thousand|hundred)?usd|days|units|probability|rentals$|pct|percent|count|basis|method|currency|date|period$|^n$)/i;
 export const isMoneyKey = (key: string): boolean => {
   const last = key.split('.').pop() ?? key;
   return MONEY_KEY.test(last) && !NOT_MONEY_KEY.test(last);
@@ -81,7 +81,10 @@ export function severityRank(s: unknown): number {
 }
 /** Stable: rows of equal severity keep the order the API gave them. */
 export const bySeverity = <T extends Record<string, unknown>>(rows: T[]): T[] =>
-  rows.map((r, i) => ({ r, i })).sort((a, b) => severityRank(a.r.severity) - severityRank(b.r.severity) || a.i - b.i).map((x) => x.r);
+  rows
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => severityRank(a.r.severity) - severityRank(b.r.severity) || a.i - b.i)
+    .map((x) => x.r);
 
 /** A cell's text: scalars as they are, short lists of scalars joined, anything bigger summarised. */
 export function cell(v: unknown): string {

@@ -28,7 +28,11 @@ export function problemBox(err: unknown): HTMLElement {
  * A card whose body is loaded on its own: one endpoint failing (a plugin not loaded yet) leaves the rest
  * of the view working. Returns the card at once; `load` fills it.
  */
-export function card(title: string, load: (body: HTMLElement) => Promise<void> | void, options: { id?: string; wide?: boolean; span2?: boolean; onSettled?: () => void } = {}): HTMLElement {
+export function card(
+  title: string,
+  load: (body: HTMLElement) => Promise<void> | void,
+  options: { id?: string; wide?: boolean; span2?: boolean; onSettled?: () => void } = {},
+): HTMLElement {
   const body = h('div', { class: 'card-body' }, h('p', { class: 'muted' }, 'Loading…'));
   const el = h('section', { class: `card${options.wide ? ' wide' : ''}${options.span2 ? ' span2' : ''}`, id: options.id, 'data-state': 'loading' }, h('h2', {}, title), body);
   void (async () => {
@@ -122,7 +126,9 @@ export function table(rows: Row[], columns?: Column[], extra?: { label: string; 
       .map((key, i) => ({ key, primary: i === 0 && (CLASS_KEYS.has(key) || /item|name|group|grade|date|day/i.test(key)) }));
   }
   // A column of numbers is right-aligned, header included, so digits line up.
-  const numeric = new Set(cols.filter((c) => flat.some((r) => typeof r[c.key] === 'number') && flat.every((r) => r[c.key] == null || typeof r[c.key] === 'number')).map((c) => c.key));
+  const numeric = new Set(
+    cols.filter((c) => flat.some((r) => typeof r[c.key] === 'number') && flat.every((r) => r[c.key] == null || typeof r[c.key] === 'number')).map((c) => c.key),
+  );
   const align = (key: string) => (numeric.has(key) ? 'n' : undefined);
   const labelOf = (c: Column) => c.label ?? humanize(c.key);
   const head = h('tr', {}, ...cols.map((c) => h('th', { scope: 'col', class: align(c.key) }, labelOf(c))), extra ? h('th', { scope: 'col' }, extra.label) : null);
@@ -163,11 +169,7 @@ export function table(rows: Row[], columns?: Column[], extra?: { label: string; 
 
 /** Scalars as a definition list; keys are humanized unless given as plain words already. */
 export function facts(entries: [string, unknown][]): HTMLElement {
-  return h(
-    'dl',
-    { class: 'facts' },
-    ...entries.flatMap(([k, v]) => [h('dt', {}, /\s/.test(k) ? k : humanize(k)), h('dd', {}, v instanceof Node ? v : valueNode(k, v))]),
-  );
+  return h('dl', { class: 'facts' }, ...entries.flatMap(([k, v]) => [h('dt', {}, /\s/.test(k) ? k : humanize(k)), h('dd', {}, v instanceof Node ? v : valueNode(k, v))]));
 }
 
 /** Technical detail for whoever wants it (model figures, method), folded away from the main text. */
@@ -219,4 +221,3 @@ export function renderAny(value: unknown, depth = 0, linkFor?: LinkFor): HTMLEle
   }
   return box;
 }
-

@@ -53,9 +53,7 @@ export function byWeekAhead(rows: AccuracyRow[]): { week: number; n: number; mae
     }
     weeks.set(w, acc);
   }
-  return [...weeks.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([week, a]) => ({ week, n: a.n, mae: a.ae / a.n, coverage: a.covN ? a.cov / a.covN : null, intervalLevel: a.level }));
+  return [...weeks.entries()].sort(([a], [b]) => a - b).map(([week, a]) => ({ week, n: a.n, mae: a.ae / a.n, coverage: a.covN ? a.cov / a.covN : null, intervalLevel: a.level }));
 }
 
 /** "demand.units_out" → "units going out"; unknown types humanized. */

@@ -28,11 +28,7 @@ interface ServedHost {
 }
 
 /** A host over simulated data, as `pnpm rfid3 demo` leaves it: models trained and recent forecasts replayed. */
-async function serveHost(
-  plugins: TestHostOptions['plugins'],
-  simulate: TestHostOptions['simulate'],
-  train = true,
-): Promise<ServedHost> {
+async function serveHost(plugins: TestHostOptions['plugins'], simulate: TestHostOptions['simulate'], train = true): Promise<ServedHost> {
   const host = await startTestHost({ plugins, simulate });
   const names = train ? host.runtime.plugins.flatMap((p) => p.jobs) : [];
   // `.propose` last, as `rfid3 demo` does: reads never write, so pending decisions come from the proposal jobs.
@@ -80,13 +76,7 @@ function pathPoints(d: string): { x: number; y: number }[] {
 
 describe('what the views read from an answer, without a browser', () => {
   it('reads recent actual demand under value, actual or units, in date order, and nothing when it is absent', () => {
-    const recent = [
-      { date: '2026-05-30', units: 4 },
-      { date: '2026-05-29', actual: 2 },
-      { date: '2026-05-31', value: 0 },
-      { date: '2026-05-28' },
-      { value: 3 },
-    ];
+    const recent = [{ date: '2026-05-30', units: 4 }, { date: '2026-05-29', actual: 2 }, { date: '2026-05-31', value: 0 }, { date: '2026-05-28' }, { value: 3 }];
     expect(actualsOf({ recent })).toEqual([
       { date: '2026-05-29', value: 2 },
       { date: '2026-05-30', value: 4 },
@@ -159,7 +149,9 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     const aboutMae = live.mae >= 3 ? String(Math.round(live.mae)) : String(Math.round(live.mae * 10) / 10);
     expect(sentence).toContain(`off by about ${aboutMae} units a day`);
     expect(sentence).toContain(`the ${Math.round(live.intervalLevel * 100)} % ranges held ${Math.round(live.coverage * 100)} % of the time`);
-    expect(sentence).toContain(live.coverage > live.intervalLevel + 0.05 ? 'wider than needed' : live.coverage < live.intervalLevel - 0.05 ? 'too narrow' : 'as often as they promise');
+    expect(sentence).toContain(
+      live.coverage > live.intervalLevel + 0.05 ? 'wider than needed' : live.coverage < live.intervalLevel - 0.05 ? 'too narrow' : 'as often as they promise',
+    );
     // No model terms in the main text: they sit folded in the details.
     const mainText = await page.locator('#accuracy').evaluate((el) => (el as HTMLElement).innerText);
     expect(mainText).not.toMatch(/\bMAE\b|sMAPE|coverage/i);
@@ -197,13 +189,23 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
   it('shows every view at 1400 px and 390 px without sideways scrolling, Approve in reach, every class named and every price in dollars', async () => {
     // Names any answer of the API gives: a class no answer names may show as unnamed, and is reported.
     const named = new Map<string, string>();
-    for (const path of ['inventory/optimization-recommendations', 'inventory/restock-alerts', 'packs/performance-analysis', 'packs/recommendations', 'maintenance/schedule?days=30', 'quality/replacement-recommendations', 'pricing/recommendations']) {
+    for (const path of [
+      'inventory/optimization-recommendations',
+      'inventory/restock-alerts',
+      'packs/performance-analysis',
+      'packs/recommendations',
+      'maintenance/schedule?days=30',
+      'quality/replacement-recommendations',
+      'pricing/recommendations',
+    ]) {
       namesInAnswer(await getJson(`${full.url}/api/predictive/${path}`), named);
     }
     const unnamedByApi = new Set<string>();
     for (const width of [1400, 390]) {
       const phone = width < 720;
-      const context = await browser.newContext(phone ? { viewport: { width, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : { viewport: { width, height: 900 } });
+      const context = await browser.newContext(
+        phone ? { viewport: { width, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : { viewport: { width, height: 900 } },
+      );
       const page = await context.newPage();
       const consoleLog = watchConsole(page);
       for (const view of VIEWS) {
@@ -241,9 +243,11 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
         if (view === 'restock') {
           // Critical first, in both lists.
           for (const id of ['#restock-alerts', '#restock-decisions']) {
-            const ranks = await page.locator(`${id} tbody tr`).evaluateAll((rows) =>
-              rows.map((row) => ['critical', 'high', 'medium', 'low'].indexOf(row.querySelector('.sev')?.textContent?.trim() ?? 'none')).map((i) => (i < 0 ? 9 : i)),
-            );
+            const ranks = await page
+              .locator(`${id} tbody tr`)
+              .evaluateAll((rows) =>
+                rows.map((row) => ['critical', 'high', 'medium', 'low'].indexOf(row.querySelector('.sev')?.textContent?.trim() ?? 'none')).map((i) => (i < 0 ? 9 : i)),
+              );
             expect(ranks.length, id).toBeGreaterThan(0);
             expect(ranks, `${where} ${id}: most urgent first`).toEqual([...ranks].sort((a, b) => a - b));
           }
@@ -251,9 +255,9 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
         if (['restock', 'pricing', 'packs'].includes(view)) {
           const pending = (
             await Promise.all(
-              ({ restock: ['inventory/optimization-recommendations'], pricing: ['pricing/recommendations'], packs: ['packs/recommendations'] } as Record<string, string[]>)[view]!.map((p) =>
-                getJson<Record<string, unknown>>(`${full.url}/api/predictive/${p}`),
-              ),
+              ({ restock: ['inventory/optimization-recommendations'], pricing: ['pricing/recommendations'], packs: ['packs/recommendations'] } as Record<string, string[]>)[
+                view
+              ]!.map((p) => getJson<Record<string, unknown>>(`${full.url}/api/predictive/${p}`)),
             )
           )
             .flatMap((a) => Object.values(a).filter(Array.isArray).flat() as { decision?: { status?: string } | null }[])
@@ -424,7 +428,9 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     const card = page.locator('#maintenance-item');
     expect(await card.getAttribute('data-state')).toBe('ready');
     expect(await card.locator('h2').textContent()).toBe(`Repair risk of ${item}`);
-    expect(await card.locator('.sentence').textContent()).toContain(`${Math.round(answer.probability.withinDays * 100)} % chance it needs a repair within ${answer.probability.days} days`);
+    expect(await card.locator('.sentence').textContent()).toContain(
+      `${Math.round(answer.probability.withinDays * 100)} % chance it needs a repair within ${answer.probability.days} days`,
+    );
     expect(await card.locator('.cls').first().getAttribute('data-class')).toBe(answer.rentalClass);
     // The survival model's internals are folded away.
     expect(await card.evaluate((el) => (el as HTMLElement).innerText)).not.toMatch(/weibull|hazard/i);
@@ -439,7 +445,15 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     if ((await runtime.decisions.listOpen({ type: 'restock' })).every((d) => d.status !== 'pending')) {
       const recs = await getJson<{ recommendations: { rentalClass: string }[] }>(`${full.url}/api/predictive/inventory/optimization-recommendations?limit=1`);
       expect(recs.recommendations.length).toBeGreaterThan(0);
-      await runtime.decisions.propose({ type: 'restock', target: { type: 'rental_class', id: recs.recommendations[0]!.rentalClass }, confidence: 0.7, amountUsd: 120, quantity: 2, unitCostUsd: 60, action: { quantity: 2 } });
+      await runtime.decisions.propose({
+        type: 'restock',
+        target: { type: 'rental_class', id: recs.recommendations[0]!.rentalClass },
+        confidence: 0.7,
+        amountUsd: 120,
+        quantity: 2,
+        unitCostUsd: 60,
+        action: { quantity: 2 },
+      });
     }
     const key = (await new ApiKeyStore({ database: runtime.database }).create('restock buyer', 'approve')).key;
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -479,7 +493,9 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
 
   it('approves a price change on a phone through the decision ledger, with an approve key', async () => {
     const runtime = full.host.runtime;
-    const prices = await getJson<{ recommendations: { rentalClass: string; decision: { id: number; status: string } | null }[] }>(`${full.url}/api/predictive/pricing/recommendations`);
+    const prices = await getJson<{ recommendations: { rentalClass: string; decision: { id: number; status: string } | null }[] }>(
+      `${full.url}/api/predictive/pricing/recommendations`,
+    );
     const pending = prices.recommendations.filter((r) => r.decision?.status === 'pending');
     expect(pending.length, 'the pricing proposal job leaves price changes for review on this business').toBeGreaterThan(0);
     const key = (await new ApiKeyStore({ database: runtime.database }).create('price reviewer', 'approve')).key;
@@ -490,7 +506,10 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     await settled(page);
     await expandAll(page);
     // The first card with an Approve button; its class says which recorded decision it stands for.
-    const first = page.locator('#pricing-recommendations tr').filter({ has: page.getByRole('button', { name: 'Approve' }) }).first();
+    const first = page
+      .locator('#pricing-recommendations tr')
+      .filter({ has: page.getByRole('button', { name: 'Approve' }) })
+      .first();
     const rentalClass = (await first.locator('td.primary .cls').getAttribute('data-class'))!;
     const target = pending.find((r) => r.rentalClass === rentalClass);
     expect(target, `class ${rentalClass} has a pending price decision`).toBeDefined();
@@ -550,7 +569,11 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     expect(await text(phone, 'turns')).toContain(`${k.inventoryTurns.unitsRented.toLocaleString('en-US')} units sent out`);
     // A year before is compared only where the data reaches it.
     const before = k.inventoryTurns.previous;
-    expect(await text(phone, 'turns')).toContain(before ? `The year before: ${before.perYear === null ? 'not known' : `${before.perYear.toLocaleString('en-US', { maximumFractionDigits: 1 })} times`}` : 'No year before to compare with yet');
+    expect(await text(phone, 'turns')).toContain(
+      before
+        ? `The year before: ${before.perYear === null ? 'not known' : `${before.perYear.toLocaleString('en-US', { maximumFractionDigits: 1 })} times`}`
+        : 'No year before to compare with yet',
+    );
     if (k.revenuePerRental.perContract !== null) expect(await figure(phone, 'revenue')).toContain(dollars(k.revenuePerRental.perContract));
     expect(await text(phone, 'revenue')).toContain(`${dollars(k.revenuePerRental.revenue)} from ${k.revenuePerRental.contracts.toLocaleString('en-US')} contracts`);
     const a = k.recommendationAcceptance;
@@ -574,7 +597,16 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     // A restock carried out and measured: the accuracy card shows it beside its prediction, with the item's name.
     const open = new Set((await runtime.decisions.listOpen({ type: 'restock' })).map((d) => d.target.id));
     const cls = [...catalog.keys()].find((c) => !open.has(c) && /^\d+$/.test(c))!;
-    const proposed = await runtime.decisions.propose({ type: 'restock', target: { type: 'rental_class', id: cls }, confidence: 0.5, amountUsd: 120, quantity: 2, unitCostUsd: 60, predictedImpact: 250.5, action: { quantity: 2 } });
+    const proposed = await runtime.decisions.propose({
+      type: 'restock',
+      target: { type: 'rental_class', id: cls },
+      confidence: 0.5,
+      amountUsd: 120,
+      quantity: 2,
+      unitCostUsd: 60,
+      predictedImpact: 250.5,
+      action: { quantity: 2 },
+    });
     const buyer = { name: 'kpi buyer', keyId: 'kpi-test-key', role: 'approve' as const, approveLimitUsd: 10_000 };
     if (proposed.status === 'pending') await runtime.decisions.approve(proposed.id, buyer);
     await runtime.decisions.execute(proposed.id, buyer);
@@ -646,7 +678,15 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('approving and rejectin
 
   it('approves with the approve key entered once, rejects with a reason, and both land in automated_decisions', async () => {
     const propose = (item: string) =>
-      runtime.decisions.propose({ type: 'restock', target: { type: 'rental_class', id: item }, confidence: 0.7, amountUsd: 2400, quantity: 40, unitCostUsd: 60, action: { quantity: 40 } });
+      runtime.decisions.propose({
+        type: 'restock',
+        target: { type: 'rental_class', id: item },
+        confidence: 0.7,
+        amountUsd: 2400,
+        quantity: 40,
+        unitCostUsd: 60,
+        action: { quantity: 40 },
+      });
     const toApprove = await propose('61885');
     const toReject = await propose('72410');
     expect([toApprove.status, toReject.status]).toEqual(['pending', 'pending']);

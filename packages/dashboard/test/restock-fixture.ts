@@ -49,9 +49,7 @@ export const restockFixturePlugin = definePlugin({
           const decision = body.decision_id ? pending.find((d) => d.id === body.decision_id) : pending[0];
           if (!decision) throw HttpProblem.notFound(`no pending restock decision for ${params.item_id}`);
           const by = actorOf(ctx.principal ?? null);
-          const record = body.action === 'approve'
-            ? await deps.decisions.approve(decision.id, by)
-            : await deps.decisions.reject(decision.id, by, body.reason ?? 'rejected');
+          const record = body.action === 'approve' ? await deps.decisions.approve(decision.id, by) : await deps.decisions.reject(decision.id, by, body.reason ?? 'rejected');
           return { decision: { id: record.id, status: record.status, decidedBy: record.decidedBy } };
         },
       }),

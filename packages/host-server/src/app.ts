@@ -157,7 +157,8 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
       const route = ctx.state.route ?? 'unmatched';
       runtime.metrics.httpDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
       // The request id first, where the request's child logger puts it, without making one for this line.
-      if (logger.isLevelEnabled('info')) logger.info({ requestId, method: ctx.method, path: ctx.path, route, status: ctx.status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
+      if (logger.isLevelEnabled('info'))
+        logger.info({ requestId, method: ctx.method, path: ctx.path, route, status: ctx.status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
     }
   });
 

@@ -10,7 +10,8 @@ export const BULL_BOARD_PATH = '/admin/queues';
 const CHALLENGE = 'Basic realm="rfid3 Bull Board (an admin API key as the password)", charset="UTF-8"';
 
 // The board's page loads its own scripts and styles from this host, and styles some elements inline.
-const BOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+const BOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /**
  * Bull Board (`@bull-board/koa`) over the BullMQ queues of every loaded plugin, at `/admin/queues`, for an

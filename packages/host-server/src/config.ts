@@ -247,7 +247,13 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
       : absoluteSqliteUrl('sqlite:./data/rfid3.db', cwd, 'DATABASE_URL');
 
   const envReadUrls = envValue('MYSQL_READ_URL');
-  const databaseReadUrls = envReadUrls !== undefined ? envReadUrls.split(',').map((u) => u.trim()).filter(Boolean) : (file.databaseReadUrls ?? []);
+  const databaseReadUrls =
+    envReadUrls !== undefined
+      ? envReadUrls
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean)
+      : (file.databaseReadUrls ?? []);
   const readField = envReadUrls !== undefined ? 'MYSQL_READ_URL' : `${configFile}: databaseReadUrls`;
   for (const u of databaseReadUrls) {
     if (!/^(mysql|mariadb):\/\//i.test(u)) throw new ConfigError(`${readField}: a read replica must be a mysql:// URL, not '${redactUrl(u)}'`);
@@ -287,7 +293,15 @@ export function loadHostConfig(options: LoadHostConfigOptions = {}): HostConfig 
     ingestBodyLimitBytes: file.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT_BYTES,
     trustProxy: envValue('RFID3_TRUST_PROXY') !== undefined ? parseBoolean(envValue('RFID3_TRUST_PROXY')!, 'RFID3_TRUST_PROXY') : (file.trustProxy ?? false),
     rateLimit: file.rateLimit,
-    cors: envValue('RFID3_CORS_ORIGINS') !== undefined ? { origins: envValue('RFID3_CORS_ORIGINS')!.split(',').map((o) => o.trim()).filter(Boolean) } : (file.cors ?? { origins: [] }),
+    cors:
+      envValue('RFID3_CORS_ORIGINS') !== undefined
+        ? {
+            origins: envValue('RFID3_CORS_ORIGINS')!
+              .split(',')
+              .map((o) => o.trim())
+              .filter(Boolean),
+          }
+        : (file.cors ?? { origins: [] }),
     webhooks: envWebhooks(envValue, file.webhooks),
     poller: envPoller(envValue, file.poller),
     scheduler: file.scheduler,
@@ -354,7 +368,18 @@ function envWebhooks(envValue: (n: string) => string | undefined, file: HostConf
   const urls = envValue('RFID3_WEBHOOK_URLS');
   const secret = envValue('RFID3_WEBHOOK_SECRET');
   if (urls === undefined && secret === undefined) return file;
-  const merged = { ...(file ?? { urls: [] }), ...(urls !== undefined ? { urls: urls.split(',').map((u) => u.trim()).filter(Boolean) } : {}), ...(secret ? { secret } : {}) };
+  const merged = {
+    ...(file ?? { urls: [] }),
+    ...(urls !== undefined
+      ? {
+          urls: urls
+            .split(',')
+            .map((u) => u.trim())
+            .filter(Boolean),
+        }
+      : {}),
+    ...(secret ? { secret } : {}),
+  };
   for (const u of merged.urls) if (!/^https?:\/\//.test(u)) throw new ConfigError(`RFID3_WEBHOOK_URLS: '${u}' is not an http(s) URL`);
   return merged;
 }

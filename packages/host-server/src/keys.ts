@@ -52,7 +52,8 @@ export class ApiKeyStore {
     if (!trimmed || trimmed.length > 100) throw new RangeError('key name must be 1 to 100 characters');
     if (!isRole(role)) throw new RangeError(`role '${String(role)}' is not one of ${ROLES.join(', ')}`);
     const approveLimitUsd = options.approveLimitUsd ?? null;
-    if (approveLimitUsd !== null && !(Number.isFinite(approveLimitUsd) && approveLimitUsd >= 0)) throw new RangeError('the approval ceiling must be a non-negative amount of dollars');
+    if (approveLimitUsd !== null && !(Number.isFinite(approveLimitUsd) && approveLimitUsd >= 0))
+      throw new RangeError('the approval ceiling must be a non-negative amount of dollars');
     const prefix = randomBytes(4).toString('hex');
     const key = `rfid3_${prefix}_${randomBytes(32).toString('base64url')}`;
     const createdAt = sqlDateTime(this.clock.now());
@@ -74,7 +75,11 @@ export class ApiKeyStore {
     const now = this.clock.now();
     const lastUsed = row.last_used_at ? Date.parse(`${row.last_used_at.replace(' ', 'T')}Z`) : Number.NaN;
     if (!(now.getTime() - lastUsed < LAST_USED_RESOLUTION_MS)) {
-      await this.database.db.updateTable('rfid3_api_keys').set({ last_used_at: sqlDateTime(now) }).where('id', '=', row.id).execute();
+      await this.database.db
+        .updateTable('rfid3_api_keys')
+        .set({ last_used_at: sqlDateTime(now) })
+        .where('id', '=', row.id)
+        .execute();
     }
     return { keyId: String(row.id), name: row.name, role: row.role, approveLimitUsd: row.approve_limit_usd === null ? null : Number(row.approve_limit_usd) };
   }

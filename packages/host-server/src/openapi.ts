@@ -77,7 +77,13 @@ function routeFor(endpoint: AnyEndpoint, pluginId: string, openReads: boolean, w
     path,
     operationId: `${operationId(endpoint, alias ?? endpoint.path)}${alias ? 'Alias' : ''}`,
     summary: endpoint.summary,
-    ...(endpoint.description || alias ? { description: [alias ? `Alias of \`${prefix}${toOpenApiPath(endpoint.path)}\` (the design's path), answering exactly as it does.` : '', endpoint.description ?? ''].filter(Boolean).join('\n\n') } : {}),
+    ...(endpoint.description || alias
+      ? {
+          description: [alias ? `Alias of \`${prefix}${toOpenApiPath(endpoint.path)}\` (the design's path), answering exactly as it does.` : '', endpoint.description ?? '']
+            .filter(Boolean)
+            .join('\n\n'),
+        }
+      : {}),
     ...(alias ? { 'x-alias-of': `${prefix}${toOpenApiPath(endpoint.path)}` } : {}),
     tags: [pluginId],
     'x-required-role': endpoint.role,
@@ -135,7 +141,7 @@ const problemResponse = (description: string) => ({
  */
 export function buildOpenApiDocument(
   runtime: Runtime,
-  options: { openReads?: boolean; /** The host's own endpoints, mounted under `/api`. */ hostEndpoints?: AnyEndpoint[] } = {},
+  options: { openReads?: boolean /** The host's own endpoints, mounted under `/api`. */; hostEndpoints?: AnyEndpoint[] } = {},
 ): OpenApiDocument {
   const openReads = options.openReads ?? runtime.access.openReads;
   const paths: Record<string, Record<string, OperationDoc>> = {};

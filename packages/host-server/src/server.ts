@@ -75,7 +75,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const role = options.role ?? 'all';
   if (role === 'api' && config.jobs.runner !== 'bullmq') {
-    throw new Error("--role api leaves jobs to worker processes, which needs the BullMQ runner (RFID3_QUEUE=bullmq and REDIS_URL)");
+    throw new Error('--role api leaves jobs to worker processes, which needs the BullMQ runner (RFID3_QUEUE=bullmq and REDIS_URL)');
   }
   const runtime = await createHostRuntime(config, logger);
 
@@ -121,6 +121,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     logger.info('stopped');
   });
 
-  logger.info({ url, role, jobs: runtime.jobs.kind, plugins: runtime.plugins.map((p) => `${p.id}@${p.version}`), database: runtime.database.displayUrl, openReads: config.openReads }, `listening on ${url}`);
+  logger.info(
+    { url, role, jobs: runtime.jobs.kind, plugins: runtime.plugins.map((p) => `${p.id}@${p.version}`), database: runtime.database.displayUrl, openReads: config.openReads },
+    `listening on ${url}`,
+  );
   return { url, port, runtime, server, close, closed };
 }

@@ -43,7 +43,11 @@ describe('API keys and roles', () => {
     expect(res.status).toBe(403);
     expect((await problemOf(res)).detail).toContain("'scanner' has 'ingest'");
     const operate = await keys.create('planner', 'operate');
-    const scans = await fetch(`${app.url}/api/ingest/scans`, { method: 'POST', headers: { authorization: `Bearer ${operate.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ scans: [] }) });
+    const scans = await fetch(`${app.url}/api/ingest/scans`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operate.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ scans: [] }),
+    });
     expect(scans.status).toBe(403);
     expect((await problemOf(scans)).detail).toContain("needs role 'ingest'");
   });

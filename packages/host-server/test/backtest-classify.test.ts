@@ -18,7 +18,7 @@ async function rfid3(cwd: string, args: string[]) {
 /** Failures when wear is high on machine type "B", or at random (2 %); an id column that must be dropped. */
 function syntheticCsv(rows: number): string {
   let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const lines = ['id,type,wear,temp,failed'];
   for (let i = 0; i < rows; i++) {
     const type = rnd() < 0.5 ? 'A' : 'B';
@@ -74,15 +74,27 @@ describe('rfid3 backtest classify', () => {
 
   // scikit-learn's RandomForestClassifier (100 trees, defaults, random_state 1) on the same split, measured by
   // `pnpm eval maintenance --references` (eval/references/ai4i_random_forest.py): F1 0.600, PR-AUC 0.684.
-  it.skipIf(!hasSharedData(AI4I))('reaches scikit-learn’s random forest on AI4I (F1 0.600, PR-AUC 0.684; skipped without ../shared/data, fails when RFID3_REQUIRE_SERVICES=1)', async () => {
-    const run = await rfid3(tmp.dir, [
-      'backtest', 'classify', '--csv', AI4I, '--target', 'Machine failure',
-      '--drop', 'UDI,Product ID,TWF,HDF,PWF,OSF,RNF', '--holdout-last', '0.2', '--json',
-    ]);
-    expect(run.code).toBe(0);
-    const out = JSON.parse(run.stdout);
-    expect(out.rows).toBe(10000);
-    expect(out.model.f1).toBeGreaterThanOrEqual(0.6);
-    expect(out.model.prAuc).toBeGreaterThanOrEqual(0.684);
-  });
+  it.skipIf(!hasSharedData(AI4I))(
+    'reaches scikit-learn’s random forest on AI4I (F1 0.600, PR-AUC 0.684; skipped without ../shared/data, fails when RFID3_REQUIRE_SERVICES=1)',
+    async () => {
+      const run = await rfid3(tmp.dir, [
+        'backtest',
+        'classify',
+        '--csv',
+        AI4I,
+        '--target',
+        'Machine failure',
+        '--drop',
+        'UDI,Product ID,TWF,HDF,PWF,OSF,RNF',
+        '--holdout-last',
+        '0.2',
+        '--json',
+      ]);
+      expect(run.code).toBe(0);
+      const out = JSON.parse(run.stdout);
+      expect(out.rows).toBe(10000);
+      expect(out.model.f1).toBeGreaterThanOrEqual(0.6);
+      expect(out.model.prAuc).toBeGreaterThanOrEqual(0.684);
+    },
+  );
 });

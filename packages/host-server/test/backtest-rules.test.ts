@@ -29,7 +29,9 @@ describe('rfid3 backtest rules', () => {
     expect(r).toMatchObject({ support: 0.6, confidence: 1, lift: 1.25 });
     for (let i = 1; i < out.rules.length; i++) expect(out.rules[i - 1]!.lift).toBeGreaterThanOrEqual(out.rules[i]!.lift);
     // --min-len 3 keeps only rules of three or more items.
-    const long = JSON.parse((await rfid3(tmp.dir, ['backtest', 'rules', '--baskets', 'b.txt', '--min-support', '0.4', '--min-confidence', '0.5', '--min-len', '3', '--json'])).stdout) as typeof out;
+    const long = JSON.parse(
+      (await rfid3(tmp.dir, ['backtest', 'rules', '--baskets', 'b.txt', '--min-support', '0.4', '--min-confidence', '0.5', '--min-len', '3', '--json'])).stdout,
+    ) as typeof out;
     expect(long.count).toBeGreaterThan(0);
     expect(long.count).toBeLessThan(out.count);
     for (const x of long.rules) expect(x.antecedent.length + x.consequent.length).toBeGreaterThanOrEqual(3);

@@ -22,7 +22,15 @@ async function snapshot(handle: DatabaseHandle): Promise<Record<string, string[]
   const out: Record<string, string[]> = {};
   for (const table of KEPT) {
     const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(handle.db);
-    out[table] = rows.rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]))).sort();
+    out[table] = rows.rows
+      .map((r) =>
+        JSON.stringify(
+          Object.keys(r)
+            .sort()
+            .map((k) => [k, r[k]]),
+        ),
+      )
+      .sort();
   }
   return out;
 }
@@ -32,7 +40,13 @@ async function populate(databaseUrl: string): Promise<Record<string, string[]>> 
   const clock = new FakeClock('2026-06-01T12:00:00Z');
   const runtime = await createRuntime({ config: { databaseUrl }, logger: silentLogger(), clock });
   try {
-    await runtime.registry.register({ modelName: 'demand.daily', modelType: 'ensemble', artifact: { w: [0.5, 0.5] }, validation: { metric: 'mase', value: 0.9 }, metrics: { mae: 2.5 } });
+    await runtime.registry.register({
+      modelName: 'demand.daily',
+      modelType: 'ensemble',
+      artifact: { w: [0.5, 0.5] },
+      validation: { metric: 'mase', value: 0.9 },
+      metrics: { mae: 2.5 },
+    });
     await runtime.registry.register({ modelName: 'demand.daily', modelType: 'ensemble', artifact: { w: [0.7, 0.3] }, validation: { metric: 'mase', value: 0.8 } });
     const restock = (id: string, quantity: number) => ({
       type: 'restock' as const,
@@ -47,7 +61,13 @@ async function populate(databaseUrl: string): Promise<Record<string, string[]>> 
     const a = await runtime.decisions.propose(restock('61885', 4));
     await runtime.decisions.reject(a.id, systemActor('planner'), 'bought elsewhere');
     await runtime.decisions.propose(restock('61886', 8));
-    const scans = Array.from({ length: 60 }, (_, i) => ({ tag_id: `B${i % 12}`, scan_type: i % 2 ? 'Return' : 'Rental', scan_date: `2026-05-${String(1 + (i % 28)).padStart(2, '0')} 10:${String(i).padStart(2, '0')}:00`, common_name: 'CHAIR, WHITE', quality: 'B+' }));
+    const scans = Array.from({ length: 60 }, (_, i) => ({
+      tag_id: `B${i % 12}`,
+      scan_type: i % 2 ? 'Return' : 'Rental',
+      scan_date: `2026-05-${String(1 + (i % 28)).padStart(2, '0')} 10:${String(i).padStart(2, '0')}:00`,
+      common_name: 'CHAIR, WHITE',
+      quality: 'B+',
+    }));
     expect((await ingestScans(runtime.database, clock, scans)).accepted).toBe(60);
     const snap = await snapshot(runtime.database);
     expect(snap.automated_decisions).toHaveLength(2);
@@ -102,44 +122,52 @@ describe('back up and restore', () => {
   });
 
   const client = (name: string) => ['/usr/bin', '/usr/local/bin'].map((d) => join(d, name)).find((p) => existsSync(p));
-  describe.skipIf(!services.mysqlUrl || !client('mariadb-dump') || !client('mariadb'))('MariaDB with mariadb-dump and the mariadb client (skipped without MYSQL_URL or the client tools)', () => {
-    it('a dump restored into a fresh database holds the same ledger, registry and scans', async () => {
-      const before = await populate(services.mysqlUrl!);
-      const u = new URL(services.mysqlUrl!);
-      const database = u.pathname.slice(1);
-      const fresh = `${database}_restored`;
-      const connection = [`--host=${u.hostname}`, `--port=${u.port || 3306}`, `--user=${decodeURIComponent(u.username)}`, ...(u.password ? [`--password=${decodeURIComponent(u.password)}`] : [])];
-      const tmp = tempDir('rfid3-dump-');
-      const dumpFile = join(tmp.dir, 'rfid3.sql');
-      try {
-        // The README's commands: mariadb-dump to a file, then the mariadb client into an empty database.
-        await new Promise<void>((ok, fail) => {
-          const dump = spawn(client('mariadb-dump')!, ['--single-transaction', '--routines', '--triggers', ...connection, database], { stdio: ['ignore', 'pipe', 'pipe'] });
-          let err = '';
-          dump.stderr.on('data', (d) => (err += d));
-          dump.stdout.pipe(createWriteStream(dumpFile));
-          dump.on('close', (code) => (code === 0 ? ok() : fail(new Error(`mariadb-dump exited ${code}: ${err}`))));
-        });
-        await promisify(execFile)(client('mariadb')!, [...connection, '-e', `CREATE DATABASE \`${fresh}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`]);
-        await new Promise<void>((ok, fail) => {
-          const restore = spawn(client('mariadb')!, [...connection, fresh], { stdio: ['pipe', 'ignore', 'pipe'] });
-          let err = '';
-          restore.stderr.on('data', (d) => (err += d));
-          createReadStream(dumpFile).pipe(restore.stdin);
-          restore.on('close', (code) => (code === 0 ? ok() : fail(new Error(`mariadb exited ${code}: ${err}`))));
-        });
-        const restoredUrl = new URL(services.mysqlUrl!);
-        restoredUrl.pathname = `/${fresh}`;
-        const restored = createDatabase(restoredUrl.toString());
+  describe.skipIf(!services.mysqlUrl || !client('mariadb-dump') || !client('mariadb'))(
+    'MariaDB with mariadb-dump and the mariadb client (skipped without MYSQL_URL or the client tools)',
+    () => {
+      it('a dump restored into a fresh database holds the same ledger, registry and scans', async () => {
+        const before = await populate(services.mysqlUrl!);
+        const u = new URL(services.mysqlUrl!);
+        const database = u.pathname.slice(1);
+        const fresh = `${database}_restored`;
+        const connection = [
+          `--host=${u.hostname}`,
+          `--port=${u.port || 3306}`,
+          `--user=${decodeURIComponent(u.username)}`,
+          ...(u.password ? [`--password=${decodeURIComponent(u.password)}`] : []),
+        ];
+        const tmp = tempDir('rfid3-dump-');
+        const dumpFile = join(tmp.dir, 'rfid3.sql');
         try {
-          expect(await snapshot(restored)).toEqual(before);
+          // The README's commands: mariadb-dump to a file, then the mariadb client into an empty database.
+          await new Promise<void>((ok, fail) => {
+            const dump = spawn(client('mariadb-dump')!, ['--single-transaction', '--routines', '--triggers', ...connection, database], { stdio: ['ignore', 'pipe', 'pipe'] });
+            let err = '';
+            dump.stderr.on('data', (d) => (err += d));
+            dump.stdout.pipe(createWriteStream(dumpFile));
+            dump.on('close', (code) => (code === 0 ? ok() : fail(new Error(`mariadb-dump exited ${code}: ${err}`))));
+          });
+          await promisify(execFile)(client('mariadb')!, [...connection, '-e', `CREATE DATABASE \`${fresh}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`]);
+          await new Promise<void>((ok, fail) => {
+            const restore = spawn(client('mariadb')!, [...connection, fresh], { stdio: ['pipe', 'ignore', 'pipe'] });
+            let err = '';
+            restore.stderr.on('data', (d) => (err += d));
+            createReadStream(dumpFile).pipe(restore.stdin);
+            restore.on('close', (code) => (code === 0 ? ok() : fail(new Error(`mariadb exited ${code}: ${err}`))));
+          });
+          const restoredUrl = new URL(services.mysqlUrl!);
+          restoredUrl.pathname = `/${fresh}`;
+          const restored = createDatabase(restoredUrl.toString());
+          try {
+            expect(await snapshot(restored)).toEqual(before);
+          } finally {
+            await restored.close();
+          }
         } finally {
-          await restored.close();
+          await promisify(execFile)(client('mariadb')!, [...connection, '-e', `DROP DATABASE IF EXISTS \`${fresh}\``]).catch(() => {});
+          tmp.remove();
         }
-      } finally {
-        await promisify(execFile)(client('mariadb')!, [...connection, '-e', `DROP DATABASE IF EXISTS \`${fresh}\``]).catch(() => {});
-        tmp.remove();
-      }
-    }, 120_000);
-  });
+      }, 120_000);
+    },
+  );
 });

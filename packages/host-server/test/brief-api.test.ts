@@ -46,7 +46,11 @@ describe('BRIEF §6 with no plugin loaded', () => {
 
   it("answers each plugin's paths with a 404 problem naming the package that serves them; core's are served", async () => {
     for (const [method, path, plugin] of BRIEF_API) {
-      const res = await fetch(`${app.url}${concrete(path)}`, { method, headers: { 'content-type': 'application/json' }, ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}' }) });
+      const res = await fetch(`${app.url}${concrete(path)}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}' }),
+      });
       if (plugin) {
         expect(res.status, `${method} ${path}`).toBe(404);
         expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -63,7 +67,10 @@ describe('BRIEF §6 with no plugin loaded', () => {
 describe('BRIEF §6 with every first-party plugin loaded', () => {
   let app: RunningApp;
   beforeAll(async () => {
-    const plugins = await loadPlugins(FIRST_PARTY_PLUGINS.map((p) => ({ package: p })), { baseDir: process.cwd() });
+    const plugins = await loadPlugins(
+      FIRST_PARTY_PLUGINS.map((p) => ({ package: p })),
+      { baseDir: process.cwd() },
+    );
     app = await serve(await testRuntime([], { plugins }));
   });
   afterAll(() => app.close());
@@ -87,9 +94,16 @@ describe('BRIEF §6 with every first-party plugin loaded', () => {
       expect(op!['x-required-role']).toBe(found.endpoint.role);
       expect(found.endpoint.role).toBe(method === 'GET' ? 'read' : found.endpoint.role);
       for (const name of [...path.matchAll(/:([a-z_]+)/g)].map((m) => m[1]!)) {
-        expect(op!.parameters?.some((p) => p.in === 'path' && p.name === name), `${path} documents {${name}}`).toBe(true);
+        expect(
+          op!.parameters?.some((p) => p.in === 'path' && p.name === name),
+          `${path} documents {${name}}`,
+        ).toBe(true);
       }
-      if (found.endpoint.input?.query) expect(op!.parameters?.some((p) => p.in === 'query'), `${path} documents its query`).toBe(true);
+      if (found.endpoint.input?.query)
+        expect(
+          op!.parameters?.some((p) => p.in === 'query'),
+          `${path} documents its query`,
+        ).toBe(true);
       if (found.endpoint.input?.body) expect(op!.requestBody, `${path} documents its body`).toBeDefined();
     }
     // With every first-party plugin loaded, every endpoint of BRIEF §6 is served.

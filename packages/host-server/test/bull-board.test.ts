@@ -68,7 +68,7 @@ describe.skipIf(!redisUrl)('Bull Board in BullMQ mode (real Redis; skipped witho
     }
   });
 
-  it('serves the board to an admin key, over the plugins\' queues', async () => {
+  it("serves the board to an admin key, over the plugins' queues", async () => {
     const page = await get(BULL_BOARD_PATH, { authorization: `Bearer ${key.admin}` });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);

@@ -61,7 +61,8 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   for (;;) {
     const v = await check().catch(() => undefined);
     if (v) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs / 1000} s\n${procs.map((p) => `--- ${p.name} (last lines)\n${p.log.split('\n').slice(-15).join('\n')}`).join('\n')}`);
+    if (Date.now() > end)
+      throw new Error(`${what}: not within ${timeoutMs / 1000} s\n${procs.map((p) => `--- ${p.name} (last lines)\n${p.log.split('\n').slice(-15).join('\n')}`).join('\n')}`);
     await sleep(everyMs);
   }
 }
@@ -200,18 +201,28 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     }
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     // An API host trains nothing itself: it answered from the historical average and queued the first model for a worker.
-    const before = await until('the first model, trained by a worker', async () => {
-      const v = await versions();
-      return v.length > 0 ? v : undefined;
-    }, 120_000, 100);
+    const before = await until(
+      'the first model, trained by a worker',
+      async () => {
+        const v = await versions();
+        return v.length > 0 ? v : undefined;
+      },
+      120_000,
+      100,
+    );
     expect(before).toHaveLength(1);
 
     const retrain = await api<{ jobId: string }>(hostA, '/models/retrain/demand', { method: 'POST' });
     expect(retrain.status).toBe(202);
-    const running = await until('the retrain running', async () => {
-      const r = await job(retrain.body.jobId);
-      return r.status === 'running' && r.worker ? r : undefined;
-    }, 60_000, 25);
+    const running = await until(
+      'the retrain running',
+      async () => {
+        const r = await job(retrain.body.jobId);
+        return r.status === 'running' && r.worker ? r : undefined;
+      },
+      60_000,
+      25,
+    );
     const doomed = running.worker === w1.worker ? w1 : w2;
     const rescuer = doomed === w1 ? w2 : w1;
     expect(running.worker).toBe(doomed.worker);
@@ -229,14 +240,18 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
 
     // The one job that writes prediction rows (past forecasts, keyed by its id), on the one worker left: killed
     // once its first rows are in, then a new worker takes it over after the stall interval.
-    const rows = (jobId: string) =>
-      database.db.selectFrom('analytics_predictions').select(['target_id', 'target_date', 'prediction_date']).where('job_id', '=', jobId).execute();
+    const rows = (jobId: string) => database.db.selectFrom('analytics_predictions').select(['target_id', 'target_date', 'prediction_date']).where('job_id', '=', jobId).execute();
     const backfill = producer!.jobs.enqueue('demand.backfill', {});
     // Killed as soon as rows are stored (all of them may be by then: the job still has its matching to do).
-    const partial = await until('the backfill running with rows stored', async () => {
-      const r = await job(backfill.id);
-      return r.status === 'running' && (await rows(backfill.id)).length > 0 ? r : undefined;
-    }, 60_000, 50);
+    const partial = await until(
+      'the backfill running with rows stored',
+      async () => {
+        const r = await job(backfill.id);
+        return r.status === 'running' && (await rows(backfill.id)).length > 0 ? r : undefined;
+      },
+      60_000,
+      50,
+    );
     expect(partial.worker).toBe(rescuer.worker);
     const partialRows = (await rows(backfill.id)).length;
     const killed2At = await kill9(rescuer);
@@ -288,7 +303,10 @@ describe.skipIf(!ready)('two API hosts and two workers as separate processes on 
     // slot missed while no worker was up is skipped, and the next one may be re-aligned: a gap of 1.5 periods).
     expect(slots.every(Number.isFinite), listed.map((j) => j.id).join(', ')).toBe(true);
     const gaps = slots.slice(1).map((s, i) => s - slots[i]!);
-    expect(gaps.every((g) => g >= PERIOD_MS), `gaps ${gaps.join(', ')}`).toBe(true);
+    expect(
+      gaps.every((g) => g >= PERIOD_MS),
+      `gaps ${gaps.join(', ')}`,
+    ).toBe(true);
     const ran = slots.filter((s) => s >= allUpAt - PERIOD_MS && s <= Date.now());
     const periods = (Date.now() - allUpAt) / PERIOD_MS;
     figures.schedule = { periods: Number(periods.toFixed(1)), runsSinceAllUp: ran.length, runs: slots.length, gapsMs: gaps };
@@ -332,7 +350,11 @@ describe('POST /models/activate (SQLite in memory)', () => {
       const admin = (await keys.create('admin', 'admin')).key;
       const operate = (await keys.create('ops', 'operate')).key;
       const post = (key: string, body: unknown) =>
-        fetch(`${app.url}/api/predictive/models/activate`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        fetch(`${app.url}/api/predictive/models/activate`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
       expect((await post(operate, { model: 'toy.m', version: 2 })).status).toBe(403);
       const bad = await post(admin, { model: 'toy.m', version: 'two' });
       expect(bad.status).toBe(400);

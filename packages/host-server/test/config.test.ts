@@ -29,9 +29,23 @@ describe('host config', () => {
     const fromFile = loadHostConfig({ cwd: tmp.dir, env: {} });
     expect(fromFile).toMatchObject({ port: 9000, logLevel: 'debug', openReads: false, baseDir: tmp.dir });
     expect(fromFile.plugins).toEqual([{ package: 'acme-x' }, { package: 'acme-y', config: { a: 1 } }]);
-    const env = { PORT: '9100', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RFID3_OPEN_READS: 'true', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'mysql://root@127.0.0.1:3306/test' };
+    const env = {
+      PORT: '9100',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RFID3_OPEN_READS: 'true',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      DATABASE_URL: 'mysql://root@127.0.0.1:3306/test',
+    };
     const fromEnv = loadHostConfig({ cwd: tmp.dir, env });
-    expect(fromEnv).toMatchObject({ port: 9100, host: '127.0.0.1', logLevel: 'warn', openReads: true, redisUrl: 'redis://127.0.0.1:6379', databaseUrl: 'mysql://root@127.0.0.1:3306/test' });
+    expect(fromEnv).toMatchObject({
+      port: 9100,
+      host: '127.0.0.1',
+      logLevel: 'warn',
+      openReads: true,
+      redisUrl: 'redis://127.0.0.1:6379',
+      databaseUrl: 'mysql://root@127.0.0.1:3306/test',
+    });
     expect(loadHostConfig({ cwd: tmp.dir, env, overrides: { port: 0 } }).port).toBe(0);
   });
 

@@ -1,4 +1,14 @@
-import { DEFAULT_SAFEGUARD_SETTINGS, actorOf, coreServices, defaultSafeguards, defineEndpoint, definePlugin, type DecisionSafeguard, type ProposedDecision, type Role } from '@rfid3/core';
+import {
+  DEFAULT_SAFEGUARD_SETTINGS,
+  actorOf,
+  coreServices,
+  defaultSafeguards,
+  defineEndpoint,
+  definePlugin,
+  type DecisionSafeguard,
+  type ProposedDecision,
+  type Role,
+} from '@rfid3/core';
 import { externalServices } from '@rfid3/core/testing';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,8 +65,23 @@ const probePlugin = definePlugin({
           const target = { type: 'rental_class', id: body.target };
           const decision: ProposedDecision =
             body.kind === 'restock'
-              ? { type: 'restock' as const, target, confidence: body.confidence, quantity: body.quantity, unitCostUsd: body.unit_cost, amountUsd: Math.round(body.quantity * body.unit_cost * 100) / 100, action: { quantity: body.quantity } }
-              : { type: 'price_change' as const, target, confidence: body.confidence, baselinePrice: body.baseline_price, proposedPrice: body.proposed_price, action: { price: body.proposed_price } };
+              ? {
+                  type: 'restock' as const,
+                  target,
+                  confidence: body.confidence,
+                  quantity: body.quantity,
+                  unitCostUsd: body.unit_cost,
+                  amountUsd: Math.round(body.quantity * body.unit_cost * 100) / 100,
+                  action: { quantity: body.quantity },
+                }
+              : {
+                  type: 'price_change' as const,
+                  target,
+                  confidence: body.confidence,
+                  baselinePrice: body.baseline_price,
+                  proposedPrice: body.proposed_price,
+                  action: { price: body.proposed_price },
+                };
           return { decision: await deps.decisions.propose(decision, actorOf(ctx.principal)) };
         },
       }),
@@ -83,7 +108,17 @@ const KEY_SPECS: { name: string; role: Role; ceiling?: number }[] = [
 ];
 
 type Step =
-  | { op: 'propose'; key: number; kind: 'restock' | 'price_change'; target: number; confidence: number; quantity: number; unitCost: number; priceFactor: number; noBaseline: boolean }
+  | {
+      op: 'propose';
+      key: number;
+      kind: 'restock' | 'price_change';
+      target: number;
+      confidence: number;
+      quantity: number;
+      unitCost: number;
+      priceFactor: number;
+      noBaseline: boolean;
+    }
   | { op: 'override'; key: number; pick: number; quantity: number; priceFactor: number }
   | { op: 'approve'; key: number; pick: number; quantity: number | null }
   | { op: 'reject'; key: number; pick: number }
@@ -93,7 +128,20 @@ const keyIx = fc.integer({ min: 0, max: KEY_SPECS.length - 1 });
 const pick = fc.nat();
 const quantity = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 200 }), fc.constantFrom(100_000));
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('propose' as const), key: keyIx, kind: fc.constantFrom('restock' as const, 'price_change' as const), target: fc.integer({ min: 0, max: 5 }), confidence: fc.double({ min: 0, max: 1, noNaN: true }), quantity, unitCost: fc.constantFrom(12.5, 60, 149.99, 256.41, 999), priceFactor: fc.double({ min: 0.5, max: 2, noNaN: true }), noBaseline: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('propose' as const),
+      key: keyIx,
+      kind: fc.constantFrom('restock' as const, 'price_change' as const),
+      target: fc.integer({ min: 0, max: 5 }),
+      confidence: fc.double({ min: 0, max: 1, noNaN: true }),
+      quantity,
+      unitCost: fc.constantFrom(12.5, 60, 149.99, 256.41, 999),
+      priceFactor: fc.double({ min: 0.5, max: 2, noNaN: true }),
+      noBaseline: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('override' as const), key: keyIx, pick, quantity, priceFactor: fc.double({ min: 0.5, max: 2, noNaN: true }) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('approve' as const), key: keyIx, pick, quantity: fc.option(quantity, { freq: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reject' as const), key: keyIx, pick }) },
@@ -124,7 +172,8 @@ async function violations(app: RunningApp, keys: Key[]): Promise<string[]> {
       out.push(`${at}: amount_usd ${amount} is not ${r.quantity} × ${r.unit_cost_usd}`);
     }
     const acted = r.status === 'approved' || r.status === 'executed';
-    if (acted && r.decision_type === 'restock' && (amount === null || amount > S.restockCapUsd + 1e-9)) out.push(`${at}: ${r.status} at $${amount}, above the $${S.restockCapUsd} cap`);
+    if (acted && r.decision_type === 'restock' && (amount === null || amount > S.restockCapUsd + 1e-9))
+      out.push(`${at}: ${r.status} at $${amount}, above the $${S.restockCapUsd} cap`);
     // A price with a known baseline moves at most the cap; one without (the cap cannot evaluate) is for a person only.
     if (acted && r.decision_type === 'price_change' && r.baseline_price !== null) {
       const price = Number(r.proposed_price);
@@ -133,7 +182,8 @@ async function violations(app: RunningApp, keys: Key[]): Promise<string[]> {
     // Only what the safeguards auto-approved is approved by the system; everything else by a person's approve key.
     if (acted && r.safeguard_verdict !== 'auto_approve') {
       const approver = r.decided_by_key ? byKey.get(r.decided_by_key) : undefined;
-      if (!approver || (approver.role !== 'approve' && approver.role !== 'admin')) out.push(`${at}: verdict ${r.safeguard_verdict}, approved by ${r.decided_by} without an approve key`);
+      if (!approver || (approver.role !== 'approve' && approver.role !== 'admin'))
+        out.push(`${at}: verdict ${r.safeguard_verdict}, approved by ${r.decided_by} without an approve key`);
     }
     if (acted && amount !== null && amount >= S.secondApproverAtOrAboveUsd) {
       const approver = r.decided_by_key ? byKey.get(r.decided_by_key) : undefined;
@@ -157,7 +207,11 @@ function runSequence(app: RunningApp, keys: Key[], run: { n: number }) {
     const prefix = `r${run.n++}-`;
     const ids: number[] = [];
     const post = async (key: Key, path: string, body: unknown) => {
-      const res = await fetch(`${app.url}/api/predictive${path}`, { method: 'POST', headers: { authorization: `Bearer ${key.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${app.url}/api/predictive${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const json = (await res.json()) as { decision?: { id: number } };
       if (res.status >= 500) throw new Error(`${path} answered ${res.status}: ${JSON.stringify(json)}`);
       if (res.status < 300 && json.decision && !ids.includes(json.decision.id)) ids.push(json.decision.id);
@@ -196,7 +250,11 @@ describe.each(targets)('decision ledger invariants over HTTP [$name]', ({ url })
     const { app, keys } = await startLedgerHost(url);
     try {
       const run = { n: 0 };
-      await fc.assert(fc.asyncProperty(fc.array(step, { minLength: STEPS_PER_RUN, maxLength: STEPS_PER_RUN }), runSequence(app, keys, run)), { numRuns: RUNS, seed: 20261206, endOnFailure: true });
+      await fc.assert(fc.asyncProperty(fc.array(step, { minLength: STEPS_PER_RUN, maxLength: STEPS_PER_RUN }), runSequence(app, keys, run)), {
+        numRuns: RUNS,
+        seed: 20261206,
+        endOnFailure: true,
+      });
       expect(run.n).toBe(RUNS);
       // The sequences did reach every state, so the invariants were tested on something.
       const statuses = new Set((await app.runtime.database.db.selectFrom('automated_decisions').select('status').execute()).map((r) => r.status));
@@ -214,8 +272,15 @@ describe('the same property with a broken safeguard', () => {
     try {
       const run = { n: 0 };
       const failure = await fc
-        .assert(fc.asyncProperty(fc.array(step, { minLength: STEPS_PER_RUN, maxLength: STEPS_PER_RUN }), runSequence(app, keys, run)), { numRuns: RUNS, seed: 20261206, endOnFailure: true })
-        .then(() => null, (err: Error) => err);
+        .assert(fc.asyncProperty(fc.array(step, { minLength: STEPS_PER_RUN, maxLength: STEPS_PER_RUN }), runSequence(app, keys, run)), {
+          numRuns: RUNS,
+          seed: 20261206,
+          endOnFailure: true,
+        })
+        .then(
+          () => null,
+          (err: Error) => err,
+        );
       expect(failure, 'the property passed with a cap that does not cap').not.toBeNull();
       expect(String((failure!.cause as Error | undefined)?.message ?? failure!.message)).toMatch(/above the \$5000 cap/);
     } finally {

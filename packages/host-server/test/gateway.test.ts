@@ -101,7 +101,11 @@ describe('CORS, security headers, request ids', () => {
     // models/retrain/{service} is core's and declares no body: refused before it runs (else 404: no plugin 'demand').
     expect(res.status).toBe(400);
     expect(((await res.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe('body');
-    const empty = await fetch(`${app.url}/api/predictive/models/retrain/demand`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } });
+    const empty = await fetch(`${app.url}/api/predictive/models/retrain/demand`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    });
     expect(empty.status).toBe(404);
   });
 

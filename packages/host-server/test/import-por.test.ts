@@ -43,7 +43,10 @@ describe.each(targets)('rfid3 import por on $name', ({ url }) => {
     database = createDatabase(url);
     await migrate(database, 'core', coreMigrations);
     for (const t of ['pos_transaction_items', 'pos_transactions', 'pos_equipment'] as const) await database.db.deleteFrom(t).execute();
-    await hostDb(database).deleteFrom('pos_customers').execute().catch(() => undefined);
+    await hostDb(database)
+      .deleteFrom('pos_customers')
+      .execute()
+      .catch(() => undefined);
   });
   afterEach(() => database.close());
 
@@ -75,7 +78,17 @@ describe.each(targets)('rfid3 import por on $name', ({ url }) => {
     const db = hostDb(database);
     const chair = await db.selectFrom('pos_equipment').selectAll().where('item_num', '=', '61885').executeTakeFirstOrThrow();
     // The later line of a repeated item wins (Qty 322, not 320).
-    expect(chair).toMatchObject({ name: 'CHAIR, WHITE PADDED', category: 'Tables and Chairs', qty: 322, home_store: '3607', to_ytd: 14880.5, to_ltd: 61002.75, rate_1: 3.25, period_2: 168, reorder_max: 400 });
+    expect(chair).toMatchObject({
+      name: 'CHAIR, WHITE PADDED',
+      category: 'Tables and Chairs',
+      qty: 322,
+      home_store: '3607',
+      to_ytd: 14880.5,
+      to_ltd: 61002.75,
+      rate_1: 3.25,
+      period_2: 168,
+      reorder_max: 400,
+    });
     expect(String(chair.last_purchase_date).slice(0, 10)).toBe('2024-03-14');
     const table = await db.selectFrom('pos_equipment').select('last_purchase_date').where('item_num', '=', '61886').executeTakeFirstOrThrow();
     expect(table.last_purchase_date).toBeNull();
@@ -85,7 +98,12 @@ describe.each(targets)('rfid3 import por on $name', ({ url }) => {
     expect(String(contract.actual_pickup_date).slice(0, 19)).toBe('2025-06-16 11:05:00');
     const quote = await db.selectFrom('pos_transactions').select('close_date').where('contract_no', '=', 'K100247').executeTakeFirstOrThrow();
     expect(quote.close_date).toBeNull();
-    const lines = await db.selectFrom('pos_transaction_items').select(['contract_no', 'line_number', 'item_num', 'qty', 'weekly_amt']).orderBy('contract_no').orderBy('line_number').execute();
+    const lines = await db
+      .selectFrom('pos_transaction_items')
+      .select(['contract_no', 'line_number', 'item_num', 'qty', 'weekly_amt'])
+      .orderBy('contract_no')
+      .orderBy('line_number')
+      .execute();
     expect(lines.map((l) => `${l.contract_no}/${l.line_number}:${l.item_num}x${l.qty}`)).toEqual([
       'K100245/1:61885x150',
       'K100245/2:61886x19',
@@ -104,7 +122,14 @@ describe.each(targets)('rfid3 import por on $name', ({ url }) => {
   it('re-run on the same files changes nothing; a changed export updates only what changed', async () => {
     await importPorDirectory(database, clock, FIXTURES);
     const count = async (t: 'pos_equipment' | 'pos_transactions' | 'pos_transaction_items') =>
-      Number((await database.db.selectFrom(t).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await database.db
+            .selectFrom(t)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = { e: await count('pos_equipment'), t: await count('pos_transactions'), i: await count('pos_transaction_items') };
     const events: DataChangedEvent[] = [];
     const bus = new EventBus();

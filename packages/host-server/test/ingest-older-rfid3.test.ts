@@ -23,13 +23,29 @@ describe('ingestion into an older RFID3 (id_item_master without store, item numb
         )
         .execute(database.db);
       await migrate(database, 'core', coreMigrations);
-      await database.db.insertInto('id_item_master').values({ tag_id: 'OLD1', common_name: 'CHAIR', rental_class_num: '61885', status: 'Ready to Rent' } as never).execute();
+      await database.db
+        .insertInto('id_item_master')
+        .values({ tag_id: 'OLD1', common_name: 'CHAIR', rental_class_num: '61885', status: 'Ready to Rent' } as never)
+        .execute();
       const r = await ingestScans(database, new FakeClock('2026-06-01T12:00:00Z'), [
-        { tag_id: 'OLD1', scan_type: 'Rental', scan_date: '2026-05-31 10:00:00', status: 'On Rent', quality: 'A-', wet: true, service_required: false, latitude: 44.9, longitude: -93.2 },
+        {
+          tag_id: 'OLD1',
+          scan_type: 'Rental',
+          scan_date: '2026-05-31 10:00:00',
+          status: 'On Rent',
+          quality: 'A-',
+          wet: true,
+          service_required: false,
+          latitude: 44.9,
+          longitude: -93.2,
+        },
         { tag_id: 'NEW1', scan_type: 'Touch Scan', scan_date: '2026-05-31 11:00:00', common_name: 'TABLE' },
       ]);
       expect(r).toMatchObject({ accepted: 2, itemsUpdated: 1, itemsCreated: 1, stores: [] });
-      expect(await database.db.selectFrom('id_item_master').select(['status', 'quality']).where('tag_id', '=', 'OLD1').executeTakeFirstOrThrow()).toEqual({ status: 'On Rent', quality: 'A-' });
+      expect(await database.db.selectFrom('id_item_master').select(['status', 'quality']).where('tag_id', '=', 'OLD1').executeTakeFirstOrThrow()).toEqual({
+        status: 'On Rent',
+        quality: 'A-',
+      });
       const scans = await database.db.selectFrom('id_transactions').select(['tag_id', 'common_name']).orderBy('tag_id').execute();
       expect(scans).toEqual([
         { tag_id: 'NEW1', common_name: 'TABLE' },

@@ -20,7 +20,10 @@ describe.skipIf(!services.mysqlUrl)('two hosts ingesting the same batch into one
         expect(ra.accepted + rb.accepted).toBe(300);
         expect(ra.duplicates + rb.duplicates).toBe(300);
       }
-      const n = await a.db.selectFrom('id_transactions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const n = await a.db
+        .selectFrom('id_transactions')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(n.n)).toBe(900);
     } finally {
       await a.close();

@@ -48,8 +48,24 @@ describe.each(targets)('ingestion on $name', ({ url }) => {
     await db
       .insertInto('id_item_master')
       .values([
-        { tag_id: 'T1', rental_class_num: '61885', common_name: 'CHAIR, WHITE PADDED', status: 'Ready to Rent', quality: 'A', home_store: '3607', date_last_scanned: '2026-05-01 09:00:00' },
-        { tag_id: 'T2', rental_class_num: '61885', common_name: 'CHAIR, WHITE PADDED', status: 'Ready to Rent', quality: 'A-', home_store: '6800', date_last_scanned: '2026-05-20 09:00:00' },
+        {
+          tag_id: 'T1',
+          rental_class_num: '61885',
+          common_name: 'CHAIR, WHITE PADDED',
+          status: 'Ready to Rent',
+          quality: 'A',
+          home_store: '3607',
+          date_last_scanned: '2026-05-01 09:00:00',
+        },
+        {
+          tag_id: 'T2',
+          rental_class_num: '61885',
+          common_name: 'CHAIR, WHITE PADDED',
+          status: 'Ready to Rent',
+          quality: 'A-',
+          home_store: '6800',
+          date_last_scanned: '2026-05-20 09:00:00',
+        },
       ] as never)
       .execute();
     const keys = new ApiKeyStore({ database: runtime.database });
@@ -62,7 +78,10 @@ describe.each(targets)('ingestion on $name', ({ url }) => {
       events.push(e);
     });
     app = await serve(runtime);
-    await db.deleteFrom('rfid3_ingest_keys' as never).execute().catch(() => undefined);
+    await db
+      .deleteFrom('rfid3_ingest_keys' as never)
+      .execute()
+      .catch(() => undefined);
   });
   afterEach(() => app.close());
 
@@ -70,7 +89,15 @@ describe.each(targets)('ingestion on $name', ({ url }) => {
     const res = await fetch(`${app.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } });
     return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as IngestAnswer & Record<string, unknown> };
   };
-  const scanCount = async () => Number((await app.runtime.database.db.selectFrom('id_transactions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const scanCount = async () =>
+    Number(
+      (
+        await app.runtime.database.db
+          .selectFrom('id_transactions')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const item = (tag: string) => app.runtime.database.db.selectFrom('id_item_master').selectAll().where('tag_id', '=', tag).executeTakeFirst();
 
   it('keeps the good rows of a batch, names the bad ones, and stores nothing twice when it is re-posted', async () => {
@@ -131,7 +158,10 @@ describe.each(targets)('ingestion on $name', ({ url }) => {
   });
 
   it('treats a scan RFID3 already holds (same tag, time and type) and a repeat inside one batch as duplicates', async () => {
-    await app.runtime.database.db.insertInto('id_transactions').values({ tag_id: 'T1', scan_type: 'Rental', scan_date: '2026-05-28 07:00:00' } as never).execute();
+    await app.runtime.database.db
+      .insertInto('id_transactions')
+      .values({ tag_id: 'T1', scan_type: 'Rental', scan_date: '2026-05-28 07:00:00' } as never)
+      .execute();
     const res = await post('/api/ingest/scans', {
       scans: [scan('T1', '2026-05-28 07:00:00'), scan('T2', '2026-05-28 07:00:00'), scan('T2', '2026-05-28T07:00:00.000Z')],
     });

@@ -24,7 +24,7 @@ function rng(seed: number) {
 
 const INJECTIONS = [
   "' OR '1'='1",
-  "1; DROP TABLE id_transactions; --",
+  '1; DROP TABLE id_transactions; --',
   '" OR ""="',
   '<script>alert(1)</script>',
   '../../../../etc/passwd',
@@ -71,7 +71,13 @@ function enc(s: string): string {
 function send(base: URL, req: Sent): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const r = httpRequest(
-      { host: base.hostname, port: base.port, method: req.method, path: req.path, headers: { ...req.headers, ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}) } },
+      {
+        host: base.hostname,
+        port: base.port,
+        method: req.method,
+        path: req.path,
+        headers: { ...req.headers, ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -95,7 +101,10 @@ describe('2,000 malformed requests', () => {
   let endpoints: { prefix: string; endpoint: AnyEndpoint }[];
 
   beforeAll(async () => {
-    const plugins = await loadPlugins(FIRST_PARTY_PLUGINS.map((p) => ({ package: p })), { baseDir: process.cwd() });
+    const plugins = await loadPlugins(
+      FIRST_PARTY_PLUGINS.map((p) => ({ package: p })),
+      { baseDir: process.cwd() },
+    );
     const host = await startTestHost({ plugins, simulate: { items: 150, days: 120 } });
     adminKey = (await new ApiKeyStore({ database: host.runtime.database }).create('fuzz', 'admin')).key;
     app = await serve(host.runtime, { rateLimit: { enabled: false } });
@@ -110,19 +119,35 @@ describe('2,000 malformed requests', () => {
     const r = rng(seed);
     const out: Sent[] = [];
     const auth = () => ({ authorization: `Bearer ${adminKey}` });
-    const pathOf = (e: AnyEndpoint, value: () => string) =>
-      e.path.replace(/[{}]/g, '').replace(/[:*]([A-Za-z_$][\w$]*)/g, () => enc(value()));
+    const pathOf = (e: AnyEndpoint, value: () => string) => e.path.replace(/[{}]/g, '').replace(/[:*]([A-Za-z_$][\w$]*)/g, () => enc(value()));
     const withBody = endpoints.filter((e) => e.endpoint.method !== 'GET');
     const withQuery = endpoints.filter((e) => e.endpoint.method === 'GET' && e.endpoint.input?.query);
     const withParams = endpoints.filter((e) => /[:*]/.test(e.endpoint.path));
-    const kinds = ['bad-json', 'wrong-types', 'huge-body', 'injection-params', 'injection-query', 'unknown-path', 'wrong-method', 'bad-auth', 'wrong-content-type', 'bad-encoding'] as const;
+    const kinds = [
+      'bad-json',
+      'wrong-types',
+      'huge-body',
+      'injection-params',
+      'injection-query',
+      'unknown-path',
+      'wrong-method',
+      'bad-auth',
+      'wrong-content-type',
+      'bad-encoding',
+    ] as const;
     for (let i = 0; i < count; i++) {
       const kind = kinds[i % kinds.length]!;
       const e = r.pick(endpoints);
       switch (kind) {
         case 'bad-json': {
           const t = withBody.length ? r.pick(withBody) : e;
-          out.push({ label: kind, method: t.endpoint.method, path: t.prefix + pathOf(t.endpoint, () => 'x1'), headers: { ...auth(), 'content-type': 'application/json' }, body: r.pick(BAD_JSON) });
+          out.push({
+            label: kind,
+            method: t.endpoint.method,
+            path: t.prefix + pathOf(t.endpoint, () => 'x1'),
+            headers: { ...auth(), 'content-type': 'application/json' },
+            body: r.pick(BAD_JSON),
+          });
           break;
         }
         case 'wrong-types': {
@@ -130,8 +155,17 @@ describe('2,000 malformed requests', () => {
           if (t) {
             // Every top-level field the schema might expect, with a wrong value; or the wrong top-level type.
             const shape = (t.endpoint.input?.body as { shape?: Record<string, unknown> } | undefined)?.shape ?? { value: 1 };
-            const body = r.next() < 0.2 ? r.pick(WRONG_VALUES.filter((v) => !(typeof v === 'object' && v !== null && !Array.isArray(v)))) : Object.fromEntries(Object.keys(shape).map((k) => [k, r.pick(WRONG_VALUES)]));
-            out.push({ label: kind, method: t.endpoint.method, path: t.prefix + pathOf(t.endpoint, () => 'x1'), headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) ?? 'null' });
+            const body =
+              r.next() < 0.2
+                ? r.pick(WRONG_VALUES.filter((v) => !(typeof v === 'object' && v !== null && !Array.isArray(v))))
+                : Object.fromEntries(Object.keys(shape).map((k) => [k, r.pick(WRONG_VALUES)]));
+            out.push({
+              label: kind,
+              method: t.endpoint.method,
+              path: t.prefix + pathOf(t.endpoint, () => 'x1'),
+              headers: { ...auth(), 'content-type': 'application/json' },
+              body: JSON.stringify(body) ?? 'null',
+            });
           } else {
             const q = withQuery.length ? r.pick(withQuery) : e;
             const keys = Object.keys((q.endpoint.input?.query as { shape?: Record<string, unknown> } | undefined)?.shape ?? { weeks: 1 });
@@ -146,12 +180,24 @@ describe('2,000 malformed requests', () => {
           const limit = t.prefix === '/api' ? 16 * 1024 * 1024 : 1024 * 1024;
           // Every 20th is really huge; the rest are just past the limit, cheaper to send.
           const size = i % 200 === 2 ? limit * 2 : limit + 1 + r.int(1000);
-          out.push({ label: kind, method: t.endpoint.method, path: t.prefix + pathOf(t.endpoint, () => 'x1'), headers: { ...auth(), 'content-type': 'application/json' }, body: `{"x":"${'a'.repeat(size)}"}` });
+          out.push({
+            label: kind,
+            method: t.endpoint.method,
+            path: t.prefix + pathOf(t.endpoint, () => 'x1'),
+            headers: { ...auth(), 'content-type': 'application/json' },
+            body: `{"x":"${'a'.repeat(size)}"}`,
+          });
           break;
         }
         case 'injection-params': {
           const t = withParams.length ? r.pick(withParams) : e;
-          out.push({ label: kind, method: t.endpoint.method, path: t.prefix + pathOf(t.endpoint, () => r.pick(INJECTIONS)), headers: { ...auth(), ...(t.endpoint.method !== 'GET' ? { 'content-type': 'application/json' } : {}) }, ...(t.endpoint.method !== 'GET' ? { body: JSON.stringify({ note: r.pick(INJECTIONS) }) } : {}) });
+          out.push({
+            label: kind,
+            method: t.endpoint.method,
+            path: t.prefix + pathOf(t.endpoint, () => r.pick(INJECTIONS)),
+            headers: { ...auth(), ...(t.endpoint.method !== 'GET' ? { 'content-type': 'application/json' } : {}) },
+            ...(t.endpoint.method !== 'GET' ? { body: JSON.stringify({ note: r.pick(INJECTIONS) }) } : {}),
+          });
           break;
         }
         case 'injection-query': {
@@ -159,7 +205,12 @@ describe('2,000 malformed requests', () => {
           const keys = Object.keys((q.endpoint.input?.query as { shape?: Record<string, unknown> } | undefined)?.shape ?? { category: 1 });
           // A number-typed field gets the injection, so the request is malformed whatever else it says.
           const qs = keys.map((k) => `${enc(k)}=${enc(r.pick(INJECTIONS))}`).join('&');
-          out.push({ label: kind, method: 'GET', path: `${q.prefix}${pathOf(q.endpoint, () => r.pick(INJECTIONS))}?${qs}&weeks=${enc(r.pick(INJECTIONS))}&days=${enc(r.pick(INJECTIONS))}`, headers: {} });
+          out.push({
+            label: kind,
+            method: 'GET',
+            path: `${q.prefix}${pathOf(q.endpoint, () => r.pick(INJECTIONS))}?${qs}&weeks=${enc(r.pick(INJECTIONS))}&days=${enc(r.pick(INJECTIONS))}`,
+            headers: {},
+          });
           break;
         }
         case 'unknown-path': {
@@ -171,25 +222,52 @@ describe('2,000 malformed requests', () => {
         }
         case 'wrong-method': {
           const t = r.pick(endpoints);
-          const method = r.pick(['PUT', 'PATCH', 'DELETE', 'POST', 'GET'].filter((m) => m !== t.endpoint.method && !endpoints.some((o) => o.endpoint.path === t.endpoint.path && o.endpoint.method === m)));
+          const method = r.pick(
+            ['PUT', 'PATCH', 'DELETE', 'POST', 'GET'].filter(
+              (m) => m !== t.endpoint.method && !endpoints.some((o) => o.endpoint.path === t.endpoint.path && o.endpoint.method === m),
+            ),
+          );
           out.push({ label: kind, method, path: t.prefix + pathOf(t.endpoint, () => 'x1'), headers: auth() });
           break;
         }
         case 'bad-auth': {
           const t = r.pick(endpoints);
-          const header: Record<string, string> = r.pick<Record<string, string>>([{ authorization: 'Bearer' }, { authorization: 'Basic Zm9vOmJhcg==' }, { authorization: `Bearer ${r.pick(INJECTIONS).replace(/[^\x21-\x7e]/g, 'x')}` }, { 'x-api-key': 'rfid3_not_a_key' }, { authorization: 'Bearer a b c' }]);
-          out.push({ label: kind, method: t.endpoint.method, path: t.prefix + pathOf(t.endpoint, () => 'x1'), headers: { ...header, 'content-type': 'application/json' }, ...(t.endpoint.method !== 'GET' ? { body: '{}' } : {}) });
+          const header: Record<string, string> = r.pick<Record<string, string>>([
+            { authorization: 'Bearer' },
+            { authorization: 'Basic Zm9vOmJhcg==' },
+            { authorization: `Bearer ${r.pick(INJECTIONS).replace(/[^\x21-\x7e]/g, 'x')}` },
+            { 'x-api-key': 'rfid3_not_a_key' },
+            { authorization: 'Bearer a b c' },
+          ]);
+          out.push({
+            label: kind,
+            method: t.endpoint.method,
+            path: t.prefix + pathOf(t.endpoint, () => 'x1'),
+            headers: { ...header, 'content-type': 'application/json' },
+            ...(t.endpoint.method !== 'GET' ? { body: '{}' } : {}),
+          });
           break;
         }
         case 'wrong-content-type': {
           const t = withBody.length ? r.pick(withBody) : e;
-          out.push({ label: kind, method: t.endpoint.method, path: t.prefix + pathOf(t.endpoint, () => 'x1'), headers: { ...auth(), 'content-type': r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) }, body: 'a=1&b=<x/>' });
+          out.push({
+            label: kind,
+            method: t.endpoint.method,
+            path: t.prefix + pathOf(t.endpoint, () => 'x1'),
+            headers: { ...auth(), 'content-type': r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) },
+            body: 'a=1&b=<x/>',
+          });
           break;
         }
         case 'bad-encoding': {
           const t = withParams.length ? r.pick(withParams) : e;
           const bad = r.pick(['%E0%A4%A', '%', '%zz', '%C0%AF', '%ED%A0%80', '%FF']);
-          out.push({ label: kind, method: t.endpoint.method, path: t.prefix + t.endpoint.path.replace(/[{}]/g, '').replace(/[:*]([A-Za-z_$][\w$]*)/g, bad) + (r.next() < 0.5 ? `?weeks=${bad}` : ''), headers: auth() });
+          out.push({
+            label: kind,
+            method: t.endpoint.method,
+            path: t.prefix + t.endpoint.path.replace(/[{}]/g, '').replace(/[:*]([A-Za-z_$][\w$]*)/g, bad) + (r.next() < 0.5 ? `?weeks=${bad}` : ''),
+            headers: auth(),
+          });
           break;
         }
       }
@@ -226,7 +304,10 @@ describe('2,000 malformed requests', () => {
     // Cut-off uploads are the really huge bodies only.
     expect(byStatus.get(-1) ?? 0).toBeLessThanOrEqual(15);
     // Nothing the requests said reached the tables.
-    const scans = await app.runtime.database.db.selectFrom('id_transactions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const scans = await app.runtime.database.db
+      .selectFrom('id_transactions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(scans.n)).toBeGreaterThan(0);
     expect(await app.runtime.database.db.selectFrom('id_transactions').select('tag_id').where('tag_id', 'like', '%script%').execute()).toEqual([]);
   }, 180_000);

@@ -28,7 +28,9 @@ function undeclaredKeys(json: unknown, parsed: unknown, at = ''): string[] {
   if (Array.isArray(json) && Array.isArray(parsed)) return json.flatMap((v, i) => undeclaredKeys(v, parsed[i], `${at}.${i}`)).slice(0, 5);
   if (json && typeof json === 'object' && parsed && typeof parsed === 'object') {
     const p = parsed as Record<string, unknown>;
-    return Object.entries(json as Record<string, unknown>).flatMap(([k, v]) => (k in p ? undeclaredKeys(v, p[k], `${at}.${k}`) : [`${at}.${k}`])).slice(0, 5);
+    return Object.entries(json as Record<string, unknown>)
+      .flatMap(([k, v]) => (k in p ? undeclaredKeys(v, p[k], `${at}.${k}`) : [`${at}.${k}`]))
+      .slice(0, 5);
   }
   return [];
 }

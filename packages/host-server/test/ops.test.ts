@@ -46,7 +46,10 @@ describe('webhooks and the scheduler', () => {
   beforeEach(async () => {
     receiver = new Receiver();
     await receiver.start();
-    notifier = new WebhookNotifier({ urls: [receiver.url], secret: SECRET, retryMinMs: 5, retries: 3 }, { database: host.runtime.database, clock: host.clock, logger: host.runtime.logger });
+    notifier = new WebhookNotifier(
+      { urls: [receiver.url], secret: SECRET, retryMinMs: 5, retries: 3 },
+      { database: host.runtime.database, clock: host.clock, logger: host.runtime.logger },
+    );
   });
   afterEach(() => receiver.stop());
 

@@ -95,7 +95,8 @@ describe('rfid3 plugin new (in-process)', () => {
 function copyBetterSqliteAddon(installed: string): void {
   const workspace = dirname(createRequire(join(CORE_PACKAGE_DIR, 'package.json')).resolve('better-sqlite3/package.json'));
   const version = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-  if (version(workspace) !== version(installed)) throw new Error(`better-sqlite3 ${version(installed)} installed, the workspace has ${version(workspace)}: run the install without --ignore-scripts`);
+  if (version(workspace) !== version(installed))
+    throw new Error(`better-sqlite3 ${version(installed)} installed, the workspace has ${version(workspace)}: run the install without --ignore-scripts`);
   cpSync(join(workspace, 'build', 'Release', 'better_sqlite3.node'), join(installed, 'build', 'Release', 'better_sqlite3.node'));
 }
 
@@ -162,8 +163,18 @@ describe('a plugin written with rfid3 plugin new, added to a host installed from
     // globally: there `npm install ./plugin.tgz` finds no @rfid3/core (E404 from the registry).
     writeFileSync(join(siteDir, 'rfid3.config.json'), JSON.stringify({ databaseUrl: 'sqlite:./rfid3.db', scheduler: { enabled: false } }));
     const added = await timed('plugin add', () => rfid3(['plugin', 'add', tarball, '--json'], siteDir));
-    expect(JSON.parse(added.stdout)).toMatchObject({ packageName: 'rfid3-plugin-hello', pluginId: 'hello', linkedCore: true, registered: true, tarball: 'plugins/rfid3-plugin-hello-0.1.0.tgz' });
-    expect(JSON.parse(readFileSync(join(siteDir, 'rfid3.config.json'), 'utf8'))).toEqual({ databaseUrl: 'sqlite:./rfid3.db', scheduler: { enabled: false }, plugins: ['rfid3-plugin-hello'] });
+    expect(JSON.parse(added.stdout)).toMatchObject({
+      packageName: 'rfid3-plugin-hello',
+      pluginId: 'hello',
+      linkedCore: true,
+      registered: true,
+      tarball: 'plugins/rfid3-plugin-hello-0.1.0.tgz',
+    });
+    expect(JSON.parse(readFileSync(join(siteDir, 'rfid3.config.json'), 'utf8'))).toEqual({
+      databaseUrl: 'sqlite:./rfid3.db',
+      scheduler: { enabled: false },
+      plugins: ['rfid3-plugin-hello'],
+    });
     expect(realpathSync(join(siteDir, 'node_modules/@rfid3/core'))).toBe(realpathSync(join(hostDir, 'node_modules/@rfid3/core')));
     expect(JSON.parse(readFileSync(join(siteDir, 'package.json'), 'utf8')).dependencies).toEqual({
       '@rfid3/core': 'file:../host/node_modules/@rfid3/core',
@@ -200,12 +211,18 @@ await database.close();
 console.log(JSON.stringify([...truth.classes].sort((a, b) => b.baseDailyUnits - a.baseDailyUnits).map((c) => c.rentalClass)));
 `,
     );
-    const classes = JSON.parse((await timed('seed', () => run(process.execPath, [seed, `sqlite:${join(siteDir, 'rfid3.db')}`], { cwd: hostDir, env: childEnv() }))).stdout) as string[];
+    const classes = JSON.parse(
+      (await timed('seed', () => run(process.execPath, [seed, `sqlite:${join(siteDir, 'rfid3.db')}`], { cwd: hostDir, env: childEnv() }))).stdout,
+    ) as string[];
 
     const port = await freeLoopbackPort();
     const base = `http://127.0.0.1:${port}/api/predictive`;
     let log = '';
-    server = spawn(process.execPath, [cli, 'serve'], { cwd: siteDir, env: childEnv({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, [cli, 'serve'], {
+      cwd: siteDir,
+      env: childEnv({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     server.stdout!.on('data', (c: Buffer) => (log += c.toString()));
     server.stderr!.on('data', (c: Buffer) => (log += c.toString()));
     const status = await timed('serve until ready', async () => {
@@ -220,7 +237,13 @@ console.log(JSON.stringify([...truth.classes].sort((a, b) => b.baseDailyUnits - 
     expect(status.plugins.map((p) => p.id).sort()).toEqual([...FIRST_PARTY_IDS, 'hello'].sort());
 
     const res = await fetch(`${base}/hello/rental-classes/${encodeURIComponent(classes[0]!)}?days=5`);
-    const body = (await res.json()) as { rentalClass: string; units: number; onRent: number; modelVersion: string; forecast: { day: string; units: number; lower: number; upper: number }[] };
+    const body = (await res.json()) as {
+      rentalClass: string;
+      units: number;
+      onRent: number;
+      modelVersion: string;
+      forecast: { day: string; units: number; lower: number; upper: number }[];
+    };
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body).toMatchObject({ rentalClass: classes[0], modelVersion: 'hello.units-out@1' });
     expect(body.units).toBeGreaterThan(0);

@@ -99,7 +99,10 @@ describe('loading plugins by package name', () => {
   });
 
   it('by default a plugins list adds to the installed first-party plugins, and gives a listed first-party one its config', async () => {
-    const specs = [{ package: 'acme-rfid3-weather', config: { sky: 'overcast' } }, { package: '@rfid3/plugin-pack', config: { windowDays: 90 } }];
+    const specs = [
+      { package: 'acme-rfid3-weather', config: { sky: 'overcast' } },
+      { package: '@rfid3/plugin-pack', config: { windowDays: 90 } },
+    ];
     const added = await loadPlugins(specs, { baseDir: tmp.dir });
     expect(added.map((e) => e.source)).toEqual([
       '@rfid3/plugin-demand',

@@ -91,8 +91,30 @@ describe('RFIDpro-style vendor poller against a loopback stub', () => {
   beforeEach(async () => {
     stub = new VendorStub();
     await stub.start();
-    for (let i = 0; i < 250; i++) stub.items.push({ tag_id: `E${i}`, uuid_accounts_fk: 'acct', rental_class_num: String(61000 + (i % 5)), common_name: `ITEM ${i % 5}`, status: 'Ready to Rent', quality: 'A', date_last_scanned: at(i), date_created: '0000-00-00 00:00:00' });
-    for (let i = 0; i < 450; i++) addScan({ id: 9000 + i, tag_id: `E${i % 250}`, scan_type: i % 2 ? 'Return' : 'Rental', scan_date: at(i), contract_number: `C${i}`, common_name: `ITEM ${i % 5}`, rental_class_num: String(61000 + ((i % 250) % 5)), dirty_or_mud: '0', wet: false, uuid_accounts_fk: 'acct' });
+    for (let i = 0; i < 250; i++)
+      stub.items.push({
+        tag_id: `E${i}`,
+        uuid_accounts_fk: 'acct',
+        rental_class_num: String(61000 + (i % 5)),
+        common_name: `ITEM ${i % 5}`,
+        status: 'Ready to Rent',
+        quality: 'A',
+        date_last_scanned: at(i),
+        date_created: '0000-00-00 00:00:00',
+      });
+    for (let i = 0; i < 450; i++)
+      addScan({
+        id: 9000 + i,
+        tag_id: `E${i % 250}`,
+        scan_type: i % 2 ? 'Return' : 'Rental',
+        scan_date: at(i),
+        contract_number: `C${i}`,
+        common_name: `ITEM ${i % 5}`,
+        rental_class_num: String(61000 + ((i % 250) % 5)),
+        dirty_or_mud: '0',
+        wet: false,
+        uuid_accounts_fk: 'acct',
+      });
     database = createDatabase('sqlite::memory:');
     await migrate(database, 'core', coreMigrations);
     clock = new FakeClock('2026-05-02T12:00:00Z');
@@ -113,7 +135,15 @@ describe('RFIDpro-style vendor poller against a loopback stub', () => {
     await stub.stop();
   });
 
-  const count = async (t: 'id_transactions' | 'id_item_master') => Number((await database.db.selectFrom(t).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const count = async (t: 'id_transactions' | 'id_item_master') =>
+    Number(
+      (
+        await database.db
+          .selectFrom(t)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('first poll is a full refresh, 200 records a page, stored once', async () => {
     const r = await poller.poll();
@@ -199,7 +229,10 @@ describe('RFIDpro-style vendor poller against a loopback stub', () => {
     clock.advance({ ms: 60_000 });
     await expect(poller.poll()).rejects.toThrow(/503/);
     expect(failures).toHaveLength(1);
-    const state = await database.db.selectFrom('rfid3_sync_state' as never).selectAll().executeTakeFirstOrThrow() as { cursor: string; last_error: string };
+    const state = (await database.db
+      .selectFrom('rfid3_sync_state' as never)
+      .selectAll()
+      .executeTakeFirstOrThrow()) as { cursor: string; last_error: string };
     expect(state.cursor).toBe(at(449));
     expect(state.last_error).toMatch(/503/);
     // A refused login is not retried.

@@ -59,10 +59,22 @@ describe.skipIf(!available)('GET reads from a MariaDB read replica (MYSQL_READ_U
     key = (await new ApiKeyStore({ database: hostA.runtime.database }).create('replica test', 'admin')).key;
     // Everything the hosts wrote on the primary has reached the replica: a table created after it all has.
     await onOneConnection(primary.url(DB), ['create table replica_caught_up (id int)']);
-    await until('the replica to catch up', async () => ((await onOneConnection(replica.url(DB), ["select count(*) as n from information_schema.tables where table_schema = database() and table_name = 'replica_caught_up'"])) as [{ n: number }[]])[0][0]!.n === 1, 30_000);
+    await until(
+      'the replica to catch up',
+      async () =>
+        (
+          (await onOneConnection(replica.url(DB), [
+            "select count(*) as n from information_schema.tables where table_schema = database() and table_name = 'replica_caught_up'",
+          ])) as [{ n: number }[]]
+        )[0][0]!.n === 1,
+      30_000,
+    );
     // One class that only the replica has, one that only the primary has (not written to the binary log).
     await onOneConnection(replica.url(DB), ["insert into id_item_master (tag_id, rental_class_num, common_name) values ('R-1', 'ONLY-ON-REPLICA', 'replica chair')"]);
-    await onOneConnection(primary.url(DB), ['set sql_log_bin = 0', "insert into id_item_master (tag_id, rental_class_num, common_name) values ('P-1', 'ONLY-ON-PRIMARY', 'primary chair')"]);
+    await onOneConnection(primary.url(DB), [
+      'set sql_log_bin = 0',
+      "insert into id_item_master (tag_id, rental_class_num, common_name) values ('P-1', 'ONLY-ON-PRIMARY', 'primary chair')",
+    ]);
   }, 120_000);
 
   afterAll(async () => {
@@ -162,14 +174,20 @@ describe('MYSQL_READ_URL in the host config', () => {
     }
   };
   it('takes one or more comma-separated replicas and the read-your-writes window', () => {
-    const config = load({ DATABASE_URL: 'mysql://root@db1:3306/rfid3', MYSQL_READ_URL: 'mysql://ro@db2:3306/rfid3, mysql://ro@db3:3306/rfid3', RFID3_READ_YOUR_WRITES_SECONDS: '2' });
+    const config = load({
+      DATABASE_URL: 'mysql://root@db1:3306/rfid3',
+      MYSQL_READ_URL: 'mysql://ro@db2:3306/rfid3, mysql://ro@db3:3306/rfid3',
+      RFID3_READ_YOUR_WRITES_SECONDS: '2',
+    });
     expect(config.databaseReadUrls).toEqual(['mysql://ro@db2:3306/rfid3', 'mysql://ro@db3:3306/rfid3']);
     expect(config.readYourWritesSeconds).toBe(2);
     expect(load({ DATABASE_URL: 'mysql://root@db1:3306/rfid3' })).toMatchObject({ databaseReadUrls: [], readYourWritesSeconds: 5, readMaxLagSeconds: 10 });
     expect(load({ DATABASE_URL: 'mysql://root@db1:3306/rfid3', RFID3_READ_MAX_LAG_SECONDS: '30' }).readMaxLagSeconds).toBe(30);
   });
   it('names the variable when a replica is not MariaDB or the primary is SQLite', () => {
-    expect(() => load({ DATABASE_URL: 'mysql://root@db1/rfid3', MYSQL_READ_URL: 'postgres://x:pw@y/z' })).toThrow(/^MYSQL_READ_URL: a read replica must be a mysql:\/\/ URL, not 'postgres:\/\/x:\*\*\*@y\/z'/);
+    expect(() => load({ DATABASE_URL: 'mysql://root@db1/rfid3', MYSQL_READ_URL: 'postgres://x:pw@y/z' })).toThrow(
+      /^MYSQL_READ_URL: a read replica must be a mysql:\/\/ URL, not 'postgres:\/\/x:\*\*\*@y\/z'/,
+    );
     expect(() => load({ DATABASE_URL: 'sqlite::memory:', MYSQL_READ_URL: 'mysql://ro@db2/rfid3' })).toThrow(/^MYSQL_READ_URL: read replicas need a MariaDB primary/);
     expect(() => load({ DATABASE_URL: 'mysql://root@db1/rfid3', RFID3_READ_YOUR_WRITES_SECONDS: 'soon' })).toThrow(/RFID3_READ_YOUR_WRITES_SECONDS/);
     expect(() => load({ DATABASE_URL: 'mysql://root@db1/rfid3', RFID3_READ_MAX_LAG_SECONDS: 'a while' })).toThrow(/RFID3_READ_MAX_LAG_SECONDS/);

@@ -67,7 +67,15 @@ describe('GET endpoints leave the decision ledger unchanged', { timeout: 600_000
     expect(after.decisions.length).toBe(before.decisions.length);
     expect(after).toEqual(before);
     // The recommendation endpoints really answered (a 4xx would prove nothing about reads).
-    for (const path of ['/inventory/optimization-recommendations', '/inventory/restock-alerts', '/pricing/recommendations', '/packs/recommendations', '/quality/replacement-recommendations', '/maintenance/schedule', '/decisions']) {
+    for (const path of [
+      '/inventory/optimization-recommendations',
+      '/inventory/restock-alerts',
+      '/pricing/recommendations',
+      '/packs/recommendations',
+      '/quality/replacement-recommendations',
+      '/maintenance/schedule',
+      '/decisions',
+    ]) {
       expect(statuses.get(path), path).toBe(200);
     }
     expect([...statuses.values()].filter((s) => s >= 500)).toEqual([]);
@@ -78,7 +86,15 @@ describe('GET endpoints leave the decision ledger unchanged', { timeout: 600_000
     const res = await fetch(`${url}/api/predictive/decisions/propose`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(401);
     expect(await ledger()).toEqual(before);
-    await host.runtime.decisions.propose({ type: 'restock', target: { type: 'rental_class', id: 'READS-PROBE' }, confidence: 0.7, quantity: 2, unitCostUsd: 50, amountUsd: 100, action: { quantity: 2 } });
+    await host.runtime.decisions.propose({
+      type: 'restock',
+      target: { type: 'rental_class', id: 'READS-PROBE' },
+      confidence: 0.7,
+      quantity: 2,
+      unitCostUsd: 50,
+      amountUsd: 100,
+      action: { quantity: 2 },
+    });
     const after = await ledger();
     expect(after.decisions.length).toBe(before.decisions.length + 1);
     expect(after.transitions.length).toBeGreaterThan(before.transitions.length);

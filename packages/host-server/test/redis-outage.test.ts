@@ -40,7 +40,8 @@ describe.skipIf(!available)('the host while Redis comes and goes', () => {
     }
     return out;
   }
-  const statusOf = async () => ((await (await fetch(`${app.url}${STATUS}`, { headers: { 'x-forwarded-for': newClient() } })).json()) as { status: string; cache: { l2: Record<string, unknown> } });
+  const statusOf = async () =>
+    (await (await fetch(`${app.url}${STATUS}`, { headers: { 'x-forwarded-for': newClient() } })).json()) as { status: string; cache: { l2: Record<string, unknown> } };
   async function waitForStatus(want: string, timeoutMs: number): Promise<number> {
     const started = Date.now();
     for (;;) {

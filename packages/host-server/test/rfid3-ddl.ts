@@ -22,7 +22,9 @@ export const RFID3_DDL: readonly string[] = [
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, contract_number VARCHAR(255), tag_id VARCHAR(255) NOT NULL, scan_type VARCHAR(50) NOT NULL,
     scan_date DATETIME NOT NULL, client_name VARCHAR(255), common_name VARCHAR(255) NOT NULL, bin_location VARCHAR(255), status VARCHAR(50),
     scan_by VARCHAR(255), location_of_repair VARCHAR(255), quality VARCHAR(50),
-    ${FLAGS.filter((f) => !['wet', 'service_required'].includes(f)).map((f) => `${f} BOOLEAN`).join(', ')}, other TEXT,
+    ${FLAGS.filter((f) => !['wet', 'service_required'].includes(f))
+      .map((f) => `${f} BOOLEAN`)
+      .join(', ')}, other TEXT,
     date_created DATETIME, date_updated DATETIME, uuid_accounts_fk VARCHAR(255), serial_number VARCHAR(255), rental_class_num VARCHAR(255),
     longitude DECIMAL(9,6), latitude DECIMAL(9,6), wet BOOLEAN, service_required BOOLEAN, notes TEXT,
     INDEX ix_transactions_tag_id (tag_id), INDEX ix_transactions_scan_date (scan_date)

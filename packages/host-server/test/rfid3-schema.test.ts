@@ -37,7 +37,11 @@ async function copyInto(target: DatabaseHandle, source: DatabaseHandle): Promise
       if (table === 'id_transactions') out.common_name ??= '';
       return out;
     });
-    for (let i = 0; i < shaped.length; i += 1000) await target.db.insertInto(table).values(shaped.slice(i, i + 1000) as never).execute();
+    for (let i = 0; i < shaped.length; i += 1000)
+      await target.db
+        .insertInto(table)
+        .values(shaped.slice(i, i + 1000) as never)
+        .execute();
     counts[table] = shaped.length;
   }
   return counts;
@@ -50,7 +54,10 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
   const admin = {
     async query(text: string, params: unknown[] = []): Promise<[unknown[]]> {
       const parts = text.split('?');
-      const query = sql.join(parts.map((p, i) => (i < params.length ? sql`${sql.raw(p)}${params[i]}` : sql.raw(p))), sql``);
+      const query = sql.join(
+        parts.map((p, i) => (i < params.length ? sql`${sql.raw(p)}${params[i]}` : sql.raw(p))),
+        sql``,
+      );
       const r = await query.execute(handle.db);
       return [r.rows as unknown[]];
     },
@@ -86,13 +93,18 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
     await handle?.close();
   });
 
-  it('runs the demo flow on RFID3\'s tables as they are: no seeding, models trained, forecasts replayed', async () => {
+  it("runs the demo flow on RFID3's tables as they are: no seeding, models trained, forecasts replayed", async () => {
     expect(copied.id_transactions).toBeGreaterThan(1000);
     const tmp = tempDir('rfid3-real-');
     try {
       let out = '';
       let err = '';
-      const code = await runCli(['demo', '--json'], { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: { DATABASE_URL: url }, cwd: tmp.dir });
+      const code = await runCli(['demo', '--json'], {
+        stdout: { write: (s: string) => (out += s) },
+        stderr: { write: (s: string) => (err += s) },
+        env: { DATABASE_URL: url },
+        cwd: tmp.dir,
+      });
       expect(code, err).toBe(0);
       const summary = JSON.parse(out) as { seeded: unknown; models: { model: string }[]; accuracy: { modelVersion: string; n: number }[] };
       expect(summary.seeded).toBeNull();
@@ -108,14 +120,17 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
     let app: RunningApp;
     let key: string;
     beforeAll(async () => {
-      const plugins = await loadPlugins(FIRST_PARTY_PLUGINS.map((p) => ({ package: p })), { baseDir: process.cwd() });
+      const plugins = await loadPlugins(
+        FIRST_PARTY_PLUGINS.map((p) => ({ package: p })),
+        { baseDir: process.cwd() },
+      );
       const runtime = await createRuntime({ config: { databaseUrl: url }, logger: silentLogger(), plugins });
       key = (await new ApiKeyStore({ database: runtime.database }).create('real', 'admin')).key;
       app = await serve(runtime);
     }, 120_000);
     afterAll(() => app?.close());
 
-    it('answers the forecast, accuracy and health endpoints from RFID3\'s tables', async () => {
+    it("answers the forecast, accuracy and health endpoints from RFID3's tables", async () => {
       const [mapping] = (await admin.query('SELECT category FROM rental_class_mappings GROUP BY category ORDER BY COUNT(*) DESC LIMIT 1')) as unknown as [{ category: string }[]];
       const category = mapping[0]!.category;
       const forecast = await fetch(`${app.url}/api/predictive/demand/forecast?weeks=2&category=${encodeURIComponent(category)}`);
@@ -133,13 +148,25 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
       expect(health.database.dialect).toBe('mysql');
     }, 300_000);
 
-    it('ingests scans into RFID3\'s id_transactions (common_name NOT NULL, BOOLEAN flags) and moves id_item_master', async () => {
+    it("ingests scans into RFID3's id_transactions (common_name NOT NULL, BOOLEAN flags) and moves id_item_master", async () => {
       const [items] = (await admin.query('SELECT tag_id, common_name FROM id_item_master ORDER BY tag_id LIMIT 1')) as unknown as [{ tag_id: string; common_name: string }[]];
       const tag = items[0]!.tag_id;
       const res = await fetch(`${app.url}/api/ingest/scans`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ scans: [{ tag_id: tag, scan_type: 'Touch Scan', scan_date: new Date(Date.now() + 3_600_000).toISOString().slice(0, 19).replace('T', ' '), status: 'Repair', quality: 'C', stain: true, wet: 0 }] }),
+        body: JSON.stringify({
+          scans: [
+            {
+              tag_id: tag,
+              scan_type: 'Touch Scan',
+              scan_date: new Date(Date.now() + 3_600_000).toISOString().slice(0, 19).replace('T', ' '),
+              status: 'Repair',
+              quality: 'C',
+              stain: true,
+              wet: 0,
+            },
+          ],
+        }),
       });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ accepted: 1, itemsUpdated: 1 });
@@ -170,7 +197,9 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
       for (const t of DESIGN_TABLES) expect(ours).toContain(t);
       // Core's and the host's own tables carry the design's names or the rfid3_ prefix; plugins name theirs after themselves.
       const pluginIds = ['demand', 'maintenance', 'quality', 'pricing', 'restock', 'pack'];
-      const unexpected = ours.filter((n) => !(DESIGN_TABLES as readonly string[]).includes(n) && !n.startsWith('rfid3_') && !pluginIds.some((p) => n.startsWith(p) || n.includes(`_${p}`)));
+      const unexpected = ours.filter(
+        (n) => !(DESIGN_TABLES as readonly string[]).includes(n) && !n.startsWith('rfid3_') && !pluginIds.some((p) => n.startsWith(p) || n.includes(`_${p}`)),
+      );
       expect(unexpected).toEqual([]);
     });
   });

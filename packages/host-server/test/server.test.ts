@@ -13,7 +13,10 @@ describe('startServer', () => {
   afterEach(() => tmp.remove());
 
   it('loads the config file and its plugins, listens, serves, and closes gracefully', async () => {
-    writeFileSync(join(tmp.dir, 'rfid3.config.json'), JSON.stringify({ host: '127.0.0.1', plugins: ['@rfid3/plugin-demand', '@rfid3/plugin-restock'], pluginsMode: 'replace', openReads: true }));
+    writeFileSync(
+      join(tmp.dir, 'rfid3.config.json'),
+      JSON.stringify({ host: '127.0.0.1', plugins: ['@rfid3/plugin-demand', '@rfid3/plugin-restock'], pluginsMode: 'replace', openReads: true }),
+    );
     const handle = await startServer({ cwd: tmp.dir, env: { PORT: '0', DATABASE_URL: 'sqlite::memory:' }, logger: silentLogger(), handleSignals: false });
     try {
       expect(handle.port).toBeGreaterThan(0);

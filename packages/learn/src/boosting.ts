@@ -77,7 +77,13 @@ export function fitBoosting(train: TabularTrain, cfg: GradientBoostingConfig): B
   const data = binColumns(train.x, cfg.maxBins);
   const rng = new SeededRandom(cfg.seed);
   const ws = createWorkspace(F, cfg.maxBins);
-  const opts = { maxDepth: cfg.maxDepth, minSamplesLeaf: cfg.minSamplesLeaf, minChildWeight: cfg.minChildWeight, maxFeatures: resolveMaxFeatures(cfg.maxFeatures, F), lambda: cfg.lambda };
+  const opts = {
+    maxDepth: cfg.maxDepth,
+    minSamplesLeaf: cfg.minSamplesLeaf,
+    minChildWeight: cfg.minChildWeight,
+    maxFeatures: resolveMaxFeatures(cfg.maxFeatures, F),
+    lambda: cfg.lambda,
+  };
   const score = new Float64Array(n).fill(base);
   const a = new Float64Array(n);
   const b = new Float64Array(n);

@@ -132,7 +132,11 @@ function classWeights(cw: RandomForestConfig['classWeight'], y: ArrayLike<number
  * probability trees on 0/1 labels (Gini), then calibrates and picks its threshold out of bag.
  */
 export function randomForest(config: Partial<RandomForestConfig> = {}): Model<TabularTrain, ForestState, TabularQuery, Float64Array> {
-  const cfg: RandomForestConfig = { ...DEFAULT_FOREST, ...(config.task === 'regression' ? { maxFeatures: 'all' as MaxFeatures, calibrate: false, tuneThreshold: false } : {}), ...config };
+  const cfg: RandomForestConfig = {
+    ...DEFAULT_FOREST,
+    ...(config.task === 'regression' ? { maxFeatures: 'all' as MaxFeatures, calibrate: false, tuneThreshold: false } : {}),
+    ...config,
+  };
   return {
     name: `random-forest-${cfg.task}`,
     type: 'random-forest',
@@ -245,7 +249,13 @@ const PACKED = new WeakMap<TreeState, PackedTree>();
 function packed(tree: TreeState): PackedTree {
   let p = PACKED.get(tree);
   if (!p) {
-    p = { feature: Int32Array.from(tree.feature), threshold: Float64Array.from(tree.threshold), left: Int32Array.from(tree.left), right: Int32Array.from(tree.right), value: Float64Array.from(tree.value) };
+    p = {
+      feature: Int32Array.from(tree.feature),
+      threshold: Float64Array.from(tree.threshold),
+      left: Int32Array.from(tree.left),
+      right: Int32Array.from(tree.right),
+      value: Float64Array.from(tree.value),
+    };
     PACKED.set(tree, p);
   }
   return p;

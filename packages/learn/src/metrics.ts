@@ -75,10 +75,11 @@ export function rocAuc(y: ArrayLike<number>, score: ArrayLike<number>): number {
     let m = k;
     while (m + 1 < idx.length && score[idx[m + 1]!] === score[idx[k]!]) m++;
     const avgRank = (k + m) / 2 + 1;
-    for (let t = k; t <= m; t++) if (y[idx[t]!] === 1) {
-      P++;
-      rankSum += avgRank;
-    }
+    for (let t = k; t <= m; t++)
+      if (y[idx[t]!] === 1) {
+        P++;
+        rankSum += avgRank;
+      }
     k = m + 1;
   }
   const N = y.length - P;

@@ -35,7 +35,12 @@ export interface Workspace {
 
 /** Allocates the scratch buffers one fit reuses across its trees (histograms sized for `maxBins`). */
 export function createWorkspace(features: number, maxBins: number): Workspace {
-  return { histA: new Float64Array(maxBins + 1), histB: new Float64Array(maxBins + 1), histC: new Int32Array(maxBins + 1), order: Int32Array.from({ length: features }, (_, i) => i) };
+  return {
+    histA: new Float64Array(maxBins + 1),
+    histB: new Float64Array(maxBins + 1),
+    histC: new Int32Array(maxBins + 1),
+    order: Int32Array.from({ length: features }, (_, i) => i),
+  };
 }
 
 /**

@@ -72,7 +72,13 @@ describe('histogram random forest', () => {
     const exRaw = explainForest(raw, train.x, 0);
     // bias + contributions is the raw vote share
     const sum = exRaw.bias + exRaw.contributions.reduce((s, c) => s + c.contribution, 0);
-    expect(sum).toBeCloseTo(predictForest(raw, train.x.map((c) => c.subarray(0, 1)))[0]!, 10);
+    expect(sum).toBeCloseTo(
+      predictForest(
+        raw,
+        train.x.map((c) => c.subarray(0, 1)),
+      )[0]!,
+      10,
+    );
     expect(ex.contributions).toHaveLength(5);
   });
 
@@ -82,7 +88,10 @@ describe('histogram random forest', () => {
     const x0 = Float64Array.from({ length: n }, () => rng.next());
     const x1 = Float64Array.from({ length: n }, () => rng.next());
     const y = Float64Array.from({ length: n }, (_, i) => (x0[i]! > 0.5 ? 10 : 0) + 4 * x1[i]! + (rng.next() - 0.5));
-    const state = fitForest({ x: [x0, x1], y }, { ...DEFAULT_FOREST, task: 'regression', maxFeatures: 'all', calibrate: false, tuneThreshold: false, nEstimators: 30, minSamplesLeaf: 5 });
+    const state = fitForest(
+      { x: [x0, x1], y },
+      { ...DEFAULT_FOREST, task: 'regression', maxFeatures: 'all', calibrate: false, tuneThreshold: false, nEstimators: 30, minSamplesLeaf: 5 },
+    );
     const p = predictForest(state, [Float64Array.of(0.25, 0.75, 0.75), Float64Array.of(0.5, 0.5, 0)]);
     expect(p[0]).toBeCloseTo(2, 0);
     expect(p[1]).toBeCloseTo(12, 0);

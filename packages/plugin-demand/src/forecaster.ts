@@ -109,9 +109,7 @@ export class DemandForecaster {
   /** The first day with any scan, once there is one (it only moves earlier, by imports of old data). */
   private firstScanDay: string | null = null;
 
-  constructor(
-    private readonly deps: { inventory: InventoryData; registry: ModelRegistry; clock: Clock; options: DemandForecasterOptions; database?: DatabaseHandle },
-  ) {
+  constructor(private readonly deps: { inventory: InventoryData; registry: ModelRegistry; clock: Clock; options: DemandForecasterOptions; database?: DatabaseHandle }) {
     // lru-cache needs a bound of at least 1: `fitCacheEntries: 0` turns the cache off.
     const entries = deps.options.fitCacheEntries ?? 2000;
     this.fits = entries > 0 ? new LRUCache({ max: entries }) : null;
@@ -274,7 +272,11 @@ export class DemandForecaster {
     const target = await this.resolve(req);
     const from = addDays(through, -(days - 1));
     const query = { level: target.level, rentalClass: target.rentalClass, category: target.category, store: req.store, from, to: through };
-    const put = (s: DemandSeries) => out.set(seriesId(s.level, s.key, s.store), s.days.map((date, i) => ({ date, value: s.values[i]! })));
+    const put = (s: DemandSeries) =>
+      out.set(
+        seriesId(s.level, s.key, s.store),
+        s.days.map((date, i) => ({ date, value: s.values[i]! })),
+      );
     const zeros = (level: DemandLevel, key: string, store: string | null) => put(zeroSeries(level, key, store, from, through));
     const loaded = await this.load(measure, query);
     for (const key of target.keys) zeros(target.level, key, req.store ?? null);
@@ -384,21 +386,24 @@ export class DemandForecaster {
    * keeps a fit of data that changed meanwhile out of the cache. Throws when it cannot fit or forecasts a
    * number that is not one.
    */
-  private modelForecast(
-    series: DemandSeries,
-    model: RegisteredModel,
-    first: number,
-    horizon: number,
-    through: string,
-    measure: DemandMeasure,
-    fit: FitContext,
-  ): Prediction[] {
+  private modelForecast(series: DemandSeries, model: RegisteredModel, first: number, horizon: number, through: string, measure: DemandMeasure, fit: FitContext): Prediction[] {
     const spec = model.artifact as unknown as DemandModelSpec;
     const history = series.values.slice(first);
     const fitHorizon = Math.max(FIT_HORIZON, horizon);
     // Weather regressors over the same window as the series (cut where its history starts).
     const w = fit.weather && fit.weather.history[fit.weather.names[0]!]!.length === series.values.length ? fit.weather : null;
-    const fitKey = [measure, series.level, series.key, series.store ?? '*', through, model.versionTag, fitHorizon, this.versions.of(series), history.length, w?.signature ?? '-'].join('\u0000');
+    const fitKey = [
+      measure,
+      series.level,
+      series.key,
+      series.store ?? '*',
+      through,
+      model.versionTag,
+      fitHorizon,
+      this.versions.of(series),
+      history.length,
+      w?.signature ?? '-',
+    ].join('\u0000');
     return modelPredictions({
       spec,
       history,
@@ -493,7 +498,12 @@ export class DemandForecaster {
         artifact: spec as unknown as Record<string, number | string | number[]>,
         config: { dataThrough: through },
         validation: { metric: score.metric, value: score.value, lowerIsBetter: true },
-        metrics: { mae: score.mae, smape: score.smape, ...(score.coverage80 !== null ? { coverage80: score.coverage80 } : {}), ...(score.coverage95 !== null ? { coverage95: score.coverage95 } : {}) },
+        metrics: {
+          mae: score.mae,
+          smape: score.smape,
+          ...(score.coverage80 !== null ? { coverage80: score.coverage80 } : {}),
+          ...(score.coverage95 !== null ? { coverage95: score.coverage95 } : {}),
+        },
         trainingRows: score.points,
         notes: `rolling-origin backtest on ${score.series} category series through ${through} (4 origins two weeks apart, 28 days ahead)`,
       },
@@ -588,9 +598,7 @@ function explain(
     { name: 'weekday', effect: round3(parts.weekly![k]!), detail: `${reg.name}: effect of the weekday${scale}` },
     { name: 'time of year', effect: round3(parts.yearly![k]!), detail: `${reg.name}: yearly seasonality${scale}` },
     { name: 'holidays and events', effect: round3(parts.calendar![k]!), detail: `${reg.name}: holidays and local events around the day${scale}` },
-    ...(futureRegressors
-      ? [{ name: 'weather', effect: round3(parts.regressors![k]!), detail: `${reg.name}: forecast ${Object.keys(futureRegressors).join(', ')}${scale}` }]
-      : []),
+    ...(futureRegressors ? [{ name: 'weather', effect: round3(parts.regressors![k]!), detail: `${reg.name}: forecast ${Object.keys(futureRegressors).join(', ')}${scale}` }] : []),
   ];
 }
 
@@ -607,7 +615,11 @@ export function reconcileToTotal(total: Prediction[], parts: Prediction[][]): Pr
       out.push({
         ...q,
         value: sum > 0 ? q.value * f : total[k]!.value / parts.length,
-        intervals: q.intervals?.map((iv) => ({ level: iv.level, lower: iv.lower * (sum > 0 ? f : 1), upper: Math.max(iv.upper * (sum > 0 ? f : 1), sum > 0 ? q.value * f : total[k]!.value / parts.length) })),
+        intervals: q.intervals?.map((iv) => ({
+          level: iv.level,
+          lower: iv.lower * (sum > 0 ? f : 1),
+          upper: Math.max(iv.upper * (sum > 0 ? f : 1), sum > 0 ? q.value * f : total[k]!.value / parts.length),
+        })),
         inputFeatures: { ...q.inputFeatures, reconciledFactor: round3(f) },
       });
     }

@@ -110,7 +110,10 @@ const configSchema = z.object({
       baseUrl: z.url().optional(),
       /** The location the factors are stored under in external_data_factors. */
       location: z.string().min(1).max(50).default('all'),
-      factors: z.array(z.enum(['temp_max_c', 'temp_min_c', 'precip_mm', 'wind_max_kmh'])).min(1).default(['temp_max_c', 'precip_mm']),
+      factors: z
+        .array(z.enum(['temp_max_c', 'temp_min_c', 'precip_mm', 'wind_max_kmh']))
+        .min(1)
+        .default(['temp_max_c', 'precip_mm']),
       timeoutMs: z.number().int().min(100).max(120_000).default(30_000),
       retries: z.number().int().min(0).max(5).default(2),
     })

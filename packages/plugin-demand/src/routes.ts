@@ -80,7 +80,9 @@ const accuracyReport = z.object({
   byModel: z.array(accuracyRowSchema),
   byHorizon: z.array(accuracyRowSchema),
   byHorizonWeek: z.array(
-    accuracyRowSchema.pick({ modelVersion: true, n: true, mae: true, coverage: true, intervalLevel: true, meanWidth: true, intervalScore: true }).extend({ week: z.number().int() }),
+    accuracyRowSchema
+      .pick({ modelVersion: true, n: true, mae: true, coverage: true, intervalLevel: true, meanWidth: true, intervalScore: true })
+      .extend({ week: z.number().int() }),
   ),
   note: z.string().optional(),
 });

@@ -40,7 +40,10 @@ const RETRY_AFTER_MS = 15 * 60_000;
 export class WeatherSource {
   private readonly fetched = new Map<string, { at: number; value: Promise<WeatherRegressors | null> }>();
 
-  constructor(private readonly inputs: WeatherInputs, private readonly deps: { clock: Clock; logger?: Logger }) {}
+  constructor(
+    private readonly inputs: WeatherInputs,
+    private readonly deps: { clock: Clock; logger?: Logger },
+  ) {}
 
   /**
    * The regressors for a window [from, through] and `horizon` days after it, or null when the provider has

@@ -133,7 +133,13 @@ describe('closed days and per-holiday effects in December', { timeout: 300_000 }
   });
 
   it('reads recent actuals without writing: a cached forecast with them stores no prediction', async () => {
-    const count = async () => Number((await host.runtime.database.db.selectFrom('analytics_predictions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())!.n);
+    const count = async () =>
+      Number(
+        (await host.runtime.database.db
+          .selectFrom('analytics_predictions')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst())!.n,
+      );
     await host.call('GET', '/demand/forecast?weeks=2&category=Seating%20and%20Tables&recent_days=60');
     await host.runtime.predictionStore.flush();
     const before = await count();

@@ -96,7 +96,12 @@ describe('count distributions', () => {
   });
 
   it('leaves a series steadier than a Poisson to the conformal bands', () => {
-    expect(fitCountBuckets(Array.from({ length: 100 }, (_, i) => ({ k: i % 7, f: 4, y: 4 })), 1)).toBeUndefined();
+    expect(
+      fitCountBuckets(
+        Array.from({ length: 100 }, (_, i) => ({ k: i % 7, f: 4, y: 4 })),
+        1,
+      ),
+    ).toBeUndefined();
     expect(fitCountBuckets([], 1)).toBeUndefined();
   });
 });

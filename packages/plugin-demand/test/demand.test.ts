@@ -18,7 +18,11 @@ describe('demand plugin on a simulated business', { timeout: 180_000 }, () => {
   it('forecasts each category for 4 weeks with lower ≤ value ≤ upper on every day', async () => {
     const res = await host.call('GET', '/demand/forecast?weeks=4');
     expect(res.status).toBe(200);
-    const body = res.body as { series: { key: string; source: string; points: { date: string; value: number; lower: number; upper: number; lower95: number; upper95: number }[] }[]; modelVersion: string; dataThrough: string };
+    const body = res.body as {
+      series: { key: string; source: string; points: { date: string; value: number; lower: number; upper: number; lower95: number; upper95: number }[] }[];
+      modelVersion: string;
+      dataThrough: string;
+    };
     const categories = await host.runtime.inventory.categories();
     expect(body.series.map((s) => s.key).sort()).toEqual(categories);
     expect(body.modelVersion).toBe('demand.daily@1');

@@ -30,7 +30,15 @@ function edgeClasses(): PlainClass[] {
     // Rented at the start and again lately, with a year and a half of nothing between.
     { rentalClass: 'EDGE-RETURNING', commonName: 'ARCH, BIRCH', units: 10, category: cat('Edge Returning'), rentalDays: 2, demand: (_, i) => (i < 45 || i >= DAYS - 40 ? 2 : 0) },
     // One day of forty units out, a hundred days ago; nothing else.
-    { rentalClass: 'EDGE-SPIKE', commonName: 'GLASS, WINE 10 OZ RACK', units: 40, category: cat('Edge Spike'), rentalDays: 1, exact: true, demand: (_, i) => (i === DAYS - 100 ? 40 : 0) },
+    {
+      rentalClass: 'EDGE-SPIKE',
+      commonName: 'GLASS, WINE 10 OZ RACK',
+      units: 40,
+      category: cat('Edge Spike'),
+      rentalDays: 1,
+      exact: true,
+      demand: (_, i) => (i === DAYS - 100 ? 40 : 0),
+    },
     // Units out only on days the stores are closed (Christmas and New Year's Day): once those days stand aside, nothing.
     {
       rentalClass: 'EDGE-CLOSED',
@@ -102,7 +110,8 @@ function problems(path: string, weeks: number, res: Awaited<ReturnType<typeof ge
     for (const p of s.points) {
       const nums = [p.value, p.lower, p.upper, p.lower95 ?? 0, p.upper95 ?? 0];
       if (!nums.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) out.push(`${at} ${p.date}: ${JSON.stringify(p)}`);
-      else if (!(p.lower! <= p.value && p.value <= p.upper! && (p.lower95 ?? 0) <= p.lower! && p.upper! <= (p.upper95 ?? Infinity))) out.push(`${at} ${p.date}: range ${JSON.stringify(p)}`);
+      else if (!(p.lower! <= p.value && p.value <= p.upper! && (p.lower95 ?? 0) <= p.lower! && p.upper! <= (p.upper95 ?? Infinity)))
+        out.push(`${at} ${p.date}: range ${JSON.stringify(p)}`);
     }
   }
   return out;
@@ -114,72 +123,76 @@ const targets = [
 ];
 
 for (const target of targets) {
-  (target.name === 'sqlite' || services.mysqlUrl ? describe : describe.skip)(`demand forecasts on RFID3's own tables, data the simulator did not make [${target.name}]`, { timeout: 600_000 }, () => {
-    let host: TestHost;
-    let url: string;
-    beforeAll(async () => {
-      url = target.url()!;
-      const plain = plainBusiness(THROUGH);
-      await rfid3Database(url, { ...plain, classes: [...plain.classes, ...edgeClasses()] });
-      host = await hostOn(url);
-    }, 300_000);
-    afterAll(async () => {
-      await host?.close();
-      if (url?.startsWith('sqlite:')) rmSync(join(url.slice('sqlite:'.length), '..'), { recursive: true, force: true });
-    });
+  (target.name === 'sqlite' || services.mysqlUrl ? describe : describe.skip)(
+    `demand forecasts on RFID3's own tables, data the simulator did not make [${target.name}]`,
+    { timeout: 600_000 },
+    () => {
+      let host: TestHost;
+      let url: string;
+      beforeAll(async () => {
+        url = target.url()!;
+        const plain = plainBusiness(THROUGH);
+        await rfid3Database(url, { ...plain, classes: [...plain.classes, ...edgeClasses()] });
+        host = await hostOn(url);
+      }, 300_000);
+      afterAll(async () => {
+        await host?.close();
+        if (url?.startsWith('sqlite:')) rmSync(join(url.slice('sqlite:'.length), '..'), { recursive: true, force: true });
+      });
 
-    it('answers every forecast request 200, from the model or a named fallback, with counts inside their ranges', async () => {
-      const classes = await host.runtime.inventory.rentalClasses();
-      const categories = [...new Set(classes.map((c) => c.category))].sort();
-      expect(categories).toContain('Other');
-      const requests: [string, number][] = [
-        ['/demand/forecast?weeks=2', 2],
-        ['/demand/forecast?weeks=2&measure=on_rent', 2],
-        ['/demand/forecast?weeks=1&by_store=true', 1],
-        ...categories.flatMap((c): [string, number][] => [
-          [`/demand/forecast?weeks=8&category=${encodeURIComponent(c)}`, 8],
-          [`/demand/forecast?weeks=1&category=${encodeURIComponent(c)}&by_class=true`, 1],
-        ]),
-        ...classes.flatMap((c): [string, number][] => [
-          [`/demand/forecast?weeks=4&rental_class=${encodeURIComponent(c.rentalClass)}`, 4],
-          [`/demand/forecast?weeks=1&rental_class=${encodeURIComponent(c.rentalClass)}&measure=on_rent&store=3607`, 1],
-        ]),
-      ];
-      const found: string[] = [];
-      const sources = new Map<string, string>();
-      for (const [path, weeks] of requests) {
-        const res = await get(host, path);
-        found.push(...problems(path, weeks, res));
-        for (const s of res.body.series) if (s.level === 'rental_class' && !s.store && path.includes('rental_class=')) sources.set(s.key, s.source);
-      }
-      expect(found).toEqual([]);
-      // The plain business's chairs have two years of history: the model answers them, not a fallback.
-      expect(['model', 'ensemble']).toContain(sources.get('72101'));
-      // Four days of history are too few for the model: the historical average answers, and says so.
-      expect(sources.get('EDGE-SHORT')).toBe('historical_average');
-    });
+      it('answers every forecast request 200, from the model or a named fallback, with counts inside their ranges', async () => {
+        const classes = await host.runtime.inventory.rentalClasses();
+        const categories = [...new Set(classes.map((c) => c.category))].sort();
+        expect(categories).toContain('Other');
+        const requests: [string, number][] = [
+          ['/demand/forecast?weeks=2', 2],
+          ['/demand/forecast?weeks=2&measure=on_rent', 2],
+          ['/demand/forecast?weeks=1&by_store=true', 1],
+          ...categories.flatMap((c): [string, number][] => [
+            [`/demand/forecast?weeks=8&category=${encodeURIComponent(c)}`, 8],
+            [`/demand/forecast?weeks=1&category=${encodeURIComponent(c)}&by_class=true`, 1],
+          ]),
+          ...classes.flatMap((c): [string, number][] => [
+            [`/demand/forecast?weeks=4&rental_class=${encodeURIComponent(c.rentalClass)}`, 4],
+            [`/demand/forecast?weeks=1&rental_class=${encodeURIComponent(c.rentalClass)}&measure=on_rent&store=3607`, 1],
+          ]),
+        ];
+        const found: string[] = [];
+        const sources = new Map<string, string>();
+        for (const [path, weeks] of requests) {
+          const res = await get(host, path);
+          found.push(...problems(path, weeks, res));
+          for (const s of res.body.series) if (s.level === 'rental_class' && !s.store && path.includes('rental_class=')) sources.set(s.key, s.source);
+        }
+        expect(found).toEqual([]);
+        // The plain business's chairs have two years of history: the model answers them, not a fallback.
+        expect(['model', 'ensemble']).toContain(sources.get('72101'));
+        // Four days of history are too few for the model: the historical average answers, and says so.
+        expect(sources.get('EDGE-SHORT')).toBe('historical_average');
+      });
 
-    it('keeps a forecast of a class never rented at zero, and of a constant class at its constant', async () => {
-      const zero = (await get(host, '/demand/forecast?weeks=2&rental_class=EDGE-ZERO')).body.series[0]!;
-      expect(zero.points.every((p) => p.value === 0 && p.upper === 0)).toBe(true);
-      const constant = (await get(host, '/demand/forecast?weeks=2&rental_class=EDGE-CONST')).body.series[0]!;
-      for (const p of constant.points) expect(p.value).toBeCloseTo(4, 0);
-      // Steadier than chance: no count distribution is forced on it, its range stays as tight as its history.
-      for (const p of constant.points) expect(p.upper! - p.lower!).toBeLessThanOrEqual(1);
-    });
+      it('keeps a forecast of a class never rented at zero, and of a constant class at its constant', async () => {
+        const zero = (await get(host, '/demand/forecast?weeks=2&rental_class=EDGE-ZERO')).body.series[0]!;
+        expect(zero.points.every((p) => p.value === 0 && p.upper === 0)).toBe(true);
+        const constant = (await get(host, '/demand/forecast?weeks=2&rental_class=EDGE-CONST')).body.series[0]!;
+        for (const p of constant.points) expect(p.value).toBeCloseTo(4, 0);
+        // Steadier than chance: no count distribution is forced on it, its range stays as tight as its history.
+        for (const p of constant.points) expect(p.upper! - p.lower!).toBeLessThanOrEqual(1);
+      });
 
-    it('forecasts nothing for a class that only ever went out on closed days, and keeps a spiky class inside sane ranges', async () => {
-      const closedOnly = (await get(host, '/demand/forecast?weeks=4&rental_class=EDGE-CLOSED')).body.series[0]!;
-      expect(closedOnly.points.every((p) => p.value < 0.5 && p.upper! <= 1)).toBe(true);
-      const spiky = (await get(host, '/demand/forecast?weeks=4&rental_class=EDGE-SPIKY')).body.series[0]!;
-      // The quarterly burst does not make every day's range reach it, and no day is forecast as a burst.
-      expect(spiky.points.filter((p) => p.upper! >= 30).length).toBeLessThan(spiky.points.length / 2);
-      expect(spiky.points.every((p) => p.value < 15)).toBe(true);
-      // Recent actuals come with odd series too: 28 days, each a count.
-      expect(spiky.recent).toHaveLength(28);
-      expect(spiky.recent!.every((r) => Number.isInteger(r.value) && r.value >= 0)).toBe(true);
-    });
-  });
+      it('forecasts nothing for a class that only ever went out on closed days, and keeps a spiky class inside sane ranges', async () => {
+        const closedOnly = (await get(host, '/demand/forecast?weeks=4&rental_class=EDGE-CLOSED')).body.series[0]!;
+        expect(closedOnly.points.every((p) => p.value < 0.5 && p.upper! <= 1)).toBe(true);
+        const spiky = (await get(host, '/demand/forecast?weeks=4&rental_class=EDGE-SPIKY')).body.series[0]!;
+        // The quarterly burst does not make every day's range reach it, and no day is forecast as a burst.
+        expect(spiky.points.filter((p) => p.upper! >= 30).length).toBeLessThan(spiky.points.length / 2);
+        expect(spiky.points.every((p) => p.value < 15)).toBe(true);
+        // Recent actuals come with odd series too: 28 days, each a count.
+        expect(spiky.recent).toHaveLength(28);
+        expect(spiky.recent!.every((r) => Number.isInteger(r.value) && r.value >= 0)).toBe(true);
+      });
+    },
+  );
 }
 
 describe('fallbacks when the model cannot answer', { timeout: 300_000 }, () => {

@@ -38,7 +38,12 @@ describe.skipIf(!services.mysqlUrl)('demand plumbing on MariaDB (MYSQL_URL)', { 
     const body = (await host.call('GET', '/demand/accuracy')).body as { onRent: { matched: number; byModel: { mae: number }[] } };
     expect(body.onRent.matched).toBe(7);
     const category = preds[0]!.target.id;
-    const [series] = await loadOnRentSeries(host.runtime.database, host.runtime.inventory, { level: 'category', category, from: addDays(origin, 1 - ON_RENT_LOOKBACK_DAYS), to: through });
+    const [series] = await loadOnRentSeries(host.runtime.database, host.runtime.inventory, {
+      level: 'category',
+      category,
+      from: addDays(origin, 1 - ON_RENT_LOOKBACK_DAYS),
+      to: through,
+    });
     const onRent = new Map(series!.days.map((d, i) => [d, series!.values[i]!]));
     const mae = preds.reduce((s, p) => s + Math.abs(onRent.get(p.targetDate!)! - p.value), 0) / preds.length;
     expect(body.onRent.byModel[0]!.mae).toBeCloseTo(mae, 6);

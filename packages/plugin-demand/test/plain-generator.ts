@@ -152,7 +152,11 @@ export async function writePlainData(database: DatabaseHandle, data: PlainData):
     ['rental_class_mappings', mappings],
     ['id_transactions', scans],
   ] as const) {
-    for (let i = 0; i < rows.length; i += 500) await database.db.insertInto(table).values(rows.slice(i, i + 500) as never).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await database.db
+        .insertInto(table)
+        .values(rows.slice(i, i + 500) as never)
+        .execute();
   }
   return { items: items.length, scans: scans.length, unitsOut, days };
 }

@@ -29,7 +29,7 @@ describe('series data versions', () => {
     expect(v.ofRequest({ category: 'linens' })).toBeGreaterThan(before.linens);
   });
 
-  it("give cache-key tokens that hosts share until a change, and never share after one (each counts its own)", () => {
+  it('give cache-key tokens that hosts share until a change, and never share after one (each counts its own)', () => {
     const a = new SeriesVersions();
     const b = new SeriesVersions();
     expect(a.requestToken({ category: 'linens' })).toBe('0');
@@ -151,14 +151,22 @@ describe('demand plumbing on a simulated business', { timeout: 300_000 }, () => 
     expect(preds.every((p) => p.predictionType === ON_RENT_PREDICTION_TYPE)).toBe(true);
     host.runtime.predictionStore.record(preds, new Date(`${addDays(origin, 1)}T06:00:00Z`));
     const res = await host.call('GET', '/demand/accuracy');
-    const body = res.body as { predictionType: string; onRent: { predictionType: string; matched: number; byModel: { mae: number; coverage: number | null; n: number }[]; byHorizon: { horizon: number }[] } };
+    const body = res.body as {
+      predictionType: string;
+      onRent: { predictionType: string; matched: number; byModel: { mae: number; coverage: number | null; n: number }[]; byHorizon: { horizon: number }[] };
+    };
     expect(body.predictionType).toBe('demand.units_out');
     expect(body.onRent.predictionType).toBe(ON_RENT_PREDICTION_TYPE);
     expect(body.onRent.matched).toBe(7);
     expect(new Set(body.onRent.byHorizon.map((r) => r.horizon))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7]));
     expect(body.onRent.byModel[0]!.coverage).not.toBeNull();
     // The actuals are the units on rent at the end of each day, counted from the scans.
-    const [series] = await loadOnRentSeries(host.runtime.database, host.runtime.inventory, { level: 'category', category: a.name, from: addDays(origin, 1 - ON_RENT_LOOKBACK_DAYS), to: through });
+    const [series] = await loadOnRentSeries(host.runtime.database, host.runtime.inventory, {
+      level: 'category',
+      category: a.name,
+      from: addDays(origin, 1 - ON_RENT_LOOKBACK_DAYS),
+      to: through,
+    });
     const onRent = new Map(series!.days.map((d, i) => [d, series!.values[i]!]));
     const mae = preds.reduce((s, p) => s + Math.abs(onRent.get(p.targetDate!)! - p.value), 0) / preds.length;
     expect(body.onRent.byModel[0]!.mae).toBeCloseTo(mae, 6);
@@ -205,7 +213,10 @@ describe('demand plumbing on a simulated business', { timeout: 300_000 }, () => 
       expect(before.date).toBe(yesterday);
       const tags = await host.runtime.database.db.selectFrom('id_item_master').select('tag_id').where('rental_class_num', '=', a.classes[0]!).limit(3).execute();
       for (const [i, t] of tags.entries()) {
-        await host.runtime.database.db.insertInto('id_transactions').values({ tag_id: t.tag_id, scan_type: 'Rental', scan_date: `${yesterday} 23:5${i}:00`, rental_class_num: a.classes[0]! } as never).execute();
+        await host.runtime.database.db
+          .insertInto('id_transactions')
+          .values({ tag_id: t.tag_id, scan_type: 'Rental', scan_date: `${yesterday} 23:5${i}:00`, rental_class_num: a.classes[0]! } as never)
+          .execute();
       }
       await host.runtime.events.emit('data-changed', { source: 'test', tables: ['id_transactions'], rentalClasses: [a.classes[0]!], from: yesterday, to: yesterday });
       const recomputed = (await call()).body as Full;

@@ -231,7 +231,13 @@ export function trainFailureModel(items: ItemHistory[], through: string, options
       forest = scoreOf(late.y, predictForest(state, late.x));
       const raw = predictForestRaw(state, late.x);
       const calibration = fitPlatt(late.y, raw, 0.5 / state.trees.length);
-      outOfTime = { calibration, brierInSample: brier(late.y, raw.map((v) => applyPlatt(calibration, v))) };
+      outOfTime = {
+        calibration,
+        brierInSample: brier(
+          late.y,
+          raw.map((v) => applyPlatt(calibration, v)),
+        ),
+      };
     }
     validation = { rows: late.rows, failures: lateFailures, cutoff, forest, weibull: scoreOf(late.y, weibullP), outOfTimeCalibration: outOfTime };
   }
@@ -315,5 +321,9 @@ export function failureDrivers(state: FailureModelState, item: ItemHistory, top 
   const { x } = currentRows([item], state.baseline);
   if (!state.forest) return [];
   const ex = explainForest(state.forest, x, 0);
-  return ex.contributions.slice(0, top).map((c) => ({ name: c.feature, effect: c.contribution, detail: `value ${Number.isFinite(c.value) ? Math.round(c.value * 1000) / 1000 : 'unknown'}; effect on the forest's vote share before calibration` }));
+  return ex.contributions.slice(0, top).map((c) => ({
+    name: c.feature,
+    effect: c.contribution,
+    detail: `value ${Number.isFinite(c.value) ? Math.round(c.value * 1000) / 1000 : 'unknown'}; effect on the forest's vote share before calibration`,
+  }));
 }

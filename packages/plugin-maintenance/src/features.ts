@@ -75,15 +75,7 @@ export interface ItemState {
  * Writes the features of `item` as it stood after its first `k` events into column arrays at `row`.
  * Every feature uses only those events (and the item's catalogue figures), never what came after.
  */
-export function writeFeatures(
-  out: Float64Array[],
-  row: number,
-  item: ItemHistory,
-  k: number,
-  state: ItemState,
-  baseline: BaselineTable,
-  classRate: number,
-): void {
+export function writeFeatures(out: Float64Array[], row: number, item: ItemHistory, k: number, state: ItemState, baseline: BaselineTable, classRate: number): void {
   const events = item.events;
   const ref = state.lastAt ?? item.created;
   const refMs = ref ? ms(ref) : Number.NaN;

@@ -3,7 +3,20 @@ import { sqlDateTime } from '@rfid3/core';
 import { sql } from 'kysely';
 
 /** Inspection flags of RFID3's scans that show wear. */
-export const WEAR_FLAGS = ['rip_or_tear', 'sewing_repair_needed', 'grommet', 'rope', 'buckle', 'mold', 'stain', 'oxidation', 'oil', 'service_required', 'wet', 'dirty_or_mud'] as const;
+export const WEAR_FLAGS = [
+  'rip_or_tear',
+  'sewing_repair_needed',
+  'grommet',
+  'rope',
+  'buckle',
+  'mold',
+  'stain',
+  'oxidation',
+  'oil',
+  'service_required',
+  'wet',
+  'dirty_or_mud',
+] as const;
 export type WearFlag = (typeof WEAR_FLAGS)[number];
 
 /** Quality grades, best first (an item's grade is its index here). */

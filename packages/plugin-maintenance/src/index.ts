@@ -39,7 +39,12 @@ const configSchema = z.object({
   /** … and a failure in the field (repair, rush handling, the lost rental) this multiple. */
   emergencyFactor: z.number().min(0).max(20).default(1.8),
   /** Trees in the failure forest. */
-  trees: z.number().int().min(10).max(500).default(DEFAULT_FAILURE_OPTIONS.forest.nEstimators ?? 60),
+  trees: z
+    .number()
+    .int()
+    .min(10)
+    .max(500)
+    .default(DEFAULT_FAILURE_OPTIONS.forest.nEstimators ?? 60),
   validationDays: z.number().int().min(14).max(365).default(DEFAULT_FAILURE_OPTIONS.validationDays),
   /** How often stored failure probabilities are matched with what happened (a fraction of a minute is allowed); 0 turns the schedule off. */
   matchActualsEveryMinutes: z.number().min(0).default(60),
@@ -107,7 +112,14 @@ export const maintenancePlugin = definePlugin({
       ctx.progress(0.1, 'training the failure forest and validating it against the Weibull baseline');
       const result = await service.retrain();
       await deps.predictions.invalidate('maintenance.failure');
-      return { version: result.versionTag, activated: result.activated, reason: result.reason, trainMs: result.trainMs, trainingRows: result.trainingRows, validation: result.validation };
+      return {
+        version: result.versionTag,
+        activated: result.activated,
+        reason: result.reason,
+        trainMs: result.trainMs,
+        trainingRows: result.trainingRows,
+        validation: result.validation,
+      };
     });
 
     job('match-actuals', async () => ({

@@ -4,7 +4,11 @@ import { z } from 'zod';
 import type { MaintenanceService } from './service.js';
 
 export const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
-export const tagId = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'a tag_id (letters, digits, . _ : -)');
+export const tagId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'a tag_id (letters, digits, . _ : -)');
 
 const feedbackRow = z.object({
   item_id: tagId,
@@ -38,10 +42,24 @@ export function maintenanceRoutes({ config, deps, service }: MaintenanceRouteCon
         modelVersion: z.string(),
         cached: z.boolean(),
         source: z.string(),
-        probability: z.object({ withinDays: z.number(), days: z.number().int(), expectedRentals: z.number(), withinRentals: z.number(), rentals: z.number().int(), nextRental: z.number() }),
+        probability: z.object({
+          withinDays: z.number(),
+          days: z.number().int(),
+          expectedRentals: z.number(),
+          withinRentals: z.number(),
+          rentals: z.number().int(),
+          nextRental: z.number(),
+        }),
         baseline: z.object({ model: z.literal('weibull'), shape: z.number(), scale: z.number(), nextRental: z.number(), relativeRisk: z.number() }),
         rentalsSinceService: z.number(),
-        remainingUsefulLife: z.object({ unit: z.literal('rentals'), median: z.number().nullable(), lower: z.number().nullable(), upper: z.number().nullable(), level: z.number(), mean: z.number().nullable() }),
+        remainingUsefulLife: z.object({
+          unit: z.literal('rentals'),
+          median: z.number().nullable(),
+          lower: z.number().nullable(),
+          upper: z.number().nullable(),
+          level: z.number(),
+          mean: z.number().nullable(),
+        }),
         expectedRepairCost: z.number(),
         drivers: z.array(driverSchema),
         validation: jsonObjectSchema.nullable().describe("the active model's validation beside the Weibull baseline"),
@@ -65,10 +83,30 @@ export function maintenanceRoutes({ config, deps, service }: MaintenanceRouteCon
           modelVersion: answer.modelVersion,
           cached: answer.cached,
           source: p.source,
-          probability: { withinDays: round(p.value), days: query.days, expectedRentals: round(r.expectedRentals, 2), withinRentals: round(r.withinRentals), rentals: query.rentals, nextRental: round(r.risk.nextRental) },
-          baseline: { model: 'weibull', shape: round(r.risk.baseline.shape, 3), scale: round(r.risk.baseline.scale, 2), nextRental: round(r.risk.baselineNextRental), relativeRisk: round(r.risk.relativeRisk, 3) },
+          probability: {
+            withinDays: round(p.value),
+            days: query.days,
+            expectedRentals: round(r.expectedRentals, 2),
+            withinRentals: round(r.withinRentals),
+            rentals: query.rentals,
+            nextRental: round(r.risk.nextRental),
+          },
+          baseline: {
+            model: 'weibull',
+            shape: round(r.risk.baseline.shape, 3),
+            scale: round(r.risk.baseline.scale, 2),
+            nextRental: round(r.risk.baselineNextRental),
+            relativeRisk: round(r.risk.relativeRisk, 3),
+          },
           rentalsSinceService: r.risk.since,
-          remainingUsefulLife: { unit: 'rentals', median: r.remainingLife.median, lower: r.remainingLife.p10, upper: r.remainingLife.p90, level: 0.8, mean: round(r.remainingLife.mean, 1) },
+          remainingUsefulLife: {
+            unit: 'rentals',
+            median: r.remainingLife.median,
+            lower: r.remainingLife.p10,
+            upper: r.remainingLife.p90,
+            level: 0.8,
+            mean: round(r.remainingLife.mean, 1),
+          },
           expectedRepairCost: round(r.repairCost, 2),
           drivers: p.drivers.map((d) => ({ ...d, effect: round(d.effect) })),
           validation: r.validation,
@@ -168,10 +206,20 @@ export function maintenanceRoutes({ config, deps, service }: MaintenanceRouteCon
         const valid = checked.valid.map((v) => v.row);
         const errors = rejectedFieldErrors(checked.rejected, 'body.items');
         const { accepted, unknown } = await service.recordFeedback(valid);
-        for (const u of unknown) errors.push({ field: `body.items.${body.items.indexOf(body.items.find((r) => (r as { item_id?: string }).item_id === u.item_id)!)}.item_id`, message: `no item with tag_id '${u.item_id}'` });
+        for (const u of unknown)
+          errors.push({
+            field: `body.items.${body.items.indexOf(body.items.find((r) => (r as { item_id?: string }).item_id === u.item_id)!)}.item_id`,
+            message: `no item with tag_id '${u.item_id}'`,
+          });
         if (accepted.length) await deps.predictions.invalidate('maintenance.failure');
         if (errors.length) {
-          throw new HttpProblem({ status: 400, title: 'Bad Request', detail: `${errors.length} problem(s); ${accepted.length} valid row(s) were recorded`, errors, extensions: { recorded: accepted.length } });
+          throw new HttpProblem({
+            status: 400,
+            title: 'Bad Request',
+            detail: `${errors.length} problem(s); ${accepted.length} valid row(s) were recorded`,
+            errors,
+            extensions: { recorded: accepted.length },
+          });
         }
         return { recorded: accepted.length, note: 'outcomes become labels at the next retraining (POST /models/retrain/maintenance)' };
       },

@@ -69,7 +69,11 @@ export class MaintenanceService {
     const state = trainFailureModel(items, through, this.options);
     const trainMs = performance.now() - t0;
     const v = state.validation;
-    const metric = v?.forest ? { metric: 'pr_auc', value: v.forest.prAuc } : v ? { metric: 'pr_auc', value: v.weibull.prAuc } : { metric: 'pr_auc', value: state.baseline.overallRate };
+    const metric = v?.forest
+      ? { metric: 'pr_auc', value: v.forest.prAuc }
+      : v
+        ? { metric: 'pr_auc', value: v.weibull.prAuc }
+        : { metric: 'pr_auc', value: state.baseline.overallRate };
     const result = await this.deps.registry.register({
       modelName: FAILURE_MODEL_NAME,
       modelType: state.forest ? 'random-forest' : 'weibull',
@@ -166,7 +170,13 @@ export class MaintenanceService {
     const now = sqlDateTime(this.deps.clock.now());
     const known = new Set(
       rows.length
-        ? (await this.deps.database.db.selectFrom('id_item_master').select('tag_id').where('tag_id', 'in', [...new Set(rows.map((r) => r.item_id))]).execute()).map((r) => String(r.tag_id))
+        ? (
+            await this.deps.database.db
+              .selectFrom('id_item_master')
+              .select('tag_id')
+              .where('tag_id', 'in', [...new Set(rows.map((r) => r.item_id))])
+              .execute()
+          ).map((r) => String(r.tag_id))
         : [],
     );
     const accepted = rows.filter((r) => known.has(r.item_id));
@@ -174,14 +184,16 @@ export class MaintenanceService {
       await this.ownDb
         .insertInto('maintenance_feedback')
         .values(
-          accepted.map((r): NewMaintenanceFeedback => ({
-            tag_id: r.item_id,
-            outcome: r.outcome,
-            observed_at: r.observed_at ? r.observed_at.replace('T', ' ').slice(0, 19) : now,
-            repair_cost: r.repair_cost ?? null,
-            notes: r.notes ?? null,
-            created_at: now,
-          })),
+          accepted.map(
+            (r): NewMaintenanceFeedback => ({
+              tag_id: r.item_id,
+              outcome: r.outcome,
+              observed_at: r.observed_at ? r.observed_at.replace('T', ' ').slice(0, 19) : now,
+              repair_cost: r.repair_cost ?? null,
+              notes: r.notes ?? null,
+              created_at: now,
+            }),
+          ),
         )
         .execute();
       this.invalidate();

@@ -31,7 +31,10 @@ describe('maintenance plugin on a simulated business', () => {
     const truth = host.simulation!.truth.categories;
     let checked = 0;
     for (const [category, fit] of Object.entries(table.byCategory)) {
-      const failures = items.filter((i) => i.category === category).flatMap((i) => serviceSpells(i)).filter((s) => s.failed).length;
+      const failures = items
+        .filter((i) => i.category === category)
+        .flatMap((i) => serviceSpells(i))
+        .filter((s) => s.failed).length;
       if (failures < 50 || !truth[category]) continue;
       const t = truth[category]!.weibull;
       // ±20 % on shape and scale with at least 50 observed failures in known service spells
@@ -77,9 +80,16 @@ describe('maintenance plugin on a simulated business', () => {
     for (const o of small.orders) perDay.set(o.day, (perDay.get(o.day) ?? 0) + 1);
     for (const n of perDay.values()) expect(n).toBeLessThanOrEqual(2);
     for (const o of large.orders) expect(o.expectedSaving).toBeGreaterThan(0);
-    expect(small.expectedSaving).toBeCloseTo(small.orders.reduce((a, o) => a + o.expectedSaving, 0), 1);
+    expect(small.expectedSaving).toBeCloseTo(
+      small.orders.reduce((a, o) => a + o.expectedSaving, 0),
+      1,
+    );
     // With 6 slots the plan holds the 6 best of all positive savings.
-    const best = [...large.orders].sort((a, b) => b.expectedSaving - a.expectedSaving).slice(0, small.scheduled).map((o) => o.itemId).sort();
+    const best = [...large.orders]
+      .sort((a, b) => b.expectedSaving - a.expectedSaving)
+      .slice(0, small.scheduled)
+      .map((o) => o.itemId)
+      .sort();
     expect(small.orders.map((o) => o.itemId).sort()).toEqual(best);
   });
 
@@ -88,7 +98,9 @@ describe('maintenance plugin on a simulated business', () => {
     const plus = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
     const failure = items.flatMap((i) => i.events.filter((e) => e.failed && e.at.slice(0, 10) < '2026-04-01').map((e) => ({ item: i, day: e.at.slice(0, 10) })))[0]!;
     const target = plus(failure.day, 5);
-    const quiet = items.find((i) => i.events.some((e) => e.kind === 'return') && !i.events.some((e) => e.failed && e.at.slice(0, 10) > plus(target, -30) && e.at.slice(0, 10) <= target))!;
+    const quiet = items.find(
+      (i) => i.events.some((e) => e.kind === 'return') && !i.events.some((e) => e.failed && e.at.slice(0, 10) > plus(target, -30) && e.at.slice(0, 10) <= target),
+    )!;
     const prediction = (tagId: string) => ({
       predictionType: FAILURE_PREDICTION_TYPE,
       target: { type: 'item', id: tagId },
@@ -123,14 +135,23 @@ describe('maintenance plugin on a simulated business', () => {
     const problem = await host
       .call('POST', '/maintenance/feedback', {
         principal: host.principals.ingest,
-        body: { items: [{ item_id: failedItem.tagId, outcome: 'no_failure', observed_at: observed.replace(' ', 'T') }, { item_id: failedItem.tagId, outcome: 'exploded' }, { item_id: 'UNKNOWN-TAG', outcome: 'failed' }] },
+        body: {
+          items: [
+            { item_id: failedItem.tagId, outcome: 'no_failure', observed_at: observed.replace(' ', 'T') },
+            { item_id: failedItem.tagId, outcome: 'exploded' },
+            { item_id: 'UNKNOWN-TAG', outcome: 'failed' },
+          ],
+        },
       })
       .catch((e: unknown) => e as { status: number; errors: { field: string }[]; extensions: { recorded: number } });
     expect(problem).toMatchObject({ status: 400, extensions: { recorded: 1 } });
     const fields = (problem as { errors: { field: string }[] }).errors.map((e) => e.field);
     expect(fields).toContain('body.items.1.outcome');
     expect(fields).toContain('body.items.2.item_id');
-    const rows = await host.runtime.database.db.selectFrom('maintenance_feedback' as never).selectAll().execute();
+    const rows = await host.runtime.database.db
+      .selectFrom('maintenance_feedback' as never)
+      .selectAll()
+      .execute();
     expect(rows).toHaveLength(1);
     const relabelled = await loadItemHistories(
       { database: host.runtime.database, inventory: host.runtime.inventory },

@@ -21,7 +21,10 @@ describe.skipIf(!services.mysqlUrl)('maintenance plugin on MariaDB (MYSQL_URL)',
     const before = (await host.call('GET', `/maintenance/probability/${tag}`)).body as { rentalsSinceService: number; dataThrough: string };
     expect(before.dataThrough).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     // A repair reported after the last scan resets the rentals since service at once.
-    const res = await host.call('POST', '/maintenance/feedback', { principal: host.principals.ingest, body: { items: [{ item_id: tag, outcome: 'repaired', observed_at: `${before.dataThrough}T23:00:00` }] } });
+    const res = await host.call('POST', '/maintenance/feedback', {
+      principal: host.principals.ingest,
+      body: { items: [{ item_id: tag, outcome: 'repaired', observed_at: `${before.dataThrough}T23:00:00` }] },
+    });
     expect(res.body).toMatchObject({ recorded: 1 });
     const after = (await host.call('GET', `/maintenance/probability/${tag}`)).body as { rentalsSinceService: number };
     expect(after.rentalsSinceService).toBe(0);

@@ -56,8 +56,16 @@ export const packPlugin = definePlugin({
     job('propose', async (payload: { actor?: DecisionActor } = {}) => {
       const { a, create, dissolve } = await recommend({ limit: 100 });
       const actor = payload.actor ?? systemActor('pack');
-      const made = await ledger.proposeAll('pack_create', create.map((c) => c.proposal), { actor });
-      const dissolved = await ledger.proposeAll('pack_dissolve', dissolve.map((d) => d.proposal), { targets: a.packs.map((p) => p.rentalClass), actor });
+      const made = await ledger.proposeAll(
+        'pack_create',
+        create.map((c) => c.proposal),
+        { actor },
+      );
+      const dissolved = await ledger.proposeAll(
+        'pack_dissolve',
+        dissolve.map((d) => d.proposal),
+        { targets: a.packs.map((p) => p.rentalClass), actor },
+      );
       const proposed = [...made.proposed, ...dissolved.proposed];
       return { proposed: proposed.length, pending: proposed.filter((d) => d.status === 'pending').length, superseded: made.superseded + dissolved.superseded };
     });

@@ -27,7 +27,17 @@ export function recommendPacks(a: PackAnalysis, config: PackSettings, query: { l
       modelVersion: PACK_MODEL_VERSION,
       rationale: `{${r.antecedent.join(', ')}} ⇒ {${r.consequent.join(', ')}}: confidence ${r.confidence.toFixed(2)}, lift ${r.lift.toFixed(2)}, ${together} contracts a year`,
     };
-    create.push({ key, components: members, support: r3(r.support), confidence: r3(r.confidence), lift: r3(r.lift), contractsPerYear: together, expectedProfit, reason: proposal.rationale!, proposal });
+    create.push({
+      key,
+      components: members,
+      support: r3(r.support),
+      confidence: r3(r.confidence),
+      lift: r3(r.lift),
+      contractsPerYear: together,
+      expectedProfit,
+      reason: proposal.rationale!,
+      proposal,
+    });
   }
   const dissolve = [];
   for (const p of a.packs) {

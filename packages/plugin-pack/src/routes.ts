@@ -82,7 +82,8 @@ export function packRoutes({ config, ledger, analysis, recommend, classExists }:
       method: 'GET',
       path: '/pack/recommendations',
       aliases: ['/packs/recommendations'],
-      summary: 'Packs to create (classes rented together, with lift, stable co-rental and expected profit) and to dissolve (low utilisation, bursts), with each one\'s open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
+      summary:
+        "Packs to create (classes rented together, with lift, stable co-rental and expected profit) and to dissolve (low utilisation, bursts), with each one's open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)",
       role: 'read',
       output: z.object({
         modelVersion: z.string(),
@@ -132,14 +133,18 @@ export function packRoutes({ config, ledger, analysis, recommend, classExists }:
       method: 'POST',
       path: '/pack/create-pack',
       aliases: ['/packs/create-pack'],
-      summary: 'Records an approver\'s decision to create a pack of rental classes (proposed and approved by that key; tagging is done in RFID3)',
+      summary: "Records an approver's decision to create a pack of rental classes (proposed and approved by that key; tagging is done in RFID3)",
       role: 'approve',
       output: z.object({ decision: decisionViewSchema }),
       successStatus: 201,
       input: {
         body: z.object({
           name: z.string().min(1).max(255),
-          components: z.array(z.string().min(1).max(255)).min(2).max(20).refine((c) => new Set(c).size === c.length, 'components must differ'),
+          components: z
+            .array(z.string().min(1).max(255))
+            .min(2)
+            .max(20)
+            .refine((c) => new Set(c).size === c.length, 'components must differ'),
           quantity: z.number().int().positive().max(10_000).default(1),
           reason: z.string().max(1000).optional(),
         }),
@@ -147,17 +152,24 @@ export function packRoutes({ config, ledger, analysis, recommend, classExists }:
       async handler({ body }, ctx) {
         const known = await classExists(body.components);
         const missing = body.components.map((c, i) => ({ c, i })).filter(({ c }) => !known.has(c));
-        if (missing.length) throw HttpProblem.badRequest(`unknown rental class ${missing.map((m) => m.c).join(', ')}`, missing.map((m) => ({ field: `body.components.${m.i}`, message: 'no such rental class' })));
+        if (missing.length)
+          throw HttpProblem.badRequest(
+            `unknown rental class ${missing.map((m) => m.c).join(', ')}`,
+            missing.map((m) => ({ field: `body.components.${m.i}`, message: 'no such rental class' })),
+          );
         const members = [...body.components].sort();
-        const proposed = await ledger.propose({
-          type: 'pack_create',
-          target: { type: 'pack', id: members.join('+') },
-          // A human asked for it: recorded for review and approved by that human below, not auto-approved.
-          confidence: 0.7,
-          action: { create: members, name: body.name, quantity: body.quantity },
-          modelVersion: 'manual',
-          rationale: body.reason ?? `created by ${ctx.principal?.name ?? 'an approver'}`,
-        }, actorOf(ctx.principal));
+        const proposed = await ledger.propose(
+          {
+            type: 'pack_create',
+            target: { type: 'pack', id: members.join('+') },
+            // A human asked for it: recorded for review and approved by that human below, not auto-approved.
+            confidence: 0.7,
+            action: { create: members, name: body.name, quantity: body.quantity },
+            modelVersion: 'manual',
+            rationale: body.reason ?? `created by ${ctx.principal?.name ?? 'an approver'}`,
+          },
+          actorOf(ctx.principal),
+        );
         const decision = proposed.status === 'pending' ? await ledger.approve(proposed.id, actorOf(ctx.principal)) : proposed;
         return { decision: decisionView(decision) };
       },
@@ -166,7 +178,7 @@ export function packRoutes({ config, ledger, analysis, recommend, classExists }:
       method: 'DELETE',
       path: '/pack/dissolve-pack/:pack_id',
       aliases: ['/packs/dissolve-pack/:pack_id'],
-      summary: 'Records an approver\'s decision to dissolve a pack (approved by that key; un-tagging is done in RFID3)',
+      summary: "Records an approver's decision to dissolve a pack (approved by that key; un-tagging is done in RFID3)",
       role: 'approve',
       output: z.object({ decision: decisionViewSchema }),
       input: { params: z.object({ pack_id: z.string().min(1).max(255) }) },
@@ -176,14 +188,17 @@ export function packRoutes({ config, ledger, analysis, recommend, classExists }:
         const open = (await ledger.listOpen({ type: 'pack_dissolve', targetIds: [params.pack_id] })).find((d) => d.status === 'pending');
         const proposed =
           open ??
-          (await ledger.propose({
-            type: 'pack_dissolve',
-            target: { type: 'pack', id: params.pack_id },
-            confidence: 0.7,
-            action: { dissolve: params.pack_id },
-            modelVersion: 'manual',
-            rationale: `dissolved by ${ctx.principal?.name ?? 'an approver'}`,
-          }, actorOf(ctx.principal)));
+          (await ledger.propose(
+            {
+              type: 'pack_dissolve',
+              target: { type: 'pack', id: params.pack_id },
+              confidence: 0.7,
+              action: { dissolve: params.pack_id },
+              modelVersion: 'manual',
+              rationale: `dissolved by ${ctx.principal?.name ?? 'an approver'}`,
+            },
+            actorOf(ctx.principal),
+          ));
         const decision = proposed.status === 'pending' ? await ledger.approve(proposed.id, actorOf(ctx.principal)) : proposed;
         return { decision: decisionView(decision) };
       },

@@ -11,7 +11,11 @@ describe('pack endpoints on a simulated business', () => {
 
   it('performance-analysis: pack utilisation in [0, 1] and co-rental rules that match a direct mining of the contracts', async () => {
     const res = await host.call('GET', '/packs/performance-analysis?rules=500');
-    const body = res.body as { packs: { rentalClass: string; utilisation: number; units: number }[]; coRental: { baskets: number; rules: { antecedent: string[]; consequent: string[]; lift: number }[] }; window: { from: string; to: string } };
+    const body = res.body as {
+      packs: { rentalClass: string; utilisation: number; units: number }[];
+      coRental: { baskets: number; rules: { antecedent: string[]; consequent: string[]; lift: number }[] };
+      window: { from: string; to: string };
+    };
     expect(body.packs.length).toBeGreaterThan(0);
     for (const p of body.packs) {
       expect(p.utilisation).toBeGreaterThanOrEqual(0);
@@ -34,7 +38,7 @@ describe('pack endpoints on a simulated business', () => {
     expect(body.coRental.rules[0]?.lift).toBeCloseTo(direct[0]?.lift ?? 0, 3);
   });
 
-  it('finds each pack\'s single components and counts the packs burst to serve them, as the simulator burst them', async () => {
+  it("finds each pack's single components and counts the packs burst to serve them, as the simulator burst them", async () => {
     const truth = host.simulation!.truth.packs!;
     expect(truth.length).toBeGreaterThan(0);
     const res = await host.call('GET', '/packs/performance-analysis');
@@ -52,7 +56,8 @@ describe('pack endpoints on a simulated business', () => {
   });
 
   it('a read records nothing; the propose job records each recommendation once', async () => {
-    const count = async () => (await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', 'in', ['pack_create', 'pack_dissolve']).execute()).length;
+    const count = async () =>
+      (await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', 'in', ['pack_create', 'pack_dissolve']).execute()).length;
     const read = (await host.call('GET', '/packs/recommendations')).body as { create: { decision: unknown }[] };
     expect(await count()).toBe(0);
     expect(read.create.every((c) => c.decision === null)).toBe(true);
@@ -72,8 +77,14 @@ describe('pack endpoints on a simulated business', () => {
     const classes = await host.runtime.inventory.rentalClasses();
     const [a, b] = [classes[0]!.rentalClass, classes[1]!.rentalClass];
     await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a, b] }, principal: host.principals.operate })).rejects.toMatchObject({ status: 403 });
-    await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a, 'nope'] }, principal: host.principals.approve })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.components.1' }] });
-    await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a] }, principal: host.principals.approve })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.components' }] });
+    await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a, 'nope'] }, principal: host.principals.approve })).rejects.toMatchObject({
+      status: 400,
+      errors: [{ field: 'body.components.1' }],
+    });
+    await expect(host.call('POST', '/packs/create-pack', { body: { name: 'x', components: [a] }, principal: host.principals.approve })).rejects.toMatchObject({
+      status: 400,
+      errors: [{ field: 'body.components' }],
+    });
     const created = await host.call('POST', '/packs/create-pack', { body: { name: 'Table set', components: [b, a] }, principal: host.principals.approve });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ decision: { status: 'approved', decidedBy: 'test approve', action: { create: [a, b].sort() } } });

@@ -14,7 +14,13 @@ describe('pack performance against its components, by hand', () => {
   beforeAll(async () => {
     database = createDatabase('sqlite::memory:');
     await migrate(database, 'core', coreMigrations);
-    const item = (tag: string, cls: string, name: string, bin: string | null) => ({ tag_id: tag, rental_class_num: cls, common_name: name, bin_location: bin, status: 'Ready to Rent' });
+    const item = (tag: string, cls: string, name: string, bin: string | null) => ({
+      tag_id: tag,
+      rental_class_num: cls,
+      common_name: name,
+      bin_location: bin,
+      status: 'Ready to Rent',
+    });
     await database.db
       .insertInto('id_item_master')
       .values([
@@ -28,7 +34,14 @@ describe('pack performance against its components, by hand', () => {
       .insertInto('pos_transactions')
       .values([contract('K1', '2026-02-01'), contract('K2', '2026-03-01'), contract('K-old', '2025-06-01')] as never)
       .execute();
-    const line = (no: string, cls: string, qty: number, price: number, due: string, n: number) => ({ contract_no: no, item_num: cls, qty, price, due_date: `${due} 17:00:00`, line_number: n });
+    const line = (no: string, cls: string, qty: number, price: number, due: string, n: number) => ({
+      contract_no: no,
+      item_num: cls,
+      qty,
+      price,
+      due_date: `${due} 17:00:00`,
+      line_number: n,
+    });
     await database.db
       .insertInto('pos_transaction_items')
       .values([
@@ -38,7 +51,14 @@ describe('pack performance against its components, by hand', () => {
         line('K-old', '7001', 4, 30, '2025-06-20', 1), // before the window
       ] as never)
       .execute();
-    const burst = (tag: string, at: string) => ({ tag_id: tag, rental_class_num: '7001', common_name: 'FORK, DINNER (10 PACK)', scan_type: 'Touch Scan', scan_date: `${at} 10:00:00`, bin_location: 'burst' });
+    const burst = (tag: string, at: string) => ({
+      tag_id: tag,
+      rental_class_num: '7001',
+      common_name: 'FORK, DINNER (10 PACK)',
+      scan_type: 'Touch Scan',
+      scan_date: `${at} 10:00:00`,
+      bin_location: 'burst',
+    });
     await database.db
       .insertInto('id_transactions')
       .values([burst('P1', '2026-02-20'), burst('P1', '2026-03-20'), burst('P2', '2026-03-21'), burst('P3', '2025-12-01')] as never)

@@ -71,7 +71,13 @@ export async function loadCapacityHistory(database: DatabaseHandle, classes: rea
   const rows = await database.db
     .selectFrom('pos_transaction_items as i')
     .innerJoin('pos_transactions as t', 't.contract_no', 'i.contract_no')
-    .select(['i.item_num as cls', 'i.qty as qty', 'i.price as price', sql<string>`substr(t.contract_date, 1, 10)`.as('day'), sql<string | null>`substr(i.due_date, 1, 10)`.as('due')])
+    .select([
+      'i.item_num as cls',
+      'i.qty as qty',
+      'i.price as price',
+      sql<string>`substr(t.contract_date, 1, 10)`.as('day'),
+      sql<string | null>`substr(i.due_date, 1, 10)`.as('due'),
+    ])
     .where('t.contract_date', '>=', `${addDays(from, -60)} 00:00:00`)
     .where('t.contract_date', '<=', `${options.through} 23:59:59`)
     .where('i.qty', '>', 0)
@@ -157,7 +163,12 @@ export function fitDemandModels(history: CapacityHistory, elasticities: Map<stri
     };
     const weekdayIndex = index(wd, 7);
     const monthIndex = index(mo, 12);
-    const catDaysPerRental = hs.reduce((s, h) => s + h.unitDays, 0) / Math.max(1, hs.reduce((s, h) => s + h.unitsOut, 0));
+    const catDaysPerRental =
+      hs.reduce((s, h) => s + h.unitDays, 0) /
+      Math.max(
+        1,
+        hs.reduce((s, h) => s + h.unitsOut, 0),
+      );
     for (const h of hs) {
       const p0 = h.prices[n - 1]!;
       const e = elasticities.get(h.rentalClass)?.elasticity ?? 0;

@@ -306,14 +306,14 @@ export function recommendCapacityPrice(input: CapacityPriceInput): CapacityPrice
       best.stockoutDays - current.stockoutDays > maxAdded
         ? `the best price ${priceText(best.price)} would turn customers away on ${(best.stockoutDays - current.stockoutDays).toFixed(1)} more days`
         : best.probabilityGain < minP
-        ? `the best price ${priceText(best.price)} raises expected revenue with probability ${best.probabilityGain.toFixed(2)} only (needs ${minP})`
-        : needRange && best.gainRange80[0] <= 0
-          ? `the 80 % range of the gain at ${priceText(best.price)} includes zero`
-          : best.gainRange80[0] < -maxLoss
-          ? `at ${priceText(best.price)} the low end of the gain's 80 % range loses ${money(-best.gainRange80[0])}, more than ${((input.maxLossShare ?? 0) * 100).toFixed(1)} % of today's revenue`
-          : best.gain < (input.minGain ?? 0)
-          ? `the expected gain at ${priceText(best.price)} is under ${money(input.minGain ?? 0)}`
-          : `the expected gain at ${priceText(best.price)} is under ${((input.minGainShare ?? 0.005) * 100).toFixed(1)} % of today's revenue`;
+          ? `the best price ${priceText(best.price)} raises expected revenue with probability ${best.probabilityGain.toFixed(2)} only (needs ${minP})`
+          : needRange && best.gainRange80[0] <= 0
+            ? `the 80 % range of the gain at ${priceText(best.price)} includes zero`
+            : best.gainRange80[0] < -maxLoss
+              ? `at ${priceText(best.price)} the low end of the gain's 80 % range loses ${money(-best.gainRange80[0])}, more than ${((input.maxLossShare ?? 0) * 100).toFixed(1)} % of today's revenue`
+              : best.gain < (input.minGain ?? 0)
+                ? `the expected gain at ${priceText(best.price)} is under ${money(input.minGain ?? 0)}`
+                : `the expected gain at ${priceText(best.price)} is under ${((input.minGainShare ?? 0.005) * 100).toFixed(1)} % of today's revenue`;
   }
   let binding = 0;
   let onRent = 0;

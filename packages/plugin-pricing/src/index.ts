@@ -21,7 +21,16 @@ export * from './elasticity/index.js';
 export { recommendPrice, DEFAULT_GRADE_FACTORS } from './recommendations.js';
 export { recommendCapacityPrice, explainCapacityPrice, expectedMinPoisson, expectedMinUnits, expectedMinTable, probabilityAbove, priceGrid } from './capacity.js';
 export type { CapacityDay, CapacityPriceInput, CapacityPriceRecommendation, CandidateOutcome, SellOutRecord } from './capacity.js';
-export { loadCapacityHistory, fitDemandModels, forecastCapacityDays, classElasticities, shrinkCategories, betweenVariance, censoredElasticities, dailyDemandSeries } from './capacity-history.js';
+export {
+  loadCapacityHistory,
+  fitDemandModels,
+  forecastCapacityDays,
+  classElasticities,
+  shrinkCategories,
+  betweenVariance,
+  censoredElasticities,
+  dailyDemandSeries,
+} from './capacity-history.js';
 export type { CapacityHistory, ClassCapacityHistory, CapacityClassInput, ClassDemandModel, ClassElasticity } from './capacity-history.js';
 export type { PriceRecommendation, PriceRecommendationInput } from './recommendations.js';
 export { seasonalIndex, seasonFactor } from './season.js';
@@ -137,23 +146,26 @@ export const pricingPlugin = definePlugin({
     }
 
     /** The price recommendations, and the decisions they stand for; the GET shows them, the propose job records them. */
-    async function recommend(query: RecommendQuery): Promise<{ body: { recommendations: Record<string, unknown>[] } & Record<string, unknown>; proposals: ProposedDecision[]; considered: string[] }> {
+    async function recommend(
+      query: RecommendQuery,
+    ): Promise<{ body: { recommendations: Record<string, unknown>[] } & Record<string, unknown>; proposals: ProposedDecision[]; considered: string[] }> {
       const a = await analysis();
       const proposals: ProposedDecision[] = [];
       const considered: string[] = [];
       const byCategory = new Map(a.categories.map((c) => [c.group, c]));
       const all = await inventory.rentalClasses();
-      const category = query.category ? matchCategory(all.map((c) => c.category), query.category) : null;
+      const category = query.category
+        ? matchCategory(
+            all.map((c) => c.category),
+            query.category,
+          )
+        : null;
       const classes = all.filter((c) => !category || c.category === category);
       const ids = classes.map((c) => c.rentalClass);
       if (ids.length === 0) return { body: { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, recommendations: [] }, proposals, considered };
       const prices = await database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).where('item_num', 'in', ids).execute();
       const priceOf = new Map(prices.map((p) => [String(p.item_num), Number(p.rate_1)]));
-      const competitors = await db
-        .selectFrom('pricing_competitor_prices')
-        .select(['rental_class', 'price'])
-        .where('rental_class', 'in', ids)
-        .execute();
+      const competitors = await db.selectFrom('pricing_competitor_prices').select(['rental_class', 'price']).where('rental_class', 'in', ids).execute();
       const compBy = new Map<string, number[]>();
       for (const c of competitors) (compBy.get(c.rental_class) ?? compBy.set(c.rental_class, []).get(c.rental_class)!).push(Number(c.price));
       const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
@@ -167,35 +179,49 @@ export const pricingPlugin = definePlugin({
         const model = a.demand.get(c.rentalClass);
         if (!price || !(price > 0)) continue;
         if (!est || !el || !Number.isFinite(el.elasticity) || el.elasticity >= 0) {
-          out.push({ rentalClass: c.rentalClass, category: c.category, currentPrice: price, recommendedPrice: null, reason: est?.warnings.join('; ') || 'no identified elasticity for this category' });
+          out.push({
+            rentalClass: c.rentalClass,
+            category: c.category,
+            currentPrice: price,
+            recommendedPrice: null,
+            reason: est?.warnings.join('; ') || 'no identified elasticity for this category',
+          });
           continue;
         }
         if (!model || !from || !(model.level > 0) || !(model.capacity > 0)) {
-          out.push({ rentalClass: c.rentalClass, category: c.category, currentPrice: price, recommendedPrice: null, reason: !model || !(model.level > 0) ? 'not rented in the last year: no demand to price' : 'no units available to rent' });
+          out.push({
+            rentalClass: c.rentalClass,
+            category: c.category,
+            currentPrice: price,
+            recommendedPrice: null,
+            reason: !model || !(model.level > 0) ? 'not rented in the last year: no demand to price' : 'no units available to rent',
+          });
           continue;
         }
         const ceiling = compBy.has(c.rentalClass) ? median(compBy.get(c.rentalClass)!) * (1 + config.competitorCeiling) : undefined;
         const days = forecastCapacityDays(model, from, config.horizonDays);
         const memoKey = `${c.rentalClass}|${price}|${ceiling ?? ''}|${query.objective}`;
-        const rec = a.memo.get(memoKey) ?? recommendCapacityPrice({
-          price,
-          ceiling,
-          days,
-          unitsPerRental: model.unitsPerRental,
-          daysPerRental: model.daysPerRental,
-          elasticity: el.elasticity,
-          elasticitySe: el.se,
-          levelSe: model.levelSe,
-          maxChange: config.maxChange,
-          draws: config.draws,
-          minProbability: config.minProbability,
-          minGainShare: config.minGainShare,
-          maxAddedStockoutDays: config.maxAddedStockoutDays,
-          requirePositiveRange: config.requirePositiveGainRange,
-          maxLossShare: config.maxLossShare,
-          minGain: config.minGain,
-          unitCost: query.objective === 'margin' ? price * config.variableCostShare : 0,
-        });
+        const rec =
+          a.memo.get(memoKey) ??
+          recommendCapacityPrice({
+            price,
+            ceiling,
+            days,
+            unitsPerRental: model.unitsPerRental,
+            daysPerRental: model.daysPerRental,
+            elasticity: el.elasticity,
+            elasticitySe: el.se,
+            levelSe: model.levelSe,
+            maxChange: config.maxChange,
+            draws: config.draws,
+            minProbability: config.minProbability,
+            minGainShare: config.minGainShare,
+            maxAddedStockoutDays: config.maxAddedStockoutDays,
+            requirePositiveRange: config.requirePositiveGainRange,
+            maxLossShare: config.maxLossShare,
+            minGain: config.minGain,
+            unitCost: query.objective === 'margin' ? price * config.variableCostShare : 0,
+          });
         a.memo.set(memoKey, rec);
         const recommended = rec.recommendedPrice;
         const moved = recommended !== price;
@@ -203,12 +229,26 @@ export const pricingPlugin = definePlugin({
         const season = days.reduce((sum, d) => sum + model.monthIndex[Number(d.date.slice(5, 7)) - 1]!, 0) / days.length;
         const gainRange80 = moved ? rec.gainRange80.map((v) => round(v, 2)) : [0, 0];
         const drivers = [
-          { name: 'elasticity', value: round(el.elasticity, 3), note: `±${round(1.96 * el.se, 2)} (95 %); ${el.own ? `own estimate ${round(el.own.elasticity, 2)} weighted ${round(el.weight, 2)}, the rest ` : ''}${c.category} ${round(est.elasticity, 2)}` },
-          { name: 'sold_out_days', value: model.sellOuts.total, note: `of the last ${model.sellOuts.days} days (units on rent ≥ ${model.units} owned); ${model.sellOuts.soldOut} of ${model.sellOuts.of} ${model.sellOuts.weekday}s` },
+          {
+            name: 'elasticity',
+            value: round(el.elasticity, 3),
+            note: `±${round(1.96 * el.se, 2)} (95 %); ${el.own ? `own estimate ${round(el.own.elasticity, 2)} weighted ${round(el.weight, 2)}, the rest ` : ''}${c.category} ${round(est.elasticity, 2)}`,
+          },
+          {
+            name: 'sold_out_days',
+            value: model.sellOuts.total,
+            note: `of the last ${model.sellOuts.days} days (units on rent ≥ ${model.units} owned); ${model.sellOuts.soldOut} of ${model.sellOuts.of} ${model.sellOuts.weekday}s`,
+          },
           { name: 'season', value: round(season, 3), note: `${c.category} units on rent in ${days[0]!.date} … ${days.at(-1)!.date} by last year's months ÷ its yearly mean` },
-          ...(ceiling !== undefined ? [{ name: 'competitor_median', value: round(ceiling / (1 + config.competitorCeiling), 2), note: `no raise above ${priceText(ceiling)}` }] : []),
+          ...(ceiling !== undefined
+            ? [{ name: 'competitor_median', value: round(ceiling / (1 + config.competitorCeiling), 2), note: `no raise above ${priceText(ceiling)}` }]
+            : []),
           { name: 'utilisation', value: round(rec.utilisation, 3), note: `expected units on rent ÷ ${model.capacity} available over the next ${config.horizonDays} days` },
-          { name: 'binding_days', value: round(rec.bindingDays, 3), note: 'share of the coming days on which demand at today\'s price more likely than not exceeds the units available' },
+          {
+            name: 'binding_days',
+            value: round(rec.bindingDays, 3),
+            note: "share of the coming days on which demand at today's price more likely than not exceeds the units available",
+          },
         ];
         considered.push(c.rentalClass);
         if (moved) {
@@ -262,7 +302,11 @@ export const pricingPlugin = definePlugin({
       }
       const price = Number(row?.rate_1);
       if (!(price > 0)) {
-        throw new HttpProblem({ status: 422, title: 'Unprocessable Content', detail: `rental class '${rentalClass}' has no current price (pos_equipment.rate_1): import the POS equipment export first` });
+        throw new HttpProblem({
+          status: 422,
+          title: 'Unprocessable Content',
+          detail: `rental class '${rentalClass}' has no current price (pos_equipment.rate_1): import the POS equipment export first`,
+        });
       }
       return price;
     }

@@ -2,7 +2,15 @@ import { erfc } from '@rfid3/core';
 
 /** Price multipliers by grade: a worn item rents for less. A default a deployment can replace in config. */
 export const DEFAULT_GRADE_FACTORS: Record<string, number> = {
-  'A+': 1.06, A: 1.04, 'A-': 1.02, 'B+': 1, B: 0.98, 'B-': 0.96, 'C+': 0.94, C: 0.92, 'C-': 0.9,
+  'A+': 1.06,
+  A: 1.04,
+  'A-': 1.02,
+  'B+': 1,
+  B: 0.98,
+  'B-': 0.96,
+  'C+': 0.94,
+  C: 0.92,
+  'C-': 0.9,
 };
 
 /** Input of `recommendPrice`: today's price, the elasticity with its error, the objective and the limits on a move. */

@@ -84,7 +84,7 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
       method: 'GET',
       path: '/pricing/recommendations',
       summary:
-        'Capacity-aware price per rental class: the price within the price-change cap (and under the competitor ceiling) with the highest expected revenue (or margin) over the next horizonDays, from price × expected min(demand at that price, units owned minus out for repair) per day. Each row: direction (raise, cut or keep), expectedChangePerPeriod (over the next periodDays = horizonDays), gainRange80 (80 % range of the gain over the elasticity\'s and demand level\'s sampling uncertainty), confidence (P(the change increases expected revenue)), expected rentals and stockout days at both prices, a why in words and figures, drivers, and the class\'s open price decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing). A price moves only when P(gain) ≥ minProbability, the gain range is above zero (requirePositiveGainRange, the default), its low end loses at most maxLossShare of today\'s revenue when that is set, and the expected gain is at least minGainShare of today\'s revenue and minGain dollars.',
+        "Capacity-aware price per rental class: the price within the price-change cap (and under the competitor ceiling) with the highest expected revenue (or margin) over the next horizonDays, from price × expected min(demand at that price, units owned minus out for repair) per day. Each row: direction (raise, cut or keep), expectedChangePerPeriod (over the next periodDays = horizonDays), gainRange80 (80 % range of the gain over the elasticity's and demand level's sampling uncertainty), confidence (P(the change increases expected revenue)), expected rentals and stockout days at both prices, a why in words and figures, drivers, and the class's open price decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing). A price moves only when P(gain) ≥ minProbability, the gain range is above zero (requirePositiveGainRange, the default), its low end loses at most maxLossShare of today's revenue when that is set, and the expected gain is at least minGainShare of today's revenue and minGain dollars.",
       role: 'read',
       output: z.object({
         modelVersion: z.string(),
@@ -124,7 +124,10 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
         // A read: each class's open price decision is looked up, nothing is recorded.
         const ids = body.recommendations.map((r) => String(r.rentalClass));
         const open = new Map((await deps.decisions.listOpen({ type: 'price_change', targetIds: ids, scope: null })).map((d) => [d.target.id, d]));
-        return { ...body, recommendations: body.recommendations.map((r) => ({ ...r, decision: open.has(String(r.rentalClass)) ? decisionView(open.get(String(r.rentalClass))!) : null })) };
+        return {
+          ...body,
+          recommendations: body.recommendations.map((r) => ({ ...r, decision: open.has(String(r.rentalClass)) ? decisionView(open.get(String(r.rentalClass))!) : null })),
+        };
       },
     }),
     defineEndpoint({
@@ -170,7 +173,14 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
         const variants = body.variants.map((v) => ({ ...v, exposures: 0, conversions: 0 }));
         const res = await db
           .insertInto('pricing_tests')
-          .values({ rental_class: body.rental_class, variants: JSON.stringify(variants), status: 'running', created_by: ctx.principal?.name ?? null, created_at: now, updated_at: now })
+          .values({
+            rental_class: body.rental_class,
+            variants: JSON.stringify(variants),
+            status: 'running',
+            created_by: ctx.principal?.name ?? null,
+            created_at: now,
+            updated_at: now,
+          })
           .executeTakeFirstOrThrow();
         return { id: Number(res.insertId), rentalClass: body.rental_class, status: 'running', variants };
       },
@@ -199,7 +209,11 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
           v.exposures += o.exposures;
           v.conversions += o.conversions;
         }
-        await db.updateTable('pricing_tests').set({ variants: JSON.stringify(variants), updated_at: sqlDateTime(deps.clock.now()) }).where('id', '=', params.test_id).execute();
+        await db
+          .updateTable('pricing_tests')
+          .set({ variants: JSON.stringify(variants), updated_at: sqlDateTime(deps.clock.now()) })
+          .where('id', '=', params.test_id)
+          .execute();
         return { id: params.test_id, variants, verdict: evaluatePriceTest(variants) };
       },
     }),
@@ -218,18 +232,21 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
         const winner = test.variants.find((v) => v.name === verdict.leader)!;
         // No fallback to the winner's own price: the price cap is judged against the price charged today.
         const baseline = await currentPrice(test.rentalClass);
-        const decision = await deps.decisions.propose({
-          type: 'price_change',
-          target: { type: 'rental_class', id: test.rentalClass },
-          confidence: verdict.probabilityBest[winner.name]!,
-          baselinePrice: baseline,
-          proposedPrice: winner.price,
-          action: { rentalClass: test.rentalClass, price: winner.price, priceTest: params.test_id },
-          modelVersion: 'pricing.price-test@1',
-          // A test's conclusion stands beside the model's recommendation for the class, not in place of it.
-          scope: 'price-test',
-          rationale: verdict.reason,
-        }, actorOf(ctx.principal));
+        const decision = await deps.decisions.propose(
+          {
+            type: 'price_change',
+            target: { type: 'rental_class', id: test.rentalClass },
+            confidence: verdict.probabilityBest[winner.name]!,
+            baselinePrice: baseline,
+            proposedPrice: winner.price,
+            action: { rentalClass: test.rentalClass, price: winner.price, priceTest: params.test_id },
+            modelVersion: 'pricing.price-test@1',
+            // A test's conclusion stands beside the model's recommendation for the class, not in place of it.
+            scope: 'price-test',
+            rationale: verdict.reason,
+          },
+          actorOf(ctx.principal),
+        );
         await db
           .updateTable('pricing_tests')
           .set({ status: 'concluded', winner: winner.name, decision_id: decision.id, updated_at: sqlDateTime(deps.clock.now()) })

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { applySafeguards } from '@rfid3/core';
 import type { CapacityDay } from '../src/index.js';
-import { betweenVariance, expectedMinPoisson, expectedMinTable, expectedMinUnits, explainCapacityPrice, priceGrid, pricingGainRangeSafeguard, probabilityAbove, recommendCapacityPrice } from '../src/index.js';
+import {
+  betweenVariance,
+  expectedMinPoisson,
+  expectedMinTable,
+  expectedMinUnits,
+  explainCapacityPrice,
+  priceGrid,
+  pricingGainRangeSafeguard,
+  probabilityAbove,
+  recommendCapacityPrice,
+} from '../src/index.js';
 
 /** E[min(X, cap)] by brute force: the pmf summed term by term up to far past the mean. */
 function bruteExpectedMin(mean: number, cap: number): number {
@@ -26,7 +36,16 @@ const days = (n: number, demand: (i: number) => number, capacity: number): Capac
 
 describe('E[min(D, units available)]', () => {
   it('is exact against a brute-force sum, for whole and fractional capacities, small and large means', () => {
-    for (const [mean, cap] of [[0.3, 1], [2, 1], [4.5, 3.5], [10, 10], [10, 7.25], [80, 70], [300, 320], [900, 850]] as const) {
+    for (const [mean, cap] of [
+      [0.3, 1],
+      [2, 1],
+      [4.5, 3.5],
+      [10, 10],
+      [10, 7.25],
+      [80, 70],
+      [300, 320],
+      [900, 850],
+    ] as const) {
       expect(expectedMinPoisson(mean, cap)).toBeCloseTo(bruteExpectedMin(mean, cap), 9);
     }
     // Known values: min(X, 1) = 1 − P(X = 0); a capacity far above the demand serves it all; none serves nothing.
@@ -43,10 +62,13 @@ describe('E[min(D, units available)]', () => {
     const table = expectedMinTable(24, 3, 200);
     for (const m of [0.01, 0.7, 5, 17.3, 24, 60, 199]) expect(Math.abs(table(m) / expectedMinUnits(m, 24, 3) - 1)).toBeLessThan(1e-3);
     expect(probabilityAbove(10, 1e6)).toBe(0);
-    expect(probabilityAbove(10, 9)).toBeCloseTo(1 - [...Array(10).keys()].reduce((s, k) => s + Math.exp(-10) * 10 ** k / [...Array(k).keys()].reduce((f, j) => f * (j + 1), 1), 0), 9);
+    expect(probabilityAbove(10, 9)).toBeCloseTo(
+      1 - [...Array(10).keys()].reduce((s, k) => s + (Math.exp(-10) * 10 ** k) / [...Array(k).keys()].reduce((f, j) => f * (j + 1), 1), 0),
+      9,
+    );
   });
 
-  it('the candidate grid stays inside ±maxChange on quarter dollars and holds today\'s price', () => {
+  it("the candidate grid stays inside ±maxChange on quarter dollars and holds today's price", () => {
     for (const p of [0.75, 9.5, 37.25, 412]) {
       const g = priceGrid(p, 0.2);
       expect(g).toContain(p);
@@ -132,7 +154,7 @@ describe('capacity pricing: loss bound and smallest gain', () => {
   // Idle fleet, ε̂ = −0.8 ± 0.3: a raise gains with P ≈ 0.75, but under the draws with ε < −1 it loses.
   const idle = days(28, () => 3, 1e5);
 
-  it('maxLossShare holds back a move whose 80 % range loses more than that share of today\'s revenue', () => {
+  it("maxLossShare holds back a move whose 80 % range loses more than that share of today's revenue", () => {
     const free = recommendCapacityPrice({ ...base, days: idle, elasticity: -0.8, elasticitySe: 0.3 });
     expect(free.direction).toBe('raise');
     expect(free.gainRange80[0]).toBeLessThan(0);
@@ -169,7 +191,14 @@ describe('between-class spread (DerSimonian–Laird)', () => {
     expect(betweenVariance(ests, 0.05 ** 2)).toBe(0.05 ** 2);
     // The unweighted spread less the mean sampling variance, as before, would have been several units².
     // Real spread among precise estimates is found.
-    const spread = betweenVariance([{ elasticity: -0.3, se: 0.05 }, { elasticity: -1.3, se: 0.05 }, { elasticity: -0.8, se: 0.05 }], 0.05 ** 2);
+    const spread = betweenVariance(
+      [
+        { elasticity: -0.3, se: 0.05 },
+        { elasticity: -1.3, se: 0.05 },
+        { elasticity: -0.8, se: 0.05 },
+      ],
+      0.05 ** 2,
+    );
     expect(spread).toBeGreaterThan(0.2);
   });
 });

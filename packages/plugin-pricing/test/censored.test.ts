@@ -34,7 +34,14 @@ function generate(seed: number, { classes = 6, n = 540, elasticity = -0.7, level
 
 describe('censored Poisson elasticity', () => {
   it('P(N ≥ l) matches the summed pmf in both tails', () => {
-    for (const [l, mu] of [[0, 3], [1, 0.2], [3, 3], [10, 2], [40, 5], [5, 30]] as const) {
+    for (const [l, mu] of [
+      [0, 3],
+      [1, 0.2],
+      [3, 3],
+      [10, 2],
+      [40, 5],
+      [5, 30],
+    ] as const) {
       let below = 0;
       let logp = -mu;
       for (let k = 0; k < l; k++) {
@@ -106,7 +113,11 @@ describe('censoredElasticities over a capacity history', () => {
   function history(): CapacityHistory {
     const classes = new Map<string, ClassCapacityHistory>();
     let days: readonly string[] = [];
-    for (const [category, seed, elasticity] of [['Tents', 11, -0.6], ['Linens', 12, -1.5], ['Chairs', 13, -1.0]] as const) {
+    for (const [category, seed, elasticity] of [
+      ['Tents', 11, -0.6],
+      ['Linens', 12, -1.5],
+      ['Chairs', 13, -1.0],
+    ] as const) {
       const series = generate(seed, { classes: 5, n: 540, elasticity, level: 6, capacityShare: 1.2 });
       // One class in each category never changes its price.
       const fixed = series[4]!;
@@ -115,7 +126,18 @@ describe('censoredElasticities over a capacity history', () => {
       for (const s of series) {
         const units = Math.max(...Array.from(s.counts));
         const onRent = Float64Array.from(Array.from(s.counts), (c, d) => (s.censored[d]! > 0 ? units : Math.min(c, units - 1)));
-        classes.set(`${category}-${s.rentalClass}`, { rentalClass: `${category}-${s.rentalClass}`, category, units, inRepair: 0, onRent, prices: Float64Array.from(s.prices), newLines: Float64Array.from(s.counts), lines: 0, unitsOut: 0, unitDays: 0 });
+        classes.set(`${category}-${s.rentalClass}`, {
+          rentalClass: `${category}-${s.rentalClass}`,
+          category,
+          units,
+          inRepair: 0,
+          onRent,
+          prices: Float64Array.from(s.prices),
+          newLines: Float64Array.from(s.counts),
+          lines: 0,
+          unitsOut: 0,
+          unitDays: 0,
+        });
       }
     }
     return { from: days[0]!, through: days[days.length - 1]!, days: [...days], classes };

@@ -11,7 +11,9 @@ const hasData = hasSharedData([`${DATA}cafe_transaction_store.csv`, `${DATA}avoc
 
 /** The reference files have no quoted fields, so a split on commas reads them exactly. */
 function readCsv(file: string): Record<string, string>[] {
-  const [head, ...lines] = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const [head, ...lines] = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   const cols = head!.split(',');
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
 }
@@ -32,7 +34,10 @@ describe('log-log elasticity by ordinary least squares', () => {
 
   it('skips and counts non-positive prices and quantities; warns on a constant price and a positive slope', () => {
     const rng = new Rng(3);
-    const obs: PriceObservation[] = [{ price: 0, quantity: 3, group: 'x' }, { price: 5, quantity: 0, group: 'x' }];
+    const obs: PriceObservation[] = [
+      { price: 0, quantity: 3, group: 'x' },
+      { price: 5, quantity: 0, group: 'x' },
+    ];
     for (let i = 0; i < 60; i++) {
       const price = 5 * rng.uniform(0.8, 1.2);
       obs.push({ price, quantity: 20 * price ** 0.8 * Math.exp(rng.normal(0, 0.05)), group: 'x' });
@@ -85,7 +90,7 @@ describe.skipIf(!hasData)('reference elasticities (../shared/data; skipped when 
       { controls: ['region', 'year'] },
     );
     const byGroup = Object.fromEntries(est.map((e) => [e.group, e]));
-    relClose(byGroup.conventional!.elasticity, -0.94433793040);
+    relClose(byGroup.conventional!.elasticity, -0.9443379304);
     relClose(byGroup.organic!.elasticity, -1.16411763856);
     expect(byGroup.conventional!.n).toBe(9126);
     expect(byGroup.organic!.ci95[0]).toBeLessThan(-1.16411763856);

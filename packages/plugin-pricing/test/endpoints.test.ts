@@ -63,7 +63,9 @@ describe('pricing endpoints on a simulated business', () => {
     await host.runJob('pricing.propose');
     const res = await host.call('GET', '/pricing/recommendations?limit=500');
     expect(res.status).toBe(200);
-    const recs = (res.body as { recommendations: { rentalClass: string; currentPrice: number; recommendedPrice: number | null; decision: { id: number; status: string } | null }[] }).recommendations;
+    const recs = (
+      res.body as { recommendations: { rentalClass: string; currentPrice: number; recommendedPrice: number | null; decision: { id: number; status: string } | null }[] }
+    ).recommendations;
     const changed = recs.filter((r) => r.recommendedPrice !== null && r.recommendedPrice !== r.currentPrice);
     expect(changed.length).toBeGreaterThan(0);
     for (const r of changed) {
@@ -80,7 +82,15 @@ describe('pricing endpoints on a simulated business', () => {
 
   it('each recommendation says why in words and figures, with P(gain) as its confidence and the gain range beside it', async () => {
     const recs = (await host.call('GET', '/pricing/recommendations?limit=500')).body as {
-      recommendations: { recommendedPrice: number | null; currentPrice: number; direction?: string; why?: string; confidence?: number; gainRange80?: number[]; expectedChangePerPeriod?: number }[];
+      recommendations: {
+        recommendedPrice: number | null;
+        currentPrice: number;
+        direction?: string;
+        why?: string;
+        confidence?: number;
+        gainRange80?: number[];
+        expectedChangePerPeriod?: number;
+      }[];
     };
     const priced = recs.recommendations.filter((r) => r.recommendedPrice !== null);
     expect(priced.length).toBeGreaterThan(10);
@@ -121,7 +131,12 @@ describe('pricing endpoints on a simulated business', () => {
     const sure = await propose('SAFEGUARD-B', [4, 30]);
     expect(sure.status).toBe('approved');
     // Every auto-approved price decision the propose job recorded has a gain range above zero.
-    const rows = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'price_change').where('model_version', '=', 'pricing.capacity@1').execute();
+    const rows = await host.runtime.database.db
+      .selectFrom('automated_decisions')
+      .selectAll()
+      .where('decision_type', '=', 'price_change')
+      .where('model_version', '=', 'pricing.capacity@1')
+      .execute();
     for (const row of rows) {
       const action = typeof row.proposed_action === 'string' ? JSON.parse(row.proposed_action) : row.proposed_action;
       if (row.status === 'approved' && row.decided_by === 'auto') expect(action.gainRange80[0]).toBeGreaterThan(0);
@@ -131,32 +146,77 @@ describe('pricing endpoints on a simulated business', () => {
   it('competitor prices: valid rows are kept and bad ones named; a batch with none valid is a 400', async () => {
     const op = host.principals.ingest;
     const res = await host.call('POST', '/pricing/competitor-prices', {
-      body: { rows: [{ rental_class: '60030', competitor: 'Acme', price: 9.5, observed_on: '2026-05-01' }, { rental_class: '60030', competitor: 'Acme', price: -1, observed_on: '2026-05-01' }] },
+      body: {
+        rows: [
+          { rental_class: '60030', competitor: 'Acme', price: 9.5, observed_on: '2026-05-01' },
+          { rental_class: '60030', competitor: 'Acme', price: -1, observed_on: '2026-05-01' },
+        ],
+      },
       principal: op,
     });
     expect(res.body).toMatchObject({ imported: 1, rejected: 1, errors: [{ field: 'body.rows.1.price' }] });
-    await expect(host.call('POST', '/pricing/competitor-prices', { body: { rows: [1, 2] }, principal: op })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.rows.0' }, { field: 'body.rows.1' }] });
+    await expect(host.call('POST', '/pricing/competitor-prices', { body: { rows: [1, 2] }, principal: op })).rejects.toMatchObject({
+      status: 400,
+      errors: [{ field: 'body.rows.0' }, { field: 'body.rows.1' }],
+    });
   });
 
   it('a price test: create, record outcomes, refuse to conclude early, conclude into a decision', async () => {
     const op = host.principals.operate;
     await expect(
-      host.call('POST', '/pricing/test-price', { body: { rental_class: 'x', variants: [{ name: 'a', price: 10, allocation: 0.7 }, { name: 'b', price: 12, allocation: 0.7 }] }, principal: op }),
+      host.call('POST', '/pricing/test-price', {
+        body: {
+          rental_class: 'x',
+          variants: [
+            { name: 'a', price: 10, allocation: 0.7 },
+            { name: 'b', price: 12, allocation: 0.7 },
+          ],
+        },
+        principal: op,
+      }),
     ).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.variants' }] });
     await expect(host.call('POST', '/pricing/test-price', { body: { rental_class: 'x', variants: [] } })).rejects.toMatchObject({ status: 401 });
     // A class the business does not have is a 404: a test's winner must be judged against a known price.
     await expect(
-      host.call('POST', '/pricing/test-price', { body: { rental_class: 'NOPE-CLASS', variants: [{ name: 'a', price: 23, allocation: 0.5 }, { name: 'b', price: 230, allocation: 0.5 }] }, principal: op }),
+      host.call('POST', '/pricing/test-price', {
+        body: {
+          rental_class: 'NOPE-CLASS',
+          variants: [
+            { name: 'a', price: 23, allocation: 0.5 },
+            { name: 'b', price: 230, allocation: 0.5 },
+          ],
+        },
+        principal: op,
+      }),
     ).rejects.toMatchObject({ status: 404, detail: expect.stringContaining("no rental class 'NOPE-CLASS'") });
     const priced = await host.runtime.database.db.selectFrom('pos_equipment').select(['item_num', 'rate_1']).where('rate_1', '>', 0).orderBy('item_num').executeTakeFirstOrThrow();
     const today = Number(priced.rate_1);
-    const variants = [{ name: 'a', price: today, allocation: 0.5 }, { name: 'b', price: Math.round(today * 1.1 * 100) / 100, allocation: 0.5 }];
+    const variants = [
+      { name: 'a', price: today, allocation: 0.5 },
+      { name: 'b', price: Math.round(today * 1.1 * 100) / 100, allocation: 0.5 },
+    ];
     const created = await host.call('POST', '/pricing/test-price', { body: { rental_class: priced.item_num, variants }, principal: op });
     expect(created.status).toBe(201);
     const id = (created.body as { id: number }).id;
-    await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 20, conversions: 8 }, { variant: 'b', exposures: 20, conversions: 8 }] }, principal: host.principals.ingest });
+    await host.call('POST', `/pricing/test-price/${id}/outcomes`, {
+      body: {
+        outcomes: [
+          { variant: 'a', exposures: 20, conversions: 8 },
+          { variant: 'b', exposures: 20, conversions: 8 },
+        ],
+      },
+      principal: host.principals.ingest,
+    });
     await expect(host.call('POST', `/pricing/test-price/${id}/conclude`, { body: {}, principal: op })).rejects.toMatchObject({ status: 409 });
-    const more = await host.call('POST', `/pricing/test-price/${id}/outcomes`, { body: { outcomes: [{ variant: 'a', exposures: 6000, conversions: 2400 }, { variant: 'b', exposures: 6000, conversions: 2400 }] }, principal: host.principals.ingest });
+    const more = await host.call('POST', `/pricing/test-price/${id}/outcomes`, {
+      body: {
+        outcomes: [
+          { variant: 'a', exposures: 6000, conversions: 2400 },
+          { variant: 'b', exposures: 6000, conversions: 2400 },
+        ],
+      },
+      principal: host.principals.ingest,
+    });
     expect((more.body as { verdict: { stop: boolean; leader: string } }).verdict).toMatchObject({ stop: true, leader: 'b' });
     const done = await host.call('POST', `/pricing/test-price/${id}/conclude`, { body: {}, principal: op });
     expect(done.status).toBe(200);

@@ -43,7 +43,10 @@ describe('season', () => {
           quantity: 30,
           objective: 'revenue',
           maxChange: 0.2,
-          adjustments: [{ name: 'grade', factor: 1.04 }, { name: 'season', factor: seasonFactor(index, 0.1, 0.1) }],
+          adjustments: [
+            { name: 'grade', factor: 1.04 },
+            { name: 'season', factor: seasonFactor(index, 0.1, 0.1) },
+          ],
         });
       const hi = at(peak.index);
       const lo = at(off.index);
@@ -130,10 +133,12 @@ describe('recommendations on a simulated business (June ahead)', () => {
       const trueIndex = (cat: string, through: string) => {
         const { amplitude, peakDay } = host.simulation!.truth.categories[cat]!.seasonality;
         const coming = dayRange(addDays(through, 1), addDays(through, 28));
-        return coming.reduce((s, d) => {
-          const doy = (Date.parse(`${d}T00:00:00Z`) - Date.parse(`${d.slice(0, 4)}-01-01T00:00:00Z`)) / 86_400_000 + 1;
-          return s + 1 + amplitude * Math.cos((2 * Math.PI * (doy - peakDay)) / 365.25);
-        }, 0) / coming.length;
+        return (
+          coming.reduce((s, d) => {
+            const doy = (Date.parse(`${d}T00:00:00Z`) - Date.parse(`${d.slice(0, 4)}-01-01T00:00:00Z`)) / 86_400_000 + 1;
+            return s + 1 + amplitude * Math.cos((2 * Math.PI * (doy - peakDay)) / 365.25);
+          }, 0) / coming.length
+        );
       };
       let compared = 0;
       for (const [cat, f] of dec) {

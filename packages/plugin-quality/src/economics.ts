@@ -7,7 +7,10 @@ import { rentalsUntilBelow } from './transitions.js';
 /** Rental price per class (rate_1 of the POS equipment row mapped to it). */
 export async function classRates(database: DatabaseHandle): Promise<Map<string, number>> {
   const db = database.db;
-  const rows = (await db.selectFrom('pos_equipment').select(['rfid_rental_class_num', 'rate_1']).where('rfid_rental_class_num', 'is not', null).execute()) as Record<string, unknown>[];
+  const rows = (await db.selectFrom('pos_equipment').select(['rfid_rental_class_num', 'rate_1']).where('rfid_rental_class_num', 'is not', null).execute()) as Record<
+    string,
+    unknown
+  >[];
   const out = new Map<string, number>();
   for (const r of rows) {
     const rate = Number(r.rate_1);
@@ -46,7 +49,12 @@ export function gradeEconomics(items: ItemGrades[], rates: Map<string, number>, 
       a.priced++;
     }
   }
-  const meanPrice = acc.reduce((s, a) => s + a.price, 0) / Math.max(1, acc.reduce((s, a) => s + a.priced, 0));
+  const meanPrice =
+    acc.reduce((s, a) => s + a.price, 0) /
+    Math.max(
+      1,
+      acc.reduce((s, a) => s + a.priced, 0),
+    );
   return acc.map((a, g) => ({
     grade: GRADES[g]!,
     items: a.items,
@@ -100,7 +108,8 @@ export function replacementAdvice(
   } else if (until.p10 <= opts.leadRentals) {
     decision = 'replace_soon';
     reason = `1 in 10 chance to fall below ${GRADES[opts.minRentable]} within ${until.p10} rentals; expected ${until.mean.toFixed(1)} rentable rentals left`;
-  } else reason = `expected ${until.mean.toFixed(1)} rentable rentals left, earning about $${remainingRevenue.toFixed(0)} against a net replacement cost of $${(replacementCost - resaleNow).toFixed(0)}`;
+  } else
+    reason = `expected ${until.mean.toFixed(1)} rentable rentals left, earning about $${remainingRevenue.toFixed(0)} against a net replacement cost of $${(replacementCost - resaleNow).toFixed(0)}`;
   return {
     tagId: item.tagId,
     decision,

@@ -9,7 +9,11 @@ export type Grade = (typeof GRADES)[number];
 export const G = GRADES.length;
 /** Index of a grade in `GRADES` (case and spaces ignored), or -1 if it is not one. */
 export const gradeIndex = (q: unknown): number => {
-  const i = GRADES.indexOf(String(q ?? '').trim().toUpperCase() as Grade);
+  const i = GRADES.indexOf(
+    String(q ?? '')
+      .trim()
+      .toUpperCase() as Grade,
+  );
   return i < 0 ? -1 : i;
 };
 

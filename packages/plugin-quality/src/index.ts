@@ -56,7 +56,14 @@ export const qualityPlugin = definePlugin({
       definePredictor({
         id: 'quality.degradation',
         description: 'Rentals until an item falls below the rentable grade (median, 80 % interval)',
-        querySchema: z.object({ itemId: tagId, grade: z.number().int().min(0).max(G - 1) }),
+        querySchema: z.object({
+          itemId: tagId,
+          grade: z
+            .number()
+            .int()
+            .min(0)
+            .max(G - 1),
+        }),
         modelVersion: async () => (await service.activeModel()).versionTag,
         async predict(q): Promise<Prediction[]> {
           const { snap, item } = await service.item(q.itemId);
@@ -73,7 +80,11 @@ export const qualityPlugin = definePlugin({
               source: snap.state.table.byClass[item.rentalClass] ? 'model' : 'historical_average',
               drivers: [
                 { name: 'grade_now', effect: q.grade, detail: GRADES[q.grade] },
-                { name: 'p_drop_per_rental', effect: round(1 - P[q.grade]![q.grade]!), detail: `per rental, ${snap.state.table.byClass[item.rentalClass] ? 'rental class' : 'category'} matrix` },
+                {
+                  name: 'p_drop_per_rental',
+                  effect: round(1 - P[q.grade]![q.grade]!),
+                  detail: `per rental, ${snap.state.table.byClass[item.rentalClass] ? 'rental class' : 'category'} matrix`,
+                },
               ],
               inputFeatures: { grade: GRADES[q.grade]!, minRentable: GRADES[minRentable]! },
             },

@@ -6,7 +6,11 @@ import { G, GRADES, gradeIndex } from './grades.js';
 import type { QualityService } from './service.js';
 import { gradePath, matrixFor, rentalsUntilBelow } from './transitions.js';
 
-export const tagId = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'a tag_id (letters, digits, . _ : -)');
+export const tagId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'a tag_id (letters, digits, . _ : -)');
 export const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 export const finite = (x: number) => (Number.isFinite(x) ? x : null);
 
@@ -78,7 +82,12 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
         const path = gradePath(P, item.grade, query.rentals);
         const steps = [...new Set([1, 5, 10, 20, query.rentals].filter((k) => k <= query.rentals))].sort((a, b) => a - b);
         const until = rentalsUntilBelow(P, item.grade, minRentable);
-        const advice = replacementAdvice(item, P, { minRentable, leadRentals: config.leadRentals, resaleShare: config.resaleShare, revenuePerRental: service.revenuePerRental(snap, item) });
+        const advice = replacementAdvice(item, P, {
+          minRentable,
+          leadRentals: config.leadRentals,
+          resaleShare: config.resaleShare,
+          revenuePerRental: service.revenuePerRental(snap, item),
+        });
         return {
           itemId: item.tagId,
           rentalClass: item.rentalClass,
@@ -109,7 +118,12 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
             };
           }),
           rentalsUntilUnrentable: { median: finite(until.median), lower: finite(until.p10), upper: finite(until.p90), level: 0.8, mean: round(until.mean, 1) },
-          replacement: { decision: advice.decision, reason: advice.reason, remainingRevenue: round(advice.remainingRevenue, 2), netReplacementCost: round(advice.netReplacementCost, 2) },
+          replacement: {
+            decision: advice.decision,
+            reason: advice.reason,
+            remainingRevenue: round(advice.remainingRevenue, 2),
+            netReplacementCost: round(advice.netReplacementCost, 2),
+          },
           validation: snap.state.validation,
         };
       },
@@ -117,7 +131,8 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
     defineEndpoint({
       method: 'GET',
       path: '/quality/replacement-recommendations',
-      summary: 'Items to replace now or soon on economics (expected remaining rental revenue vs replacement cost less resale), items to inspect next and why, and how grade relates to price and revenue',
+      summary:
+        'Items to replace now or soon on economics (expected remaining rental revenue vs replacement cost less resale), items to inspect next and why, and how grade relates to price and revenue',
       role: 'read',
       output: z.object({
         generatedAt: z.string(),
@@ -164,7 +179,15 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
         const snap = await service.current();
         const items = snap.items.filter((i) => i.status !== 'Sold' && i.grade >= 0 && (!query.category || i.category.toLowerCase().includes(query.category.toLowerCase())));
         const order = { replace_now: 0, replace_soon: 1, keep: 2 } as const;
-        const advice = items.map((item) => ({ item, a: replacementAdvice(item, matrixFor(snap.state.table, item), { minRentable, leadRentals: config.leadRentals, resaleShare: config.resaleShare, revenuePerRental: service.revenuePerRental(snap, item) }) }));
+        const advice = items.map((item) => ({
+          item,
+          a: replacementAdvice(item, matrixFor(snap.state.table, item), {
+            minRentable,
+            leadRentals: config.leadRentals,
+            resaleShare: config.resaleShare,
+            revenuePerRental: service.revenuePerRental(snap, item),
+          }),
+        }));
         advice.sort((x, y) => order[x.a.decision] - order[y.a.decision] || x.a.rentalsUntilUnrentable.mean - y.a.rentalsUntilUnrentable.mean);
         // Inspect next: the rentable items most likely to cross below the rentable grade on their next rental.
         const inspect = items
@@ -183,7 +206,11 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
           dataThrough: snap.state.dataThrough,
           modelVersion: snap.versionTag,
           minRentableGrade: GRADES[minRentable],
-          counts: { replace_now: advice.filter((x) => x.a.decision === 'replace_now').length, replace_soon: advice.filter((x) => x.a.decision === 'replace_soon').length, items: advice.length },
+          counts: {
+            replace_now: advice.filter((x) => x.a.decision === 'replace_now').length,
+            replace_soon: advice.filter((x) => x.a.decision === 'replace_soon').length,
+            items: advice.length,
+          },
           recommendations: advice
             .filter((x) => x.a.decision !== 'keep')
             .slice(0, query.limit)
@@ -237,7 +264,14 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
           errors.push({ field: `body.items.${i}.item_id`, message: `no item with tag_id '${u.item_id}'` });
         }
         if (accepted.length) await deps.predictions.invalidate('quality.degradation');
-        if (errors.length) throw new HttpProblem({ status: 400, title: 'Bad Request', detail: `${errors.length} problem(s); ${accepted.length} valid row(s) were recorded`, errors, extensions: { recorded: accepted.length } });
+        if (errors.length)
+          throw new HttpProblem({
+            status: 400,
+            title: 'Bad Request',
+            detail: `${errors.length} problem(s); ${accepted.length} valid row(s) were recorded`,
+            errors,
+            extensions: { recorded: accepted.length },
+          });
         return { recorded: accepted.length };
       },
     }),

@@ -65,7 +65,10 @@ export class QualityService {
 
   /** The last day with scans (today when there are none). */
   async dataThrough(): Promise<string> {
-    const r = (await this.ownDb.selectFrom('id_transactions').select((eb) => eb.fn.max('scan_date').as('d')).executeTakeFirst()) as { d: unknown } | undefined;
+    const r = (await this.ownDb
+      .selectFrom('id_transactions')
+      .select((eb) => eb.fn.max('scan_date').as('d'))
+      .executeTakeFirst()) as { d: unknown } | undefined;
     const d = r?.d;
     return d ? (d instanceof Date ? sqlDateTime(d) : String(d)).slice(0, 10) : sqlDateTime(this.deps.clock.now()).slice(0, 10);
   }
@@ -151,21 +154,27 @@ export class QualityService {
   async recordInspections(rows: { item_id: string; grade: string; inspected_at?: string; inspector?: string; notes?: string; flags?: Record<string, boolean> }[]) {
     const now = sqlDateTime(this.deps.clock.now());
     const ids = [...new Set(rows.map((r) => r.item_id))];
-    const known = new Set(ids.length ? ((await this.ownDb.selectFrom('id_item_master').select('tag_id').where('tag_id', 'in', ids).execute()) as { tag_id: string }[]).map((r) => String(r.tag_id)) : []);
+    const known = new Set(
+      ids.length
+        ? ((await this.ownDb.selectFrom('id_item_master').select('tag_id').where('tag_id', 'in', ids).execute()) as { tag_id: string }[]).map((r) => String(r.tag_id))
+        : [],
+    );
     const accepted = rows.filter((r) => known.has(r.item_id) && gradeIndex(r.grade) >= 0);
     if (accepted.length) {
       await this.ownDb
         .insertInto('quality_inspections')
         .values(
-          accepted.map((r): NewQualityInspection => ({
-            tag_id: r.item_id,
-            grade: GRADES[gradeIndex(r.grade)],
-            inspected_at: r.inspected_at ? r.inspected_at.replace('T', ' ').replace('Z', '').slice(0, 19) : now,
-            flags: r.flags ? JSON.stringify(r.flags) : null,
-            inspector: r.inspector ?? null,
-            notes: r.notes ?? null,
-            created_at: now,
-          })),
+          accepted.map(
+            (r): NewQualityInspection => ({
+              tag_id: r.item_id,
+              grade: GRADES[gradeIndex(r.grade)],
+              inspected_at: r.inspected_at ? r.inspected_at.replace('T', ' ').replace('Z', '').slice(0, 19) : now,
+              flags: r.flags ? JSON.stringify(r.flags) : null,
+              inspector: r.inspector ?? null,
+              notes: r.notes ?? null,
+              created_at: now,
+            }),
+          ),
         )
         .execute();
       this.invalidate();

@@ -18,7 +18,10 @@ describe.skipIf(!services.mysqlUrl)('quality plugin on MariaDB (MYSQL_URL)', () 
     const items = await loadItemGrades({ database: host.runtime.database, inventory: host.runtime.inventory });
     const item = items.find((i) => i.grade >= 0 && i.grade <= 3 && i.status !== 'Sold')!;
     expect(item.observations.length).toBeGreaterThan(0);
-    const res = await host.call('POST', '/quality/inspection-result', { principal: host.principals.ingest, body: { items: [{ item_id: item.tagId, grade: 'c', inspected_at: '2026-06-01T08:00:00' }] } });
+    const res = await host.call('POST', '/quality/inspection-result', {
+      principal: host.principals.ingest,
+      body: { items: [{ item_id: item.tagId, grade: 'c', inspected_at: '2026-06-01T08:00:00' }] },
+    });
     expect(res.body).toEqual({ recorded: 1 });
     const d = (await host.call('GET', `/quality/degradation/${item.tagId}`)).body as { grade: string; lastObservation: { at: string; kind: string } };
     expect(d.grade).toBe('C');

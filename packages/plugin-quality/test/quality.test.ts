@@ -63,7 +63,13 @@ describe('quality plugin on a simulated business', () => {
     const problem = await host
       .call('POST', '/quality/inspection-result', {
         principal: host.principals.ingest,
-        body: { items: [{ item_id: item.tagId, grade: 'C+' }, { item_id: item.tagId, grade: 'Z' }, { item_id: 'NOT-A-TAG', grade: 'A' }] },
+        body: {
+          items: [
+            { item_id: item.tagId, grade: 'C+' },
+            { item_id: item.tagId, grade: 'Z' },
+            { item_id: 'NOT-A-TAG', grade: 'A' },
+          ],
+        },
       })
       .catch((e: unknown) => e as { status: number; errors: { field: string }[]; extensions: { recorded: number } });
     expect(problem).toMatchObject({ status: 400, extensions: { recorded: 1 } });
@@ -85,13 +91,17 @@ describe('quality plugin on a simulated business', () => {
     expect(b.recommendations.length).toBeGreaterThan(0);
     const now = b.recommendations.filter((r) => r.decision === 'replace_now');
     const soon = b.recommendations.filter((r) => r.decision === 'replace_soon');
-    if (now.length && soon.length) expect(Math.max(...now.map((r) => r.rentalsUntilUnrentable.mean))).toBeLessThanOrEqual(Math.min(...soon.map((r) => r.rentalsUntilUnrentable.mean)) + 1e-9);
+    if (now.length && soon.length)
+      expect(Math.max(...now.map((r) => r.rentalsUntilUnrentable.mean))).toBeLessThanOrEqual(Math.min(...soon.map((r) => r.rentalsUntilUnrentable.mean)) + 1e-9);
     expect(b.inspectNext[0]!.why).toContain('chance');
     // only items that can cross below the rentable grade on their next rental are worth an inspection
     for (const i of b.inspectNext) expect(i.probabilityBelowRentableNextRental).toBeGreaterThan(0);
     expect(b.gradeEconomics).toHaveLength(9);
     expect(b.gradeEconomics.reduce((a, r) => a + r.items, 0)).toBeGreaterThan(1000);
-    await expect(host.call('GET', '/quality/replacement-recommendations?limit=0')).rejects.toMatchObject({ status: 400, errors: [expect.objectContaining({ field: 'query.limit' })] });
+    await expect(host.call('GET', '/quality/replacement-recommendations?limit=0')).rejects.toMatchObject({
+      status: 400,
+      errors: [expect.objectContaining({ field: 'query.limit' })],
+    });
     await expect(host.call('GET', '/quality/degradation/NOT-A-TAG')).rejects.toMatchObject({ status: 404 });
   });
 });

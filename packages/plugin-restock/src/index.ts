@@ -72,7 +72,10 @@ export const restockPlugin = definePlugin({
     /** The classes of a category as core's `matchCategory` reads the term (exact, else the one containing it; 404 otherwise). */
     const inCategory = (classes: ClassRestock[], term?: string) => {
       if (!term) return classes;
-      const name = matchCategory(classes.map((c) => c.category), term);
+      const name = matchCategory(
+        classes.map((c) => c.category),
+        term,
+      );
       return classes.filter((c) => c.category === name);
     };
     /** The purchase a class's recommendation stands for, as a decision to propose (none: nothing to buy, or no unit cost to price it). */
@@ -105,7 +108,10 @@ export const restockPlugin = definePlugin({
     job('propose', async (payload: { actor?: DecisionActor } = {}) => {
       const a = await analysis();
       const proposals = a.classes.map(proposalFor).filter((p): p is ProposedDecision => p !== null);
-      const { proposed, superseded } = await ledger.proposeAll('restock', proposals, { targets: a.classes.map((c) => c.rentalClass), actor: payload.actor ?? systemActor('restock') });
+      const { proposed, superseded } = await ledger.proposeAll('restock', proposals, {
+        targets: a.classes.map((c) => c.rentalClass),
+        actor: payload.actor ?? systemActor('restock'),
+      });
       return { proposed: proposed.length, pending: proposed.filter((d) => d.status === 'pending').length, superseded };
     });
 

@@ -114,7 +114,10 @@ interface ClassForecast {
  * `allocateBudget`: every unit avoiding at least `minStockoutDaysAvoided` after the lead time, within the unit
  * budget (most valuable first), then within the dollar budget (most stockout days avoided per dollar first).
  */
-export async function analyseRestock(deps: { database: DatabaseHandle; inventory: InventoryData; forecaster: DemandForecaster }, s: RestockSettings): Promise<{ asOf: string; classes: ClassRestock[] }> {
+export async function analyseRestock(
+  deps: { database: DatabaseHandle; inventory: InventoryData; forecaster: DemandForecaster },
+  s: RestockSettings,
+): Promise<{ asOf: string; classes: ClassRestock[] }> {
   const asOf = deps.forecaster.dataThrough();
   const history = await loadHistory(deps, asOf);
   const forecasts = await categoryForecasts(deps.forecaster, s);
@@ -214,7 +217,9 @@ async function loadHistory(deps: { database: DatabaseHandle; inventory: Inventor
     c.lines += st.lines;
   }
   const velocity = new Map(
-    velocityClasses(classes.map((c) => ({ id: c.rentalClass, revenue: stats.get(c.rentalClass)?.revenue ?? 0, demand: stats.get(c.rentalClass)?.weekly ?? new Array(52).fill(0) }))).map((v) => [v.id, v]),
+    velocityClasses(
+      classes.map((c) => ({ id: c.rentalClass, revenue: stats.get(c.rentalClass)?.revenue ?? 0, demand: stats.get(c.rentalClass)?.weekly ?? new Array(52).fill(0) })),
+    ).map((v) => [v.id, v]),
   );
   return { classes, onRentBy, stats, stillOutBy, catQty, equipment: new Map(equipment.map((e) => [String(e.item_num), e])), velocity };
 }
@@ -302,7 +307,11 @@ function prepareClass(c: History['classes'][number], h: History, categoryDaily: 
   const resaleValue = Number(e?.sell_price ?? 0) * 0.5;
   const revenueLastYear = st?.revenue ?? 0;
   const marginalAvoided = concaveUnitValues(table, u0, arrival);
-  const unitLifeRevenue = marginalUnitRevenue({ table, u0, arrival, units: c.units, revenueLastYear, price, onRentMean: (i) => known[i]! + carried[i]! + today[i]! }, marginalAvoided.length, s);
+  const unitLifeRevenue = marginalUnitRevenue(
+    { table, u0, arrival, units: c.units, revenueLastYear, price, onRentMean: (i) => known[i]! + carried[i]! + today[i]! },
+    marginalAvoided.length,
+    s,
+  );
   return {
     forecast: onRentForecast,
     table,
@@ -395,7 +404,13 @@ function recommender(asOf: string, s: RestockSettings, windowDays: number): (c: 
     const lifeRevenue = c.unitLifeRevenue.slice(0, n).reduce((a, x) => a + x, 0);
     const roiOf = (k: number) => (b.unitCost > 0 && k > 0 ? (lifeRevenue + k * (b.resaleValue - b.unitCost)) / (k * b.unitCost) : c.purchaseRoi);
     const subRentQty = c.leadAvoided.filter((v) => v >= s.minStockoutDaysAvoided).length;
-    const make = (action: ClassRestock['recommendation']['action'], quantity: number, stockoutDaysAvoided: number, expectedProfit: number, reason: string): ClassRestock['recommendation'] => ({
+    const make = (
+      action: ClassRestock['recommendation']['action'],
+      quantity: number,
+      stockoutDaysAvoided: number,
+      expectedProfit: number,
+      reason: string,
+    ): ClassRestock['recommendation'] => ({
       action,
       quantity,
       stockoutDaysAvoided,

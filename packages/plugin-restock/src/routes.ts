@@ -115,7 +115,11 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
           horizonDays: config.horizonDays,
           serviceLevel: config.serviceLevel,
           severityRules: ALERT_RULES,
-          counts: { critical: alerts.filter((x) => x.severity === 'critical').length, high: alerts.filter((x) => x.severity === 'high').length, medium: alerts.filter((x) => x.severity === 'medium').length },
+          counts: {
+            critical: alerts.filter((x) => x.severity === 'critical').length,
+            high: alerts.filter((x) => x.severity === 'high').length,
+            medium: alerts.filter((x) => x.severity === 'medium').length,
+          },
           alerts,
         };
       },
@@ -124,7 +128,8 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
       method: 'GET',
       path: '/restock/optimization-recommendations',
       aliases: ['/inventory/optimization-recommendations'],
-      summary: 'Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, most severe alert first (an alerted class by its expected shortfall), then by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes, and each class\'s open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)',
+      summary:
+        "Units to buy (or sub-rent) where one more unit avoids the most expected stockout days, most severe alert first (an alerted class by its expected shortfall), then by stockout days avoided per dollar, with purchase ROI, reorder levels and velocity classes, and each class's open decision (proposed by the scheduled job or POST /decisions/propose; this read records nothing)",
       role: 'read',
       output: z.object({
         modelVersion: z.string(),
@@ -152,7 +157,14 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
             expectedProfit: z.number(),
             reason: z.string(),
             decision: z
-              .object({ id: z.number().int(), status: z.string(), verdict: z.string(), safeguards: z.array(safeguardOutcomeSchema), action: jsonObjectSchema, amountUsd: z.number().nullable() })
+              .object({
+                id: z.number().int(),
+                status: z.string(),
+                verdict: z.string(),
+                safeguards: z.array(safeguardOutcomeSchema),
+                action: jsonObjectSchema,
+                amountUsd: z.number().nullable(),
+              })
               .nullable(),
           }),
         ),
@@ -176,7 +188,13 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
         const rows = inCategory(a.classes, query.category);
         const ranked = rows
           .filter((x) => x.recommendation.action !== 'none')
-          .sort((x, y) => severityRank(y.severity) - severityRank(x.severity) || (x.severity ? y.expectedShortfall - x.expectedShortfall : 0) || valuePerDollar(y) - valuePerDollar(x) || y.recommendation.stockoutDaysAvoided - x.recommendation.stockoutDaysAvoided);
+          .sort(
+            (x, y) =>
+              severityRank(y.severity) - severityRank(x.severity) ||
+              (x.severity ? y.expectedShortfall - x.expectedShortfall : 0) ||
+              valuePerDollar(y) - valuePerDollar(x) ||
+              y.recommendation.stockoutDaysAvoided - x.recommendation.stockoutDaysAvoided,
+          );
         // A read: the open decision of each class is looked up, nothing is recorded.
         const open = new Map((await ledger.listOpen({ type: 'restock', targetIds: ranked.map((c) => c.rentalClass) })).map((d) => [d.target.id, d]));
         const recommendations = ranked.map((c) => {
@@ -197,7 +215,9 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
             subRentCost: r2(rec.subRentCost),
             expectedProfit: r2(rec.expectedProfit),
             reason: rec.reason,
-            decision: decision ? { id: decision.id, status: decision.status, verdict: decision.verdict, safeguards: decision.safeguards, action: decision.action, amountUsd: decision.amountUsd } : null,
+            decision: decision
+              ? { id: decision.id, status: decision.status, verdict: decision.verdict, safeguards: decision.safeguards, action: decision.action, amountUsd: decision.amountUsd }
+              : null,
           };
         });
         const velocity = rows.map((c) => ({
@@ -231,7 +251,8 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
       method: 'POST',
       path: '/restock/approve-restock/:item_id',
       aliases: ['/inventory/approve-restock/:item_id'],
-      summary: 'Approves (optionally with another quantity), rejects, or records the execution or failure of the open restock decision of a rental class; the ledger re-prices and re-checks every safeguard, and approving or executing needs an approve key',
+      summary:
+        'Approves (optionally with another quantity), rejects, or records the execution or failure of the open restock decision of a rental class; the ledger re-prices and re-checks every safeguard, and approving or executing needs an approve key',
       role: 'operate',
       output: z.object({ decision: decisionRecordSchema }),
       input: {
@@ -260,7 +281,8 @@ export function restockRoutes({ config, ledger, analysis, inCategory }: RestockR
           if (!decision) throw HttpProblem.notFound(`rental class ${params.item_id} has no ${wanted} restock decision`);
         }
         let updated: DecisionRecord;
-        if (body.action === 'approve') updated = await ledger.approve(decision.id, actor, body.quantity ? { quantity: body.quantity, reason: body.reason ?? 'quantity changed on approval' } : undefined);
+        if (body.action === 'approve')
+          updated = await ledger.approve(decision.id, actor, body.quantity ? { quantity: body.quantity, reason: body.reason ?? 'quantity changed on approval' } : undefined);
         else if (body.action === 'reject') updated = await ledger.reject(decision.id, actor, body.reason!);
         else if (body.action === 'execute') updated = await ledger.execute(decision.id, actor);
         else updated = await ledger.fail(decision.id, actor, body.reason!);

@@ -88,12 +88,18 @@ describe('restock alerts are internally consistent', () => {
 
   it('severity never falls as the shortfall probability rises with the expected shortfall held, nor as the expected shortfall rises', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }), (p1, p2, e1, e2) => {
-        const [lo, hi] = p1 <= p2 ? [p1, p2] : [p2, p1];
-        const [eLo, eHi] = e1 <= e2 ? [e1, e2] : [e2, e1];
-        expect(severityRank(alertSeverity(hi, eLo))).toBeGreaterThanOrEqual(severityRank(alertSeverity(lo, eLo)));
-        expect(severityRank(alertSeverity(lo, eHi))).toBeGreaterThanOrEqual(severityRank(alertSeverity(lo, eLo)));
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        (p1, p2, e1, e2) => {
+          const [lo, hi] = p1 <= p2 ? [p1, p2] : [p2, p1];
+          const [eLo, eHi] = e1 <= e2 ? [e1, e2] : [e2, e1];
+          expect(severityRank(alertSeverity(hi, eLo))).toBeGreaterThanOrEqual(severityRank(alertSeverity(lo, eLo)));
+          expect(severityRank(alertSeverity(lo, eHi))).toBeGreaterThanOrEqual(severityRank(alertSeverity(lo, eLo)));
+        },
+      ),
       { numRuns: 2000, seed: 7 },
     );
   });

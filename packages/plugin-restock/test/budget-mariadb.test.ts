@@ -4,7 +4,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { restockPlugin } from '../src/index.js';
 
 interface Recommendations {
-  recommendations: { rentalClass: string; action: string; quantity: number; purchaseCost: number; stockoutDaysAvoided: number; marginalStockoutDaysAvoided: number[]; decision: { id: number; status: string } | null }[];
+  recommendations: {
+    rentalClass: string;
+    action: string;
+    quantity: number;
+    purchaseCost: number;
+    stockoutDaysAvoided: number;
+    marginalStockoutDaysAvoided: number[];
+    decision: { id: number; status: string } | null;
+  }[];
   velocity: { rentalClass: string }[];
 }
 
@@ -13,7 +21,10 @@ afterAll(() => services.cleanup());
 
 const start = (restockConfig: Record<string, unknown>, databaseUrl?: string) =>
   startTestHost({
-    plugins: [{ plugin: demandPlugin, config: { matchActualsEveryMinutes: 0 } }, { plugin: restockPlugin, config: restockConfig }],
+    plugins: [
+      { plugin: demandPlugin, config: { matchActualsEveryMinutes: 0 } },
+      { plugin: restockPlugin, config: restockConfig },
+    ],
     ...(databaseUrl ? { config: { databaseUrl } } : {}),
     simulate: { items: 600, days: 420 },
   });
@@ -77,14 +88,19 @@ describe.skipIf(!services.mysqlUrl)('restock plugin on MariaDB (MYSQL_URL)', () 
     const pendingOne = decided.find((r) => r.decision!.status === 'pending');
     expect(pendingOne, 'a pending restock decision to approve').toBeDefined();
     if (pendingOne) {
-      const row = async () => host.runtime.database.db.selectFrom('automated_decisions').select(['status', 'quantity', 'amount_usd']).where('id', '=', pendingOne.decision!.id).executeTakeFirstOrThrow();
+      const row = async () =>
+        host.runtime.database.db.selectFrom('automated_decisions').select(['status', 'quantity', 'amount_usd']).where('id', '=', pendingOne.decision!.id).executeTakeFirstOrThrow();
       const was = await row();
       await expect(
-        host.call('POST', `/inventory/approve-restock/${pendingOne.rentalClass}`, { principal: ap, body: { action: 'approve', decision_id: pendingOne.decision!.id, quantity: 100_000 } }),
+        host.call('POST', `/inventory/approve-restock/${pendingOne.rentalClass}`, {
+          principal: ap,
+          body: { action: 'approve', decision_id: pendingOne.decision!.id, quantity: 100_000 },
+        }),
       ).rejects.toMatchObject({ status: 422, detail: expect.stringContaining('restock-cap') });
       expect(await row()).toEqual(was);
     }
-    if (d.decision!.status === 'pending') await host.call('POST', `/inventory/approve-restock/${d.rentalClass}`, { principal: ap, body: { action: 'approve', decision_id: d.decision!.id } });
+    if (d.decision!.status === 'pending')
+      await host.call('POST', `/inventory/approve-restock/${d.rentalClass}`, { principal: ap, body: { action: 'approve', decision_id: d.decision!.id } });
     const executed = await host.call('POST', `/inventory/approve-restock/${d.rentalClass}`, { principal: ap, body: { action: 'execute', decision_id: d.decision!.id } });
     expect(executed.body).toMatchObject({ decision: { id: d.decision!.id, status: 'executed' } });
     const alerts = (await host.call('GET', '/inventory/restock-alerts?category=tables')).body as { alerts: { category: string }[] };

@@ -66,7 +66,10 @@ describe('restock endpoints on a simulated business', () => {
       // The demand ranges these figures were set against (conformal): with the narrower negative binomial ranges the
       // demand plugin now serves, each of the one-chair class's units avoids under 0.03 stockout days, and it is alerted
       // critical but not bought for (restock values units one at a time; a line of ~50 chairs needs them in batches).
-      plugins: [{ plugin: demandPlugin, config: { matchActualsEveryMinutes: 0, intervals: 'conformal' } }, { plugin: restockPlugin, config: { minStockoutDaysAvoided: 0.03 } }],
+      plugins: [
+        { plugin: demandPlugin, config: { matchActualsEveryMinutes: 0, intervals: 'conformal' } },
+        { plugin: restockPlugin, config: { minStockoutDaysAvoided: 0.03 } },
+      ],
       simulate: { items: 600, days: 420 },
     });
     const db = host.runtime.database.db;
@@ -77,7 +80,11 @@ describe('restock endpoints on a simulated business', () => {
     // The busiest round linen given 300 more units than it has: ample whatever the forecast.
     ample = await busiest(host, 'Round Linen');
     const model = await db.selectFrom('id_item_master').selectAll().where('rental_class_num', '=', ample).limit(1).executeTakeFirstOrThrow();
-    for (let i = 0; i < 300; i++) await db.insertInto('id_item_master').values({ ...model, tag_id: `AMPLE${String(i).padStart(4, '0')}`, item_num: 9_000_000 + i, serial_number: null, status: 'Ready to Rent' }).execute();
+    for (let i = 0; i < 300; i++)
+      await db
+        .insertInto('id_item_master')
+        .values({ ...model, tag_id: `AMPLE${String(i).padStart(4, '0')}`, item_num: 9_000_000 + i, serial_number: null, status: 'Ready to Rent' })
+        .execute();
   }, 120_000);
   afterAll(() => host.close());
 
@@ -143,7 +150,8 @@ describe('restock endpoints on a simulated business', () => {
       const [x, y] = [recs[i - 1]!, recs[i]!];
       expect(severityRank(x.severity)).toBeGreaterThanOrEqual(severityRank(y.severity));
       if (x.severity && x.severity === y.severity) expect(x.expectedShortfall).toBeGreaterThanOrEqual(y.expectedShortfall);
-      if (!x.severity && !y.severity) expect(x.stockoutDaysAvoidedPerThousandUsd ?? Number.POSITIVE_INFINITY).toBeGreaterThanOrEqual(y.stockoutDaysAvoidedPerThousandUsd ?? Number.POSITIVE_INFINITY);
+      if (!x.severity && !y.severity)
+        expect(x.stockoutDaysAvoidedPerThousandUsd ?? Number.POSITIVE_INFINITY).toBeGreaterThanOrEqual(y.stockoutDaysAvoidedPerThousandUsd ?? Number.POSITIVE_INFINITY);
     }
     const buys = body.recommendations.filter((r) => r.action === 'buy' && r.unitCost > 0);
     for (const b of buys) {
@@ -158,7 +166,10 @@ describe('restock endpoints on a simulated business', () => {
     // Each purchase predicts what can be measured once its window has passed: the rent its units earn from their arrival.
     const arrival = addDays(((await host.call('GET', '/inventory/restock-alerts')).body as { dataThrough: string }).dataThrough, 14);
     for (const r of rows) {
-      const proposed = JSON.parse(String(r.original_action ?? r.proposed_action)) as { quantity: number; impact: { from: string; to: string; baseUnits: number; unitDays: number; dailyRate: number } };
+      const proposed = JSON.parse(String(r.original_action ?? r.proposed_action)) as {
+        quantity: number;
+        impact: { from: string; to: string; baseUnits: number; unitDays: number; dailyRate: number };
+      };
       const impact = proposed.impact;
       expect(impact.from).toBe(arrival);
       expect(impact.to).toBe(addDays(arrival, 14));
@@ -199,22 +210,45 @@ describe('restock endpoints on a simulated business', () => {
     const pending = (await decisions()).filter((r) => r.status === 'pending');
     expect(pending.length).toBeGreaterThan(1);
     const first = pending[0]!;
-    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve' }, principal: host.principals.read })).rejects.toMatchObject({ status: 403 });
-    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 403, detail: expect.stringContaining("needs role 'approve'") });
+    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve' }, principal: host.principals.read })).rejects.toMatchObject({
+      status: 403,
+    });
+    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve' }, principal: host.principals.operate })).rejects.toMatchObject({
+      status: 403,
+      detail: expect.stringContaining("needs role 'approve'"),
+    });
     // The reported case: approving with a quantity far beyond the $5,000 cap is refused, naming the cap, and changes nothing.
     await expect(
-      host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve', decision_id: first.id, quantity: 100_000 }, principal: host.principals.approve }),
+      host.call('POST', `/inventory/approve-restock/${first.target_id}`, {
+        body: { action: 'approve', decision_id: first.id, quantity: 100_000 },
+        principal: host.principals.approve,
+      }),
     ).rejects.toMatchObject({ status: 422, detail: expect.stringContaining('restock-cap') });
     expect((await decisions()).find((r) => r.id === first.id)).toMatchObject({ status: 'pending', quantity: first.quantity, amount_usd: first.amount_usd });
-    const approved = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'approve', decision_id: first.id, quantity: 1 }, principal: host.principals.approve });
-    expect(approved.body).toMatchObject({ decision: { status: 'approved', decidedBy: 'test approve', humanOverride: { quantity: 1 }, quantity: 1, amountUsd: Number(first.unit_cost_usd) } });
-    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 403 });
+    const approved = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, {
+      body: { action: 'approve', decision_id: first.id, quantity: 1 },
+      principal: host.principals.approve,
+    });
+    expect(approved.body).toMatchObject({
+      decision: { status: 'approved', decidedBy: 'test approve', humanOverride: { quantity: 1 }, quantity: 1, amountUsd: Number(first.unit_cost_usd) },
+    });
+    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute' }, principal: host.principals.operate })).rejects.toMatchObject({
+      status: 403,
+    });
     const executed = await host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute' }, principal: host.principals.approve });
     expect(executed.body).toMatchObject({ decision: { id: first.id, status: 'executed', executedBy: 'test approve' } });
-    await expect(host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute', decision_id: first.id }, principal: host.principals.approve })).rejects.toMatchObject({ status: 409 });
+    await expect(
+      host.call('POST', `/inventory/approve-restock/${first.target_id}`, { body: { action: 'execute', decision_id: first.id }, principal: host.principals.approve }),
+    ).rejects.toMatchObject({ status: 409 });
     const second = pending[1]!;
-    await expect(host.call('POST', `/inventory/approve-restock/${second.target_id}`, { body: { action: 'reject' }, principal: host.principals.operate })).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.reason' }] });
-    const rejected = await host.call('POST', `/inventory/approve-restock/${second.target_id}`, { body: { action: 'reject', reason: 'budget' }, principal: host.principals.operate });
+    await expect(host.call('POST', `/inventory/approve-restock/${second.target_id}`, { body: { action: 'reject' }, principal: host.principals.operate })).rejects.toMatchObject({
+      status: 400,
+      errors: [{ field: 'body.reason' }],
+    });
+    const rejected = await host.call('POST', `/inventory/approve-restock/${second.target_id}`, {
+      body: { action: 'reject', reason: 'budget' },
+      principal: host.principals.operate,
+    });
     expect(rejected.body).toMatchObject({ decision: { id: second.id, status: 'rejected', overrideReason: 'budget', decidedBy: 'test operate' } });
     // The records: executed with its time, rejected with its reason; reading again keeps the human rejection (same proposal).
     const rows = new Map((await decisions()).map((r) => [r.id, r]));

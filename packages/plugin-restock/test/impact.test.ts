@@ -45,7 +45,14 @@ describe('the actual impact of an executed restock decision, measured once its w
     const onRent = new Map<string, number[]>();
     for (const l of lines) {
       const cls = String(l.cls);
-      const series = onRent.get(cls) ?? onRent.set(cls, days.map(() => 0)).get(cls)!;
+      const series =
+        onRent.get(cls) ??
+        onRent
+          .set(
+            cls,
+            days.map(() => 0),
+          )
+          .get(cls)!;
       // Out from the contract's day through the day it is due (returns come back after that day's rentals).
       days.forEach((d, i) => (series[i] += d >= l.out && d <= l.due ? Number(l.qty) : 0));
     }

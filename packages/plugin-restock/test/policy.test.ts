@@ -1,6 +1,21 @@
 import { normalQuantile } from '@rfid3/core';
 import { describe, expect, it } from 'vitest';
-import { allocateBudget, concaveUnitValues, expectedStockoutDays, leadTimeDemand, movingAverageLevels, onRentDemand, onRentDistribution, onRentTail, onRentTails, reorderLevels, simulateFleet, stockoutTable, unitLayers, velocityClasses } from '../src/index.js';
+import {
+  allocateBudget,
+  concaveUnitValues,
+  expectedStockoutDays,
+  leadTimeDemand,
+  movingAverageLevels,
+  onRentDemand,
+  onRentDistribution,
+  onRentTail,
+  onRentTails,
+  reorderLevels,
+  simulateFleet,
+  stockoutTable,
+  unitLayers,
+  velocityClasses,
+} from '../src/index.js';
 import type { FleetClass } from '../src/index.js';
 
 describe('reorder levels', () => {
@@ -91,8 +106,19 @@ describe('allocation', () => {
     blockStarts: [0, 7, 14, 21],
     end: 28,
     classes: [
-      { layers: [[0.5, 0.5, 0.9, 0.9], [0.2, 0.2, 0.6, 0.6], [0.05, 0.05, 0.3, 0.3]] },
-      { layers: [[0.02, 0.02, 0.02, 0.02], [0.01, 0.01, 0.01, 0.01]] },
+      {
+        layers: [
+          [0.5, 0.5, 0.9, 0.9],
+          [0.2, 0.2, 0.6, 0.6],
+          [0.05, 0.05, 0.3, 0.3],
+        ],
+      },
+      {
+        layers: [
+          [0.02, 0.02, 0.02, 0.02],
+          [0.01, 0.01, 0.01, 0.01],
+        ],
+      },
     ],
   };
 

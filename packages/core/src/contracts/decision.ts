@@ -133,7 +133,10 @@ export function defaultSafeguards(settings: Partial<SafeguardSettings> = {}): De
       id: 'second-approver',
       check(d) {
         if (d.amountUsd !== undefined && d.amountUsd >= s.secondApproverAtOrAboveUsd) {
-          return { verdict: 'review', reason: `commits ${usd(d.amountUsd)}, at or above ${usd(s.secondApproverAtOrAboveUsd)}: needs approval by a key other than the one that proposed or changed it` };
+          return {
+            verdict: 'review',
+            reason: `commits ${usd(d.amountUsd)}, at or above ${usd(s.secondApproverAtOrAboveUsd)}: needs approval by a key other than the one that proposed or changed it`,
+          };
         }
         return null;
       },
@@ -196,7 +199,12 @@ export function applySafeguards(decision: ProposedDecision, safeguards: Decision
     if (VERDICTS.indexOf(given) > VERDICTS.indexOf(verdict)) verdict = given;
   }
   // No safeguard had a say (none applies to this type): nobody judged it, so a person must.
-  if (outcomes.length === 0) return { verdict: 'manual', decision: current, outcomes: [{ safeguard: 'none', verdict: 'manual', reason: `no safeguard applies to '${decision.type}' decisions: needs a manual decision` }] };
+  if (outcomes.length === 0)
+    return {
+      verdict: 'manual',
+      decision: current,
+      outcomes: [{ safeguard: 'none', verdict: 'manual', reason: `no safeguard applies to '${decision.type}' decisions: needs a manual decision` }],
+    };
   return { verdict, decision: current, outcomes };
 }
 

@@ -136,11 +136,9 @@ export function isJsonAnswer(x: unknown): x is JsonAnswer {
 }
 
 /** Identity function that infers the handler's input types from the schemas. */
-export function defineEndpoint<
-  P extends z.ZodType | undefined = undefined,
-  Q extends z.ZodType | undefined = undefined,
-  B extends z.ZodType | undefined = undefined,
->(endpoint: Endpoint<P, Q, B>): Endpoint<P, Q, B> {
+export function defineEndpoint<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  endpoint: Endpoint<P, Q, B>,
+): Endpoint<P, Q, B> {
   for (const path of [endpoint.path, ...(endpoint.aliases ?? [])]) {
     if (!path.startsWith('/')) throw new TypeError(`endpoint path '${path}' must start with '/'`);
   }

@@ -16,8 +16,6 @@ export interface Feature<TEntity, TValue extends JsonValue = number> {
 }
 
 /** Declares a feature (identity; it checks the shape at compile time). */
-export function defineFeature<TEntity, TValue extends JsonValue = number>(
-  feature: Feature<TEntity, TValue>,
-): Feature<TEntity, TValue> {
+export function defineFeature<TEntity, TValue extends JsonValue = number>(feature: Feature<TEntity, TValue>): Feature<TEntity, TValue> {
   return feature;
 }

@@ -83,9 +83,7 @@ export type Plugin<C extends z.ZodType = z.ZodType, D extends ServiceRefs = Serv
 export type AnyPlugin = Plugin<any, any>;
 
 /** Makes a plugin: a plain named object with one `register` function (Backstage / Vite style). */
-export function definePlugin<C extends z.ZodType = z.ZodType<Record<string, never>>, D extends ServiceRefs = {}>(
-  options: PluginOptions<C, D>,
-): Plugin<C, D> {
+export function definePlugin<C extends z.ZodType = z.ZodType<Record<string, never>>, D extends ServiceRefs = {}>(options: PluginOptions<C, D>): Plugin<C, D> {
   if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(options.id)) {
     throw new TypeError(`plugin id '${options.id}' must be lower-case words joined by dashes`);
   }

@@ -255,7 +255,17 @@ export class DecisionLedger {
           .where('id', '=', Number(open.id))
           .execute();
       }
-      await this.log(trx, { id, action: 'propose', from: null, to: status, actor: auto ? { ...actor, name: `${actor.name} (auto-approved)` } : actor, before: null, after: d.amountUsd ?? null, changes: { verdict: result.verdict, safeguards: result.outcomes.map(({ safeguard, verdict, reason }) => ({ safeguard, verdict, reason })) }, reason: decision.rationale ?? null });
+      await this.log(trx, {
+        id,
+        action: 'propose',
+        from: null,
+        to: status,
+        actor: auto ? { ...actor, name: `${actor.name} (auto-approved)` } : actor,
+        before: null,
+        after: d.amountUsd ?? null,
+        changes: { verdict: result.verdict, safeguards: result.outcomes.map(({ safeguard, verdict, reason }) => ({ safeguard, verdict, reason })) },
+        reason: decision.rationale ?? null,
+      });
       return toRecord((await this.row(trx, id))!);
     });
   }
@@ -309,7 +319,11 @@ export class DecisionLedger {
     if (filter.type) q = q.where('decision_type', '=', filter.type);
     if (filter.targetId) q = q.where('target_id', '=', filter.targetId);
     if (filter.scope !== undefined) q = filter.scope === null ? q.where('scope', 'is', null) : q.where('scope', '=', filter.scope);
-    const rows = await q.orderBy('id', 'desc').limit(filter.limit ?? 100).offset(filter.offset ?? 0).execute();
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 100)
+      .offset(filter.offset ?? 0)
+      .execute();
     return rows.map(toRecord);
   }
 
@@ -367,7 +381,17 @@ export class DecisionLedger {
         overridden_by_key: identity(actor),
         updated_at: now,
       });
-      await this.log(trx, { id, action: 'override', from: 'pending', to: 'pending', actor, before: num(row.amount_usd), after: effective.amountUsd ?? null, changes: changeLog(row, effective), reason: change.reason ?? null });
+      await this.log(trx, {
+        id,
+        action: 'override',
+        from: 'pending',
+        to: 'pending',
+        actor,
+        before: num(row.amount_usd),
+        after: effective.amountUsd ?? null,
+        changes: changeLog(row, effective),
+        reason: change.reason ?? null,
+      });
       return toRecord((await this.row(trx, id))!);
     });
   }
@@ -388,13 +412,7 @@ export class DecisionLedger {
       this.checkCeiling(actor, amount, id);
       const me = identity(actor);
       if (amount >= this.settings.secondApproverAtOrAboveUsd) {
-        const reason = changed
-          ? 'changes it now'
-          : me !== null && me === row.proposed_by_key
-            ? 'proposed it'
-            : me !== null && me === row.overridden_by_key
-              ? 'overrode it'
-              : null;
+        const reason = changed ? 'changes it now' : me !== null && me === row.proposed_by_key ? 'proposed it' : me !== null && me === row.overridden_by_key ? 'overrode it' : null;
         if (reason) {
           throw forbidden(
             `decision ${id} commits ${usd(amount)}, at or above ${usd(this.settings.secondApproverAtOrAboveUsd)}: it needs a second key's approval, and key '${actor.name}' ${reason}` +
@@ -417,7 +435,17 @@ export class DecisionLedger {
           : {}),
         updated_at: now,
       });
-      await this.log(trx, { id, action: 'approve', from: 'pending', to: 'approved', actor, before: num(row.amount_usd), after: effective.amountUsd ?? null, changes: changed ? changeLog(row, effective) : null, reason: change?.reason ?? null });
+      await this.log(trx, {
+        id,
+        action: 'approve',
+        from: 'pending',
+        to: 'approved',
+        actor,
+        before: num(row.amount_usd),
+        after: effective.amountUsd ?? null,
+        changes: changed ? changeLog(row, effective) : null,
+        reason: change?.reason ?? null,
+      });
       return toRecord((await this.row(trx, id))!);
     });
   }
@@ -428,7 +456,15 @@ export class DecisionLedger {
     return this.inTransaction(async (trx) => {
       const row = await this.pendingRow(trx, id, 'rejected');
       const now = this.now();
-      await this.update(trx, row, { status: 'rejected', decided_by: actor.name, decided_by_key: identity(actor), decided_at: now, override_reason: reason, open_key: null, updated_at: now });
+      await this.update(trx, row, {
+        status: 'rejected',
+        decided_by: actor.name,
+        decided_by_key: identity(actor),
+        decided_at: now,
+        override_reason: reason,
+        open_key: null,
+        updated_at: now,
+      });
       await this.log(trx, { id, action: 'reject', from: 'pending', to: 'rejected', actor, before: num(row.amount_usd), after: num(row.amount_usd), changes: null, reason });
       return toRecord((await this.row(trx, id))!);
     });
@@ -476,7 +512,17 @@ export class DecisionLedger {
       const row = await this.row(trx, id);
       if (!row) throw HttpProblem.notFound(`decision ${id} does not exist`);
       await trx.updateTable('automated_decisions').set({ actual_impact: value, updated_at: this.now() }).where('id', '=', id).execute();
-      await this.log(trx, { id, action: 'impact', from: row.status, to: row.status, actor, before: num(row.amount_usd), after: num(row.amount_usd), changes: { actualImpact: value }, reason: null });
+      await this.log(trx, {
+        id,
+        action: 'impact',
+        from: row.status,
+        to: row.status,
+        actor,
+        before: num(row.amount_usd),
+        after: num(row.amount_usd),
+        changes: { actualImpact: value },
+        reason: null,
+      });
       return toRecord((await this.row(trx, id))!);
     });
   }
@@ -494,7 +540,11 @@ export class DecisionLedger {
   private checkCeiling(actor: DecisionActor, amount: number, id: number): void {
     const limit = actor.approveLimitUsd;
     if (limit !== null && limit !== undefined && amount > limit) {
-      throw forbidden(`decision ${id} commits ${usd(amount)}, above key '${actor.name}''s approval ceiling of ${usd(limit)}`, { rule: 'key-ceiling', amountUsd: amount, ceilingUsd: limit });
+      throw forbidden(`decision ${id} commits ${usd(amount)}, above key '${actor.name}''s approval ceiling of ${usd(limit)}`, {
+        rule: 'key-ceiling',
+        amountUsd: amount,
+        ceilingUsd: limit,
+      });
     }
   }
 
@@ -520,7 +570,8 @@ export class DecisionLedger {
     let effective = fromRow(row);
     if (change) {
       if (change.quantity !== undefined) {
-        if (!(Number.isInteger(change.quantity) && change.quantity > 0)) throw HttpProblem.badRequest('quantity must be a positive whole number', [{ field: 'body.quantity', message: 'a positive integer' }]);
+        if (!(Number.isInteger(change.quantity) && change.quantity > 0))
+          throw HttpProblem.badRequest('quantity must be a positive whole number', [{ field: 'body.quantity', message: 'a positive integer' }]);
         if (effective.quantity === undefined && !('quantity' in effective.action)) throw unprocessable(`decision ${row.id} has no quantity to change`);
         if (effective.amountUsd !== undefined && effective.unitCostUsd === undefined) {
           // The amount must follow the quantity: without a unit cost the new amount cannot be known.
@@ -542,7 +593,10 @@ export class DecisionLedger {
     }
     const capped = result.decision;
     const differs =
-      capped.amountUsd !== effective.amountUsd || capped.quantity !== effective.quantity || capped.proposedPrice !== effective.proposedPrice || JSON.stringify(capped.action) !== JSON.stringify(effective.action);
+      capped.amountUsd !== effective.amountUsd ||
+      capped.quantity !== effective.quantity ||
+      capped.proposedPrice !== effective.proposedPrice ||
+      JSON.stringify(capped.action) !== JSON.stringify(effective.action);
     if (differs) {
       const caps = result.outcomes.filter((o) => o.safeguard.endsWith('-cap') || /cap/i.test(o.reason));
       const named = caps.length ? caps : result.outcomes;
@@ -557,12 +611,7 @@ export class DecisionLedger {
 
   private async update(trx: Db, row: Row, set: RowUpdate<'automated_decisions'>): Promise<void> {
     // The status guard in WHERE makes a concurrent second transition lose instead of overwrite.
-    const res = await trx
-      .updateTable('automated_decisions')
-      .set(set)
-      .where('id', '=', Number(row.id))
-      .where('status', '=', row.status)
-      .executeTakeFirst();
+    const res = await trx.updateTable('automated_decisions').set(set).where('id', '=', Number(row.id)).where('status', '=', row.status).executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) throw HttpProblem.conflict(`decision ${row.id} changed while being updated; retry`);
   }
 
@@ -576,12 +625,32 @@ export class DecisionLedger {
         ? { status: 'rejected', decided_by: 'superseded', decided_at: now, override_reason: why, open_key: null, updated_at: now }
         : { status: 'failed', failure_reason: why, open_key: null, updated_at: now },
     );
-    await this.log(trx, { id: Number(row.id), action: 'supersede', from: row.status, to: pending ? 'rejected' : 'failed', actor, before: num(row.amount_usd), after: num(row.amount_usd), changes: null, reason: why });
+    await this.log(trx, {
+      id: Number(row.id),
+      action: 'supersede',
+      from: row.status,
+      to: pending ? 'rejected' : 'failed',
+      actor,
+      before: num(row.amount_usd),
+      after: num(row.amount_usd),
+      changes: null,
+      reason: why,
+    });
   }
 
   private async log(
     trx: Db,
-    t: { id: number; action: string; from: string | null; to: string; actor: DecisionActor; before: number | null; after: number | null; changes: JsonObject | null; reason: string | null },
+    t: {
+      id: number;
+      action: string;
+      from: string | null;
+      to: string;
+      actor: DecisionActor;
+      before: number | null;
+      after: number | null;
+      changes: JsonObject | null;
+      reason: string | null;
+    },
   ): Promise<void> {
     await trx
       .insertInto('rfid3_decision_transitions')

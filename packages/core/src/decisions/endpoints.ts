@@ -82,7 +82,8 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
     defineEndpoint({
       method: 'POST',
       path: '/decisions/:id/approve',
-      summary: 'Approves a pending decision, optionally with another quantity or price (re-checked by every safeguard; from the four-eyes amount up, by a key other than the one that proposed or changed it)',
+      summary:
+        'Approves a pending decision, optionally with another quantity or price (re-checked by every safeguard; from the four-eyes amount up, by a key other than the one that proposed or changed it)',
       role: 'approve',
       output: decided,
       input: { params: idParams, body: z.object({ ...change, reason: z.string().min(1).max(1000).optional() }).default({}) },
@@ -130,12 +131,25 @@ export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunne
       role: 'operate',
       output: z.object({ jobs: z.array(jobAcceptedSchema) }),
       successStatus: 202,
-      input: { body: z.object({ plugins: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1).max(50).optional() }).strict().default({}) },
+      input: {
+        body: z
+          .object({
+            plugins: z
+              .array(z.string().regex(/^[a-z][a-z0-9-]*$/))
+              .min(1)
+              .max(50)
+              .optional(),
+          })
+          .strict()
+          .default({}),
+      },
       handler({ body }, ctx) {
         const loaded = deps.plugins().map((p) => p.id);
         const wanted = body.plugins ?? loaded.filter((id) => deps.jobs.has(`${id}.${PROPOSE_JOB}`));
         const errors = wanted.flatMap((id, i) =>
-          deps.jobs.has(`${id}.${PROPOSE_JOB}`) ? [] : [{ field: `body.plugins.${i}`, message: loaded.includes(id) ? `plugin '${id}' proposes no decisions` : `no plugin '${id}' is loaded` }],
+          deps.jobs.has(`${id}.${PROPOSE_JOB}`)
+            ? []
+            : [{ field: `body.plugins.${i}`, message: loaded.includes(id) ? `plugin '${id}' proposes no decisions` : `no plugin '${id}' is loaded` }],
         );
         if (errors.length) throw HttpProblem.badRequest(errors.map((e) => e.message).join('; '), errors);
         const queued: JobRecord[] = wanted.map((id) => deps.jobs.enqueue(`${id}.${PROPOSE_JOB}`, { actor: actorOf(ctx.principal) }));

@@ -69,11 +69,7 @@ export class ExternalFactorStore {
 
   /** The stored factors of a type or names, between two days (both included), optionally at one location. */
   async get(query: { factorType?: FactorType; factorNames?: string[]; from: string; to: string; location?: string }): Promise<ExternalFactor[]> {
-    let q = this.deps.database.db
-      .selectFrom('external_data_factors')
-      .selectAll()
-      .where('factor_date', '>=', query.from)
-      .where('factor_date', '<=', query.to);
+    let q = this.deps.database.db.selectFrom('external_data_factors').selectAll().where('factor_date', '>=', query.from).where('factor_date', '<=', query.to);
     if (query.factorType) q = q.where('factor_type', '=', query.factorType);
     if (query.factorNames?.length) q = q.where('factor_name', 'in', query.factorNames);
     if (query.location) q = q.where('location', '=', query.location);

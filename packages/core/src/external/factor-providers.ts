@@ -74,10 +74,9 @@ export async function fetchFactors(
       options.logger?.warn({ provider: provider.id, attempt: attempt + 1, err: lastError }, 'external factor provider failed');
     }
   }
-  const cached = (
-    await Promise.all(provider.factorTypes.map((factorType) => store.get({ factorType, from: range.from, to: range.to, location: range.location })))
-  ).flat();
-  if (cached.length === 0) throw new FactorFetchError(`provider ${provider.id} failed ${attempts} time(s) and nothing is cached for ${range.location} ${range.from}..${range.to}: ${lastError}`);
+  const cached = (await Promise.all(provider.factorTypes.map((factorType) => store.get({ factorType, from: range.from, to: range.to, location: range.location })))).flat();
+  if (cached.length === 0)
+    throw new FactorFetchError(`provider ${provider.id} failed ${attempts} time(s) and nothing is cached for ${range.location} ${range.from}..${range.to}: ${lastError}`);
   return { factors: cached, from: 'cache', attempts, error: lastError };
 }
 

@@ -48,9 +48,7 @@ export function rollingOrigins(rows: number, o: Pick<RollingOriginOptions, 'init
 export function rollingOriginBacktest(series: SeriesInput, model: ForecastModel<any>, options: RollingOriginOptions): BacktestRun {
   const origins = rollingOrigins(series.values.length, options);
   if (origins.length === 0) {
-    throw new RangeError(
-      `no fold fits: ${series.values.length} rows, initial ${options.initial}, horizon ${options.horizon} (need initial + horizon ≤ rows)`,
-    );
+    throw new RangeError(`no fold fits: ${series.values.length} rows, initial ${options.initial}, horizon ${options.horizon} (need initial + horizon ≤ rows)`);
   }
   const points: BacktestPoint[] = [];
   const started = performance.now();

@@ -74,20 +74,14 @@ export class InventoryData {
     const { db } = this.deps.database;
     const category = await this.categoryExpression();
     const withUser = await this.hasUserMappings();
-    const key: RawBuilder<string> =
-      query.level === 'rental_class' ? sql<string>`t.rental_class_num` : query.level === 'category' ? category : sql<string>`'all'`;
+    const key: RawBuilder<string> = query.level === 'rental_class' ? sql<string>`t.rental_class_num` : query.level === 'category' ? category : sql<string>`'all'`;
     const day = sql<string>`date(t.scan_date)`;
     let q = db
       .selectFrom('id_transactions as t')
       .leftJoin('id_item_master as i', 'i.tag_id', 't.tag_id')
       .leftJoin('rental_class_mappings as m', 'm.rental_class_id', 't.rental_class_num')
       .$if(withUser, (qb) => qb.leftJoin('user_rental_class_mappings as u', 'u.rental_class_id', 't.rental_class_num'))
-      .select([
-        key.as('key'),
-        (query.byStore ? sql<string | null>`i.home_store` : sql<null>`null`).as('store'),
-        day.as('day'),
-        sql<number>`count(distinct t.tag_id)`.as('units'),
-      ])
+      .select([key.as('key'), (query.byStore ? sql<string | null>`i.home_store` : sql<null>`null`).as('store'), day.as('day'), sql<number>`count(distinct t.tag_id)`.as('units')])
       .where('t.scan_type', 'in', [...OUTBOUND_SCAN_TYPES])
       .where('t.rental_class_num', 'is not', null);
     if (query.from) q = q.where('t.scan_date', '>=', `${query.from} 00:00:00`);
@@ -134,13 +128,7 @@ export class InventoryData {
 
   /** Every home store code, sorted. */
   async stores(): Promise<string[]> {
-    const rows = await this.deps.database.db
-      .selectFrom('id_item_master')
-      .select('home_store')
-      .distinct()
-      .where('home_store', 'is not', null)
-      .orderBy('home_store')
-      .execute();
+    const rows = await this.deps.database.db.selectFrom('id_item_master').select('home_store').distinct().where('home_store', 'is not', null).orderBy('home_store').execute();
     return rows.map((r) => String(r.home_store));
   }
 

@@ -10,9 +10,7 @@ export function matchCategory(categories: readonly string[], term: string): stri
   let matches = all.filter((c) => c.toLowerCase() === t);
   if (matches.length === 0 && t) matches = all.filter((c) => c.toLowerCase().includes(t));
   if (matches.length !== 1) {
-    throw HttpProblem.notFound(
-      `category '${term}' ${matches.length ? `is ambiguous (${matches.join(', ')})` : 'matches no category'}; categories: ${all.join(', ')}`,
-    );
+    throw HttpProblem.notFound(`category '${term}' ${matches.length ? `is ambiguous (${matches.join(', ')})` : 'matches no category'}; categories: ${all.join(', ')}`);
   }
   return matches[0]!;
 }

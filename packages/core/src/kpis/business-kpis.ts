@@ -171,7 +171,12 @@ async function inventoryTurns(inventory: InventoryData, fleet: FleetDays | null,
     const perYear = averageUnitsOwned > 0 && n > 0 ? (unitsRented / averageUnitsOwned) * (365 / n) : null;
     return { perYear: perYear === null ? null : round(perYear), unitsRented, averageUnitsOwned: round(averageUnitsOwned, 2), days: n };
   };
-  return await besidePrevious(one, (t) => t.perYear, { period, previous, covered }, 'units sent out (distinct items with a Rental or Delivery scan each day) ÷ average units owned, per 365 days');
+  return await besidePrevious(
+    one,
+    (t) => t.perYear,
+    { period, previous, covered },
+    'units sent out (distinct items with a Rental or Delivery scan each day) ÷ average units owned, per 365 days',
+  );
 }
 
 async function revenuePerRental(database: DatabaseHandle, period: Period, previous: Period, covered: (p: Period) => boolean) {
@@ -195,9 +200,20 @@ async function revenuePerRental(database: DatabaseHandle, period: Period, previo
     const units = Number(l?.units ?? 0);
     const perContract = ratio(revenue, contracts);
     const perUnit = ratio(revenue, units);
-    return { perContract: perContract === null ? null : round(perContract, 2), perUnit: perUnit === null ? null : round(perUnit, 2), revenue: round(revenue, 2), contracts, unitsRented: units };
+    return {
+      perContract: perContract === null ? null : round(perContract, 2),
+      perUnit: perUnit === null ? null : round(perUnit, 2),
+      revenue: round(revenue, 2),
+      contracts,
+      unitsRented: units,
+    };
   };
-  return await besidePrevious(one, (t) => t.perContract, { period, previous, covered }, "Point of Rental contracts' rent amounts ÷ contracts written (a rental is a contract), and ÷ units on their lines");
+  return await besidePrevious(
+    one,
+    (t) => t.perContract,
+    { period, previous, covered },
+    "Point of Rental contracts' rent amounts ÷ contracts written (a rental is a contract), and ÷ units on their lines",
+  );
 }
 
 /** Every decision of the ledger, page by page. */
@@ -230,7 +246,8 @@ async function acceptance(ledger: DecisionLedger, period: Period) {
   const rejected = [...byType.values()].reduce((a, t) => a + t.rejected, 0);
   const rate = ratio(accepted, accepted + rejected);
   return {
-    measure: 'decisions a person approved (then executed, or not) ÷ decisions a person approved or rejected over the period to today; auto-approvals, safeguard rejections and proposals the ledger replaced are counted apart',
+    measure:
+      'decisions a person approved (then executed, or not) ÷ decisions a person approved or rejected over the period to today; auto-approvals, safeguard rejections and proposals the ledger replaced are counted apart',
     rate: rate === null ? null : round(rate),
     accepted,
     rejected,
@@ -248,14 +265,21 @@ async function decisionAccuracy(ledger: DecisionLedger) {
     const absError = list.reduce((a, d) => a + Math.abs(d.actualImpact! - d.predictedImpact!), 0);
     return {
       matched: list.length,
-      predicted: round(list.reduce((a, d) => a + d.predictedImpact!, 0), 2),
-      actual: round(list.reduce((a, d) => a + d.actualImpact!, 0), 2),
+      predicted: round(
+        list.reduce((a, d) => a + d.predictedImpact!, 0),
+        2,
+      ),
+      actual: round(
+        list.reduce((a, d) => a + d.actualImpact!, 0),
+        2,
+      ),
       accuracy: absActual > 0 ? round(Math.max(0, 1 - absError / absActual)) : null,
     };
   };
   const types = [...new Set(matched.map((d) => d.decisionType))];
   return {
-    measure: "1 − Σ|actual − predicted| ÷ Σ|actual| over executed decisions whose actual impact was measured once their horizon passed (job kpis.match-impact, each decision type's own measure)",
+    measure:
+      "1 − Σ|actual − predicted| ÷ Σ|actual| over executed decisions whose actual impact was measured once their horizon passed (job kpis.match-impact, each decision type's own measure)",
     ...summary(matched),
     awaitingMeasurement: executed.length - matched.length,
     byType: Object.fromEntries(types.map((t) => [t, summary(matched.filter((d) => d.decisionType === t))])),
@@ -328,7 +352,12 @@ async function repairs(database: DatabaseHandle, period: Period, previous: Perio
       withoutEstimate: found.length - known.length,
     };
   };
-  return await besidePrevious(one, (t) => t.unplannedCost, { period, previous, covered }, "cost of repairs that began with a return scan into Repair (the item came back broken) ÷ cost of every repair begun in the period (the others were sent in from the shelf); costs from the scans' repair estimates");
+  return await besidePrevious(
+    one,
+    (t) => t.unplannedCost,
+    { period, previous, covered },
+    "cost of repairs that began with a return scan into Repair (the item came back broken) ÷ cost of every repair begun in the period (the others were sent in from the shelf); costs from the scans' repair estimates",
+  );
 }
 
 async function replacements(database: DatabaseHandle, period: Period, previous: Period, covered: (p: Period) => boolean, minGrade: string) {
@@ -356,6 +385,11 @@ async function replacements(database: DatabaseHandle, period: Period, previous: 
     }
     return { count: premature, retired, share: ratio(premature, retired) === null ? null : round(premature / retired) };
   };
-  const figures = await besidePrevious(one, (t) => t.count, { period, previous, covered }, `items taken out of the fleet (sold or retired) while their last recorded grade was still rentable (${minGrade} or better)`);
+  const figures = await besidePrevious(
+    one,
+    (t) => t.count,
+    { period, previous, covered },
+    `items taken out of the fleet (sold or retired) while their last recorded grade was still rentable (${minGrade} or better)`,
+  );
   return { ...figures, minRentableGrade: minGrade };
 }

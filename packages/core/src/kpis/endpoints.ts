@@ -71,7 +71,7 @@ export function kpiEndpoints(runtime: Runtime): AnyEndpoint[] {
       method: 'GET',
       path: '/kpis',
       summary:
-        "The business outcomes, from the data: stockout days per week against the same weeks a year earlier, inventory turns per year, revenue per rental, recommendation acceptance, decision accuracy (predicted beside actual impact), unplanned repair cost share and premature replacements",
+        'The business outcomes, from the data: stockout days per week against the same weeks a year earlier, inventory turns per year, revenue per rental, recommendation acceptance, decision accuracy (predicted beside actual impact), unplanned repair cost share and premature replacements',
       role: 'read',
       input: {
         query: z.object({
@@ -96,7 +96,8 @@ export function kpiEndpoints(runtime: Runtime): AnyEndpoint[] {
     defineEndpoint({
       method: 'POST',
       path: '/kpis/match-impact',
-      summary: "Queues the job that records the actual impact of every executed decision whose horizon the data has passed (each decision type's own measure); it also runs every hour",
+      summary:
+        "Queues the job that records the actual impact of every executed decision whose horizon the data has passed (each decision type's own measure); it also runs every hour",
       role: 'operate',
       output: jobAcceptedSchema,
       successStatus: 202,

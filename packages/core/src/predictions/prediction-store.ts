@@ -124,17 +124,19 @@ export class PredictionStore {
     this.buffer = [];
     this.deps.metrics?.predictionWriteQueue.set(0);
     // Chain on the previous write whatever its outcome, so one failure does not reject every later flush.
-    this.flushing = this.flushing.catch(() => undefined).then(async () => {
-      if (rows.length === 0) return;
-      try {
-        await insertInChunks(this.deps.database, 'analytics_predictions', rows);
-      } catch (err) {
-        // Keep the rows for the next attempt rather than lose them.
-        this.buffer = rows.concat(this.buffer);
-        this.deps.logger.error({ err, rows: rows.length }, 'writing predictions failed; will retry');
-        throw err;
-      }
-    });
+    this.flushing = this.flushing
+      .catch(() => undefined)
+      .then(async () => {
+        if (rows.length === 0) return;
+        try {
+          await insertInChunks(this.deps.database, 'analytics_predictions', rows);
+        } catch (err) {
+          // Keep the rows for the next attempt rather than lose them.
+          this.buffer = rows.concat(this.buffer);
+          this.deps.logger.error({ err, rows: rows.length }, 'writing predictions failed; will retry');
+          throw err;
+        }
+      });
     return this.flushing;
   }
 
@@ -197,7 +199,9 @@ export class PredictionStore {
         sql<number | null>`avg(cast(within_interval as double))`.as('coverage'),
         sql<number | null>`max(interval_level)`.as('interval_level'),
         sql<number | null>`avg(upper_bound - lower_bound)`.as('mean_width'),
-        sql<number | null>`avg(upper_bound - lower_bound + (2 / (1 - interval_level)) * (case when actual_value < lower_bound then lower_bound - actual_value when actual_value > upper_bound then actual_value - upper_bound else 0 end))`.as(
+        sql<
+          number | null
+        >`avg(upper_bound - lower_bound + (2 / (1 - interval_level)) * (case when actual_value < lower_bound then lower_bound - actual_value when actual_value > upper_bound then actual_value - upper_bound else 0 end))`.as(
           'interval_score',
         ),
       ])

@@ -121,8 +121,17 @@ function toInfo(r: RegistryRow): ModelVersionInfo {
 }
 
 const INFO_COLUMNS = [
-  'model_name', 'version', 'model_type', 'status', 'validation_metric', 'validation_value',
-  'lower_is_better', 'training_rows', 'notes', 'created_at', 'activated_at',
+  'model_name',
+  'version',
+  'model_type',
+  'status',
+  'validation_metric',
+  'validation_value',
+  'lower_is_better',
+  'training_rows',
+  'notes',
+  'created_at',
+  'activated_at',
 ] as const;
 
 /**
@@ -158,105 +167,102 @@ export class ModelRegistry {
       throw new Error(`model ${candidate.modelName}: validation ${candidate.validation.metric} is not a finite number`);
     }
     const jobId = currentJob()?.jobId ?? null;
-    const result = await retryOnConflict(() => db.transaction().execute(async (trx) => {
-      // A job run again after its worker died finds the version its first attempt registered.
-      if (jobId !== null) {
-        const mine = await trx
-          .selectFrom('rfid3_model_registry')
-          .select(['version', 'status'])
-          .where('model_name', '=', candidate.modelName)
-          .where('job_id', '=', jobId)
-          .executeTakeFirst();
-        if (mine) {
-          const version = Number(mine.version);
-          return {
-            version,
-            versionTag: versionTag(candidate.modelName, version),
-            activated: mine.status === 'active',
-            reason: `already registered by job ${jobId} (an earlier attempt)`,
-            previousActive: null,
-          };
+    const result = await retryOnConflict(() =>
+      db.transaction().execute(async (trx) => {
+        // A job run again after its worker died finds the version its first attempt registered.
+        if (jobId !== null) {
+          const mine = await trx
+            .selectFrom('rfid3_model_registry')
+            .select(['version', 'status'])
+            .where('model_name', '=', candidate.modelName)
+            .where('job_id', '=', jobId)
+            .executeTakeFirst();
+          if (mine) {
+            const version = Number(mine.version);
+            return {
+              version,
+              versionTag: versionTag(candidate.modelName, version),
+              activated: mine.status === 'active',
+              reason: `already registered by job ${jobId} (an earlier attempt)`,
+              previousActive: null,
+            };
+          }
         }
-      }
-      const last = await trx
-        .selectFrom('rfid3_model_registry')
-        .select((eb) => eb.fn.max('version').as('v'))
-        .where('model_name', '=', candidate.modelName)
-        .executeTakeFirst();
-      const version = Number(last?.v ?? 0) + 1;
-      const active = await trx
-        .selectFrom('rfid3_model_registry')
-        .select(INFO_COLUMNS)
-        .where('model_name', '=', candidate.modelName)
-        .where('status', '=', 'active')
-        .executeTakeFirst();
-      let activated: boolean;
-      let reason: string;
-      const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(1) : n.toPrecision(4));
-      if (!active) {
-        activated = true;
-        reason = `no active version; ${candidate.validation.metric} ${fmt(candidate.validation.value)}`;
-      } else if (active.validation_metric !== candidate.validation.metric) {
-        activated = false;
-        reason = `not comparable: active ${versionTag(candidate.modelName, Number(active.version))} is scored on ${active.validation_metric}, candidate on ${candidate.validation.metric}`;
-      } else {
-        const a = options.compareWith ?? Number(active.validation_value);
-        const c = candidate.validation.value;
-        activated = lowerIsBetter ? c < a : c > a;
-        const on = options.compareWith !== undefined ? ' on the same data' : '';
-        reason = `${candidate.validation.metric} ${fmt(c)} ${activated ? 'beats' : 'does not beat'} active ${versionTag(candidate.modelName, Number(active.version))}'s ${fmt(a)}${on}`;
-      }
-      if (activated && active) {
-        await trx
-          .updateTable('rfid3_model_registry')
-          .set({ status: 'retired' })
+        const last = await trx
+          .selectFrom('rfid3_model_registry')
+          .select((eb) => eb.fn.max('version').as('v'))
+          .where('model_name', '=', candidate.modelName)
+          .executeTakeFirst();
+        const version = Number(last?.v ?? 0) + 1;
+        const active = await trx
+          .selectFrom('rfid3_model_registry')
+          .select(INFO_COLUMNS)
           .where('model_name', '=', candidate.modelName)
           .where('status', '=', 'active')
+          .executeTakeFirst();
+        let activated: boolean;
+        let reason: string;
+        const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(1) : n.toPrecision(4));
+        if (!active) {
+          activated = true;
+          reason = `no active version; ${candidate.validation.metric} ${fmt(candidate.validation.value)}`;
+        } else if (active.validation_metric !== candidate.validation.metric) {
+          activated = false;
+          reason = `not comparable: active ${versionTag(candidate.modelName, Number(active.version))} is scored on ${active.validation_metric}, candidate on ${candidate.validation.metric}`;
+        } else {
+          const a = options.compareWith ?? Number(active.validation_value);
+          const c = candidate.validation.value;
+          activated = lowerIsBetter ? c < a : c > a;
+          const on = options.compareWith !== undefined ? ' on the same data' : '';
+          reason = `${candidate.validation.metric} ${fmt(c)} ${activated ? 'beats' : 'does not beat'} active ${versionTag(candidate.modelName, Number(active.version))}'s ${fmt(a)}${on}`;
+        }
+        if (activated && active) {
+          await trx.updateTable('rfid3_model_registry').set({ status: 'retired' }).where('model_name', '=', candidate.modelName).where('status', '=', 'active').execute();
+        }
+        await trx
+          .insertInto('rfid3_model_registry')
+          .values({
+            model_name: candidate.modelName,
+            version,
+            model_type: candidate.modelType,
+            status: activated ? 'active' : 'candidate',
+            artifact: JSON.stringify(candidate.artifact),
+            config: candidate.config ? JSON.stringify(candidate.config) : null,
+            validation_metric: candidate.validation.metric,
+            validation_value: candidate.validation.value,
+            lower_is_better: lowerIsBetter ? 1 : 0,
+            training_rows: candidate.trainingRows ?? null,
+            notes: candidate.notes ?? null,
+            created_at: now,
+            activated_at: activated ? now : null,
+            job_id: jobId,
+          })
           .execute();
-      }
-      await trx
-        .insertInto('rfid3_model_registry')
-        .values({
-          model_name: candidate.modelName,
+        // The score the activation was decided on wins over a same-named entry in `metrics`.
+        const metrics = { ...(candidate.metrics ?? {}), [candidate.validation.metric]: candidate.validation.value };
+        const rows = Object.entries(metrics)
+          .filter(([, v]) => Number.isFinite(v))
+          .map(([metric_name, metric_value]) => ({
+            model_name: candidate.modelName,
+            model_version: versionTag(candidate.modelName, version),
+            model_type: candidate.modelType,
+            metric_name,
+            metric_value,
+            evaluation: 'validation',
+            sample_size: candidate.trainingRows ?? null,
+            details: null,
+            evaluated_at: now,
+          }));
+        if (rows.length) await trx.insertInto('ml_model_performance').values(rows).execute();
+        return {
           version,
-          model_type: candidate.modelType,
-          status: activated ? 'active' : 'candidate',
-          artifact: JSON.stringify(candidate.artifact),
-          config: candidate.config ? JSON.stringify(candidate.config) : null,
-          validation_metric: candidate.validation.metric,
-          validation_value: candidate.validation.value,
-          lower_is_better: lowerIsBetter ? 1 : 0,
-          training_rows: candidate.trainingRows ?? null,
-          notes: candidate.notes ?? null,
-          created_at: now,
-          activated_at: activated ? now : null,
-          job_id: jobId,
-        })
-        .execute();
-      // The score the activation was decided on wins over a same-named entry in `metrics`.
-      const metrics = { ...(candidate.metrics ?? {}), [candidate.validation.metric]: candidate.validation.value };
-      const rows = Object.entries(metrics)
-        .filter(([, v]) => Number.isFinite(v))
-        .map(([metric_name, metric_value]) => ({
-          model_name: candidate.modelName,
-          model_version: versionTag(candidate.modelName, version),
-          model_type: candidate.modelType,
-          metric_name,
-          metric_value,
-          evaluation: 'validation',
-          sample_size: candidate.trainingRows ?? null,
-          details: null,
-          evaluated_at: now,
-        }));
-      if (rows.length) await trx.insertInto('ml_model_performance').values(rows).execute();
-      return {
-        version,
-        versionTag: versionTag(candidate.modelName, version),
-        activated,
-        reason,
-        previousActive: active ? versionTag(candidate.modelName, Number(active.version)) : null,
-      };
-    }));
+          versionTag: versionTag(candidate.modelName, version),
+          activated,
+          reason,
+          previousActive: active ? versionTag(candidate.modelName, Number(active.version)) : null,
+        };
+      }),
+    );
     this.expire(candidate.modelName);
     if (result.activated) await this.notify(candidate.modelName);
     return result;
@@ -267,12 +273,7 @@ export class ModelRegistry {
     const { db } = this.deps.database;
     const now = sqlDateTime(this.deps.clock.now());
     await db.transaction().execute(async (trx) => {
-      const row = await trx
-        .selectFrom('rfid3_model_registry')
-        .select('id')
-        .where('model_name', '=', modelName)
-        .where('version', '=', version)
-        .executeTakeFirst();
+      const row = await trx.selectFrom('rfid3_model_registry').select('id').where('model_name', '=', modelName).where('version', '=', version).executeTakeFirst();
       if (!row) throw new Error(`model ${versionTag(modelName, version)} does not exist`);
       await trx.updateTable('rfid3_model_registry').set({ status: 'retired' }).where('model_name', '=', modelName).where('status', '=', 'active').execute();
       await trx.updateTable('rfid3_model_registry').set({ status: 'active', activated_at: now }).where('id', '=', row.id).execute();
@@ -299,9 +300,7 @@ export class ModelRegistry {
       if (hit?.model && isDependencyUnavailable(err)) return hit.model as RegisteredModel<S>;
       throw err;
     }
-    const model: RegisteredModel | null = row
-      ? { ...toInfo(row), artifact: JSON.parse(row.artifact) as JsonValue, config: parseJsonColumn(row.config) }
-      : null;
+    const model: RegisteredModel | null = row ? { ...toInfo(row), artifact: JSON.parse(row.artifact) as JsonValue, config: parseJsonColumn(row.config) } : null;
     this.activeCache.set(modelName, { at: Date.now(), model });
     return model as RegisteredModel<S> | null;
   }

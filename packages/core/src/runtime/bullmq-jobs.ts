@@ -95,7 +95,10 @@ export function queueOf(jobName: string): string {
  * data it would read is unchanged, is the same job. BullMQ refuses ':' in custom ids.
  */
 export function deterministicJobId(name: string, payload: unknown, dataVersion: number): string {
-  const digest = createHash('sha256').update(stableStringify(payload ?? {})).digest('hex').slice(0, 12);
+  const digest = createHash('sha256')
+    .update(stableStringify(payload ?? {}))
+    .digest('hex')
+    .slice(0, 12);
   return `${name}.${digest}.d${dataVersion}`;
 }
 

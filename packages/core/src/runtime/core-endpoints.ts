@@ -139,9 +139,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         const dbLatencyMs = performance.now() - started;
         const cache = runtime.cache.stats();
         // count(*) over a real RFID3 scan log is a full index scan: polled every few seconds, it is cached for a minute.
-        const range = databaseOk
-          ? (await runtime.cache.wrap('health:scan-range', 60, () => runtime.inventory.scanRange())).value
-          : { first: null, last: null, scans: 0 };
+        const range = databaseOk ? (await runtime.cache.wrap('health:scan-range', 60, () => runtime.inventory.scanRange())).value : { first: null, last: null, scans: 0 };
         const now = runtime.clock.now();
         const lastScanAgeHours = range.last ? (now.getTime() - Date.parse(`${range.last.replace(' ', 'T')}Z`)) / HOUR_MS : null;
         const jobs = await runtime.jobs.counts().catch(() => ({ queued: 0, running: 0, succeeded: 0, failed: 0 }));
@@ -164,7 +162,12 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
               ? {
                   readReplicas: runtime.database.readReplicas.map((r) => {
                     const s = r.availability.snapshot();
-                    const lag = { lagSeconds: r.lag.seconds, maxLagSeconds: r.lag.maxSeconds, servesReads: s.available && r.lag.acceptable, ...(r.lag.problem ? { lagProblem: r.lag.problem } : {}) };
+                    const lag = {
+                      lagSeconds: r.lag.seconds,
+                      maxLagSeconds: r.lag.maxSeconds,
+                      servesReads: s.available && r.lag.acceptable,
+                      ...(r.lag.problem ? { lagProblem: r.lag.problem } : {}),
+                    };
                     return { url: r.displayUrl, ok: s.available, ...lag, ...(s.available ? {} : { downSince: s.downSince, error: s.lastError }) };
                   }),
                 }
@@ -188,10 +191,22 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       summary: 'Request latency, cache hit rates and prediction counts measured by this process',
       role: 'read',
       output: z.object({
-        http: z.object({ requests: z.number(), meanSeconds: z.number().nullable(), p50Seconds: z.number().nullable(), p95Seconds: z.number().nullable(), p99Seconds: z.number().nullable() }),
+        http: z.object({
+          requests: z.number(),
+          meanSeconds: z.number().nullable(),
+          p50Seconds: z.number().nullable(),
+          p95Seconds: z.number().nullable(),
+          p99Seconds: z.number().nullable(),
+        }),
         cache: z.object({
           l1: z.object({ hits: z.number(), misses: z.number(), hitRate: z.number().nullable(), entries: z.number() }),
-          l2: z.object({ enabled: z.boolean(), hits: z.number().optional(), misses: z.number().optional(), hitRate: z.number().nullable().optional(), errors: z.number().optional() }),
+          l2: z.object({
+            enabled: z.boolean(),
+            hits: z.number().optional(),
+            misses: z.number().optional(),
+            hitRate: z.number().nullable().optional(),
+            errors: z.number().optional(),
+          }),
         }),
         predictions: z.object({ produced: z.number(), served: z.number(), waitingToBeWritten: z.number() }),
         memory: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }),
@@ -220,7 +235,9 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/rental-classes',
       summary: 'Every rental class with its name, category and tagged units (sold items and packs excluded): the names beside the class numbers other answers give alone',
       role: 'read',
-      output: z.object({ classes: z.array(z.object({ rentalClass: z.string(), commonName: z.string().nullable(), category: z.string(), subcategory: z.string().nullable(), units: z.number() })) }),
+      output: z.object({
+        classes: z.array(z.object({ rentalClass: z.string(), commonName: z.string().nullable(), category: z.string(), subcategory: z.string().nullable(), units: z.number() })),
+      }),
       async handler() {
         return { classes: await runtime.inventory.rentalClasses() };
       },
@@ -247,7 +264,10 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       path: '/models/status',
       summary: 'The active version of every model, its validation score and its live accuracy',
       role: 'read',
-      output: z.object({ models: z.array(modelVersionSchema.extend({ versions: z.number().int(), live: accuracyRowSchema.nullable() })), predictors: z.array(z.object({ id: z.string(), description: z.string(), pluginId: z.string() })) }),
+      output: z.object({
+        models: z.array(modelVersionSchema.extend({ versions: z.number().int(), live: accuracyRowSchema.nullable() })),
+        predictors: z.array(z.object({ id: z.string(), description: z.string(), pluginId: z.string() })),
+      }),
       async handler() {
         await runtime.predictionStore.flush();
         const status = await runtime.registry.status();
@@ -318,8 +338,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
     defineEndpoint({
       method: 'POST',
       path: '/models/activate',
-      summary:
-        'Makes a registered version of a model the active one (an operator’s rollback or roll-forward), retiring the one active now; every host serves it within a second',
+      summary: 'Makes a registered version of a model the active one (an operator’s rollback or roll-forward), retiring the one active now; every host serves it within a second',
       role: 'admin',
       output: z.object({ activated: modelVersionSchema }),
       input: { body: z.object({ model: z.string().min(1).max(100), version: z.number().int().positive() }) },
@@ -328,7 +347,10 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         if (!versions.some((v) => v.version === body.version)) {
           throw HttpProblem.notFound(
             versions.length
-              ? `model '${body.model}' has no version ${body.version} (versions: ${versions.map((v) => v.version).sort((a, b) => a - b).join(', ')})`
+              ? `model '${body.model}' has no version ${body.version} (versions: ${versions
+                  .map((v) => v.version)
+                  .sort((a, b) => a - b)
+                  .join(', ')})`
               : `no model named '${body.model}' is registered`,
           );
         }
@@ -363,9 +385,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       output: z.object({ runner: z.string(), jobs: z.array(jobRecordSchema) }),
       input: {
         query: z.object({
-          state: z
-            .enum(Object.keys(JOB_STATE_ALIASES) as [string, ...string[]], { message: `one of ${Object.keys(JOB_STATE_ALIASES).join(', ')}` })
-            .optional(),
+          state: z.enum(Object.keys(JOB_STATE_ALIASES) as [string, ...string[]], { message: `one of ${Object.keys(JOB_STATE_ALIASES).join(', ')}` }).optional(),
           limit: z.coerce.number().int().min(1).max(500).default(50),
         }),
       },

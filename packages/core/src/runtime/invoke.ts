@@ -43,12 +43,7 @@ export interface AccessPolicy {
 }
 
 /** Checks the caller's role, validates every part of the input, and runs the handler. HTTP is optional. */
-export async function invokeEndpoint(
-  endpoint: AnyEndpoint,
-  raw: RawEndpointInput,
-  ctx: RequestContext,
-  access: AccessPolicy,
-): Promise<EndpointResponse> {
+export async function invokeEndpoint(endpoint: AnyEndpoint, raw: RawEndpointInput, ctx: RequestContext, access: AccessPolicy): Promise<EndpointResponse> {
   if (!ctx.principal) {
     // Open reads are GETs only: anything that changes state needs a key whatever its declared role.
     if (!(endpoint.role === 'read' && endpoint.method === 'GET' && access.openReads)) {

@@ -135,9 +135,7 @@ export class InProcessJobRunner implements JobRunner {
   private running = 0;
   private closed = false;
 
-  constructor(
-    private readonly deps: { clock: Clock; logger: Logger; metrics?: CoreMetrics; concurrency?: number; keep?: number },
-  ) {}
+  constructor(private readonly deps: { clock: Clock; logger: Logger; metrics?: CoreMetrics; concurrency?: number; keep?: number }) {}
 
   register<P>(name: string, handler: JobHandler<P>, options: JobOptions = {}): void {
     if (this.handlers.has(name)) throw new Error(`job '${name}' is already registered`);
@@ -180,7 +178,10 @@ export class InProcessJobRunner implements JobRunner {
 
   async list(options: JobListOptions = {}): Promise<JobRecord[]> {
     const all = [...this.jobs.values()].filter((r) => !options.status || r.status === options.status);
-    return all.slice(-(options.limit ?? 50)).reverse().map((r) => ({ ...r }));
+    return all
+      .slice(-(options.limit ?? 50))
+      .reverse()
+      .map((r) => ({ ...r }));
   }
 
   async counts(): Promise<JobCounts> {
@@ -251,14 +252,16 @@ export class InProcessJobRunner implements JobRunner {
     record.startedAt = this.deps.clock.now().toISOString();
     const stopTimer = this.deps.metrics?.jobDuration.startTimer({ job: record.name });
     try {
-      const result = await runAsJob({ jobId: id, attempt: 1 }, () => handler(payload, {
-        jobId: id,
-        logger,
-        progress: (fraction, message) => {
-          record.progress = Math.min(1, Math.max(0, fraction));
-          if (message !== undefined) record.message = message;
-        },
-      }));
+      const result = await runAsJob({ jobId: id, attempt: 1 }, () =>
+        handler(payload, {
+          jobId: id,
+          logger,
+          progress: (fraction, message) => {
+            record.progress = Math.min(1, Math.max(0, fraction));
+            if (message !== undefined) record.message = message;
+          },
+        }),
+      );
       record.status = 'succeeded';
       record.progress = 1;
       if (result !== undefined) record.result = result;

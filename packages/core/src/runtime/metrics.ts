@@ -94,8 +94,6 @@ export class CoreMetrics {
     const metric = this.registry.getSingleMetric?.(name);
     if (!metric) return 0;
     const data = await metric.get();
-    return data.values
-      .filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))
-      .reduce((sum, v) => sum + v.value, 0);
+    return data.values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((sum, v) => sum + v.value, 0);
   }
 }

@@ -155,11 +155,7 @@ export class Runtime {
    * Calls an endpoint as the HTTP host would, without HTTP: `path` is relative to `/api/predictive`
    * and may carry a query string.
    */
-  async call(
-    method: HttpMethod,
-    path: string,
-    input: { query?: Record<string, unknown>; body?: unknown; principal?: Principal | null } = {},
-  ): Promise<EndpointResponse> {
+  async call(method: HttpMethod, path: string, input: { query?: Record<string, unknown>; body?: unknown; principal?: Principal | null } = {}): Promise<EndpointResponse> {
     const url = new URL(path, 'http://local');
     const found = this.endpoints.find(method, url.pathname);
     if (!found) throw HttpProblem.notFound(`no endpoint ${method} ${url.pathname}`);

@@ -59,8 +59,10 @@ function poissonInverse(u: number, lambda: number): number {
 function normalInverse(p: number): number {
   const q = Math.min(Math.max(p, 1e-12), 1 - 1e-12) - 0.5;
   const r = q * q;
-  return (q * (((((-39.6968302866538 * r + 220.946098424521) * r - 275.928510446969) * r + 138.357751867269) * r - 30.6647980661472) * r + 2.50662827745924)) /
-    (((((-54.4761028665678 * r + 161.585836858041) * r - 155.698979859887) * r + 66.8013019346579) * r - 13.2806815528857) * r + 1);
+  return (
+    (q * (((((-39.6968302866538 * r + 220.946098424521) * r - 275.928510446969) * r + 138.357751867269) * r - 30.6647980661472) * r + 2.50662827745924)) /
+    (((((-54.4761028665678 * r + 161.585836858041) * r - 155.698979859887) * r + 66.8013019346579) * r - 13.2806815528857) * r + 1)
+  );
 }
 
 interface ClassProcess {
@@ -146,11 +148,7 @@ export function replayClass(truth: SimulationTruth, rentalClass: string, prices:
  * demand, by replaying the block (after a week at that price, so the units out are as they would be) `reps`
  * times with seeds the evaluation does not use, common to the candidates.
  */
-export function oracleSchedule(
-  truth: SimulationTruth,
-  grids: Map<string, readonly number[]>,
-  options: ReplayOptions & { reps?: number },
-): Map<string, number[]> {
+export function oracleSchedule(truth: SimulationTruth, grids: Map<string, readonly number[]>, options: ReplayOptions & { reps?: number }): Map<string, number[]> {
   const block = options.blockDays ?? 28;
   const reps = options.reps ?? 8;
   const warm = 7;

@@ -176,8 +176,19 @@ function timeOfDay(rng: Rng, fromHour: number, toHour: number): string {
 }
 
 const FLAG_COLUMNS = [
-  'dirty_or_mud', 'leaves', 'oil', 'mold', 'stain', 'oxidation', 'rip_or_tear',
-  'sewing_repair_needed', 'grommet', 'rope', 'buckle', 'wet', 'service_required',
+  'dirty_or_mud',
+  'leaves',
+  'oil',
+  'mold',
+  'stain',
+  'oxidation',
+  'rip_or_tear',
+  'sewing_repair_needed',
+  'grommet',
+  'rope',
+  'buckle',
+  'wet',
+  'service_required',
 ] as const;
 
 /**
@@ -200,7 +211,10 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
   const progress = options.onProgress ?? (() => {});
   const { db } = database;
 
-  const existing = await db.selectFrom('id_item_master').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const existing = await db
+    .selectFrom('id_item_master')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
   if (Number(existing?.n ?? 0) > 0) throw new Error('id_item_master already has rows: simulate into an empty database');
 
   // ---- catalog ----
@@ -628,7 +642,15 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
           itemStatus[item] = STATUS_RETIRED;
           retired++;
           retiredBy[itemClass[item]!]!++;
-          scan(item, day, timeOfDay(rng, 12, 17), { ...flags, contract_number: r.contract, scan_type: 'Return', client_name: r.client, status: 'Sold', bin_location: 'sold', notes: 'retired: worn out' });
+          scan(item, day, timeOfDay(rng, 12, 17), {
+            ...flags,
+            contract_number: r.contract,
+            scan_type: 'Return',
+            client_name: r.client,
+            status: 'Sold',
+            bin_location: 'sold',
+            notes: 'retired: worn out',
+          });
         } else {
           itemStatus[item] = STATUS_REPAIR;
           itemRepairLtd[item] += cost;
@@ -665,7 +687,10 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
   for (const row of contracts) {
     const ls = openLinesByContract.get(row.contract_no as string) ?? [];
     if (ls.length && ls.every((l) => l.line_status === 'RR')) {
-      const lastDue = ls.map((l) => l.due_date as string).sort().at(-1)!;
+      const lastDue = ls
+        .map((l) => l.due_date as string)
+        .sort()
+        .at(-1)!;
       row.status = 'CLOSED';
       row.close_date = lastDue;
       if (row.promised_delivery_date) row.actual_pickup_date = row.promised_pickup_date = lastDue.replace('17:00:00', '10:00:00');
@@ -709,9 +734,26 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
         last_purchase_price: c.sell,
         rfid_rental_class_num: c.id,
         // A day's and a week's rate (the 24- and 168-hour periods); the other eight slots are empty.
-        period_1: 24, rate_1: price, period_2: 168, rate_2: Math.round(price * 3 * 100) / 100,
-        period_3: null, rate_3: null, period_4: null, rate_4: null, period_5: null, rate_5: null, period_6: null, rate_6: null,
-        period_7: null, rate_7: null, period_8: null, rate_8: null, period_9: null, rate_9: null, period_10: null, rate_10: null,
+        period_1: 24,
+        rate_1: price,
+        period_2: 168,
+        rate_2: Math.round(price * 3 * 100) / 100,
+        period_3: null,
+        rate_3: null,
+        period_4: null,
+        rate_4: null,
+        period_5: null,
+        rate_5: null,
+        period_6: null,
+        rate_6: null,
+        period_7: null,
+        rate_7: null,
+        period_8: null,
+        rate_8: null,
+        period_9: null,
+        rate_9: null,
+        period_10: null,
+        rate_10: null,
       };
       return row;
     }),
@@ -729,8 +771,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       common_name: c.name,
       quality: GRADES[itemGrade[i]!],
       bin_location: status === STATUS_RETIRED ? 'sold' : c.pack ? 'pack' : `NR${(i % 9) + 1}x${(i % 4) + 1}`,
-      status:
-        status === STATUS_OUT ? (itemDelivered[i] ? 'Delivered' : 'On Rent') : status === STATUS_REPAIR ? 'Repair' : status === STATUS_RETIRED ? 'Sold' : 'Ready to Rent',
+      status: status === STATUS_OUT ? (itemDelivered[i] ? 'Delivered' : 'On Rent') : status === STATUS_REPAIR ? 'Repair' : status === STATUS_RETIRED ? 'Sold' : 'Ready to Rent',
       last_contract_num: status === STATUS_OUT ? itemLastContract[i] : '00000',
       last_scanned_by: itemLastBy[i],
       notes: null,
@@ -759,12 +800,42 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
   const fetchedAt = `${end} 23:00:00`;
   await insertInChunks(database, 'external_data_factors', [
     ...weather.flatMap((w) => [
-      { factor_type: 'weather', factor_name: 'temp_c', factor_date: w.date, location: 'all', value: w.tempC, value_json: null, source: 'simulator', is_forecast: 0, fetched_at: fetchedAt },
-      { factor_type: 'weather', factor_name: 'precip_mm', factor_date: w.date, location: 'all', value: w.precipMm, value_json: null, source: 'simulator', is_forecast: 0, fetched_at: fetchedAt },
+      {
+        factor_type: 'weather',
+        factor_name: 'temp_c',
+        factor_date: w.date,
+        location: 'all',
+        value: w.tempC,
+        value_json: null,
+        source: 'simulator',
+        is_forecast: 0,
+        fetched_at: fetchedAt,
+      },
+      {
+        factor_type: 'weather',
+        factor_name: 'precip_mm',
+        factor_date: w.date,
+        location: 'all',
+        value: w.precipMm,
+        value_json: null,
+        source: 'simulator',
+        is_forecast: 0,
+        fetched_at: fetchedAt,
+      },
     ]),
     ...calendar
       .filter((e) => e.kind === 'event' && e.date >= start && e.date <= end)
-      .map((e) => ({ factor_type: 'event', factor_name: e.name, factor_date: e.date, location: 'all', value: 1, value_json: null, source: 'simulator', is_forecast: 0, fetched_at: fetchedAt })),
+      .map((e) => ({
+        factor_type: 'event',
+        factor_name: e.name,
+        factor_date: e.date,
+        location: 'all',
+        value: 1,
+        value_json: null,
+        source: 'simulator',
+        is_forecast: 0,
+        fetched_at: fetchedAt,
+      })),
   ]);
 
   const categories: Record<string, CategoryTruth> = {};
@@ -807,9 +878,7 @@ export async function simulate(database: DatabaseHandle, options: SimulationOpti
       soldOutDays: c.soldOutDays.map((d) => days[d]!),
       revenue: Math.round(c.revenue * 100) / 100,
     })),
-    ...(burstFrom.size
-      ? { packs: [...burstFrom].map(([ci, b]) => ({ pack: classes[b.pack]!.id, component: classes[ci]!.id, size: b.size, bursts: b.bursts })) }
-      : {}),
+    ...(burstFrom.size ? { packs: [...burstFrom].map(([ci, b]) => ({ pack: classes[b.pack]!.id, component: classes[ci]!.id, size: b.size, bursts: b.bursts })) } : {}),
     grades: GRADES,
   };
   progress(1, 'done');

@@ -66,11 +66,7 @@ export async function tableExists<DB>(db: Kysely<DB>, name: string): Promise<boo
  * Runs one owner's migrations (core, or a plugin) in name order. Each owner keeps its own Kysely
  * migration table, so plugins can be added and removed without disturbing each other's history.
  */
-export async function migrate(
-  handle: Pick<DatabaseHandle, 'db' | 'dialect'>,
-  owner: string,
-  migrations: PortableMigrations,
-): Promise<MigrationResultSet> {
+export async function migrate(handle: Pick<DatabaseHandle, 'db' | 'dialect'>, owner: string, migrations: PortableMigrations): Promise<MigrationResultSet> {
   const safeOwner = owner.replace(/[^a-z0-9]/gi, '_').toLowerCase();
   // The context must query through the migration's own connection: on SQLite the migrator holds the
   // only connection in a transaction, and asking through the outer instance would wait forever.

@@ -26,7 +26,8 @@ export function replicaReadsAllowed(): boolean {
 
 const READ = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*\(?\s*(select|with)\b/i;
 // Reads that lock, read session state or have side effects belong to the primary's session.
-const SESSION_OR_LOCK = /\b(for\s+update|for\s+share|lock\s+in\s+share\s+mode|get_lock|release_lock|release_all_locks|is_used_lock|is_free_lock|last_insert_id|found_rows|row_count|nextval|lastval|setval|into\s+(?:outfile|dumpfile|@))\b/i;
+const SESSION_OR_LOCK =
+  /\b(for\s+update|for\s+share|lock\s+in\s+share\s+mode|get_lock|release_lock|release_all_locks|is_used_lock|is_free_lock|last_insert_id|found_rows|row_count|nextval|lastval|setval|into\s+(?:outfile|dumpfile|@))\b/i;
 const WRITE_IN_CTE = /\b(insert|update|delete|replace)\b/i;
 
 /** True for a statement a read replica may answer: a SELECT (or a CTE that only selects) that takes no lock. */
@@ -66,7 +67,8 @@ export class ReplicaLag {
   record(seconds: number | null, problem: string | null): void {
     const before = this.acceptable;
     this.seconds = seconds;
-    this.problem = seconds === null ? (problem ?? 'replication is not running') : seconds > this.maxSeconds ? `${seconds} s behind the primary (more than ${this.maxSeconds} s)` : null;
+    this.problem =
+      seconds === null ? (problem ?? 'replication is not running') : seconds > this.maxSeconds ? `${seconds} s behind the primary (more than ${this.maxSeconds} s)` : null;
     this.checkedAt = new Date().toISOString();
     if (this.acceptable !== before) for (const l of this.listeners) l(this.acceptable);
   }
@@ -146,8 +148,7 @@ type Callback = (error: unknown, result: unknown) => void;
  */
 export function routedPool(primary: MysqlPool, replicas: ReplicaPool[]): MysqlPool {
   let turn = 0;
-  const acquire = (pool: MysqlPool) =>
-    new Promise<MysqlPoolConnection>((resolve, reject) => pool.getConnection((err, conn) => (err ? reject(err) : resolve(conn))));
+  const acquire = (pool: MysqlPool) => new Promise<MysqlPoolConnection>((resolve, reject) => pool.getConnection((err, conn) => (err ? reject(err) : resolve(conn))));
   const replicaConnection = async (): Promise<MysqlPoolConnection | null> => {
     const start = turn++;
     for (let i = 0; i < replicas.length; i++) {
@@ -169,7 +170,11 @@ export function routedPool(primary: MysqlPool, replicas: ReplicaPool[]): MysqlPo
       }
       void replicaConnection().then((replica) => {
         if (!replica) primary.getConnection(callback);
-        else callback(null, routedConnection(replica, () => acquire(primary)));
+        else
+          callback(
+            null,
+            routedConnection(replica, () => acquire(primary)),
+          );
       });
     },
     end(callback) {
@@ -223,7 +228,10 @@ function routedConnection(replicaConn: MysqlPoolConnection, acquirePrimary: () =
       replica = null;
       const held = primary;
       primary = null;
-      void held?.then((conn) => conn.release(), () => {});
+      void held?.then(
+        (conn) => conn.release(),
+        () => {},
+      );
     },
   };
   return connection as unknown as MysqlPoolConnection;

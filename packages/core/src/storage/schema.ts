@@ -397,13 +397,6 @@ export type NewRow<T extends keyof RFID3Database> = Insertable<RFID3Database[T]>
 export type RowUpdate<T extends keyof RFID3Database> = Updateable<RFID3Database[T]>;
 
 /** RFID3's own tables, read as they are (never altered). */
-export const RFID3_SOURCE_TABLES = [
-  'id_item_master',
-  'id_transactions',
-  'rental_class_mappings',
-  'pos_equipment',
-  'pos_transactions',
-  'pos_transaction_items',
-] as const;
+export const RFID3_SOURCE_TABLES = ['id_item_master', 'id_transactions', 'rental_class_mappings', 'pos_equipment', 'pos_transactions', 'pos_transaction_items'] as const;
 /** The tables the design adds beside RFID3's. */
 export const DESIGN_TABLES = ['analytics_predictions', 'ml_model_performance', 'ml_feature_store', 'external_data_factors', 'automated_decisions'] as const;

@@ -141,7 +141,9 @@ export async function externalServices(env: NodeJS.ProcessEnv = process.env): Pr
 export function hasSharedData(files: string | readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
   const missing = ([] as string[]).concat(files).filter((f) => !existsSync(f));
   if (missing.length > 0 && env.RFID3_REQUIRE_SERVICES === '1') {
-    throw new Error(`RFID3_REQUIRE_SERVICES=1 but the data file${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing (see ../shared/data/README.md)`);
+    throw new Error(
+      `RFID3_REQUIRE_SERVICES=1 but the data file${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing (see ../shared/data/README.md)`,
+    );
   }
   return missing.length === 0;
 }

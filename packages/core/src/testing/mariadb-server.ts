@@ -81,7 +81,9 @@ export async function throwawayMariadb(options: ThrowawayMariadbOptions = {}): P
   mkdirSync(datadir);
   const user = asRoot ? ['--user=root'] : [];
   try {
-    await run(bins.installDb, ['--no-defaults', `--datadir=${datadir}`, `--tmpdir=${dir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...user], { timeout: 120_000 });
+    await run(bins.installDb, ['--no-defaults', `--datadir=${datadir}`, `--tmpdir=${dir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...user], {
+      timeout: 120_000,
+    });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

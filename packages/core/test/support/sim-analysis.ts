@@ -12,7 +12,15 @@ export async function contentHash(handle: DatabaseHandle, tables: string[]): Pro
   const h = createHash('sha256');
   for (const table of tables) {
     const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(handle.db);
-    const lines = rows.rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]))).sort();
+    const lines = rows.rows
+      .map((r) =>
+        JSON.stringify(
+          Object.keys(r)
+            .sort()
+            .map((k) => [k, r[k]]),
+        ),
+      )
+      .sort();
     h.update(`${table}\n${lines.join('\n')}\n`);
   }
   return h.digest('hex');
@@ -49,7 +57,10 @@ export async function scansByTag(handle: DatabaseHandle): Promise<Map<string, Sc
 /** Units sent out per day (distinct tags with a Rental or Delivery scan), over every day of the simulation. */
 export async function dailyUnitsOut(handle: DatabaseHandle, truth: SimulationTruth, category?: string): Promise<number[]> {
   const q = category
-    ? sql<{ day: string; units: number }>`select date(t.scan_date) as day, count(distinct t.tag_id) as units from id_transactions t join rental_class_mappings m on m.rental_class_id = t.rental_class_num where t.scan_type in ('Rental', 'Delivery') and m.category = ${category} group by 1`
+    ? sql<{
+        day: string;
+        units: number;
+      }>`select date(t.scan_date) as day, count(distinct t.tag_id) as units from id_transactions t join rental_class_mappings m on m.rental_class_id = t.rental_class_num where t.scan_type in ('Rental', 'Delivery') and m.category = ${category} group by 1`
     : sql<{ day: string; units: number }>`select date(scan_date) as day, count(distinct tag_id) as units from id_transactions where scan_type in ('Rental', 'Delivery') group by 1`;
   const rows = await q.execute(handle.db);
   const byDay = new Map(rows.rows.map((r) => [String(r.day), Number(r.units)]));

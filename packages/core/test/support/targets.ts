@@ -57,7 +57,11 @@ export async function indexesOf(handle: DatabaseHandle, table: string): Promise<
     const r = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table} and name not like 'sqlite_autoindex_%'`.execute(handle.db);
     return r.rows.map((x) => x.name).sort();
   }
-  const r = await sql<{ name: string }>`select distinct index_name as name from information_schema.statistics where table_schema = database() and table_name = ${table} and index_name <> 'PRIMARY'`.execute(handle.db);
+  const r = await sql<{
+    name: string;
+  }>`select distinct index_name as name from information_schema.statistics where table_schema = database() and table_name = ${table} and index_name <> 'PRIMARY'`.execute(
+    handle.db,
+  );
   return r.rows.map((x) => x.name).sort();
 }
 

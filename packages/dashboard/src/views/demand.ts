@@ -71,7 +71,11 @@ function seriesCard(s: Series, detailed: boolean, level = 0.8): HTMLElement {
       recent !== null && s.points.length ? ` (${num(total / s.points.length, 1)} a day), against ${num(recent, 1)} a day over the last ${actual.length} days` : '',
       '.',
     ),
-    forecastChart(s.points, `Daily demand forecast for ${isClass(s) ? `rental class ${s.key}` : s.key} with its likely range${actual.length ? ', after the recent actual demand' : ''}`, actual),
+    forecastChart(
+      s.points,
+      `Daily demand forecast for ${isClass(s) ? `rental class ${s.key}` : s.key} with its likely range${actual.length ? ', after the recent actual demand' : ''}`,
+      actual,
+    ),
     h(
       'p',
       { class: 'legend small' },

@@ -14,7 +14,13 @@ const firstNumber = (r: Row, keys: string[]): number | null => {
 };
 
 /** A card that reads one endpoint, learns the class names it needs, and shows the answer. */
-function viewCard(title: string, path: string, query: Record<string, string | number | undefined>, id: string | undefined, show: (answer: Row, body: HTMLElement) => void): HTMLElement {
+function viewCard(
+  title: string,
+  path: string,
+  query: Record<string, string | number | undefined>,
+  id: string | undefined,
+  show: (answer: Row, body: HTMLElement) => void,
+): HTMLElement {
   return card(
     title,
     async (body) => {
@@ -156,7 +162,11 @@ function maintenanceItem(a: Row, body: HTMLElement): void {
   const lines: (string | Node)[][] = [];
   if (typeof a.rentalsSinceService === 'number') lines.push([`${num(a.rentalsSinceService, 0)} rentals since its last service.`]);
   if (typeof life.median === 'number') {
-    lines.push([`It should last about ${num(life.median, 0)} more rentals before needing a repair`, typeof life.lower === 'number' && typeof life.upper === 'number' ? ` (between ${num(life.lower, 0)} and ${num(life.upper, 0)}, 8 times in 10)` : '', '.']);
+    lines.push([
+      `It should last about ${num(life.median, 0)} more rentals before needing a repair`,
+      typeof life.lower === 'number' && typeof life.upper === 'number' ? ` (between ${num(life.lower, 0)} and ${num(life.upper, 0)}, 8 times in 10)` : '',
+      '.',
+    ]);
   }
   if (typeof a.expectedRepairCost === 'number') lines.push(['A repair is expected to cost ', money(a.expectedRepairCost), '.']);
   const drivers = rowsOf(a.drivers).filter((d) => typeof d.effect === 'number');
@@ -165,7 +175,9 @@ function maintenanceItem(a: Row, body: HTMLElement): void {
   if (raises.length) lines.push([`What raises the risk most: ${raises.slice(0, 4).join(', ')}.`]);
   if (lowers.length) lines.push([`What lowers it: ${lowers.slice(0, 3).join(', ')}.`]);
   for (const l of lines) body.append(h('p', { class: 'item-line' }, ...l));
-  const tech = Object.fromEntries(Object.entries(a).filter(([k]) => ['baseline', 'validation', 'drivers', 'modelVersion', 'source', 'probability', 'remainingUsefulLife', 'dataThrough'].includes(k)));
+  const tech = Object.fromEntries(
+    Object.entries(a).filter(([k]) => ['baseline', 'validation', 'drivers', 'modelVersion', 'source', 'probability', 'remainingUsefulLife', 'dataThrough'].includes(k)),
+  );
   body.append(details('Model details', renderAny(tech, 1)));
 }
 
@@ -192,7 +204,9 @@ function rentalsLeft(v: unknown): string {
   const r = (v ?? {}) as Row;
   if (typeof r.median !== 'number') return '—';
   if (r.median === 0 && r.upper === 0) return 'none';
-  return typeof r.lower === 'number' && typeof r.upper === 'number' && r.upper !== r.lower ? `about ${num(r.median, 0)} (${num(r.lower, 0)}–${num(r.upper, 0)})` : `about ${num(r.median, 0)}`;
+  return typeof r.lower === 'number' && typeof r.upper === 'number' && r.upper !== r.lower
+    ? `about ${num(r.median, 0)} (${num(r.lower, 0)}–${num(r.upper, 0)})`
+    : `about ${num(r.median, 0)}`;
 }
 
 function qualityReplacements(a: Row, body: HTMLElement): void {
@@ -214,15 +228,18 @@ function qualityReplacements(a: Row, body: HTMLElement): void {
     // The most urgent first: replace now, then soon, then the rest, each in the plugin's order.
     const urgency = (r: Row) => ['replace_now', 'replace_soon'].indexOf(String(r.decision)) >>> 0;
     body.append(
-      table([...recs].sort((x, y) => urgency(x) - urgency(y)), [
-        { key: 'rentalClass', label: 'Item', primary: true, format: itemCell('quality') },
-        { key: 'grade', label: 'Grade' },
-        { key: 'decision', label: 'Advice', format: (v) => adviceWords(v) },
-        { key: 'rentalsUntilUnrentable', label: 'Rentals left', format: (_, r) => rentalsLeft(r.rentalsUntilUnrentable) },
-        { key: 'netReplacementCost', label: 'Replacement (after resale)', format: (v, r) => (typeof v === 'number' ? money(v) : money(r.replacementCost)) },
-        { key: 'revenuePerRental', label: 'Earns per rental', format: (v) => money(v) },
-        { key: 'reason', label: 'Why', full: true, format: (_, r) => (whyOf(r) ? whyLine(whyOf(r)!) : '—') },
-      ]),
+      table(
+        [...recs].sort((x, y) => urgency(x) - urgency(y)),
+        [
+          { key: 'rentalClass', label: 'Item', primary: true, format: itemCell('quality') },
+          { key: 'grade', label: 'Grade' },
+          { key: 'decision', label: 'Advice', format: (v) => adviceWords(v) },
+          { key: 'rentalsUntilUnrentable', label: 'Rentals left', format: (_, r) => rentalsLeft(r.rentalsUntilUnrentable) },
+          { key: 'netReplacementCost', label: 'Replacement (after resale)', format: (v, r) => (typeof v === 'number' ? money(v) : money(r.replacementCost)) },
+          { key: 'revenuePerRental', label: 'Earns per rental', format: (v) => money(v) },
+          { key: 'reason', label: 'Why', full: true, format: (_, r) => (whyOf(r) ? whyLine(whyOf(r)!) : '—') },
+        ],
+      ),
     );
   } else body.append(h('p', { class: 'muted' }, 'Nothing to replace.'));
   const inspect = rowsOf(a.inspectNext);
@@ -261,7 +278,13 @@ function qualityItem(a: Row, body: HTMLElement): void {
   const replacement = (a.replacement ?? {}) as Row;
   body.append(
     h('p', { class: 'item-head' }, classLabel(a.rentalClass, a.commonName)),
-    h('p', { class: 'sentence' }, `Grade ${a.grade} now`, typeof a.minRentableGrade === 'string' ? ` (rentable down to ${a.minRentableGrade})` : '', `; rentals left before it is unrentable: ${rentalsLeft(until)}.`),
+    h(
+      'p',
+      { class: 'sentence' },
+      `Grade ${a.grade} now`,
+      typeof a.minRentableGrade === 'string' ? ` (rentable down to ${a.minRentableGrade})` : '',
+      `; rentals left before it is unrentable: ${rentalsLeft(until)}.`,
+    ),
   );
   if (typeof replacement.decision === 'string') {
     body.append(
@@ -280,7 +303,11 @@ function qualityItem(a: Row, body: HTMLElement): void {
       table(after, [
         { key: 'rentals', label: 'After', primary: true, format: (v) => `${numOr(v, '?', 0)} more rental${v === 1 ? '' : 's'}` },
         { key: 'mostLikely', label: 'Most likely grade' },
-        { key: 'interval80', label: 'Likely between', format: (_, r) => (r.interval80 && typeof r.interval80 === 'object' ? `${String((r.interval80 as Row).best)} and ${String((r.interval80 as Row).worst)}` : '—') },
+        {
+          key: 'interval80',
+          label: 'Likely between',
+          format: (_, r) => (r.interval80 && typeof r.interval80 === 'object' ? `${String((r.interval80 as Row).best)} and ${String((r.interval80 as Row).worst)}` : '—'),
+        },
         { key: 'rentable', label: 'Chance still rentable', format: (v) => pct0(v) },
       ]),
     );
@@ -327,7 +354,14 @@ function priceChange(r: Row): Node | string {
   const next = newPriceOf(r);
   if (now === null || next === null) return next === null ? '—' : money(next);
   const change = now > 0 ? (next - now) / now : 0;
-  return h('span', {}, money(now), ' → ', money(next), h('span', { class: change > 0 ? 'ok' : change < 0 ? 'warn' : 'muted' }, ` (${change > 0 ? '+' : change < 0 ? '−' : '±'}${Math.abs(Math.round(change * 100))} %)`));
+  return h(
+    'span',
+    {},
+    money(now),
+    ' → ',
+    money(next),
+    h('span', { class: change > 0 ? 'ok' : change < 0 ? 'warn' : 'muted' }, ` (${change > 0 ? '+' : change < 0 ? '−' : '±'}${Math.abs(Math.round(change * 100))} %)`),
+  );
 }
 
 function pricingRecommendations(a: Row, body: HTMLElement): void {
@@ -338,7 +372,11 @@ function pricingRecommendations(a: Row, body: HTMLElement): void {
   const cuts = recs.filter((r) => (newPriceOf(r) ?? 0) < (currentPriceOf(r) ?? 0)).length;
   const pending = recs.filter(isPending).length;
   body.append(
-    h('p', { class: 'sentence' }, `${recs.length} price change${recs.length === 1 ? '' : 's'} suggested: ${raises} raise${raises === 1 ? '' : 's'} and ${cuts} cut${cuts === 1 ? '' : 's'}; ${pending} wait${pending === 1 ? 's' : ''} for your review.`),
+    h(
+      'p',
+      { class: 'sentence' },
+      `${recs.length} price change${recs.length === 1 ? '' : 's'} suggested: ${raises} raise${raises === 1 ? '' : 's'} and ${cuts} cut${cuts === 1 ? '' : 's'}; ${pending} wait${pending === 1 ? 's' : ''} for your review.`,
+    ),
   );
   if (!recs.length) return;
   // Those waiting for a decision first, in the order the plugin ranks them.
@@ -349,7 +387,11 @@ function pricingRecommendations(a: Row, body: HTMLElement): void {
       [
         { key: 'rentalClass', label: 'Item', primary: true, format: itemCell() },
         { key: 'recommendedPrice', label: 'Price', format: (_, r) => priceChange(r) },
-        { key: 'expectedChangePerPeriod', label: `Expected revenue per ${period}`, format: (_, r) => (gainOf(r) === null ? '—' : h('span', { class: 'money' }, usdChange(gainOf(r)))) },
+        {
+          key: 'expectedChangePerPeriod',
+          label: `Expected revenue per ${period}`,
+          format: (_, r) => (gainOf(r) === null ? '—' : h('span', { class: 'money' }, usdChange(gainOf(r)))),
+        },
         { key: 'confidence', label: 'How sure', format: (v) => pct0(v) },
         { key: 'reason', label: 'Why', full: true, format: (_, r) => whyLine(priceWhy(r) || 'no reason given') },
       ],
@@ -364,20 +406,23 @@ function elasticity(a: Row, body: HTMLElement): void {
   const pooled = a.pooled && typeof a.pooled === 'object' ? [{ ...(a.pooled as Row), group: 'All categories together' }] : [];
   body.append(
     h('p', {}, 'How many more or fewer rentals a 10 % higher price brings, per category, with the range the data allows (19 times in 20).'),
-    table([...rows, ...pooled], [
-      { key: 'group', label: 'Category', primary: true },
-      { key: 'elasticity', label: 'Rentals after a 10 % higher price', format: (v) => (typeof v === 'number' ? tenPercent(v) : '—') },
-      {
-        key: 'ci95',
-        label: 'Could be',
-        format: (v) => {
-          if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number' || typeof v[1] !== 'number') return '—';
-          const [lo, hi] = [tenPercent(v[1]), tenPercent(v[0])];
-          return `${lo} to ${hi}${v[0] < 0 && v[1] > 0 ? ' (not clear yet)' : ''}`;
+    table(
+      [...rows, ...pooled],
+      [
+        { key: 'group', label: 'Category', primary: true },
+        { key: 'elasticity', label: 'Rentals after a 10 % higher price', format: (v) => (typeof v === 'number' ? tenPercent(v) : '—') },
+        {
+          key: 'ci95',
+          label: 'Could be',
+          format: (v) => {
+            if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number' || typeof v[1] !== 'number') return '—';
+            const [lo, hi] = [tenPercent(v[1]), tenPercent(v[0])];
+            return `${lo} to ${hi}${v[0] < 0 && v[1] > 0 ? ' (not clear yet)' : ''}`;
+          },
         },
-      },
-      { key: 'n', label: 'Periods of data', format: (v) => numOr(v, '—', 0) },
-    ]),
+        { key: 'n', label: 'Periods of data', format: (v) => numOr(v, '—', 0) },
+      ],
+    ),
     details('Method', facts(Object.entries(a).filter(([k]) => !['categories', 'pooled'].includes(k)))),
   );
 }
@@ -544,7 +589,9 @@ function modelsStatus(a: Row, body: HTMLElement): void {
             typeof m.trainingRows === 'number' ? ` on ${num(m.trainingRows, 0)} rows` : '',
             m.status === 'active' || typeof m.status !== 'string' ? '' : ` (${m.status})`,
             '.',
-            live && typeof live.mae === 'number' ? ` In use it is off by about ${about(live.mae)} units a day${typeof live.coverage === 'number' ? `; its ranges held ${pct0(live.coverage)} of the time` : ''}.` : '',
+            live && typeof live.mae === 'number'
+              ? ` In use it is off by about ${about(live.mae)} units a day${typeof live.coverage === 'number' ? `; its ranges held ${pct0(live.coverage)} of the time` : ''}.`
+              : '',
           ),
         );
       }),
@@ -562,7 +609,12 @@ function systemStatus(a: Row, body: HTMLElement): void {
       ['Database', db.ok ? `${String(db.dialect)}, answering in ${numOr(db.latencyMs)} ms` : `unreachable ${String(db.error ?? '')}`],
       ['Running since', typeof a.startedAt === 'string' ? a.startedAt.replace('T', ' ').slice(0, 16) : '—'],
       ['Background jobs', `${numOr(jobs.queued, '0', 0)} waiting, ${numOr(jobs.running, '0', 0)} running, ${numOr(jobs.failed, '0', 0)} failed`],
-      ['Plugins', rowsOf(a.plugins).map((p) => `${String(p.id)} ${String(p.version ?? '')}`).join(', ')],
+      [
+        'Plugins',
+        rowsOf(a.plugins)
+          .map((p) => `${String(p.id)} ${String(p.version ?? '')}`)
+          .join(', '),
+      ],
     ]),
     details('Everything the host reports', renderAny(a, 1)),
   );
@@ -596,7 +648,12 @@ function jobRow(job: Row): HTMLElement {
   return h(
     'div',
     { class: 'job', 'data-job-id': typeof job.id === 'string' ? job.id : undefined },
-    h('div', { class: 'job-head' }, h('strong', {}, `${humanize(task)}${plugin ? ` (${plugin})` : ''}`), h('span', { class: 'muted small' }, `${pct0(fraction)}${started ? ` · ${started}` : ''}`)),
+    h(
+      'div',
+      { class: 'job-head' },
+      h('strong', {}, `${humanize(task)}${plugin ? ` (${plugin})` : ''}`),
+      h('span', { class: 'muted small' }, `${pct0(fraction)}${started ? ` · ${started}` : ''}`),
+    ),
     h('progress', { max: 1, value: fraction, 'aria-label': `${name}: ${pct0(fraction)} done` }, pct0(fraction)),
     typeof job.message === 'string' && job.message ? h('p', { class: 'muted small job-message' }, job.message) : null,
   );
@@ -640,8 +697,9 @@ export function models(root: HTMLElement): void {
       viewCard('Models in use', 'models/status', {}, 'models-status', modelsStatus),
       viewCard('System', 'health/system-status', {}, 'system-status', systemStatus),
       viewCard('Speed', 'health/performance-metrics', {}, undefined, performance),
-      viewCard('Version history', 'models/version-history', { limit: 20 }, undefined, (a, body) => body.append(details('Every version and why it was (or was not) put in use', renderAny(a)))),
+      viewCard('Version history', 'models/version-history', { limit: 20 }, undefined, (a, body) =>
+        body.append(details('Every version and why it was (or was not) put in use', renderAny(a))),
+      ),
     ),
   );
 }
-

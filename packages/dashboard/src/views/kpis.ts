@@ -107,7 +107,12 @@ function tile<S extends Section>(
     async (body) => {
       const section = (await report)[spec.section];
       const figure: Figure = (value, show, unit, none) =>
-        h('div', { class: 'big kpi-figure', 'data-kpi': spec.id }, value === null ? none : show(value), value === null || !unit ? null : h('span', { class: 'kpi-unit' }, ` ${unit}`));
+        h(
+          'div',
+          { class: 'big kpi-figure', 'data-kpi': spec.id },
+          value === null ? none : show(value),
+          value === null || !unit ? null : h('span', { class: 'kpi-unit' }, ` ${unit}`),
+        );
       await fill(section, body, figure);
       body.append(h('p', { class: 'muted small kpi-explain' }, spec.explain), details('How it is measured', h('p', {}, section.measure)));
     },
@@ -120,13 +125,50 @@ const weekLabel = (w: { from: string; to: string }) => `${day(w.from).replace(/^
 
 /** Each outcome's title and its one line of meaning, in the order shown. */
 const TILES = {
-  stockouts: { id: 'stockouts', section: 'stockouts', title: 'Days items were sold out', explain: 'A day on which every unit of an item was out at once: anyone asking for it that day was turned away. Two items sold out on one day count as two days.', wide: true },
-  turns: { id: 'turns', section: 'inventoryTurns', title: 'How hard the fleet works', explain: 'Inventory turns: how many times a year each unit owned goes out on rent. Higher means less stock sitting idle.' },
-  revenue: { id: 'revenue', section: 'revenuePerRental', title: 'Revenue per rental', explain: 'What one rental contract brings in on average, from the Point of Rental contracts.' },
-  acceptance: { id: 'acceptance', section: 'recommendationAcceptance', title: 'Recommendations you accepted', explain: 'Of the recommendations a person approved or rejected, the share approved. A low share means the advice does not fit the business.' },
-  repairs: { id: 'repairs', section: 'unplannedRepairs', title: 'Repairs nobody planned', explain: 'The share of repair spending on items that came back broken, rather than serviced before they broke. Lower is better.' },
-  premature: { id: 'premature', section: 'prematureReplacements', title: 'Replaced too early', explain: 'Items sold or retired while still good enough to rent: rental income given up.' },
-  accuracy: { id: 'accuracy', section: 'decisionAccuracy', title: 'Did decisions pay off as predicted?', explain: 'Each decision carried out, its predicted effect beside what actually happened once its period had passed.', wide: true },
+  stockouts: {
+    id: 'stockouts',
+    section: 'stockouts',
+    title: 'Days items were sold out',
+    explain: 'A day on which every unit of an item was out at once: anyone asking for it that day was turned away. Two items sold out on one day count as two days.',
+    wide: true,
+  },
+  turns: {
+    id: 'turns',
+    section: 'inventoryTurns',
+    title: 'How hard the fleet works',
+    explain: 'Inventory turns: how many times a year each unit owned goes out on rent. Higher means less stock sitting idle.',
+  },
+  revenue: {
+    id: 'revenue',
+    section: 'revenuePerRental',
+    title: 'Revenue per rental',
+    explain: 'What one rental contract brings in on average, from the Point of Rental contracts.',
+  },
+  acceptance: {
+    id: 'acceptance',
+    section: 'recommendationAcceptance',
+    title: 'Recommendations you accepted',
+    explain: 'Of the recommendations a person approved or rejected, the share approved. A low share means the advice does not fit the business.',
+  },
+  repairs: {
+    id: 'repairs',
+    section: 'unplannedRepairs',
+    title: 'Repairs nobody planned',
+    explain: 'The share of repair spending on items that came back broken, rather than serviced before they broke. Lower is better.',
+  },
+  premature: {
+    id: 'premature',
+    section: 'prematureReplacements',
+    title: 'Replaced too early',
+    explain: 'Items sold or retired while still good enough to rent: rental income given up.',
+  },
+  accuracy: {
+    id: 'accuracy',
+    section: 'decisionAccuracy',
+    title: 'Did decisions pay off as predicted?',
+    explain: 'Each decision carried out, its predicted effect beside what actually happened once its period had passed.',
+    wide: true,
+  },
 } as const;
 
 export function kpis(root: HTMLElement): void {
@@ -160,7 +202,11 @@ export function kpis(root: HTMLElement): void {
         );
         const withEarlier = s.weeks.filter((w) => w.yearEarlier).length;
         if (s.total.previous === null) {
-          body.append(withEarlier ? h('p', { class: 'muted small' }, `Only ${withEarlier} of these ${n} weeks have data from a year earlier, so no total to compare with yet.`) : noEarlier('same weeks a year earlier'));
+          body.append(
+            withEarlier
+              ? h('p', { class: 'muted small' }, `Only ${withEarlier} of these ${n} weeks have data from a year earlier, so no total to compare with yet.`)
+              : noEarlier('same weeks a year earlier'),
+          );
         }
         const soldOut = (w: Week) => `${count(w.soldOutClassDays)} (${plural(w.classes, 'item')})`;
         // Week by week: open on a wide screen; folded on a phone, where eight cards would push the other figures far down.
@@ -193,20 +239,39 @@ export function kpis(root: HTMLElement): void {
       tile(report, TILES.acceptance, (a, body, figure) => {
         body.append(
           figure(a.rate, pct0, '', 'none decided yet'),
-          h('p', {}, `${count(a.accepted)} approved and ${count(a.rejected)} rejected by a person since ${day(a.from, true)}; ${count(a.autoApproved)} approved automatically; ${count(a.pending)} waiting for a decision.`),
+          h(
+            'p',
+            {},
+            `${count(a.accepted)} approved and ${count(a.rejected)} rejected by a person since ${day(a.from, true)}; ${count(a.autoApproved)} approved automatically; ${count(a.pending)} waiting for a decision.`,
+          ),
         );
         const types = Object.entries(a.byType).filter(([, t]) => t.accepted + t.rejected + t.autoApproved + t.pending > 0);
         const typeLine = ([type, t]: [string, Acceptance]) =>
-          h('li', {}, `${typeWords(type)}: ${t.rate === null ? 'none decided by a person' : `${pct0(t.rate)} accepted (${t.accepted} of ${t.accepted + t.rejected})`}${t.pending ? `, ${t.pending} waiting` : ''}`);
+          h(
+            'li',
+            {},
+            `${typeWords(type)}: ${t.rate === null ? 'none decided by a person' : `${pct0(t.rate)} accepted (${t.accepted} of ${t.accepted + t.rejected})`}${t.pending ? `, ${t.pending} waiting` : ''}`,
+          );
         if (types.length) body.append(h('ul', { class: 'small' }, ...types.map(typeLine)));
       }),
       tile(report, TILES.repairs, (r, body, figure) => {
         body.append(
           figure(r.costShare, pct0, 'of repair costs', 'no repairs yet'),
-          h('p', {}, money(r.unplannedCost), ` on ${plural(r.unplannedRepairs, 'item')} that came back broken, against `, money(r.plannedCost), ` on ${plural(r.plannedRepairs, 'planned service')}.`),
-          before(r.previous, (p) => [money(p.unplannedCost), ` on items that came back broken${changeShort(r.change)}, ${p.costShare === null ? 'no repairs' : `${pct0(p.costShare)} of repair costs`}.`]),
+          h(
+            'p',
+            {},
+            money(r.unplannedCost),
+            ` on ${plural(r.unplannedRepairs, 'item')} that came back broken, against `,
+            money(r.plannedCost),
+            ` on ${plural(r.plannedRepairs, 'planned service')}.`,
+          ),
+          before(r.previous, (p) => [
+            money(p.unplannedCost),
+            ` on items that came back broken${changeShort(r.change)}, ${p.costShare === null ? 'no repairs' : `${pct0(p.costShare)} of repair costs`}.`,
+          ]),
         );
-        if (r.withoutEstimate > 0) body.append(h('p', { class: 'small muted' }, `${plural(r.withoutEstimate, 'repair')} had no cost estimate and ${r.withoutEstimate === 1 ? 'is' : 'are'} not counted.`));
+        if (r.withoutEstimate > 0)
+          body.append(h('p', { class: 'small muted' }, `${plural(r.withoutEstimate, 'repair')} had no cost estimate and ${r.withoutEstimate === 1 ? 'is' : 'are'} not counted.`));
       }),
       tile(report, TILES.premature, (p, body, figure) => {
         body.append(
@@ -232,7 +297,15 @@ export function kpis(root: HTMLElement): void {
         }
         body.append(
           figure(a.accuracy, pct0, 'accurate', 'not known'),
-          h('p', {}, `Over ${plural(a.matched, 'decision')} measured: predicted `, money(a.predicted), ', actual ', money(a.actual), a.awaitingMeasurement ? `; ${a.awaitingMeasurement} more waiting to be measured.` : '.'),
+          h(
+            'p',
+            {},
+            `Over ${plural(a.matched, 'decision')} measured: predicted `,
+            money(a.predicted),
+            ', actual ',
+            money(a.actual),
+            a.awaitingMeasurement ? `; ${a.awaitingMeasurement} more waiting to be measured.` : '.',
+          ),
         );
         // A pack's target names its classes by number ("60477+60634"): each is shown with its name.
         await ensureNames(a.decisions.flatMap((d) => d.target.id.match(/\d{3,8}/g) ?? []));

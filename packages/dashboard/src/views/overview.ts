@@ -59,7 +59,9 @@ export function overview(root: HTMLElement): void {
         async (body) => {
           // All three requests at once: on a phone's slow link each round trip counts.
           const [demandR, activeR, allR] = await Promise.all([
-            settle(api.get<{ byModel: AccuracyRow[]; byHorizon?: AccuracyRow[]; matched: number; note?: string; onRent?: { byModel: AccuracyRow[]; note?: string } }>('demand/accuracy')),
+            settle(
+              api.get<{ byModel: AccuracyRow[]; byHorizon?: AccuracyRow[]; matched: number; note?: string; onRent?: { byModel: AccuracyRow[]; note?: string } }>('demand/accuracy'),
+            ),
             settle(api.read('models/status')),
             settle(api.read('health/prediction-accuracy')),
           ]);
@@ -80,7 +82,11 @@ export function overview(root: HTMLElement): void {
                     'ul',
                     { class: 'small', id: 'accuracy-weeks' },
                     ...weeks.map((w) =>
-                      h('li', {}, `${w.week} week${w.week === 1 ? '' : 's'} ahead: off by about ${about(w.mae)} units a day${w.coverage !== null ? `, ranges held ${pct0(w.coverage)}` : ''}`),
+                      h(
+                        'li',
+                        {},
+                        `${w.week} week${w.week === 1 ? '' : 's'} ahead: off by about ${about(w.mae)} units a day${w.coverage !== null ? `, ranges held ${pct0(w.coverage)}` : ''}`,
+                      ),
                     ),
                   ),
                 );
@@ -125,9 +131,25 @@ export function overview(root: HTMLElement): void {
             if (pending.length) addAlert('warn', `${pending.length} restock purchase${pending.length === 1 ? '' : 's'} awaiting approval`, '#/restock');
           } else body.append(problemBox(restockR.error));
           const pendingPrices = (prices?.recommendations ?? []).filter(isPending).length;
-          if (prices) body.append(h('p', { class: 'small', id: 'pending-prices' }, `${pendingPrices} price change${pendingPrices === 1 ? '' : 's'} flagged for review. `, h('a', { href: '#/pricing' }, 'See pricing')));
+          if (prices)
+            body.append(
+              h(
+                'p',
+                { class: 'small', id: 'pending-prices' },
+                `${pendingPrices} price change${pendingPrices === 1 ? '' : 's'} flagged for review. `,
+                h('a', { href: '#/pricing' }, 'See pricing'),
+              ),
+            );
           const pendingPacks = [...(packs?.create ?? []), ...(packs?.dissolve ?? [])].filter(isPending).length;
-          if (packs) body.append(h('p', { class: 'small', id: 'pending-packs' }, `${pendingPacks} pack change${pendingPacks === 1 ? '' : 's'} flagged for review. `, h('a', { href: '#/packs' }, 'See packs')));
+          if (packs)
+            body.append(
+              h(
+                'p',
+                { class: 'small', id: 'pending-packs' },
+                `${pendingPacks} pack change${pendingPacks === 1 ? '' : 's'} flagged for review. `,
+                h('a', { href: '#/packs' }, 'See packs'),
+              ),
+            );
           // Critical shortfalls by name, worst first; the other levels counted.
           const list = bySeverity(Array.isArray(alertsAnswer?.alerts) ? alertsAnswer.alerts : []);
           await ensureNames(classIdsIn(list));
@@ -140,7 +162,11 @@ export function overview(root: HTMLElement): void {
           for (const [severity, n] of Object.entries(counts)) {
             const more = severity === 'critical' ? n - Math.min(n, NAMED_CRITICAL, critical.length) : n;
             if (more > 0 && severity !== 'medium' && severity !== 'low') {
-              addAlert(severity === 'critical' ? 'bad' : 'warn', `${more} ${severity === 'critical' ? 'more critical' : severity} restock alert${more === 1 ? '' : 's'}: fewer units than the peak may need`, '#/restock');
+              addAlert(
+                severity === 'critical' ? 'bad' : 'warn',
+                `${more} ${severity === 'critical' ? 'more critical' : severity} restock alert${more === 1 ? '' : 's'}: fewer units than the peak may need`,
+                '#/restock',
+              );
             }
           }
         },

@@ -18,7 +18,6 @@ export function findRows(body: unknown): Row[] {
   return [];
 }
 
-
 /** The `{item_id}` of `inventory/approve-restock/{item_id}`: the alert's item (a rental class or tag). */
 export function itemIdOf(r: Row): string | null {
   for (const k of ['itemId', 'item_id', 'rentalClass', 'rental_class', 'rental_class_num', 'tagId', 'tag_id']) {
@@ -47,11 +46,15 @@ export async function restockDecisions(): Promise<{ rows: Row[]; answer: unknown
   return { rows: bySeverity(rows), answer };
 }
 
-const severityBadge = (s: unknown): HTMLElement =>
-  typeof s === 'string' ? h('span', { class: `sev ${s.toLowerCase()}` }, s) : h('span', { class: 'muted' }, 'no alert');
+const severityBadge = (s: unknown): HTMLElement => (typeof s === 'string' ? h('span', { class: `sev ${s.toLowerCase()}` }, s) : h('span', { class: 'muted' }, 'no alert'));
 
 const itemCell = (_: unknown, r: Row) =>
-  h('div', {}, classLabel(r.rentalClass ?? r.rental_class ?? r.itemId, r.commonName ?? r.common_name ?? r.name), typeof r.category === 'string' ? h('div', { class: 'muted small' }, r.category) : null);
+  h(
+    'div',
+    {},
+    classLabel(r.rentalClass ?? r.rental_class ?? r.itemId, r.commonName ?? r.common_name ?? r.name),
+    typeof r.category === 'string' ? h('div', { class: 'muted small' }, r.category) : null,
+  );
 
 const num0 = (v: unknown) => (typeof v === 'number' ? num(v, 0) : '—');
 
@@ -101,7 +104,9 @@ function shortageWords(r: Row): string {
   const upper = peakUpper(r);
   if (peak !== null) {
     const range = upper !== null && upper > peak ? ` (up to ${num0(upper)})` : '';
-    parts.push(`expected peak on rent ${about(peak)}${range} of ${owned === null ? '?' : num0(owned)} owned${onOrder}${typeof r.peakDay === 'string' ? ` on ${day(r.peakDay)}` : ''}`);
+    parts.push(
+      `expected peak on rent ${about(peak)}${range} of ${owned === null ? '?' : num0(owned)} owned${onOrder}${typeof r.peakDay === 'string' ? ` on ${day(r.peakDay)}` : ''}`,
+    );
   }
   if (typeof r.shortfallProbability === 'number') parts.push(`${pct0(r.shortfallProbability)} chance of running short`);
   if (typeof r.expectedStockoutDays === 'number' && r.expectedStockoutDays >= 0.05) parts.push(`about ${num(r.expectedStockoutDays, 1)} days turning rentals away`);
@@ -191,7 +196,10 @@ export function restock(root: HTMLElement): void {
           .map(([s, n]) => `${n} ${s}`)
           .join(', ');
         const horizon = typeof answer.horizonDays === 'number' ? ` in the next ${answer.horizonDays} days` : '';
-        body.append(h('p', { class: 'sentence' }, `${alerts.length} item${alerts.length === 1 ? '' : 's'} may run short${horizon}: ${summary}. Most urgent first.`), table(alerts, ALERT_COLUMNS));
+        body.append(
+          h('p', { class: 'sentence' }, `${alerts.length} item${alerts.length === 1 ? '' : 's'} may run short${horizon}: ${summary}. Most urgent first.`),
+          table(alerts, ALERT_COLUMNS),
+        );
         const rest = Object.fromEntries(Object.entries(answer).filter(([k]) => k !== 'alerts' && k !== 'counts'));
         body.append(details('How urgency is set', renderAny(rest)));
       },

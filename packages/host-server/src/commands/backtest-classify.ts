@@ -21,8 +21,7 @@ interface BacktestClassifyOptions {
  * fraction is scored. Reports F1, precision and recall at the out-of-bag-tuned threshold, PR-AUC and ROC-AUC.
  */
 export function register(program: Command, io: CliIo): void {
-  const backtest =
-    program.commands.find((c) => c.name() === 'backtest') ?? program.command('backtest').description('Rolling-origin backtests of the models');
+  const backtest = program.commands.find((c) => c.name() === 'backtest') ?? program.command('backtest').description('Rolling-origin backtests of the models');
   backtest
     .command('classify')
     .description('Train the failure classifier on the first rows of a CSV table and score it on the last fraction')
@@ -46,7 +45,12 @@ export function register(program: Command, io: CliIo): void {
       } catch (err) {
         throw new CliError(`--csv: cannot read ${opts.csv} (${err instanceof Error ? err.message : String(err)})`);
       }
-      const drop = opts.drop ? opts.drop.split(',').map((s) => s.trim()).filter(Boolean) : [];
+      const drop = opts.drop
+        ? opts.drop
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
       let result: ReturnType<typeof backtestClassify>;
       try {
         result = backtestClassify(text, { target: opts.target, drop, holdoutLast: holdout, forest: { nEstimators: trees, seed } });
@@ -69,7 +73,9 @@ export function register(program: Command, io: CliIo): void {
         return;
       }
       const f = (v: number) => (Number.isNaN(v) ? '—' : v.toFixed(3));
-      io.stdout.write(`${opts.csv}: ${result.rows} rows, trained on the first ${result.trainRows} in ${result.trainMs} ms, scored on the last ${result.testRows} (${result.testPositives} positive)\n`);
+      io.stdout.write(
+        `${opts.csv}: ${result.rows} rows, trained on the first ${result.trainRows} in ${result.trainMs} ms, scored on the last ${result.testRows} (${result.testPositives} positive)\n`,
+      );
       io.stdout.write(`features: ${result.features.join(', ')}\n`);
       const line = (cells: string[]) => io.stdout.write(`${cells.map((c, i) => (i === 0 ? c.padEnd(18) : c.padStart(10))).join(' ')}\n`);
       line(['model', 'F1', 'precision', 'recall', 'PR-AUC', 'ROC-AUC', 'threshold']);

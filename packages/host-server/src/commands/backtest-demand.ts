@@ -36,8 +36,7 @@ const pick = (m: ScoredModel) => Object.fromEntries([['name', m.name], ...METRIC
  * back) and naive baselines, and with `--members` each member alone.
  */
 export function register(program: Command, io: CliIo): void {
-  const backtest =
-    program.commands.find((c) => c.name() === 'backtest') ?? program.command('backtest').description('Rolling-origin backtests of the models');
+  const backtest = program.commands.find((c) => c.name() === 'backtest') ?? program.command('backtest').description('Rolling-origin backtests of the models');
   backtest
     .command('demand')
     .description('Rolling-origin backtest of the demand model on a CSV time series, beside seasonal-naive and naive baselines')
@@ -56,7 +55,12 @@ export function register(program: Command, io: CliIo): void {
       const initial = positiveInt(opts.initial, '--initial');
       const step = positiveInt(opts.step, '--step');
       const horizon = positiveInt(opts.horizon, '--horizon');
-      const regressors = opts.regressors ? opts.regressors.split(',').map((s) => s.trim()).filter(Boolean) : [];
+      const regressors = opts.regressors
+        ? opts.regressors
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
       let series: ReturnType<typeof readSeriesCsv>;
       try {
         series = readSeriesCsv(resolve(io.cwd, opts.csv), { date: opts.date, value: opts.value, regressors });
@@ -79,21 +83,25 @@ export function register(program: Command, io: CliIo): void {
       }
       let lastShown = 0;
       const spec = { ...DEFAULT_DEMAND_SPEC, holidays: opts.holidays as 'us' | 'none' };
-      const result = backtestDemand(series, {
-        initial,
-        step,
-        horizon,
-        events,
-        members: Boolean(opts.members),
-        onFold: (done, total, model) => {
-          // A long run shows progress on stderr; stdout stays clean for --json.
-          const now = Date.now();
-          if (done === total || now - lastShown > 1000) {
-            lastShown = now;
-            io.stderr.write(`  ${model}: fold ${done}/${total}\n`);
-          }
+      const result = backtestDemand(
+        series,
+        {
+          initial,
+          step,
+          horizon,
+          events,
+          members: Boolean(opts.members),
+          onFold: (done, total, model) => {
+            // A long run shows progress on stderr; stdout stays clean for --json.
+            const now = Date.now();
+            if (done === total || now - lastShown > 1000) {
+              lastShown = now;
+              io.stderr.write(`  ${model}: fold ${done}/${total}\n`);
+            }
+          },
         },
-      }, spec);
+        spec,
+      );
       if (result.ignoredRegressors.length) {
         io.stderr.write(`note: ${result.model.name} does not use regressors; ignored ${result.ignoredRegressors.join(', ')}\n`);
       }

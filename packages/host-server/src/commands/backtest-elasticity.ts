@@ -23,8 +23,7 @@ interface BacktestElasticityOptions {
  * positive number are skipped and counted.
  */
 export function register(program: Command, io: CliIo): void {
-  const backtest =
-    program.commands.find((c) => c.name() === 'backtest') ?? program.command('backtest').description('Rolling-origin backtests of the models');
+  const backtest = program.commands.find((c) => c.name() === 'backtest') ?? program.command('backtest').description('Rolling-origin backtests of the models');
   backtest
     .command('elasticity')
     .description('Log-log own-price elasticity per group from a CSV of prices and quantities, with standard error, 95 % interval and R²')
@@ -35,7 +34,12 @@ export function register(program: Command, io: CliIo): void {
     .option('--controls <a,b>', 'categorical control columns, dummy-coded (comma-separated)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (opts: BacktestElasticityOptions) => {
-      const controls = opts.controls ? opts.controls.split(',').map((s) => s.trim()).filter(Boolean) : [];
+      const controls = opts.controls
+        ? opts.controls
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
       const file = resolve(io.cwd, opts.csv);
       let text: string;
       try {
@@ -69,7 +73,9 @@ export function register(program: Command, io: CliIo): void {
         return;
       }
       const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '—');
-      io.stdout.write(`${opts.csv}: ${rows.length} rows, ${skipped} skipped (price or quantity not positive); log(${opts.quantity}) ~ log(${opts.price})${controls.length ? ` + ${controls.join(' + ')}` : ''}\n`);
+      io.stdout.write(
+        `${opts.csv}: ${rows.length} rows, ${skipped} skipped (price or quantity not positive); log(${opts.quantity}) ~ log(${opts.price})${controls.length ? ` + ${controls.join(' + ')}` : ''}\n`,
+      );
       const line = (cells: string[]) => io.stdout.write(`${cells.map((c, i) => (i === 0 ? c.padEnd(20) : c.padStart(10))).join(' ')}\n`);
       line(['group', 'elasticity', 'se', 'ci95 lo', 'ci95 hi', 'n', 'R²']);
       for (const e of estimates) {

@@ -28,8 +28,7 @@ function fraction(value: string, option: string, allowZero: boolean): number {
  * written): the rules pack recommendations are built from, checkable against arules on public data.
  */
 export function register(program: Command, io: CliIo): void {
-  const backtest =
-    program.commands.find((c) => c.name() === 'backtest') ?? program.command('backtest').description('Rolling-origin backtests of the models');
+  const backtest = program.commands.find((c) => c.name() === 'backtest') ?? program.command('backtest').description('Rolling-origin backtests of the models');
   backtest
     .command('rules')
     .description('Co-rental association rules (support, confidence, lift) over a basket file, sorted by lift')
@@ -62,7 +61,9 @@ export function register(program: Command, io: CliIo): void {
         `${opts.baskets}: ${result.baskets} baskets, ${result.items} items, ${result.frequentItemsets} frequent itemsets, ${result.rules.length} rules at support ≥ ${minSupport}, confidence ≥ ${minConfidence} (${ms} ms)\n`,
       );
       for (const r of result.rules.slice(0, 20)) {
-        io.stdout.write(`  {${r.antecedent.join(', ')}} ⇒ {${r.consequent.join(', ')}}  support ${r.support.toFixed(5)}  confidence ${r.confidence.toFixed(3)}  lift ${r.lift.toFixed(3)}\n`);
+        io.stdout.write(
+          `  {${r.antecedent.join(', ')}} ⇒ {${r.consequent.join(', ')}}  support ${r.support.toFixed(5)}  confidence ${r.confidence.toFixed(3)}  lift ${r.lift.toFixed(3)}\n`,
+        );
       }
       if (result.rules.length > 20) io.stdout.write(`  … ${result.rules.length - 20} more (--json prints them all)\n`);
     });

@@ -40,7 +40,10 @@ export function register(program: Command, io: CliIo): void {
       let seeded: Awaited<ReturnType<typeof simulate>> | null = null;
       try {
         await migrate(database, 'core', coreMigrations);
-        const existing = await database.db.selectFrom('id_item_master').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+        const existing = await database.db
+          .selectFrom('id_item_master')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst();
         if (Number(existing?.n ?? 0) > 0) {
           say(`${database.displayUrl} already holds ${existing!.n} items: not seeding again (delete the file, or point DATABASE_URL elsewhere, to start over)`);
         } else {

@@ -9,9 +9,25 @@ import { withCoreDatabase } from './database.js';
 
 function table(rows: ApiKeyRecord[]): string {
   const header = ['ID', 'NAME', 'ROLE', 'APPROVES UP TO', 'PREFIX', 'CREATED', 'LAST USED', 'REVOKED'];
-  const cells = rows.map((k) => [String(k.id), k.name, k.role, k.approveLimitUsd === null ? '-' : `$${k.approveLimitUsd}`, k.prefix, k.createdAt, k.lastUsedAt ?? '-', k.revokedAt ?? '-']);
+  const cells = rows.map((k) => [
+    String(k.id),
+    k.name,
+    k.role,
+    k.approveLimitUsd === null ? '-' : `$${k.approveLimitUsd}`,
+    k.prefix,
+    k.createdAt,
+    k.lastUsedAt ?? '-',
+    k.revokedAt ?? '-',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [header, ...cells].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...cells]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function register(program: Command, io: CliIo): void {
@@ -22,7 +38,10 @@ export function register(program: Command, io: CliIo): void {
     .command('create')
     .description('Create an API key; it is printed once and cannot be shown again')
     .addOption(
-      new Option('--role <role>', 'what the key may do: read; ingest (post scans, POS, feedback); operate (propose, reject, run jobs); approve (also approve and execute decisions); admin (everything)')
+      new Option(
+        '--role <role>',
+        'what the key may do: read; ingest (post scans, POS, feedback); operate (propose, reject, run jobs); approve (also approve and execute decisions); admin (everything)',
+      )
         .choices(ROLES)
         .makeOptionMandatory(),
     )
@@ -34,7 +53,8 @@ export function register(program: Command, io: CliIo): void {
       let approveLimitUsd: number | null = null;
       if (opts.approveLimit !== undefined) {
         approveLimitUsd = Number(opts.approveLimit);
-        if (!/^\d+(\.\d{1,2})?$/.test(opts.approveLimit) || !Number.isFinite(approveLimitUsd)) throw new CliError(`--approve-limit: '${opts.approveLimit}' is not an amount of dollars (e.g. 2500)`);
+        if (!/^\d+(\.\d{1,2})?$/.test(opts.approveLimit) || !Number.isFinite(approveLimitUsd))
+          throw new CliError(`--approve-limit: '${opts.approveLimit}' is not an amount of dollars (e.g. 2500)`);
       }
       const created = await withCoreDatabase(io, opts.config, ({ database }) => new ApiKeyStore({ database }).create(opts.name, opts.role, { approveLimitUsd }));
       if (opts.json) {

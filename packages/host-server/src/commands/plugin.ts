@@ -25,7 +25,7 @@ export function register(program: Command, io: CliIo): void {
           ...made.files.map((f) => `  ${f}`),
           'next:',
           `  cd ${made.dir} && npm install && npm test && npm pack`,
-          '  rfid3 plugin add <the .tgz>   (beside the host\'s rfid3.config.json)',
+          "  rfid3 plugin add <the .tgz>   (beside the host's rfid3.config.json)",
           '',
         ].join('\n'),
       );

@@ -16,7 +16,10 @@ export function parseConcurrency(value: string | undefined): number | undefined 
 
 export function parseQueues(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const queues = value.split(',').map((q) => q.trim()).filter(Boolean);
+  const queues = value
+    .split(',')
+    .map((q) => q.trim())
+    .filter(Boolean);
   if (queues.length === 0) throw new CliError('--queues needs at least one queue name, e.g. demand,maintenance');
   return queues;
 }

@@ -19,7 +19,9 @@ export function presentedKey(ctx: Context, options: { basic?: boolean } = {}): s
       const password = decoded.slice(decoded.indexOf(':') + 1).trim();
       if (decoded.includes(':') && password) return password;
     }
-    throw unauthorized(options.basic ? "the Authorization header must be 'Bearer <key>', or Basic with the key as the password" : "the Authorization header must be 'Bearer <key>'");
+    throw unauthorized(
+      options.basic ? "the Authorization header must be 'Bearer <key>', or Basic with the key as the password" : "the Authorization header must be 'Bearer <key>'",
+    );
   }
   return ctx.get('X-API-Key') ? ctx.get('X-API-Key').trim() : undefined;
 }

@@ -48,14 +48,20 @@ function chunks<T>(xs: T[], n: number): T[][] {
 }
 
 /** Reads one export file into table rows, naming the reason for every row it cannot use. */
-export function readPorFile(path: string, spec: PorFileSpec): { rows: { line: number; row: Row }[]; skipped: { line: number; reason: string }[]; present: string[]; rowCount: number } {
+export function readPorFile(
+  path: string,
+  spec: PorFileSpec,
+): { rows: { line: number; row: Row }[]; skipped: { line: number; reason: string }[]; present: string[]; rowCount: number } {
   const text = readFileSync(path, 'utf8');
   const records = parse(text, { bom: true, columns: false, skip_empty_lines: true, relax_column_count: true, relax_quotes: true }) as string[][];
   if (records.length === 0) return { rows: [], skipped: [], present: [], rowCount: 0 };
   const header = records[0]!.map(normHeader);
   const index = new Map<string, number>();
   for (const c of spec.columns) {
-    const i = c.headers.map(normHeader).map((h) => header.indexOf(h)).find((i) => i >= 0);
+    const i = c.headers
+      .map(normHeader)
+      .map((h) => header.indexOf(h))
+      .find((i) => i >= 0);
     if (i !== undefined) index.set(c.column, i);
   }
   const missingKey = spec.key.filter((k) => !index.has(k) && !(spec.kind === 'transaction_items' && k === 'line_number'));
@@ -112,14 +118,11 @@ function reasonKey(reason: string): string {
  * inserted, changed ones updated, unchanged ones skipped, so a re-run on the same files changes nothing.
  * Each file is one transaction. Only columns the file carries are written.
  */
-export async function importPorDirectory(
-  database: DatabaseHandle,
-  clock: Clock,
-  dir: string,
-  options: { events?: EventBus } = {},
-): Promise<PorImportReport> {
+export async function importPorDirectory(database: DatabaseHandle, clock: Clock, dir: string, options: { events?: EventBus } = {}): Promise<PorImportReport> {
   await ensureHostTables(database);
-  const names = readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.csv')).sort();
+  const names = readdirSync(dir)
+    .filter((n) => n.toLowerCase().endsWith('.csv'))
+    .sort();
   const used = new Set<string>();
   const files: FileReport[] = [];
   const touched = { itemNums: new Set<string>(), stores: new Set<string>(), days: [] as string[], tables: new Set<string>() };

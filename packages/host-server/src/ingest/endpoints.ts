@@ -12,10 +12,7 @@ const rejectedSchema = z.array(z.object({ index: z.number().int(), errors: z.arr
 
 const batch = (name: string) =>
   z.object({
-    [name]: z
-      .array(z.unknown())
-      .min(1, `send at least one row in '${name}'`)
-      .max(MAX_BATCH, `at most ${MAX_BATCH} rows per batch; split larger ones`),
+    [name]: z.array(z.unknown()).min(1, `send at least one row in '${name}'`).max(MAX_BATCH, `at most ${MAX_BATCH} rows per batch; split larger ones`),
   });
 
 /** A batch whose every row is bad is refused as a whole (400), naming each bad field by row. */
@@ -43,7 +40,7 @@ export function ingestEndpoints(runtime: Runtime): AnyEndpoint[] {
     path: '/ingest/scans',
     summary: `Ingest up to ${MAX_BATCH} RFID scan events shaped like id_transactions rows (idempotent by event_id, else tag_id + scan_date + scan_type)`,
     description:
-      'Valid rows are stored once each and committed before the answer; invalid rows are listed in `rejected` with the field and reason. Each scanned item\'s status, grade and last-scan columns in id_item_master move forward. A batch whose every row is invalid gets 400.',
+      "Valid rows are stored once each and committed before the answer; invalid rows are listed in `rejected` with the field and reason. Each scanned item's status, grade and last-scan columns in id_item_master move forward. A batch whose every row is invalid gets 400.",
     role: 'ingest',
     input: { body: batch('scans') },
     output: z.object({ accepted: z.number().int(), duplicates: z.number().int(), rejected: rejectedSchema, itemsUpdated: z.number().int(), itemsCreated: z.number().int() }),
@@ -107,8 +104,8 @@ export async function rentalClassesOf(runtime: Runtime, itemNums: string[]): Pro
   if (itemNums.length === 0) return {};
   const classes = new Set<string>();
   for (let i = 0; i < itemNums.length; i += 1000) {
-    const rows = await primaryOnly(runtime.database).db
-      .selectFrom('pos_equipment')
+    const rows = await primaryOnly(runtime.database)
+      .db.selectFrom('pos_equipment')
       .select('rfid_rental_class_num')
       .where('item_num', 'in', itemNums.slice(i, i + 1000))
       .execute()

@@ -109,12 +109,7 @@ export async function writeContract(
   now: string,
 ): Promise<'inserted' | 'updated'> {
   const { lines, ...head } = contract;
-  const existing = await trx
-    .selectFrom('pos_transactions')
-    .select('id')
-    .where('contract_no', '=', head.contract_no)
-    .where('store_no', '=', head.store_no)
-    .executeTakeFirst();
+  const existing = await trx.selectFrom('pos_transactions').select('id').where('contract_no', '=', head.contract_no).where('store_no', '=', head.store_no).executeTakeFirst();
   // The contract number and store are NOT NULL in every RFID3; the other columns are written where the table has them.
   const row: NewRow<'pos_transactions'> = { ...onlyColumns({ ...head, import_date: now }, cols.tx), contract_no: head.contract_no, store_no: head.store_no };
   if (existing) await trx.updateTable('pos_transactions').set(row).where('id', '=', existing.id).execute();
@@ -123,7 +118,11 @@ export async function writeContract(
   if (lines.length) {
     await trx
       .insertInto('pos_transaction_items')
-      .values(lines.map((l): NewRow<'pos_transaction_items'> => ({ ...onlyColumns({ ...lineColumns(l), import_date: now }, cols.items), contract_no: head.contract_no, item_num: l.item_num })))
+      .values(
+        lines.map(
+          (l): NewRow<'pos_transaction_items'> => ({ ...onlyColumns({ ...lineColumns(l), import_date: now }, cols.items), contract_no: head.contract_no, item_num: l.item_num }),
+        ),
+      )
       .execute();
   }
   return existing ? 'updated' : 'inserted';

@@ -12,10 +12,7 @@ import { QUALITY_GRADES, dateTimeField, eventDateErrors, flagField, text } from 
 /** Most rows one ingest request may carry. */
 export const MAX_BATCH = 5000;
 
-const flagShape = Object.fromEntries(INSPECTION_FLAGS.filter((f) => f !== 'other').map((f) => [f, flagField])) as Record<
-  Exclude<InspectionFlag, 'other'>,
-  typeof flagField
->;
+const flagShape = Object.fromEntries(INSPECTION_FLAGS.filter((f) => f !== 'other').map((f) => [f, flagField])) as Record<Exclude<InspectionFlag, 'other'>, typeof flagField>;
 
 /** One RFID scan, shaped like an `id_transactions` row; `event_id` (optional) is the sender's idempotency key. */
 export const scanEventSchema = z.strictObject({
@@ -102,7 +99,10 @@ export function ingestScans(database: DatabaseHandle, clock: Clock, rows: unknow
 /** A unique-key violation: another host stored one of these keys between our check and our insert. */
 export function isDuplicateKeyError(err: unknown): boolean {
   const e = err as { code?: unknown; errno?: unknown } | null;
-  return !!e && (e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || (typeof e.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY')) || e.code === 'SQLITE_CONSTRAINT_UNIQUE');
+  return (
+    !!e &&
+    (e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || (typeof e.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY')) || e.code === 'SQLITE_CONSTRAINT_UNIQUE')
+  );
 }
 
 /**
@@ -157,12 +157,7 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       // chunks, a batch of 5,000 tags looked up every moment five times).
       const perChunk = Math.max(1, database.maxBoundValues - tags.length);
       for (const part of chunks(moments, Math.min(1000, perChunk))) {
-        const found = await trx
-          .selectFrom('id_transactions')
-          .select(['tag_id', 'scan_date', 'scan_type'])
-          .where('tag_id', 'in', tags)
-          .where('scan_date', 'in', part)
-          .execute();
+        const found = await trx.selectFrom('id_transactions').select(['tag_id', 'scan_date', 'scan_type']).where('tag_id', 'in', tags).where('scan_date', 'in', part).execute();
         for (const f of found) existing.add(naturalKey({ tag_id: f.tag_id, scan_date: String(f.scan_date).slice(0, 19), scan_type: f.scan_type }));
       }
       for (const [key, f] of [...byKey]) {
@@ -333,7 +328,11 @@ async function moveItems(trx: Kysely<HostDatabase>, database: DatabaseHandle, it
     await sql.raw(`create temporary table ${MOVES_TABLE} (primary key (tag_id)) select ${cols.join(', ')} from id_item_master where 1 = 0`).execute(trx);
   } else {
     await sql.raw(`drop table if exists temp.${MOVES_TABLE}`).execute(trx);
-    await sql.raw(`create temp table ${MOVES_TABLE} (tag_id text primary key, date_last_scanned text not null, ${moved.map((c) => `${c} ${c === 'longitude' || c === 'latitude' ? 'real' : 'text'}`).join(', ')})`).execute(trx);
+    await sql
+      .raw(
+        `create temp table ${MOVES_TABLE} (tag_id text primary key, date_last_scanned text not null, ${moved.map((c) => `${c} ${c === 'longitude' || c === 'latitude' ? 'real' : 'text'}`).join(', ')})`,
+      )
+      .execute(trx);
   }
   // A temporary table is not in the schema's types: written with plain SQL, each value bound.
   const values = (m: ItemMove) => sql`(${sql.join(cols.map((c) => (c === 'date_last_scanned' ? m.scan_date : m[c as keyof ItemMove])))})`;
@@ -344,14 +343,15 @@ async function moveItems(trx: Kysely<HostDatabase>, database: DatabaseHandle, it
   // MariaDB names the updated table m; SQLite's SET names bare columns of id_item_master.
   const target = mysql ? 'm.' : '';
   const self = mysql ? 'm' : 'id_item_master';
-  const sets = [
-    ...moved.map((c) => `${target}${c} = coalesce(t.${c}, ${self}.${c})`),
-    `${target}date_last_scanned = t.date_last_scanned`,
-  ];
+  const sets = [...moved.map((c) => `${target}${c} = coalesce(t.${c}, ${self}.${c})`), `${target}date_last_scanned = t.date_last_scanned`];
   const stamp = itemCols.has('date_updated') ? sql`, ${sql.raw(`${target}date_updated`)} = ${now}` : sql``;
   const result = mysql
-    ? await sql`update id_item_master m join ${sql.raw(MOVES_TABLE)} t on m.tag_id = t.tag_id set ${sql.raw(sets.join(', '))}${stamp} where m.date_last_scanned is null or m.date_last_scanned <= t.date_last_scanned`.execute(trx)
-    : await sql`update id_item_master set ${sql.raw(sets.join(', '))}${stamp} from temp.${sql.raw(MOVES_TABLE)} as t where id_item_master.tag_id = t.tag_id and (id_item_master.date_last_scanned is null or id_item_master.date_last_scanned <= t.date_last_scanned)`.execute(trx);
+    ? await sql`update id_item_master m join ${sql.raw(MOVES_TABLE)} t on m.tag_id = t.tag_id set ${sql.raw(sets.join(', '))}${stamp} where m.date_last_scanned is null or m.date_last_scanned <= t.date_last_scanned`.execute(
+        trx,
+      )
+    : await sql`update id_item_master set ${sql.raw(sets.join(', '))}${stamp} from temp.${sql.raw(MOVES_TABLE)} as t where id_item_master.tag_id = t.tag_id and (id_item_master.date_last_scanned is null or id_item_master.date_last_scanned <= t.date_last_scanned)`.execute(
+        trx,
+      );
   await sql.raw(mysql ? `drop temporary table if exists ${MOVES_TABLE}` : `drop table if exists temp.${MOVES_TABLE}`).execute(trx);
   return Number(result.numAffectedRows ?? 0);
 }

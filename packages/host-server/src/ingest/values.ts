@@ -30,14 +30,17 @@ export function normalizeDateTime(value: string): string | null {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-export const dateTimeField = z.string().max(40).transform((v, ctx) => {
-  const n = normalizeDateTime(v);
-  if (n === null) {
-    ctx.addIssue({ code: 'custom', message: `'${v.slice(0, 40)}' is not a date-time (YYYY-MM-DD HH:MM:SS or ISO 8601)` });
-    return z.NEVER;
-  }
-  return n;
-});
+export const dateTimeField = z
+  .string()
+  .max(40)
+  .transform((v, ctx) => {
+    const n = normalizeDateTime(v);
+    if (n === null) {
+      ctx.addIssue({ code: 'custom', message: `'${v.slice(0, 40)}' is not a date-time (YYYY-MM-DD HH:MM:SS or ISO 8601)` });
+      return z.NEVER;
+    }
+    return n;
+  });
 
 export const dateField = dateTimeField.transform((v) => v.slice(0, 10));
 
@@ -67,7 +70,8 @@ export function eventDateErrors(dates: Record<string, string | null | undefined>
   for (const [field, value] of Object.entries(dates)) {
     if (!value) continue;
     if (value < EARLIEST_EVENT) errors.push({ field, message: `${value} is before 2000-01-01` });
-    else if (happened.includes(field.split('.').pop()!) && value > latest) errors.push({ field, message: `${value} is more than a day ahead of the server's clock (${latest.slice(0, 16)} UTC at the latest)` });
+    else if (happened.includes(field.split('.').pop()!) && value > latest)
+      errors.push({ field, message: `${value} is more than a day ahead of the server's clock (${latest.slice(0, 16)} UTC at the latest)` });
   }
   return errors;
 }

@@ -22,7 +22,12 @@ export function startBackground(runtime: Runtime, config: Pick<HostConfig, 'webh
   const scheduler =
     config.scheduler?.enabled === false
       ? null
-      : new HostScheduler(runtime, { nightly: config.scheduler?.nightly, refreshMinutes: config.scheduler?.refreshMinutes, notifier: notifier ?? undefined, highValueUsd: config.webhooks?.highValueUsd });
+      : new HostScheduler(runtime, {
+          nightly: config.scheduler?.nightly,
+          refreshMinutes: config.scheduler?.refreshMinutes,
+          notifier: notifier ?? undefined,
+          highValueUsd: config.webhooks?.highValueUsd,
+        });
   const poller = config.poller
     ? new VendorPoller(config.poller, {
         database: runtime.database,

@@ -77,21 +77,32 @@ export class HostScheduler {
     private readonly options: SchedulerOptions = {},
   ) {
     const registers = [runtime.metrics.registry];
-    this.runs = metric(runtime, 'rfid3_precompute_runs_total', () => new Counter({ name: 'rfid3_precompute_runs_total', help: 'Precompute runs, by what triggered them', labelNames: ['trigger'] as const, registers }));
-    this.answered = metric(runtime, 'rfid3_precomputed_answers', () => new Gauge({ name: 'rfid3_precomputed_answers', help: 'Answers computed ahead of time by the last precompute run', registers }));
-    metric(runtime, 'rfid3_cache_hit_ratio', () =>
-      new Gauge({
-        name: 'rfid3_cache_hit_ratio',
-        help: 'Share of cache lookups answered, by layer, since the process started',
-        labelNames: ['layer'] as const,
-        registers,
-        collect() {
-          const s = runtime.cache.stats();
-          const ratio = (h: number, m: number) => (h + m === 0 ? 0 : h / (h + m));
-          this.set({ layer: 'l1' }, ratio(s.l1.hits, s.l1.misses));
-          if (s.l2.enabled) this.set({ layer: 'l2' }, ratio(s.l2.hits, s.l2.misses));
-        },
-      }),
+    this.runs = metric(
+      runtime,
+      'rfid3_precompute_runs_total',
+      () => new Counter({ name: 'rfid3_precompute_runs_total', help: 'Precompute runs, by what triggered them', labelNames: ['trigger'] as const, registers }),
+    );
+    this.answered = metric(
+      runtime,
+      'rfid3_precomputed_answers',
+      () => new Gauge({ name: 'rfid3_precomputed_answers', help: 'Answers computed ahead of time by the last precompute run', registers }),
+    );
+    metric(
+      runtime,
+      'rfid3_cache_hit_ratio',
+      () =>
+        new Gauge({
+          name: 'rfid3_cache_hit_ratio',
+          help: 'Share of cache lookups answered, by layer, since the process started',
+          labelNames: ['layer'] as const,
+          registers,
+          collect() {
+            const s = runtime.cache.stats();
+            const ratio = (h: number, m: number) => (h + m === 0 ? 0 : h / (h + m));
+            this.set({ layer: 'l1' }, ratio(s.l1.hits, s.l1.misses));
+            if (s.l2.enabled) this.set({ layer: 'l2' }, ratio(s.l2.hits, s.l2.misses));
+          },
+        }),
     );
   }
 
@@ -158,7 +169,16 @@ export class HostScheduler {
       if (!d.requiresApproval || (d.amountUsd ?? 0) < threshold) continue;
       const out = await notifier.notify(
         'decision.awaiting-approval',
-        { decisionId: d.id, decisionType: d.decisionType, target: d.target, amountUsd: d.amountUsd, confidence: d.confidence, action: d.action, rationale: d.rationale, createdAt: d.createdAt },
+        {
+          decisionId: d.id,
+          decisionType: d.decisionType,
+          target: d.target,
+          amountUsd: d.amountUsd,
+          confidence: d.confidence,
+          action: d.action,
+          rationale: d.rationale,
+          createdAt: d.createdAt,
+        },
         { dedupeKey: `decision-${d.id}` },
       );
       if (out.length) sent++;
@@ -203,7 +223,10 @@ export class HostScheduler {
 
   /** One pass: precompute after a newly activated model, then the notification checks. */
   async tick(): Promise<void> {
-    const activations = (await this.runtime.registry.status()).map((m) => `${m.versionTag}@${m.activatedAt ?? ''}`).sort().join('|');
+    const activations = (await this.runtime.registry.status())
+      .map((m) => `${m.versionTag}@${m.activatedAt ?? ''}`)
+      .sort()
+      .join('|');
     if (this.lastActivations !== null && activations !== this.lastActivations) await this.precomputeOnce('retrain', activations);
     this.lastActivations = activations;
     await this.checkDecisions();

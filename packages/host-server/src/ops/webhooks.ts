@@ -60,7 +60,10 @@ export class WebhookNotifier {
       const id = options.dedupeKey ? hashUrl(`${event}\u0000${options.dedupeKey}\u0000${url}`) : randomUUID();
       if (options.dedupeKey && (await db.selectFrom('rfid3_webhook_deliveries').select('id').where('id', '=', id).executeTakeFirst())) continue;
       const body = JSON.stringify({ id, event, occurredAt: now.toISOString(), data });
-      await db.insertInto('rfid3_webhook_deliveries').values({ id, event, url, payload: body, status: 'pending', attempts: 0, last_error: null, created_at: nowText, delivered_at: null }).execute();
+      await db
+        .insertInto('rfid3_webhook_deliveries')
+        .values({ id, event, url, payload: body, status: 'pending', attempts: 0, last_error: null, created_at: nowText, delivered_at: null })
+        .execute();
       let attempts = 0;
       let error: string | undefined;
       try {
@@ -68,7 +71,13 @@ export class WebhookNotifier {
           async () => {
             attempts++;
             const timestamp = String(Math.floor(Date.now() / 1000));
-            const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'rfid3-host', 'x-rfid3-event': event, 'x-rfid3-delivery': id, 'x-rfid3-timestamp': timestamp };
+            const headers: Record<string, string> = {
+              'content-type': 'application/json',
+              'user-agent': 'rfid3-host',
+              'x-rfid3-event': event,
+              'x-rfid3-delivery': id,
+              'x-rfid3-timestamp': timestamp,
+            };
             if (this.config.secret) headers['x-rfid3-signature'] = signWebhook(this.config.secret, timestamp, body);
             const res = await (this.deps.fetch ?? fetch)(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.config.timeoutMs ?? 10_000) });
             if (res.ok) return;

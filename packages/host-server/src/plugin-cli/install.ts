@@ -130,7 +130,9 @@ function checkManifest(manifest: PluginManifest, where: string, core: HostCore):
   const name = manifest.name;
   if (!name || !manifest.version) throw new CliError(`${where}: the package has no name or version`);
   if (manifest.dependencies?.['@rfid3/core']) {
-    throw new CliError(`${name} lists @rfid3/core in "dependencies": a plugin must take the host's core, so move it to "peerDependencies" (and "devDependencies" to build against)`);
+    throw new CliError(
+      `${name} lists @rfid3/core in "dependencies": a plugin must take the host's core, so move it to "peerDependencies" (and "devDependencies" to build against)`,
+    );
   }
   const range = manifest.peerDependencies?.['@rfid3/core'];
   if (!range) throw new CliError(`${name} is not an RFID3 plugin package: its package.json has no "peerDependencies": { "@rfid3/core": "<range>" }`);

@@ -190,8 +190,17 @@ export class VendorPoller {
     const db = hostDb(this.deps.database);
     const now = this.now();
     const existing = await db.selectFrom('rfid3_sync_state').select('source').where('source', '=', SOURCE).executeTakeFirst();
-    if (existing) await db.updateTable('rfid3_sync_state').set({ ...patch, updated_at: now }).where('source', '=', SOURCE).execute();
-    else await db.insertInto('rfid3_sync_state').values({ source: SOURCE, cursor: null, last_full_at: null, last_success_at: null, last_error: null, ...patch, updated_at: now }).execute();
+    if (existing)
+      await db
+        .updateTable('rfid3_sync_state')
+        .set({ ...patch, updated_at: now })
+        .where('source', '=', SOURCE)
+        .execute();
+    else
+      await db
+        .insertInto('rfid3_sync_state')
+        .values({ source: SOURCE, cursor: null, last_full_at: null, last_success_at: null, last_error: null, ...patch, updated_at: now })
+        .execute();
   }
 
   private now(): string {
@@ -234,7 +243,11 @@ export class VendorPoller {
         return out;
       });
       const ingested = rows.length ? await ingestScans(this.deps.database, this.deps.clock, rows) : null;
-      const newest = [...scans.map((s) => cleanDate(s.scan_date)), ...items.map((i) => cleanDate(i.date_last_scanned)), cursor].filter((d): d is string => !!d).sort().pop() ?? null;
+      const newest =
+        [...scans.map((s) => cleanDate(s.scan_date)), ...items.map((i) => cleanDate(i.date_last_scanned)), cursor]
+          .filter((d): d is string => !!d)
+          .sort()
+          .pop() ?? null;
       await this.saveState({ cursor: newest, last_success_at: this.now(), last_error: null, ...(mode === 'full' ? { last_full_at: this.now() } : {}) });
       if (this.deps.events && (ingested?.accepted || itemResult.inserted || itemResult.updated)) {
         await this.deps.events.emit('data-changed', {
@@ -280,11 +293,17 @@ export class VendorPoller {
       const tags = [...byTag.keys()];
       const existing = new Map<string, Record<string, unknown>>();
       for (let i = 0; i < tags.length; i += 1000) {
-        for (const r of (await trx.selectFrom('id_item_master').selectAll().where('tag_id', 'in', tags.slice(i, i + 1000)).execute()) as Record<string, unknown>[]) {
+        for (const r of (await trx
+          .selectFrom('id_item_master')
+          .selectAll()
+          .where('tag_id', 'in', tags.slice(i, i + 1000))
+          .execute()) as Record<string, unknown>[]) {
           existing.set(String(r.tag_id), r);
         }
       }
-      const same = (a: unknown, b: unknown) => (a == null && b == null) || (a != null && b != null && (typeof a === 'number' || typeof b === 'number' ? Math.abs(Number(a) - Number(b)) < 1e-6 : String(a).slice(0, 19) === String(b).slice(0, 19)));
+      const same = (a: unknown, b: unknown) =>
+        (a == null && b == null) ||
+        (a != null && b != null && (typeof a === 'number' || typeof b === 'number' ? Math.abs(Number(a) - Number(b)) < 1e-6 : String(a).slice(0, 19) === String(b).slice(0, 19)));
       const inserts: NewRow<'id_item_master'>[] = [];
       // date_updated is bookkeeping (ingestion sets it too); a record that differs only there is unchanged.
       for (const [tag, row] of byTag) {
@@ -301,7 +320,11 @@ export class VendorPoller {
         // The classes an inserted or changed item belongs to, before and after: their forecasts are stale.
         for (const c of [old?.rental_class_num, row.rental_class_num]) if (c != null && c !== '') result.rentalClasses.add(String(c));
       }
-      for (let i = 0; i < inserts.length; i += 500) await trx.insertInto('id_item_master').values(inserts.slice(i, i + 500)).execute();
+      for (let i = 0; i < inserts.length; i += 500)
+        await trx
+          .insertInto('id_item_master')
+          .values(inserts.slice(i, i + 500))
+          .execute();
       result.inserted = inserts.length;
     });
     return result;

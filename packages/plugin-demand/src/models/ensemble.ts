@@ -87,7 +87,10 @@ function weightings(maes: number[]): { label: string; w: number[] }[] {
     if (s > 0) out.push({ label: `inverse-mae^${p}`, w: raw.map((r) => r / s) });
   }
   // The best two, equally.
-  const order = maes.map((m, i) => i).filter((i) => finite[i]).sort((a, b) => maes[a]! - maes[b]!);
+  const order = maes
+    .map((m, i) => i)
+    .filter((i) => finite[i])
+    .sort((a, b) => maes[a]! - maes[b]!);
   if (order.length >= 2) out.push({ label: 'top-2 equal', w: maes.map((_, i) => (i === order[0] || i === order[1] ? 0.5 : 0)) });
   return out;
 }
@@ -271,7 +274,16 @@ export function fitCountBuckets(pairs: { k: number; f: number; y: number; w?: nu
     const sy = ps.reduce((s, p) => s + (p.w ?? 1) * p.y, 0);
     // One scale per week of horizon (one scale for all weeks scored no better on the build seeds).
     const scale = sf > 0 ? Math.min(2, Math.max(0.5, sy / sf)) : 1;
-    return { scale, size: fitNegativeBinomialSize(ps.map((p) => p.y), ps.map((p) => p.f * scale), 0.05, ps.map((p) => p.w ?? 1)), n: ps.length };
+    return {
+      scale,
+      size: fitNegativeBinomialSize(
+        ps.map((p) => p.y),
+        ps.map((p) => p.f * scale),
+        0.05,
+        ps.map((p) => p.w ?? 1),
+      ),
+      n: ps.length,
+    };
   };
   const all = fit(pairs);
   const out = Array.from({ length: Math.max(1, buckets) }, (_, b) => {

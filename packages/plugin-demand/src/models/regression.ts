@@ -356,22 +356,33 @@ export interface RegressionComponents {
 }
 
 /** The forecast and its additive parts, so a prediction can name what drives it. */
-export function regressionComponents(state: RegressionState, query: { horizon: number; futureRegressors?: Record<string, number[]>; futureDates?: string[] }): RegressionComponents {
+export function regressionComponents(
+  state: RegressionState,
+  query: { horizon: number; futureRegressors?: Record<string, number[]>; futureDates?: string[] },
+): RegressionComponents {
   const cfg = state.config;
   const cal = calendarColumns({ holidays: cfg.holidays, holidayWindow: cfg.holidayWindow, events: cfg.events }, [state.firstDay, state.lastDay], 0);
   // Keep the training columns in their order.
   const index = new Map(state.calendarNames.map((n, j) => [n, j]));
   const toTrain = cal.names.map((n) => index.get(n) ?? -1);
-  const cols = (day: number) => cal.byDay.get(day)?.map((j) => toTrain[j]!).filter((j) => j >= 0);
+  const cols = (day: number) =>
+    cal.byDay
+      .get(day)
+      ?.map((j) => toTrain[j]!)
+      .filter((j) => j >= 0);
   const d = design(cfg, state, { names: state.calendarNames, cols });
-  const futureDays = query.futureDates?.length === query.horizon ? seriesDays(query.horizon, query.futureDates) : Array.from({ length: query.horizon }, (_, k) => state.lastDay + k + 1);
+  const futureDays =
+    query.futureDates?.length === query.horizon ? seriesDays(query.horizon, query.futureDates) : Array.from({ length: query.horizon }, (_, k) => state.lastDay + k + 1);
   for (const r of state.regressors) {
     const v = query.futureRegressors?.[r.name];
     if (!v || v.length < query.horizon) throw new RangeError(`regressor '${r.name}' needs ${query.horizon} future values to forecast`);
   }
   const parts: Record<string, number[]> = { trend: [], weekly: [], yearly: [], calendar: [], regressors: [], residual: [] };
   const mean: number[] = [];
-  const endRow = d.row(state.lastDay, state.regressors.map((r) => r.mean));
+  const endRow = d.row(
+    state.lastDay,
+    state.regressors.map((r) => r.mean),
+  );
   const slopeCols = d.names.map((n, j) => (n === 'trend' || n.startsWith('changepoint@') ? j : -1)).filter((j) => j >= 0);
   const trendEnd = state.coef[0]! + slopeCols.reduce((s, j) => s + state.coef[j]! * endRow[j]!, 0);
   const slopePerDay = slopeCols.reduce((s, j) => s + state.coef[j]!, 0) / state.span;

@@ -117,7 +117,11 @@ export async function analysePacks(database: DatabaseHandle, asOf: string, s: Pa
   const packs: PackPerformance[] = items
     .filter((i) => Number(i.packs) > 0)
     .map((i) => {
-      const base = String(i.name ?? '').replace(PACK_SUFFIX, '').replace(/\s+/g, ' ').trim().toUpperCase();
+      const base = String(i.name ?? '')
+        .replace(PACK_SUFFIX, '')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .toUpperCase();
       const component = base && base !== String(i.name ?? '').toUpperCase() ? byName.get(base) : undefined;
       const b = burstBy.get(String(i.cls)) ?? 0;
       return { ...usageOf(i), components: component ? [usageOf(component)] : [], bursts: b, burstsPerUnit: Number(i.units) > 0 ? b / Number(i.units) : 0 };

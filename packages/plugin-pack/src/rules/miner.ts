@@ -67,7 +67,11 @@ function count(bits: Uint32Array): number {
 }
 
 /** All itemsets whose support is at least `minSupport`, up to `maxLen` items. */
-export function frequentItemsets(baskets: readonly (readonly string[])[], minSupport: number, maxLen = 10): { itemsets: FrequentItemset[]; counts: Map<string, number>; names: string[]; n: number } {
+export function frequentItemsets(
+  baskets: readonly (readonly string[])[],
+  minSupport: number,
+  maxLen = 10,
+): { itemsets: FrequentItemset[]; counts: Map<string, number>; names: string[]; n: number } {
   if (!(minSupport > 0 && minSupport <= 1)) throw new RangeError(`minSupport must be in (0, 1], got ${minSupport}`);
   const n = baskets.length;
   // Count threshold: support ≥ s ⇔ count ≥ s·n (a small tolerance keeps 0.006·9835 = 59.01 from rounding up wrongly).

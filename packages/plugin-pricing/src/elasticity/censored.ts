@@ -183,7 +183,17 @@ export function fitCensoredElasticity(series: readonly DailyDemandSeries[], opti
     if (withTrend) out.push([iTr, r.t]);
     return out;
   };
-  const empty: CensoredElasticityFit = { elasticity: Number.NaN, se: Number.NaN, n: rows.length, censored: rows.filter((r) => r.cens).length, dispersion: Number.NaN, intercepts: new Map(), converged: false, iterations: 0, classes: new Map() };
+  const empty: CensoredElasticityFit = {
+    elasticity: Number.NaN,
+    se: Number.NaN,
+    n: rows.length,
+    censored: rows.filter((r) => r.cens).length,
+    dispersion: Number.NaN,
+    intercepts: new Map(),
+    converged: false,
+    iterations: 0,
+    classes: new Map(),
+  };
   if (k === 0 || slopes === 0 || rows.length < p + 3 || rows.every((r) => r.lp === rows[0]!.lp)) return empty;
   const beta = new Float64Array(p);
   for (let c = 0; c < k; c++) {
@@ -194,10 +204,12 @@ export function fitCensoredElasticity(series: readonly DailyDemandSeries[], opti
   const W = 5;
   const colIdx = new Int32Array(rows.length * W).fill(-1);
   const colVal = new Float64Array(rows.length * W);
-  rows.forEach((r, i) => cols(r).forEach(([j, x], m) => {
-    colIdx[i * W + m] = j;
-    colVal[i * W + m] = x;
-  }));
+  rows.forEach((r, i) =>
+    cols(r).forEach(([j, x], m) => {
+      colIdx[i * W + m] = j;
+      colVal[i * W + m] = x;
+    }),
+  );
   const etaAt = (i: number) => {
     let s = 0;
     for (let m = 0; m < W; m++) {

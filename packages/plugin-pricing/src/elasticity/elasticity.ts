@@ -82,7 +82,12 @@ function estimateOne(group: string, all: PriceObservation[], options: Elasticity
   if (sdLogP < minSd) warnings.push(`too little price variation (sd of log price ${sdLogP.toFixed(4)} < ${minSd}): the estimate is weakly identified`);
   if (rows.length < minN) warnings.push(`only ${rows.length} observations`);
 
-  const codings = controls.map((c) => dummyCoding(rows.map((o) => o.controls?.[c] ?? ''), `${c}=`));
+  const codings = controls.map((c) =>
+    dummyCoding(
+      rows.map((o) => o.controls?.[c] ?? ''),
+      `${c}=`,
+    ),
+  );
   const names = ['intercept', 'log_price', ...codings.flatMap((c) => c.names)];
   const design = rows.map((o, i) => [1, logP[i]!, ...codings.flatMap((c, k) => c.encode(o.controls?.[controls[k]!] ?? ''))]);
   const y = rows.map((o) => Math.log(o.quantity));

@@ -110,7 +110,12 @@ export function categoryElasticities(history: readonly PricePeriod[]): Elasticit
   }));
   const groups = [...new Set(obs.map((o) => o.group!))];
   return estimateElasticity(
-    groups.flatMap((g) => dropSingletons(obs.filter((o) => o.group === g), ['class', 'period'])),
+    groups.flatMap((g) =>
+      dropSingletons(
+        obs.filter((o) => o.group === g),
+        ['class', 'period'],
+      ),
+    ),
     { controls: ['class', 'period'] },
   );
 }

@@ -11,7 +11,9 @@ export const OPEN_DECISION_STATUSES = ['pending', 'approved'] as const;
  * that a long target id still fits a unique index on MariaDB.
  */
 export function openDecisionKey(type: string, targetType: string, targetId: string, scope: string | null | undefined): string {
-  return createHash('sha256').update(JSON.stringify([type, targetType, targetId, scope ?? null])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([type, targetType, targetId, scope ?? null]))
+    .digest('hex');
 }
 
 /**
@@ -101,7 +103,11 @@ async function backfillOpenKeys(schemaless: Kysely<unknown>): Promise<void> {
       seen.add(key);
       await db.updateTable('automated_decisions').set({ open_key: key }).where('id', '=', r.id).execute();
     } else if (r.status === 'pending') {
-      await db.updateTable('automated_decisions').set({ status: 'rejected', decided_by: 'superseded', override_reason: 'superseded: one open decision per target' }).where('id', '=', r.id).execute();
+      await db
+        .updateTable('automated_decisions')
+        .set({ status: 'rejected', decided_by: 'superseded', override_reason: 'superseded: one open decision per target' })
+        .where('id', '=', r.id)
+        .execute();
     } else {
       await db.updateTable('automated_decisions').set({ status: 'failed', failure_reason: 'superseded: one open decision per target' }).where('id', '=', r.id).execute();
     }

@@ -2,8 +2,19 @@ import type { PortableMigration } from '../migration.js';
 import { createIfMissing } from './design-tables.js';
 
 const FLAGS = [
-  'dirty_or_mud', 'leaves', 'oil', 'mold', 'stain', 'oxidation', 'rip_or_tear',
-  'sewing_repair_needed', 'grommet', 'rope', 'buckle', 'wet', 'service_required',
+  'dirty_or_mud',
+  'leaves',
+  'oil',
+  'mold',
+  'stain',
+  'oxidation',
+  'rip_or_tear',
+  'sewing_repair_needed',
+  'grommet',
+  'rope',
+  'buckle',
+  'wet',
+  'service_required',
 ] as const;
 
 /**
@@ -88,16 +99,12 @@ export const rfid3Tables: PortableMigration = {
         { name: 'ix_transactions_class_date', columns: ['rental_class_num', 'scan_date'] },
       ],
     );
-    await createIfMissing(
-      db,
-      ctx,
-      'rental_class_mappings',
-      (tb) =>
-        tb
-          .addColumn('rental_class_id', 'varchar(50)', (c) => c.primaryKey())
-          .addColumn('category', 'varchar(100)', (c) => c.notNull())
-          .addColumn('subcategory', 'varchar(100)', (c) => c.notNull())
-          .addColumn('short_common_name', 'varchar(50)'),
+    await createIfMissing(db, ctx, 'rental_class_mappings', (tb) =>
+      tb
+        .addColumn('rental_class_id', 'varchar(50)', (c) => c.primaryKey())
+        .addColumn('category', 'varchar(100)', (c) => c.notNull())
+        .addColumn('subcategory', 'varchar(100)', (c) => c.notNull())
+        .addColumn('short_common_name', 'varchar(50)'),
     );
     await createIfMissing(
       db,

@@ -47,11 +47,16 @@ describe('GET endpoints leave the decision ledger unchanged', { timeout: 600_000
     const decision = await db.selectFrom('automated_decisions').select('id').orderBy('id').executeTakeFirst();
     const values: Record<string, string> = { item_id: tag, id: String(decision?.id ?? 1) };
     const statuses = new Map<string, number>();
-    for (const { endpoint } of host.runtime.endpoints.all().filter(({ endpoint }) => endpoint.method === 'GET')) {
-      const path = endpoint.path.replace(/:([a-z_]+)/g, (_, name: string) => encodeURIComponent(values[name] ?? 'X1'));
+    // Each path a GET answers on: its own under the plugin's id, and the design's path where that is an alias.
+    const paths = host.runtime.endpoints
+      .all()
+      .filter(({ endpoint }) => endpoint.method === 'GET')
+      .flatMap(({ endpoint }) => [endpoint.path, ...(endpoint.aliases ?? [])]);
+    for (const declared of paths) {
+      const path = declared.replace(/:([a-z_]+)/g, (_, name: string) => encodeURIComponent(values[name] ?? 'X1'));
       const res = await fetch(`${url}/api/predictive${path}`);
       await res.arrayBuffer();
-      statuses.set(endpoint.path, res.status);
+      statuses.set(declared, res.status);
     }
     return statuses;
   }

@@ -5,11 +5,11 @@
 // capacityCensored, uncensored, the true category mean (se 0.15), the true class elasticity (se 0.02).
 // Step 1 diagnostics on the tuning seeds (101, 202, 303): price variation, what an estimator on the true
 // uncensored demand achieves, and the policy with true elasticities.
-import { addDays, coreMigrations, createDatabase, migrate, dayRange } from '@rfid3/core';
+import { coreMigrations, createDatabase, migrate, dayRange } from '@rfid3/core';
 import { simulate, replayClass } from '@rfid3/core/simulator';
-import { categoryElasticities, classElasticities, recommendCapacityPrice, forecastCapacityDays, censoredElasticities, loadCapacityHistory } from '@rfid3/plugin-pricing';
+import { categoryElasticities, classElasticities, censoredElasticities, loadCapacityHistory } from '@rfid3/plugin-pricing';
 import { InventoryData } from '@rfid3/core';
-import { pricingSchedules, replayPolicies, summarise, CAPACITY_SETTING } from '../suites/pricing-replay.mjs';
+import { CAPACITY_SETTING, capacitySchedule, pricingSchedules, replayPolicies } from '../suites/pricing-replay.mjs';
 
 const seeds = (process.env.SEEDS ?? '101,202,303').split(',').map(Number);
 const out = [];
@@ -89,36 +89,22 @@ for (const seed of seeds) {
   );
   console.table(cat);
   // policies with alternative elasticities
-  const schedule = (elMap) => {
-    const s = new Map();
-    const blocks = Math.ceil(fitted.days / fitted.blockDays);
-    for (const [cls, grid] of fitted.grids) {
-      const p0 = fitted.schedules.today.get(cls)[0];
-      const el = elMap.get(cls);
-      const model = fitted.models.get(cls);
-      const prices = [];
-      for (let b = 0; b < blocks; b++) {
-        if (!el || !model || !(model.level > 0) || !(el.elasticity < 0)) {
-          prices.push(p0);
-          continue;
-        }
-        const rec = recommendCapacityPrice({
-          ...CAPACITY_SETTING,
-          price: p0,
-          days: forecastCapacityDays(model, addDays(fitted.from, b * 28), Math.min(28, fitted.days - b * 28)),
-          unitsPerRental: model.unitsPerRental,
-          daysPerRental: model.daysPerRental,
-          elasticity: el.elasticity,
-          elasticitySe: el.se,
-          levelSe: model.levelSe,
+  const schedule = (elMap) =>
+    new Map(
+      [...fitted.grids.keys()].map((cls) => [
+        cls,
+        capacitySchedule({
+          price: fitted.schedules.today.get(cls)[0],
+          elasticity: elMap.get(cls),
+          model: fitted.models.get(cls),
+          from: fitted.from,
+          days: fitted.days,
+          blockDays: fitted.blockDays,
+          options: CAPACITY_SETTING,
           maxChange: 0.2,
-        });
-        prices.push(rec.recommendedPrice);
-      }
-      s.set(cls, prices);
-    }
-    return s;
-  };
+        }),
+      ]),
+    );
   const extra = { uncensored: schedule(pooledU), trueClass: schedule(trueMap), trueCategory: schedule(trueCatMap) };
   const r = replayPolicies(truth, fitted, { draws: [1, 2] });
   const res = { seed, today: r.totals.today.revenue, oracle: r.totals.oracle.revenue, capacity: r.totals.capacityCensored.revenue, capacityOls: r.totals.capacity.revenue };

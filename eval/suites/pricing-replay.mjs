@@ -73,32 +73,43 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
       ['capacityStrict', {}, pooled, models],
       ['capacityCensored', setting, censored.classes, censoredModels],
     ]) {
-      const el = els.get(c.rentalClass);
-      const model = ms.get(c.rentalClass);
-      const prices = [];
-      for (let b = 0; b < blocks; b++) {
-        if (!el || !model || !(model.level > 0) || !(el.elasticity < 0)) {
-          prices.push(p0);
-          continue;
-        }
-        const rec = recommendCapacityPrice({
-          ...options,
-          price: p0,
-          days: forecastCapacityDays(model, addDays(from, b * blockDays), Math.min(blockDays, days - b * blockDays)),
-          unitsPerRental: model.unitsPerRental,
-          daysPerRental: model.daysPerRental,
-          elasticity: el.elasticity,
-          elasticitySe: el.se,
-          levelSe: model.levelSe,
-          maxChange,
-        });
-        if (policy === 'capacity') moves[rec.direction]++;
-        prices.push(rec.recommendedPrice);
-      }
-      schedules[policy].set(c.rentalClass, prices);
+      const onMove = policy === 'capacity' ? (direction) => moves[direction]++ : undefined;
+      schedules[policy].set(
+        c.rentalClass,
+        capacitySchedule({ price: p0, elasticity: els.get(c.rentalClass), model: ms.get(c.rentalClass), from, days, blockDays, options, maxChange, onMove }),
+      );
     }
   }
   return { from, days, blockDays, schedules, grids, capacity, moves, elasticities: pooled, models, categoryEstimates: censored.categories, periodEstimates: categories };
+}
+
+/**
+ * One class's capacity-policy prices, block by block over the replayed year: today's price where there is no usable
+ * elasticity or demand model, else `recommendCapacityPrice` on the block's forecast days. `onMove` sees each block's
+ * direction (raise, cut or keep).
+ */
+export function capacitySchedule({ price, elasticity, model, from, days, blockDays, options, maxChange, onMove }) {
+  const prices = [];
+  for (let b = 0; b < Math.ceil(days / blockDays); b++) {
+    if (!elasticity || !model || !(model.level > 0) || !(elasticity.elasticity < 0)) {
+      prices.push(price);
+      continue;
+    }
+    const rec = recommendCapacityPrice({
+      ...options,
+      price,
+      days: forecastCapacityDays(model, addDays(from, b * blockDays), Math.min(blockDays, days - b * blockDays)),
+      unitsPerRental: model.unitsPerRental,
+      daysPerRental: model.daysPerRental,
+      elasticity: elasticity.elasticity,
+      elasticitySe: elasticity.se,
+      levelSe: model.levelSe,
+      maxChange,
+    });
+    onMove?.(rec.direction);
+    prices.push(rec.recommendedPrice);
+  }
+  return prices;
 }
 
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);

@@ -1,4 +1,5 @@
 import type { Reporter, TestModule } from 'vitest/node';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -29,6 +30,9 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tests/**/*.test.ts', 'eval/**/*.test.ts', 'bench/**/*.test.ts'],
     pool: 'forks',
+    // vitest's own default is one worker fewer than the cores (1 on a 2-core machine, where the suite then runs
+    // one file at a time); every file has its own databases, ports and Redis prefix, so use every core.
+    maxWorkers: Math.max(2, availableParallelism()),
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // CI (`.ci/run`) sets RFID3_TEST_JSON and turns vitest's JSON report into its closing line.

@@ -2,7 +2,7 @@
 // under today's prices, the constant-elasticity policy, capacity pricing and an oracle that knows the true
 // demand curves (eval/suites/pricing.mjs runs it).
 import { addDays, InventoryData } from '@rfid3/core';
-import { oracleSchedule, replayClass } from '@rfid3/core/simulator';
+import { oracleSchedule, oracleTieredSchedule, replayClass } from '@rfid3/core/simulator';
 import {
   categoryElasticities,
   censoredElasticities,
@@ -13,10 +13,18 @@ import {
   loadPriceHistory,
   priceGrid,
   recommendCapacityPrice,
+  recommendPeakPrices,
   recommendPrice,
 } from '@rfid3/plugin-pricing';
 
-export const POLICIES = ['today', 'constantElasticity', 'capacity', 'capacityStrict', 'capacityCensored', 'oracle'];
+export const POLICIES = ['today', 'constantElasticity', 'capacity', 'capacityStrict', 'capacityCensored', 'capacityPeak', 'oracle', 'oraclePeak'];
+
+/**
+ * The peak weekdays of the peak/off-peak policy (`capacityPeak`) and of its oracle (`oraclePeak`): Friday and
+ * Saturday, the days most rentals start on (a business setting, as in the plugin's `peakPricing.weekdays`).
+ */
+export const PEAK_WEEKDAYS = [5, 6];
+const ORACLES = new Set(['oracle', 'oraclePeak']);
 
 /**
  * The capacity-pricing setting judged here (`capacity`): a move needs P(gain) ≥ 0.8, a low end of its 80 % range
@@ -53,7 +61,7 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
   const models = fitDemandModels(capacityHistory, pooled);
   const censoredModels = fitDemandModels(capacityHistory, censored.classes);
   const blocks = Math.ceil(days / blockDays);
-  const schedules = Object.fromEntries(POLICIES.filter((p) => p !== 'oracle').map((p) => [p, new Map()]));
+  const schedules = Object.fromEntries(POLICIES.filter((p) => !ORACLES.has(p)).map((p) => [p, new Map()]));
   const grids = new Map();
   const capacity = new Map();
   const moves = { raise: 0, cut: 0, keep: 0 };
@@ -79,6 +87,20 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
         capacitySchedule({ price: p0, elasticity: els.get(c.rentalClass), model: ms.get(c.rentalClass), from, days, blockDays, options, maxChange, onMove }),
       );
     }
+    schedules.capacityPeak.set(
+      c.rentalClass,
+      capacitySchedule({
+        price: p0,
+        elasticity: pooled.get(c.rentalClass),
+        model: models.get(c.rentalClass),
+        from,
+        days,
+        blockDays,
+        options: setting,
+        maxChange,
+        peakWeekdays: PEAK_WEEKDAYS,
+      }),
+    );
   }
   return { from, days, blockDays, schedules, grids, capacity, moves, elasticities: pooled, models, categoryEstimates: censored.categories, periodEstimates: categories };
 }
@@ -86,16 +108,20 @@ export async function pricingSchedules(database, truth, { maxChange = 0.2, block
 /**
  * One class's capacity-policy prices, block by block over the replayed year: today's price where there is no usable
  * elasticity or demand model, else `recommendCapacityPrice` on the block's forecast days. `onMove` sees each block's
- * direction (raise, cut or keep).
+ * direction (raise, cut or keep). With `peakWeekdays`, a peak and an off-peak price per block (`recommendPeakPrices`).
  */
-export function capacitySchedule({ price, elasticity, model, from, days, blockDays, options, maxChange, onMove }) {
+export function capacitySchedule({ price, elasticity, model, from, days, blockDays, options, maxChange, onMove, peakWeekdays }) {
+  const blocks = Math.ceil(days / blockDays);
+  const tiers = { peakWeekdays, peak: [], offPeak: [] };
   const prices = [];
-  for (let b = 0; b < Math.ceil(days / blockDays); b++) {
+  for (let b = 0; b < blocks; b++) {
     if (!elasticity || !model || !(model.level > 0) || !(elasticity.elasticity < 0)) {
       prices.push(price);
+      tiers.peak.push(price);
+      tiers.offPeak.push(price);
       continue;
     }
-    const rec = recommendCapacityPrice({
+    const input = {
       ...options,
       price,
       days: forecastCapacityDays(model, addDays(from, b * blockDays), Math.min(blockDays, days - b * blockDays)),
@@ -105,11 +131,18 @@ export function capacitySchedule({ price, elasticity, model, from, days, blockDa
       elasticitySe: elasticity.se,
       levelSe: model.levelSe,
       maxChange,
-    });
+    };
+    if (peakWeekdays) {
+      const rec = recommendPeakPrices({ ...input, peakWeekdays });
+      tiers.peak.push(rec.peak.recommendedPrice);
+      tiers.offPeak.push(rec.offPeak.recommendedPrice);
+      continue;
+    }
+    const rec = recommendCapacityPrice(input);
     onMove?.(rec.direction);
     prices.push(rec.recommendedPrice);
   }
-  return prices;
+  return peakWeekdays ? tiers : prices;
 }
 
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
@@ -117,7 +150,12 @@ const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 /** Replays each policy (and the oracle) over `draws` draws; totals, and per class each policy's revenue. */
 export function replayPolicies(truth, fitted, { draws = [1, 2], oracleReps = 6 } = {}) {
   const { from, days, blockDays, capacity } = fitted;
-  const schedules = { ...fitted.schedules, oracle: oracleSchedule(truth, fitted.grids, { from, days, blockDays, seed: 1_000_003, capacity, reps: oracleReps }) };
+  const oracleOptions = { from, days, blockDays, seed: 1_000_003, capacity, reps: oracleReps };
+  const schedules = {
+    ...fitted.schedules,
+    oracle: oracleSchedule(truth, fitted.grids, oracleOptions),
+    oraclePeak: oracleTieredSchedule(truth, fitted.grids, { ...oracleOptions, peakWeekdays: PEAK_WEEKDAYS }),
+  };
   const perClass = new Map();
   const totals = Object.fromEntries(POLICIES.map((p) => [p, { revenue: 0, units: 0, lines: 0, lostUnits: 0, stockoutDays: 0 }]));
   for (const cls of schedules.today.keys()) {
@@ -166,6 +204,9 @@ export function summarise(runs) {
   const out = Object.fromEntries(POLICIES.map((p) => [p, policy(p)]));
   const oracleGain = totals.oracle.revenue - today.revenue;
   for (const p of POLICIES) out[p].shareOfOracleGain = oracleGain > 0 ? (totals[p].revenue - today.revenue) / oracleGain : null;
+  // Peak/off-peak prices are judged against the oracle that may use them too.
+  const tieredGain = totals.oraclePeak.revenue - today.revenue;
+  out.capacityPeak.shareOfTieredOracleGain = tieredGain > 0 ? (totals.capacityPeak.revenue - today.revenue) / tieredGain : null;
   return {
     ...out,
     classes: classRows.length,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { coreMigrations, createDatabase, migrate } from '../src/index.js';
-import { oracleSchedule, replayClass, simulate } from '../src/simulator/index.js';
+import { oracleSchedule, oracleTieredSchedule, replayClass, simulate } from '../src/simulator/index.js';
 
 describe('replaying a held-out period under a price schedule', () => {
   it('is reproducible, capacity-bound, follows the true price response, and the oracle picks each block’s price from the grid', async () => {
@@ -31,6 +31,18 @@ describe('replaying a held-out period under a price schedule', () => {
       const oracle = oracleSchedule(truth, new Map([[cls.rentalClass, grid]]), { ...opts, seed: 99, reps: 4 }).get(cls.rentalClass)!;
       expect(oracle).toHaveLength(3);
       for (const p of oracle) expect(grid).toContain(p);
+      // Peak and off-peak prices: the same price in both tiers is the one-price replay; every weekday peak is the peak price.
+      expect(replayClass(truth, cls.rentalClass, { peakWeekdays: [5, 6], peak: [p0], offPeak: [p0] }, opts)).toEqual(today);
+      const allPeak = replayClass(truth, cls.rentalClass, { peakWeekdays: [0, 1, 2, 3, 4, 5, 6], peak: [p0 * 1.2], offPeak: [p0 * 0.8] }, { ...opts, capacity: big });
+      expect(allPeak).toEqual(dear);
+      // A dearer weekend alone earns between the all-cheap and all-dear schedules' unit counts (common customers).
+      const weekend = replayClass(truth, cls.rentalClass, { peakWeekdays: [5, 6], peak: [p0 * 1.2], offPeak: [p0] }, { ...opts, capacity: big });
+      expect(weekend.units).toBeLessThanOrEqual(unlimited.units);
+      expect(weekend.units).toBeGreaterThanOrEqual(dear.units);
+      const tiered = oracleTieredSchedule(truth, new Map([[cls.rentalClass, grid]]), { ...opts, seed: 99, reps: 4, peakWeekdays: [5, 6] }).get(cls.rentalClass)!;
+      expect(tiered.peak).toHaveLength(3);
+      expect(tiered.offPeak).toHaveLength(3);
+      for (const p of [...tiered.peak, ...tiered.offPeak]) expect(grid).toContain(p);
     } finally {
       await database.close();
     }

@@ -3299,6 +3299,36 @@ export interface operations {
                                 value: number | null;
                                 note: string;
                             }[];
+                            /** @description with peakPricing set: a peak price for its weekdays and an off-peak price for the rest; the proposed decision is for both */
+                            peak?: {
+                                weekdays: string[];
+                                peak: {
+                                    currentPrice: number;
+                                    recommendedPrice: number;
+                                    /** @enum {string} */
+                                    direction: "raise" | "cut" | "keep";
+                                    expectedChangePerPeriod: number | null;
+                                    expectedStockoutDays: {
+                                        current: number | null;
+                                        recommended: number | null;
+                                    };
+                                };
+                                offPeak: {
+                                    currentPrice: number;
+                                    recommendedPrice: number;
+                                    /** @enum {string} */
+                                    direction: "raise" | "cut" | "keep";
+                                    expectedChangePerPeriod: number | null;
+                                    expectedStockoutDays: {
+                                        current: number | null;
+                                        recommended: number | null;
+                                    };
+                                };
+                                expectedChangePerPeriod: number | null;
+                                gainRange80: (number | null)[];
+                                confidence: number | null;
+                                why: string;
+                            };
                             decision: {
                                 id: number;
                                 status: string;

@@ -2,7 +2,7 @@ import { addDays, dayRange, weekday } from '@rfid3/core';
 import type { DatabaseHandle } from '@rfid3/core';
 import { sql } from 'kysely';
 import type { CapacityDay, SellOutRecord } from './capacity.js';
-import { expectedMinTable } from './capacity.js';
+import { expectedMinTable, WEEKDAY_NAMES } from './capacity.js';
 import type { ElasticityEstimate, PricePeriod } from './elasticity/index.js';
 import { estimateElasticity } from './elasticity/index.js';
 import { fitCensoredElasticity } from './elasticity/censored.js';
@@ -133,8 +133,6 @@ export interface ClassDemandModel {
   sellOuts: SellOutRecord;
 }
 
-const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-
 /**
  * Fits each class's demand model. The weekday and month indices are its category's (units on rent summed over
  * the classes, where capacity rarely binds); the class's level is solved so that the expected units on rent,
@@ -219,7 +217,7 @@ export function fitDemandModels(history: CapacityHistory, elasticities: Map<stri
         daysPerRental,
         units: h.units,
         capacity: Math.max(0, h.units - h.inRepair),
-        sellOuts: { weekday: WEEKDAYS[top]!, soldOut: soldBy[top]!, of: seen[top]!, total: total8, days: recent },
+        sellOuts: { weekday: WEEKDAY_NAMES[top]!, soldOut: soldBy[top]!, of: seen[top]!, total: total8, days: recent },
       });
     }
   }

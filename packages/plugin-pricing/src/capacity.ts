@@ -1,3 +1,4 @@
+import { weekday } from '@rfid3/core';
 import { Rng } from '@rfid3/core/simulator';
 
 /**
@@ -187,6 +188,9 @@ export interface CapacityPriceRecommendation {
   candidates: CandidateOutcome[];
 }
 
+/** Each candidate's gain per draw (draw s uses the same elasticity and level in every call with the same seed and draws). */
+const gainsByOutcome = new WeakMap<CandidateOutcome, Float64Array>();
+
 const quantile = (sorted: Float64Array, p: number) => {
   const x = p * (sorted.length - 1);
   const i = Math.floor(x);
@@ -272,7 +276,7 @@ export function recommendCapacityPrice(input: CapacityPriceInput): CapacityPrice
       demand += g.n * m;
       stockoutDays += g.n * probabilityAbove(m, g.capacity, input.unitsPerRental);
     }
-    return {
+    const result: CandidateOutcome = {
       price: p,
       expected,
       gain: meanOf(gains),
@@ -282,6 +286,8 @@ export function recommendCapacityPrice(input: CapacityPriceInput): CapacityPrice
       lostRentals: (demand - rentals) / perRental,
       stockoutDays,
     };
+    gainsByOutcome.set(result, gains);
+    return result;
   };
   const candidates = grid.map(outcome);
   const current = candidates.find((c) => c.price === p0)!;
@@ -379,4 +385,67 @@ export function explainCapacityPrice(rec: CapacityPriceRecommendation, sellOuts:
     `${history}; at ${pct} about ${rentals.toFixed(1)} more rentals over ${horizonDays} days fit in the idle units` +
     `${lost > 0.05 ? ` (${lost.toFixed(1)} more turned away on busy days)` : ''}: ${money(rec.expectedChange)} more expected revenue (${range}), probability ${rec.confidence.toFixed(2)} that it gains`
   );
+}
+
+/** Input of `recommendPeakPrices`: a capacity-price input whose days split into peak and off-peak weekdays. */
+export interface PeakPriceInput extends CapacityPriceInput {
+  /** Weekdays (0 = Sunday … 6 = Saturday) that take the peak price; the other days take the off-peak price. */
+  peakWeekdays: readonly number[];
+}
+
+/** Two prices for one class: one for the peak weekdays, one for the rest, each chosen under capacity. */
+export interface PeakPriceRecommendation {
+  peakWeekdays: number[];
+  /** The peak weekdays' recommendation (over those days only). */
+  peak: CapacityPriceRecommendation;
+  /** The other days' recommendation. */
+  offPeak: CapacityPriceRecommendation;
+  /** Both moves together: the expected gain over all the days … */
+  expectedChange: number;
+  /** … its 80 % range over the same draws of the elasticity and demand level … */
+  gainRange80: [number, number];
+  /** … and P(the two moves together increase expected revenue); 0 when both prices are kept. */
+  confidence: number;
+}
+
+/**
+ * Peak and off-peak prices. Each tier is priced by `recommendCapacityPrice` on its own days (so each move clears
+ * the same bar on its own), with the same draws of the elasticity and the demand level, so the two gains add up
+ * draw by draw into one expected gain, range and probability. It assumes customers do not move their rental to
+ * the other tier's days when one is dearer (an event is on its date); a day's demand responds to that day's price.
+ */
+export function recommendPeakPrices(input: PeakPriceInput): PeakPriceRecommendation {
+  const peakDays = new Set(input.peakWeekdays);
+  const isPeak = (d: CapacityDay) => peakDays.has(weekday(d.date));
+  const peak = recommendCapacityPrice({ ...input, days: input.days.filter(isPeak) });
+  const offPeak = recommendCapacityPrice({ ...input, days: input.days.filter((d) => !isPeak(d)) });
+  const moved = [peak, offPeak].filter((r) => r.direction !== 'keep');
+  const draws = moved.map((r) => gainsByOutcome.get(r.recommended)!);
+  const total = new Float64Array(draws[0]?.length ?? 0);
+  for (const g of draws) for (let s = 0; s < total.length; s++) total[s] += g[s]!;
+  const sorted = total.slice().sort();
+  let wins = 0;
+  for (const g of total) if (g > 1e-9) wins++;
+  return {
+    peakWeekdays: [...peakDays].sort((a, b) => a - b),
+    peak,
+    offPeak,
+    expectedChange: moved.reduce((s, r) => s + r.expectedChange, 0),
+    gainRange80: total.length ? [quantile(sorted, 0.1), quantile(sorted, 0.9)] : [0, 0],
+    confidence: total.length ? wins / total.length : 0,
+  };
+}
+
+/** Weekday names as a manager writes them (0 = Sunday). */
+export const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
+
+/** The two prices in words and figures: each tier's own explanation, named. */
+export function explainPeakPrices(rec: PeakPriceRecommendation, sellOuts: SellOutRecord, horizonDays: number): string {
+  const names = rec.peakWeekdays.map((d) => WEEKDAY_NAMES[d]).join(', ');
+  const tier = (r: CapacityPriceRecommendation) =>
+    r.direction === 'keep' ? `keep ${priceText(r.currentPrice)}` : `${r.direction} ${priceText(r.currentPrice)} to ${priceText(r.recommendedPrice)}`;
+  const head = `peak (${names}): ${tier(rec.peak)}; other days: ${tier(rec.offPeak)}`;
+  if (rec.peak.direction === 'keep' && rec.offPeak.direction === 'keep') return `${head}. ${explainCapacityPrice(rec.peak, sellOuts, horizonDays)}`;
+  const range = `80 % range ${rec.gainRange80[0] < 0 ? '−' : ''}${money(rec.gainRange80[0])} to ${rec.gainRange80[1] < 0 ? '−' : ''}${money(rec.gainRange80[1])}`;
+  return `${head}: ${money(rec.expectedChange)} more expected revenue over ${horizonDays} days together (${range}), probability ${rec.confidence.toFixed(2)} that it gains`;
 }

@@ -7,8 +7,8 @@ import type { ElasticityEstimate } from './elasticity/index.js';
 import { categoryElasticities, loadPriceHistory, pooledElasticity } from './elasticity/index.js';
 import { pricingMigrations } from './migrations.js';
 import type { VariantOutcome } from './price-test.js';
-import { explainCapacityPrice, priceText, recommendCapacityPrice } from './capacity.js';
-import type { CapacityPriceRecommendation } from './capacity.js';
+import { explainCapacityPrice, explainPeakPrices, priceText, recommendCapacityPrice, recommendPeakPrices, WEEKDAY_NAMES } from './capacity.js';
+import type { CapacityPriceInput, CapacityPriceRecommendation, PeakPriceRecommendation } from './capacity.js';
 import type { ClassDemandModel, ClassElasticity } from './capacity-history.js';
 import { classElasticities, fitDemandModels, forecastCapacityDays, loadCapacityHistory } from './capacity-history.js';
 import { PRICING_MODEL_VERSION } from './model-version.js';
@@ -19,8 +19,27 @@ import type { PricingDb, PricingTables } from './tables.js';
 
 export * from './elasticity/index.js';
 export { recommendPrice, DEFAULT_GRADE_FACTORS } from './recommendations.js';
-export { recommendCapacityPrice, explainCapacityPrice, expectedMinPoisson, expectedMinUnits, expectedMinTable, probabilityAbove, priceGrid } from './capacity.js';
-export type { CapacityDay, CapacityPriceInput, CapacityPriceRecommendation, CandidateOutcome, SellOutRecord } from './capacity.js';
+export {
+  recommendCapacityPrice,
+  explainCapacityPrice,
+  recommendPeakPrices,
+  explainPeakPrices,
+  WEEKDAY_NAMES,
+  expectedMinPoisson,
+  expectedMinUnits,
+  expectedMinTable,
+  probabilityAbove,
+  priceGrid,
+} from './capacity.js';
+export type {
+  CapacityDay,
+  CapacityPriceInput,
+  CapacityPriceRecommendation,
+  CandidateOutcome,
+  PeakPriceInput,
+  PeakPriceRecommendation,
+  SellOutRecord,
+} from './capacity.js';
 export {
   loadCapacityHistory,
   fitDemandModels,
@@ -73,6 +92,12 @@ const configSchema = z.object({
   minGain: z.number().min(0).default(0),
   /** Draws of the elasticity and demand level from their sampling distributions (fixed seed). */
   draws: z.number().int().min(20).max(2000).default(200),
+  /**
+   * Where the business allows peak and off-peak prices: the weekdays (by the day a rental starts) that take the
+   * peak price. Set, each recommendation also carries a peak and an off-peak price (`peak`), and the proposed
+   * decision is for both. Unset (the default), one price per class.
+   */
+  peakPricing: z.object({ weekdays: z.array(z.enum(WEEKDAY_NAMES)).min(1).max(6) }).optional(),
 });
 
 interface Analysis {
@@ -87,7 +112,7 @@ interface Analysis {
   dataThrough: string | null;
   scanThrough: string | null;
   /** Recommendations already worked out on this analysis, by class, price, ceiling and objective (a read repeats them). */
-  memo: Map<string, CapacityPriceRecommendation>;
+  memo: Map<string, { single: CapacityPriceRecommendation; tiered: PeakPriceRecommendation | null }>;
 }
 
 /**
@@ -172,6 +197,23 @@ export const pricingPlugin = definePlugin({
 
       const out: Record<string, unknown>[] = [];
       const from = a.dataThrough ? addDays(a.dataThrough, 1) : null;
+      const peakWeekdays = config.peakPricing ? config.peakPricing.weekdays.map((d) => WEEKDAY_NAMES.indexOf(d)) : null;
+      const tierView = (r: CapacityPriceRecommendation) => ({
+        currentPrice: r.currentPrice,
+        recommendedPrice: r.recommendedPrice,
+        direction: r.direction,
+        expectedChangePerPeriod: round(r.expectedChange, 2),
+        expectedStockoutDays: { current: round(r.current.stockoutDays, 1), recommended: round(r.recommended.stockoutDays, 1) },
+      });
+      const peakView = (t: PeakPriceRecommendation, sellOuts: ClassDemandModel['sellOuts']) => ({
+        weekdays: config.peakPricing!.weekdays,
+        peak: tierView(t.peak),
+        offPeak: tierView(t.offPeak),
+        expectedChangePerPeriod: round(t.expectedChange, 2),
+        gainRange80: t.gainRange80.map((v) => round(v, 2)),
+        confidence: round(t.confidence, 3),
+        why: explainPeakPrices(t, sellOuts, config.horizonDays),
+      });
       for (const c of classes.slice(0, query.limit)) {
         const price = priceOf.get(c.rentalClass);
         const est = byCategory.get(c.category);
@@ -201,28 +243,32 @@ export const pricingPlugin = definePlugin({
         const ceiling = compBy.has(c.rentalClass) ? median(compBy.get(c.rentalClass)!) * (1 + config.competitorCeiling) : undefined;
         const days = forecastCapacityDays(model, from, config.horizonDays);
         const memoKey = `${c.rentalClass}|${price}|${ceiling ?? ''}|${query.objective}`;
-        const rec =
-          a.memo.get(memoKey) ??
-          recommendCapacityPrice({
-            price,
-            ceiling,
-            days,
-            unitsPerRental: model.unitsPerRental,
-            daysPerRental: model.daysPerRental,
-            elasticity: el.elasticity,
-            elasticitySe: el.se,
-            levelSe: model.levelSe,
-            maxChange: config.maxChange,
-            draws: config.draws,
-            minProbability: config.minProbability,
-            minGainShare: config.minGainShare,
-            maxAddedStockoutDays: config.maxAddedStockoutDays,
-            requirePositiveRange: config.requirePositiveGainRange,
-            maxLossShare: config.maxLossShare,
-            minGain: config.minGain,
-            unitCost: query.objective === 'margin' ? price * config.variableCostShare : 0,
-          });
-        a.memo.set(memoKey, rec);
+        const input: CapacityPriceInput = {
+          price,
+          ceiling,
+          days,
+          unitsPerRental: model.unitsPerRental,
+          daysPerRental: model.daysPerRental,
+          elasticity: el.elasticity,
+          elasticitySe: el.se,
+          levelSe: model.levelSe,
+          maxChange: config.maxChange,
+          draws: config.draws,
+          minProbability: config.minProbability,
+          minGainShare: config.minGainShare,
+          maxAddedStockoutDays: config.maxAddedStockoutDays,
+          requirePositiveRange: config.requirePositiveGainRange,
+          maxLossShare: config.maxLossShare,
+          minGain: config.minGain,
+          unitCost: query.objective === 'margin' ? price * config.variableCostShare : 0,
+        };
+        const memo = a.memo.get(memoKey) ?? {
+          single: recommendCapacityPrice(input),
+          tiered: peakWeekdays ? recommendPeakPrices({ ...input, peakWeekdays }) : null,
+        };
+        a.memo.set(memoKey, memo);
+        const rec = memo.single;
+        const tiered = memo.tiered;
         const recommended = rec.recommendedPrice;
         const moved = recommended !== price;
         const why = explainCapacityPrice(rec, model.sellOuts, config.horizonDays);
@@ -251,7 +297,31 @@ export const pricingPlugin = definePlugin({
           },
         ];
         considered.push(c.rentalClass);
-        if (moved) {
+        const tieredMoved = tiered !== null && (tiered.peak.direction !== 'keep' || tiered.offPeak.direction !== 'keep');
+        if (tiered) {
+          if (tieredMoved) {
+            const tieredRange = tiered.gainRange80.map((v) => round(v, 2));
+            proposals.push({
+              type: 'price_change',
+              target: { type: 'rental_class', id: c.rentalClass },
+              confidence: Math.round(tiered.confidence * 1000) / 1000,
+              baselinePrice: price,
+              proposedPrice: tiered.offPeak.recommendedPrice,
+              predictedImpact: Math.round(tiered.expectedChange * 100) / 100,
+              action: {
+                rentalClass: c.rentalClass,
+                price: tiered.offPeak.recommendedPrice,
+                peakPrice: tiered.peak.recommendedPrice,
+                peakWeekdays: config.peakPricing!.weekdays,
+                horizonDays: config.horizonDays,
+                expectedGain: round(tiered.expectedChange, 2),
+                gainRange80: tieredRange,
+              },
+              modelVersion: PRICING_MODEL_VERSION,
+              rationale: explainPeakPrices(tiered, model.sellOuts, config.horizonDays),
+            });
+          }
+        } else if (moved) {
           proposals.push({
             type: 'price_change',
             target: { type: 'rental_class', id: c.rentalClass },
@@ -279,6 +349,7 @@ export const pricingPlugin = definePlugin({
           expectedStockoutDays: { current: round(rec.current.stockoutDays, 1), recommended: round(moved ? rec.recommended.stockoutDays : rec.current.stockoutDays, 1) },
           why,
           drivers,
+          ...(tiered ? { peak: peakView(tiered, model.sellOuts) } : {}),
         });
       }
       return { body: { modelVersion: PRICING_MODEL_VERSION, objective: query.objective, periodDays: config.horizonDays, from, recommendations: out }, proposals, considered };

@@ -32,6 +32,23 @@ const estimateSchema = z.object({
 const decisionViewSchema = z.object({ id: z.number().int(), status: z.string(), verdict: z.string(), safeguards: z.array(safeguardOutcomeSchema), action: jsonObjectSchema });
 const variantSchema = z.object({ name: z.string(), price: z.number(), allocation: z.number(), exposures: z.number(), conversions: z.number() });
 
+const tierSchema = z.object({
+  currentPrice: z.number(),
+  recommendedPrice: z.number(),
+  direction: z.enum(['raise', 'cut', 'keep']),
+  expectedChangePerPeriod: z.number().nullable(),
+  expectedStockoutDays: z.object({ current: z.number().nullable(), recommended: z.number().nullable() }),
+});
+const peakSchema = z.object({
+  weekdays: z.array(z.string()),
+  peak: tierSchema,
+  offPeak: tierSchema,
+  expectedChangePerPeriod: z.number().nullable(),
+  gainRange80: z.array(z.number().nullable()),
+  confidence: z.number().nullable(),
+  why: z.string(),
+});
+
 export type RecommendQuery = { category?: string; objective: 'revenue' | 'margin'; limit: number };
 
 export interface PricingRouteContext {
@@ -108,6 +125,7 @@ export function pricingRoutes({ config, deps, inventory, db, analysis, recommend
             expectedStockoutDays: z.object({ current: z.number().nullable(), recommended: z.number().nullable() }).optional(),
             why: z.string().optional(),
             drivers: z.array(z.object({ name: z.string(), value: z.number().nullable(), note: z.string() })).optional(),
+            peak: peakSchema.optional().describe('with peakPricing set: a peak price for its weekdays and an off-peak price for the rest; the proposed decision is for both'),
             decision: decisionViewSchema.nullable(),
           }),
         ),

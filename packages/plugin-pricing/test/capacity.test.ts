@@ -11,7 +11,10 @@ import {
   pricingGainRangeSafeguard,
   probabilityAbove,
   recommendCapacityPrice,
+  recommendPeakPrices,
+  explainPeakPrices,
 } from '../src/index.js';
+import { weekday } from '@rfid3/core';
 
 /** E[min(X, cap)] by brute force: the pmf summed term by term up to far past the mean. */
 function bruteExpectedMin(mean: number, cap: number): number {
@@ -146,6 +149,44 @@ describe('capacity pricing', () => {
     expect(why).toContain('sold out on 6 of the last 8 Saturdays');
     expect(why).toMatch(/at \+\d+ % the expected lost rentals .* cost less than the higher price earns/);
     expect(why).toMatch(/\$\d/);
+  });
+});
+
+describe('peak and off-peak prices', () => {
+  const base = { price: 40, unitsPerRental: 1, daysPerRental: 2, maxChange: 0.2, levelSe: 0.05 };
+  /** June 2026 by real weekday: Fridays and Saturdays want `peak` units, the other days `other`. */
+  const june = (peak: number, other: number, capacity: number) => days(28, (i) => ([5, 6].includes(weekday(`2026-06-${String(i + 1).padStart(2, '0')}`)) ? peak : other), capacity);
+
+  it('raises the peak price where the fleet sells out on Fridays and Saturdays and cuts the idle days, each move on its own days', () => {
+    const input = { ...base, days: june(22, 3, 10), elasticity: -1.4, elasticitySe: 0.1, peakWeekdays: [5, 6] };
+    const rec = recommendPeakPrices(input);
+    expect(rec.peakWeekdays).toEqual([5, 6]);
+    expect(rec.peak.direction).toBe('raise');
+    expect(rec.offPeak.direction).toBe('cut');
+    // Each tier is the single-price recommendation on its own days.
+    const fri = input.days.filter((d) => [5, 6].includes(weekday(d.date)));
+    expect(rec.peak.recommendedPrice).toBe(recommendCapacityPrice({ ...input, days: fri }).recommendedPrice);
+    expect(rec.offPeak.current.expected + rec.peak.current.expected).toBeCloseTo(recommendCapacityPrice(input).current.expected, 6);
+    // The two gains add up draw by draw: the mean of the sum is the sum of the means.
+    expect(rec.expectedChange).toBeCloseTo(rec.peak.expectedChange + rec.offPeak.expectedChange, 9);
+    expect(rec.gainRange80[0]).toBeGreaterThan(0);
+    expect(rec.confidence).toBeGreaterThanOrEqual(0.8);
+    // Two prices earn more than the best single price here: one price cannot both ration the weekend and fill the week.
+    const single = recommendCapacityPrice(input);
+    expect(rec.expectedChange).toBeGreaterThan(single.expectedChange);
+    expect(explainPeakPrices(rec, { weekday: 'Saturday', soldOut: 4, of: 4, total: 8, days: 28 }, 28)).toMatch(
+      /^peak \(Friday, Saturday\): raise \$40\.00 to \$\d+\.\d\d; other days: cut \$40\.00 to \$\d+\.\d\d: \$\d+ more expected revenue/,
+    );
+  });
+
+  it('keeps both prices where neither tier clears the bar, and then claims no gain', () => {
+    // Demand a little under the fleet every day with a wide elasticity: no move is likely enough to gain.
+    const rec = recommendPeakPrices({ ...base, days: june(6, 6, 10), elasticity: -1, elasticitySe: 0.8, peakWeekdays: [6] });
+    expect(rec.peak.direction).toBe('keep');
+    expect(rec.offPeak.direction).toBe('keep');
+    expect(rec.expectedChange).toBe(0);
+    expect(rec.confidence).toBe(0);
+    expect(rec.gainRange80).toEqual([0, 0]);
   });
 });
 

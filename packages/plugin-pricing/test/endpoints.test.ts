@@ -95,6 +95,8 @@ describe('pricing endpoints on a simulated business', () => {
     const priced = recs.recommendations.filter((r) => r.recommendedPrice !== null);
     expect(priced.length).toBeGreaterThan(10);
     for (const r of priced) {
+      // One price per class unless the business allows peak and off-peak prices.
+      expect(r).not.toHaveProperty('peak');
       expect(r.why).toMatch(/\d/);
       expect(r.why).toMatch(/sold out on \d+ of the last \d+ \w+days|never sold out in the last \d+ days/);
       if (r.direction === 'keep') {
@@ -225,5 +227,60 @@ describe('pricing endpoints on a simulated business', () => {
     expect(row.decision_type).toBe('price_change');
     expect(row).toMatchObject({ scope: 'price-test', baseline_price: expect.any(Number), proposed_by: 'test operate' });
     expect(Math.abs(Number(row.proposed_price) / Number(row.baseline_price) - 1)).toBeLessThanOrEqual(0.2 + 1e-9);
+  });
+});
+
+describe('peak and off-peak prices, where the business config allows them', () => {
+  let host: TestHost;
+  beforeAll(async () => {
+    host = await startTestHost({
+      plugins: [{ plugin: pricingPlugin, config: { peakPricing: { weekdays: ['Friday', 'Saturday'] } } }],
+      simulate: { items: 600, days: 420 },
+    });
+  });
+  afterAll(() => host.close());
+
+  type Tier = { currentPrice: number; recommendedPrice: number; direction: string; expectedChangePerPeriod: number };
+  type Peak = { weekdays: string[]; peak: Tier; offPeak: Tier; expectedChangePerPeriod: number; gainRange80: number[]; confidence: number; why: string };
+
+  it('each priced class gets a peak and an off-peak price within the cap, and the propose job records both in one decision', async () => {
+    const res = await host.call('GET', '/pricing/recommendations?limit=500');
+    const recs = (res.body as { recommendations: { rentalClass: string; currentPrice: number; recommendedPrice: number | null; peak?: Peak }[] }).recommendations;
+    const priced = recs.filter((r) => r.recommendedPrice !== null);
+    expect(priced.length).toBeGreaterThan(10);
+    const moved: { rentalClass: string; peak: Peak }[] = [];
+    for (const r of priced) {
+      const t = r.peak!;
+      expect(t.weekdays).toEqual(['Friday', 'Saturday']);
+      for (const tier of [t.peak, t.offPeak]) {
+        expect(tier.currentPrice).toBe(r.currentPrice);
+        expect(Math.abs(tier.recommendedPrice / r.currentPrice - 1)).toBeLessThanOrEqual(0.2 + 1e-9);
+        expect(tier.direction).toBe(tier.recommendedPrice > tier.currentPrice ? 'raise' : tier.recommendedPrice < tier.currentPrice ? 'cut' : 'keep');
+      }
+      expect(t.why).toMatch(/^peak \(Friday, Saturday\): /);
+      if (t.peak.direction === 'keep' && t.offPeak.direction === 'keep') {
+        expect(t.confidence).toBe(0);
+        expect(t.expectedChangePerPeriod).toBe(0);
+      } else {
+        // Each tier's move cleared the bar on its own days, so together they gain in expectation.
+        expect(t.expectedChangePerPeriod).toBeGreaterThan(0);
+        expect(t.expectedChangePerPeriod).toBeCloseTo(t.peak.expectedChangePerPeriod + t.offPeak.expectedChangePerPeriod, 1);
+        moved.push({ rentalClass: r.rentalClass, peak: t });
+      }
+    }
+    expect(moved.length).toBeGreaterThan(0);
+    expect(await host.runtime.database.db.selectFrom('automated_decisions').selectAll().execute()).toEqual([]);
+    await host.runJob('pricing.propose');
+    const rows = await host.runtime.database.db.selectFrom('automated_decisions').selectAll().where('decision_type', '=', 'price_change').execute();
+    expect(rows.length).toBe(moved.length);
+    for (const m of moved) {
+      const row = rows.find((r) => r.target_id === m.rentalClass)!;
+      const action = typeof row.proposed_action === 'string' ? JSON.parse(row.proposed_action) : row.proposed_action;
+      expect(action).toMatchObject({ price: m.peak.offPeak.recommendedPrice, peakPrice: m.peak.peak.recommendedPrice, peakWeekdays: ['Friday', 'Saturday'] });
+    }
+  });
+
+  it('refuses a config that names a day that is not a weekday', async () => {
+    await expect(startTestHost({ plugins: [{ plugin: pricingPlugin, config: { peakPricing: { weekdays: ['Caturday'] } } }], simulate: false })).rejects.toThrow(/peakPricing/);
   });
 });

@@ -3,5 +3,5 @@ export type { SimulationOptions, SimulationResult, SimulationTruth, ClassTruth, 
 export { GRADES, STORES, CATEGORIES, type Grade, type CategorySpec } from './catalog.js';
 export { HOLIDAY_EFFECTS, OTHER_HOLIDAY_MULTIPLIER, type CalendarEffect, type WeatherDay } from './calendar.js';
 export { Rng } from './rng.js';
-export { replayClass, oracleSchedule } from './replay.js';
-export type { ReplayOptions, ReplayOutcome } from './replay.js';
+export { replayClass, oracleSchedule, oracleTieredSchedule } from './replay.js';
+export type { ReplayOptions, ReplayOutcome, PriceSchedule, TieredPrices } from './replay.js';

@@ -134,13 +134,32 @@ function run(truth: SimulationTruth, p: ClassProcess, start: string, n: number, 
   return out;
 }
 
-/** One class's replay under one price per block. */
-export function replayClass(truth: SimulationTruth, rentalClass: string, prices: readonly number[], options: ReplayOptions): ReplayOutcome {
+/** Peak and off-peak prices per block: a line pays the peak price when it starts on one of the peak weekdays. */
+export interface TieredPrices {
+  peakWeekdays: readonly number[];
+  peak: readonly number[];
+  offPeak: readonly number[];
+}
+
+/** One price per block, or a peak and an off-peak price per block. */
+export type PriceSchedule = readonly number[] | TieredPrices;
+
+/** The price on day `d` (counted from `start`) of a schedule whose blocks start at `start`. */
+function priceOnDay(schedule: PriceSchedule, start: string, block: number): (d: number) => number {
+  const at = (xs: readonly number[], d: number) => xs[Math.min(xs.length - 1, Math.floor(d / block))]!;
+  if (Array.isArray(schedule)) return (d) => at(schedule as readonly number[], d);
+  const t = schedule as TieredPrices;
+  const peak = new Set(t.peakWeekdays);
+  const first = weekday(start);
+  return (d) => at(peak.has((first + d) % 7) ? t.peak : t.offPeak, d);
+}
+
+/** One class's replay under a schedule: one price per block, or peak and off-peak prices per block. */
+export function replayClass(truth: SimulationTruth, rentalClass: string, prices: PriceSchedule, options: ReplayOptions): ReplayOutcome {
   const i = truth.classes.findIndex((c) => c.rentalClass === rentalClass);
   if (i < 0) throw new Error(`no rental class ${rentalClass} in this simulation`);
   const p = processOf(truth, truth.classes[i]!, i, options.capacity?.get(rentalClass));
-  const block = options.blockDays ?? 28;
-  return run(truth, p, options.from, options.days, (d) => prices[Math.min(prices.length - 1, Math.floor(d / block))]!, options.seed, 0);
+  return run(truth, p, options.from, options.days, priceOnDay(prices, options.from, options.blockDays ?? 28), options.seed, 0);
 }
 
 /**
@@ -149,31 +168,79 @@ export function replayClass(truth: SimulationTruth, rentalClass: string, prices:
  * times with seeds the evaluation does not use, common to the candidates.
  */
 export function oracleSchedule(truth: SimulationTruth, grids: Map<string, readonly number[]>, options: ReplayOptions & { reps?: number }): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  oracleBlocks(truth, grids, options, (cls, search) =>
+    out.set(
+      cls,
+      search.map(({ best }) => best((_, price) => price)),
+    ),
+  );
+  return out;
+}
+
+/**
+ * The oracle with peak and off-peak prices: per block, the best single price, then the best peak price with the
+ * off-peak one held, then the best off-peak price with that peak one held (coordinate search on the same grid,
+ * under the true demand, on the same seeds as `oracleSchedule`).
+ */
+export function oracleTieredSchedule(
+  truth: SimulationTruth,
+  grids: Map<string, readonly number[]>,
+  options: ReplayOptions & { reps?: number; peakWeekdays: readonly number[] },
+): Map<string, TieredPrices> {
+  const out = new Map<string, TieredPrices>();
+  const peak = new Set(options.peakWeekdays);
+  oracleBlocks(truth, grids, options, (cls, search) => {
+    const t: TieredPrices = { peakWeekdays: [...peak], peak: [], offPeak: [] };
+    for (const { best, start } of search) {
+      const first = weekday(start);
+      const both = (pk: number, off: number) => (d: number) => (peak.has((first + d) % 7) ? pk : off);
+      const single = best((_, price) => price);
+      const pk = best((d, price) => both(price, single)(d));
+      const off = best((d, price) => both(pk, price)(d));
+      (t.peak as number[]).push(pk);
+      (t.offPeak as number[]).push(off);
+    }
+    out.set(cls, t);
+  });
+  return out;
+}
+
+/** Each class's blocks, with a search that returns the grid price whose day-pricing (day, candidate) earns the most. */
+function oracleBlocks(
+  truth: SimulationTruth,
+  grids: Map<string, readonly number[]>,
+  options: ReplayOptions & { reps?: number },
+  each: (rentalClass: string, search: { start: string; best: (priceOn: (d: number, candidate: number) => number) => number }[]) => void,
+): void {
   const block = options.blockDays ?? 28;
   const reps = options.reps ?? 8;
   const warm = 7;
-  const out = new Map<string, number[]>();
   truth.classes.forEach((cls, i) => {
     const grid = grids.get(cls.rentalClass);
     if (!grid?.length) return;
     const p = processOf(truth, cls, i, options.capacity?.get(cls.rentalClass));
-    const prices: number[] = [];
+    const search: { start: string; best: (priceOn: (d: number, candidate: number) => number) => number }[] = [];
     for (let b = 0; b * block < options.days; b++) {
       const start = addDays(options.from, b * block - warm);
       const n = Math.min(block, options.days - b * block) + warm;
-      let best = grid[0]!;
-      let bestRevenue = -1;
-      for (const price of grid) {
-        let revenue = 0;
-        for (let r = 0; r < reps; r++) revenue += run(truth, p, start, n, () => price, options.seed + 7919 * (r + 1), warm).revenue;
-        if (revenue > bestRevenue + 1e-9) {
-          bestRevenue = revenue;
-          best = price;
-        }
-      }
-      prices.push(best);
+      search.push({
+        start,
+        best(priceOn) {
+          let best = grid[0]!;
+          let bestRevenue = -1;
+          for (const price of grid) {
+            let revenue = 0;
+            for (let r = 0; r < reps; r++) revenue += run(truth, p, start, n, (d) => priceOn(d, price), options.seed + 7919 * (r + 1), warm).revenue;
+            if (revenue > bestRevenue + 1e-9) {
+              bestRevenue = revenue;
+              best = price;
+            }
+          }
+          return best;
+        },
+      });
     }
-    out.set(cls.rentalClass, prices);
+    each(cls.rentalClass, search);
   });
-  return out;
 }

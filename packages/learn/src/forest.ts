@@ -148,6 +148,36 @@ export function randomForest(config: Partial<RandomForestConfig> = {}): Model<Ta
 
 /** Fits a random forest on column-major training data (classification labels must be 0 or 1). */
 export function fitForest(train: TabularTrain, cfg: RandomForestConfig): ForestState {
+  return runSteps(forestSteps(train, cfg));
+}
+
+/**
+ * `fitForest` that gives the event loop a turn after every tree, so a host keeps answering (and a BullMQ worker
+ * keeps renewing its job's lock) while a large forest is fitted. The same data and seed give the same forest.
+ */
+export function fitForestAsync(train: TabularTrain, cfg: RandomForestConfig): Promise<ForestState> {
+  return runStepsAsync(forestSteps(train, cfg));
+}
+
+/** Long work written as a generator that yields between steps: run to the end at once … */
+export function runSteps<T>(steps: Generator<void, T>): T {
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/** … or with a turn of the event loop (`setImmediate`) at every yield. */
+export async function runStepsAsync<T>(steps: Generator<void, T>): Promise<T> {
+  let r = steps.next();
+  while (!r.done) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    r = steps.next();
+  }
+  return r.value;
+}
+
+/** The forest's fit, yielding after each tree (`fitForest` and `fitForestAsync` drive it). */
+export function* forestSteps(train: TabularTrain, cfg: RandomForestConfig): Generator<void, ForestState> {
   const n = checkTrain(train);
   const F = train.x.length;
   const classification = cfg.task === 'classification';
@@ -189,6 +219,7 @@ export function fitForest(train: TabularTrain, cfg: RandomForestConfig): ForestS
       oobSum[i] += treeValue(tree, train.x, i);
       oobN[i]++;
     }
+    yield;
   }
   const oobIdx: number[] = [];
   for (let i = 0; i < n; i++) if (oobN[i]) oobIdx.push(i);

@@ -2,7 +2,19 @@ export { binColumns } from './binning.js';
 export type { BinnedColumns } from './binning.js';
 export { growTree, treeValue, treeContributions, createWorkspace } from './tree.js';
 export type { TreeState, GrowOptions } from './tree.js';
-export { randomForest, fitForest, predictForest, predictForestRaw, explainForest, resolveMaxFeatures, DEFAULT_FOREST } from './forest.js';
+export {
+  randomForest,
+  fitForest,
+  fitForestAsync,
+  forestSteps,
+  runSteps,
+  runStepsAsync,
+  predictForest,
+  predictForestRaw,
+  explainForest,
+  resolveMaxFeatures,
+  DEFAULT_FOREST,
+} from './forest.js';
 export type { RandomForestConfig, ForestState, TabularTrain, TabularQuery, MaxFeatures, OutOfBag } from './forest.js';
 export { fitPlatt, applyPlatt } from './calibration.js';
 export type { PlattCalibration } from './calibration.js';

@@ -1,6 +1,6 @@
 import { RandomForestClassifier } from 'ml-random-forest';
 import { describe, expect, it } from 'vitest';
-import { binColumns, calibrationTable, explainForest, fitForest, predictForest, randomForest, rocAuc, SeededRandom, DEFAULT_FOREST } from '../src/index.js';
+import { binColumns, calibrationTable, explainForest, fitForest, fitForestAsync, predictForest, randomForest, rocAuc, SeededRandom, DEFAULT_FOREST } from '../src/index.js';
 import type { ForestState } from '../src/index.js';
 
 /** y = 1 with probability σ(3·(x0·x1 > 0.25 ? 1 : −1) + x2), the rest noise features. */
@@ -49,6 +49,24 @@ describe('histogram random forest', () => {
     expect(calibrationTable(test.y, p).ece).toBeLessThanOrEqual(calibrationTable(test.y, pRaw).ece + 0.005);
     // Platt scaling is increasing: the ranking is the raw forest's.
     expect(rocAuc(test.y, p)).toBeCloseTo(rocAuc(test.y, pRaw), 10);
+  });
+
+  it('fitted without holding the event loop: the same forest, with a turn for other work after every tree', async () => {
+    const train = synthetic(800, 8);
+    const cfg = { ...DEFAULT_FOREST, nEstimators: 12 };
+    let turns = 0;
+    let running = true;
+    const tick = () => {
+      if (!running) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const state = await fitForestAsync(train, cfg);
+    running = false;
+    expect(state).toEqual(fitForest(train, cfg));
+    // Each of the 12 trees is followed by one turn of the event loop, in which the ticker runs once.
+    expect(turns).toBeGreaterThanOrEqual(cfg.nEstimators);
   });
 
   it('its fitted state is plain data: a JSON round trip predicts the same', () => {

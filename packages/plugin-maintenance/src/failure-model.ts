@@ -1,5 +1,18 @@
 import type { ForestState, RandomForestConfig } from '@rfid3/learn';
-import { applyPlatt, averagePrecision, brier, DEFAULT_FOREST, explainForest, fitForest, fitPlatt, predictForest, predictForestRaw, rocAuc } from '@rfid3/learn';
+import {
+  applyPlatt,
+  averagePrecision,
+  brier,
+  DEFAULT_FOREST,
+  explainForest,
+  fitPlatt,
+  forestSteps,
+  predictForest,
+  predictForestRaw,
+  rocAuc,
+  runSteps,
+  runStepsAsync,
+} from '@rfid3/learn';
 import type { PlattCalibration } from '@rfid3/learn';
 import type { BaselineTable } from './features.js';
 import { baselineFor, FEATURE_NAMES, FEATURES, freshState, rateFor, step, writeFeatures } from './features.js';
@@ -214,6 +227,15 @@ const scoreOf = (y: Float64Array, p: ArrayLike<number>) => ({ prAuc: averagePrec
  * `validationDays` against the Weibull baseline on those days, then refits both on everything.
  */
 export function trainFailureModel(items: ItemHistory[], through: string, options: FailureModelOptions = DEFAULT_FAILURE_OPTIONS): FailureModelState {
+  return runSteps(failureModelSteps(items, through, options));
+}
+
+/** `trainFailureModel` with a turn of the event loop after every tree of its two forests (the same model). */
+export function trainFailureModelAsync(items: ItemHistory[], through: string, options: FailureModelOptions = DEFAULT_FAILURE_OPTIONS): Promise<FailureModelState> {
+  return runStepsAsync(failureModelSteps(items, through, options));
+}
+
+function* failureModelSteps(items: ItemHistory[], through: string, options: FailureModelOptions): Generator<void, FailureModelState> {
   const cfg: RandomForestConfig = { ...DEFAULT_FOREST, ...options.forest, task: 'classification' };
   const cutoff = addDaysIso(through, -options.validationDays);
   let validation: FailureValidation | null = null;
@@ -227,7 +249,7 @@ export function trainFailureModel(items: ItemHistory[], through: string, options
     let forest: FailureValidation['forest'] = null;
     let outOfTime: FailureValidation['outOfTimeCalibration'] = null;
     if (earlyFailures >= options.minFailures) {
-      const state = fitForest({ x: early.x, y: early.y, featureNames: [...FEATURE_NAMES] }, cfg);
+      const state = yield* forestSteps({ x: early.x, y: early.y, featureNames: [...FEATURE_NAMES] }, cfg);
       forest = scoreOf(late.y, predictForest(state, late.x));
       const raw = predictForestRaw(state, late.x);
       const calibration = fitPlatt(late.y, raw, 0.5 / state.trees.length);
@@ -244,7 +266,8 @@ export function trainFailureModel(items: ItemHistory[], through: string, options
   const baseline = fitBaseline(items, through);
   const all = trainingRows(items, baseline, { to: through }, true);
   const failures = all.y.reduce((a, b) => a + b, 0);
-  const forest = failures >= options.minFailures ? fitForest({ x: all.x, y: all.y, featureNames: [...FEATURE_NAMES] }, cfg) : null;
+  yield;
+  const forest = failures >= options.minFailures ? yield* forestSteps({ x: all.x, y: all.y, featureNames: [...FEATURE_NAMES] }, cfg) : null;
   if (forest && validation?.outOfTimeCalibration) forest.calibration = validation.outOfTimeCalibration.calibration;
   return { kind: 'failure-forest', dataThrough: through, features: [...FEATURE_NAMES], forest, baseline, repairCosts: repairCosts(items), validation, trainingRows: all.rows };
 }

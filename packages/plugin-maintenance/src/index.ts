@@ -17,6 +17,7 @@ export type { ItemEvent, ItemHistory, FeedbackRow } from './history.js';
 export { FEATURE_NAMES } from './features.js';
 export {
   trainFailureModel,
+  trainFailureModelAsync,
   fitBaseline,
   serviceSpells,
   scoreItems,

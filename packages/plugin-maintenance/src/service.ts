@@ -1,7 +1,16 @@
 import type { Clock, DatabaseHandle, InventoryData, JsonValue, Logger, ModelRegistry } from '@rfid3/core';
 import { addDays, HttpProblem, isoDay, sqlDateTime } from '@rfid3/core';
 import type { FailureModelOptions, FailureModelState, FailureRisk } from './failure-model.js';
-import { DEFAULT_FAILURE_OPTIONS, failureDrivers, failureWithinDays, failureWithinRentals, remainingLife, repairCostFor, scoreItems, trainFailureModel } from './failure-model.js';
+import {
+  DEFAULT_FAILURE_OPTIONS,
+  failureDrivers,
+  failureWithinDays,
+  failureWithinRentals,
+  remainingLife,
+  repairCostFor,
+  scoreItems,
+  trainFailureModelAsync,
+} from './failure-model.js';
 import type { FeedbackRow, ItemHistory } from './history.js';
 import { lastScanDay, loadItemHistories, timestamp } from './history.js';
 import type { ScheduleCosts } from './schedule.js';
@@ -66,7 +75,7 @@ export class MaintenanceService {
     const through = await this.dataThrough();
     const items = await this.histories();
     const t0 = performance.now();
-    const state = trainFailureModel(items, through, this.options);
+    const state = await trainFailureModelAsync(items, through, this.options);
     const trainMs = performance.now() - t0;
     const v = state.validation;
     const metric = v?.forest

@@ -941,6 +941,8 @@ export interface components {
             detail?: string;
             instance?: string;
             requestId?: string;
+            /** @description on a 404 under a path a first-party plugin serves: its package, which is not loaded */
+            plugin?: string;
             errors?: {
                 /** @example query.weeks */
                 field: string;

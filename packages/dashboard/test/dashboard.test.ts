@@ -115,7 +115,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     }
     for (const c of await full.host.runtime.inventory.rentalClasses()) if (c.commonName) catalog.set(c.rentalClass, c.commonName);
     const packs = await getJson<{ packs: { rentalClass: string; name: string; components: { rentalClass: string; name: string }[] }[] }>(
-      `${full.url}/api/predictive/packs/performance-analysis`,
+      `${full.url}/api/predictive/pack/performance-analysis`,
     );
     for (const p of packs.packs) {
       catalog.set(p.rentalClass, p.name);
@@ -161,12 +161,12 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     const pendingPrices = prices.recommendations.filter((r) => r.decision?.status === 'pending').length;
     expect(await page.locator('#pending-prices').textContent()).toMatch(new RegExp(`^${pendingPrices} price change`));
     const packs = await getJson<{ create: { decision?: { status: string } | null }[]; dissolve: { decision?: { status: string } | null }[] }>(
-      `${full.url}/api/predictive/packs/recommendations`,
+      `${full.url}/api/predictive/pack/recommendations`,
     );
     const pendingPacks = [...packs.create, ...packs.dissolve].filter((r) => r.decision?.status === 'pending').length;
     expect(await page.locator('#pending-packs').textContent()).toMatch(new RegExp(`^${pendingPacks} pack change`));
     // Critical shortfalls lead the attention list, each with its item's name.
-    const alerts = await getJson<{ alerts: { rentalClass: string; severity: string }[] }>(`${full.url}/api/predictive/inventory/restock-alerts`);
+    const alerts = await getJson<{ alerts: { rentalClass: string; severity: string }[] }>(`${full.url}/api/predictive/restock/restock-alerts`);
     const critical = alerts.alerts.filter((a) => a.severity === 'critical');
     if (critical.length) {
       const first = page.locator('#alert-list li').first();
@@ -182,18 +182,18 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     maintenance: ['maintenance/schedule?days=30'],
     quality: ['quality/replacement-recommendations'],
     pricing: ['pricing/recommendations'],
-    restock: ['inventory/optimization-recommendations', 'inventory/restock-alerts'],
-    packs: ['packs/performance-analysis', 'packs/recommendations'],
+    restock: ['restock/optimization-recommendations', 'restock/restock-alerts'],
+    packs: ['pack/performance-analysis', 'pack/recommendations'],
   };
 
   it('shows every view at 1400 px and 390 px without sideways scrolling, Approve in reach, every class named and every price in dollars', async () => {
     // Names any answer of the API gives: a class no answer names may show as unnamed, and is reported.
     const named = new Map<string, string>();
     for (const path of [
-      'inventory/optimization-recommendations',
-      'inventory/restock-alerts',
-      'packs/performance-analysis',
-      'packs/recommendations',
+      'restock/optimization-recommendations',
+      'restock/restock-alerts',
+      'pack/performance-analysis',
+      'pack/recommendations',
       'maintenance/schedule?days=30',
       'quality/replacement-recommendations',
       'pricing/recommendations',
@@ -255,9 +255,9 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
         if (['restock', 'pricing', 'packs'].includes(view)) {
           const pending = (
             await Promise.all(
-              ({ restock: ['inventory/optimization-recommendations'], pricing: ['pricing/recommendations'], packs: ['packs/recommendations'] } as Record<string, string[]>)[
-                view
-              ]!.map((p) => getJson<Record<string, unknown>>(`${full.url}/api/predictive/${p}`)),
+              ({ restock: ['restock/optimization-recommendations'], pricing: ['pricing/recommendations'], packs: ['pack/recommendations'] } as Record<string, string[]>)[view]!.map(
+                (p) => getJson<Record<string, unknown>>(`${full.url}/api/predictive/${p}`),
+              ),
             )
           )
             .flatMap((a) => Object.values(a).filter(Array.isArray).flat() as { decision?: { status?: string } | null }[])
@@ -443,7 +443,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     const runtime = full.host.runtime;
     // The demo's proposal job normally leaves purchases waiting; when this business has none, the test proposes one.
     if ((await runtime.decisions.listOpen({ type: 'restock' })).every((d) => d.status !== 'pending')) {
-      const recs = await getJson<{ recommendations: { rentalClass: string }[] }>(`${full.url}/api/predictive/inventory/optimization-recommendations?limit=1`);
+      const recs = await getJson<{ recommendations: { rentalClass: string }[] }>(`${full.url}/api/predictive/restock/optimization-recommendations?limit=1`);
       expect(recs.recommendations.length).toBeGreaterThan(0);
       await runtime.decisions.propose({
         type: 'restock',

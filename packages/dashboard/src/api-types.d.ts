@@ -4710,3 +4710,14 @@ export interface operations {
         };
     };
 }
+
+/** The design's alias paths, each to the canonical path it stands for (`x-alias-of` in the document). */
+export interface aliases {
+    "/api/predictive/inventory/restock-alerts": "/api/predictive/restock/restock-alerts";
+    "/api/predictive/inventory/optimization-recommendations": "/api/predictive/restock/optimization-recommendations";
+    "/api/predictive/inventory/approve-restock/{item_id}": "/api/predictive/restock/approve-restock/{item_id}";
+    "/api/predictive/packs/performance-analysis": "/api/predictive/pack/performance-analysis";
+    "/api/predictive/packs/recommendations": "/api/predictive/pack/recommendations";
+    "/api/predictive/packs/create-pack": "/api/predictive/pack/create-pack";
+    "/api/predictive/packs/dissolve-pack/{pack_id}": "/api/predictive/pack/dissolve-pack/{pack_id}";
+}

@@ -1,18 +1,20 @@
-import type { components, paths } from './api-types.js';
+import type { aliases, components, paths } from './api-types.js';
 
 /** The host's API as the dashboard sees it: JSON in, problem+json errors turned into `ApiError`s. */
 export const API_PREFIX = '/api/predictive';
 
 type Under<P> = P extends `${typeof API_PREFIX}/${infer R}` ? R : never;
 type Method = 'get' | 'post';
-/** The paths, relative to `/api/predictive`, that answer `M`, as the OpenAPI document writes them (`quality/degradation/{item_id}`). */
-type PathsOf<M extends Method> = { [P in keyof paths]: paths[P] extends { [K in M]: { responses: unknown } } ? Under<P> : never }[keyof paths];
+/** The document's paths but the design's aliases (`inventory/…`, `packs/…`): the dashboard calls the canonical ones. */
+type Canonical = Exclude<keyof paths, keyof aliases>;
+/** The canonical paths, relative to `/api/predictive`, that answer `M`, as the OpenAPI document writes them (`quality/degradation/{item_id}`). */
+type PathsOf<M extends Method> = { [P in Canonical]: paths[P] extends { [K in M]: { responses: unknown } } ? Under<P> : never }[Canonical];
 /**
- * Every path the API answers GET on, relative to `/api/predictive`, as the OpenAPI document writes it
+ * Every canonical path the API answers GET on, relative to `/api/predictive`, as the OpenAPI document writes it
  * (`quality/degradation/{item_id}`): the types come from `api-types.d.ts`, generated from that document.
  */
 export type GetPath = PathsOf<'get'>;
-/** Every path the API answers POST on, relative to `/api/predictive` (`decisions/{id}/approve`). */
+/** Every canonical path the API answers POST on, relative to `/api/predictive` (`decisions/{id}/approve`). */
 export type PostPath = PathsOf<'post'>;
 type Operation<R extends string, M extends Method> = paths[`${typeof API_PREFIX}/${R}` & keyof paths][M];
 /** The JSON body of the first 2xx response an operation declares (`undefined` for a 204 without one). */
@@ -60,6 +62,7 @@ function splitArgs(template: string, args: unknown[]): { path: string; query: Qu
   if (!template.includes('{')) return { path: template, query: (args[0] ?? {}) as Query };
   return { path: fillPath(template, args[0] as Record<string, string | number>), query: (args[1] ?? {}) as Query };
 }
+
 const KEY_STORAGE = 'rfid3.operateKey';
 
 /**
@@ -141,12 +144,12 @@ async function request<T>(method: string, path: string, query: Query, body: unkn
 }
 
 /**
- * The API, typed by the host's OpenAPI document: the path is one it declares (the canonical one, not an alias),
- * its `{…}` parameters and query are the declared ones, and the answer is the endpoint's response schema.
+ * The API, typed by the host's OpenAPI document: the path is one it declares (the canonical one, not an alias), its
+ * `{…}` parameters and query are the declared ones, and the answer is the endpoint's response schema.
  */
 export const api = {
   /** `GET <path>`: `api.read('maintenance/schedule', { days: 30 })`, `api.read('quality/degradation/{item_id}', { item_id }, { rentals: 5 })`. */
-  read: <R extends GetPath>(path: R, ...args: Args<Operation<R, 'get'>>): Promise<Answer<R>> => {
+  read: <R extends GetPath>(path: R, ...args: ReadArgs<R>): Promise<Answer<R>> => {
     const call = splitArgs(path, args);
     return request<Answer<R>>('GET', call.path, call.query, undefined, false);
   },

@@ -5,8 +5,9 @@ import { h } from './dom.js';
  * Rental class numbers mean nothing to a manager on their own, and not every answer carries the class's
  * name (price recommendations, velocity classes and co-rental rules give the number only). The catalog
  * learns every (class, name) pair from every answer the dashboard receives, and when a view is about to
- * show a class it has no name for, asks core's list of every class (`rental-classes`, one answer naming them all) once per page session,
- * and for a class that list does not name, once the plugins' read endpoints that do carry names.
+ * show a class it has no name for, asks core's list of every class (`rental-classes`: one answer names them
+ * all) once per page session, and for a class that list does not name, once the plugins' read endpoints that
+ * do carry names.
  */
 const names = new Map<string, string>();
 /** Every class number seen in an answer, named or not: free text mentioning one is linked to its name. */

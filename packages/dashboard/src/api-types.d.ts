@@ -941,6 +941,8 @@ export interface components {
             detail?: string;
             instance?: string;
             requestId?: string;
+            /** @description on a 404 under a path a first-party plugin serves: its package, which is not loaded */
+            plugin?: string;
             errors?: {
                 /** @example query.weeks */
                 field: string;
@@ -4737,4 +4739,15 @@ export interface operations {
             };
         };
     };
+}
+
+/** The design's alias paths, each to the canonical path it stands for (`x-alias-of` in the document). */
+export interface aliases {
+    "/api/predictive/inventory/restock-alerts": "/api/predictive/restock/restock-alerts";
+    "/api/predictive/inventory/optimization-recommendations": "/api/predictive/restock/optimization-recommendations";
+    "/api/predictive/inventory/approve-restock/{item_id}": "/api/predictive/restock/approve-restock/{item_id}";
+    "/api/predictive/packs/performance-analysis": "/api/predictive/pack/performance-analysis";
+    "/api/predictive/packs/recommendations": "/api/predictive/pack/recommendations";
+    "/api/predictive/packs/create-pack": "/api/predictive/pack/create-pack";
+    "/api/predictive/packs/dissolve-pack/{pack_id}": "/api/predictive/pack/dissolve-pack/{pack_id}";
 }

@@ -1,4 +1,4 @@
-import { ApiError, api, operateKey } from './api.js';
+import { ApiError, api, operateKey, type PostAnswer } from './api.js';
 import { h } from './dom.js';
 import { askForKey } from './key.js';
 import { problemBox } from './render.js';
@@ -16,18 +16,21 @@ export function decisionIdOf(r: Row): number | undefined {
   return typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
 }
 
+/** What approving or rejecting answers: the decision as recorded now (the ledger's and the restock plugin's endpoints alike). */
+export type Decided = PostAnswer<'decisions/{id}/approve'> | PostAnswer<'restock/approve-restock/{item_id}'>;
+
 /** How one kind of recommendation is approved and rejected over HTTP. */
 export interface DecisionRoute {
-  approve(row: Row): Promise<Row>;
-  reject(row: Row, reason: string): Promise<Row>;
+  approve(row: Row): Promise<Decided>;
+  reject(row: Row, reason: string): Promise<Decided>;
   /** Asked before a reject: "Why reject this restock?". */
   question: string;
 }
 
 /** Any recorded decision, by its id, through the ledger's own endpoints (approve needs role approve). */
 export const ledgerRoute = (what: string): DecisionRoute => ({
-  approve: (row) => api.post<Row>(`decisions/${decisionIdOf(row)}/approve`, {}),
-  reject: (row, reason) => api.post<Row>(`decisions/${decisionIdOf(row)}/reject`, { reason }),
+  approve: (row) => api.write('decisions/{id}/approve', { id: decisionIdOf(row)! }, {}),
+  reject: (row, reason) => api.write('decisions/{id}/reject', { id: decisionIdOf(row)! }, { reason }),
   question: `Why reject this ${what}?`,
 });
 
@@ -36,7 +39,7 @@ async function decide(row: Row, route: DecisionRoute, approve: boolean, reason: 
   box.replaceChildren(h('span', { class: 'muted' }, approve ? 'Approving…' : 'Rejecting…'));
   try {
     const result = approve ? await route.approve(row) : await route.reject(row, reason ?? 'rejected from the dashboard');
-    const status = (result && (statusOf(result) as string)) || (approve ? 'approved' : 'rejected');
+    const status = result?.decision?.status ?? (approve ? 'approved' : 'rejected');
     box.replaceChildren(h('span', { class: `badge ${status}`, 'data-result': status }, status));
   } catch (err) {
     if (err instanceof ApiError && err.problem.status === 401) operateKey.clear();

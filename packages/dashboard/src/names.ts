@@ -1,12 +1,13 @@
-import { api, onAnswer } from './api.js';
+import { api, type GetPath, onAnswer } from './api.js';
 import { h } from './dom.js';
 
 /**
  * Rental class numbers mean nothing to a manager on their own, and not every answer carries the class's
  * name (price recommendations, velocity classes and co-rental rules give the number only). The catalog
  * learns every (class, name) pair from every answer the dashboard receives, and when a view is about to
- * show a class it has no name for, asks core's list of every class (`rental-classes`) once per page session,
- * and for a class that list does not name, once the plugins' read endpoints that do carry names.
+ * show a class it has no name for, asks core's list of every class (`rental-classes`: one answer names them
+ * all) once per page session, and for a class that list does not name, once the plugins' read endpoints that
+ * do carry names.
  */
 const names = new Map<string, string>();
 /** Every class number seen in an answer, named or not: free text mentioning one is linked to its name. */
@@ -39,16 +40,14 @@ export function learnNames(value: unknown, depth = 0): void {
   for (const v of Object.values(row)) if (v && typeof v === 'object') learnNames(v, depth + 1);
 }
 
-/** Core's list of every rental class with its name: one answer names them all. */
-const CATALOG = 'rental-classes';
 /** When the host predates that list, the read endpoints whose rows name their classes, each asked once. */
 const NAME_SOURCES = [
-  'inventory/optimization-recommendations',
-  'inventory/restock-alerts',
-  'packs/performance-analysis',
+  'restock/optimization-recommendations',
+  'restock/restock-alerts',
+  'pack/performance-analysis',
   'maintenance/schedule',
   'quality/replacement-recommendations',
-];
+] as const satisfies readonly GetPath[];
 const answered = new Set<string>();
 let loading: Promise<void> | null = null;
 let fallback: Promise<void> | null = null;
@@ -58,14 +57,14 @@ onAnswer((path, body) => {
   learnNames(body);
 });
 
-const askAll = (paths: string[]) => Promise.all(paths.filter((p) => !answered.has(p)).map((p) => api.get(p).catch(() => null)));
+const askAll = (paths: readonly (typeof NAME_SOURCES)[number][]) => Promise.all(paths.filter((p) => !answered.has(p)).map((p) => api.read(p).catch(() => null)));
 
 /** Resolves once every class in `ids` has a name, or every name source has been asked. */
 export async function ensureNames(ids: Iterable<string>): Promise<void> {
   const wanted = [...ids].filter((id) => !names.has(id));
   for (const id of wanted) known.add(id);
   if (!wanted.length) return;
-  loading ??= api.get(CATALOG).then(
+  loading ??= api.read('rental-classes').then(
     () => undefined,
     () => undefined,
   );

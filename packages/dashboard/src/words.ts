@@ -1,16 +1,8 @@
+import type { Answer } from './api.js';
 import { about, num, pct0 } from './format.js';
 
-/** An accuracy row as the API reports it (`demand/accuracy`, `health/prediction-accuracy`). */
-export interface AccuracyRow {
-  modelVersion: string;
-  predictionType?: string;
-  horizon: number | null;
-  n: number;
-  mae: number;
-  smape?: number;
-  coverage: number | null;
-  intervalLevel: number | null;
-}
+/** An accuracy row as the API reports it (`demand/accuracy`; `health/prediction-accuracy` has the same rows). */
+export type AccuracyRow = Answer<'demand/accuracy'>['byModel'][number];
 
 /** Ranges that hold this much more (or less) often than they say are called too wide (too narrow). */
 const COVERAGE_TOLERANCE = 0.05;

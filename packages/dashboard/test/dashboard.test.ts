@@ -18,6 +18,7 @@ import { actualsOf } from '../src/views/demand.js';
 import { alertWhy, purchaseWhy } from '../src/views/restock.js';
 import { restockFixturePlugin } from './restock-fixture.js';
 import { JOBS_POLL_MS } from '../src/views/domains.js';
+import { type Answer, apiUrl, fillPath, type GetPath, type Query, type ReadArgs } from '../src/api.js';
 
 const VIEWS = ['', 'kpis', 'demand', 'maintenance', 'quality', 'pricing', 'restock', 'packs', 'models'];
 
@@ -55,11 +56,13 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-interface ForecastPoint {
-  date: string;
-  value: number;
-  lower: number;
-  upper: number;
+/**
+ * `GET <path>` of the host at `base`, called as the dashboard calls it (`api.read`): the path's `{…}` parameters and
+ * query as the OpenAPI document declares them, and the answer typed by the endpoint's response schema.
+ */
+async function read<R extends GetPath>(base: string, path: R, ...args: ReadArgs<R>): Promise<Answer<R>> {
+  const [params, query] = path.includes('{') ? [args[0], args[1]] : [{}, args[0]];
+  return getJson<Answer<R>>(`${base}${apiUrl(fillPath(path, params as Record<string, string | number>), query as Query)}`);
 }
 
 /** `M x,y L x,y … Z` → the points, in order. */
@@ -114,12 +117,10 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
       throw new Error(`the host is not serving the built dashboard: run 'pnpm --filter @rfid3/dashboard build' (expected ${assetsDir}/index.html)`);
     }
     for (const c of await full.host.runtime.inventory.rentalClasses()) if (c.commonName) catalog.set(c.rentalClass, c.commonName);
-    const packs = await getJson<{ packs: { rentalClass: string; name: string; components: { rentalClass: string; name: string }[] }[] }>(
-      `${full.url}/api/predictive/packs/performance-analysis`,
-    );
+    const packs = await read(full.url, 'pack/performance-analysis');
     for (const p of packs.packs) {
-      catalog.set(p.rentalClass, p.name);
-      for (const c of p.components) if (!catalog.has(c.rentalClass)) catalog.set(c.rentalClass, c.name);
+      if (p.name) catalog.set(p.rentalClass, p.name);
+      for (const c of p.components) if (c.name && !catalog.has(c.rentalClass)) catalog.set(c.rentalClass, c.name);
     }
     // Every plugin's training and backfill runs first, as `pnpm rfid3 demo` does: minutes on a busy 2-core machine.
   }, 600_000);
@@ -141,32 +142,32 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
 
     await page.goto(`${full.url}/#/`);
     await settled(page);
-    const accuracy = await getJson<{ byModel: { mae: number; coverage: number; intervalLevel: number }[] }>(`${full.url}/api/predictive/demand/accuracy`);
+    const accuracy = await read(full.url, 'demand/accuracy');
     expect(accuracy.byModel.length).toBeGreaterThan(0);
     const live = accuracy.byModel[accuracy.byModel.length - 1]!;
+    // The demo's forecasts carry ranges, so the sentence says how often they held.
+    expect(live.coverage).not.toBeNull();
+    expect(live.intervalLevel).not.toBeNull();
+    const [coverage, level] = [live.coverage!, live.intervalLevel!];
     const sentence = (await page.locator('#accuracy-sentence').textContent())!;
     // "Forecasts are off by about 5 units a day; the 80 % ranges held 94 % of the time — wider than needed."
     const aboutMae = live.mae >= 3 ? String(Math.round(live.mae)) : String(Math.round(live.mae * 10) / 10);
     expect(sentence).toContain(`off by about ${aboutMae} units a day`);
-    expect(sentence).toContain(`the ${Math.round(live.intervalLevel * 100)} % ranges held ${Math.round(live.coverage * 100)} % of the time`);
-    expect(sentence).toContain(
-      live.coverage > live.intervalLevel + 0.05 ? 'wider than needed' : live.coverage < live.intervalLevel - 0.05 ? 'too narrow' : 'as often as they promise',
-    );
+    expect(sentence).toContain(`the ${Math.round(level * 100)} % ranges held ${Math.round(coverage * 100)} % of the time`);
+    expect(sentence).toContain(coverage > level + 0.05 ? 'wider than needed' : coverage < level - 0.05 ? 'too narrow' : 'as often as they promise');
     // No model terms in the main text: they sit folded in the details.
     const mainText = await page.locator('#accuracy').evaluate((el) => (el as HTMLElement).innerText);
     expect(mainText).not.toMatch(/\bMAE\b|sMAPE|coverage/i);
-    const status = await getJson<{ data: { lastScan: string } }>(`${full.url}/api/predictive/health/system-status`);
+    const status = await read(full.url, 'health/system-status');
     expect(await page.locator('#freshness').textContent()).toContain(status.data.lastScan);
-    const prices = await getJson<{ recommendations: { decision?: { status: string } | null }[] }>(`${full.url}/api/predictive/pricing/recommendations`);
+    const prices = await read(full.url, 'pricing/recommendations');
     const pendingPrices = prices.recommendations.filter((r) => r.decision?.status === 'pending').length;
     expect(await page.locator('#pending-prices').textContent()).toMatch(new RegExp(`^${pendingPrices} price change`));
-    const packs = await getJson<{ create: { decision?: { status: string } | null }[]; dissolve: { decision?: { status: string } | null }[] }>(
-      `${full.url}/api/predictive/packs/recommendations`,
-    );
+    const packs = await read(full.url, 'pack/recommendations');
     const pendingPacks = [...packs.create, ...packs.dissolve].filter((r) => r.decision?.status === 'pending').length;
     expect(await page.locator('#pending-packs').textContent()).toMatch(new RegExp(`^${pendingPacks} pack change`));
     // Critical shortfalls lead the attention list, each with its item's name.
-    const alerts = await getJson<{ alerts: { rentalClass: string; severity: string }[] }>(`${full.url}/api/predictive/inventory/restock-alerts`);
+    const alerts = await read(full.url, 'restock/restock-alerts');
     const critical = alerts.alerts.filter((a) => a.severity === 'critical');
     if (critical.length) {
       const first = page.locator('#alert-list li').first();
@@ -182,18 +183,18 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     maintenance: ['maintenance/schedule?days=30'],
     quality: ['quality/replacement-recommendations'],
     pricing: ['pricing/recommendations'],
-    restock: ['inventory/optimization-recommendations', 'inventory/restock-alerts'],
-    packs: ['packs/performance-analysis', 'packs/recommendations'],
+    restock: ['restock/optimization-recommendations', 'restock/restock-alerts'],
+    packs: ['pack/performance-analysis', 'pack/recommendations'],
   };
 
   it('shows every view at 1400 px and 390 px without sideways scrolling, Approve in reach, every class named and every price in dollars', async () => {
     // Names any answer of the API gives: a class no answer names may show as unnamed, and is reported.
     const named = new Map<string, string>();
     for (const path of [
-      'inventory/optimization-recommendations',
-      'inventory/restock-alerts',
-      'packs/performance-analysis',
-      'packs/recommendations',
+      'restock/optimization-recommendations',
+      'restock/restock-alerts',
+      'pack/performance-analysis',
+      'pack/recommendations',
       'maintenance/schedule?days=30',
       'quality/replacement-recommendations',
       'pricing/recommendations',
@@ -255,9 +256,9 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
         if (['restock', 'pricing', 'packs'].includes(view)) {
           const pending = (
             await Promise.all(
-              ({ restock: ['inventory/optimization-recommendations'], pricing: ['pricing/recommendations'], packs: ['packs/recommendations'] } as Record<string, string[]>)[
-                view
-              ]!.map((p) => getJson<Record<string, unknown>>(`${full.url}/api/predictive/${p}`)),
+              ({ restock: ['restock/optimization-recommendations'], pricing: ['pricing/recommendations'], packs: ['pack/recommendations'] } as Record<string, string[]>)[view]!.map(
+                (p) => getJson<Record<string, unknown>>(`${full.url}/api/predictive/${p}`),
+              ),
             )
           )
             .flatMap((a) => Object.values(a).filter(Array.isArray).flat() as { decision?: { status?: string } | null }[])
@@ -308,7 +309,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
   });
 
   it('draws the forecast chart and its 80 % interval band from the live forecast', async () => {
-    const all = await getJson<{ series: { key: string }[] }>(`${full.url}/api/predictive/demand/forecast?weeks=1`);
+    const all = await read(full.url, 'demand/forecast', { weeks: 1 });
     const category = all.series.map((s) => s.key).sort()[0]!;
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const consoleLog = watchConsole(page);
@@ -316,12 +317,13 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     await page.goto(`${full.url}/#/demand?category=${encodeURIComponent(category)}&weeks=3`);
     await fetched;
     await settled(page);
-    const api = await getJson<{ series: { key: string; points: ForecastPoint[] }[] }>(
-      `${full.url}/api/predictive/demand/forecast?weeks=3&category=${encodeURIComponent(category)}&store=all`,
-    );
+    const api = await read(full.url, 'demand/forecast', { weeks: 3, category, store: 'all' });
     expect(api.series).toHaveLength(1);
-    const points = api.series[0]!.points;
-    expect(points).toHaveLength(21);
+    const declared = api.series[0]!.points;
+    expect(declared).toHaveLength(21);
+    // The 80 % range is drawn when every day has one, as this business's forecasts do.
+    expect(declared.every((p) => p.lower !== null && p.upper !== null)).toBe(true);
+    const points = declared.map((p) => ({ ...p, lower: p.lower ?? 0, upper: p.upper ?? 0 }));
     expect(points.some((p) => p.upper > p.lower)).toBe(true);
 
     const attrs = await readChart(page, api.series[0]!.key);
@@ -372,7 +374,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
   it('draws the recent actual demand before the forecast when the answer carries it', async () => {
     // The forecast endpoint does not send actuals yet; the answer is given them at the network edge, from
     // the simulated business's own scans, as a plugin that sends them would.
-    const all = await getJson<{ dataThrough: string; series: { key: string }[] }>(`${full.url}/api/predictive/demand/forecast?weeks=1`);
+    const all = await read(full.url, 'demand/forecast', { weeks: 1 });
     const category = all.series.map((s) => s.key).sort()[0]!;
     const to = all.dataThrough;
     const from = new Date(Date.parse(`${to}T00:00:00Z`) - 13 * 86_400_000).toISOString().slice(0, 10);
@@ -443,7 +445,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     const runtime = full.host.runtime;
     // The demo's proposal job normally leaves purchases waiting; when this business has none, the test proposes one.
     if ((await runtime.decisions.listOpen({ type: 'restock' })).every((d) => d.status !== 'pending')) {
-      const recs = await getJson<{ recommendations: { rentalClass: string }[] }>(`${full.url}/api/predictive/inventory/optimization-recommendations?limit=1`);
+      const recs = await read(full.url, 'restock/optimization-recommendations');
       expect(recs.recommendations.length).toBeGreaterThan(0);
       await runtime.decisions.propose({
         type: 'restock',
@@ -493,9 +495,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
 
   it('approves a price change on a phone through the decision ledger, with an approve key', async () => {
     const runtime = full.host.runtime;
-    const prices = await getJson<{ recommendations: { rentalClass: string; decision: { id: number; status: string } | null }[] }>(
-      `${full.url}/api/predictive/pricing/recommendations`,
-    );
+    const prices = await read(full.url, 'pricing/recommendations');
     const pending = prices.recommendations.filter((r) => r.decision?.status === 'pending');
     expect(pending.length, 'the pricing proposal job leaves price changes for review on this business').toBeGreaterThan(0);
     const key = (await new ApiKeyStore({ database: runtime.database }).create('price reviewer', 'approve')).key;
@@ -532,7 +532,7 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
 
   it('shows how the business is doing with the figures GET kpis returns, reached from the menu, a measured decision beside its prediction', async () => {
     const runtime = full.host.runtime;
-    const kpis = () => getJson<KpiAnswer>(`${full.url}/api/predictive/kpis`);
+    const kpis = () => read(full.url, 'kpis');
     const figure = (page: Page, id: string) => page.locator(`#kpi-${id} [data-kpi="${id}"]`).textContent() as Promise<string>;
     const text = (page: Page, id: string) => page.locator(`#kpi-${id}`).evaluate((el) => (el as HTMLElement).innerText);
     const pct = (x: number) => `${Math.round(x * 100)} %`;
@@ -628,21 +628,6 @@ describe.skipIf(!chromiumInstalled && !chromiumRequired)('the dashboard in Chrom
     await page.close();
   });
 });
-
-interface KpiWeek {
-  soldOutClassDays: number;
-  classes: number;
-}
-/** The figures of `GET kpis` the view shows (core's kpiReportSchema). */
-interface KpiAnswer {
-  stockouts: { weeks: (KpiWeek & { yearEarlier: KpiWeek | null })[]; total: { current: number } };
-  inventoryTurns: { perYear: number | null; unitsRented: number; previous: { perYear: number | null } | null };
-  revenuePerRental: { perContract: number | null; revenue: number; contracts: number };
-  recommendationAcceptance: { rate: number | null; accepted: number; rejected: number; pending: number };
-  decisionAccuracy: { matched: number; accuracy: number | null; predicted: number; actual: number };
-  unplannedRepairs: { costShare: number | null; unplannedCost: number };
-  prematureReplacements: { count: number; retired: number };
-}
 
 /** The chart of a series as drawn: its scale and paths. */
 async function readChart(page: Page, key: string) {

@@ -11,14 +11,14 @@ export const restockFixturePlugin = definePlugin({
   id: 'restock-fixture',
   version: '0.0.0',
   coreRange: '>=0.1.0 <1.0.0',
-  aliasPrefixes: ['/inventory'],
+  aliasPrefixes: ['/restock'],
   requires: { decisions: coreServices.decisions },
   register({ deps, endpoint }) {
     endpoint(
       defineEndpoint({
         method: 'GET',
         path: '/restock-fixture/optimization-recommendations',
-        aliases: ['/inventory/optimization-recommendations'],
+        aliases: ['/restock/optimization-recommendations'],
         summary: 'Restock decisions of the ledger, newest first',
         role: 'read',
         async handler() {
@@ -37,7 +37,7 @@ export const restockFixturePlugin = definePlugin({
       defineEndpoint({
         method: 'POST',
         path: '/restock-fixture/approve-restock/:item_id',
-        aliases: ['/inventory/approve-restock/:item_id'],
+        aliases: ['/restock/approve-restock/:item_id'],
         summary: 'Approves or rejects the pending restock decision of an item',
         role: 'approve',
         input: {

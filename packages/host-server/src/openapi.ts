@@ -118,6 +118,7 @@ const problemSchema = {
     detail: { type: 'string' },
     instance: { type: 'string' },
     requestId: { type: 'string' },
+    plugin: { type: 'string', description: 'on a 404 under a path a first-party plugin serves: its package, which is not loaded' },
     errors: {
       type: 'array',
       items: {

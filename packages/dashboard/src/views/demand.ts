@@ -1,5 +1,5 @@
-import { api } from '../api.js';
-import type { ActualPoint, ForecastPoint } from '../chart.js';
+import { type Answer, api } from '../api.js';
+import type { ActualPoint } from '../chart.js';
 import { forecastChart } from '../chart.js';
 import { h } from '../dom.js';
 import { day, num } from '../format.js';
@@ -7,24 +7,9 @@ import { classLabel, ensureNames } from '../names.js';
 import { card, table } from '../render.js';
 import { sourceWords } from '../words.js';
 
-interface Series {
-  level: string;
-  key: string;
-  store: string | null;
-  source: string;
-  modelVersion: string;
-  points: ForecastPoint[];
-  [more: string]: unknown;
-}
-
-interface Forecast {
-  dataThrough: string;
-  weeks: number;
-  store: string;
-  modelVersion: string;
-  intervalLevel: number;
-  series: Series[];
-}
+/** `GET demand/forecast` as the OpenAPI document declares it, and one of its series. */
+type Forecast = Answer<'demand/forecast'>;
+type Series = Forecast['series'][number];
 
 let categories: string[] | null = null;
 
@@ -89,7 +74,7 @@ function seriesCard(s: Series, detailed: boolean, level = 0.8): HTMLElement {
     ),
     h('p', { class: 'muted small' }, sourceWords(s.source)),
     detailed
-      ? table(s.points as unknown as Record<string, unknown>[], [
+      ? table(s.points, [
           { key: 'date', label: 'Day', primary: true, format: (v) => day(v) },
           { key: 'value', label: 'Forecast', format: (v) => num(v, 1) },
           { key: 'upper', label: 'Likely between', format: (_, r) => `${num(r.lower, 1)} and ${num(r.upper, 1)}` },

@@ -1,4 +1,4 @@
-import { api } from '../api.js';
+import { type Answer, api, type GetPath, type ReadArgs } from '../api.js';
 import { decisionActions, isPending, ledgerRoute } from '../decide.js';
 import { h } from '../dom.js';
 import { about, day, humanize, num, pct0, usd, usdChange } from '../format.js';
@@ -13,20 +13,20 @@ const firstNumber = (r: Row, keys: string[]): number | null => {
   return null;
 };
 
-/** A card that reads one endpoint, learns the class names it needs, and shows the answer. */
-function viewCard(
+/** A card that reads one endpoint (`read`: its path, then what `api.read` takes after it), learns the class names it needs, and shows the answer. */
+function viewCard<R extends GetPath>(
   title: string,
-  path: string,
-  query: Record<string, string | number | undefined>,
+  read: readonly [path: R, ...args: ReadArgs<R>],
   id: string | undefined,
-  show: (answer: Row, body: HTMLElement) => void,
+  show: (answer: Answer<R>, body: HTMLElement) => void,
 ): HTMLElement {
   return card(
     title,
     async (body) => {
-      const answer = await api.get<Row>(path, query);
+      const [path, ...args] = read;
+      const answer = await api.read(path, ...args);
       await ensureNames(classIdsIn(answer));
-      show(answer ?? {}, body);
+      show(answer, body);
     },
     { wide: true, id },
   );
@@ -108,7 +108,7 @@ function orderWhy(r: Row, days: unknown): string {
   return parts.join('; ');
 }
 
-function maintenanceSchedule(a: Row, body: HTMLElement): void {
+function maintenanceSchedule(a: Answer<'maintenance/schedule'>, body: HTMLElement): void {
   const orders = rowsOf(a.orders);
   if (!Array.isArray(a.orders)) return void body.append(renderAny(a, 0));
   const perDay = typeof a.capacityPerDay === 'number' ? ` (the workshop fits ${num(a.capacityPerDay, 0)} a day)` : '';
@@ -144,7 +144,7 @@ function maintenanceSchedule(a: Row, body: HTMLElement): void {
   body.append(details('How the plan is costed', renderAny(rest, 1)));
 }
 
-function maintenanceItem(a: Row, body: HTMLElement): void {
+function maintenanceItem(a: Answer<'maintenance/probability/{item_id}'>, body: HTMLElement): void {
   const p = (a.probability ?? {}) as Row;
   const life = (a.remainingUsefulLife ?? {}) as Row;
   if (typeof p.withinDays !== 'number') return void body.append(renderAny(a));
@@ -191,8 +191,8 @@ export function maintenance(root: HTMLElement, params: URLSearchParams): void {
       { name: 'item', label: 'Item (tag id)', value: item, placeholder: 'tag id' },
     ]),
   );
-  if (item) root.append(viewCard(`Repair risk of ${item}`, `maintenance/probability/${encodeURIComponent(item)}`, {}, 'maintenance-item', maintenanceItem));
-  root.append(viewCard(`What to service in the next ${days} days`, 'maintenance/schedule', { days }, 'maintenance-schedule', maintenanceSchedule));
+  if (item) root.append(viewCard(`Repair risk of ${item}`, ['maintenance/probability/{item_id}', { item_id: item }], 'maintenance-item', maintenanceItem));
+  root.append(viewCard(`What to service in the next ${days} days`, ['maintenance/schedule', { days }], 'maintenance-schedule', maintenanceSchedule));
 }
 
 // ---------------------------------------------------------------- quality
@@ -209,7 +209,7 @@ function rentalsLeft(v: unknown): string {
     : `about ${num(r.median, 0)}`;
 }
 
-function qualityReplacements(a: Row, body: HTMLElement): void {
+function qualityReplacements(a: Answer<'quality/replacement-recommendations'>, body: HTMLElement): void {
   const recs = rowsOf(a.recommendations);
   if (!Array.isArray(a.recommendations)) return void body.append(renderAny(a));
   const counts = (a.counts ?? {}) as Row;
@@ -272,7 +272,7 @@ function qualityReplacements(a: Row, body: HTMLElement): void {
   body.append(details('Model details', renderAny(rest, 1)));
 }
 
-function qualityItem(a: Row, body: HTMLElement): void {
+function qualityItem(a: Answer<'quality/degradation/{item_id}'>, body: HTMLElement): void {
   if (typeof a.grade !== 'string') return void body.append(renderAny(a));
   const until = (a.rentalsUntilUnrentable ?? {}) as Row;
   const replacement = (a.replacement ?? {}) as Row;
@@ -319,8 +319,8 @@ function qualityItem(a: Row, body: HTMLElement): void {
 export function quality(root: HTMLElement, params: URLSearchParams): void {
   const item = params.get('item') ?? '';
   root.append(h('h1', {}, 'Quality and replacements'), queryForm('quality', [{ name: 'item', label: 'Item (tag id)', value: item, placeholder: 'tag id' }]));
-  if (item) root.append(viewCard(`Grade outlook of ${item}`, `quality/degradation/${encodeURIComponent(item)}`, {}, 'quality-item', qualityItem));
-  root.append(viewCard('What to replace and inspect', 'quality/replacement-recommendations', {}, 'quality-replacements', qualityReplacements));
+  if (item) root.append(viewCard(`Grade outlook of ${item}`, ['quality/degradation/{item_id}', { item_id: item }], 'quality-item', qualityItem));
+  root.append(viewCard('What to replace and inspect', ['quality/replacement-recommendations'], 'quality-replacements', qualityReplacements));
 }
 
 // ---------------------------------------------------------------- pricing
@@ -364,7 +364,7 @@ function priceChange(r: Row): Node | string {
   );
 }
 
-function pricingRecommendations(a: Row, body: HTMLElement): void {
+function pricingRecommendations(a: Answer<'pricing/recommendations'>, body: HTMLElement): void {
   if (!Array.isArray(a.recommendations)) return void body.append(renderAny(a));
   const recs = rowsOf(a.recommendations);
   const period = typeof a.periodDays === 'number' ? `${a.periodDays} days` : 'period';
@@ -400,7 +400,7 @@ function pricingRecommendations(a: Row, body: HTMLElement): void {
   );
 }
 
-function elasticity(a: Row, body: HTMLElement): void {
+function elasticity(a: Answer<'pricing/elasticity-analysis'>, body: HTMLElement): void {
   const rows = rowsOf(a.categories);
   if (!rows.length) return void body.append(renderAny(a));
   const pooled = a.pooled && typeof a.pooled === 'object' ? [{ ...(a.pooled as Row), group: 'All categories together' }] : [];
@@ -432,8 +432,8 @@ export function pricing(root: HTMLElement, params: URLSearchParams): void {
   root.append(
     h('h1', {}, 'Pricing'),
     queryForm('pricing', [{ name: 'category', label: 'Category', value: category, placeholder: 'e.g. tables' }]),
-    viewCard('Suggested prices', 'pricing/recommendations', { category: category || undefined }, 'pricing-recommendations', pricingRecommendations),
-    viewCard('How rentals respond to price', 'pricing/elasticity-analysis', {}, 'pricing-elasticity', elasticity),
+    viewCard('Suggested prices', ['pricing/recommendations', { category: category || undefined }], 'pricing-recommendations', pricingRecommendations),
+    viewCard('How rentals respond to price', ['pricing/elasticity-analysis'], 'pricing-elasticity', elasticity),
   );
 }
 
@@ -441,7 +441,7 @@ export function pricing(root: HTMLElement, params: URLSearchParams): void {
 
 const classes = (v: unknown): Node => h('span', {}, ...(Array.isArray(v) ? v : []).flatMap((x, i) => [i ? ' + ' : '', classLabel(x)]));
 
-function packPerformance(a: Row, body: HTMLElement): void {
+function packPerformance(a: Answer<'pack/performance-analysis'>, body: HTMLElement): void {
   const packs = rowsOf(a.packs);
   if (!Array.isArray(a.packs)) return void body.append(renderAny(a));
   const w = (a.window ?? {}) as Row;
@@ -515,7 +515,7 @@ function dissolveWhy(r: Row): string {
   return parts.join('; ');
 }
 
-function packRecommendations(a: Row, body: HTMLElement): void {
+function packRecommendations(a: Answer<'pack/recommendations'>, body: HTMLElement): void {
   if (!Array.isArray(a.create) && !Array.isArray(a.dissolve)) return void body.append(renderAny(a));
   const create = rowsOf(a.create);
   const dissolve = rowsOf(a.dissolve);
@@ -555,8 +555,8 @@ function packRecommendations(a: Row, body: HTMLElement): void {
 export function packs(root: HTMLElement): void {
   root.append(
     h('h1', {}, 'Packs'),
-    viewCard('How packs are used', 'packs/performance-analysis', {}, 'packs-performance', packPerformance),
-    viewCard('Packs to make or break up', 'packs/recommendations', {}, 'packs-recommendations', packRecommendations),
+    viewCard('How packs are used', ['pack/performance-analysis'], 'packs-performance', packPerformance),
+    viewCard('Packs to make or break up', ['pack/recommendations'], 'packs-recommendations', packRecommendations),
   );
 }
 
@@ -569,7 +569,7 @@ const MODEL_WORDS: Record<string, string> = {
   'pricing.elasticity': 'Price response',
 };
 
-function modelsStatus(a: Row, body: HTMLElement): void {
+function modelsStatus(a: Answer<'models/status'>, body: HTMLElement): void {
   const models = rowsOf(a.models);
   if (!Array.isArray(a.models)) return void body.append(renderAny(a));
   body.append(
@@ -600,7 +600,7 @@ function modelsStatus(a: Row, body: HTMLElement): void {
   );
 }
 
-function systemStatus(a: Row, body: HTMLElement): void {
+function systemStatus(a: Answer<'health/system-status'>, body: HTMLElement): void {
   const db = (a.database ?? {}) as Row;
   const jobs = (a.jobs ?? {}) as Row;
   body.append(
@@ -620,7 +620,7 @@ function systemStatus(a: Row, body: HTMLElement): void {
   );
 }
 
-function performance(a: Row, body: HTMLElement): void {
+function performance(a: Answer<'health/performance-metrics'>, body: HTMLElement): void {
   const http = (a.http ?? {}) as Row;
   const l1 = (((a.cache ?? {}) as Row).l1 ?? {}) as Row;
   const mem = (a.memory ?? {}) as Row;
@@ -667,7 +667,7 @@ function runningJobs(): HTMLElement {
   return card(
     'Running jobs',
     async (body) => {
-      const draw = (answer: Row) => {
+      const draw = (answer: Answer<'jobs'>) => {
         const jobs = rowsOf(answer.jobs).filter((j) => j.status === 'running');
         body.dataset.running = String(jobs.length);
         body.replaceChildren(...(jobs.length ? jobs.map(jobRow) : [h('p', { class: 'muted' }, 'No job is running.')]));
@@ -676,12 +676,12 @@ function runningJobs(): HTMLElement {
       const poll = async () => {
         if (!body.isConnected) return;
         try {
-          if (draw(await api.get<Row>('jobs', { state: 'active' }))) setTimeout(() => void poll(), JOBS_POLL_MS);
+          if (draw(await api.read('jobs', { state: 'active' }))) setTimeout(() => void poll(), JOBS_POLL_MS);
         } catch {
           body.append(h('p', { class: 'muted small' }, 'Could not refresh the running jobs; reload the view to try again.'));
         }
       };
-      if (draw(await api.get<Row>('jobs', { state: 'active' }))) setTimeout(() => void poll(), JOBS_POLL_MS);
+      if (draw(await api.read('jobs', { state: 'active' }))) setTimeout(() => void poll(), JOBS_POLL_MS);
     },
     { wide: true, id: 'running-jobs' },
   );
@@ -694,10 +694,10 @@ export function models(root: HTMLElement): void {
       'div',
       { class: 'grid' },
       runningJobs(),
-      viewCard('Models in use', 'models/status', {}, 'models-status', modelsStatus),
-      viewCard('System', 'health/system-status', {}, 'system-status', systemStatus),
-      viewCard('Speed', 'health/performance-metrics', {}, undefined, performance),
-      viewCard('Version history', 'models/version-history', { limit: 20 }, undefined, (a, body) =>
+      viewCard('Models in use', ['models/status'], 'models-status', modelsStatus),
+      viewCard('System', ['health/system-status'], 'system-status', systemStatus),
+      viewCard('Speed', ['health/performance-metrics'], undefined, performance),
+      viewCard('Version history', ['models/version-history', { limit: 20 }], undefined, (a, body) =>
         body.append(details('Every version and why it was (or was not) put in use', renderAny(a))),
       ),
     ),

@@ -1,71 +1,17 @@
-import { api } from '../api.js';
+import { type Answer, api } from '../api.js';
 import { h } from '../dom.js';
 import { day, num, pct0, plural } from '../format.js';
 import { classLabel, ensureNames, withClassNames } from '../names.js';
 import { card, details, money, table } from '../render.js';
 
-/** `GET kpis` as the dashboard reads it (core's `kpiReportSchema`); every figure shown comes from here. */
-interface Compared<T> {
-  measure: string;
-  previous: T | null;
-  change: number | null;
-}
-interface Week {
-  from: string;
-  to: string;
-  soldOutClassDays: number;
-  classes: number;
-}
-interface Turns {
-  perYear: number | null;
-  unitsRented: number;
-  averageUnitsOwned: number;
-  days: number;
-}
-interface Revenue {
-  perContract: number | null;
-  perUnit: number | null;
-  revenue: number;
-  contracts: number;
-}
-interface Repairs {
-  costShare: number | null;
-  unplannedCost: number;
-  plannedCost: number;
-  unplannedRepairs: number;
-  plannedRepairs: number;
-  withoutEstimate: number;
-}
-interface Replacements {
-  count: number;
-  retired: number;
-}
-interface Acceptance {
-  rate: number | null;
-  accepted: number;
-  rejected: number;
-  autoApproved: number;
-  pending: number;
-}
-interface MeasuredDecision {
-  id: number;
-  decisionType: string;
-  target: { type: string; id: string };
-  executedAt: string | null;
-  predictedImpact: number;
-  actualImpact: number;
-}
-export interface KpiReport {
-  asOf: string;
-  period: { from: string; to: string; days: number };
-  stockouts: { measure: string; weeks: (Week & { yearEarlier: Week | null; change: number | null })[]; total: { current: number; previous: number | null; change: number | null } };
-  inventoryTurns: Turns & Compared<Turns>;
-  revenuePerRental: Revenue & Compared<Revenue>;
-  recommendationAcceptance: Acceptance & { measure: string; from: string; to: string; byType: Record<string, Acceptance> };
-  decisionAccuracy: { measure: string; matched: number; predicted: number; actual: number; accuracy: number | null; awaitingMeasurement: number; decisions: MeasuredDecision[] };
-  unplannedRepairs: Repairs & Compared<Repairs>;
-  prematureReplacements: Replacements & Compared<Replacements> & { minRentableGrade: string };
-}
+/** `GET kpis` as the OpenAPI document declares it (core's `kpiReportSchema`); every figure shown comes from here. */
+export type KpiReport = Answer<'kpis'>;
+/** One week of `stockouts.weeks` (or its `yearEarlier`). */
+type Week = KpiReport['stockouts']['weeks'][number];
+/** The accepted, rejected, automatic and pending counts of one decision type. */
+type Acceptance = KpiReport['recommendationAcceptance']['byType'][string];
+/** A carried-out decision with its predicted and measured effect. */
+type MeasuredDecision = KpiReport['decisionAccuracy']['decisions'][number];
 
 /** The ledger's decision types in words. */
 const TYPE_WORDS: Record<string, string> = {
@@ -92,7 +38,8 @@ function changeShort(change: number | null): string {
 
 const noEarlier = (what: string) => h('p', { class: 'muted small' }, `No ${what} to compare with yet: the data does not reach back that far.`);
 
-type Section = Exclude<keyof KpiReport, 'asOf' | 'period'>;
+/** The report's outcomes: every part that says how it is measured. */
+type Section = { [K in keyof KpiReport]-?: KpiReport[K] extends { measure: string } ? K : never }[keyof KpiReport];
 /** The outcome's headline figure: a value shown with its unit, or in words when there is none yet. */
 type Figure = <T>(value: T | null, show: (v: T) => Node | string, unit: string, none: string) => HTMLElement;
 
@@ -212,9 +159,9 @@ export function kpis(root: HTMLElement): void {
         // Week by week: open on a wide screen; folded on a phone, where eight cards would push the other figures far down.
         const weeks = details(
           'Week by week, newest first',
-          table([...s.weeks].reverse() as unknown as Record<string, unknown>[], [
-            { key: 'from', label: 'Week', primary: true, format: (_, r) => weekLabel(r as unknown as Week) },
-            { key: 'soldOutClassDays', label: 'Item-days sold out', format: (_, r) => soldOut(r as unknown as Week) },
+          table([...s.weeks].reverse(), [
+            { key: 'from', label: 'Week', primary: true, format: (_, r) => weekLabel(r as Week) },
+            { key: 'soldOutClassDays', label: 'Item-days sold out', format: (_, r) => soldOut(r as Week) },
             { key: 'yearEarlier', label: 'Same week a year earlier', format: (v) => (v ? soldOut(v as Week) : 'no data') },
           ]),
         );
@@ -310,8 +257,8 @@ export function kpis(root: HTMLElement): void {
         // A pack's target names its classes by number ("60477+60634"): each is shown with its name.
         await ensureNames(a.decisions.flatMap((d) => d.target.id.match(/\d{3,8}/g) ?? []));
         body.append(
-          table(a.decisions as unknown as Record<string, unknown>[], [
-            { key: 'target', label: 'Decision', primary: true, format: (_, r) => decisionTarget(r as unknown as MeasuredDecision) },
+          table(a.decisions, [
+            { key: 'target', label: 'Decision', primary: true, format: (_, r) => decisionTarget(r as MeasuredDecision) },
             { key: 'executedAt', label: 'Carried out', format: (v) => day(v, true) },
             { key: 'predictedImpact', label: 'Predicted', format: (v) => money(v) },
             { key: 'actualImpact', label: 'Actual', format: (v) => money(v) },

@@ -4,7 +4,7 @@ import { h } from '../dom.js';
 import { about, ageText, bySeverity, num, pct0 } from '../format.js';
 import { classIdsIn, classLabel, ensureNames } from '../names.js';
 import { card, details, facts, problemBox, table } from '../render.js';
-import { type AccuracyRow, accuracySentence, byWeekAhead, coverageVerdict, forecastsCount, predictionWhat } from '../words.js';
+import { accuracySentence, byWeekAhead, coverageVerdict, forecastsCount, predictionWhat } from '../words.js';
 import { restockDecisions } from './restock.js';
 
 /** The answer of `GET health/system-status`, typed from the OpenAPI document. */
@@ -59,9 +59,7 @@ export function overview(root: HTMLElement): void {
         async (body) => {
           // All three requests at once: on a phone's slow link each round trip counts.
           const [demandR, activeR, allR] = await Promise.all([
-            settle(
-              api.get<{ byModel: AccuracyRow[]; byHorizon?: AccuracyRow[]; matched: number; note?: string; onRent?: { byModel: AccuracyRow[]; note?: string } }>('demand/accuracy'),
-            ),
+            settle(api.read('demand/accuracy')),
             settle(api.read('models/status')),
             settle(api.read('health/prediction-accuracy')),
           ]);
@@ -104,11 +102,7 @@ export function overview(root: HTMLElement): void {
           const all = allR.value;
           const others = all.models.filter((m) => m.predictionType !== 'demand.units_out');
           for (const m of others) body.append(h('p', { class: 'small' }, accuracySentence(m, `Predictions of ${predictionWhat(m.predictionType)}`, 'units')));
-          body.append(
-            all.models.length
-              ? details('Model figures', table(all.models as unknown as Row[], ACCURACY_COLUMNS))
-              : h('p', { class: 'muted' }, all.note ?? 'No prediction matched yet.'),
-          );
+          body.append(all.models.length ? details('Model figures', table(all.models, ACCURACY_COLUMNS)) : h('p', { class: 'muted' }, all.note ?? 'No prediction matched yet.'));
         },
         { id: 'accuracy', span2: true, onSettled: checked },
       ),
@@ -117,9 +111,9 @@ export function overview(root: HTMLElement): void {
         async (body) => {
           const [restockR, prices, packs, alertsAnswer] = await Promise.all([
             settle(restockDecisions()),
-            api.get<{ recommendations?: Row[] }>('pricing/recommendations').catch(() => null),
-            api.get<{ create?: Row[]; dissolve?: Row[] }>('packs/recommendations').catch(() => null),
-            api.get<{ counts?: Record<string, number>; alerts?: Row[] }>('inventory/restock-alerts').catch(() => null),
+            api.read('pricing/recommendations').catch(() => null),
+            api.read('pack/recommendations').catch(() => null),
+            api.read('restock/restock-alerts').catch(() => null),
           ]);
           if (restockR.ok) {
             const { rows } = restockR.value;

@@ -1,4 +1,4 @@
-import { api } from '../api.js';
+import { type Answer, api } from '../api.js';
 import { type DecisionRoute, decisionActions, decisionIdOf, isPending } from '../decide.js';
 import { h } from '../dom.js';
 import { about, bySeverity, day, num, pct0, severityRank } from '../format.js';
@@ -18,7 +18,7 @@ export function findRows(body: unknown): Row[] {
   return [];
 }
 
-/** The `{item_id}` of `inventory/approve-restock/{item_id}`: the alert's item (a rental class or tag). */
+/** The `{item_id}` of `restock/approve-restock/{item_id}`: the alert's item (a rental class or tag). */
 export function itemIdOf(r: Row): string | null {
   for (const k of ['itemId', 'item_id', 'rentalClass', 'rental_class', 'rental_class_num', 'tagId', 'tag_id']) {
     const v = r[k];
@@ -31,8 +31,8 @@ export function itemIdOf(r: Row): string | null {
 
 /** Restock decisions go through the restock plugin's own endpoint (it re-prices the purchase). */
 const restockRoute: DecisionRoute = {
-  approve: (row) => api.post<Row>(`inventory/approve-restock/${encodeURIComponent(itemIdOf(row)!)}`, { action: 'approve', ...decisionIdBody(row) }),
-  reject: (row, reason) => api.post<Row>(`inventory/approve-restock/${encodeURIComponent(itemIdOf(row)!)}`, { action: 'reject', reason, ...decisionIdBody(row) }),
+  approve: (row) => api.write('restock/approve-restock/{item_id}', { item_id: itemIdOf(row)! }, { action: 'approve', ...decisionIdBody(row) }),
+  reject: (row, reason) => api.write('restock/approve-restock/{item_id}', { item_id: itemIdOf(row)! }, { action: 'reject', reason, ...decisionIdBody(row) }),
   question: 'Why reject this restock?',
 };
 const decisionIdBody = (row: Row) => (decisionIdOf(row) !== undefined ? { decision_id: decisionIdOf(row) } : {});
@@ -40,9 +40,9 @@ const decisionIdBody = (row: Row) => (decisionIdOf(row) !== undefined ? { decisi
 export const restockActions = (row: Row): HTMLElement => decisionActions(row, restockRoute, itemIdOf(row) !== null);
 
 /** The purchases the restock plugin recommends; each `buy` carries its recorded decision. */
-export async function restockDecisions(): Promise<{ rows: Row[]; answer: unknown }> {
-  const answer = await api.get<Row>('inventory/optimization-recommendations');
-  const rows = Array.isArray(answer?.recommendations) ? (answer.recommendations as Row[]) : findRows(answer);
+export async function restockDecisions(): Promise<{ rows: Row[]; answer: Answer<'restock/optimization-recommendations'> }> {
+  const answer = await api.read('restock/optimization-recommendations');
+  const rows: Row[] = Array.isArray(answer?.recommendations) ? answer.recommendations : findRows(answer);
   return { rows: bySeverity(rows), answer };
 }
 
@@ -171,11 +171,11 @@ export function restock(root: HTMLElement): void {
           h('p', { class: 'muted small' }, 'Approving needs an API key with role approve; rejecting needs role operate.'),
           table(rows, PURCHASE_COLUMNS, { label: 'Decision', render: restockActions }),
         );
-        const velocity = (answer as Row | undefined)?.velocity;
+        const velocity = answer?.velocity;
         if (Array.isArray(velocity) && velocity.length) {
-          body.append(details(`How fast each item moves (${velocity.length} items)`, table(velocity as Row[], VELOCITY_COLUMNS)));
+          body.append(details(`How fast each item moves (${velocity.length} items)`, table(velocity, VELOCITY_COLUMNS)));
         }
-        const policy = (answer as Row | undefined)?.policy;
+        const policy = answer?.policy;
         if (policy && typeof policy === 'object') body.append(details('Policy behind these figures', renderAny(policy)));
       },
       { id: 'restock-decisions', wide: true },
@@ -183,9 +183,9 @@ export function restock(root: HTMLElement): void {
     card(
       'Items that may run short',
       async (body) => {
-        const answer = await api.get<Row>('inventory/restock-alerts');
+        const answer = await api.read('restock/restock-alerts');
         await ensureNames(classIdsIn(answer));
-        const alerts = bySeverity(Array.isArray(answer.alerts) ? (answer.alerts as Row[]) : findRows(answer));
+        const alerts = bySeverity<Row>(Array.isArray(answer.alerts) ? answer.alerts : findRows(answer));
         if (!alerts.length) {
           body.append(h('p', { class: 'muted' }, 'No item is expected to run short.'));
           return;

@@ -338,6 +338,9 @@ const gainOf = (r: Row) => firstNumber(r, ['expectedChangePerPeriod', 'expectedG
 /** Why a price: the plugin's own words when it gives them, else its drivers in words. */
 function priceWhy(r: Row): string {
   const given = whyOf(r);
+  // Where the business allows peak and off-peak prices, the two-price proposal is the one the decision is for.
+  const peak = r.peak && typeof r.peak === 'object' ? whyOf(r.peak as Row) : '';
+  if (peak) return given ? `${given}. Two prices: ${peak}` : peak;
   if (given) return given;
   const parts: string[] = [];
   for (const d of rowsOf(r.drivers)) {

@@ -184,6 +184,7 @@ export function* forestSteps(train: TabularTrain, cfg: RandomForestConfig): Gene
   const y = Float64Array.from(train.y as ArrayLike<number>);
   if (classification) for (let i = 0; i < n; i++) if (y[i] !== 0 && y[i] !== 1) throw new RangeError(`classification labels must be 0 or 1 (row ${i}: ${y[i]})`);
   const data = binColumns(train.x, cfg.maxBins);
+  yield;
   const cw = classification ? classWeights(cfg.classWeight, y) : [1, 1];
   const rowW = new Float64Array(n);
   for (let i = 0; i < n; i++) rowW[i] = (classification ? cw[y[i]!]! : 1) * (train.weights ? train.weights[i]! : 1);

@@ -181,13 +181,25 @@ export const repairCostFor = (c: RepairCosts, item: Pick<ItemHistory, 'rentalCla
  * and the label "it came back broken". `from`/`to` select returns by day.
  */
 export function trainingRows(items: ItemHistory[], baseline: BaselineTable, range: { from?: string; to?: string } = {}, leaveOneOut = false) {
+  return runSteps(trainingRowSteps(items, baseline, range, leaveOneOut));
+}
+
+/** `trainingRows`, yielding every few hundred items (`trainFailureModelAsync` gives the event loop a turn there). */
+function* trainingRowSteps(
+  items: ItemHistory[],
+  baseline: BaselineTable,
+  range: { from?: string; to?: string },
+  leaveOneOut: boolean,
+): Generator<void, { x: Float64Array[]; y: Float64Array; rows: number }> {
   let n = 0;
   for (const item of items) for (const e of item.events) if (e.kind === 'return' && (!range.from || isoDayOf(e.at) >= range.from) && (!range.to || isoDayOf(e.at) <= range.to)) n++;
   const x = Array.from({ length: FEATURES }, () => new Float64Array(n));
   const y = new Float64Array(n);
   const counts = baseline.classCounts ?? {};
   let row = 0;
-  for (const item of items) {
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % 250 === 0) yield;
+    const item = items[i]!;
     const state = freshState();
     const cc = counts[item.rentalClass];
     const catRate = baseline.categoryRate[item.category] ?? baseline.overallRate;
@@ -240,8 +252,8 @@ function* failureModelSteps(items: ItemHistory[], through: string, options: Fail
   const cutoff = addDaysIso(through, -options.validationDays);
   let validation: FailureValidation | null = null;
   const earlyBaseline = fitBaseline(items, cutoff);
-  const early = trainingRows(items, earlyBaseline, { to: cutoff }, true);
-  const late = trainingRows(items, earlyBaseline, { from: addDaysIso(cutoff, 1), to: through });
+  const early = yield* trainingRowSteps(items, earlyBaseline, { to: cutoff }, true);
+  const late = yield* trainingRowSteps(items, earlyBaseline, { from: addDaysIso(cutoff, 1), to: through }, false);
   const lateFailures = late.y.reduce((a, b) => a + b, 0);
   const earlyFailures = early.y.reduce((a, b) => a + b, 0);
   if (late.rows && lateFailures) {
@@ -264,7 +276,7 @@ function* failureModelSteps(items: ItemHistory[], through: string, options: Fail
     validation = { rows: late.rows, failures: lateFailures, cutoff, forest, weibull: scoreOf(late.y, weibullP), outOfTimeCalibration: outOfTime };
   }
   const baseline = fitBaseline(items, through);
-  const all = trainingRows(items, baseline, { to: through }, true);
+  const all = yield* trainingRowSteps(items, baseline, { to: through }, true);
   const failures = all.y.reduce((a, b) => a + b, 0);
   yield;
   const forest = failures >= options.minFailures ? yield* forestSteps({ x: all.x, y: all.y, featureNames: [...FEATURE_NAMES] }, cfg) : null;

@@ -67,6 +67,9 @@ export const timestamp = (v: unknown): string => (v instanceof Date ? sqlDateTim
 const num = (v: unknown) => (v === null || v === undefined || v === '' ? 0 : Number(v));
 const ESTIMATE = /repair estimate \$([0-9.]+)/i;
 
+/** Items per read of the scan history (see `loadItemHistories`). */
+const HISTORY_PAGE_TAGS = 300;
+
 /**
  * Every tagged item with its returns (each one completed rental: failed when it came back to Repair or was
  * retired) and its services (back to Ready to Rent after a repair), in time order, up to `through`.
@@ -102,13 +105,24 @@ export async function loadItemHistories(
       events: [],
     });
   }
-  let scans = db
-    .selectFrom('id_transactions')
-    .select(['tag_id', 'scan_date', 'scan_type', 'status', 'quality', 'notes', 'bin_location', ...WEAR_FLAGS])
-    .where((eb) => eb.or([eb('scan_type', '=', 'Return'), eb('status', '=', 'Repair'), eb.and([eb('scan_type', '!=', 'Return'), eb('status', '=', 'Ready to Rent')])]));
-  if (options.through) scans = scans.where('scan_date', '<=', `${options.through} 23:59:59`);
-  if (options.tagIds) scans = scans.where('tag_id', 'in', options.tagIds);
-  const rows = (await scans.orderBy('tag_id').orderBy('scan_date').orderBy('id').execute()) as Record<string, unknown>[];
+  const scansOf = (tagIds: string[]) => {
+    let scans = db
+      .selectFrom('id_transactions')
+      .select(['tag_id', 'scan_date', 'scan_type', 'status', 'quality', 'notes', 'bin_location', ...WEAR_FLAGS])
+      .where((eb) => eb.or([eb('scan_type', '=', 'Return'), eb('status', '=', 'Repair'), eb.and([eb('scan_type', '!=', 'Return'), eb('status', '=', 'Ready to Rent')])]));
+    if (options.through) scans = scans.where('scan_date', '<=', `${options.through} 23:59:59`);
+    scans = scans.where('tag_id', 'in', tagIds);
+    return scans.orderBy('tag_id').orderBy('scan_date').orderBy('id').execute() as Promise<Record<string, unknown>[]>;
+  };
+  // Read a few hundred items at a time, with a turn of the event loop between reads: SQLite's driver answers
+  // synchronously, and one read of every item's scans would hold a host's event loop for seconds at a few
+  // thousand items. Each item's scans come in one read, in order, which is all the walk below needs.
+  const rows: Record<string, unknown>[] = [];
+  const tags = options.tagIds ?? [...byTag.keys()];
+  for (let i = 0; i < tags.length; i += HISTORY_PAGE_TAGS) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const r of await scansOf(tags.slice(i, i + HISTORY_PAGE_TAGS))) rows.push(r);
+  }
   let inRepair = new Map<string, boolean>();
   for (const r of rows) {
     const item = byTag.get(String(r.tag_id));

@@ -1,6 +1,7 @@
 import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks } from '../storage/database.js';
-import type { NewRow } from '../storage/schema.js';
+import type { InspectionFlagColumn, NewRow } from '../storage/schema.js';
+import { INSPECTION_FLAG_COLUMNS } from '../storage/schema.js';
 import { addDays, dayRange, isoDay, weekday } from '../runtime/dates.js';
 import type { CategorySpec, Theme } from './catalog.js';
 import { CATEGORIES, CLIENT_WORDS, DEFAULT_STORE_SHARE, GRADES, STAFF, STORES, THEMES } from './catalog.js';
@@ -175,22 +176,6 @@ function timeOfDay(rng: Rng, fromHour: number, toHour: number): string {
   return `${h}:${m}:${s}`;
 }
 
-const FLAG_COLUMNS = [
-  'dirty_or_mud',
-  'leaves',
-  'oil',
-  'mold',
-  'stain',
-  'oxidation',
-  'rip_or_tear',
-  'sewing_repair_needed',
-  'grommet',
-  'rope',
-  'buckle',
-  'wet',
-  'service_required',
-] as const;
-
 /** A rental class as the simulator draws it, with the demand it met and lost. */
 interface SimClass {
   id: string;
@@ -297,7 +282,7 @@ interface SimState {
   openLinesByContract: Map<string, NewRow<'pos_transaction_items'>[]>;
 }
 
-type InspectionFlags = Partial<Record<(typeof FLAG_COLUMNS)[number], number>>;
+type InspectionFlags = Partial<Record<InspectionFlagColumn, number>>;
 
 /**
  * Writes a realistic RFID3-shaped rental business into the database: items by rental class with
@@ -587,7 +572,7 @@ function recordScan(st: SimState, item: number, day: string, time: string, field
     latitude: null,
     notes: null,
   };
-  for (const f of FLAG_COLUMNS) row[f] = null;
+  for (const f of INSPECTION_FLAG_COLUMNS) row[f] = null;
   Object.assign(row, fields);
   st.scanRows.push(row);
   st.scans++;
@@ -865,7 +850,7 @@ function returnItem(st: SimState, r: OutRecord, d: number, day: string): void {
 /** The inspection flags of a return: wear shows as flags before it shows as a failure; dirt and wet come and go regardless. */
 function inspectionFlags(rng: Rng, spec: CategorySpec, wear: number, failed: boolean): InspectionFlags {
   const flags: InspectionFlags = {};
-  for (const f of FLAG_COLUMNS) flags[f] = 0;
+  for (const f of INSPECTION_FLAG_COLUMNS) flags[f] = 0;
   for (const f of spec.wearFlags) if (f !== 'other' && rng.bernoulli(Math.min(0.9, 0.02 + 0.08 * wear + (failed ? 0.5 : 0)))) flags[f] = 1;
   if (rng.bernoulli(0.08)) flags.dirty_or_mud = 1;
   if (rng.bernoulli(0.04)) flags.wet = 1;

@@ -27,6 +27,7 @@ export * from './runtime/prediction-service.js';
 export * from './runtime/invoke.js';
 export { SerializedAnswers } from './runtime/serialized-answers.js';
 export * from './runtime/validation.js';
+export * from './runtime/item-rows.js';
 export { markStale, trackStaleness } from './runtime/staleness.js';
 export { checkPlugins, PluginLoadError, type PluginEntry, type CheckedPlugin } from './runtime/plugin-loader.js';
 export { createRuntime, Runtime, type RuntimeOptions, type LoadedPlugin } from './runtime/runtime.js';

@@ -1,5 +1,5 @@
 import type { AnyEndpoint, Clock, PredictionService } from '@rfid3/core';
-import { defineEndpoint, driverSchema, HttpProblem, jsonObjectSchema, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
+import { defineEndpoint, driverSchema, jsonObjectSchema, recordItemRows, sqlDateTime } from '@rfid3/core';
 import { z } from 'zod';
 import type { MaintenanceService } from './service.js';
 
@@ -202,26 +202,13 @@ export function maintenanceRoutes({ config, deps, service }: MaintenanceRouteCon
       output: z.object({ recorded: z.number().int(), note: z.string() }),
       input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
       async handler({ body }) {
-        const checked = validateRows(feedbackRow, body.items);
-        const valid = checked.valid.map((v) => v.row);
-        const errors = rejectedFieldErrors(checked.rejected, 'body.items');
-        const { accepted, unknown } = await service.recordFeedback(valid);
-        for (const u of unknown)
-          errors.push({
-            field: `body.items.${body.items.indexOf(body.items.find((r) => (r as { item_id?: string }).item_id === u.item_id)!)}.item_id`,
-            message: `no item with tag_id '${u.item_id}'`,
-          });
-        if (accepted.length) await deps.predictions.invalidate('maintenance.failure');
-        if (errors.length) {
-          throw new HttpProblem({
-            status: 400,
-            title: 'Bad Request',
-            detail: `${errors.length} problem(s); ${accepted.length} valid row(s) were recorded`,
-            errors,
-            extensions: { recorded: accepted.length },
-          });
-        }
-        return { recorded: accepted.length, note: 'outcomes become labels at the next retraining (POST /models/retrain/maintenance)' };
+        const recorded = await recordItemRows(
+          body.items,
+          feedbackRow,
+          (rows) => service.recordFeedback(rows),
+          () => deps.predictions.invalidate('maintenance.failure'),
+        );
+        return { recorded, note: 'outcomes become labels at the next retraining (POST /models/retrain/maintenance)' };
       },
     }),
   ];

@@ -1,5 +1,5 @@
 import type { Clock, DatabaseHandle, InventoryData, JsonValue, Logger, ModelRegistry } from '@rfid3/core';
-import { addDays, HttpProblem, isoDay, sqlDateTime } from '@rfid3/core';
+import { addDays, HttpProblem, isoDay, splitByKnownItem, sqlDateTime } from '@rfid3/core';
 import type { FailureModelOptions, FailureModelState, FailureRisk } from './failure-model.js';
 import {
   DEFAULT_FAILURE_OPTIONS,
@@ -177,18 +177,7 @@ export class MaintenanceService {
   /** Records feedback for the items that exist (the others are returned as unknown) and forgets the scored items. */
   async recordFeedback(rows: { item_id: string; outcome: FeedbackRow['outcome']; observed_at?: string; repair_cost?: number; notes?: string }[]) {
     const now = sqlDateTime(this.deps.clock.now());
-    const known = new Set(
-      rows.length
-        ? (
-            await this.deps.database.db
-              .selectFrom('id_item_master')
-              .select('tag_id')
-              .where('tag_id', 'in', [...new Set(rows.map((r) => r.item_id))])
-              .execute()
-          ).map((r) => String(r.tag_id))
-        : [],
-    );
-    const accepted = rows.filter((r) => known.has(r.item_id));
+    const { accepted, unknown } = await splitByKnownItem(this.deps.database, rows);
     if (accepted.length) {
       await this.ownDb
         .insertInto('maintenance_feedback')
@@ -207,6 +196,6 @@ export class MaintenanceService {
         .execute();
       this.invalidate();
     }
-    return { accepted, unknown: rows.filter((r) => !known.has(r.item_id)) };
+    return { accepted, unknown };
   }
 }

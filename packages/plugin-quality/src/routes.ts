@@ -1,5 +1,5 @@
 import type { AnyEndpoint, Clock, PredictionService } from '@rfid3/core';
-import { defineEndpoint, HttpProblem, jsonObjectSchema, rejectedFieldErrors, sqlDateTime, validateRows } from '@rfid3/core';
+import { defineEndpoint, jsonObjectSchema, recordItemRows, sqlDateTime } from '@rfid3/core';
 import { z } from 'zod';
 import { gradeEconomics, replacementAdvice } from './economics.js';
 import { G, GRADES, gradeIndex } from './grades.js';
@@ -255,24 +255,13 @@ export function qualityRoutes({ config, deps, service, minRentable }: QualityRou
       output: z.object({ recorded: z.number().int() }),
       input: { body: z.object({ items: z.array(z.unknown()).min(1).max(5000) }) },
       async handler({ body }) {
-        const checked = validateRows(inspectionRow, body.items);
-        const valid = checked.valid.map((v) => v.row);
-        const errors = rejectedFieldErrors(checked.rejected, 'body.items');
-        const { accepted, unknown } = await service.recordInspections(valid);
-        for (const u of unknown) {
-          const i = body.items.findIndex((r) => (r as { item_id?: unknown })?.item_id === u.item_id);
-          errors.push({ field: `body.items.${i}.item_id`, message: `no item with tag_id '${u.item_id}'` });
-        }
-        if (accepted.length) await deps.predictions.invalidate('quality.degradation');
-        if (errors.length)
-          throw new HttpProblem({
-            status: 400,
-            title: 'Bad Request',
-            detail: `${errors.length} problem(s); ${accepted.length} valid row(s) were recorded`,
-            errors,
-            extensions: { recorded: accepted.length },
-          });
-        return { recorded: accepted.length };
+        const recorded = await recordItemRows(
+          body.items,
+          inspectionRow,
+          (rows) => service.recordInspections(rows),
+          () => deps.predictions.invalidate('quality.degradation'),
+        );
+        return { recorded };
       },
     }),
   ];

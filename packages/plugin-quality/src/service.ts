@@ -1,5 +1,5 @@
 import type { Clock, DatabaseHandle, InventoryData, JsonValue, ModelRegistry } from '@rfid3/core';
-import { HttpProblem, sqlDateTime } from '@rfid3/core';
+import { HttpProblem, splitByKnownItem, sqlDateTime } from '@rfid3/core';
 import type { ItemGrades } from './grades.js';
 import { G, GRADES, gradeIndex, loadItemGrades } from './grades.js';
 import type { TransitionTable } from './transitions.js';
@@ -153,13 +153,8 @@ export class QualityService {
   /** Records the inspections of known items with a valid grade (others are not recorded; unknown items are returned) and forgets the loaded items. */
   async recordInspections(rows: { item_id: string; grade: string; inspected_at?: string; inspector?: string; notes?: string; flags?: Record<string, boolean> }[]) {
     const now = sqlDateTime(this.deps.clock.now());
-    const ids = [...new Set(rows.map((r) => r.item_id))];
-    const known = new Set(
-      ids.length
-        ? ((await this.ownDb.selectFrom('id_item_master').select('tag_id').where('tag_id', 'in', ids).execute()) as { tag_id: string }[]).map((r) => String(r.tag_id))
-        : [],
-    );
-    const accepted = rows.filter((r) => known.has(r.item_id) && gradeIndex(r.grade) >= 0);
+    const split = await splitByKnownItem(this.deps.database, rows);
+    const accepted = split.accepted.filter((r) => gradeIndex(r.grade) >= 0);
     if (accepted.length) {
       await this.ownDb
         .insertInto('quality_inspections')
@@ -179,7 +174,7 @@ export class QualityService {
         .execute();
       this.invalidate();
     }
-    return { accepted, unknown: rows.filter((r) => !known.has(r.item_id)) };
+    return { accepted, unknown: split.unknown };
   }
 }
 

@@ -10,7 +10,7 @@ import { sqlDateTime } from '../runtime/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { parseJsonColumn } from '../storage/database.js';
 import { OPEN_DECISION_STATUSES, openDecisionKey } from '../storage/migrations/decision-ledger.js';
-import type { RFID3Database, RowUpdate } from '../storage/schema.js';
+import type { RFID3Database, Row, RowUpdate } from '../storage/schema.js';
 import type { ImpactMeasure } from './impact-measure.js';
 
 /** The states a decision moves through. */
@@ -120,7 +120,7 @@ export interface DecisionTransition {
 }
 
 type Db = Kysely<RFID3Database> | Transaction<RFID3Database>;
-type Row = Record<string, any>;
+type DecisionRow = Row<'automated_decisions'>;
 
 const MYSQL_RETRYABLE = new Set(['ER_DUP_ENTRY', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 const isRetryable = (err: unknown) => {
@@ -548,12 +548,12 @@ export class DecisionLedger {
     }
   }
 
-  private requireStatus(row: Row, to: DecisionStatus): void {
+  private requireStatus(row: DecisionRow, to: DecisionStatus): void {
     const from = row.status as DecisionStatus;
     if (!TRANSITIONS[from].includes(to)) throw HttpProblem.conflict(`decision ${row.id} is ${from}; it cannot become ${to}`);
   }
 
-  private async pendingRow(trx: Db, id: number, to: DecisionStatus | 'changed'): Promise<Row> {
+  private async pendingRow(trx: Db, id: number, to: DecisionStatus | 'changed'): Promise<DecisionRow> {
     const row = await this.lockRow(trx, id);
     if (!row) throw HttpProblem.notFound(`decision ${id} does not exist`);
     if (to === 'changed') {
@@ -566,7 +566,7 @@ export class DecisionLedger {
    * The decision as it would be acted on (the recorded values, with a person's change applied and re-priced),
    * through every safeguard. A safeguard that rejects it, or would have to cap it, refuses the transition.
    */
-  private recheck(row: Row, change: DecisionChange | undefined): { effective: ProposedDecision; result: SafeguardResult } {
+  private recheck(row: DecisionRow, change: DecisionChange | undefined): { effective: ProposedDecision; result: SafeguardResult } {
     let effective = fromRow(row);
     if (change) {
       if (change.quantity !== undefined) {
@@ -609,13 +609,13 @@ export class DecisionLedger {
     return { effective, result };
   }
 
-  private async update(trx: Db, row: Row, set: RowUpdate<'automated_decisions'>): Promise<void> {
+  private async update(trx: Db, row: DecisionRow, set: RowUpdate<'automated_decisions'>): Promise<void> {
     // The status guard in WHERE makes a concurrent second transition lose instead of overwrite.
     const res = await trx.updateTable('automated_decisions').set(set).where('id', '=', Number(row.id)).where('status', '=', row.status).executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) throw HttpProblem.conflict(`decision ${row.id} changed while being updated; retry`);
   }
 
-  private async supersede(trx: Db, row: Row, actor: DecisionActor, why: string): Promise<void> {
+  private async supersede(trx: Db, row: DecisionRow, actor: DecisionActor, why: string): Promise<void> {
     const pending = row.status === 'pending';
     const now = this.now();
     await this.update(
@@ -671,22 +671,22 @@ export class DecisionLedger {
       .execute();
   }
 
-  private row(db: Db, id: number): Promise<Row | undefined> {
+  private row(db: Db, id: number): Promise<DecisionRow | undefined> {
     return db.selectFrom('automated_decisions').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /** The row, locked against a concurrent transition on MariaDB (SQLite serialises writers anyway). */
-  private lockRow(trx: Db, id: number): Promise<Row | undefined> {
+  private lockRow(trx: Db, id: number): Promise<DecisionRow | undefined> {
     const q = trx.selectFrom('automated_decisions').selectAll().where('id', '=', id);
     return (this.deps.database.dialect === 'mysql' ? q.forUpdate() : q).executeTakeFirst();
   }
 
-  private lockOpen(trx: Db, key: string): Promise<Row | undefined> {
+  private lockOpen(trx: Db, key: string): Promise<DecisionRow | undefined> {
     const q = trx.selectFrom('automated_decisions').selectAll().where('open_key', '=', key);
     return (this.deps.database.dialect === 'mysql' ? q.forUpdate() : q).executeTakeFirst();
   }
 
-  private latestFor(trx: Db, type: string, target: { type: string; id: string }, scope: string | null): Promise<Row | undefined> {
+  private latestFor(trx: Db, type: string, target: { type: string; id: string }, scope: string | null): Promise<DecisionRow | undefined> {
     let q = trx.selectFrom('automated_decisions').selectAll().where('decision_type', '=', type).where('target_type', '=', target.type).where('target_id', '=', target.id);
     q = scope === null ? q.where('scope', 'is', null) : q.where('scope', '=', scope);
     return q.orderBy('id', 'desc').limit(1).executeTakeFirst();
@@ -712,13 +712,13 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
 const opt = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
 /** The same proposal: the action as the model proposed it (before any cap) is unchanged. */
-function sameAction(row: Row, action: JsonObject): boolean {
+function sameAction(row: DecisionRow, action: JsonObject): boolean {
   const proposed = parseJsonColumn<JsonObject>(row.original_action) ?? parseJsonColumn<JsonObject>(row.proposed_action);
   return JSON.stringify(proposed) === JSON.stringify(action);
 }
 
 /** The decision a row stands for, as it would be acted on now. */
-function fromRow(row: Row): ProposedDecision {
+function fromRow(row: DecisionRow): ProposedDecision {
   return {
     type: row.decision_type,
     target: { type: row.target_type, id: row.target_id },
@@ -739,7 +739,7 @@ function valuesOf(d: ProposedDecision) {
   return { amount_usd: d.amountUsd ?? null, quantity: d.quantity ?? null, proposed_price: d.proposedPrice ?? null };
 }
 
-function changeLog(row: Row, d: ProposedDecision): JsonObject {
+function changeLog(row: DecisionRow, d: ProposedDecision): JsonObject {
   return {
     quantity: { from: num(row.quantity), to: d.quantity ?? null },
     amountUsd: { from: num(row.amount_usd), to: d.amountUsd ?? null },
@@ -747,7 +747,7 @@ function changeLog(row: Row, d: ProposedDecision): JsonObject {
   };
 }
 
-function toRecord(r: Row): DecisionRecord {
+function toRecord(r: DecisionRow): DecisionRecord {
   const human = parseJsonColumn<JsonObject>(r.human_override);
   return {
     id: Number(r.id),

@@ -61,6 +61,10 @@ export const INSPECTION_FLAGS = [
 ] as const;
 /** One inspection flag (one of `INSPECTION_FLAGS`). */
 export type InspectionFlag = (typeof INSPECTION_FLAGS)[number];
+/** An inspection flag that is a boolean column of `id_transactions` (all but `other`, which is free text). */
+export type InspectionFlagColumn = Exclude<InspectionFlag, 'other'>;
+/** The boolean flag columns of `id_transactions`, in `INSPECTION_FLAGS`'s order (every flag but `other`). */
+export const INSPECTION_FLAG_COLUMNS: readonly InspectionFlagColumn[] = INSPECTION_FLAGS.filter((f): f is InspectionFlagColumn => f !== 'other');
 
 /** A row of RFID3's `id_transactions`: one scan of a tag. */
 export interface IdTransactionsTable {

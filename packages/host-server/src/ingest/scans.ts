@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Clock, DatabaseHandle, InspectionFlag, NewRow, RejectedRow, Row, RowUpdate } from '@rfid3/core';
-import { INSPECTION_FLAGS, validateRows } from '@rfid3/core';
+import type { Clock, DatabaseHandle, InspectionFlagColumn, NewRow, RejectedRow, Row, RowUpdate } from '@rfid3/core';
+import { INSPECTION_FLAG_COLUMNS, validateRows } from '@rfid3/core';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { z } from 'zod';
@@ -12,7 +12,7 @@ import { QUALITY_GRADES, dateTimeField, eventDateErrors, flagField, text } from 
 /** Most rows one ingest request may carry. */
 export const MAX_BATCH = 5000;
 
-const flagShape = Object.fromEntries(INSPECTION_FLAGS.filter((f) => f !== 'other').map((f) => [f, flagField])) as Record<Exclude<InspectionFlag, 'other'>, typeof flagField>;
+const flagShape = Object.fromEntries(INSPECTION_FLAG_COLUMNS.map((f) => [f, flagField])) as Record<InspectionFlagColumn, typeof flagField>;
 
 /** One RFID scan, shaped like an `id_transactions` row; `event_id` (optional) is the sender's idempotency key. */
 export const scanEventSchema = z.strictObject({

@@ -168,98 +168,15 @@ export function simulateFleet(classes: readonly FleetClass[], options: FleetSimu
   const actFrom = options.actFrom ?? evalFrom;
   if (evalFrom < 1 || evalFrom >= nDays) throw new RangeError(`evalFrom must be within the ${nDays} simulated days`);
   if (actFrom < 1 || actFrom > evalFrom) throw new RangeError('actFrom must be within the history and no later than evalFrom');
-  const rng = new Rng(options.seed ?? 1);
-  const pad = nDays + L + 400;
+  const ctx: PlannerContext = { nDays, evalFrom, actFrom, L, review, options };
+  const draws = drawRequests(classes, nDays, new Rng(options.seed ?? 1));
 
-  // Draw every request once: lines per class and day.
-  const draws: Line[][][] = classes.map((c) =>
-    Array.from({ length: nDays }, (_, d) => {
-      const lines: Line[] = [];
-      const n = rng.poisson(Math.max(0, c.expected[d]!) / c.meanQty);
-      for (let i = 0; i < n; i++) lines.push({ qty: c.meanQty <= 1 ? 1 : 1 + rng.poisson(c.meanQty - 1), days: rng.int(c.rentalDays[0], c.rentalDays[1]) });
-      return lines;
-    }),
-  );
-
-  const run = (policy: Policy) => {
-    let stockoutDays = 0;
-    let unitDays = 0;
-    let purchased = 0;
-    let served = 0;
-    let asked = 0;
-    const byClass = classes.map(() => ({ stockoutDays: 0, purchased: 0, finalUnits: 0 }));
-    const stockoutOn = new Uint32Array(nDays);
-    const returns = classes.map(() => new Float64Array(pad));
-    const arrivals = classes.map(() => new Float64Array(pad));
-    const owned = classes.map((c) => c.units);
-    const out = classes.map(() => 0);
-    const onOrder = classes.map(() => 0);
-    for (let t = 0; t < nDays; t++) {
-      for (let ci = 0; ci < classes.length; ci++) {
-        out[ci]! -= returns[ci]![t]!;
-        owned[ci]! += arrivals[ci]![t]!;
-        onOrder[ci]! -= arrivals[ci]![t]!;
-        // Units come back before they go out again.
-        let available = Math.max(0, owned[ci]! - out[ci]!);
-        let short = false;
-        for (const line of draws[ci]![t]!) {
-          const got = Math.min(line.qty, available);
-          if (got < line.qty) short = true;
-          if (got > 0) {
-            available -= got;
-            out[ci]! += got;
-            returns[ci]![t + line.days]! += got;
-          }
-          if (t >= evalFrom) {
-            served += got;
-            asked += line.qty;
-          }
-        }
-        if (t >= evalFrom) {
-          if (short) {
-            stockoutDays++;
-            stockoutOn[t]++;
-            byClass[ci]!.stockoutDays++;
-          }
-          unitDays += owned[ci]!;
-        }
-      }
-      if (t < actFrom) continue;
-      const states: ClassState[] = classes.map((_, ci) => ({
-        owned: owned[ci]!,
-        out: out[ci]!,
-        onOrder: onOrder[ci]!,
-        returning: (day) => returns[ci]![day]!,
-        arriving: (day) => arrivals[ci]![day]!,
-      }));
-      const buys = policy(t, states, unitDays);
-      if (!buys) continue;
-      for (let ci = 0; ci < classes.length; ci++) {
-        const buy = Math.round(buys[ci] ?? 0);
-        if (buy <= 0) continue;
-        purchased += buy;
-        byClass[ci]!.purchased += buy;
-        onOrder[ci]! += buy;
-        arrivals[ci]![t + L]! += buy;
-      }
-    }
-    owned.forEach((u, ci) => (byClass[ci]!.finalUnits = u));
-    const outcome: PolicyOutcome = {
-      stockoutDays,
-      avgInventory: unitDays / (nDays - evalFrom),
-      unitsPurchased: purchased,
-      fillRate: asked > 0 ? served / asked : 1,
-      byClass,
-    };
-    return { outcome, stockoutOn };
-  };
-
-  const baseline = run((_, states) => states.map((s, ci) => staticOrder(classes[ci]!, s.owned, s.out, s.onOrder))).outcome;
+  const baseline = replayPolicy(classes, draws, ctx, (_, states) => states.map((s, ci) => staticOrder(classes[ci]!, s.owned, s.out, s.onOrder))).outcome;
   let movingAverageBaseline: PolicyOutcome | undefined;
   if (options.movingAverageBaseline) {
     const rule = options.movingAverageBaseline;
     const onRent = draws.map(onRentDemand);
-    movingAverageBaseline = run((t, states) =>
+    movingAverageBaseline = replayPolicy(classes, draws, ctx, (t, states) =>
       states.map((s, ci) => {
         const levels = movingAverageLevels(onRent[ci]!, t, rule);
         const position = s.owned + s.onOrder;
@@ -267,8 +184,8 @@ export function simulateFleet(classes: readonly FleetClass[], options: FleetSimu
       }),
     ).outcome;
   }
-  const planner = forecastPolicy(classes, draws, { nDays, evalFrom, actFrom, L, review, options });
-  const { outcome: policy, stockoutOn } = run(planner.decide);
+  const planner = forecastPolicy(classes, draws, ctx);
+  const { outcome: policy, stockoutOn } = replayPolicy(classes, draws, ctx, planner.decide);
   let covered = 0;
   for (const d of planner.blockDays) covered += stockoutOn[d]!;
   return {
@@ -281,6 +198,103 @@ export function simulateFleet(classes: readonly FleetClass[], options: FleetSimu
     budget: planner.budget,
     calibration: { expectedStockoutDays: planner.expectedStockoutDays(), stockoutDays: covered },
   };
+}
+
+/** Draws every request once: the contract lines (units, rental days) per class and day. */
+function drawRequests(classes: readonly FleetClass[], nDays: number, rng: Rng): Line[][][] {
+  return classes.map((c) =>
+    Array.from({ length: nDays }, (_, d) => {
+      const lines: Line[] = [];
+      const n = rng.poisson(Math.max(0, c.expected[d]!) / c.meanQty);
+      for (let i = 0; i < n; i++) lines.push({ qty: c.meanQty <= 1 ? 1 : 1 + rng.poisson(c.meanQty - 1), days: rng.int(c.rentalDays[0], c.rentalDays[1]) });
+      return lines;
+    }),
+  );
+}
+
+/** Replays the drawn requests under one policy: what it achieved over the evaluation, and the stockouts per day. */
+function replayPolicy(classes: readonly FleetClass[], draws: Line[][][], ctx: PlannerContext, policy: Policy): { outcome: PolicyOutcome; stockoutOn: Uint32Array } {
+  const { nDays, evalFrom, actFrom, L } = ctx;
+  const pad = nDays + L + 400;
+  const tally = { stockoutDays: 0, unitDays: 0, served: 0, asked: 0 };
+  let purchased = 0;
+  const byClass = classes.map(() => ({ stockoutDays: 0, purchased: 0, finalUnits: 0 }));
+  const stockoutOn = new Uint32Array(nDays);
+  const returns = classes.map(() => new Float64Array(pad));
+  const arrivals = classes.map(() => new Float64Array(pad));
+  const owned = classes.map((c) => c.units);
+  const out = classes.map(() => 0);
+  const onOrder = classes.map(() => 0);
+  for (let t = 0; t < nDays; t++) {
+    for (let ci = 0; ci < classes.length; ci++) {
+      out[ci]! -= returns[ci]![t]!;
+      owned[ci]! += arrivals[ci]![t]!;
+      onOrder[ci]! -= arrivals[ci]![t]!;
+      // Units come back before they go out again.
+      const counted = t >= evalFrom;
+      const short = serveDay(draws[ci]![t]!, t, owned[ci]! - out[ci]!, returns[ci]!, counted ? tally : undefined);
+      out[ci]! += short.rented;
+      if (counted) {
+        if (short.short) {
+          tally.stockoutDays++;
+          stockoutOn[t]++;
+          byClass[ci]!.stockoutDays++;
+        }
+        tally.unitDays += owned[ci]!;
+      }
+    }
+    if (t < actFrom) continue;
+    const states: ClassState[] = classes.map((_, ci) => ({
+      owned: owned[ci]!,
+      out: out[ci]!,
+      onOrder: onOrder[ci]!,
+      returning: (day) => returns[ci]![day]!,
+      arriving: (day) => arrivals[ci]![day]!,
+    }));
+    const buys = policy(t, states, tally.unitDays);
+    if (!buys) continue;
+    for (let ci = 0; ci < classes.length; ci++) {
+      const buy = Math.round(buys[ci] ?? 0);
+      if (buy <= 0) continue;
+      purchased += buy;
+      byClass[ci]!.purchased += buy;
+      onOrder[ci]! += buy;
+      arrivals[ci]![t + L]! += buy;
+    }
+  }
+  owned.forEach((u, ci) => (byClass[ci]!.finalUnits = u));
+  const outcome: PolicyOutcome = {
+    stockoutDays: tally.stockoutDays,
+    avgInventory: tally.unitDays / (nDays - evalFrom),
+    unitsPurchased: purchased,
+    fillRate: tally.asked > 0 ? tally.served / tally.asked : 1,
+    byClass,
+  };
+  return { outcome, stockoutOn };
+}
+
+/**
+ * Serves a class's lines of day t from the units not out (`free`), booking each rental's return in `returns`:
+ * the units rented and whether a line was short. With `tally`, the units served and asked are counted there.
+ */
+function serveDay(lines: readonly Line[], t: number, free: number, returns: Float64Array, tally?: { served: number; asked: number }): { rented: number; short: boolean } {
+  let available = Math.max(0, free);
+  let rented = 0;
+  let short = false;
+  for (const line of lines) {
+    const got = Math.min(line.qty, available);
+    if (got < line.qty) short = true;
+    if (got > 0) {
+      available -= got;
+      rented += got;
+      returns[t + line.days]! += got;
+    }
+    if (tally) {
+      tally.served += got;
+      tally.asked += line.qty;
+    }
+  }
+  return { rented, short };
 }
 
 interface PlannerContext {
@@ -304,6 +318,42 @@ function sum(p: Float64Array, a: number, b: number): number {
   return hi >= lo ? p[hi + 1]! - p[lo]! : 0;
 }
 
+/** What the forecast policy reads of the business's records: requests per class, category and day, and the history's contract lines. */
+interface History {
+  categories: string[];
+  /** Each class's category (index into `categories`). */
+  catOf: number[];
+  /** Units requested per category and day. */
+  catRequested: Float64Array[];
+  /** Prefix sums of the requests per category, per class and of the whole business. */
+  catCum: Float64Array[];
+  clsCum: Float64Array[];
+  bizCum: Float64Array;
+  /** Per category: stillOut[j] = P(a line rented j days before a day is still out that day) = P(length > j). */
+  stillOut: Float64Array[];
+  /** Per category: the rental lengths of the history's lines, one entry per line. */
+  lengthSample: number[][];
+  /** Per class: its units per line (or its category's, with fewer than 10 lines), their mean and E[q²] / E[q]. */
+  lineSample: number[][];
+  meanQty: number[];
+  dispersion: number[];
+}
+
+/** The forecast policy's working state across its reviews: what it learnt, its budget, and its calibration tally. */
+interface Planner {
+  classes: readonly FleetClass[];
+  ctx: PlannerContext;
+  history: History;
+  /** Draws of the static rule's replays that set the budget. */
+  budgetRng: Rng;
+  budget: FleetSimulationResult['budget'];
+  budgetUnitDays: number;
+  /** The days of each review's first block after the lead time (within the evaluation). */
+  blockDays: number[];
+  /** Stockout days expected on `blockDays` with the units the policy gave them. */
+  expected: number;
+}
+
 /**
  * The forecast policy. At each review (every `review` days from `actFrom`) it forecasts, for every class and every
  * day from the lead time to the end of the evaluation, the distribution of units on rent (rentals out now by due
@@ -319,12 +369,23 @@ function sum(p: Float64Array, a: number, b: number): number {
  * history, units per line from the class's (or, with fewer than 10, its category's).
  */
 function forecastPolicy(classes: readonly FleetClass[], draws: Line[][][], ctx: PlannerContext) {
-  const { nDays, evalFrom, actFrom, L, review, options } = ctx;
-  const end = nDays;
-  const evalDays = nDays - evalFrom;
-  const errShare = options.forecastErrorShare ?? 0;
+  const requests = requestHistory(classes, draws, ctx.nDays);
+  const p: Planner = {
+    classes,
+    ctx,
+    history: { ...requests, ...lineHistory(requests, draws, ctx.actFrom) },
+    budgetRng: new Rng(((ctx.options.seed ?? 1) * 7919 + 17) >>> 0),
+    budget: { avgUnits: Number.NaN, staticForecastMean: Number.NaN, staticForecastSd: Number.NaN },
+    budgetUnitDays: Number.NaN,
+    blockDays: [],
+    expected: 0,
+  };
+  const decide: Policy = (t, states, unitDaysSoFar) => review(p, t, states, unitDaysSoFar);
+  return { decide, budget: p.budget, blockDays: p.blockDays, expectedStockoutDays: () => p.expected };
+}
 
-  // What the business has recorded: units requested per class and day.
+/** What the business has recorded: units requested per class and day, summed per category and over the business. */
+function requestHistory(classes: readonly FleetClass[], draws: Line[][][], nDays: number) {
   const requested = draws.map((byDay) => Float64Array.from(byDay, (lines) => lines.reduce((s, l) => s + l.qty, 0)));
   const categories = [...new Set(classes.map((c) => c.category))];
   const catOf = classes.map((c) => categories.indexOf(c.category));
@@ -335,13 +396,20 @@ function forecastPolicy(classes: readonly FleetClass[], draws: Line[][][], ctx: 
     });
     return o;
   });
-  const catCum = catRequested.map(prefix);
-  const clsCum = requested.map(prefix);
-  const bizCum = prefix(Float64Array.from({ length: nDays }, (_, d) => catRequested.reduce((s, r) => s + r[d]!, 0)));
+  return {
+    categories,
+    catOf,
+    catRequested,
+    catCum: catRequested.map(prefix),
+    clsCum: requested.map(prefix),
+    bizCum: prefix(Float64Array.from({ length: nDays }, (_, d) => catRequested.reduce((s, r) => s + r[d]!, 0))),
+  };
+}
 
-  // Contract lines of the history (before the policy acts): rental lengths per category, units per line per class.
+/** Contract lines of the history (before the policy acts): rental lengths per category, units per line per class. */
+function lineHistory({ categories, catOf }: Pick<History, 'categories' | 'catOf'>, draws: Line[][][], actFrom: number) {
   const lengthCounts = categories.map(() => [] as number[]);
-  const lineQty = classes.map(() => [] as number[]);
+  const lineQty = draws.map(() => [] as number[]);
   draws.forEach((byDay, ci) => {
     for (let d = 0; d < actFrom; d++) {
       for (const l of byDay[d]!) {
@@ -351,7 +419,6 @@ function forecastPolicy(classes: readonly FleetClass[], draws: Line[][][], ctx: 
       }
     }
   });
-  // stillOut[k][j] = P(a line rented j days before a day is still out that day) = P(length > j).
   const stillOut = lengthCounts.map((counts) => {
     const n = counts.reduce((s, x) => s + (x ?? 0), 0);
     const maxLen = Math.max(1, counts.length - 1);
@@ -369,181 +436,208 @@ function forecastPolicy(classes: readonly FleetClass[], draws: Line[][][], ctx: 
   // Compound Poisson: variance of units = mean × E[q²] / E[q].
   const dispersion = lineSample.map((q, ci) => q.reduce((s, x) => s + x * x, 0) / q.length / meanQty[ci]!);
   const lengthSample = lengthCounts.map((counts) => counts.flatMap((n, len) => Array.from({ length: n ?? 0 }, () => len)));
+  return { stillOut, lengthSample, lineSample, meanQty, dispersion };
+}
 
-  const growth = (t: number) => {
-    const w = Math.min(91, t - 364);
-    if (w < 28) return 1;
-    const before = sum(bizCum, t - w + 1 - 364, t - 364);
-    return before > 0 ? sum(bizCum, t - w + 1, t) / before : 1;
-  };
-  /** Forecast units requested per category on days t + 1 … end − 1 (index s − t − 1). */
-  const categoryForecast = (k: number, t: number): Float64Array => {
-    const cc = catCum[k]!;
-    const year = sum(cc, t - 363, t);
-    const weekday = new Float64Array(7).fill(1);
-    if (year > 0) {
-      for (let w = 0; w < 7; w++) {
-        let s = 0;
-        for (let d = t - 363 + w; d <= t; d += 7) s += d >= 0 ? catRequested[k]![d]! : 0;
-        weekday[w] = (s * 7) / year;
+/** The business's growth at t: its requests over the last 13 weeks against the same weeks a year earlier (1 with fewer than 4 weeks to compare). */
+function growth(h: History, t: number): number {
+  const w = Math.min(91, t - 364);
+  if (w < 28) return 1;
+  const before = sum(h.bizCum, t - w + 1 - 364, t - 364);
+  return before > 0 ? sum(h.bizCum, t - w + 1, t) / before : 1;
+}
+
+/** Forecast units requested per category on days t + 1 … end − 1 (index s − t − 1). */
+function categoryForecast(h: History, k: number, t: number, end: number): Float64Array {
+  const cc = h.catCum[k]!;
+  const year = sum(cc, t - 363, t);
+  const weekday = new Float64Array(7).fill(1);
+  if (year > 0) {
+    for (let w = 0; w < 7; w++) {
+      let s = 0;
+      for (let d = t - 363 + w; d <= t; d += 7) s += d >= 0 ? h.catRequested[k]![d]! : 0;
+      weekday[w] = (s * 7) / year;
+    }
+  }
+  const g = growth(h, t);
+  const f = new Float64Array(Math.max(0, end - t - 1));
+  for (let s = t + 1; s < end; s++) {
+    const lo = s - 364 - 7;
+    const hi = Math.min(s - 364 + 7, t);
+    const level = hi - lo + 1 >= 8 && lo >= 0 ? sum(cc, lo, hi) / (hi - lo + 1) : sum(cc, t - 27, t) / Math.min(28, t + 1);
+    f[s - t - 1] = level * g * weekday[(((s - (t - 363)) % 7) + 7) % 7]!;
+  }
+  return f;
+}
+
+/** Each class's share of its category's requests at t: its last year's requests shrunk toward its fleet share (empirical Bayes). */
+function classShares(classes: readonly FleetClass[], h: History, t: number): Float64Array {
+  const { categories, catOf, dispersion } = h;
+  const U = classes.map((_, ci) => sum(h.clsCum[ci]!, t - 363, t));
+  const unitsBy = categories.map((_, k) => classes.reduce((s, c, ci) => s + (catOf[ci] === k ? c.units : 0), 0));
+  const reqBy = categories.map((_, k) => U.reduce((s, u, ci) => s + (catOf[ci] === k ? u : 0), 0));
+  const prior = classes.map((c, ci) => (unitsBy[catOf[ci]!]! > 0 ? (c.units / unitsBy[catOf[ci]!]!) * reqBy[catOf[ci]!]! : 0));
+  let num = 0;
+  let den = 0;
+  classes.forEach((_, ci) => {
+    num += (U[ci]! - prior[ci]!) ** 2 - dispersion[ci]! * prior[ci]!;
+    den += prior[ci]! ** 2;
+  });
+  const tau2 = den > 0 ? Math.max(1e-4, num / den) : 1;
+  const rate = classes.map((_, ci) => {
+    const m = prior[ci]!;
+    const w = (tau2 * m * m) / (tau2 * m * m + dispersion[ci]! * Math.max(m, 1e-9));
+    return w * U[ci]! + (1 - w) * m;
+  });
+  const total = categories.map((_, k) => rate.reduce((s, r, ci) => s + (catOf[ci] === k ? r : 0), 0));
+  return Float64Array.from(rate, (r, ci) => (total[catOf[ci]!]! > 0 ? r / total[catOf[ci]!]! : 0));
+}
+
+/** Forecast units requested per class on days t + 1 … end − 1: its category's forecast × its share. */
+function classForecasts(p: Planner, t: number): Float64Array[] {
+  const { classes, history: h } = p;
+  const share = classShares(classes, h, t);
+  const byCat = h.categories.map((_, k) => categoryForecast(h, k, t, p.ctx.nDays));
+  return classes.map((_, ci) => {
+    const f = byCat[h.catOf[ci]!]!;
+    return Float64Array.from(f, (x) => x * share[ci]!);
+  });
+}
+
+/** The static rule replayed on `budgetPaths` draws of the forecast demand from the state at t: the mean and sd of its unit-days over the evaluation. */
+function staticForecast(p: Planner, t: number, states: readonly ClassState[]): { mean: number; sd: number } {
+  const paths = Math.max(2, p.ctx.options.budgetPaths ?? 32);
+  const forecasts = classForecasts(p, t);
+  const totals: number[] = [];
+  for (let path = 0; path < paths; path++) {
+    let unitDays = 0;
+    p.classes.forEach((_, ci) => (unitDays += staticPath(p, ci, states[ci]!, forecasts[ci]!, t)));
+    totals.push(unitDays);
+  }
+  const mean = totals.reduce((a, b) => a + b, 0) / paths;
+  const sd = Math.sqrt(totals.reduce((a, b) => a + (b - mean) ** 2, 0) / (paths - 1));
+  return { mean, sd };
+}
+
+/** One class on one drawn path of the forecast demand under the static rule, from its state at t: its units owned summed over the evaluation. */
+function staticPath(p: Planner, ci: number, st: ClassState, f: Float64Array, t: number): number {
+  const { nDays: end, evalFrom, L } = p.ctx;
+  const { budgetRng: rng, history: h } = p;
+  const c = p.classes[ci]!;
+  const horizon = end - t + 400;
+  const back = new Float64Array(horizon);
+  const arrive = new Float64Array(horizon);
+  for (let d = t + 1; d < Math.min(end, t + L + 1); d++) arrive[d - t] += st.arriving(d);
+  for (let d = t + 1; d < t + 400 && d - t < horizon; d++) back[d - t] += st.returning(d);
+  let owned = st.owned;
+  let out = st.out;
+  let onOrder = st.onOrder;
+  let unitDays = 0;
+  const lengths = h.lengthSample[h.catOf[ci]!]!;
+  const qtys = h.lineSample[ci]!;
+  for (let d = t + 1; d < end; d++) {
+    const i = d - t;
+    out -= back[i]!;
+    owned += arrive[i]!;
+    onOrder -= arrive[i]!;
+    let available = Math.max(0, owned - out);
+    const n = rng.poisson(Math.max(0, f[d - t - 1]!) / h.meanQty[ci]!);
+    for (let j = 0; j < n; j++) {
+      const q = qtys[rng.int(0, qtys.length - 1)]!;
+      const len = lengths.length > 0 ? lengths[rng.int(0, lengths.length - 1)]! : 1;
+      const got = Math.min(q, available);
+      if (got > 0) {
+        available -= got;
+        out += got;
+        back[i + len]! += got;
       }
     }
-    const g = growth(t);
-    const f = new Float64Array(Math.max(0, end - t - 1));
-    for (let s = t + 1; s < end; s++) {
-      const lo = s - 364 - 7;
-      const hi = Math.min(s - 364 + 7, t);
-      const level = hi - lo + 1 >= 8 && lo >= 0 ? sum(cc, lo, hi) / (hi - lo + 1) : sum(cc, t - 27, t) / Math.min(28, t + 1);
-      f[s - t - 1] = level * g * weekday[(((s - (t - 363)) % 7) + 7) % 7]!;
+    if (d >= evalFrom) unitDays += owned;
+    const buy = staticOrder(c, owned, out, onOrder);
+    if (buy > 0) {
+      onOrder += buy;
+      arrive[i + L]! += buy;
     }
-    return f;
-  };
-  const shares = (t: number): Float64Array => {
-    const U = classes.map((_, ci) => sum(clsCum[ci]!, t - 363, t));
-    const unitsBy = categories.map((_, k) => classes.reduce((s, c, ci) => s + (catOf[ci] === k ? c.units : 0), 0));
-    const reqBy = categories.map((_, k) => U.reduce((s, u, ci) => s + (catOf[ci] === k ? u : 0), 0));
-    const prior = classes.map((c, ci) => (unitsBy[catOf[ci]!]! > 0 ? (c.units / unitsBy[catOf[ci]!]!) * reqBy[catOf[ci]!]! : 0));
-    let num = 0;
-    let den = 0;
-    classes.forEach((_, ci) => {
-      num += (U[ci]! - prior[ci]!) ** 2 - dispersion[ci]! * prior[ci]!;
-      den += prior[ci]! ** 2;
-    });
-    const tau2 = den > 0 ? Math.max(1e-4, num / den) : 1;
-    const rate = classes.map((_, ci) => {
-      const m = prior[ci]!;
-      const w = (tau2 * m * m) / (tau2 * m * m + dispersion[ci]! * Math.max(m, 1e-9));
-      return w * U[ci]! + (1 - w) * m;
-    });
-    const total = categories.map((_, k) => rate.reduce((s, r, ci) => s + (catOf[ci] === k ? r : 0), 0));
-    return Float64Array.from(rate, (r, ci) => (total[catOf[ci]!]! > 0 ? r / total[catOf[ci]!]! : 0));
-  };
-  const classForecasts = (t: number) => {
-    const share = shares(t);
-    const byCat = categories.map((_, k) => categoryForecast(k, t));
-    return classes.map((_, ci) => {
-      const f = byCat[catOf[ci]!]!;
-      return Float64Array.from(f, (x) => x * share[ci]!);
-    });
-  };
+  }
+  return unitDays;
+}
 
-  // The static rule replayed on draws of the forecast demand from the state at t: its average units owned over the evaluation.
-  const budgetRng = new Rng(((options.seed ?? 1) * 7919 + 17) >>> 0);
-  const staticForecast = (t: number, states: readonly ClassState[]) => {
-    const paths = Math.max(2, options.budgetPaths ?? 32);
-    const forecasts = classForecasts(t);
-    const totals: number[] = [];
-    for (let p = 0; p < paths; p++) {
-      let unitDays = 0;
-      classes.forEach((c, ci) => {
-        const st = states[ci]!;
-        const f = forecasts[ci]!;
-        const horizon = end - t + 400;
-        const back = new Float64Array(horizon);
-        const arrive = new Float64Array(horizon);
-        for (let d = t + 1; d < Math.min(end, t + L + 1); d++) arrive[d - t] += st.arriving(d);
-        for (let d = t + 1; d < t + 400 && d - t < horizon; d++) back[d - t] += st.returning(d);
-        let owned = st.owned;
-        let out = st.out;
-        let onOrder = st.onOrder;
-        const lengths = lengthSample[catOf[ci]!]!;
-        const qtys = lineSample[ci]!;
-        for (let d = t + 1; d < end; d++) {
-          const i = d - t;
-          out -= back[i]!;
-          owned += arrive[i]!;
-          onOrder -= arrive[i]!;
-          let available = Math.max(0, owned - out);
-          const n = budgetRng.poisson(Math.max(0, f[d - t - 1]!) / meanQty[ci]!);
-          for (let j = 0; j < n; j++) {
-            const q = qtys[budgetRng.int(0, qtys.length - 1)]!;
-            const len = lengths.length > 0 ? lengths[budgetRng.int(0, lengths.length - 1)]! : 1;
-            const got = Math.min(q, available);
-            if (got > 0) {
-              available -= got;
-              out += got;
-              back[i + len]! += got;
-            }
-          }
-          if (d >= evalFrom) unitDays += owned;
-          const buy = staticOrder(c, owned, out, onOrder);
-          if (buy > 0) {
-            onOrder += buy;
-            arrive[i + L]! += buy;
-          }
-        }
-      });
-      totals.push(unitDays);
-    }
-    const mean = totals.reduce((a, b) => a + b, 0) / paths;
-    const sd = Math.sqrt(totals.reduce((a, b) => a + (b - mean) ** 2, 0) / (paths - 1));
-    return { mean, sd };
-  };
+/**
+ * Sets the budget at the first review: the static rule's forecast average units (or `inventoryBudget`), less
+ * `budgetMarginSd` standard deviations of its replays.
+ */
+function setBudget(p: Planner, t: number, states: readonly ClassState[], unitDaysSoFar: number): void {
+  const { nDays, evalFrom, options } = p.ctx;
+  const evalDays = nDays - evalFrom;
+  const s = staticForecast(p, t, states);
+  // Unit-days before the forecast starts (t + 1) are the static rule's too: both hold the same fleet until then.
+  const before = t + 1 > evalFrom ? unitDaysSoFar : 0;
+  p.budget.staticForecastMean = (before + s.mean) / evalDays;
+  p.budget.staticForecastSd = s.sd / evalDays;
+  p.budget.avgUnits = options.inventoryBudget ?? p.budget.staticForecastMean - (options.budgetMarginSd ?? 0.5) * p.budget.staticForecastSd;
+  p.budgetUnitDays = p.budget.avgUnits * evalDays;
+}
 
-  const budget = { avgUnits: Number.NaN, staticForecastMean: Number.NaN, staticForecastSd: Number.NaN };
-  let budgetUnitDays = Number.NaN;
-  const blockDays: number[] = [];
-  let expected = 0;
+/** One review at the end of day t (every `review` days from `actFrom`): the units to order of each class, or null between reviews. */
+function review(p: Planner, t: number, states: readonly ClassState[], unitDaysSoFar: number): ArrayLike<number> | null {
+  const { nDays: end, evalFrom, actFrom, L, review: every } = p.ctx;
+  if ((t - actFrom) % every !== 0) return null;
+  if (Number.isNaN(p.budgetUnitDays)) setBudget(p, t, states, unitDaysSoFar);
+  const a0 = t + L;
+  if (a0 >= end) return null;
+  const blockStarts: number[] = [];
+  for (let a = a0; a < end; a += every) blockStarts.push(a);
+  // Unit-days spent (from evalFrom to t) and committed (units owned and on order, to the end).
+  let committed = t >= evalFrom ? unitDaysSoFar : 0;
+  for (const st of states) {
+    committed += st.owned * (end - Math.max(t + 1, evalFrom));
+    for (let d = t + 1; d <= t + L; d++) committed += st.arriving(d) * Math.max(0, end - Math.max(d, evalFrom));
+  }
+  const forecasts = classForecasts(p, t);
+  const perClass = states.map((st, ci) => classPlan(p, ci, st, forecasts[ci]!, t));
+  const allocation = allocateBudget({ classes: perClass, blockStarts, end, committed, budget: p.budgetUnitDays });
+  // Calibration: the first block's days get exactly the units owned and on order plus what is bought now.
+  if (t >= evalFrom - L) {
+    for (let d = a0; d < Math.min(end, a0 + every); d++) if (d >= evalFrom) p.blockDays.push(d);
+    perClass.forEach((pc, ci) => (p.expected += pc.firstBlock(allocation.buyNow[ci]!)));
+  }
+  return allocation.buyNow;
+}
 
-  const decide: Policy = (t, states, unitDaysSoFar) => {
-    if ((t - actFrom) % review !== 0) return null;
-    if (Number.isNaN(budgetUnitDays)) {
-      const s = staticForecast(t, states);
-      // Unit-days before the forecast starts (t + 1) are the static rule's too: both hold the same fleet until then.
-      const before = t + 1 > evalFrom ? unitDaysSoFar : 0;
-      budget.staticForecastMean = (before + s.mean) / evalDays;
-      budget.staticForecastSd = s.sd / evalDays;
-      budget.avgUnits = options.inventoryBudget ?? budget.staticForecastMean - (options.budgetMarginSd ?? 0.5) * budget.staticForecastSd;
-      budgetUnitDays = budget.avgUnits * evalDays;
-    }
-    const a0 = t + L;
-    if (a0 >= end) return null;
-    const blockStarts: number[] = [];
-    for (let a = a0; a < end; a += review) blockStarts.push(a);
-    // Unit-days spent (from evalFrom to t) and committed (units owned and on order, to the end).
-    let committed = t >= evalFrom ? unitDaysSoFar : 0;
-    const forecasts = classForecasts(t);
-    const days = end - a0;
-    const perClass = classes.map((_, ci) => {
-      const st = states[ci]!;
-      committed += st.owned * (end - Math.max(t + 1, evalFrom));
-      for (let d = t + 1; d <= t + L; d++) committed += st.arriving(d) * Math.max(0, end - Math.max(d, evalFrom));
-      const f = forecasts[ci]!;
-      // Units out now still out on day d: due back after d.
-      const outAfter = new Float64Array(days);
-      let later = 0;
-      for (let d = t + 400; d > a0; d--) {
-        later += st.returning(d);
-        if (d - 1 < end) outAfter[d - 1 - a0] = later;
-      }
-      const so = stillOut[catOf[ci]!]!;
-      const disp = dispersion[ci]!;
-      const u0 = st.owned + st.onOrder;
-      const known = new Float64Array(days);
-      const carried = new Float64Array(days);
-      const today = new Float64Array(days);
-      for (let i = 0; i < days; i++) {
-        const d = a0 + i;
-        // Units out now and due back after d; rentals of days t + 1 … d − 1 still out on d; the day's own requests.
-        known[i] = outAfter[i]!;
-        let m = 0;
-        for (let j = 1; j < so.length && d - j > t; j++) m += f[d - j - t - 1]! * so[j]!;
-        carried[i] = m;
-        today[i] = f[d - t - 1]!;
-      }
-      const table = stockoutTable({ known, carried, today, dispersion: disp, meanQty: meanQty[ci]!, errorShare: errShare }, u0);
-      const layers = unitLayers(table, review);
-      /** Expected stockout days on the first block's days with `extra` units more. */
-      const firstBlock = (extra: number) => expectedStockoutDays(table, extra, Math.max(0, evalFrom - a0), Math.min(review, days));
-      return { layers, firstBlock };
-    });
-    const allocation = allocateBudget({ classes: perClass, blockStarts, end, committed, budget: budgetUnitDays });
-    // Calibration: the first block's days get exactly the units owned and on order plus what is bought now.
-    if (t >= evalFrom - L) {
-      for (let d = a0; d < Math.min(end, a0 + review); d++) if (d >= evalFrom) blockDays.push(d);
-      perClass.forEach((pc, ci) => (expected += pc.firstBlock(allocation.buyNow[ci]!)));
-    }
-    return allocation.buyNow;
-  };
-  return { decide, budget, blockDays, expectedStockoutDays: () => expected };
+/**
+ * A class's units on rent from the lead time on (units out now and due back later, rentals of the days before
+ * still out, the day's own requests) as a stockout table: the value of each extra unit per block, and the expected
+ * stockout days of the first block.
+ */
+function classPlan(p: Planner, ci: number, st: ClassState, f: Float64Array, t: number) {
+  const { nDays: end, evalFrom, L, review: every, options } = p.ctx;
+  const h = p.history;
+  const a0 = t + L;
+  const days = end - a0;
+  // Units out now still out on day d: due back after d.
+  const outAfter = new Float64Array(days);
+  let later = 0;
+  for (let d = t + 400; d > a0; d--) {
+    later += st.returning(d);
+    if (d - 1 < end) outAfter[d - 1 - a0] = later;
+  }
+  const so = h.stillOut[h.catOf[ci]!]!;
+  const known = new Float64Array(days);
+  const carried = new Float64Array(days);
+  const today = new Float64Array(days);
+  for (let i = 0; i < days; i++) {
+    const d = a0 + i;
+    // Units out now and due back after d; rentals of days t + 1 … d − 1 still out on d; the day's own requests.
+    known[i] = outAfter[i]!;
+    let m = 0;
+    for (let j = 1; j < so.length && d - j > t; j++) m += f[d - j - t - 1]! * so[j]!;
+    carried[i] = m;
+    today[i] = f[d - t - 1]!;
+  }
+  const forecast = { known, carried, today, dispersion: h.dispersion[ci]!, meanQty: h.meanQty[ci]!, errorShare: options.forecastErrorShare ?? 0 };
+  const table = stockoutTable(forecast, st.owned + st.onOrder);
+  const layers = unitLayers(table, every);
+  /** Expected stockout days on the first block's days with `extra` units more. */
+  const firstBlock = (extra: number) => expectedStockoutDays(table, extra, Math.max(0, evalFrom - a0), Math.min(every, days));
+  return { layers, firstBlock };
 }

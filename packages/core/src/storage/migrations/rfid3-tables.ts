@@ -1,21 +1,6 @@
 import type { PortableMigration } from '../migration.js';
+import { INSPECTION_FLAG_COLUMNS } from '../schema.js';
 import { createIfMissing } from './design-tables.js';
-
-const FLAGS = [
-  'dirty_or_mud',
-  'leaves',
-  'oil',
-  'mold',
-  'stain',
-  'oxidation',
-  'rip_or_tear',
-  'sewing_repair_needed',
-  'grommet',
-  'rope',
-  'buckle',
-  'wet',
-  'service_required',
-] as const;
 
 /**
  * A compatible subset of RFID3's own tables, with RFID3's types (VARCHAR ids, DATETIME scan dates,
@@ -81,7 +66,7 @@ export const rfid3Tables: PortableMigration = {
           .addColumn('scan_by', 'varchar(255)')
           .addColumn('location_of_repair', 'varchar(255)')
           .addColumn('quality', 'varchar(50)');
-        for (const f of FLAGS) b = b.addColumn(f, t.flag);
+        for (const f of INSPECTION_FLAG_COLUMNS) b = b.addColumn(f, t.flag);
         return b
           .addColumn('other', t.text)
           .addColumn('date_created', t.dateTime)

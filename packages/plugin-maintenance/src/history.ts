@@ -80,7 +80,8 @@ export async function loadItemHistories(
   deps: { database: DatabaseHandle; inventory: InventoryData },
   options: { through?: string; tagIds?: string[]; feedback?: FeedbackRow[] } = {},
 ): Promise<ItemHistory[]> {
-  const { db } = deps.database;
+  const database = deps.database;
+  const { db } = database;
   const classes = new Map((await deps.inventory.rentalClasses()).map((c) => [c.rentalClass, c.category]));
   let items = db
     .selectFrom('id_item_master')
@@ -105,24 +106,27 @@ export async function loadItemHistories(
       events: [],
     });
   }
-  const scansOf = (tagIds: string[]) => {
+  const scansOf = (tagIds: string[] | undefined) => {
     let scans = db
       .selectFrom('id_transactions')
       .select(['tag_id', 'scan_date', 'scan_type', 'status', 'quality', 'notes', 'bin_location', ...WEAR_FLAGS])
       .where((eb) => eb.or([eb('scan_type', '=', 'Return'), eb('status', '=', 'Repair'), eb.and([eb('scan_type', '!=', 'Return'), eb('status', '=', 'Ready to Rent')])]));
     if (options.through) scans = scans.where('scan_date', '<=', `${options.through} 23:59:59`);
-    scans = scans.where('tag_id', 'in', tagIds);
+    if (tagIds) scans = scans.where('tag_id', 'in', tagIds);
     return scans.orderBy('tag_id').orderBy('scan_date').orderBy('id').execute() as Promise<Record<string, unknown>[]>;
   };
-  // Read a few hundred items at a time, with a turn of the event loop between reads: SQLite's driver answers
-  // synchronously, and one read of every item's scans would hold a host's event loop for seconds at a few
-  // thousand items. Each item's scans come in one read, in order, which is all the walk below needs.
-  const rows: Record<string, unknown>[] = [];
-  const tags = options.tagIds ?? [...byTag.keys()];
-  for (let i = 0; i < tags.length; i += HISTORY_PAGE_TAGS) {
-    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const r of await scansOf(tags.slice(i, i + HISTORY_PAGE_TAGS))) rows.push(r);
-  }
+  // On SQLite, a few hundred items per read with a turn of the event loop between reads: its driver answers
+  // synchronously, and one read of every item's scans would hold a host's event loop for seconds at a few thousand
+  // items. Each item's scans come in one read, in order, which is all the walk below needs. MariaDB's driver is
+  // asynchronous, and there one read is much faster than many once the scans no longer fit in its buffer pool.
+  let rows: Record<string, unknown>[] = [];
+  if (database.dialect === 'sqlite') {
+    const tags = options.tagIds ?? [...byTag.keys()];
+    for (let i = 0; i < tags.length; i += HISTORY_PAGE_TAGS) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const r of await scansOf(tags.slice(i, i + HISTORY_PAGE_TAGS))) rows.push(r);
+    }
+  } else rows = await scansOf(options.tagIds);
   let inRepair = new Map<string, boolean>();
   for (const r of rows) {
     const item = byTag.get(String(r.tag_id));

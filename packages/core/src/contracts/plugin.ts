@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { PortableMigrations } from '../storage/migration.js';
-import type { JobHandler, JobOptions } from '../runtime/jobs.js';
+import type { JobHandler, JobOptions } from '../jobs/jobs.js';
 import type { DecisionSafeguard } from './decision.js';
 import type { AnyEndpoint } from './endpoint.js';
 import type { AnyPredictor } from './predictor.js';

@@ -3,8 +3,8 @@ import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { decisionRecordSchema, decisionTransitionSchema, jobAcceptedSchema } from '../contracts/responses.js';
-import type { JobRecord, JobRunner } from '../runtime/jobs.js';
-import { jobAccepted } from '../runtime/jobs.js';
+import type { JobRecord, JobRunner } from '../jobs/jobs.js';
+import { jobAccepted } from '../jobs/jobs.js';
 import type { DecisionLedger } from './decision-ledger.js';
 import { actorOf, DECISION_STATUSES } from './decision-ledger.js';
 

@@ -1,6 +1,6 @@
 import type { JsonValue } from '../contracts/json.js';
-import type { Clock } from '../runtime/clock.js';
-import { sqlDateTime } from '../runtime/dates.js';
+import type { Clock } from '../time/clock.js';
+import { sqlDateTime } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks, parseJsonColumn } from '../storage/database.js';
 

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import { dayRange } from '../runtime/dates.js';
+import { dayRange } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { tableExists } from '../storage/migration.js';
 

@@ -4,7 +4,7 @@ import type { AnyPlugin } from '../contracts/plugin.js';
 import { PLUGIN_API_VERSION, PLUGIN_BRAND, isPlugin } from '../contracts/plugin.js';
 import type { ServiceRef } from '../contracts/service-ref.js';
 import { CORE_VERSION } from '../version.js';
-import { fieldErrors } from './validation.js';
+import { fieldErrors } from '../contracts/validation.js';
 
 /** A plugin to load, with where it came from (for messages) and its config section. */
 export interface PluginEntry {

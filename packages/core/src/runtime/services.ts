@@ -7,13 +7,13 @@ import type { InventoryData } from '../inventory/inventory-data.js';
 import type { PredictionStore } from '../predictions/prediction-store.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { DatabaseHandle } from '../storage/database.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import type { CoreConfig } from './config.js';
-import type { EventBus } from './events.js';
-import type { JobRunner } from './jobs.js';
-import type { Logger } from './logger.js';
-import type { CoreMetrics } from './metrics.js';
-import type { PredictionService } from './prediction-service.js';
+import type { EventBus } from '../events/events.js';
+import type { JobRunner } from '../jobs/jobs.js';
+import type { Logger } from '../observability/logger.js';
+import type { CoreMetrics } from '../observability/metrics.js';
+import type { PredictionService } from '../predictions/prediction-service.js';
 
 /** References to the services core binds for every plugin. */
 export const coreServices = {

@@ -9,8 +9,8 @@ import { decisionEndpoints } from '../decisions/endpoints.js';
 import { kpiEndpoints } from '../kpis/endpoints.js';
 import { parseJsonColumn, primaryOnly } from '../storage/database.js';
 import { CORE_VERSION } from '../version.js';
-import { JOB_STATE_ALIASES, jobAccepted } from './jobs.js';
-import type { Runtime } from './runtime.js';
+import { JOB_STATE_ALIASES, jobAccepted } from '../jobs/jobs.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 const HOUR_MS = 3_600_000;
 

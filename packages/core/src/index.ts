@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 export * from './contracts/json.js';
 export * from './contracts/model.js';
 export * from './contracts/prediction.js';
@@ -30,6 +31,8 @@ export * from './contracts/validation.js';
 export { markStale, trackStaleness } from './cache/staleness.js';
 export { checkPlugins, PluginLoadError, type PluginEntry, type CheckedPlugin } from './runtime/plugin-loader.js';
 export { createRuntime, Runtime, type RuntimeOptions, type LoadedPlugin } from './runtime/runtime.js';
+// inversify's decorators, so that a plugin's `@injectable()` classes use the copy of inversify core's container reads.
+export { inject, injectable } from 'inversify';
 
 export * from './storage/schema.js';
 export * from './storage/database.js';

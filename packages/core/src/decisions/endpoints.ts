@@ -23,7 +23,7 @@ const change = {
  * The decision ledger over HTTP: list and read decisions with their transitions, change, approve, reject,
  * execute or fail one, and ask the plugins for fresh proposals. Reads never write; every state change is a POST.
  */
-export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunner; plugins: () => { id: string }[] }): AnyEndpoint[] {
+export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunner; plugins: () => readonly { id: string }[] }): AnyEndpoint[] {
   const { ledger } = deps;
   return [
     defineEndpoint({

@@ -1,3 +1,4 @@
+import type { DecisionLedgerOptions } from '../contracts/decision.js';
 import { createServiceRef } from '../contracts/service-ref.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import type { Clock } from '../time/clock.js';
@@ -12,4 +13,6 @@ export const baseServices = {
   config: createServiceRef<CoreConfig>('core.config'),
   clock: createServiceRef<Clock>('core.clock'),
   database: createServiceRef<DatabaseHandle>('core.database'),
+  /** The decision ledger's safeguards and settings, from the runtime's options and config (not one of `coreServices`). */
+  decisionLedgerOptions: createServiceRef<DecisionLedgerOptions>('core.decisionLedgerOptions'),
 } as const;

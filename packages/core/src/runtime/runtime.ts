@@ -43,6 +43,7 @@ import { PluginLoadError, checkPlugins } from './plugin-loader.js';
 import { PredictionService } from '../predictions/prediction-service.js';
 import type { PredictionAnswer } from '../predictions/prediction-service.js';
 import { coreServices } from './services.js';
+import { baseServices } from './base-services.js';
 import { HttpProblem } from '../contracts/problem.js';
 
 /** Options of `createRuntime`: config, clock, logger, plugins, and services or a database to use as given. */
@@ -293,14 +294,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   container.bind(coreServices.inventory.token).to(InventoryData).inSingletonScope();
   container.bind(coreServices.externalFactors.token).to(ExternalFactorStore).inSingletonScope();
   // The ledger also takes the safeguards given to createRuntime, which are options, not services.
-  container
-    .bind(coreServices.decisions.token)
-    .toResolvedValue(
-      (db: DatabaseHandle, c: Clock, cfg: CoreConfig) =>
-        new DecisionLedger({ database: primaryOnly(db), clock: c, safeguards: options.safeguards ?? defaultSafeguards(cfg.safeguards), settings: cfg.safeguards }),
-      [coreServices.database.token, coreServices.clock.token, coreServices.config.token],
-    )
-    .inSingletonScope();
+  container.bind(baseServices.decisionLedgerOptions.token).toConstantValue({ safeguards: options.safeguards ?? defaultSafeguards(config.safeguards), settings: config.safeguards });
+  container.bind(coreServices.decisions.token).to(DecisionLedger).inSingletonScope();
   const coreTokens = new Set<symbol>(Object.values(coreServices).map((r) => r.token));
   for (const s of options.services ?? []) {
     if (coreTokens.has(s.ref.token)) throw new Error(`service '${s.ref.id}' is core's own and cannot be replaced`);

@@ -296,7 +296,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   // The ledger also takes the safeguards given to createRuntime, which are options, not services.
   container.bind(baseServices.decisionLedgerOptions.token).toConstantValue({ safeguards: options.safeguards ?? defaultSafeguards(config.safeguards), settings: config.safeguards });
   container.bind(coreServices.decisions.token).to(DecisionLedger).inSingletonScope();
-  const coreTokens = new Set<symbol>(Object.values(coreServices).map((r) => r.token));
+  const coreTokens = new Set<symbol>([...Object.values(coreServices), ...Object.values(baseServices)].map((r) => r.token));
   for (const s of options.services ?? []) {
     if (coreTokens.has(s.ref.token)) throw new Error(`service '${s.ref.id}' is core's own and cannot be replaced`);
     container.bind(s.ref.token).toConstantValue(s.value);

@@ -13,6 +13,10 @@ export function packageBuild(entry: Options['entry'], options: Omit<Options, 'en
     sourcemap: true,
     clean: ['!**/*.d.ts', '!*.tsbuildinfo'],
     target: 'node20',
+    // The package's library config, not its solution-style tsconfig.json (which has no compiler options): esbuild
+    // reads `experimentalDecorators` from it, so inversify's `@injectable()` / `@inject(token)` compile as
+    // TypeScript decorators (esbuild emits no decorator metadata; every constructor parameter names its token).
+    tsconfig: 'tsconfig.lib.json',
     ...options,
   });
 }

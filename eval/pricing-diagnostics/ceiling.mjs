@@ -59,7 +59,7 @@ for (const seed of seeds) {
   const trueCat = new Map();
   for (const [cat, k] of Object.entries(byCat)) trueCat.set(cat, k.trueEl.reduce((a, b) => a + b, 0) / k.trueEl.length);
   const trueCatMap = new Map(truth.classes.map((c) => [c.rentalClass, { elasticity: trueCat.get(c.category), se: 0.15 }]));
-  const inv = await new InventoryData({ database: db }).rentalClasses();
+  const inv = await new InventoryData(db).rentalClasses();
   const t0 = Date.now();
   const cens = censoredElasticities(
     await loadCapacityHistory(

@@ -38,7 +38,7 @@ export const CAPACITY_SETTING = { minProbability: 0.8, requirePositiveRange: fal
 /** Fits on the database's history (a simulated business) and returns each policy's price per class and block. */
 export async function pricingSchedules(database, truth, { maxChange = 0.2, blockDays = 28, days = 364, setting = CAPACITY_SETTING, historyDays = 730 } = {}) {
   const from = addDays(truth.end, 1);
-  const inventory = new InventoryData({ database });
+  const inventory = new InventoryData(database);
   const classes = await inventory.rentalClasses();
   const repairRows = await database.db
     .selectFrom('id_item_master')

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 export * from './contracts/json.js';
 export * from './contracts/model.js';
 export * from './contracts/prediction.js';
@@ -12,25 +13,27 @@ export * from './contracts/responses.js';
 export { CORE_VERSION } from './version.js';
 export { MissingPeerError, type OptionalPeer } from './optional-peers.js';
 
-export * from './runtime/clock.js';
+export * from './time/clock.js';
 export * from './runtime/config.js';
-export * from './runtime/dates.js';
-export * from './runtime/events.js';
-export * from './runtime/jobs.js';
-export * from './runtime/bullmq-jobs.js';
-export * from './runtime/job-context.js';
-export { ClusterSync } from './runtime/cluster-sync.js';
-export * from './runtime/logger.js';
-export * from './runtime/metrics.js';
+export * from './time/dates.js';
+export * from './events/events.js';
+export * from './jobs/jobs.js';
+export * from './jobs/bullmq-jobs.js';
+export * from './jobs/job-context.js';
+export { ClusterSync } from './events/cluster-sync.js';
+export * from './observability/logger.js';
+export * from './observability/metrics.js';
 export * from './runtime/services.js';
-export * from './runtime/prediction-service.js';
-export * from './runtime/invoke.js';
-export { SerializedAnswers } from './runtime/serialized-answers.js';
-export * from './runtime/validation.js';
-export * from './runtime/item-rows.js';
-export { markStale, trackStaleness } from './runtime/staleness.js';
+export * from './predictions/prediction-service.js';
+export * from './endpoints/invoke.js';
+export { SerializedAnswers } from './endpoints/serialized-answers.js';
+export * from './contracts/validation.js';
+export * from './endpoints/item-rows.js';
+export { markStale, trackStaleness } from './cache/staleness.js';
 export { checkPlugins, PluginLoadError, type PluginEntry, type CheckedPlugin } from './runtime/plugin-loader.js';
 export { createRuntime, Runtime, type RuntimeOptions, type LoadedPlugin } from './runtime/runtime.js';
+// inversify's decorators, so that a plugin's `@injectable()` classes use the copy of inversify core's container reads.
+export { inject, injectable } from 'inversify';
 
 export * from './storage/schema.js';
 export * from './storage/database.js';

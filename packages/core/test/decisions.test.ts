@@ -210,7 +210,7 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
   const db = useMigratedDatabase(target.url, ['automated_decisions', 'rfid3_decision_transitions']);
   beforeEach(() => {
     clock = new FakeClock('2026-04-10T15:00:00Z');
-    ledger = new DecisionLedger({ database: db.handle, clock, safeguards: defaultSafeguards() });
+    ledger = new DecisionLedger(db.handle, clock, { safeguards: defaultSafeguards() });
   });
   const key = (name: string, role: DecisionActor['role'], approveLimitUsd: number | null = null): DecisionActor => ({ name, keyId: `k-${name}`, role, approveLimitUsd });
   const alice = key('alice', 'approve');
@@ -277,7 +277,7 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
   });
 
   it('records a decision a safeguard rejects as rejected by the safeguard, and not open', async () => {
-    const frozen = new DecisionLedger({ database: db.handle, clock, safeguards: [{ id: 'freeze', check: () => ({ verdict: 'reject', reason: 'purchasing frozen' }) }] });
+    const frozen = new DecisionLedger(db.handle, clock, { safeguards: [{ id: 'freeze', check: () => ({ verdict: 'reject', reason: 'purchasing frozen' }) }] });
     const d = await frozen.propose(restock(10, 0.99));
     expect(d).toMatchObject({ status: 'rejected', verdict: 'reject', decidedBy: 'safeguard', requiresApproval: true, autoApproved: false, open: false });
   });
@@ -389,7 +389,7 @@ describeEach(databaseTargets(services), 'DecisionLedger', (target) => {
   it('re-checks on execution: a cap lowered since the approval refuses it', async () => {
     const p = await ledger.propose(restock(4000, 0.7, { quantity: 40, unitCostUsd: 100, action: { quantity: 40 } }));
     await ledger.approve(p.id, alice);
-    const stricter = new DecisionLedger({ database: db.handle, clock, safeguards: defaultSafeguards({ restockCapUsd: 3000 }) });
+    const stricter = new DecisionLedger(db.handle, clock, { safeguards: defaultSafeguards({ restockCapUsd: 3000 }) });
     await expectProblem(stricter.execute(p.id, bob), 422, /restock-cap/);
     expect((await ledger.get(p.id))!.status).toBe('approved');
   });

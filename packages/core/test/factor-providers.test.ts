@@ -59,7 +59,7 @@ describeEach(databaseTargets(services), 'external factors through a provider wit
     await stub.stop();
   });
   beforeEach(() => {
-    store = new ExternalFactorStore({ database: db.handle, clock: new FakeClock('2026-06-01T08:00:00Z') });
+    store = new ExternalFactorStore(db.handle, new FakeClock('2026-06-01T08:00:00Z'));
     stub.script.length = 0;
     stub.requests.length = 0;
   });

@@ -41,7 +41,7 @@ describe('InventoryData over the RFID3 tables', () => {
       .execute();
     await db.insertInto('user_rental_class_mappings').values({ rental_class_id: cls.rentalClass, category: 'Seating', subcategory: 'Chairs', short_common_name: null }).execute();
     // A fresh reader looks for the table again.
-    const inventory = new InventoryData({ database: host.runtime.database });
+    const inventory = new InventoryData(host.runtime.database);
     const classes = await inventory.rentalClasses();
     expect(classes.find((c) => c.rentalClass === cls.rentalClass)?.category).toBe('Seating');
     expect(classes.filter((c) => c.category === 'Tables and Chairs').length).toBe(host.simulation!.truth.classes.filter((c) => c.category === 'Tables and Chairs').length - 1);

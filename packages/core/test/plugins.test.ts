@@ -7,6 +7,9 @@ import {
   coreServices,
   createRuntime,
   createServiceRef,
+  FeatureStore,
+  inject,
+  injectable,
   defineEndpoint,
   definePlugin,
   definePredictor,
@@ -231,6 +234,117 @@ describe('plugin checks at load time', () => {
       }),
     ]);
     expect(failing.message).toMatch(/^plugin 'pack': migration plugin_pack\/0001_bad failed: /);
+  });
+});
+
+describe("each plugin's own container", () => {
+  const secret = createServiceRef<{ word: string }>('acme.secret');
+  const scorer = createServiceRef<Scorer>('acme.scorer');
+
+  @injectable()
+  class Scorer {
+    static built = 0;
+    constructor(
+      @inject(coreServices.clock.token) readonly clock: { now(): Date },
+      @inject(secret.token) readonly hidden: { word: string },
+    ) {
+      Scorer.built++;
+    }
+  }
+
+  const owner = (over: Partial<Parameters<typeof definePlugin>[0]> = {}) =>
+    plain('acme', {
+      register(env) {
+        env.bind(secret, { value: { word: 'owl' } });
+        env.bind(scorer, { class: Scorer });
+      },
+      ...over,
+    });
+
+  it("keeps a plugin's private binding from every other plugin: requiring it is refused, naming the service", async () => {
+    const err = await loadError([owner(), plain('nosy', { requires: { secret } })]);
+    expect(err.pluginId).toBe('nosy');
+    expect(err.message).toBe("plugin 'nosy': requires service 'acme.secret', which neither core nor any loaded plugin provides");
+
+    const asked = await loadError([
+      owner(),
+      plain('nosy', {
+        register(env) {
+          env.get(secret);
+        },
+      }),
+    ]);
+    expect(asked.message).toBe(
+      "plugin 'nosy': asks for service 'acme.secret', which is not bound for it (a service another plugin binds privately is visible only if that plugin provides it)",
+    );
+  });
+
+  it('builds an @injectable class once, with its @inject dependencies from the plugin’s container and core’s', async () => {
+    Scorer.built = 0;
+    let mine: Scorer | undefined;
+    const runtime = await start([
+      owner({
+        register(env) {
+          env.bind(secret, { value: { word: 'owl' } });
+          env.bind(scorer, { class: Scorer });
+          mine = env.get(scorer);
+          expect(env.get(scorer)).toBe(mine);
+        },
+      }),
+    ]);
+    expect(mine).toBeInstanceOf(Scorer);
+    expect(mine!.hidden).toEqual({ word: 'owl' });
+    expect(mine!.clock).toBe(runtime.clock);
+    expect(Scorer.built).toBe(1);
+    // Private: the root (what every other plugin sees) has neither.
+    expect(() => runtime.get(scorer)).toThrow();
+    expect(() => runtime.get(secret)).toThrow();
+    // Core's own injectable services are singletons built from its database.
+    expect(runtime.get(coreServices.featureStore)).toBeInstanceOf(FeatureStore);
+    expect(runtime.get(coreServices.featureStore)).toBe(runtime.get(coreServices.featureStore));
+  });
+
+  /** A provider that binds the scorer privately and provides it, and a consumer that requires it; `saw` holds what each got. */
+  const sharing = () => {
+    const saw: { provider?: Scorer; consumer?: Scorer } = {};
+    const provider = owner({
+      provides: [scorer],
+      register(env) {
+        env.bind(secret, { value: { word: 'owl' } });
+        env.bind(scorer, { class: Scorer });
+        env.provide(scorer);
+        saw.provider = env.get(scorer);
+      },
+    });
+    const consumer = plain('restock', {
+      requires: { scorer },
+      register(env) {
+        saw.consumer = (env.deps as { scorer: Scorer }).scorer;
+      },
+    });
+    return { provider, consumer, saw };
+  };
+
+  it('shares what a plugin provides: the consumer gets the very instance the provider built', async () => {
+    Scorer.built = 0;
+    const { provider, consumer, saw } = sharing();
+    const runtime = await start([consumer, provider]);
+    expect(saw.consumer).toBeInstanceOf(Scorer);
+    expect(saw.consumer).toBe(saw.provider);
+    expect(runtime.get(scorer)).toBe(saw.provider);
+    expect(Scorer.built).toBe(1);
+    // The secret the scorer was built from is still the provider's alone.
+    expect(() => runtime.get(secret)).toThrow();
+  });
+
+  it('lets a test replace a service a plugin binds or provides, through createRuntime({ services })', async () => {
+    Scorer.built = 0;
+    const fake = { clock: { now: () => new Date(0) }, hidden: { word: 'fake' } } as unknown as Scorer;
+    const { provider, consumer, saw } = sharing();
+    await start([provider, consumer], { services: [{ ref: scorer, value: fake }] });
+    expect(saw.consumer).toBe(fake);
+    expect(saw.provider).toBe(fake);
+    expect(Scorer.built).toBe(0);
   });
 });
 

@@ -14,7 +14,7 @@ describe('elasticity recovered from a simulated business whose truth is known', 
     database = createDatabase('sqlite::memory:');
     await migrate(database, 'core', coreMigrations);
     sim = await simulate(database, { seed: 7, items: 1500, days: 730, end: '2026-05-31' });
-    const classes = await new InventoryData({ database }).rentalClasses();
+    const classes = await new InventoryData(database).rentalClasses();
     history = await loadPriceHistory(database, new Map(classes.map((c) => [c.rentalClass, c.category])));
   });
   afterAll(() => database.close());

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { Logger } from '../runtime/logger.js';
-import type { CoreMetrics } from '../runtime/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { CoreMetrics } from '../observability/metrics.js';
 import { RecentFailures, dropIfHung, isConnected } from './redis.js';
 
 /** Hit, miss and size counts of both cache layers. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { requirePeer } from '../optional-peers.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../storage/database.js';
 
 /** How the host talks to Redis so that Redis being away costs a request almost nothing. */

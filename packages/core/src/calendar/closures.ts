@@ -1,4 +1,4 @@
-import { addDays, dayRange, weekday } from '../runtime/dates.js';
+import { addDays, dayRange, weekday } from '../time/dates.js';
 import { publicHolidays } from './holidays.js';
 
 /** The holidays the stores are closed on unless a deployment says otherwise. */

@@ -89,6 +89,14 @@ export const DEFAULT_SAFEGUARD_SETTINGS: SafeguardSettings = Object.freeze({
 /** An amount as the ledger's messages give it: "$512.82", "$5,000". */
 export const usd = (n: number) => `$${n.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
 
+/** What the decision ledger is built from besides its database and clock: the safeguards and their settings. */
+export interface DecisionLedgerOptions {
+  /** The safeguards every transition runs (plugins add their own with `addSafeguards`). */
+  safeguards: DecisionSafeguard[];
+  /** The limits the ledger applies itself (approval amounts, ceilings); the design's defaults fill in the rest. */
+  settings?: Partial<SafeguardSettings>;
+}
+
 /** The safeguards of the design (BRIEF §5), parameterised so a deployment can change the numbers. */
 export function defaultSafeguards(settings: Partial<SafeguardSettings> = {}): DecisionSafeguard[] {
   const s = { ...DEFAULT_SAFEGUARD_SETTINGS, ...settings };

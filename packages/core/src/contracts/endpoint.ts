@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 
 /**
  * Roles by least privilege. `read` reads; `ingest` also posts data (scans, POS, feedback, inspections);

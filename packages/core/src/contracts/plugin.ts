@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { PortableMigrations } from '../storage/migration.js';
-import type { JobHandler, JobOptions } from '../runtime/jobs.js';
+import type { JobHandler, JobOptions } from '../jobs/jobs.js';
 import type { DecisionSafeguard } from './decision.js';
 import type { AnyEndpoint } from './endpoint.js';
 import type { AnyPredictor } from './predictor.js';
-import type { ResolvedServices, ServiceRef, ServiceRefs } from './service-ref.js';
+import type { ResolvedServices, ServiceRef, ServiceRefs, ServiceSource } from './service-ref.js';
 
 /** Marks a value made by `definePlugin`; a registered symbol so a plugin built against another copy of core is still recognised. */
 export const PLUGIN_BRAND: unique symbol = Symbol.for('rfid3.plugin');
@@ -18,8 +18,31 @@ export interface PluginEnv<C, D> {
   config: C;
   deps: D;
   logger: Logger;
-  /** Binds a service this plugin declared in `provides`, for other plugins to require. */
-  provide<T>(ref: ServiceRef<T>, value: T): void;
+  /**
+   * Binds a service in this plugin's own container (a child of core's): the plugin's classes and factories see it,
+   * and so does `get`, but no other plugin does unless the plugin also calls `provide(ref)`. A class is an
+   * `@injectable()` class whose constructor parameters carry `@inject(ref.token)`; it may inject core's services,
+   * services other plugins provide and this plugin's own bindings.
+   *
+   * @example
+   * ```ts
+   * register({ bind, get, endpoint }) {
+   *   bind(scorerRef, { class: Scorer });         // @injectable() class Scorer { constructor(@inject(coreServices.database.token) db) {} }
+   *   const scorer = get(scorerRef);              // built once, with its dependencies
+   * }
+   * ```
+   * A service given to `createRuntime({ services })` (or `startTestHost({ services })`) under the same reference
+   * replaces it: the binding is then skipped, which is how a test puts a fake in its place.
+   */
+  bind<T>(ref: ServiceRef<T>, source: ServiceSource<T>): void;
+  /** The service bound to `ref` as this plugin sees it: its own bindings, core's services and what other plugins provide. */
+  get<T>(ref: ServiceRef<T>): T;
+  /**
+   * Makes a service this plugin declared in `provides` visible to other plugins that require it: `value`, or,
+   * without a value, what the plugin bound under `ref` with `bind`. A service given to `createRuntime({ services })`
+   * under the same reference replaces it.
+   */
+  provide<T>(ref: ServiceRef<T>, value?: T): void;
   /** Adds endpoints to the host. */
   endpoint(...endpoints: AnyEndpoint[]): void;
   /** Adds predictors to the host's prediction service. */
@@ -54,7 +77,10 @@ export interface PluginOptions<C extends z.ZodType, D extends ServiceRefs> {
   description?: string;
   /** Validates the plugin's section of the host config; defaults fill in here. */
   configSchema?: C;
-  /** Services the plugin needs, by reference; the host refuses to load it if one is not bound. */
+  /**
+   * Services the plugin needs, by reference, resolved from its own container: core's services and what other
+   * plugins `provide` (never another plugin's private bindings). The host refuses to load it if one is not bound.
+   */
   requires?: D;
   /** Services the plugin binds with `env.provide`, so that plugins requiring them load after it. */
   provides?: ServiceRef<unknown>[];
@@ -77,6 +103,18 @@ export interface PluginOptions<C extends z.ZodType, D extends ServiceRefs> {
 export type Plugin<C extends z.ZodType = z.ZodType, D extends ServiceRefs = ServiceRefs> = Readonly<PluginOptions<C, D>> & {
   readonly [PLUGIN_BRAND]: number;
 };
+
+/** A plugin as loaded: its id, version, source, core range, and what it added. */
+export interface LoadedPlugin {
+  id: string;
+  version: string;
+  description?: string;
+  source?: string;
+  coreRange: string;
+  endpoints: number;
+  predictors: string[];
+  jobs: string[];
+}
 
 /** A plugin with any config and services, as the host holds them. */
 // biome-ignore lint: a loaded plugin's generic parameters are not known to the host

@@ -22,3 +22,25 @@ export function createServiceRef<T>(id: string): ServiceRef<T> {
 export type ServiceRefs = Record<string, ServiceRef<unknown>>;
 /** The services of `D`, resolved to their types. */
 export type ResolvedServices<D extends ServiceRefs> = { [K in keyof D]: D[K] extends ServiceRef<infer T> ? T : never };
+
+/**
+ * How a plugin binds a service in its own container with `env.bind`: a value as it is, a class the container
+ * constructs (an `@injectable()` class whose constructor parameters name their services with `@inject(ref.token)`),
+ * or a factory given a resolver. A class or a factory is built once, when first asked for, and then shared.
+ */
+export type ServiceSource<T> =
+  | {
+      /** The service itself, bound as it is. */
+      value: T;
+    }
+  | {
+      /** An `@injectable()` class the container constructs, each constructor parameter named by `@inject(ref.token)`. */
+      class: new (
+        // biome-ignore lint: a class's constructor parameters are whatever its `@inject` decorators name
+        ...args: any[]
+      ) => T;
+    }
+  | {
+      /** Builds the service; `get` resolves the services it is built from, as the plugin sees them. */
+      factory: (get: <S>(ref: ServiceRef<S>) => S) => T;
+    };

@@ -1,17 +1,20 @@
+import 'reflect-metadata';
+import { inject, injectable } from 'inversify';
 import type { Kysely, Transaction } from 'kysely';
-import type { DecisionSafeguard, ProposedDecision, SafeguardOutcome, SafeguardResult, SafeguardSettings, Verdict } from '../contracts/decision.js';
+import type { DecisionLedgerOptions, DecisionSafeguard, ProposedDecision, SafeguardOutcome, SafeguardResult, SafeguardSettings, Verdict } from '../contracts/decision.js';
 import { applySafeguards, DEFAULT_SAFEGUARD_SETTINGS, priceDecision, usd } from '../contracts/decision.js';
 import type { Principal, Role } from '../contracts/endpoint.js';
 import { roleSatisfies } from '../contracts/endpoint.js';
 import type { JsonObject } from '../contracts/json.js';
 import { HttpProblem } from '../contracts/problem.js';
-import type { Clock } from '../runtime/clock.js';
-import { sqlDateTime } from '../runtime/dates.js';
+import type { Clock } from '../time/clock.js';
+import { sqlDateTime } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
-import { parseJsonColumn } from '../storage/database.js';
+import { parseJsonColumn, primaryOnly } from '../storage/database.js';
 import { OPEN_DECISION_STATUSES, openDecisionKey } from '../storage/migrations/decision-ledger.js';
 import type { RFID3Database, Row, RowUpdate } from '../storage/schema.js';
 import type { ImpactMeasure } from './impact-measure.js';
+import { baseServices } from '../runtime/base-services.js';
 
 /** The states a decision moves through. */
 export const DECISION_STATUSES = ['pending', 'approved', 'rejected', 'executed', 'failed'] as const;
@@ -146,14 +149,25 @@ const unprocessable = (detail: string, extensions: Record<string, unknown> = {})
  *   open one in the same transaction.
  * - Every transition is appended to `rfid3_decision_transitions`: who, when, from what to what.
  */
+@injectable()
 export class DecisionLedger {
+  private readonly deps: { database: DatabaseHandle; clock: Clock };
   private readonly safeguards: DecisionSafeguard[];
   private readonly settings: SafeguardSettings;
   private readonly impactMeasures = new Map<string, ImpactMeasure>();
 
-  constructor(private readonly deps: { database: DatabaseHandle; clock: Clock; safeguards: DecisionSafeguard[]; settings?: Partial<SafeguardSettings> }) {
-    this.safeguards = [...deps.safeguards];
-    this.settings = { ...DEFAULT_SAFEGUARD_SETTINGS, ...deps.settings };
+  /**
+   * Core binds it as `coreServices.decisions`, built from its database, clock and the safeguards of the runtime's
+   * options and config. It reads what it just wrote, so it always uses the primary database, never a replica.
+   */
+  constructor(
+    @inject(baseServices.database.token) database: DatabaseHandle,
+    @inject(baseServices.clock.token) clock: Clock,
+    @inject(baseServices.decisionLedgerOptions.token) options: DecisionLedgerOptions,
+  ) {
+    this.deps = { database: primaryOnly(database), clock };
+    this.safeguards = [...options.safeguards];
+    this.settings = { ...DEFAULT_SAFEGUARD_SETTINGS, ...options.settings };
   }
 
   /** Adds safeguards (a plugin's own rules for its decision types); they apply to every later transition. */

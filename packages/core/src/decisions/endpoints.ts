@@ -3,8 +3,8 @@ import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { decisionRecordSchema, decisionTransitionSchema, jobAcceptedSchema } from '../contracts/responses.js';
-import type { JobRecord, JobRunner } from '../runtime/jobs.js';
-import { jobAccepted } from '../runtime/jobs.js';
+import type { JobRecord, JobRunner } from '../jobs/jobs.js';
+import { jobAccepted } from '../jobs/jobs.js';
 import type { DecisionLedger } from './decision-ledger.js';
 import { actorOf, DECISION_STATUSES } from './decision-ledger.js';
 
@@ -23,7 +23,7 @@ const change = {
  * The decision ledger over HTTP: list and read decisions with their transitions, change, approve, reject,
  * execute or fail one, and ask the plugins for fresh proposals. Reads never write; every state change is a POST.
  */
-export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunner; plugins: () => { id: string }[] }): AnyEndpoint[] {
+export function decisionEndpoints(deps: { ledger: DecisionLedger; jobs: JobRunner; plugins: () => readonly { id: string }[] }): AnyEndpoint[] {
   const { ledger } = deps;
   return [
     defineEndpoint({

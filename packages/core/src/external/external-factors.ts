@@ -1,6 +1,9 @@
+import 'reflect-metadata';
+import { inject, injectable } from 'inversify';
+import { baseServices } from '../runtime/base-services.js';
 import type { JsonValue } from '../contracts/json.js';
-import type { Clock } from '../runtime/clock.js';
-import { sqlDateTime } from '../runtime/dates.js';
+import type { Clock } from '../time/clock.js';
+import { sqlDateTime } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks, parseJsonColumn } from '../storage/database.js';
 
@@ -31,8 +34,14 @@ export interface ExternalFactorProvider {
 }
 
 /** External factors in `external_data_factors`, one value per type, name, day and location. */
+@injectable()
 export class ExternalFactorStore {
-  constructor(private readonly deps: { database: DatabaseHandle; clock: Clock }) {}
+  private readonly deps: { database: DatabaseHandle; clock: Clock };
+
+  /** Core binds it as `coreServices.externalFactors`, built from its database and clock. */
+  constructor(@inject(baseServices.database.token) database: DatabaseHandle, @inject(baseServices.clock.token) clock: Clock) {
+    this.deps = { database, clock };
+  }
 
   /** Stores factors, replacing any with the same type, name, day and location, in one transaction. */
   async put(factors: ExternalFactor[]): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { ExternalFactor, ExternalFactorProvider, ExternalFactorStore } from './external-factors.js';
 
 /** How hard to try a factor provider: timeout, retries and backoff. */

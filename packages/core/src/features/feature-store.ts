@@ -1,7 +1,10 @@
+import 'reflect-metadata';
+import { inject, injectable } from 'inversify';
+import { baseServices } from '../runtime/base-services.js';
 import type { Feature } from '../contracts/feature.js';
 import type { JsonValue } from '../contracts/json.js';
-import type { Clock } from '../runtime/clock.js';
-import { sqlDateTime } from '../runtime/dates.js';
+import type { Clock } from '../time/clock.js';
+import { sqlDateTime } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks, parseJsonColumn } from '../storage/database.js';
 
@@ -16,8 +19,14 @@ export interface FeatureValue {
 }
 
 /** Computed feature values in `ml_feature_store`, one per entity, feature and day. */
+@injectable()
 export class FeatureStore {
-  constructor(private readonly deps: { database: DatabaseHandle; clock: Clock }) {}
+  private readonly deps: { database: DatabaseHandle; clock: Clock };
+
+  /** Core binds it as `coreServices.featureStore`, built from its database and clock. */
+  constructor(@inject(baseServices.database.token) database: DatabaseHandle, @inject(baseServices.clock.token) clock: Clock) {
+    this.deps = { database, clock };
+  }
 
   /** Stores values, replacing any for the same entity, feature and day. */
   async put(values: FeatureValue[]): Promise<void> {

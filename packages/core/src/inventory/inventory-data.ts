@@ -1,5 +1,8 @@
+import 'reflect-metadata';
+import { inject, injectable } from 'inversify';
+import { baseServices } from '../runtime/base-services.js';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import { dayRange } from '../runtime/dates.js';
+import { dayRange } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { tableExists } from '../storage/migration.js';
 
@@ -55,10 +58,15 @@ export interface DenseSeries {
  * Read-only access to the RFID3 tables as RFID3 keeps them. Category comes from RFID3's
  * `rental_class_mappings`, overridden by `user_rental_class_mappings` where that table exists.
  */
+@injectable()
 export class InventoryData {
   private userMappings: Promise<boolean> | null = null;
+  private readonly deps: { database: DatabaseHandle };
 
-  constructor(private readonly deps: { database: DatabaseHandle }) {}
+  /** Core binds it as `coreServices.inventory`, built from its database. */
+  constructor(@inject(baseServices.database.token) database: DatabaseHandle) {
+    this.deps = { database };
+  }
 
   private hasUserMappings(): Promise<boolean> {
     this.userMappings ??= tableExists(this.deps.database.db, 'user_rental_class_mappings');

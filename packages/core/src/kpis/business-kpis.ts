@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { DecisionLedger, DecisionRecord } from '../decisions/decision-ledger.js';
 import type { InventoryData } from '../inventory/inventory-data.js';
-import { addDays, daysBetween } from '../runtime/dates.js';
+import { addDays, daysBetween } from '../time/dates.js';
 import { GRADES } from '../simulator/catalog.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { fleetDays, soldOut } from './fleet-days.js';

@@ -3,9 +3,16 @@ import { z } from 'zod';
 import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint } from '../contracts/endpoint.js';
 import { jobAcceptedSchema } from '../contracts/responses.js';
-import { isoDay } from '../runtime/dates.js';
-import { jobAccepted, keepSchedule } from '../runtime/jobs.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { isoDay } from '../time/dates.js';
+import { jobAccepted, keepSchedule } from '../jobs/jobs.js';
+import type { Cache } from '../cache/cache.js';
+import type { DecisionLedger } from '../decisions/decision-ledger.js';
+import type { InventoryData } from '../inventory/inventory-data.js';
+import type { JobRunner } from '../jobs/jobs.js';
+import type { Logger } from '../observability/logger.js';
+import type { CoreMetrics } from '../observability/metrics.js';
+import type { DatabaseHandle } from '../storage/database.js';
+import type { Clock } from '../time/clock.js';
 import { GRADES } from '../simulator/catalog.js';
 import { dataKpis, decisionKpis } from './business-kpis.js';
 import type { BusinessKpis, KpiOptions } from './business-kpis.js';
@@ -14,18 +21,30 @@ import { kpiReportSchema } from './schema.js';
 
 const CACHE_SECONDS = 600;
 
+/** The services the KPI endpoints and the impact-matching job use (core's endpoint plugin requires them). */
+export interface KpiServices {
+  cache: Cache;
+  clock: Clock;
+  database: DatabaseHandle;
+  decisions: DecisionLedger;
+  inventory: InventoryData;
+  jobs: JobRunner;
+  logger: Logger;
+  metrics: CoreMetrics;
+}
+
 /** The last day the scans cover (never after today), or null with no scan. */
-async function dataThrough(runtime: Runtime): Promise<string | null> {
-  const range = await runtime.inventory.scanRange();
+async function dataThrough(core: KpiServices): Promise<string | null> {
+  const range = await core.inventory.scanRange();
   if (!range.last) return null;
   const last = range.last.slice(0, 10);
-  const today = isoDay(runtime.clock.now());
+  const today = isoDay(core.clock.now());
   return last < today ? last : today;
 }
 
 /** The Prometheus gauges of the KPIs, set from the last computed report (GET /kpis; the host's nightly precompute asks for it). */
-function kpiGauges(runtime: Runtime) {
-  const gauge = (name: string, help: string, labelNames: string[] = []): Gauge => runtime.metrics.gauge({ name, help, labelNames });
+function kpiGauges(core: KpiServices) {
+  const gauge = (name: string, help: string, labelNames: string[] = []): Gauge => core.metrics.gauge({ name, help, labelNames });
   const g = {
     stockouts: gauge('rfid3_kpi_stockout_class_days', 'Class-days with every unit of a class out at once over the last weeks, and the same weeks a year earlier', ['period']),
     turns: gauge('rfid3_kpi_inventory_turns_per_year', 'Units sent out per unit owned, per 365 days', ['period']),
@@ -56,16 +75,16 @@ function kpiGauges(runtime: Runtime) {
 }
 
 /** Registers the job that measures executed decisions' actual impact, and runs it every `everyMinutes` while the runtime runs. */
-export function registerImpactMatching(runtime: Runtime, everyMinutes: number): void {
-  runtime.jobs.register(MATCH_IMPACT_JOB, async () => matchDecisionImpacts(runtime.decisions, await dataThrough(runtime), runtime.logger));
+export function registerImpactMatching(core: KpiServices, everyMinutes: number, onStart: (hook: () => void) => void): void {
+  core.jobs.register(MATCH_IMPACT_JOB, async () => matchDecisionImpacts(core.decisions, await dataThrough(core), core.logger));
   // A job scheduler in BullMQ mode: several hosts, one run per period (none, and an earlier one removed, at 0).
   // Not awaited: a Redis that is slow to answer must not hold the host's start.
-  runtime.addStartHook(() => void keepSchedule(runtime.jobs, MATCH_IMPACT_JOB, everyMinutes * 60_000, runtime.logger));
+  onStart(() => void keepSchedule(core.jobs, MATCH_IMPACT_JOB, everyMinutes * 60_000, core.logger));
 }
 
 /** `GET /kpis` and `POST /kpis/match-impact`, served by core. */
-export function kpiEndpoints(runtime: Runtime): AnyEndpoint[] {
-  const publish = kpiGauges(runtime);
+export function kpiEndpoints(core: KpiServices): AnyEndpoint[] {
+  const publish = kpiGauges(core);
   return [
     defineEndpoint({
       method: 'GET',
@@ -85,10 +104,10 @@ export function kpiEndpoints(runtime: Runtime): AnyEndpoint[] {
       async handler({ query }) {
         const options: KpiOptions = { weeks: query.weeks, days: query.days, asOf: query.asOf, minRentableGrade: query.minRentableGrade };
         // The scans are read once per ten minutes; the ledger's figures are always current.
-        const { value: data } = await runtime.cache.wrap(`kpis:${isoDay(runtime.clock.now())}:${JSON.stringify(options)}`, CACHE_SECONDS, () =>
-          dataKpis({ database: runtime.database, inventory: runtime.inventory, today: isoDay(runtime.clock.now()) }, options),
+        const { value: data } = await core.cache.wrap(`kpis:${isoDay(core.clock.now())}:${JSON.stringify(options)}`, CACHE_SECONDS, () =>
+          dataKpis({ database: core.database, inventory: core.inventory, today: isoDay(core.clock.now()) }, options),
         );
-        const report: BusinessKpis = { ...data, ...(await decisionKpis(runtime.decisions, isoDay(runtime.clock.now()), query.days)) };
+        const report: BusinessKpis = { ...data, ...(await decisionKpis(core.decisions, isoDay(core.clock.now()), query.days)) };
         if (!query.asOf && query.weeks === 8 && query.days === 365 && !query.minRentableGrade) publish(report);
         return report;
       },
@@ -102,7 +121,7 @@ export function kpiEndpoints(runtime: Runtime): AnyEndpoint[] {
       output: jobAcceptedSchema,
       successStatus: 202,
       handler() {
-        return jobAccepted(runtime.jobs.enqueue(MATCH_IMPACT_JOB, {}));
+        return jobAccepted(core.jobs.enqueue(MATCH_IMPACT_JOB, {}));
       },
     }),
   ];

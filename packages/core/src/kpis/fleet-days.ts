@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { dayRange } from '../runtime/dates.js';
+import { dayRange } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 
 /** The status RFID3 gives an item on a shelf, ready to go out; every other status is out of reach of a request. */

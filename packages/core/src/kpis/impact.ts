@@ -1,6 +1,6 @@
 import type { DecisionLedger } from '../decisions/decision-ledger.js';
 import { systemActor } from '../decisions/decision-ledger.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 
 /** The job that fills the actual impact of executed decisions once their horizon has passed. */
 export const MATCH_IMPACT_JOB = 'kpis.match-impact';

@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import type { Prediction } from '../contracts/prediction.js';
-import type { Clock } from '../runtime/clock.js';
-import { sqlDateTime } from '../runtime/dates.js';
-import type { Logger } from '../runtime/logger.js';
-import type { CoreMetrics } from '../runtime/metrics.js';
+import type { Clock } from '../time/clock.js';
+import { sqlDateTime } from '../time/dates.js';
+import type { Logger } from '../observability/logger.js';
+import type { CoreMetrics } from '../observability/metrics.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import type { NewRow } from '../storage/schema.js';
 import { insertInChunks } from '../storage/database.js';
-import { currentJob } from '../runtime/job-context.js';
+import { currentJob } from '../jobs/job-context.js';
 
 /** What happened on a predicted day, to match with the predictions about it. */
 export interface ActualValue {

@@ -1,7 +1,7 @@
 import type { JsonValue } from '../contracts/json.js';
-import type { Clock } from '../runtime/clock.js';
-import { sqlDateTime } from '../runtime/dates.js';
-import { currentJob } from '../runtime/job-context.js';
+import type { Clock } from '../time/clock.js';
+import { sqlDateTime } from '../time/dates.js';
+import { currentJob } from '../jobs/job-context.js';
 import { isDependencyUnavailable } from '../storage/availability.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { parseJsonColumn } from '../storage/database.js';

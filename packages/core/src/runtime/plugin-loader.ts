@@ -4,7 +4,7 @@ import type { AnyPlugin } from '../contracts/plugin.js';
 import { PLUGIN_API_VERSION, PLUGIN_BRAND, isPlugin } from '../contracts/plugin.js';
 import type { ServiceRef } from '../contracts/service-ref.js';
 import { CORE_VERSION } from '../version.js';
-import { fieldErrors } from './validation.js';
+import { fieldErrors } from '../contracts/validation.js';
 
 /** A plugin to load, with where it came from (for messages) and its config section. */
 export interface PluginEntry {
@@ -36,9 +36,10 @@ export interface CheckedPlugin {
 /**
  * Checks every plugin before any registers (brand and API version, core range, duplicate ids,
  * config against its schema, required services) and returns them in an order where each plugin
- * comes after the plugins providing what it requires.
+ * comes after the plugins providing what it requires. Services in `replaced` (given to the runtime, e.g. by a test)
+ * may also be provided by a plugin: the given one takes its place.
  */
-export function checkPlugins(entries: PluginEntry[], boundByCore: Set<symbol>, coreVersion = CORE_VERSION): CheckedPlugin[] {
+export function checkPlugins(entries: PluginEntry[], boundByCore: Set<symbol>, coreVersion = CORE_VERSION, replaced: ReadonlySet<symbol> = new Set()): CheckedPlugin[] {
   const checked: CheckedPlugin[] = [];
   const seen = new Map<string, string | undefined>();
   for (const entry of entries) {
@@ -79,19 +80,19 @@ export function checkPlugins(entries: PluginEntry[], boundByCore: Set<symbol>, c
     }
     checked.push({ plugin: p, source: entry.source, config });
   }
-  return orderByDependencies(checked, boundByCore);
+  return orderByDependencies(checked, boundByCore, replaced);
 }
 
 function refsOf(plugin: AnyPlugin): ServiceRef<unknown>[] {
   return Object.values(plugin.requires ?? {}) as ServiceRef<unknown>[];
 }
 
-function orderByDependencies(plugins: CheckedPlugin[], boundByCore: Set<symbol>): CheckedPlugin[] {
+function orderByDependencies(plugins: CheckedPlugin[], boundByCore: Set<symbol>, replaced: ReadonlySet<symbol>): CheckedPlugin[] {
   const provider = new Map<symbol, CheckedPlugin>();
   for (const c of plugins) {
     for (const ref of c.plugin.provides ?? []) {
       const other = provider.get(ref.token);
-      if (boundByCore.has(ref.token)) throw new PluginLoadError(c.plugin.id, `provides '${ref.id}', which core already binds`, c.source);
+      if (boundByCore.has(ref.token) && !replaced.has(ref.token)) throw new PluginLoadError(c.plugin.id, `provides '${ref.id}', which core already binds`, c.source);
       if (other) throw new PluginLoadError(c.plugin.id, `provides '${ref.id}', which plugin '${other.plugin.id}' also provides`, c.source);
       provider.set(ref.token, c);
     }

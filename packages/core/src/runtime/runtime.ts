@@ -8,9 +8,9 @@ import { openRedis } from '../cache/redis.js';
 import type { DecisionSafeguard } from '../contracts/decision.js';
 import { defaultSafeguards } from '../contracts/decision.js';
 import type { AnyEndpoint, HttpMethod, Principal } from '../contracts/endpoint.js';
-import type { AnyPlugin, PluginEnv } from '../contracts/plugin.js';
+import type { AnyPlugin, LoadedPlugin, PluginEnv } from '../contracts/plugin.js';
 import type { AnyPredictor, PredictorQuery } from '../contracts/predictor.js';
-import type { ServiceRef } from '../contracts/service-ref.js';
+import type { ServiceRef, ServiceSource } from '../contracts/service-ref.js';
 import { DecisionLedger } from '../decisions/decision-ledger.js';
 import { ExternalFactorStore } from '../external/external-factors.js';
 import { FeatureStore } from '../features/feature-store.js';
@@ -22,28 +22,28 @@ import { createDatabase, primaryOnly } from '../storage/database.js';
 import { migrate } from '../storage/migration.js';
 import { coreMigrations } from '../storage/migrations/index.js';
 import { CORE_VERSION } from '../version.js';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
+import type { Clock } from '../time/clock.js';
+import { systemClock } from '../time/clock.js';
 import type { CoreConfig, CoreConfigInput } from './config.js';
 import { coreConfigSchema } from './config.js';
-import { coreEndpoints } from './core-endpoints.js';
-import { registerImpactMatching } from '../kpis/endpoints.js';
-import { EventBus } from './events.js';
-import type { AccessPolicy, EndpointResponse, RawEndpointInput } from './invoke.js';
-import { CORE_OWNER, EndpointTable, invokeEndpoint } from './invoke.js';
-import type { JobRunner } from './jobs.js';
-import { InProcessJobRunner, RETRAIN_JOB } from './jobs.js';
-import { BullmqJobRunner } from './bullmq-jobs.js';
-import type { WorkerOptions } from './bullmq-jobs.js';
-import { ClusterSync } from './cluster-sync.js';
-import type { Logger } from './logger.js';
-import { createLogger } from './logger.js';
-import { CoreMetrics } from './metrics.js';
+import { coreEndpointsPlugin } from '../endpoints/core-plugin.js';
+import { EventBus } from '../events/events.js';
+import type { AccessPolicy, EndpointResponse, RawEndpointInput } from '../endpoints/invoke.js';
+import { EndpointTable, invokeEndpoint } from '../endpoints/invoke.js';
+import type { JobRunner } from '../jobs/jobs.js';
+import { InProcessJobRunner, RETRAIN_JOB } from '../jobs/jobs.js';
+import { BullmqJobRunner } from '../jobs/bullmq-jobs.js';
+import type { WorkerOptions } from '../jobs/bullmq-jobs.js';
+import { ClusterSync } from '../events/cluster-sync.js';
+import type { Logger } from '../observability/logger.js';
+import { createLogger } from '../observability/logger.js';
+import { CoreMetrics } from '../observability/metrics.js';
 import type { PluginEntry } from './plugin-loader.js';
 import { PluginLoadError, checkPlugins } from './plugin-loader.js';
-import { PredictionService } from './prediction-service.js';
-import type { PredictionAnswer } from './prediction-service.js';
+import { PredictionService } from '../predictions/prediction-service.js';
+import type { PredictionAnswer } from '../predictions/prediction-service.js';
 import { coreServices } from './services.js';
+import { baseServices } from './base-services.js';
 import { HttpProblem } from '../contracts/problem.js';
 
 /** Options of `createRuntime`: config, clock, logger, plugins, and services or a database to use as given. */
@@ -55,7 +55,11 @@ export interface RuntimeOptions {
   plugins?: (AnyPlugin | PluginEntry)[];
   /** An open database to use instead of `config.databaseUrl` (the runtime takes it over and closes it). */
   database?: DatabaseHandle;
-  /** Services bound before plugins load, e.g. an external factor provider. Core's own cannot be replaced. */
+  /**
+   * Services bound before plugins load, e.g. an external factor provider. One a plugin binds (`env.bind`) or
+   * provides (`env.provide`) under the same reference is replaced by the one given here: how a test puts a fake in
+   * a plugin's place. Core's own cannot be replaced.
+   */
   services?: { ref: ServiceRef<any>; value: unknown }[];
   /** Collect process metrics (CPU, memory, event loop) on /metrics; the server turns this on. */
   processMetrics?: boolean;
@@ -65,17 +69,7 @@ export interface RuntimeOptions {
   safeguards?: DecisionSafeguard[];
 }
 
-/** A plugin as loaded: its id, version, source, core range, and what it added. */
-export interface LoadedPlugin {
-  id: string;
-  version: string;
-  description?: string;
-  source?: string;
-  coreRange: string;
-  endpoints: number;
-  predictors: string[];
-  jobs: string[];
-}
+export type { LoadedPlugin };
 
 /** One running instance of core with its plugins: what the host serves and what tests call directly. */
 export class Runtime {
@@ -281,6 +275,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     availability: database.availability,
   });
 
+  // The root container holds core's services and what plugins provide; each plugin gets a child of it.
   const container = new Container();
   const bind = <T>(ref: ServiceRef<T>, value: T) => container.bind<T>(ref.token).toConstantValue(value);
   bind(coreServices.config, config);
@@ -294,34 +289,29 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   bind(coreServices.predictionStore, predictionStore);
   bind(coreServices.predictions, predictions);
   bind(coreServices.events, new EventBus({ logger }));
-  // Services built from others are resolved by explicit tokens (esbuild emits no decorator metadata).
-  container
-    .bind(coreServices.featureStore.token)
-    .toResolvedValue((db: DatabaseHandle, c: Clock) => new FeatureStore({ database: db, clock: c }), [coreServices.database.token, coreServices.clock.token])
-    .inSingletonScope();
-  container
-    .bind(coreServices.inventory.token)
-    .toResolvedValue((db: DatabaseHandle) => new InventoryData({ database: db }), [coreServices.database.token])
-    .inSingletonScope();
-  container
-    .bind(coreServices.externalFactors.token)
-    .toResolvedValue((db: DatabaseHandle, c: Clock) => new ExternalFactorStore({ database: db, clock: c }), [coreServices.database.token, coreServices.clock.token])
-    .inSingletonScope();
-  container
-    .bind(coreServices.decisions.token)
-    .toResolvedValue(
-      (db: DatabaseHandle, c: Clock, cfg: CoreConfig) =>
-        new DecisionLedger({ database: primaryOnly(db), clock: c, safeguards: options.safeguards ?? defaultSafeguards(cfg.safeguards), settings: cfg.safeguards }),
-      [coreServices.database.token, coreServices.clock.token, coreServices.config.token],
-    )
-    .inSingletonScope();
-  const coreTokens = new Set<symbol>(Object.values(coreServices).map((r) => r.token));
+  // Injectable classes name their dependencies with `@inject(token)` (esbuild emits no decorator metadata).
+  container.bind(coreServices.featureStore.token).to(FeatureStore).inSingletonScope();
+  container.bind(coreServices.inventory.token).to(InventoryData).inSingletonScope();
+  container.bind(coreServices.externalFactors.token).to(ExternalFactorStore).inSingletonScope();
+  // The ledger also takes the safeguards given to createRuntime, which are options, not services.
+  container.bind(baseServices.decisionLedgerOptions.token).toConstantValue({ safeguards: options.safeguards ?? defaultSafeguards(config.safeguards), settings: config.safeguards });
+  container.bind(coreServices.decisions.token).to(DecisionLedger).inSingletonScope();
+  const coreTokens = new Set<symbol>([...Object.values(coreServices), ...Object.values(baseServices)].map((r) => r.token));
   for (const s of options.services ?? []) {
     if (coreTokens.has(s.ref.token)) throw new Error(`service '${s.ref.id}' is core's own and cannot be replaced`);
     container.bind(s.ref.token).toConstantValue(s.value);
   }
+  const replaced = new Set<symbol>((options.services ?? []).map((s) => s.ref.token));
 
   const runtime = new Runtime(container, config, { openReads: options.access?.openReads ?? true }, redis);
+  container.bind(coreServices.runtime.token).toConstantValue({
+    get startedAt() {
+      return runtime.startedAt;
+    },
+    get plugins() {
+      return runtime.plugins;
+    },
+  });
   if (config.redisUrl && config.cluster.sync) {
     const sync = await ClusterSync.open({
       redisUrl: config.redisUrl,
@@ -343,11 +333,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
   };
   try {
-    for (const endpoint of coreEndpoints(runtime)) runtime.endpoints.add({ pluginId: CORE_OWNER, endpoint });
-    registerImpactMatching(runtime, config.kpis.matchImpactEveryMinutes);
-    const bound = new Set<symbol>([...coreTokens, ...(options.services ?? []).map((s) => s.ref.token)]);
+    // Core's own endpoints load as a plugin does, from the services they require; they are not listed as a plugin.
+    await registerPlugin(runtime, coreEndpointsPlugin, {}, replaced);
+    const bound = new Set<symbol>([...coreTokens, ...replaced]);
     const entries: PluginEntry[] = (options.plugins ?? []).map((p) => (isEntry(p) ? p : { plugin: p }));
-    for (const checked of checkPlugins(entries, bound)) await registerPlugin(runtime, checked.plugin, checked.config, checked.source);
+    for (const checked of checkPlugins(entries, bound, CORE_VERSION, replaced)) {
+      runtime.plugins.push(await registerPlugin(runtime, checked.plugin, checked.config, replaced, checked.source));
+    }
   } catch (err) {
     await runtime.close();
     throw err;
@@ -359,7 +351,12 @@ function isEntry(p: AnyPlugin | PluginEntry): p is PluginEntry {
   return typeof p === 'object' && p !== null && 'plugin' in p && !('register' in p);
 }
 
-async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unknown, source?: string): Promise<void> {
+/**
+ * Registers one plugin into its own child container (parent: the root): its `requires` are resolved there, its
+ * `bind`s stay there, and only what it `provide`s reaches the root, where other plugins can see it. Services in
+ * `replaced` (given to createRuntime) take the place of what the plugin binds or provides under the same reference.
+ */
+async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unknown, replaced: ReadonlySet<symbol>, source?: string): Promise<LoadedPlugin> {
   const fail = (reason: string) => new PluginLoadError(plugin.id, reason, source);
   if (plugin.migrations && Object.keys(plugin.migrations).length > 0) {
     try {
@@ -369,9 +366,18 @@ async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unkno
     }
   }
   const child = new Container({ parent: runtime.container });
+  const resolve = <T>(ref: ServiceRef<T>, what: string): T => {
+    if (!child.isBound(ref.token))
+      throw fail(`${what} '${ref.id}', which is not bound for it (a service another plugin binds privately is visible only if that plugin provides it)`);
+    try {
+      return child.get<T>(ref.token);
+    } catch (err) {
+      throw fail(`cannot build service '${ref.id}': ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   const deps: Record<string, unknown> = {};
   for (const [name, ref] of Object.entries(plugin.requires ?? {}) as [string, ServiceRef<unknown>][]) {
-    deps[name] = child.get(ref.token);
+    deps[name] = resolve(ref, 'requires service');
   }
   const loaded: LoadedPlugin = {
     id: plugin.id,
@@ -390,10 +396,23 @@ async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unkno
     config,
     deps,
     logger: runtime.logger.child({ plugin: plugin.id }),
-    provide(ref, value) {
+    bind<T>(ref: ServiceRef<T>, source: ServiceSource<T>) {
+      if (replaced.has(ref.token)) return;
+      if (child.isCurrentBound(ref.token)) throw fail(`binds '${ref.id}' twice`);
+      bindSource(child, ref, source);
+    },
+    get: (ref) => resolve(ref, 'asks for service'),
+    provide(ref, ...value) {
       if (!declared.has(ref.token)) throw fail(`provides '${ref.id}' without declaring it in 'provides'`);
-      runtime.container.bind(ref.token).toConstantValue(value);
       provided.add(ref.token);
+      if (replaced.has(ref.token)) return;
+      if (value.length > 0) runtime.container.bind(ref.token).toConstantValue(value[0]);
+      else if (child.isCurrentBound(ref.token))
+        runtime.container
+          .bind(ref.token)
+          .toDynamicValue(() => child.get(ref.token))
+          .inSingletonScope();
+      else throw fail(`provides '${ref.id}' without a value, and has not bound it with bind()`);
     },
     endpoint(...endpoints: AnyEndpoint[]) {
       for (const endpoint of endpoints) {
@@ -432,6 +451,14 @@ async function registerPlugin(runtime: Runtime, plugin: AnyPlugin, config: unkno
   for (const ref of plugin.provides ?? []) {
     if (!provided.has(ref.token)) throw fail(`declares it provides '${ref.id}' but register() did not call provide() for it`);
   }
-  runtime.plugins.push(loaded);
   runtime.logger.debug({ plugin: plugin.id, version: plugin.version, coreVersion: CORE_VERSION }, 'plugin loaded');
+  return loaded;
+}
+
+/** Binds a plugin's service in its container: a value as is, a class or a factory built once when first asked for. */
+function bindSource<T>(container: Container, ref: ServiceRef<T>, source: ServiceSource<T>): void {
+  const to = container.bind<T>(ref.token);
+  if ('value' in source) to.toConstantValue(source.value);
+  else if ('class' in source) to.to(source.class).inSingletonScope();
+  else to.toDynamicValue((ctx) => source.factory((r) => ctx.get(r.token))).inSingletonScope();
 }

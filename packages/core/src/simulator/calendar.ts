@@ -1,5 +1,5 @@
 import { publicHolidays } from '../calendar/holidays.js';
-import { addDays, dayRange, weekday } from '../runtime/dates.js';
+import { addDays, dayRange, weekday } from '../time/dates.js';
 import type { Rng } from './rng.js';
 
 /** A holiday or local event of the simulated business and the days whose demand it changes. */

@@ -1,4 +1,4 @@
-import { addDays, weekday } from '../runtime/dates.js';
+import { addDays, weekday } from '../time/dates.js';
 import { dayOfYear } from './calendar.js';
 import { CATEGORIES } from './catalog.js';
 import { Rng } from './rng.js';

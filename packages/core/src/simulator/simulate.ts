@@ -2,7 +2,7 @@ import type { DatabaseHandle } from '../storage/database.js';
 import { insertInChunks } from '../storage/database.js';
 import type { InspectionFlagColumn, NewRow } from '../storage/schema.js';
 import { INSPECTION_FLAG_COLUMNS } from '../storage/schema.js';
-import { addDays, dayRange, isoDay, weekday } from '../runtime/dates.js';
+import { addDays, dayRange, isoDay, weekday } from '../time/dates.js';
 import type { CategorySpec, Theme } from './catalog.js';
 import { CATEGORIES, CLIENT_WORDS, DEFAULT_STORE_SHARE, GRADES, STAFF, STORES, THEMES } from './catalog.js';
 import type { CalendarEffect, WeatherDay } from './calendar.js';

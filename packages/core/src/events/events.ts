@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '../observability/logger.js';
 
 /** Some source data changed: ingested scans, imported POS rows, a vendor poll. Subscribers invalidate what it touches. */
 export interface DataChangedEvent {

@@ -3,12 +3,12 @@ import { hostname } from 'node:os';
 import type { Job, JobType, Queue, Worker } from 'bullmq';
 import { stableStringify } from '../cache/cache.js';
 import { HttpProblem } from '../contracts/problem.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { runAsJob } from './job-context.js';
 import type { RunningJob } from './job-context.js';
 import type { JobCounts, JobHandler, JobListOptions, JobOptions, JobRecord, JobRunner, JobStatus } from './jobs.js';
-import type { Logger } from './logger.js';
-import type { CoreMetrics } from './metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { CoreMetrics } from '../observability/metrics.js';
 import { importPeer } from '../optional-peers.js';
 
 /** Options of the BullMQ job runner: Redis, key prefix, and the lock, stall and retention times. */

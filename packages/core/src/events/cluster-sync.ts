@@ -4,7 +4,7 @@ import { importPeer } from '../optional-peers.js';
 import type { LayeredCache } from '../cache/cache.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { EventBus, RuntimeEventMap, RuntimeEventName } from './events.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../observability/logger.js';
 
 type Message =
   | { type: 'event'; name: RuntimeEventName; event: unknown; dataVersion?: number }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { FieldError } from '../contracts/problem.js';
-import { HttpProblem } from '../contracts/problem.js';
+import type { FieldError } from './problem.js';
+import { HttpProblem } from './problem.js';
 
 /** Zod issues as field errors named by their full path (`query.weeks`, `body.lines.2.qty`). */
 export function fieldErrors(error: z.ZodError, prefix: string): FieldError[] {

@@ -4,13 +4,13 @@ import type { Cache } from '../cache/cache.js';
 import { cacheKey } from '../cache/cache.js';
 import type { Prediction } from '../contracts/prediction.js';
 import type { AnyPredictor, PredictorQuery } from '../contracts/predictor.js';
-import type { PredictionStore } from '../predictions/prediction-store.js';
+import type { PredictionStore } from './prediction-store.js';
 import type { Availability } from '../storage/availability.js';
 import { isDependencyUnavailable } from '../storage/availability.js';
-import type { Clock } from './clock.js';
-import type { CoreMetrics } from './metrics.js';
-import { markStale } from './staleness.js';
-import { parseOrThrow } from './validation.js';
+import type { Clock } from '../time/clock.js';
+import type { CoreMetrics } from '../observability/metrics.js';
+import { markStale } from '../cache/staleness.js';
+import { parseOrThrow } from '../contracts/validation.js';
 
 /** A predictor's answer: the predictions, the model version, and whether and how old a cached copy it is. */
 export interface PredictionAnswer {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { stableStringify } from '../cache/cache.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { runAsJob } from './job-context.js';
-import type { Logger } from './logger.js';
-import type { CoreMetrics } from './metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { CoreMetrics } from '../observability/metrics.js';
 
 /** The state of a job. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';

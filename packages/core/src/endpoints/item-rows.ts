@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { HttpProblem } from '../contracts/problem.js';
 import type { DatabaseHandle } from '../storage/database.js';
-import { rejectedFieldErrors, validateRows } from './validation.js';
+import { rejectedFieldErrors, validateRows } from '../contracts/validation.js';
 
 /** A row posted about one item, named by its tag (`item_id`): an outcome, an inspection. */
 export interface ItemRow {

@@ -4,8 +4,8 @@ import { EndpointReply, inPluginNamespace, isJsonAnswer, roleSatisfies } from '.
 import type { FieldError } from '../contracts/problem.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { isDependencyUnavailable, retryAfterSeconds } from '../storage/availability.js';
-import { trackStaleness } from './staleness.js';
-import { fieldErrors, validationProblem } from './validation.js';
+import { trackStaleness } from '../cache/staleness.js';
+import { fieldErrors, validationProblem } from '../contracts/validation.js';
 
 /** An endpoint's input before validation. */
 export interface RawEndpointInput {

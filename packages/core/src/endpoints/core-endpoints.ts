@@ -5,18 +5,39 @@ import type { AnyEndpoint } from '../contracts/endpoint.js';
 import { defineEndpoint, EndpointReply } from '../contracts/endpoint.js';
 import { HttpProblem } from '../contracts/problem.js';
 import { accuracyRowSchema, jobAcceptedSchema, jobRecordSchema, modelVersionSchema } from '../contracts/responses.js';
-import { decisionEndpoints } from '../decisions/endpoints.js';
-import { kpiEndpoints } from '../kpis/endpoints.js';
 import { parseJsonColumn, primaryOnly } from '../storage/database.js';
 import { CORE_VERSION } from '../version.js';
-import { JOB_STATE_ALIASES, jobAccepted } from './jobs.js';
-import type { Runtime } from './runtime.js';
+import { JOB_STATE_ALIASES, jobAccepted } from '../jobs/jobs.js';
+import type { Cache } from '../cache/cache.js';
+import type { InventoryData } from '../inventory/inventory-data.js';
+import type { JobRunner } from '../jobs/jobs.js';
+import type { CoreMetrics } from '../observability/metrics.js';
+import type { PredictionService } from '../predictions/prediction-service.js';
+import type { PredictionStore } from '../predictions/prediction-store.js';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import type { RuntimeInfo } from '../runtime/services.js';
+import type { DatabaseHandle } from '../storage/database.js';
+import type { Clock } from '../time/clock.js';
 
 const HOUR_MS = 3_600_000;
 
+/** The services core's own status, model and job endpoints use (core's endpoint plugin requires them). */
+export interface CoreEndpointServices {
+  cache: Cache;
+  clock: Clock;
+  database: DatabaseHandle;
+  inventory: InventoryData;
+  jobs: JobRunner;
+  metrics: CoreMetrics;
+  predictionStore: PredictionStore;
+  predictions: PredictionService;
+  registry: ModelRegistry;
+  runtime: RuntimeInfo;
+}
+
 /** Latency summary from the request histogram: count, mean and bucket-interpolated quantiles. */
-async function latencySummary(runtime: Runtime) {
-  const data = await runtime.metrics.httpDuration.get();
+async function latencySummary(core: CoreEndpointServices) {
+  const data = await core.metrics.httpDuration.get();
   const buckets = new Map<number, number>();
   let count = 0;
   let sum = 0;
@@ -71,11 +92,9 @@ function l2Status(l2: CacheL2Stats) {
 
 const rate = (hits: number, misses: number) => (hits + misses > 0 ? hits / (hits + misses) : null);
 
-/** The `models/*`, `health/*`, `jobs/*`, `decisions/*`, `kpis` and `rental-classes` endpoints, served by core itself. */
-export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
+/** The `models/*`, `health/*`, `jobs/*` and `rental-classes` endpoints, served by core itself. */
+export function coreEndpoints(core: CoreEndpointServices): AnyEndpoint[] {
   return [
-    ...decisionEndpoints({ ledger: runtime.decisions, jobs: runtime.jobs, plugins: () => runtime.plugins }),
-    ...kpiEndpoints(runtime),
     defineEndpoint({
       method: 'GET',
       path: '/health/system-status',
@@ -124,43 +143,43 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
           const timeout = new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new Error('no answer to select 1 within 3 s')), 3_000);
           });
-          await Promise.race([sql`select 1`.execute(primaryOnly(runtime.database).db), timeout]).finally(() => clearTimeout(timer));
+          await Promise.race([sql`select 1`.execute(primaryOnly(core.database).db), timeout]).finally(() => clearTimeout(timer));
         } catch (err) {
           databaseOk = false;
           databaseError = err instanceof Error ? err.message : String(err);
           // Ask the probe now: once this says 503, every cached answer served after it is flagged stale.
           // (At most a second more: a stopped server already cost this answer its 3 s.)
-          const availability = runtime.database.availability;
+          const availability = core.database.availability;
           if (availability) {
             let wait: NodeJS.Timeout | undefined;
             await Promise.race([availability.check(), new Promise((ok) => (wait = setTimeout(ok, 1_000)))]).finally(() => clearTimeout(wait));
           }
         }
         const dbLatencyMs = performance.now() - started;
-        const cache = runtime.cache.stats();
+        const cache = core.cache.stats();
         // count(*) over a real RFID3 scan log is a full index scan: polled every few seconds, it is cached for a minute.
-        const range = databaseOk ? (await runtime.cache.wrap('health:scan-range', 60, () => runtime.inventory.scanRange())).value : { first: null, last: null, scans: 0 };
-        const now = runtime.clock.now();
+        const range = databaseOk ? (await core.cache.wrap('health:scan-range', 60, () => core.inventory.scanRange())).value : { first: null, last: null, scans: 0 };
+        const now = core.clock.now();
         const lastScanAgeHours = range.last ? (now.getTime() - Date.parse(`${range.last.replace(' ', 'T')}Z`)) / HOUR_MS : null;
-        const jobs = await runtime.jobs.counts().catch(() => ({ queued: 0, running: 0, succeeded: 0, failed: 0 }));
+        const jobs = await core.jobs.counts().catch(() => ({ queued: 0, running: 0, succeeded: 0, failed: 0 }));
         // Degraded while Redis is away or failed lately (a sliding window): once it is back, `ok` returns.
         const status = !databaseOk ? 'down' : cache.l2.enabled && !cache.l2.healthy ? 'degraded' : 'ok';
-        const outage = runtime.database.availability?.snapshot();
+        const outage = core.database.availability?.snapshot();
         const report = {
           status,
           coreVersion: CORE_VERSION,
-          startedAt: runtime.startedAt.toISOString(),
-          uptimeSeconds: Math.round((now.getTime() - runtime.startedAt.getTime()) / 1000),
+          startedAt: core.runtime.startedAt.toISOString(),
+          uptimeSeconds: Math.round((now.getTime() - core.runtime.startedAt.getTime()) / 1000),
           database: {
             ok: databaseOk,
-            dialect: runtime.database.dialect,
+            dialect: core.database.dialect,
             latencyMs: Math.round(dbLatencyMs * 10) / 10,
             ...(databaseError ? { error: databaseError } : {}),
             ...(outage && !outage.available ? { downSince: outage.downSince, downSeconds: outage.downSeconds } : {}),
             // Read replicas answer GET reads; one that is away costs nothing but load on the primary.
-            ...(runtime.database.readReplicas
+            ...(core.database.readReplicas
               ? {
-                  readReplicas: runtime.database.readReplicas.map((r) => {
+                  readReplicas: core.database.readReplicas.map((r) => {
                     const s = r.availability.snapshot();
                     const lag = {
                       lagSeconds: r.lag.seconds,
@@ -174,10 +193,10 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
               : {}),
           },
           cache: { l1Entries: cache.l1.size, l2: l2Status(cache.l2) },
-          plugins: runtime.plugins.map((p) => ({ id: p.id, version: p.version, endpoints: p.endpoints, predictors: p.predictors })),
+          plugins: core.runtime.plugins.map((p) => ({ id: p.id, version: p.version, endpoints: p.endpoints, predictors: p.predictors })),
           data: { scans: range.scans, firstScan: range.first, lastScan: range.last, lastScanAgeHours: lastScanAgeHours === null ? null : Math.round(lastScanAgeHours * 10) / 10 },
-          jobs: { runner: runtime.jobs.kind, queued: jobs.queued, running: jobs.running, failed: jobs.failed },
-          predictionWriteQueue: runtime.predictionStore.pending(),
+          jobs: { runner: core.jobs.kind, queued: jobs.queued, running: jobs.running, failed: jobs.failed },
+          predictionWriteQueue: core.predictionStore.pending(),
         };
         if (databaseOk) return report;
         // A load balancer or monitor reads the status code: the report is the body, as it is when healthy.
@@ -212,9 +231,9 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         memory: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }),
       }),
       async handler() {
-        const cache = runtime.cache.stats();
+        const cache = core.cache.stats();
         return {
-          http: await latencySummary(runtime),
+          http: await latencySummary(core),
           cache: {
             l1: { hits: cache.l1.hits, misses: cache.l1.misses, hitRate: rate(cache.l1.hits, cache.l1.misses), entries: cache.l1.size },
             l2: cache.l2.enabled
@@ -222,9 +241,9 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
               : { enabled: false },
           },
           predictions: {
-            produced: await runtime.metrics.total('rfid3_predictions_produced_total'),
-            served: await runtime.metrics.total('rfid3_predictions_served_total'),
-            waitingToBeWritten: runtime.predictionStore.pending(),
+            produced: await core.metrics.total('rfid3_predictions_produced_total'),
+            served: await core.metrics.total('rfid3_predictions_served_total'),
+            waitingToBeWritten: core.predictionStore.pending(),
           },
           memory: { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed },
         };
@@ -239,7 +258,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         classes: z.array(z.object({ rentalClass: z.string(), commonName: z.string().nullable(), category: z.string(), subcategory: z.string().nullable(), units: z.number() })),
       }),
       async handler() {
-        return { classes: await runtime.inventory.rentalClasses() };
+        return { classes: await core.inventory.rentalClasses() };
       },
     }),
     defineEndpoint({
@@ -250,8 +269,8 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       output: z.object({ models: z.array(accuracyRowSchema), matchedPredictions: z.number().int(), note: z.string().optional() }),
       input: { query: z.object({ since: z.iso.date().optional() }) },
       async handler({ query }) {
-        await runtime.predictionStore.flush();
-        const rows = await runtime.predictionStore.accuracy({ byHorizon: false, since: query.since });
+        await core.predictionStore.flush();
+        const rows = await core.predictionStore.accuracy({ byHorizon: false, since: query.since });
         return {
           models: rows,
           matchedPredictions: rows.reduce((s, r) => s + r.n, 0),
@@ -269,15 +288,15 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
         predictors: z.array(z.object({ id: z.string(), description: z.string(), pluginId: z.string() })),
       }),
       async handler() {
-        await runtime.predictionStore.flush();
-        const status = await runtime.registry.status();
-        const live = await runtime.predictionStore.accuracy({ byHorizon: false });
+        await core.predictionStore.flush();
+        const status = await core.registry.status();
+        const live = await core.predictionStore.accuracy({ byHorizon: false });
         return {
           models: status.map((m) => ({
             ...m,
             live: live.find((l) => l.modelVersion === m.versionTag) ?? null,
           })),
-          predictors: runtime.predictions.list(),
+          predictors: core.predictions.list(),
         };
       },
     }),
@@ -304,10 +323,10 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       }),
       input: { query: z.object({ model: z.string().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }) },
       async handler({ query }) {
-        let q = runtime.database.db.selectFrom('ml_model_performance').selectAll();
+        let q = core.database.db.selectFrom('ml_model_performance').selectAll();
         if (query.model) q = q.where('model_name', '=', query.model);
         const rows = await q.orderBy('id', 'desc').limit(query.limit).execute();
-        await runtime.predictionStore.flush();
+        await core.predictionStore.flush();
         return {
           recorded: rows.map((r) => ({
             modelName: r.model_name,
@@ -320,7 +339,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
             details: parseJsonColumn(r.details),
             evaluatedAt: r.evaluated_at,
           })),
-          live: await runtime.predictionStore.accuracy({ modelName: query.model, byHorizon: true }),
+          live: await core.predictionStore.accuracy({ modelName: query.model, byHorizon: true }),
         };
       },
     }),
@@ -332,7 +351,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       output: z.object({ versions: z.array(modelVersionSchema) }),
       input: { query: z.object({ model: z.string().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
       async handler({ query }) {
-        return { versions: await runtime.registry.history(query.model, query.limit) };
+        return { versions: await core.registry.history(query.model, query.limit) };
       },
     }),
     defineEndpoint({
@@ -343,7 +362,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       output: z.object({ activated: modelVersionSchema }),
       input: { body: z.object({ model: z.string().min(1).max(100), version: z.number().int().positive() }) },
       async handler({ body }) {
-        const versions = await runtime.registry.history(body.model, 1000);
+        const versions = await core.registry.history(body.model, 1000);
         if (!versions.some((v) => v.version === body.version)) {
           throw HttpProblem.notFound(
             versions.length
@@ -354,7 +373,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
               : `no model named '${body.model}' is registered`,
           );
         }
-        return { activated: await runtime.registry.activate(body.model, body.version) };
+        return { activated: await core.registry.activate(body.model, body.version) };
       },
     }),
     defineEndpoint({
@@ -366,15 +385,15 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       successStatus: 202,
       input: { params: z.object({ service: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a plugin id such as demand') }) },
       async handler({ params }) {
-        const plugin = runtime.plugins.find((p) => p.id === params.service);
+        const plugin = core.runtime.plugins.find((p) => p.id === params.service);
         if (!plugin) {
-          throw HttpProblem.notFound(`no plugin '${params.service}' is loaded (loaded: ${runtime.plugins.map((p) => p.id).join(', ') || 'none'})`);
+          throw HttpProblem.notFound(`no plugin '${params.service}' is loaded (loaded: ${core.runtime.plugins.map((p) => p.id).join(', ') || 'none'})`);
         }
         const job = `${params.service}.retrain`;
-        if (!runtime.jobs.has(job)) throw HttpProblem.notFound(`plugin '${params.service}' has no retrain job`);
-        const queued = runtime.jobs.enqueue(job, {});
+        if (!core.jobs.has(job)) throw HttpProblem.notFound(`plugin '${params.service}' has no retrain job`);
+        const queued = core.jobs.enqueue(job, {});
         // BullMQ: the same retrain on unchanged data is the job already there, perhaps running or finished.
-        return jobAccepted((await runtime.jobs.get(queued.id).catch(() => undefined)) ?? queued);
+        return jobAccepted((await core.jobs.get(queued.id).catch(() => undefined)) ?? queued);
       },
     }),
     defineEndpoint({
@@ -391,7 +410,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       },
       async handler({ query }) {
         const status = query.state ? JOB_STATE_ALIASES[query.state] : undefined;
-        return { runner: runtime.jobs.kind, jobs: await runtime.jobs.list({ limit: query.limit, status }) };
+        return { runner: core.jobs.kind, jobs: await core.jobs.list({ limit: query.limit, status }) };
       },
     }),
     defineEndpoint({
@@ -403,7 +422,7 @@ export function coreEndpoints(runtime: Runtime): AnyEndpoint[] {
       // A UUID (in-process) or a deterministic BullMQ id such as `demand.retrain.1a2b3c4d5e6f.d7`.
       input: { params: z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'a job id') }) },
       async handler({ params }) {
-        const job = await runtime.jobs.get(params.id);
+        const job = await core.jobs.get(params.id);
         if (!job) throw HttpProblem.notFound(`no job '${params.id}' (finished jobs are kept for a while, then forgotten)`);
         return job;
       },

@@ -21,6 +21,15 @@ export interface SyncStateTable {
   updated_at: string;
 }
 
+/**
+ * One row per ingest stream ('scans'): the first statement of an ingest transaction updates it, which holds a
+ * row lock (MariaDB) or the write lock (SQLite) until commit, so that ingest is serialised across hosts too.
+ */
+export interface IngestLocksTable {
+  name: string;
+  taken_at: string | null;
+}
+
 /** Webhook deliveries, kept so that a failed one can be seen and retried. */
 export interface WebhookDeliveriesTable {
   id: string;
@@ -58,6 +67,7 @@ export interface PosCustomersTable {
 export type HostTables = {
   pos_customers: PosCustomersTable;
   rfid3_ingest_keys: IngestKeysTable;
+  rfid3_ingest_locks: IngestLocksTable;
   rfid3_sync_state: SyncStateTable;
   rfid3_webhook_deliveries: WebhookDeliveriesTable;
 };
@@ -139,10 +149,19 @@ const posCustomers: PortableMigration = {
   },
 };
 
+/** The ingest lock rows (see {@link IngestLocksTable}). */
+const ingestLocks: PortableMigration = {
+  async up(db, ctx) {
+    await createIfMissing(db, ctx, 'rfid3_ingest_locks', (tb) => tb.addColumn('name', 'varchar(32)', (c) => c.primaryKey()).addColumn('taken_at', ctx.types.dateTime));
+    await db.withTables<{ rfid3_ingest_locks: IngestLocksTable }>().insertInto('rfid3_ingest_locks').values({ name: 'scans', taken_at: null }).execute();
+  },
+};
+
 /** The host's own tables (and RFID3's pos_customers where missing), tracked under their own migration owner. */
 export const hostMigrations: Record<string, PortableMigration> = {
   '0001_host_tables': hostTables,
   '0002_pos_customers': posCustomers,
+  '0003_ingest_locks': ingestLocks,
 };
 
 const migrated = new WeakMap<DatabaseHandle, Promise<unknown>>();

@@ -18,7 +18,16 @@ export function register(program: Command, io: CliIo): void {
         const host = await migrate(database, 'host', hostMigrations);
         const hostApplied = (host.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
         out(hostApplied.length ? `applied ${hostApplied.length} host migration(s): ${hostApplied.join(', ')}` : 'host schema already up to date');
-        const tables = [...DESIGN_TABLES, 'rfid3_model_registry', 'rfid3_api_keys', 'rfid3_ingest_keys', 'rfid3_sync_state', 'rfid3_webhook_deliveries', ...RFID3_SOURCE_TABLES];
+        const tables = [
+          ...DESIGN_TABLES,
+          'rfid3_model_registry',
+          'rfid3_api_keys',
+          'rfid3_ingest_keys',
+          'rfid3_ingest_locks',
+          'rfid3_sync_state',
+          'rfid3_webhook_deliveries',
+          ...RFID3_SOURCE_TABLES,
+        ];
         const present: string[] = [];
         for (const t of tables) if (await tableExists(database.db, t)) present.push(t);
         out(`tables present: ${present.join(', ')}`);

@@ -67,6 +67,7 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 export function scanKey(e: Pick<ScanEvent, 'event_id' | 'tag_id' | 'scan_date' | 'scan_type'>): string {
   return e.event_id ? `scan-e:${sha(e.event_id)}` : `scan-n:${sha(naturalKey(e))}`;
 }
+const isEventKey = (key: string) => key.startsWith('scan-e:');
 const naturalKey = (e: Pick<ScanEvent, 'tag_id' | 'scan_date' | 'scan_type'>) => `${e.tag_id}\u0000${e.scan_date}\u0000${e.scan_type}`;
 
 /** Runs writes one at a time in this process, so that two overlapping batches cannot both store a key. */
@@ -94,6 +95,16 @@ const nowText = (clock: Clock) => clock.now().toISOString().slice(0, 19).replace
  */
 export function ingestScans(database: DatabaseHandle, clock: Clock, rows: unknown[]): Promise<ScanIngestResult> {
   return retryOnDuplicateKey(() => ingestScansOnce(database, clock, rows));
+}
+
+/**
+ * Serialises scan ingest between hosts (in one process the endpoint's {@link SerialQueue} already does): the
+ * update holds the lock row until the transaction ends, so that two hosts cannot both find a scan's natural key
+ * absent and both store it. The row is created if a database lost it.
+ */
+async function takeIngestLock(trx: Kysely<HostDatabase>, now: string): Promise<void> {
+  const taken = await trx.updateTable('rfid3_ingest_locks').set({ taken_at: now }).where('name', '=', 'scans').executeTakeFirst();
+  if (Number(taken.numUpdatedRows) === 0) await trx.insertInto('rfid3_ingest_locks').values({ name: 'scans', taken_at: now }).execute();
 }
 
 /** A unique-key violation: another host stored one of these keys between our check and our insert. */
@@ -128,6 +139,7 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
   const db = hostDb(database);
 
   return db.transaction().execute(async (trx) => {
+    await takeIngestLock(trx, now);
     let duplicates = 0;
     // Duplicates inside the batch itself: the first occurrence wins.
     const byKey = new Map<string, { index: number; row: ScanEvent }>();
@@ -136,9 +148,10 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       if (byKey.has(key)) duplicates++;
       else byKey.set(key, v);
     }
-    // Keys stored by an earlier batch.
-    const keys = [...byKey.keys()];
-    for (const part of chunks(keys, 1000)) {
+    // Sender event ids stored by an earlier batch. A scan without one is known by its natural key, which
+    // id_transactions itself answers below: storing a hash of it as well would write every scan twice.
+    const eventKeys = [...byKey.keys()].filter(isEventKey);
+    for (const part of chunks(eventKeys, 1000)) {
       const seen = await trx.selectFrom('rfid3_ingest_keys').select('idempotency_key').where('idempotency_key', 'in', part).execute();
       for (const s of seen) {
         byKey.delete(s.idempotency_key);
@@ -170,15 +183,21 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
     const accepted = [...byKey.entries()].sort((a, b) => a[1].index - b[1].index);
     if (accepted.length === 0) return { accepted: 0, duplicates, rejected, itemsUpdated: 0, itemsCreated: 0, tagIds: [], rentalClasses: [], stores: [] };
 
-    const keyRows = accepted.map(([key]) => ({ idempotency_key: key, kind: 'scan', content_hash: null, received_at: now }));
+    const keyRows = accepted.filter(([key]) => isEventKey(key)).map(([key]) => ({ idempotency_key: key, kind: 'scan', content_hash: null, received_at: now }));
     for (const part of chunks(keyRows, Math.floor(database.maxBoundValues / 4))) await trx.insertInto('rfid3_ingest_keys').values(part).execute();
 
-    // What RFID3 knows of each tag fills what a scan leaves out (RFID3's id_transactions.common_name is NOT NULL).
-    const known = new Map<string, { common_name: string | null; rental_class_num: string | null }>();
+    // What RFID3 knows of each tag fills what a scan leaves out (RFID3's id_transactions.common_name is NOT NULL),
+    // and names the classes and stores this batch touched. An older RFID3 has no store columns: read where present.
+    const storeCols = (['home_store', 'current_store'] as const).filter((c) => itemCols.has(c));
+    const known = new Map<string, KnownItem>();
     const allTags = [...new Set(accepted.map(([, v]) => v.row.tag_id))];
     for (const part of chunks(allTags, 1000)) {
-      for (const r of await trx.selectFrom('id_item_master').select(['tag_id', 'common_name', 'rental_class_num']).where('tag_id', 'in', part).execute()) {
-        known.set(r.tag_id, { common_name: r.common_name, rental_class_num: r.rental_class_num });
+      for (const r of await trx
+        .selectFrom('id_item_master')
+        .select(['tag_id', 'common_name', 'rental_class_num', ...storeCols])
+        .where('tag_id', 'in', part)
+        .execute()) {
+        known.set(r.tag_id, r);
       }
     }
     const txRows = accepted.map(([, { row }]) => {
@@ -267,19 +286,16 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
       for (const part of chunks(rows, per)) await trx.insertInto('id_item_master').values(part).execute();
     }
 
-    // An older RFID3 has no store columns: they are read only where present.
-    const touchedCols = (['rental_class_num', 'home_store', 'current_store'] as const).filter((c) => c === 'rental_class_num' || itemCols.has(c));
-    const touched: Partial<Pick<Row<'id_item_master'>, (typeof touchedCols)[number]>>[] = [];
-    for (const part of chunks(tagIds, 1000)) {
-      touched.push(...(await trx.selectFrom('id_item_master').select(touchedCols).where('tag_id', 'in', part).execute()));
-    }
+    // Neither an item's class nor its stores move with a scan: the items read above (and the new ones) tell them.
     const rentalClasses = new Set<string>(accepted.map(([, v]) => v.row.rental_class_num).filter((v): v is string => !!v));
     const stores = new Set<string>();
-    for (const t of touched) {
-      if (t.rental_class_num) rentalClasses.add(t.rental_class_num);
-      if (t.home_store) stores.add(t.home_store);
-      if (t.current_store) stores.add(t.current_store);
+    for (const tag of tagIds) {
+      const t = known.get(tag);
+      if (t?.rental_class_num) rentalClasses.add(t.rental_class_num);
+      if (t?.home_store) stores.add(t.home_store);
+      if (t?.current_store) stores.add(t.current_store);
     }
+    for (const c of created) if (c.rental_class_num) rentalClasses.add(c.rental_class_num);
     const dates = accepted.map(([, v]) => v.row.scan_date).sort();
     return {
       accepted: accepted.length,
@@ -295,6 +311,9 @@ async function ingestScansOnce(database: DatabaseHandle, clock: Clock, rows: unk
     };
   });
 }
+
+/** What an ingest batch reads of an item RFID3 already has. */
+type KnownItem = Pick<Row<'id_item_master'>, 'common_name' | 'rental_class_num'> & Partial<Pick<Row<'id_item_master'>, 'home_store' | 'current_store'>>;
 
 /** The latest scan of a known item in a batch: what moves the item forward (null leaves that column as it is). */
 interface ItemMove {

@@ -9,10 +9,15 @@
 // `ingestScans`, the code behind `POST /api/ingest/scans`, in batches of 5,000 (its limit). The catalogue and the
 // items (id_item_master, rental_class_mappings) and the Point of Rental tables are RFID3's and its POS export's own
 // tables, which the product reads and never writes; they are copied as they are, by batched INSERT, before.
+//
+// The simulated business (the source, a SQLite file) is not a stage: it is kept between runs in RFID3_BENCH_CACHE
+// (default ~/.cache/rfid3-bench), named by its size, the day and a hash of core's build, and made again when either changes.
+// `node -e "import('./bench/suites/scale.mjs').then((m) => m.simulatedSource(50000, console.error))"` makes one ahead.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { loadavg, tmpdir } from 'node:os';
+import { homedir, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coreMigrations, createDatabase, DEFAULT_CLOSED_HOLIDAYS, migrate, systemClock } from '@rfid3/core';
@@ -58,6 +63,66 @@ const SCAN_FIELDS = [
   'latitude',
   'notes',
 ];
+
+/** A hash of core's build (the simulator and everything it uses), so that a kept source is never stale. */
+function coreBuildHash() {
+  const dist = resolve(dirname(fileURLToPath(import.meta.resolve('@rfid3/core'))));
+  const h = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js')) h.update(e.name).update(readFileSync(p));
+    }
+  };
+  walk(dist);
+  return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * The simulated business of `items` items × 730 days (seed 42) as a SQLite file, made once per day and core build and
+ * kept in RFID3_BENCH_CACHE (default ~/.cache/rfid3-bench); older files of the same size are removed. Resolves with the
+ * file and what the simulation made (its counts and how long it took when it was made).
+ */
+export async function simulatedSource(items, log = () => {}) {
+  const dir = process.env.RFID3_BENCH_CACHE || join(homedir(), '.cache', 'rfid3-bench');
+  mkdirSync(dir, { recursive: true });
+  // The simulation ends yesterday, as the stages' clock (the system's) expects: a source is kept for the day it was made.
+  const stem = `scale-${items}x${DAYS}-seed42-${new Date().toISOString().slice(0, 10)}-core${coreBuildHash()}`;
+  const file = join(dir, `${stem}.db`);
+  const meta = join(dir, `${stem}.json`);
+  if (existsSync(file) && existsSync(meta)) {
+    log(`${items} items: the simulated business kept from an earlier run (${file})`);
+    return { file, ...JSON.parse(readFileSync(meta, 'utf8')), kept: true };
+  }
+  for (const old of readdirSync(dir).filter((f) => f.startsWith(`scale-${items}x${DAYS}-`))) rmSync(join(dir, old), { force: true });
+  log(`${items} items: simulating ${DAYS} days into ${file}`);
+  const partial = `${file}.partial`;
+  const dropPartial = () => {
+    for (const f of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
+  };
+  dropPartial();
+  const t = performance.now();
+  const source = createDatabase(`sqlite:${partial}`);
+  try {
+    await migrate(source, 'core', coreMigrations);
+    const sim = await simulate(source, { items, days: DAYS, seed: 42, packComponents: true, closedHolidays: DEFAULT_CLOSED_HOLIDAYS });
+    const made = {
+      seconds: (performance.now() - t) / 1000,
+      items: sim.counts.items,
+      scans: sim.counts.scans,
+      contracts: sim.counts.contracts,
+      madeOn: new Date().toISOString().slice(0, 10),
+    };
+    await source.close();
+    renameSync(partial, file);
+    writeFileSync(meta, `${JSON.stringify(made)}\n`);
+    return { file, ...made, kept: false };
+  } finally {
+    await source.close().catch(() => undefined);
+    dropPartial();
+  }
+}
 
 const mib = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 
@@ -112,19 +177,15 @@ function stage(name, url, log) {
 
 async function oneSize(items, { serverUrl, log }) {
   const out = { items };
-  const dir = mkdtempSync(join(tmpdir(), 'rfid3-bench-scale-'));
   const name = `bench_scale_${items}`;
   let source;
   let target;
   let raw;
   try {
-    log(`${items} items: simulating ${DAYS} days into a SQLite file (the source)`);
-    let t = performance.now();
-    source = createDatabase(`sqlite:${join(dir, 'source.db')}`);
-    await migrate(source, 'core', coreMigrations);
-    // Ending yesterday, as the stages' clock (the system's) expects of data through yesterday.
-    const sim = await simulate(source, { items, days: DAYS, seed: 42, packComponents: true, closedHolidays: DEFAULT_CLOSED_HOLIDAYS });
-    out.simulate = { seconds: (performance.now() - t) / 1000, items: sim.counts.items, scans: sim.counts.scans, contracts: sim.counts.contracts };
+    const made = await simulatedSource(items, log);
+    out.simulate = { seconds: made.seconds, items: made.items, scans: made.scans, contracts: made.contracts, kept: made.kept };
+    source = createDatabase(`sqlite:${made.file}`);
+    let t;
 
     target = await recreate(serverUrl, name);
     raw = await recreate(serverUrl, 'bench_scale_raw');
@@ -140,7 +201,7 @@ async function oneSize(items, { serverUrl, log }) {
 
     // The scans, page by page in the order they happened: each page through the ingest path into `name`, and the
     // same rows by a raw batched INSERT into bench_scale_raw. Both are timed apart, on the same pages.
-    log(`${items} items: ${sim.counts.scans.toLocaleString('en-US')} scans through ingestScans (batches of ${MAX_BATCH}) and by raw batched INSERT`);
+    log(`${items} items: ${made.scans.toLocaleString('en-US')} scans through ingestScans (batches of ${MAX_BATCH}) and by raw batched INSERT`);
     const clock = systemClock;
     let ingestMs = 0;
     let rawMs = 0;
@@ -205,7 +266,6 @@ async function oneSize(items, { serverUrl, log }) {
     await source?.close();
     await raw?.close();
     await target?.close();
-    rmSync(dir, { recursive: true, force: true });
   }
   return out;
 }
@@ -237,7 +297,10 @@ export const bench = {
       const r = results.sizes[items];
       const total = stages.reduce((sum, [, sec]) => sum + sec(r), 0);
       rows.push(
-        [`${n(items)} items × ${DAYS} days: simulated (${n(r.simulate.scans)} scans, ${n(r.simulate.contracts)} contracts; not a stage)`, `${s1(r.simulate.seconds)} s`],
+        [
+          `${n(items)} items × ${DAYS} days: simulated (${n(r.simulate.scans)} scans, ${n(r.simulate.contracts)} contracts; not a stage)`,
+          `${s1(r.simulate.seconds)} s${r.simulate.kept ? ' (when it was made; kept from an earlier run)' : ''}`,
+        ],
         [
           `… ingest: ${n(r.ingest.scans)} scans through \`ingestScans\` (\`POST /api/ingest/scans\`'s code) in batches of ${MAX_BATCH} into MariaDB`,
           `${s1(r.ingest.seconds)} s (${n(r.ingest.scansPerSecond)} scans/s), peak RSS ${r.ingest.peakRssMiB} MiB (the loading process)`,

@@ -39,6 +39,11 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** With read replicas: how long after a write GETs still read the primary, in seconds (default 5). */
   readYourWritesSeconds?: number;
+  /**
+   * The folder of the built dashboard (default: the installed `@rfid3/dashboard`'s `assetsDir`). A folder without
+   * an `index.html` leaves `/` to the host's status page.
+   */
+  dashboardDir?: string;
 }
 
 /** What each request carries through the middleware: its id, logger, matched route and caller. */
@@ -253,7 +258,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
 
   const board = bullBoard(runtime, keys);
   if (board) app.use(board); // Bull Board at /admin/queues, admin keys only, in BullMQ mode
-  app.use(dashboard()); // the built dashboard at `/` when present; otherwise the status page below answers
+  app.use(dashboard({ dir: options.dashboardDir })); // the built dashboard at `/` when present; otherwise the status page below answers
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

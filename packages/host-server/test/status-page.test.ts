@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from './helpers.js';
 import { serve, testRuntime } from './helpers.js';
-
-// As if `@rfid3/dashboard` had not been built: its assets folder holds no index.html.
-vi.mock('@rfid3/dashboard', () => ({ assetsDir: '/nonexistent/rfid3-dashboard-not-built' }));
 
 describe('the status page, when the dashboard is not built', () => {
   let app: RunningApp;
   beforeAll(async () => {
-    app = await serve(await testRuntime());
+    // As if `@rfid3/dashboard` had not been built: its assets folder holds no index.html.
+    app = await serve(await testRuntime(), { dashboardDir: '/nonexistent/rfid3-dashboard-not-built' });
   });
   afterAll(() => app.close());
 

@@ -15,7 +15,7 @@
 // `node -e "import('./bench/suites/scale.mjs').then((m) => m.simulatedSource(50000, console.error))"` makes one ahead.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -91,13 +91,18 @@ export async function simulatedSource(items, log = () => {}) {
   const stem = `scale-${items}x${DAYS}-seed42-${new Date().toISOString().slice(0, 10)}-core${coreBuildHash()}`;
   const file = join(dir, `${stem}.db`);
   const meta = join(dir, `${stem}.json`);
+  const partial = `${file}.partial`;
+  // Another process making the same source (`simulatedSource` run ahead): wait for it while it is still writing
+  // (or has just renamed the file, and not yet written what it made).
+  const writing = () => [partial, `${partial}-wal`, file].some((f) => existsSync(f) && Date.now() - statSync(f).mtimeMs < 120_000);
+  if (!existsSync(meta) && writing()) log(`${items} items: waiting for another process that is simulating into ${partial}`);
+  while (!existsSync(meta) && writing()) await new Promise((r) => setTimeout(r, 5000));
   if (existsSync(file) && existsSync(meta)) {
     log(`${items} items: the simulated business kept from an earlier run (${file})`);
     return { file, ...JSON.parse(readFileSync(meta, 'utf8')), kept: true };
   }
   for (const old of readdirSync(dir).filter((f) => f.startsWith(`scale-${items}x${DAYS}-`))) rmSync(join(dir, old), { force: true });
   log(`${items} items: simulating ${DAYS} days into ${file}`);
-  const partial = `${file}.partial`;
   const dropPartial = () => {
     for (const f of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
   };

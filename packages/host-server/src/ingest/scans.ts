@@ -63,9 +63,12 @@ export interface ScanIngestResult extends IngestResult {
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** The idempotency key: the sender's event id, or the natural key tag_id + scan_date + scan_type. */
+/**
+ * The idempotency key: the sender's event id (hashed, as stored in `rfid3_ingest_keys`), or the natural key
+ * tag_id + scan_date + scan_type (never stored: `id_transactions` answers it, so it is not hashed).
+ */
 export function scanKey(e: Pick<ScanEvent, 'event_id' | 'tag_id' | 'scan_date' | 'scan_type'>): string {
-  return e.event_id ? `scan-e:${sha(e.event_id)}` : `scan-n:${sha(naturalKey(e))}`;
+  return e.event_id ? `scan-e:${sha(e.event_id)}` : `scan-n:${naturalKey(e)}`;
 }
 const isEventKey = (key: string) => key.startsWith('scan-e:');
 const naturalKey = (e: Pick<ScanEvent, 'tag_id' | 'scan_date' | 'scan_type'>) => `${e.tag_id}\u0000${e.scan_date}\u0000${e.scan_type}`;

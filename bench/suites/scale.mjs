@@ -11,7 +11,7 @@
 // tables, which the product reads and never writes; they are copied as they are, by batched INSERT, before.
 //
 // The simulated business (the source, a SQLite file) is not a stage: it is kept between runs in RFID3_BENCH_CACHE
-// (default ~/.cache/rfid3-bench), named by its size, the day and a hash of core's build, and made again when either changes.
+// (default ~/.cache/rfid3-bench), named by its size, the day and a hash of the simulator's build and core's migrations, and made again when any changes.
 // `node -e "import('./bench/suites/scale.mjs').then((m) => m.simulatedSource(50000, console.error))"` makes one ahead.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -64,18 +64,25 @@ const SCAN_FIELDS = [
   'notes',
 ];
 
-/** A hash of core's build (the simulator and everything it uses), so that a kept source is never stale. */
-function coreBuildHash() {
+/**
+ * A hash of the part of core's build the simulator runs (its entry and the chunks it imports, transitively) and of
+ * core's migrations, which make the source's tables: a kept source is never stale, and a change elsewhere in core
+ * (a reader, an endpoint) does not make the 50,000-item business again.
+ */
+export function coreBuildHash() {
   const dist = resolve(dirname(fileURLToPath(import.meta.resolve('@rfid3/core'))));
   const h = createHash('sha256');
-  const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.js')) h.update(e.name).update(readFileSync(p));
-    }
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(join(dist, file), 'utf8');
+    h.update(file).update(text);
+    for (const m of text.matchAll(/from\s+"\.\/([^"]+\.js)"/g)) visit(m[1]);
   };
-  walk(dist);
+  visit('simulator.js');
+  const migrations = resolve(dist, '..', 'src', 'storage', 'migrations');
+  for (const f of readdirSync(migrations).sort()) h.update(f).update(readFileSync(join(migrations, f)));
   return h.digest('hex').slice(0, 12);
 }
 

@@ -60,6 +60,7 @@ export { MATCH_IMPACT_JOB, matchDecisionImpacts, type ImpactMatchResult } from '
 export { kpiReportSchema } from './kpis/schema.js';
 export { OPEN_DECISION_STATUSES, openDecisionKey } from './storage/migrations/decision-ledger.js';
 export * from './inventory/inventory-data.js';
+export * from './inventory/scan-history.js';
 export { matchCategory } from './inventory/match-category.js';
 
 export * from './evaluation/metrics.js';

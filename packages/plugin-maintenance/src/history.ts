@@ -1,5 +1,5 @@
 import type { DatabaseHandle, InventoryData } from '@rfid3/core';
-import { sqlDateTime } from '@rfid3/core';
+import { readScanHistory, scanTimestamp, type HistoryEntry } from '@rfid3/core';
 import { sql } from 'kysely';
 
 /** Inspection flags of RFID3's scans that show wear. */
@@ -63,12 +63,9 @@ export interface FeedbackRow {
 }
 
 /** MySQL returns DATETIME columns as Date, SQLite as text. */
-export const timestamp = (v: unknown): string => (v instanceof Date ? sqlDateTime(v) : String(v).slice(0, 19));
+export const timestamp = scanTimestamp;
 const num = (v: unknown) => (v === null || v === undefined || v === '' ? 0 : Number(v));
 const ESTIMATE = /repair estimate \$([0-9.]+)/i;
-
-/** Items per read of the scan history (see `loadItemHistories`). */
-const HISTORY_PAGE_TAGS = 300;
 
 /**
  * Every tagged item with its returns (each one completed rental: failed when it came back to Repair or was
@@ -106,50 +103,42 @@ export async function loadItemHistories(
       events: [],
     });
   }
-  const scansOf = (tagIds: string[] | undefined) => {
-    let scans = db
-      .selectFrom('id_transactions')
-      .select(['tag_id', 'scan_date', 'scan_type', 'status', 'quality', 'notes', 'bin_location', ...WEAR_FLAGS])
-      .where((eb) => eb.or([eb('scan_type', '=', 'Return'), eb('status', '=', 'Repair'), eb.and([eb('scan_type', '!=', 'Return'), eb('status', '=', 'Ready to Rent')])]));
-    if (options.through) scans = scans.where('scan_date', '<=', `${options.through} 23:59:59`);
-    if (tagIds) scans = scans.where('tag_id', 'in', tagIds);
-    return scans.orderBy('tag_id').orderBy('scan_date').orderBy('id').execute() as Promise<Record<string, unknown>[]>;
-  };
-  // On SQLite, a few hundred items per read with a turn of the event loop between reads: its driver answers
-  // synchronously, and one read of every item's scans would hold a host's event loop for seconds at a few thousand
-  // items. Each item's scans come in one read, in order, which is all the walk below needs. MariaDB's driver is
-  // asynchronous, and there one read is much faster than many once the scans no longer fit in its buffer pool.
-  let rows: Record<string, unknown>[] = [];
-  if (database.dialect === 'sqlite') {
-    const tags = options.tagIds ?? [...byTag.keys()];
-    for (let i = 0; i < tags.length; i += HISTORY_PAGE_TAGS) {
-      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      for (const r of await scansOf(tags.slice(i, i + HISTORY_PAGE_TAGS))) rows.push(r);
-    }
-  } else rows = await scansOf(options.tagIds);
-  let inRepair = new Map<string, boolean>();
-  for (const r of rows) {
-    const item = byTag.get(String(r.tag_id));
-    if (!item) continue;
-    const at = timestamp(r.scan_date);
-    const status = String(r.status ?? '');
-    if (r.scan_type === 'Return') {
-      let flags = 0;
-      WEAR_FLAGS.forEach((f, i) => {
-        if (Number(r[f] ?? 0) === 1) flags |= 1 << i;
-      });
-      const failed = status === 'Repair' || status === 'Sold' || String(r.bin_location ?? '') === 'sold';
-      const m = failed ? ESTIMATE.exec(String(r.notes ?? '')) : null;
-      item.events.push({ at, kind: 'return', failed, grade: gradeIndex(r.quality as string | null), flags, repairEstimate: m ? Number(m[1]) : null });
-      inRepair.set(item.tagId, status === 'Repair');
-    } else if (status === 'Repair') {
-      inRepair.set(item.tagId, true);
-    } else if (status === 'Ready to Rent' && inRepair.get(item.tagId)) {
-      item.events.push({ at, kind: 'service', failed: false, grade: gradeIndex(r.quality as string | null), flags: 0, repairEstimate: null });
-      inRepair.set(item.tagId, false);
+  // Each scan kept as the little the walk below needs; the walk runs per item once its scans are in time order.
+  type Scan = HistoryEntry & { op: 'return' | 'repair' | 'ready'; toRepair: boolean; failed: boolean; grade: number; flags: number; repairEstimate: number | null };
+  const scans = await readScanHistory<Scan>(
+    database,
+    { columns: ['scan_type', 'status', 'quality', 'notes', 'bin_location', ...WEAR_FLAGS], through: options.through, tagIds: options.tagIds },
+    (r, at, tagId) => {
+      if (!byTag.has(tagId)) return undefined;
+      const id = Number(r.id);
+      const status = String(r.status ?? '');
+      const grade = gradeIndex(r.quality as string | null);
+      if (r.scan_type === 'Return') {
+        let flags = 0;
+        WEAR_FLAGS.forEach((f, i) => {
+          if (Number(r[f] ?? 0) === 1) flags |= 1 << i;
+        });
+        const failed = status === 'Repair' || status === 'Sold' || String(r.bin_location ?? '') === 'sold';
+        const m = failed ? ESTIMATE.exec(String(r.notes ?? '')) : null;
+        return { at, id, op: 'return', toRepair: status === 'Repair', failed, grade, flags, repairEstimate: m ? Number(m[1]) : null };
+      }
+      return { at, id, op: status === 'Repair' ? 'repair' : 'ready', toRepair: false, failed: false, grade, flags: 0, repairEstimate: null };
+    },
+  );
+  for (const [tagId, list] of scans) {
+    const item = byTag.get(tagId)!;
+    let inRepair = false;
+    for (const s of list) {
+      if (s.op === 'return') {
+        item.events.push({ at: s.at, kind: 'return', failed: s.failed, grade: s.grade, flags: s.flags, repairEstimate: s.repairEstimate });
+        inRepair = s.toRepair;
+      } else if (s.op === 'repair') inRepair = true;
+      else if (inRepair) {
+        item.events.push({ at: s.at, kind: 'service', failed: false, grade: s.grade, flags: 0, repairEstimate: null });
+        inRepair = false;
+      }
     }
   }
-  inRepair = new Map();
   for (const f of options.feedback ?? []) {
     const item = byTag.get(f.tag_id);
     if (!item || (options.through && f.observed_at.slice(0, 10) > options.through)) continue;

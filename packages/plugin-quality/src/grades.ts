@@ -1,5 +1,5 @@
 import type { DatabaseHandle, InventoryData } from '@rfid3/core';
-import { sqlDateTime } from '@rfid3/core';
+import { readScanHistory, scanTimestamp, type HistoryEntry } from '@rfid3/core';
 import { qualityDb } from './migrations.js';
 
 /** Quality grades, best first; a grade's index here is the state of the transition chains. */
@@ -40,8 +40,6 @@ export interface ItemGrades {
   observations: GradeObservation[];
 }
 
-const ts = (v: unknown): string => (v instanceof Date ? sqlDateTime(v) : String(v).slice(0, 19));
-
 /**
  * Each item's grade observations in time order: returns (grade after the rental), completed repairs and
  * this plugin's recorded inspections.
@@ -67,24 +65,24 @@ export async function loadItemGrades(deps: { database: DatabaseHandle; inventory
       observations: [],
     });
   }
-  let s = db
-    .selectFrom('id_transactions')
-    .select(['tag_id', 'scan_date', 'scan_type', 'status', 'quality'])
-    .where((eb) => eb.or([eb('scan_type', '=', 'Return'), eb('status', '=', 'Repair'), eb.and([eb('scan_type', '!=', 'Return'), eb('status', '=', 'Ready to Rent')])]));
-  if (options.tagIds) s = s.where('tag_id', 'in', options.tagIds);
-  const inRepair = new Set<string>();
-  for (const r of (await s.orderBy('tag_id').orderBy('scan_date').orderBy('id').execute()) as Record<string, unknown>[]) {
-    const item = byTag.get(String(r.tag_id));
-    if (!item) continue;
-    const grade = gradeIndex(r.quality);
-    const at = ts(r.scan_date);
-    if (r.scan_type === 'Return') {
-      if (grade >= 0) item.observations.push({ at, kind: 'return', grade });
-      if (r.status === 'Repair') inRepair.add(item.tagId);
-    } else if (r.status === 'Repair') inRepair.add(item.tagId);
-    else if (inRepair.has(item.tagId)) {
-      inRepair.delete(item.tagId);
-      if (grade >= 0) item.observations.push({ at, kind: 'service', grade });
+  type Scan = HistoryEntry & { op: 'return' | 'repair' | 'ready'; toRepair: boolean; grade: number };
+  const scans = await readScanHistory<Scan>(deps.database, { columns: ['scan_type', 'status', 'quality'], tagIds: options.tagIds }, (r, at, tagId) => {
+    if (!byTag.has(tagId)) return undefined;
+    const op = r.scan_type === 'Return' ? 'return' : r.status === 'Repair' ? 'repair' : 'ready';
+    return { at, id: Number(r.id), op, toRepair: r.status === 'Repair', grade: gradeIndex(r.quality) };
+  });
+  for (const [tagId, list] of scans) {
+    const item = byTag.get(tagId)!;
+    let inRepair = false;
+    for (const s of list) {
+      if (s.op === 'return') {
+        if (s.grade >= 0) item.observations.push({ at: s.at, kind: 'return', grade: s.grade });
+        if (s.toRepair) inRepair = true;
+      } else if (s.op === 'repair') inRepair = true;
+      else if (inRepair) {
+        inRepair = false;
+        if (s.grade >= 0) item.observations.push({ at: s.at, kind: 'service', grade: s.grade });
+      }
     }
   }
   let ins = db.selectFrom('quality_inspections').select(['tag_id', 'inspected_at', 'grade']);
@@ -92,7 +90,7 @@ export async function loadItemGrades(deps: { database: DatabaseHandle; inventory
   for (const r of (await ins.orderBy('id').execute()) as Record<string, unknown>[]) {
     const item = byTag.get(String(r.tag_id));
     if (!item) continue;
-    const at = ts(r.inspected_at);
+    const at = scanTimestamp(r.inspected_at);
     const k = item.observations.findIndex((o) => o.at > at);
     item.observations.splice(k < 0 ? item.observations.length : k, 0, { at, kind: 'inspection', grade: gradeIndex(r.grade) });
   }

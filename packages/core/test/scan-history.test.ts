@@ -1,0 +1,81 @@
+import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
+import { coreMigrations, insertInChunks, migrate, readScanHistory, type DatabaseHandle } from '../src/index.js';
+import { externalServices } from '../src/testing/index.js';
+import { databaseTargets, describeEach, dropAllTables, openEmptyDatabase } from './support/targets.js';
+
+const services = await externalServices();
+afterAll(() => services.cleanup());
+
+/** A plain generator (not the simulator): scans of a few tags, written out of time order, so row ids and times disagree. */
+function scans(seed: number) {
+  let s = seed;
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const types = ['Rental', 'Return', 'Touch', 'Return', 'Delivery'];
+  const statuses = ['On Rent', 'Ready to Rent', 'Repair', 'Ready to Rent', 'Needs to be Inspected', null];
+  const rows = [];
+  for (let i = 0; i < 400; i++) {
+    const day = 1 + Math.floor(rand() * 28);
+    rows.push({
+      tag_id: `T${Math.floor(rand() * 23)}`,
+      scan_type: types[Math.floor(rand() * types.length)]!,
+      // Some scans of one tag share a time: the row id breaks the tie.
+      scan_date: `2026-02-${String(day).padStart(2, '0')} ${rand() < 0.3 ? '08:00:00' : `1${Math.floor(rand() * 10)}:00:00`}`,
+      status: statuses[Math.floor(rand() * statuses.length)] ?? null,
+      quality: rand() < 0.5 ? 'B' : 'A',
+    });
+  }
+  return rows;
+}
+
+/** What the history is by definition: every matching scan, grouped by tag, in (time, id) order. */
+async function reference(handle: DatabaseHandle, through?: string) {
+  const all = await handle.db.selectFrom('id_transactions').select(['id', 'tag_id', 'scan_date', 'scan_type', 'status', 'quality']).execute();
+  const out = new Map<string, { at: string; id: number; quality: string | null }[]>();
+  for (const r of all) {
+    const at = r.scan_date instanceof Date ? r.scan_date.toISOString().replace('T', ' ').slice(0, 19) : String(r.scan_date).slice(0, 19);
+    const history = r.scan_type === 'Return' || r.status === 'Repair' || (r.scan_type !== 'Return' && r.status === 'Ready to Rent');
+    if (!history || (through && at.slice(0, 10) > through)) continue;
+    const list = out.get(String(r.tag_id)) ?? [];
+    list.push({ at, id: Number(r.id), quality: r.quality ?? null });
+    out.set(String(r.tag_id), list);
+  }
+  for (const list of out.values()) list.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id - b.id));
+  return out;
+}
+
+const asObject = (m: Map<string, unknown[]>) => Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+
+describeEach(databaseTargets(services), 'readScanHistory', (target) => {
+  let handle: DatabaseHandle;
+  beforeEach(async () => {
+    handle = await openEmptyDatabase(target.url);
+    await migrate(handle, 'core', coreMigrations);
+    await insertInChunks(handle, 'id_transactions', scans(7));
+  });
+  afterEach(async () => {
+    if (handle.dialect === 'mysql') await dropAllTables(handle);
+    await handle.close();
+  });
+
+  const entry = (r: Record<string, unknown>, at: string) => ({ at, id: Number(r.id), quality: (r.quality as string | null) ?? null });
+
+  it('groups the history scans by item in time order, whatever the page size and row order', async () => {
+    const expected = asObject(await reference(handle));
+    expect(Object.keys(expected).length).toBeGreaterThan(15);
+    // The generator wrote scans out of time order: a reader that trusted row ids would fail here.
+    expect(Object.values(expected).some((list) => list.some((e, i) => i > 0 && e.id < list[i - 1]!.id))).toBe(true);
+    for (const pageRows of [1, 7, 20_000]) expect(asObject(await readScanHistory(handle, { columns: ['quality'], pageRows }, entry))).toEqual(expected);
+  });
+
+  it('keeps only scans through a day, only the asked items, and skips what the reader declines', async () => {
+    const through = await reference(handle, '2026-02-14');
+    expect(asObject(await readScanHistory(handle, { columns: ['quality'], through: '2026-02-14', pageRows: 5 }, entry))).toEqual(asObject(through));
+    const all = await reference(handle);
+    const some = ['T1', 'T5', 'T9', 'nobody'];
+    const picked = await readScanHistory(handle, { columns: ['quality'], tagIds: some }, entry);
+    expect(asObject(picked)).toEqual(asObject(new Map([...all].filter(([k]) => some.includes(k)))));
+    const declined = await readScanHistory(handle, { columns: ['quality'], pageRows: 3 }, (r, at, tagId) => (tagId === 'T1' ? undefined : entry(r, at)));
+    expect(declined.has('T1')).toBe(false);
+    expect(declined.size).toBe(all.size - 1);
+  });
+});

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
-import { coreMigrations, insertInChunks, migrate, readScanHistory, type DatabaseHandle } from '../src/index.js';
+import { coreMigrations, foldScanHistory, insertInChunks, migrate, type DatabaseHandle, type ScanHistoryOptions } from '../src/index.js';
 import { externalServices } from '../src/testing/index.js';
 import { databaseTargets, describeEach, dropAllTables, openEmptyDatabase } from './support/targets.js';
 
@@ -45,7 +45,22 @@ async function reference(handle: DatabaseHandle, through?: string) {
 
 const asObject = (m: Map<string, unknown[]>) => Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
 
-describeEach(databaseTargets(services), 'readScanHistory', (target) => {
+/** A fold that keeps every scan it is walked through, and counts how often each item was started. */
+async function collect(handle: DatabaseHandle, options: ScanHistoryOptions, skip = (_: string) => false) {
+  const starts = new Map<string, number>();
+  const out = await foldScanHistory<{ at: string; id: number; quality: string | null }[]>(handle, options, {
+    start(tagId) {
+      starts.set(tagId, (starts.get(tagId) ?? 0) + 1);
+      return skip(tagId) ? undefined : [];
+    },
+    step(list, r, at) {
+      list.push({ at, id: Number(r.id), quality: (r.quality as string | null) ?? null });
+    },
+  });
+  return { out, starts };
+}
+
+describeEach(databaseTargets(services), 'foldScanHistory', (target) => {
   let handle: DatabaseHandle;
   beforeEach(async () => {
     handle = await openEmptyDatabase(target.url);
@@ -57,25 +72,30 @@ describeEach(databaseTargets(services), 'readScanHistory', (target) => {
     await handle.close();
   });
 
-  const entry = (r: Record<string, unknown>, at: string) => ({ at, id: Number(r.id), quality: (r.quality as string | null) ?? null });
-
-  it('groups the history scans by item in time order, whatever the page size and row order', async () => {
+  it('walks each item through its history scans in time order, whatever the page size and the order they were stored in', async () => {
     const expected = asObject(await reference(handle));
     expect(Object.keys(expected).length).toBeGreaterThan(15);
-    // The generator wrote scans out of time order: a reader that trusted row ids would fail here.
+    // The generator stored scans out of time order: a walk that trusted row ids would fail here.
     expect(Object.values(expected).some((list) => list.some((e, i) => i > 0 && e.id < list[i - 1]!.id))).toBe(true);
-    for (const pageRows of [1, 7, 20_000]) expect(asObject(await readScanHistory(handle, { columns: ['quality'], pageRows }, entry))).toEqual(expected);
+    for (const pageRows of [1, 7, 20_000]) {
+      const { out, starts } = await collect(handle, { columns: ['quality'], pageRows });
+      expect(asObject(out)).toEqual(expected);
+      // Items whose scans came out of order were started over; the others once.
+      expect([...starts.values()].every((n) => n === 1 || n === 2)).toBe(true);
+      expect([...starts.values()].some((n) => n === 2)).toBe(true);
+    }
   });
 
-  it('keeps only scans through a day, only the asked items, and skips what the reader declines', async () => {
+  it('keeps only scans through a day, only the asked items, and skips the items the walk declines', async () => {
     const through = await reference(handle, '2026-02-14');
-    expect(asObject(await readScanHistory(handle, { columns: ['quality'], through: '2026-02-14', pageRows: 5 }, entry))).toEqual(asObject(through));
+    expect(asObject((await collect(handle, { columns: ['quality'], through: '2026-02-14', pageRows: 5 })).out)).toEqual(asObject(through));
     const all = await reference(handle);
     const some = ['T1', 'T5', 'T9', 'nobody'];
-    const picked = await readScanHistory(handle, { columns: ['quality'], tagIds: some }, entry);
+    const picked = (await collect(handle, { columns: ['quality'], tagIds: some })).out;
     expect(asObject(picked)).toEqual(asObject(new Map([...all].filter(([k]) => some.includes(k)))));
-    const declined = await readScanHistory(handle, { columns: ['quality'], pageRows: 3 }, (r, at, tagId) => (tagId === 'T1' ? undefined : entry(r, at)));
+    const { out: declined, starts } = await collect(handle, { columns: ['quality'], pageRows: 3 }, (tag) => tag === 'T1');
     expect(declined.has('T1')).toBe(false);
+    expect(starts.get('T1')).toBe(1);
     expect(declined.size).toBe(all.size - 1);
   });
 });

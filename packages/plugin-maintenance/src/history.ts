@@ -1,5 +1,5 @@
 import type { DatabaseHandle, InventoryData } from '@rfid3/core';
-import { readScanHistory, scanTimestamp, type HistoryEntry } from '@rfid3/core';
+import { foldScanHistory, scanTimestamp } from '@rfid3/core';
 import { sql } from 'kysely';
 
 /** Inspection flags of RFID3's scans that show wear. */
@@ -103,42 +103,36 @@ export async function loadItemHistories(
       events: [],
     });
   }
-  // Each scan kept as the little the walk below needs; the walk runs per item once its scans are in time order.
-  type Scan = HistoryEntry & { op: 'return' | 'repair' | 'ready'; toRepair: boolean; failed: boolean; grade: number; flags: number; repairEstimate: number | null };
-  const scans = await readScanHistory<Scan>(
+  // Each item's walk: its events, and whether it is in the workshop (a service is its next Ready to Rent).
+  await foldScanHistory<{ item: ItemHistory; inRepair: boolean }>(
     database,
     { columns: ['scan_type', 'status', 'quality', 'notes', 'bin_location', ...WEAR_FLAGS], through: options.through, tagIds: options.tagIds },
-    (r, at, tagId) => {
-      if (!byTag.has(tagId)) return undefined;
-      const id = Number(r.id);
-      const status = String(r.status ?? '');
-      const grade = gradeIndex(r.quality as string | null);
-      if (r.scan_type === 'Return') {
-        let flags = 0;
-        WEAR_FLAGS.forEach((f, i) => {
-          if (Number(r[f] ?? 0) === 1) flags |= 1 << i;
-        });
-        const failed = status === 'Repair' || status === 'Sold' || String(r.bin_location ?? '') === 'sold';
-        const m = failed ? ESTIMATE.exec(String(r.notes ?? '')) : null;
-        return { at, id, op: 'return', toRepair: status === 'Repair', failed, grade, flags, repairEstimate: m ? Number(m[1]) : null };
-      }
-      return { at, id, op: status === 'Repair' ? 'repair' : 'ready', toRepair: false, failed: false, grade, flags: 0, repairEstimate: null };
+    {
+      start(tagId) {
+        const item = byTag.get(tagId);
+        if (!item) return undefined;
+        item.events = [];
+        return { item, inRepair: false };
+      },
+      step(walk, r, at) {
+        const status = String(r.status ?? '');
+        if (r.scan_type === 'Return') {
+          let flags = 0;
+          WEAR_FLAGS.forEach((f, i) => {
+            if (Number(r[f] ?? 0) === 1) flags |= 1 << i;
+          });
+          const failed = status === 'Repair' || status === 'Sold' || String(r.bin_location ?? '') === 'sold';
+          const m = failed ? ESTIMATE.exec(String(r.notes ?? '')) : null;
+          walk.item.events.push({ at, kind: 'return', failed, grade: gradeIndex(r.quality as string | null), flags, repairEstimate: m ? Number(m[1]) : null });
+          walk.inRepair = status === 'Repair';
+        } else if (status === 'Repair') walk.inRepair = true;
+        else if (walk.inRepair) {
+          walk.item.events.push({ at, kind: 'service', failed: false, grade: gradeIndex(r.quality as string | null), flags: 0, repairEstimate: null });
+          walk.inRepair = false;
+        }
+      },
     },
   );
-  for (const [tagId, list] of scans) {
-    const item = byTag.get(tagId)!;
-    let inRepair = false;
-    for (const s of list) {
-      if (s.op === 'return') {
-        item.events.push({ at: s.at, kind: 'return', failed: s.failed, grade: s.grade, flags: s.flags, repairEstimate: s.repairEstimate });
-        inRepair = s.toRepair;
-      } else if (s.op === 'repair') inRepair = true;
-      else if (inRepair) {
-        item.events.push({ at: s.at, kind: 'service', failed: false, grade: s.grade, flags: 0, repairEstimate: null });
-        inRepair = false;
-      }
-    }
-  }
   for (const f of options.feedback ?? []) {
     const item = byTag.get(f.tag_id);
     if (!item || (options.through && f.observed_at.slice(0, 10) > options.through)) continue;

@@ -1,5 +1,5 @@
 import type { DatabaseHandle, InventoryData } from '@rfid3/core';
-import { readScanHistory, scanTimestamp, type HistoryEntry } from '@rfid3/core';
+import { foldScanHistory, scanTimestamp } from '@rfid3/core';
 import { qualityDb } from './migrations.js';
 
 /** Quality grades, best first; a grade's index here is the state of the transition chains. */
@@ -65,26 +65,30 @@ export async function loadItemGrades(deps: { database: DatabaseHandle; inventory
       observations: [],
     });
   }
-  type Scan = HistoryEntry & { op: 'return' | 'repair' | 'ready'; toRepair: boolean; grade: number };
-  const scans = await readScanHistory<Scan>(deps.database, { columns: ['scan_type', 'status', 'quality'], tagIds: options.tagIds }, (r, at, tagId) => {
-    if (!byTag.has(tagId)) return undefined;
-    const op = r.scan_type === 'Return' ? 'return' : r.status === 'Repair' ? 'repair' : 'ready';
-    return { at, id: Number(r.id), op, toRepair: r.status === 'Repair', grade: gradeIndex(r.quality) };
-  });
-  for (const [tagId, list] of scans) {
-    const item = byTag.get(tagId)!;
-    let inRepair = false;
-    for (const s of list) {
-      if (s.op === 'return') {
-        if (s.grade >= 0) item.observations.push({ at: s.at, kind: 'return', grade: s.grade });
-        if (s.toRepair) inRepair = true;
-      } else if (s.op === 'repair') inRepair = true;
-      else if (inRepair) {
-        inRepair = false;
-        if (s.grade >= 0) item.observations.push({ at: s.at, kind: 'service', grade: s.grade });
-      }
-    }
-  }
+  // Each item's walk: its observations, and whether it is in the workshop (a service is its next Ready to Rent).
+  await foldScanHistory<{ item: ItemGrades; inRepair: boolean }>(
+    deps.database,
+    { columns: ['scan_type', 'status', 'quality'], tagIds: options.tagIds },
+    {
+      start(tagId) {
+        const item = byTag.get(tagId);
+        if (!item) return undefined;
+        item.observations = [];
+        return { item, inRepair: false };
+      },
+      step(walk, r, at) {
+        const grade = gradeIndex(r.quality);
+        if (r.scan_type === 'Return') {
+          if (grade >= 0) walk.item.observations.push({ at, kind: 'return', grade });
+          if (r.status === 'Repair') walk.inRepair = true;
+        } else if (r.status === 'Repair') walk.inRepair = true;
+        else if (walk.inRepair) {
+          walk.inRepair = false;
+          if (grade >= 0) walk.item.observations.push({ at, kind: 'service', grade });
+        }
+      },
+    },
+  );
   let ins = db.selectFrom('quality_inspections').select(['tag_id', 'inspected_at', 'grade']);
   if (options.tagIds) ins = ins.where('tag_id', 'in', options.tagIds);
   for (const r of (await ins.orderBy('id').execute()) as Record<string, unknown>[]) {

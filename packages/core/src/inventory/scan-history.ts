@@ -5,17 +5,17 @@ import { sqlDateTime } from '../time/dates.js';
 /** MySQL returns DATETIME columns as Date, SQLite as text: either as `YYYY-MM-DD HH:MM:SS`. */
 export const scanTimestamp = (v: unknown): string => (v instanceof Date ? sqlDateTime(v) : String(v).slice(0, 19));
 
-/** One scan of an item's history as a reader keeps it: at least when it happened and its row id (the tie-break). */
-export interface HistoryEntry {
-  /** `YYYY-MM-DD HH:MM:SS` */
-  at: string;
-  /** The scan's `id_transactions.id`. */
-  id: number;
+/** A walk over each item's history scans: a state per item, and one step per scan in time order. */
+export interface ScanFold<S> {
+  /** A new state for the item's walk (called again, to start over, when its scans came out of time order), or `undefined` to skip the item. */
+  start(tagId: string): S | undefined;
+  /** The item's next scan, in time order (scan date, then row id). `at` is its `YYYY-MM-DD HH:MM:SS`. */
+  step(state: S, row: Record<string, unknown>, at: string): void;
 }
 
-/** Which scans `readScanHistory` reads, and how. */
+/** Which scans `foldScanHistory` reads, and how. */
 export interface ScanHistoryOptions {
-  /** Columns of `id_transactions` the reader needs besides `id`, `tag_id` and `scan_date`. */
+  /** Columns of `id_transactions` the walk needs besides `id`, `tag_id` and `scan_date`. */
   columns: readonly (keyof IdTransactionsTable)[];
   /** Only scans on or before this day (`YYYY-MM-DD`). */
   through?: string;
@@ -25,26 +25,21 @@ export interface ScanHistoryOptions {
   pageRows?: number;
 }
 
-/** Items per read when `tagIds` is given. */
+/** Items per read by tag. */
 const TAGS_PER_READ = 300;
 
-const byTime = (a: HistoryEntry, b: HistoryEntry) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id - b.id);
-
 /**
- * The scans that make an item's history (returns, scans to Repair, and non-return scans to Ready to Rent), grouped by
- * item, each item's in time order (scan date, then row id). `entry` turns a row into what the caller keeps (return
- * `undefined` to skip the row, an item the caller does not know, say): only that is held, never the driver's rows.
+ * Walks the scans that make each item's history (returns, scans to Repair, and non-return scans to Ready to Rent)
+ * item by item in time order, and resolves with each item's final state. Nothing but the states is kept: no row of
+ * the driver outlives its page.
  *
- * Every item is read in pages by row id, which walks the table in its primary key's order and needs no sort by the
- * database: at 11 M scans on MariaDB, one read sorted by item and date outlasted a 30 s query timeout and held every
- * row at once. Scans arrive by row id, so an item's entries are sorted here only if they came out of time order. On
+ * Every item is read in pages by row id, which follows the table's primary key and needs no sort by the database:
+ * at 11 M scans on MariaDB, one read sorted by item and date outlasted a 30 s query timeout and held every row at
+ * once. Scans are stored as they arrive, so an item's come by row id in time order; an item with a scan older than
+ * one already walked (a late upload) is walked again from the start, its scans read in time order by tag. On
  * SQLite, whose driver answers synchronously, the event loop gets a turn between pages.
  */
-export async function readScanHistory<T extends HistoryEntry>(
-  database: DatabaseHandle,
-  options: ScanHistoryOptions,
-  entry: (row: Record<string, unknown>, at: string, tagId: string) => T | undefined,
-): Promise<Map<string, T[]>> {
+export async function foldScanHistory<S>(database: DatabaseHandle, options: ScanHistoryOptions, fold: ScanFold<S>): Promise<Map<string, S>> {
   const { db } = database;
   const columns = [...new Set(['id', 'tag_id', 'scan_date', ...options.columns] as (keyof IdTransactionsTable)[])];
   const base = () => {
@@ -55,43 +50,77 @@ export async function readScanHistory<T extends HistoryEntry>(
     if (options.through) q = q.where('scan_date', '<=', `${options.through} 23:59:59`);
     return q;
   };
-  const out = new Map<string, T[]>();
-  const unsorted = new Set<string>();
-  const keep = (rows: Record<string, unknown>[]) => {
-    for (const r of rows) {
-      const tagId = String(r.tag_id);
-      const e = entry(r, scanTimestamp(r.scan_date), tagId);
-      if (!e) continue;
-      let list = out.get(tagId);
-      if (!list) out.set(tagId, (list = []));
-      const last = list[list.length - 1];
-      if (last && byTime(last, e) > 0) unsorted.add(tagId);
-      list.push(e);
-    }
-  };
+  const states = new Map<string, S>();
+  const skipped = new Set<string>();
   const turn = () => (database.dialect === 'sqlite' ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.resolve());
-  if (options.tagIds) {
-    for (let i = 0; i < options.tagIds.length; i += TAGS_PER_READ) {
+  const byTag = async (tags: readonly string[], walk: (rows: Record<string, unknown>[]) => void) => {
+    for (let i = 0; i < tags.length; i += TAGS_PER_READ) {
       if (i > 0) await turn();
-      keep(
+      walk(
         (await base()
-          .where('tag_id', 'in', options.tagIds.slice(i, i + TAGS_PER_READ))
+          .where('tag_id', 'in', tags.slice(i, i + TAGS_PER_READ))
+          .orderBy('tag_id')
+          .orderBy('scan_date')
           .orderBy('id')
           .execute()) as Record<string, unknown>[],
       );
     }
-  } else {
-    const pageRows = options.pageRows ?? 20_000;
-    let after = 0;
-    for (let first = true; ; first = false) {
-      if (!first) await turn();
-      const rows = (await base().where('id', '>', after).orderBy('id').limit(pageRows).execute()) as Record<string, unknown>[];
-      if (!rows.length) break;
-      after = Number(rows[rows.length - 1]!.id);
-      keep(rows);
-      if (rows.length < pageRows) break;
+  };
+  const stateOf = (tagId: string) => {
+    let state = states.get(tagId);
+    if (state === undefined && !skipped.has(tagId)) {
+      state = fold.start(tagId);
+      if (state === undefined) skipped.add(tagId);
+      else states.set(tagId, state);
     }
+    return state;
+  };
+  if (options.tagIds) {
+    await byTag(options.tagIds, (rows) => {
+      for (const r of rows) {
+        const tagId = String(r.tag_id);
+        const state = stateOf(tagId);
+        if (state !== undefined) fold.step(state, r, scanTimestamp(r.scan_date));
+      }
+    });
+    return states;
   }
-  for (const tagId of unsorted) out.get(tagId)!.sort(byTime);
-  return out;
+  // The last scan walked of each item, to see one that comes out of time order.
+  const lastAt = new Map<string, string>();
+  const lastId = new Map<string, number>();
+  const again = new Set<string>();
+  const pageRows = options.pageRows ?? 20_000;
+  let after = 0;
+  for (let first = true; ; first = false) {
+    if (!first) await turn();
+    const rows = (await base().where('id', '>', after).orderBy('id').limit(pageRows).execute()) as Record<string, unknown>[];
+    if (!rows.length) break;
+    after = Number(rows[rows.length - 1]!.id);
+    for (const r of rows) {
+      const tagId = String(r.tag_id);
+      if (again.has(tagId)) continue;
+      const state = stateOf(tagId);
+      if (state === undefined) continue;
+      const at = scanTimestamp(r.scan_date);
+      const id = Number(r.id);
+      const prev = lastAt.get(tagId);
+      if (prev !== undefined && (at < prev || (at === prev && id < lastId.get(tagId)!))) {
+        again.add(tagId);
+        continue;
+      }
+      lastAt.set(tagId, at);
+      lastId.set(tagId, id);
+      fold.step(state, r, at);
+    }
+    if (rows.length < pageRows) break;
+  }
+  if (again.size) {
+    const walking = new Map<string, S>();
+    for (const tagId of again) walking.set(tagId, fold.start(tagId)!);
+    await byTag([...again], (rows) => {
+      for (const r of rows) fold.step(walking.get(String(r.tag_id))!, r, scanTimestamp(r.scan_date));
+    });
+    for (const [tagId, state] of walking) states.set(tagId, state);
+  }
+  return states;
 }

@@ -24,5 +24,5 @@ export { ingestScans, ingestPos, scanEventSchema, posContractSchema, MAX_BATCH, 
 export { importPorDirectory, type PorImportReport, type FileReport } from './import/por-import.js';
 export { VendorPoller, type VendorPollerConfig, type PollResult } from './poller/rfidpro.js';
 export { WebhookNotifier, signWebhook, type WebhookConfig, type Delivery } from './ops/webhooks.js';
-export { HostScheduler, NIGHTLY_JOB, PRECOMPUTE_JOB, registerHostJobs, type SchedulerOptions, type PrecomputeResult } from './ops/scheduler.js';
+export { ANSWER_JOB, HostScheduler, NIGHTLY_JOB, PRECOMPUTE_JOB, registerHostJobs, type SchedulerOptions, type PrecomputeResult } from './ops/scheduler.js';
 export { hostMigrations } from './host-tables.js';

@@ -4,8 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { coreMigrations, createDatabase, DEFAULT_CLOSED_HOLIDAYS, migrate } from '@rfid3/core';
+import { simulate } from '@rfid3/core/simulator';
 import { removeRedisKeys } from '@rfid3/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ANSWER_JOB, HostScheduler } from '../src/ops/scheduler.js';
 import { runCli } from '../src/run-cli.js';
 import { startServer } from '../src/server.js';
 import { startWorker } from '../src/worker.js';
@@ -99,4 +102,47 @@ describe.skipIf(!redisUrl)('rfid3 worker process (real Redis)', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('after a model activation, queues one host.answer per precomputed path; the workers answer each, and a second host asking adds none', async () => {
+    const url = `sqlite:${join(dir, 'answers.db')}`;
+    const seed = createDatabase(url);
+    await migrate(seed, 'core', coreMigrations);
+    await simulate(seed, { items: 80, days: 150, seed: 3, closedHolidays: DEFAULT_CLOSED_HOLIDAYS });
+    await seed.close();
+    const env = { ...process.env, RFID3_QUEUE: 'bullmq', RFID3_QUEUE_PREFIX: `${prefix}-answers`, REDIS_URL: redisUrl!, DATABASE_URL: url, LOG_LEVEL: 'silent' };
+    const api = await startServer({ cwd: dir, env, handleSignals: false, role: 'api', overrides: { port: 0, host: '127.0.0.1' } });
+    const workers = [await startWorker({ cwd: dir, env, handleSignals: false }), await startWorker({ cwd: dir, env, handleSignals: false })];
+    try {
+      // Two hosts' schedulers: both see the activation and ask for the same round.
+      const hosts = [new HostScheduler(api.runtime), new HostScheduler(api.runtime)];
+      for (const h of hosts) await h.tick();
+      await api.runtime.registry.register({ modelName: 'probe.activated', modelType: 'test', artifact: { a: 1 }, validation: { metric: 'mae', value: 1 } });
+      for (const h of hosts) await h.tick();
+      const paths = await hosts[0]!.precomputePaths();
+      expect(paths.length).toBeGreaterThan(5);
+      // The workers share this process's event loop, busy with SQLite's synchronous reads: a read of Redis that
+      // meets a busy loop answers 503 after 2 s, and is made again.
+      const patiently = async <T>(read: () => Promise<T>): Promise<T> => {
+        for (;;) {
+          try {
+            return await read();
+          } catch (err) {
+            if ((err as { status?: number }).status !== 503) throw err;
+          }
+        }
+      };
+      const answers = () => patiently(() => api.runtime.jobs.list({ limit: 500 })).then((all) => all.filter((j) => j.name === ANSWER_JOB));
+      const queued = await answers();
+      expect(queued).toHaveLength(paths.length);
+      const done = [];
+      for (const j of queued) done.push(await patiently(() => api.runtime.jobs.waitFor(j.id)));
+      expect(done.filter((j) => j.status !== 'succeeded').map((j) => `${j.id}: ${j.error}`)).toEqual([]);
+      expect(done.map((j) => (j.result as { path: string }).path).sort()).toEqual([...paths].sort());
+      expect(await answers()).toHaveLength(paths.length);
+    } finally {
+      for (const w of workers) await w.close();
+      await api.close();
+      await removeRedisKeys(redisUrl!, `${prefix}-answers`);
+    }
+  }, 180_000);
 });

@@ -38,17 +38,32 @@ function precomputable(endpoint: AnyEndpoint): boolean {
   return !query?.safeParse || query.safeParse({}).success;
 }
 
+/** Who the precomputed requests are made as. */
+const SCHEDULER_ACCESS = { principal: { keyId: 'scheduler', name: 'scheduler', role: 'admin' as const } };
+
 /** The job that precomputes, in BullMQ mode: any worker runs it, and the hosts' requests for it coalesce. */
 export const PRECOMPUTE_JOB = 'host.precompute';
+
+/**
+ * One answer computed ahead of time, in BullMQ mode (payload `{ path, key? }`): a precompute after a model
+ * activation is one of these per path, so that every worker shares the round instead of one worker doing it all.
+ */
+export const ANSWER_JOB = 'host.answer';
 
 /** The nightly precompute and proposals, in BullMQ mode: a job scheduler on the nightly cron, so N hosts give one run a night. */
 export const NIGHTLY_JOB = 'host.nightly';
 
-/** Registers `host.precompute` and `host.nightly` on a host or worker runtime (a worker must know every job a host may queue). */
+/** Registers `host.precompute`, `host.answer` and `host.nightly` on a host or worker runtime (a worker must know every job a host may queue). */
 export function registerHostJobs(runtime: Runtime): void {
   if (runtime.jobs.has(PRECOMPUTE_JOB)) return;
   const scheduler = new HostScheduler(runtime);
   runtime.jobs.register(PRECOMPUTE_JOB, (payload: { trigger?: string }) => scheduler.precompute(payload?.trigger ?? 'job'));
+  runtime.jobs.register(ANSWER_JOB, async (payload: { path?: unknown }) => {
+    const path = payload?.path;
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new Error(`${ANSWER_JOB} needs a GET path, such as /demand/forecast`);
+    const res = await runtime.call('GET', path, SCHEDULER_ACCESS);
+    return { path, status: res.status };
+  });
   runtime.jobs.register(NIGHTLY_JOB, () => scheduler.nightly());
 }
 
@@ -125,7 +140,7 @@ export class HostScheduler {
     let failed = 0;
     for (const path of paths) {
       try {
-        await this.runtime.call('GET', path, { principal: { keyId: 'scheduler', name: 'scheduler', role: 'admin' } });
+        await this.runtime.call('GET', path, SCHEDULER_ACCESS);
         answered++;
       } catch (err) {
         failed++;
@@ -210,15 +225,16 @@ export class HostScheduler {
   }
 
   /**
-   * Precomputes here (in-process runner) or queues `host.precompute` (BullMQ): there every host asks for the
-   * same job (same trigger and `key`, same data version), so several hosts make one run.
+   * Precomputes here (in-process runner) or queues one `host.answer` per path (BullMQ), which the workers share:
+   * every host asks for the same jobs (same path and `key`, same data version), so several hosts make one round.
    */
   private async precomputeOnce(trigger: string, key: string): Promise<void> {
-    if (this.runtime.jobs.kind !== 'bullmq' || !this.runtime.jobs.has(PRECOMPUTE_JOB)) {
+    if (this.runtime.jobs.kind !== 'bullmq' || !this.runtime.jobs.has(ANSWER_JOB)) {
       await this.precompute(trigger);
       return;
     }
-    this.runtime.jobs.enqueue(PRECOMPUTE_JOB, { trigger, key });
+    for (const path of await this.precomputePaths()) this.runtime.jobs.enqueue(ANSWER_JOB, { path, key });
+    this.runs.inc({ trigger });
   }
 
   /** One pass: precompute after a newly activated model, then the notification checks. */

@@ -124,3 +124,47 @@ export async function foldScanHistory<S>(database: DatabaseHandle, options: Scan
   }
   return states;
 }
+
+/** Which scans `scansInTimeOrder` reads. */
+export interface TimeOrderOptions<C extends keyof IdTransactionsTable> {
+  /** `YYYY-MM-DD HH:MM:SS`, inclusive. */
+  start: string;
+  /** `YYYY-MM-DD HH:MM:SS`, inclusive. */
+  end: string;
+  /** Columns besides `id` and `scan_date`. */
+  columns: readonly C[];
+  /** Only scans with a status. */
+  withStatus?: boolean;
+  /** Only scans of these rental classes. */
+  rentalClasses?: readonly string[] | null;
+  /** Rows per read (default 20,000). */
+  pageRows?: number;
+}
+
+/**
+ * The scans in [start, end] in time order (scan date, then row id), read in pages along the scan-date index: no sort
+ * by the database and one page held at a time. One read sorted by date held every row of two years at once, and at
+ * 50,000 items (11 M scans) MariaDB's sort of it outlasted the 30 s query timeout. Every item's scans come in its
+ * time order, so a walk per item needs nothing more.
+ */
+export async function* scansInTimeOrder<C extends keyof IdTransactionsTable>(database: DatabaseHandle, options: TimeOrderOptions<C>) {
+  const pageRows = options.pageRows ?? 20_000;
+  const only = options.rentalClasses && options.rentalClasses.length ? options.rentalClasses : null;
+  let after: { at: string; id: number } | null = null;
+  for (;;) {
+    let q = database.db
+      .selectFrom('id_transactions')
+      .select([...new Set(['id', 'scan_date', ...options.columns] as (keyof IdTransactionsTable)[])])
+      .where('scan_date', '<=', options.end)
+      .$if(options.withStatus === true, (b) => b.where('status', 'is not', null))
+      .$if(only !== null, (b) => b.where('rental_class_num', 'in', only!));
+    const from = after;
+    // `scan_date >= last` bounds the index range; the OR only sorts out the rows of that one instant.
+    q = from ? q.where('scan_date', '>=', from.at).where((eb) => eb.or([eb('scan_date', '>', from.at), eb('id', '>', from.id)])) : q.where('scan_date', '>=', options.start);
+    const rows = (await q.orderBy('scan_date').orderBy('id').limit(pageRows).execute()) as (Pick<IdTransactionsTable, C> & { id: number; scan_date: string })[];
+    yield* rows;
+    if (rows.length < pageRows) return;
+    const last = rows[rows.length - 1]!;
+    after = { at: scanTimestamp(last.scan_date), id: Number(last.id) };
+  }
+}

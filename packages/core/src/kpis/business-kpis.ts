@@ -4,6 +4,7 @@ import type { InventoryData } from '../inventory/inventory-data.js';
 import { addDays, daysBetween } from '../time/dates.js';
 import { GRADES } from '../simulator/catalog.js';
 import type { DatabaseHandle } from '../storage/database.js';
+import { scansInTimeOrder } from '../inventory/scan-history.js';
 import { fleetDays, soldOut } from './fleet-days.js';
 import type { FleetDays } from './fleet-days.js';
 
@@ -103,6 +104,10 @@ export async function dataKpis(deps: { database: DatabaseHandle; inventory: Inve
   // One pass over the scans covers the stockout weeks and both periods.
   const sweepFrom = [previous.from, compared[0]!.yearEarlier.from].reduce((a, b) => (a < b ? a : b));
   const fleet = dataFrom === null ? null : await fleetDays(database, { from: sweepFrom < dataFrom ? dataFrom : sweepFrom, to: asOf, opensAt: options.opensAt });
+  // One more pass covers the repairs and replacements of both periods.
+  const walked = covered(previous) ? [period, previous] : [period];
+  const found = await walkItems(database, walked, minGrade);
+  const walks = new Map(walked.map((p, i) => [p, found[i]!]));
 
   return {
     asOf,
@@ -113,8 +118,8 @@ export async function dataKpis(deps: { database: DatabaseHandle; inventory: Inve
     stockouts: stockouts(fleet, compared, dataFrom),
     inventoryTurns: await inventoryTurns(inventory, fleet, period, previous, covered),
     revenuePerRental: await revenuePerRental(database, period, previous, covered),
-    unplannedRepairs: await repairs(database, period, previous, covered),
-    prematureReplacements: await replacements(database, period, previous, covered, minGrade),
+    unplannedRepairs: await repairs(walks, period, previous, covered),
+    prematureReplacements: await replacements(walks, period, previous, covered, minGrade),
   };
 }
 
@@ -290,50 +295,61 @@ async function decisionAccuracy(ledger: DecisionLedger) {
   };
 }
 
-/** Scans of items that went to repair or left the fleet in [from − 120 days, to], item by item in order. */
-async function itemEvents(database: DatabaseHandle, from: string, to: string) {
-  const { db } = database;
-  const tags = db
-    .selectFrom('id_transactions')
-    .select('tag_id')
-    .where('scan_date', '>=', `${from} 00:00:00`)
-    .where('scan_date', '<=', `${to} 23:59:59`)
-    .where((eb) => eb.or([eb('status', 'in', ['Repair', 'Sold']), eb('bin_location', '=', 'sold')]));
-  return db
-    .selectFrom('id_transactions')
-    .select(['tag_id', 'scan_date', 'scan_type', 'status', 'bin_location', 'quality', 'notes'])
-    .where('tag_id', 'in', tags)
-    .where('scan_date', '>=', `${addDays(from, -120)} 00:00:00`)
-    .where('scan_date', '<=', `${to} 23:59:59`)
-    .orderBy('tag_id')
-    .orderBy('scan_date')
-    .orderBy('id')
-    .execute();
+/** What one period's walk over the scans found: each repair begun in it, and the items that left the fleet in it. */
+interface PeriodWalk {
+  repairs: { unplanned: boolean; cost: number | null }[];
+  retired: number;
+  premature: number;
 }
 
-async function repairs(database: DatabaseHandle, period: Period, previous: Period, covered: (p: Period) => boolean) {
-  const one = async (p: Period) => {
-    const rows = await itemEvents(database, p.from, p.to);
-    const found: { unplanned: boolean; cost: number | null }[] = [];
-    let open: { unplanned: boolean; cost: number | null; counted: boolean } | null = null;
-    let tag: string | null = null;
-    for (const r of rows) {
-      if (String(r.tag_id) !== tag) {
-        tag = String(r.tag_id);
-        open = null;
+/**
+ * Repairs begun and items taken out of the fleet in each period, from one walk over the scans in time order. Each
+ * period sees its own window (from 120 days before it to its end), each item walked from a fresh start at the
+ * window's beginning: a repair begins at an item's first Repair scan after one without (unplanned when that scan
+ * is a return), and an item leaves at its first Sold scan, with the grade of its last graded scan before.
+ */
+async function walkItems(database: DatabaseHandle, periods: Period[], minGrade: string): Promise<PeriodWalk[]> {
+  const limit = GRADES.indexOf(minGrade as (typeof GRADES)[number]);
+  const windows = periods.map((p) => ({ p, from: addDays(p.from, -120), found: [] as PeriodWalk['repairs'], retired: 0, premature: 0 }));
+  const states = windows.map(() => new Map<string, { open: PeriodWalk['repairs'][number] | null; grade: string | null; gone: boolean }>());
+  if (!periods.length) return [];
+  const start = windows.reduce((a, w) => (w.from < a ? w.from : a), windows[0]!.from);
+  const end = periods.reduce((a, p) => (p.to > a ? p.to : a), periods[0]!.to);
+  const scans = scansInTimeOrder(database, { start: `${start} 00:00:00`, end: `${end} 23:59:59`, columns: ['tag_id', 'scan_type', 'status', 'bin_location', 'quality', 'notes'] });
+  for await (const r of scans) {
+    const day = String(r.scan_date).slice(0, 10);
+    const tag = String(r.tag_id);
+    for (let w = 0; w < windows.length; w++) {
+      const win = windows[w]!;
+      if (day < win.from || day > win.p.to) continue;
+      let st = states[w]!.get(tag);
+      if (!st) states[w]!.set(tag, (st = { open: null, grade: null, gone: false }));
+      if (r.status !== null) {
+        if (r.status === 'Repair') {
+          const estimate = ESTIMATE.exec(String(r.notes ?? ''));
+          if (!st.open) {
+            // A repair starts when an item comes back broken (unplanned) or is sent in from the shelf (planned).
+            st.open = { unplanned: r.scan_type === 'Return', cost: null };
+            if (inPeriod(day, win.p)) win.found.push(st.open);
+          }
+          if (st.open.cost === null && estimate) st.open.cost = Number(estimate[1]);
+        } else st.open = null;
       }
-      if (r.status === null) continue;
-      const day = String(r.scan_date).slice(0, 10);
-      if (r.status === 'Repair') {
-        const estimate = ESTIMATE.exec(String(r.notes ?? ''));
-        if (!open) {
-          // A repair starts when an item comes back broken (unplanned) or is sent in from the shelf (planned).
-          open = { unplanned: r.scan_type === 'Return', cost: null, counted: inPeriod(day, p) };
-          if (open.counted) found.push(open);
-        }
-        if (open.cost === null && estimate) open.cost = Number(estimate[1]);
-      } else open = null;
+      if (r.quality) st.grade = String(r.quality);
+      if (st.gone || !(r.status === 'Sold' || r.bin_location === 'sold')) continue;
+      st.gone = true;
+      if (!inPeriod(day, win.p)) continue;
+      win.retired++;
+      const g = st.grade === null ? -1 : GRADES.indexOf(st.grade as (typeof GRADES)[number]);
+      if (g >= 0 && g <= limit) win.premature++;
     }
+  }
+  return windows.map((w) => ({ repairs: w.found, retired: w.retired, premature: w.premature }));
+}
+
+async function repairs(walks: Map<Period, PeriodWalk>, period: Period, previous: Period, covered: (p: Period) => boolean) {
+  const one = async (p: Period) => {
+    const found = walks.get(p)!.repairs;
     const known = found.filter((f) => f.cost !== null);
     // A repair with no estimate on its scans is valued at the mean estimate of the period's others.
     const mean = known.length ? known.reduce((a, f) => a + f.cost!, 0) / known.length : 0;
@@ -360,29 +376,9 @@ async function repairs(database: DatabaseHandle, period: Period, previous: Perio
   );
 }
 
-async function replacements(database: DatabaseHandle, period: Period, previous: Period, covered: (p: Period) => boolean, minGrade: string) {
-  const limit = GRADES.indexOf(minGrade as (typeof GRADES)[number]);
+async function replacements(walks: Map<Period, PeriodWalk>, period: Period, previous: Period, covered: (p: Period) => boolean, minGrade: string) {
   const one = async (p: Period) => {
-    const rows = await itemEvents(database, p.from, p.to);
-    let retired = 0;
-    let premature = 0;
-    let tag: string | null = null;
-    let grade: string | null = null;
-    let gone = false;
-    for (const r of rows) {
-      if (String(r.tag_id) !== tag) {
-        tag = String(r.tag_id);
-        grade = null;
-        gone = false;
-      }
-      if (r.quality) grade = String(r.quality);
-      if (gone || !(r.status === 'Sold' || r.bin_location === 'sold')) continue;
-      gone = true;
-      if (!inPeriod(String(r.scan_date).slice(0, 10), p)) continue;
-      retired++;
-      const g = grade === null ? -1 : GRADES.indexOf(grade as (typeof GRADES)[number]);
-      if (g >= 0 && g <= limit) premature++;
-    }
+    const { retired, premature } = walks.get(p)!;
     return { count: premature, retired, share: ratio(premature, retired) === null ? null : round(premature / retired) };
   };
   const figures = await besidePrevious(

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { dayRange } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
+import { scansInTimeOrder } from '../inventory/scan-history.js';
 
 /** The status RFID3 gives an item on a shelf, ready to go out; every other status is out of reach of a request. */
 export const RENTABLE_STATUS = 'Ready to Rent';
@@ -95,7 +96,7 @@ export async function fleetDays(database: DatabaseHandle, range: { from: string;
       .execute();
     for (const r of seen) items.get(String(r.tag_id))!.retired = false;
   }
-  const scans = scansInOrder(database, { start, end, only })[Symbol.asyncIterator]();
+  const scans = scansInTimeOrder(database, { start, end, columns: ['tag_id', 'status', 'bin_location'], withStatus: true, rentalClasses: only })[Symbol.asyncIterator]();
   let pending = await scans.next();
 
   const classes = new Map<string, ClassFleetDays>();
@@ -157,31 +158,6 @@ export async function fleetDays(database: DatabaseHandle, range: { from: string;
     }
   }
   return { days, classes };
-}
-
-/**
- * The scans with a status in [start, end] in time order (scan date, then row id), read in pages along the scan date
- * index: one read sorted by date held every row of two years at once, and at 50,000 items (11 M scans) MariaDB's
- * sort of it outlasted the 30 s query timeout.
- */
-async function* scansInOrder(database: DatabaseHandle, where: { start: string; end: string; only: string[] | null }, pageRows = 20_000) {
-  let after: { at: string; id: number } | null = null;
-  for (;;) {
-    let q = database.db
-      .selectFrom('id_transactions')
-      .select(['id', 'tag_id', 'scan_date', 'status', 'bin_location'])
-      .where('scan_date', '<=', where.end)
-      .where('status', 'is not', null)
-      .$if(where.only !== null, (b) => b.where('rental_class_num', 'in', where.only!));
-    const from = after;
-    // `scan_date >= last` bounds the index range; the OR only sorts out the rows of that one instant.
-    q = from ? q.where('scan_date', '>=', from.at).where((eb) => eb.or([eb('scan_date', '>', from.at), eb('id', '>', from.id)])) : q.where('scan_date', '>=', where.start);
-    const rows = await q.orderBy('scan_date').orderBy('id').limit(pageRows).execute();
-    yield* rows;
-    if (rows.length < pageRows) return;
-    const last = rows[rows.length - 1]!;
-    after = { at: String(last.scan_date), id: Number(last.id) };
-  }
 }
 
 /** Days (indexes) on which a class with units had none on a shelf at some moment. */

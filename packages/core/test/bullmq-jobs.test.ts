@@ -103,6 +103,44 @@ describe.skipIf(!ready)('BullMQ job runner (real Redis and MariaDB)', () => {
     expect(done.map((r) => (r.result as { i: number }).i).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
 
+  it('a worker process runs at most its concurrency across all its queues; the jobs it cannot take go to another', async () => {
+    // Two plugins, so two queues: BullMQ's own concurrency is per queue, and a process would take one of each at once.
+    const running = new Map<string, number>();
+    const most = new Map<string, number>();
+    const lane = (id: string, label: string) =>
+      definePlugin({
+        id,
+        version: '1.0.0',
+        coreRange: '*',
+        register(env) {
+          env.job('work', async (payload: { i: number }) => {
+            running.set(label, (running.get(label) ?? 0) + 1);
+            most.set(label, Math.max(most.get(label) ?? 0, running.get(label)!));
+            await sleep(150);
+            running.set(label, running.get(label)! - 1);
+            return { i: payload.i, by: label };
+          });
+        },
+      });
+    const worker = async (label: string) => host({ plugins: [lane('qlane1', label), lane('qlane2', label)] });
+    const producer = await worker('producer');
+    const w1 = await worker('w1');
+    const w2 = await worker('w2');
+    w1.startWorkers({ concurrency: 1 });
+    w2.startWorkers({ concurrency: 1 });
+    const ids = Array.from({ length: 12 }, (_, i) => producer.jobs.enqueue(i % 2 ? 'qlane1.work' : 'qlane2.work', { i }).id);
+    const done = [];
+    for (const id of ids) done.push(await (producer.jobs as core.BullmqJobRunner).waitFor(id, 50));
+    expect(done.map((r) => r.status)).toEqual(ids.map(() => 'succeeded'));
+    expect(most.get('w1')).toBe(1);
+    expect(most.get('w2')).toBe(1);
+    const by = done.map((r) => (r.result as { by: string }).by);
+    expect(by.filter((w) => w === 'w1').length).toBeGreaterThanOrEqual(3);
+    expect(by.filter((w) => w === 'w2').length).toBeGreaterThanOrEqual(3);
+    // A job handed back is not a failed attempt.
+    expect(done.every((r) => !r.error)).toBe(true);
+  });
+
   it('two hosts scheduling the same recurring job produce one run per period, not two', async () => {
     let runs = 0;
     const onTick = () => runs++;

@@ -33,12 +33,16 @@ export interface BullmqJobRunnerOptions {
 
 /** Which queues a worker process takes jobs from, and how many at once. */
 export interface WorkerOptions {
+  /** Jobs this process runs at once, across all its queues (default 1). */
   concurrency?: number;
   /** Queue names (plugin ids: `demand`, `maintenance`, …) to take jobs from; all registered ones by default. */
   queues?: string[];
 }
 
 type Bullmq = typeof import('bullmq');
+
+/** How long a job taken by a process with no free slot waits before any process may take it again. */
+const HANDED_BACK_MS = 250;
 
 const STATES: Record<JobStatus, JobType[]> = {
   queued: ['waiting', 'delayed', 'prioritized'],
@@ -122,6 +126,8 @@ export class BullmqJobRunner implements JobRunner {
   private closed = false;
   /** Jobs this process is executing now. */
   private active = 0;
+  /** Jobs this process may execute at once, across all its queues. */
+  private limit = 1;
 
   private constructor(
     private readonly bull: Bullmq,
@@ -270,13 +276,14 @@ export class BullmqJobRunner implements JobRunner {
     const names = options.queues?.length ? options.queues : this.queueNames();
     const unknown = names.filter((q) => !this.queueNames().includes(q));
     if (unknown.length) throw new Error(`no jobs in queue${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (queues: ${this.queueNames().join(', ')})`);
+    this.limit = options.concurrency ?? 1;
     for (const name of names) {
-      const worker = new this.bull.Worker(name, (job) => this.process(job), {
+      const worker = new this.bull.Worker(name, (job, token) => this.process(job, token), {
         // Stored on each job it takes (`worker` in the job's record): which process ran what.
         name: WORKER_NAME,
         connection: this.connection(),
         prefix: this.options.prefix,
-        concurrency: options.concurrency ?? 1,
+        concurrency: this.limit,
         lockDuration: this.options.lockDurationMs,
         stalledInterval: this.options.stalledIntervalMs,
         maxStalledCount: 2,
@@ -332,15 +339,35 @@ export class BullmqJobRunner implements JobRunner {
     return q;
   }
 
-  private async process(job: Job): Promise<unknown> {
+  /**
+   * Holds this process to its concurrency across every queue: BullMQ's is per queue (one Worker per plugin), so a
+   * process would otherwise take one job of each plugin at once and run them all on its one event loop while
+   * another worker process stood idle. At the limit, its workers stop fetching; below it, they fetch again.
+   */
+  private gate(): void {
+    const full = this.active >= this.limit;
+    for (const w of this.workers) {
+      if (full && !w.isPaused()) void w.pause(true).catch(() => undefined);
+      else if (!full && w.isPaused() && !this.closed) void w.resume().catch(() => undefined);
+    }
+  }
+
+  private async process(job: Job, token?: string): Promise<unknown> {
     const entry = this.handlers.get(job.name);
     if (!entry) throw new Error(`this worker has no job named '${job.name}'`);
-    const running: RunningJob = { jobId: job.id!, attempt: Math.max(1, job.attemptsStarted ?? 1) };
+    if (this.active >= this.limit && token) {
+      // Taken by another queue's worker of this process before the gate closed: handed back at once (not a
+      // failed attempt) for a process with a free slot.
+      await job.moveToDelayed(Date.now() + HANDED_BACK_MS, token);
+      throw new this.bull.DelayedError();
+    }
+    const running: RunningJob = { jobId: job.id!, attempt: 1 + (job.attemptsMade ?? 0) + (job.stalledCounter ?? 0) };
     const logger = this.options.logger.child({ job: job.name, jobId: job.id, attempt: running.attempt });
     const stop = this.options.metrics?.jobDuration.startTimer({ job: job.name });
     this.active++;
+    this.gate();
     try {
-      if (running.attempt > 1 || (job.stalledCounter ?? 0) > 0) {
+      if (running.attempt > 1) {
         const dropped = await this.options.discardOutputs?.(running.jobId);
         logger.info({ dropped }, 'running a job again after its worker stopped: its partial outputs are replaced');
       }
@@ -365,6 +392,7 @@ export class BullmqJobRunner implements JobRunner {
       throw err;
     } finally {
       this.active--;
+      this.gate();
     }
   }
 

@@ -9,12 +9,13 @@ import { quantile } from './suites/util.mjs';
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 /**
- * Sends GET `path` to 127.0.0.1:`port` over `connections` sockets for `warmupSeconds` (not counted) and then
+ * Sends GET `path` to 127.0.0.1:`port` (or round-robin over `ports`: connection i to ports[i mod n], as a client
+ * balancing over several hosts does) over `connections` sockets for `warmupSeconds` (not counted) and then
  * `seconds` (counted). Returns requests per second, latency quantiles (ms), how many answers were not 200, and
  * the body length of the last answer (to check that every target served the same bytes).
  */
-export async function closedLoop({ port, path, connections = 50, seconds = 8, warmupSeconds = 2, host = '127.0.0.1' }) {
-  const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nAccept: application/json\r\n\r\n`);
+export async function closedLoop({ port, ports = [port], path, connections = 50, seconds = 8, warmupSeconds = 2, host = '127.0.0.1' }) {
+  const request = (p) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}:${p}\r\nAccept: application/json\r\n\r\n`);
   const latencies = [];
   const statuses = new Map();
   let bodyBytes = null;
@@ -22,9 +23,11 @@ export async function closedLoop({ port, path, connections = 50, seconds = 8, wa
   let stopping = false;
   let failure = null;
 
-  const connection = () =>
+  const connection = (_, i) =>
     new Promise((resolve) => {
-      const socket = net.connect({ port, host, noDelay: true });
+      const to = ports[i % ports.length];
+      const ask = request(to);
+      const socket = net.connect({ port: to, host, noDelay: true });
       let chunks = [];
       let buffered = 0;
       let need = -1; // bytes of the whole answer (headers + body) once its headers are in; -1 before
@@ -36,7 +39,7 @@ export async function closedLoop({ port, path, connections = 50, seconds = 8, wa
           return;
         }
         sentAt = performance.now();
-        socket.write(request);
+        socket.write(ask);
       };
       socket.on('connect', send);
       socket.on('data', (chunk) => {

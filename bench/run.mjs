@@ -39,8 +39,10 @@ if (args[0] === '--child') {
 }
 
 const json = args.includes('--json');
-// `--name=value` options are handed to every suite run (`pnpm bench scale --items=5000,50000`).
-const options = Object.fromEntries(args.filter((a) => /^--[^=]+=/.test(a)).map((a) => [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
+// `--name=value` and `--name` (true) options are handed to every suite run (`pnpm bench scale --items=5000,50000 --keep`).
+const options = Object.fromEntries(
+  args.filter((a) => /^--[^=]+/.test(a) && a !== '--json').map((a) => (a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), 'true'])),
+);
 const suites = await loadSuites();
 const named = args.filter((a) => !a.startsWith('--'));
 const unknown = named.filter((s) => !suites[s]);

@@ -3,6 +3,8 @@
 // off) on the demo business, and bench/bare-koa.mjs, each in a child process of its own, loaded in turn by one
 // closed-loop generator (bench/load.mjs) with 50 keep-alive connections. Short rounds alternate (Koa, host, Koa,
 // host, …) so that a busy neighbour on the shared machine weighs on both alike; each side's median round counts.
+// Beside them, two `rfid3 serve` processes on the same database behind a round-robin (the generator's connections
+// alternate between the two ports, as a client balancing over hosts does; no proxy in between), on the same 2 cores.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -86,6 +88,21 @@ function runCli(args, { cwd, logFile }) {
   );
 }
 
+/** The first forecast of a host (fits every category), then cached ones; resolves with the cached answer's bytes. */
+async function warm(port) {
+  const first = await fetch(`http://127.0.0.1:${port}${PATH}`);
+  if (first.status !== 200) throw new Error(`the first forecast answered ${first.status}: ${(await first.text()).slice(0, 300)}`);
+  await first.arrayBuffer();
+  let bytes;
+  for (let i = 0; i < 20; i++) {
+    const res = await fetch(`http://127.0.0.1:${port}${PATH}`);
+    bytes = Buffer.from(await res.arrayBuffer());
+    if (res.status !== 200) throw new Error(`a cached forecast answered ${res.status}`);
+    if (i === 19 && JSON.parse(bytes.toString()).cached !== true) throw new Error('the forecast is not served from the cache after warm-up');
+  }
+  return bytes;
+}
+
 export const bench = {
   name: 'api',
   title: 'api',
@@ -115,17 +132,8 @@ export const bench = {
       // Warm-up: the first answer validates and registers the model and fits every category; the next ones are cached.
       log('warm-up: the first forecast (fits every category), then cached ones');
       t = performance.now();
-      const first = await fetch(`http://127.0.0.1:${hostPort}${PATH}`);
-      if (first.status !== 200) throw new Error(`the first forecast answered ${first.status}: ${(await first.text()).slice(0, 300)}`);
-      await first.arrayBuffer();
+      const bytes = await warm(hostPort);
       results.firstAnswerSeconds = (performance.now() - t) / 1000;
-      let bytes;
-      for (let i = 0; i < 20; i++) {
-        const res = await fetch(`http://127.0.0.1:${hostPort}${PATH}`);
-        bytes = Buffer.from(await res.arrayBuffer());
-        if (res.status !== 200) throw new Error(`a cached forecast answered ${res.status}`);
-        if (i === 19 && JSON.parse(bytes.toString()).cached !== true) throw new Error('the forecast is not served from the cache after warm-up');
-      }
       const bodyFile = join(s.dir, 'answer.json');
       writeFileSync(bodyFile, bytes);
       results.answerBytes = bytes.length;
@@ -135,16 +143,30 @@ export const bench = {
       stops.push(koa.stop);
       const koaPort = Number(koa.stdout().trim());
 
-      const rounds = { koa: [], host: [] };
+      const secondPort = await freePort();
+      log(`a second rfid3 serve on 127.0.0.1:${secondPort}, on the same database`);
+      const second = await startChild([CLI, 'serve'], {
+        cwd: s.dir,
+        env: { HOST: '127.0.0.1', PORT: String(secondPort), LOG_LEVEL: undefined, DATABASE_URL: undefined, REDIS_URL: undefined, NODE_ENV: 'production' },
+        logFile: join(s.dir, 'host2.log'),
+        ready: async () => (await fetch(`http://127.0.0.1:${secondPort}/api/predictive/health/system-status`)).ok,
+      });
+      stops.push(second.stop);
+      // Its answer is its own (its own fit and time stamps), of about the same size.
+      const secondBytes = await warm(secondPort);
+
+      const rounds = { koa: [], host: [], twoHosts: [] };
       for (let r = 0; r < ROUNDS; r++) {
-        for (const [name, port] of [
-          ['koa', koaPort],
-          ['host', hostPort],
+        for (const [name, ports] of [
+          ['koa', [koaPort]],
+          ['host', [hostPort]],
+          ['twoHosts', [hostPort, secondPort]],
         ]) {
           log(`round ${r + 1}/${ROUNDS}: ${name}, ${CONNECTIONS} connections, ${ROUND_SECONDS} s (+2 s warm-up)`);
-          const out = await closedLoop({ port, path: PATH, connections: CONNECTIONS, seconds: ROUND_SECONDS, warmupSeconds: 2 });
+          const out = await closedLoop({ ports, path: PATH, connections: CONNECTIONS, seconds: ROUND_SECONDS, warmupSeconds: 2 });
           if (out.non200) throw new Error(`${name}: ${out.non200} answers were not 200`);
-          if (out.bodyBytes !== bytes.length) throw new Error(`${name} served ${out.bodyBytes} bytes, not the ${bytes.length} of the cached answer`);
+          if (out.bodyBytes !== bytes.length && !(name === 'twoHosts' && out.bodyBytes === secondBytes.length))
+            throw new Error(`${name} served ${out.bodyBytes} bytes, not the ${bytes.length} of the cached answer`);
           rounds[name].push(out);
         }
       }
@@ -152,18 +174,19 @@ export const bench = {
       // rounds let a busy neighbour weigh on both alike.
       const median = (xs) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)];
       const r1 = (x) => Math.round(x * 10) / 10;
-      for (const name of ['koa', 'host']) {
+      for (const name of ['koa', 'host', 'twoHosts']) {
         const b = median(rounds[name]);
         results[name] = { rps: Math.round(b.rps), p50Ms: r1(b.p50Ms), p99Ms: r1(b.p99Ms), maxMs: r1(b.maxMs), roundsRps: rounds[name].map((x) => Math.round(x.rps)) };
       }
       results.ratio = Math.round((results.host.rps / results.koa.rps) * 100) / 100;
+      results.twoHostsRatio = Math.round((results.twoHosts.rps / results.host.rps) * 100) / 100;
       results.loadAverageEnd = loadavg()[0];
     } finally {
       for (const stop of stops.reverse()) await stop();
       s.remove();
     }
     const n = (x) => x.toLocaleString('en-US');
-    const { koa, host } = results;
+    const { koa, host, twoHosts } = results;
     return {
       results,
       rows: [
@@ -178,6 +201,10 @@ export const bench = {
           `${n(host.rps)} req/s, p50 ${host.p50Ms} ms, p99 ${host.p99Ms} ms (rounds: ${host.roundsRps.map(n).join(', ')} req/s)`,
         ],
         ['cached forecast ÷ bare Koa (target ≥ 0.6×; p99 target ≤ 25 ms)', `**${results.ratio}×**, p99 ${host.p99Ms} ms`],
+        [
+          `the same from two \`rfid3 serve\` on the same database, round-robin over their ports (half the connections each), same load, same 2 cores`,
+          `${n(twoHosts.rps)} req/s, p50 ${twoHosts.p50Ms} ms, p99 ${twoHosts.p99Ms} ms (rounds: ${twoHosts.roundsRps.map(n).join(', ')} req/s): **${results.twoHostsRatio}×** one host`,
+        ],
       ],
     };
   },

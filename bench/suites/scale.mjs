@@ -1,31 +1,43 @@
-// The pipeline at several sizes on MariaDB (`pnpm bench scale [--items=5000,50000]`, MYSQL_URL or the local
-// root@127.0.0.1:3306): the simulator's business of N items × 730 days, loaded into a database of its own
-// (`bench_scale_<N>`, dropped once its stages have run) through the product's own ingest path, then the pipeline stages, each in a process of its own
-// (bench/scale-stage.mjs) so that its peak resident memory is its own. Per stage: seconds and peak RSS; between
-// sizes, the growth exponent log(t2/t1) / log(N2/N1). Reference for ingest: a raw batched INSERT of the same scan
-// rows into another database (`bench_scale_raw`) in the same run.
+// The pipeline at several sizes on MariaDB (`pnpm bench scale [--items=5000,50000] [--workers=1,2] [--keep] [--reuse]`,
+// MYSQL_URL or the local root@127.0.0.1:3306, REDIS_URL or the local 127.0.0.1:6379): the simulator's business of
+// N items × 730 days, loaded into a database of its own (`bench_scale_<N>`) through the product's own ingest path,
+// then the pipeline on BullMQ, once with one `rfid3 worker` process and once with two: every `.retrain` job (train),
+// the two answers that score every item (score), and every other precomputed answer (precompute: every GET that
+// needs no parameter and the 4-week forecast of each category), each a `host.answer` job as a host's precompute
+// queues them. Per stage: seconds (queued to last job done); per worker: peak RSS (the kernel's high-water mark,
+// read before it stops); between sizes, the growth exponent log(t2/t1) / log(N2/N1) of each stage with one worker.
+// Before each pipeline run everything the product derived (models, predictions, its own tables) is dropped, so
+// the runs start alike. Reference for ingest: a raw batched INSERT of the same scan rows into another database
+// (`bench_scale_raw`) in the same run.
 //
 // What goes through the product and what does not: the scans (id_transactions, the bulk of the data) go through
 // `ingestScans`, the code behind `POST /api/ingest/scans`, in batches of 5,000 (its limit). The catalogue and the
 // items (id_item_master, rental_class_mappings) and the Point of Rental tables are RFID3's and its POS export's own
 // tables, which the product reads and never writes; they are copied as they are, by batched INSERT, before.
 //
+// Each size's figures are written to bench/scale-runs/<N>.json as each step ends (so a size that fails later keeps
+// what it measured), and the table is made from every size on file: `--items=5000` and later `--items=50000` give
+// the exponents. `--keep` keeps `bench_scale_<N>` after the run; `--reuse` skips the ingest when `bench_scale_<N>`
+// holds the same simulated business already (its ingest figures then come from the file).
+//
 // The simulated business (the source, a SQLite file) is not a stage: it is kept between runs in RFID3_BENCH_CACHE
 // (default ~/.cache/rfid3-bench), named by its size, the day and a hash of the simulator's build and core's migrations, and made again when any changes.
 // `node -e "import('./bench/suites/scale.mjs').then((m) => m.simulatedSource(50000, console.error))"` makes one ahead.
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir, loadavg } from 'node:os';
+import { homedir, hostname, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { coreMigrations, createDatabase, DEFAULT_CLOSED_HOLIDAYS, migrate, systemClock } from '@rfid3/core';
+import { coreMigrations, createDatabase, createRuntime, DEFAULT_CLOSED_HOLIDAYS, migrate, silentLogger, systemClock } from '@rfid3/core';
 import { simulate } from '@rfid3/core/simulator';
-import { ingestScans, MAX_BATCH } from '@rfid3/host-server';
+import { removeRedisKeys } from '@rfid3/core/testing';
+import { ANSWER_JOB, HostScheduler, ingestScans, loadPlugins, MAX_BATCH, registerHostJobs } from '@rfid3/host-server';
+import { machine, machineLine } from '../../scripts/machine.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const STAGE = resolve(here, '..', 'scale-stage.mjs');
+const CLI = resolve(here, '..', '..', 'packages', 'host-server', 'dist', 'cli.js');
 const { sql } = createRequire(resolve(here, '..', '..', 'packages', 'core', 'package.json'))('kysely');
 const DAYS = 730;
 /** RFID3's and the POS export's own tables, copied as they are (the product reads them and never writes them). */
@@ -176,180 +188,362 @@ async function insertChunks(handle, table, rows) {
       .execute();
 }
 
-/** One stage in a process of its own; resolves with its JSON line. */
-function stage(name, url, log) {
-  return new Promise((ok, fail) => {
-    execFile('nice', [process.execPath, STAGE, name, url], { maxBuffer: 16 << 20, timeout: 3 * 3600_000 }, (err, stdout, stderr) => {
-      if (err) return fail(new Error(`stage ${name}: ${err.message}\n${String(stderr).slice(-2000)}`));
-      for (const l of String(stderr).split('\n').filter(Boolean).slice(-5)) log(`  ${name}: ${l}`);
-      ok(JSON.parse(String(stdout).trim().split('\n').pop()));
-    });
-  });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const RUNS_DIR = resolve(here, '..', 'scale-runs');
+
+/** The figures of one size as far as they go (bench/scale-runs/<N>.json), or a new record. */
+function savedRun(items) {
+  const file = join(RUNS_DIR, `${items}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { items };
 }
 
-async function oneSize(items, { serverUrl, log }) {
-  const out = { items };
-  const name = `bench_scale_${items}`;
-  let source;
-  let target;
-  let raw;
+function saveRun(run) {
+  mkdirSync(RUNS_DIR, { recursive: true });
+  writeFileSync(join(RUNS_DIR, `${run.items}.json`), `${JSON.stringify(run, null, 2)}\n`);
+}
+
+function gitHead() {
   try {
-    const made = await simulatedSource(items, log);
-    out.simulate = { seconds: made.seconds, items: made.items, scans: made.scans, contracts: made.contracts, kept: made.kept };
-    source = createDatabase(`sqlite:${made.file}`);
-    let t;
-
-    target = await recreate(serverUrl, name);
-    raw = await recreate(serverUrl, 'bench_scale_raw');
-    log(`${items} items: copying RFID3's and the POS export's own tables into ${name}`);
-    t = performance.now();
-    let referenceRows = 0;
-    for (const table of REFERENCE_TABLES) {
-      const rows = await source.db.selectFrom(table).selectAll().execute();
-      await insertChunks(target, table, rows);
-      referenceRows += rows.length;
-    }
-    out.reference = { rows: referenceRows, seconds: (performance.now() - t) / 1000 };
-
-    // The scans, page by page in the order they happened: each page through the ingest path into `name`, and the
-    // same rows by a raw batched INSERT into bench_scale_raw. Both are timed apart, on the same pages.
-    log(`${items} items: ${made.scans.toLocaleString('en-US')} scans through ingestScans (batches of ${MAX_BATCH}) and by raw batched INSERT`);
-    const clock = systemClock;
-    let ingestMs = 0;
-    let rawMs = 0;
-    let accepted = 0;
-    let lastId = 0;
-    let peakRss = mib();
-    for (;;) {
-      const page = await source.db.selectFrom('id_transactions').selectAll().where('id', '>', lastId).orderBy('id').limit(MAX_BATCH).execute();
-      if (!page.length) break;
-      lastId = page[page.length - 1].id;
-      const scans = page.map((r) => {
-        const s = {};
-        for (const f of SCAN_FIELDS) if (r[f] !== null && r[f] !== undefined) s[f] = r[f];
-        return s;
-      });
-      t = performance.now();
-      const result = await ingestScans(target, clock, scans);
-      ingestMs += performance.now() - t;
-      if (result.rejected.length) throw new Error(`ingest rejected ${result.rejected.length} scans: ${JSON.stringify(result.rejected.slice(0, 2))}`);
-      accepted += result.accepted;
-      const rows = page.map(({ id: _id, ...r }) => r);
-      t = performance.now();
-      await raw.db.transaction().execute(async (trx) => {
-        const per = Math.max(1, Math.floor(raw.maxBoundValues / Object.keys(rows[0]).length));
-        for (let i = 0; i < rows.length; i += per)
-          await trx
-            .insertInto('id_transactions')
-            .values(rows.slice(i, i + per))
-            .execute();
-      });
-      rawMs += performance.now() - t;
-      peakRss = Math.max(peakRss, mib());
-    }
-    out.ingest = {
-      scans: accepted,
-      seconds: ingestMs / 1000,
-      rawInsertSeconds: rawMs / 1000,
-      scansPerSecond: Math.round(accepted / (ingestMs / 1000)),
-      rawScansPerSecond: Math.round(accepted / (rawMs / 1000)),
-      ratioToRaw: rawMs / ingestMs,
-      peakRssMiB: peakRss,
-    };
-    // Said at once: a later stage that fails (a busy shared machine) must not take this figure with it.
-    log(
-      `${items} items: ingest ${out.ingest.seconds.toFixed(1)} s, raw INSERT ${out.ingest.rawInsertSeconds.toFixed(1)} s: ${out.ingest.ratioToRaw.toFixed(2)}× raw (load average ${loadavg()[0].toFixed(1)})`,
-    );
-    await source.close();
-    source = null;
-    await raw.close();
-    raw = null;
-    await dropDatabase(serverUrl, 'bench_scale_raw');
-    await target.close();
-    target = null;
-
-    for (const s of ['train', 'score', 'precompute']) {
-      log(`${items} items: stage ${s}`);
-      out[s] = await stage(s, withDatabase(serverUrl, name), log);
-      log(`${items} items: ${s} ${out[s].seconds.toFixed(1)} s, peak RSS ${out[s].peakRssMiB} MiB (load average ${loadavg()[0].toFixed(1)})`);
-    }
-    await dropDatabase(serverUrl, name);
-  } finally {
-    await source?.close();
-    await raw?.close();
-    await target?.close();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here }).toString().trim();
+  } catch {
+    return 'unknown';
   }
-  return out;
+}
+
+/** The process's peak resident memory so far (VmHWM, MiB), read from /proc while it runs. */
+function peakRssOf(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The tables RFID3 and its POS export own, and the bench's mark (kept between pipeline runs); everything else the product derived. */
+const SOURCE_TABLES = new Set([...REFERENCE_TABLES, 'id_transactions', 'bench_scale_meta']);
+
+/** Drops everything the product derived from the source (models, predictions, features, its own tables) and migrates core again. */
+async function resetDerived(url) {
+  const handle = createDatabase(url);
+  try {
+    const tables = await handle.db.introspection.getTables({ withInternalKyselyTables: true });
+    for (const t of tables) if (!SOURCE_TABLES.has(t.name)) await sql.raw(`drop table if exists \`${t.name}\``).execute(handle.db);
+    await migrate(handle, 'core', coreMigrations);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `rfid3 worker` as a child process; resolves once it takes jobs. */
+async function startWorkerProcess(name, { dir, env }) {
+  const child = spawn('nice', [process.execPath, CLI, 'worker', '--concurrency', '1'], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const keep = (d) => {
+    tail = (tail + String(d)).slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  // `nice` execs node: the child's pid is the worker's.
+  const proc = { name, child, exited, tail: () => tail, worker: `${hostname()}:${child.pid}` };
+  const end = Date.now() + 180_000;
+  while (!tail.includes('taking jobs')) {
+    if (child.exitCode !== null || Date.now() > end) throw new Error(`${name} did not start:\n${tail.slice(-3000)}`);
+    await sleep(100);
+  }
+  return proc;
+}
+
+/** Waits for a job however busy Redis's client is (a poll that meets a busy loop answers 503, and is made again). */
+async function settled(jobs, id) {
+  for (;;) {
+    try {
+      return await jobs.waitFor(id, 250);
+    } catch (err) {
+      if (err?.status !== 503) throw err;
+    }
+  }
+}
+
+/**
+ * The pipeline on BullMQ with `workers` worker processes: train, score and precompute, each stage its jobs queued at
+ * once and waited for. Resolves with each stage's seconds and jobs, and each worker's peak RSS after each stage.
+ */
+async function pipelineOnWorkers(url, workers, { redisUrl, log }) {
+  await resetDerived(url);
+  const prefix = `bench-scale-${randomBytes(4).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'rfid3-scale-'));
+  writeFileSync(join(dir, 'rfid3.config.json'), JSON.stringify({ rateLimit: { enabled: false } }));
+  const env = { DATABASE_URL: url, REDIS_URL: redisUrl, RFID3_QUEUE: 'bullmq', RFID3_QUEUE_PREFIX: prefix, RFID3_REDIS_PREFIX: `${prefix}:c:`, LOG_LEVEL: 'info', PORT: '' };
+  const procs = [];
+  let producer;
+  try {
+    for (let i = 0; i < workers; i++) procs.push(await startWorkerProcess(`worker ${i + 1}`, { dir, env }));
+    // The producer queues the jobs as an API host would, and runs none.
+    const plugins = await loadPlugins(null, { baseDir: dir, logger: silentLogger() });
+    producer = await createRuntime({
+      config: { databaseUrl: url, redisUrl, logLevel: 'silent', jobs: { runner: 'bullmq', prefix }, cluster: { sync: false }, kpis: { matchImpactEveryMinutes: 0 } },
+      logger: silentLogger(),
+      plugins,
+    });
+    registerHostJobs(producer);
+    const retrains = producer.plugins.flatMap((p) => p.jobs).filter((n) => n.endsWith('.retrain'));
+    const scorePaths = ['/maintenance/schedule', '/quality/replacement-recommendations'];
+    const precomputePaths = (await new HostScheduler(producer).precomputePaths()).filter((p) => !scorePaths.includes(p));
+    const stages = [
+      ['train', retrains.map((name) => [name, {}])],
+      ['score', scorePaths.map((path) => [ANSWER_JOB, { path }])],
+      ['precompute', precomputePaths.map((path) => [ANSWER_JOB, { path }])],
+    ];
+    const out = { workers, stages: {} };
+    for (const [stage, jobs] of stages) {
+      log(`  ${workers} worker(s): ${stage}, ${jobs.length} jobs`);
+      const t = performance.now();
+      const payloadOf = new Map();
+      const ids = jobs.map(([name, payload]) => {
+        const { id } = producer.jobs.enqueue(name, payload);
+        payloadOf.set(id, payload);
+        return id;
+      });
+      const done = [];
+      for (const id of ids) done.push(await settled(producer.jobs, id));
+      const seconds = (performance.now() - t) / 1000;
+      const failed = done.filter((r) => r.status !== 'succeeded');
+      // A failed job is said and counted, and the run goes on: what the other stages measure still holds.
+      const failures = failed.map((r) => `${r.name}${r.name === ANSWER_JOB ? ` ${payloadOf.get(r.id)?.path}` : ''}: ${String(r.error).slice(0, 200)}`);
+      for (const f of failures) log(`  ${workers} worker(s): ${stage}: FAILED ${f}`);
+      const byWorker = {};
+      for (const r of done) {
+        const who = procs.find((p) => p.worker === r.worker)?.name ?? r.worker ?? 'unknown';
+        byWorker[who] = (byWorker[who] ?? 0) + 1;
+      }
+      // Each job's seconds (of a stage of many, the five slowest).
+      const jobSeconds = Object.fromEntries(
+        done
+          .map((r) => [r.name === ANSWER_JOB ? payloadOf.get(r.id).path : r.name, (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000])
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5),
+      );
+      out.stages[stage] = { seconds, jobs: done.length, failures, byWorker, jobSeconds, peakRssMiB: procs.map((p) => peakRssOf(p.child.pid)) };
+      log(`  ${workers} worker(s): ${stage} ${seconds.toFixed(1)} s, peak RSS ${out.stages[stage].peakRssMiB.join(' / ')} MiB (load average ${loadavg()[0].toFixed(1)})`);
+    }
+    out.seconds = Object.values(out.stages).reduce((a, st) => a + st.seconds, 0);
+    out.peakRssMiB = procs.map((p) => peakRssOf(p.child.pid));
+    return out;
+  } finally {
+    for (const p of procs) p.child.kill('SIGTERM');
+    await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(40_000)]);
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await producer?.close();
+    await removeRedisKeys(redisUrl, prefix).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether `bench_scale_<N>` holds the given simulated business already, ingested whole. */
+async function loadedAlready(url, source) {
+  const handle = createDatabase(url);
+  try {
+    const r = await sql.raw('select source from bench_scale_meta').execute(handle.db);
+    return r.rows[0]?.source === source;
+  } catch {
+    return false;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+async function oneSize(items, { serverUrl, redisUrl, workerCounts, keep, reuse, log }) {
+  const name = `bench_scale_${items}`;
+  const url = withDatabase(serverUrl, name);
+  const made = await simulatedSource(items, log);
+  const stem = made.file.split('/').pop();
+  const previous = savedRun(items);
+  const run = { items, date: new Date().toISOString().slice(0, 10), commit: gitHead(), machine: machineLine(machine()), source: stem };
+  run.simulate = { seconds: made.seconds, items: made.items, scans: made.scans, contracts: made.contracts, kept: made.kept };
+  if (reuse && previous.ingest && previous.source === stem && (await loadedAlready(url, stem))) {
+    log(`${items} items: ${name} holds ${stem} already: its ingest figures are those of ${previous.date} (${previous.commit})`);
+    run.ingest = { ...previous.ingest, reused: { date: previous.date, commit: previous.commit } };
+  } else {
+    let source;
+    let target;
+    let raw;
+    try {
+      source = createDatabase(`sqlite:${made.file}`);
+      let t;
+      target = await recreate(serverUrl, name);
+      raw = await recreate(serverUrl, 'bench_scale_raw');
+      log(`${items} items: copying RFID3's and the POS export's own tables into ${name}`);
+      for (const table of REFERENCE_TABLES) await insertChunks(target, table, await source.db.selectFrom(table).selectAll().execute());
+
+      // The scans, page by page in the order they happened: each page through the ingest path into `name`, and the
+      // same rows by a raw batched INSERT into bench_scale_raw. Both are timed apart, on the same pages.
+      log(`${items} items: ${made.scans.toLocaleString('en-US')} scans through ingestScans (batches of ${MAX_BATCH}) and by raw batched INSERT`);
+      const clock = systemClock;
+      let ingestMs = 0;
+      let rawMs = 0;
+      let accepted = 0;
+      let lastId = 0;
+      let peakRss = mib();
+      for (;;) {
+        const page = await source.db.selectFrom('id_transactions').selectAll().where('id', '>', lastId).orderBy('id').limit(MAX_BATCH).execute();
+        if (!page.length) break;
+        lastId = page[page.length - 1].id;
+        const scans = page.map((r) => {
+          const s = {};
+          for (const f of SCAN_FIELDS) if (r[f] !== null && r[f] !== undefined) s[f] = r[f];
+          return s;
+        });
+        t = performance.now();
+        const result = await ingestScans(target, clock, scans);
+        ingestMs += performance.now() - t;
+        if (result.rejected.length) throw new Error(`ingest rejected ${result.rejected.length} scans: ${JSON.stringify(result.rejected.slice(0, 2))}`);
+        accepted += result.accepted;
+        const rows = page.map(({ id: _id, ...r }) => r);
+        t = performance.now();
+        await raw.db.transaction().execute(async (trx) => {
+          const per = Math.max(1, Math.floor(raw.maxBoundValues / Object.keys(rows[0]).length));
+          for (let i = 0; i < rows.length; i += per)
+            await trx
+              .insertInto('id_transactions')
+              .values(rows.slice(i, i + per))
+              .execute();
+        });
+        rawMs += performance.now() - t;
+        peakRss = Math.max(peakRss, mib());
+      }
+      run.ingest = {
+        scans: accepted,
+        seconds: ingestMs / 1000,
+        rawInsertSeconds: rawMs / 1000,
+        scansPerSecond: Math.round(accepted / (ingestMs / 1000)),
+        rawScansPerSecond: Math.round(accepted / (rawMs / 1000)),
+        ratioToRaw: rawMs / ingestMs,
+        peakRssMiB: peakRss,
+      };
+      // Said at once: a later stage that fails (a busy shared machine) must not take this figure with it.
+      log(
+        `${items} items: ingest ${run.ingest.seconds.toFixed(1)} s, raw INSERT ${run.ingest.rawInsertSeconds.toFixed(1)} s: ${run.ingest.ratioToRaw.toFixed(2)}× raw (load average ${loadavg()[0].toFixed(1)})`,
+      );
+      await sql.raw('create table bench_scale_meta (source varchar(255) not null)').execute(target.db);
+      await sql.raw(`insert into bench_scale_meta values ('${stem}')`).execute(target.db);
+    } finally {
+      await source?.close();
+      await raw?.close();
+      await target?.close();
+    }
+    await dropDatabase(serverUrl, 'bench_scale_raw');
+  }
+  saveRun(run);
+  run.pipeline = {};
+  for (const w of workerCounts) {
+    log(`${items} items: the pipeline on ${w} worker process(es)`);
+    run.pipeline[w] = await pipelineOnWorkers(url, w, { redisUrl, log });
+    saveRun(run);
+  }
+  if (!keep) await dropDatabase(serverUrl, name);
+  return run;
 }
 
 export const bench = {
   name: 'scale',
   async run({ log, options = {} }) {
     const serverUrl = process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/test';
-    const sizes = String(options.items ?? '5000,50000')
-      .split(',')
-      .map((s) => Number(s.trim()))
-      .filter((n) => Number.isInteger(n) && n > 0)
-      .sort((a, b) => a - b);
+    const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+    const list = (v, fallback) =>
+      String(v ?? fallback)
+        .split(',')
+        .map((x) => Number(x.trim()))
+        .filter((n) => Number.isInteger(n) && n > 0)
+        .sort((a, b) => a - b);
+    const sizes = list(options.items, '5000,50000');
     if (!sizes.length) throw new Error('--items: a comma-separated list of item counts, such as 5000,50000');
-    const results = { loadAverageStart: loadavg()[0], sizes: {} };
-    for (const items of sizes) results.sizes[items] = await oneSize(items, { serverUrl, log });
-    results.loadAverageEnd = loadavg()[0];
+    const workerCounts = list(options.workers, '1,2');
+    if (!workerCounts.length) throw new Error('--workers: a comma-separated list of worker counts, such as 1,2');
+    const flag = (v) => v !== undefined && v !== 'false' && v !== '0';
+    const loadAverageStart = loadavg()[0];
+    for (const items of sizes) await oneSize(items, { serverUrl, redisUrl, workerCounts, keep: flag(options.keep), reuse: flag(options.reuse), log });
+    const results = { loadAverageStart, loadAverageEnd: loadavg()[0], sizes: {} };
+    // The table: every size on file (this run's and earlier ones'), each with the date and commit it was measured at.
+    const onFile = existsSync(RUNS_DIR)
+      ? readdirSync(RUNS_DIR)
+          .filter((f) => /^\d+\.json$/.test(f))
+          .map((f) => Number(f.slice(0, -5)))
+          .sort((a, b) => a - b)
+      : [];
+    for (const items of onFile) results.sizes[items] = savedRun(items);
+    return { results, rows: scaleRows(results, log) };
+  },
+};
 
-    const n = (x) => Math.round(x).toLocaleString('en-US');
-    const s1 = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-    const stages = [
-      ['ingest', (r) => r.ingest.seconds, (r) => r.ingest.peakRssMiB],
-      ['train', (r) => r.train.seconds, (r) => r.train.peakRssMiB],
-      ['score', (r) => r.score.seconds, (r) => r.score.peakRssMiB],
-      ['precompute', (r) => r.precompute.seconds, (r) => r.precompute.peakRssMiB],
-    ];
-    const rows = [['1-minute load average at start / end (2 cores, shared with other work)', `${results.loadAverageStart.toFixed(1)} / ${results.loadAverageEnd.toFixed(1)}`]];
-    for (const items of sizes) {
-      const r = results.sizes[items];
-      const total = stages.reduce((sum, [, sec]) => sum + sec(r), 0);
+const n = (x) => Math.round(x).toLocaleString('en-US');
+const s1 = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const STAGES = ['train', 'score', 'precompute'];
+
+/** The table of `pnpm bench scale` from the figures on file. */
+function scaleRows(results) {
+  const rows = [
+    ['1-minute load average at start / end of this run (2 cores, shared with other work)', `${results.loadAverageStart.toFixed(1)} / ${results.loadAverageEnd.toFixed(1)}`],
+  ];
+  const sizes = Object.keys(results.sizes)
+    .map(Number)
+    .sort((a, b) => a - b);
+  for (const items of sizes) {
+    const r = results.sizes[items];
+    rows.push([
+      `${n(items)} items × ${DAYS} days, measured ${r.date} at ${r.commit}: simulated (${n(r.simulate.scans)} scans, ${n(r.simulate.contracts)} contracts, ${n(r.simulate.items)} items with pack components; not a stage)`,
+      `${s1(r.simulate.seconds)} s${r.simulate.kept ? ' (when it was made; kept from an earlier run)' : ''}`,
+    ]);
+    if (r.ingest) {
       rows.push(
         [
-          `${n(items)} items × ${DAYS} days: simulated (${n(r.simulate.scans)} scans, ${n(r.simulate.contracts)} contracts; not a stage)`,
-          `${s1(r.simulate.seconds)} s${r.simulate.kept ? ' (when it was made; kept from an earlier run)' : ''}`,
-        ],
-        [
-          `… ingest: ${n(r.ingest.scans)} scans through \`ingestScans\` (\`POST /api/ingest/scans\`'s code) in batches of ${MAX_BATCH} into MariaDB`,
+          `… ingest: ${n(r.ingest.scans)} scans through \`ingestScans\` (\`POST /api/ingest/scans\`'s code) in batches of ${MAX_BATCH} into MariaDB${r.ingest.reused ? ` (figures of ${r.ingest.reused.date} at ${r.ingest.reused.commit}, the database kept)` : ''}`,
           `${s1(r.ingest.seconds)} s (${n(r.ingest.scansPerSecond)} scans/s), peak RSS ${r.ingest.peakRssMiB} MiB (the loading process)`,
         ],
         [
           `… reference: the same rows by raw batched INSERT, same run (target ≥ 0.8×)`,
           `${s1(r.ingest.rawInsertSeconds)} s (${n(r.ingest.rawScansPerSecond)} scans/s): ingest is **${r.ingest.ratioToRaw.toFixed(2)}×** raw`,
         ],
-        [
-          `… train: every \`.retrain\` job (${Object.keys(r.train)
-            .filter((k) => k.includes('.'))
-            .join(', ')})`,
-          `${s1(r.train.seconds)} s, peak RSS ${r.train.peakRssMiB} MiB (${Object.entries(r.train)
-            .filter(([k]) => k.includes('.'))
-            .map(([k, v]) => `${k} ${s1(v.seconds)} s`)
-            .join(', ')})`,
-        ],
-        [
-          `… score: every item (\`/maintenance/schedule\`, \`/quality/replacement-recommendations\`)`,
-          `${s1(r.score.seconds)} s, peak RSS ${r.score.peakRssMiB} MiB (${Object.entries(r.score)
-            .filter(([k]) => k.startsWith('/'))
-            .map(([k, v]) => `${k} ${s1(v.seconds)} s`)
-            .join(', ')})`,
-        ],
-        [
-          `… precompute: ${r.precompute.paths} answers (every precomputable endpoint; ${r.precompute.categories} category forecasts with their ${n(r.precompute.rentalClasses)} rental classes)${r.precompute.failed ? `, ${r.precompute.failed} failed` : ''}`,
-          `${s1(r.precompute.seconds)} s, peak RSS ${r.precompute.peakRssMiB} MiB`,
-        ],
-        [`… the pipeline (ingest + train + score + precompute)`, `${s1(total)} s`],
       );
     }
-    for (let i = 1; i < sizes.length; i++) {
-      const [a, b] = [results.sizes[sizes[i - 1]], results.sizes[sizes[i]]];
-      const exp = (f) => Math.log(f(b) / f(a)) / Math.log(sizes[i] / sizes[i - 1]);
-      results[`exponent${sizes[i - 1]}to${sizes[i]}`] = Object.fromEntries(stages.map(([k, sec]) => [k, exp(sec)]));
-      rows.push([`growth exponent ${n(sizes[i - 1])} → ${n(sizes[i])} items (target ≤ 1.1)`, stages.map(([k, sec]) => `${k} ${exp(sec).toFixed(2)}`).join(', ')]);
+    for (const [w, p] of Object.entries(r.pipeline ?? {})) {
+      const jobs = (st) =>
+        Object.entries(st.jobSeconds)
+          .map(([k, v]) => `${k} ${s1(v)} s`)
+          .join(', ');
+      for (const stage of STAGES) {
+        const st = p.stages?.[stage];
+        if (!st) continue;
+        rows.push([
+          `… ${w} worker${w === '1' ? '' : 's'}: ${stage} (${st.jobs} jobs${stage === 'train' ? `: ${jobs(st)}` : stage === 'score' ? `: ${jobs(st)}` : ''}; taken ${Object.entries(
+            st.byWorker,
+          )
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`,
+          `${s1(st.seconds)} s; peak RSS so far ${st.peakRssMiB.map((x) => `${x} MiB`).join(' / ')}${st.failures?.length ? `; **${st.failures.length} failed**: ${st.failures.join('; ')}` : ''}`,
+        ]);
+      }
+      if (p.seconds !== undefined && r.ingest) {
+        rows.push([
+          `… ${w} worker${w === '1' ? '' : 's'}: the pipeline (ingest + train + score + precompute; target ≤ 600 s at 50,000 items, ≤ 1 GB per process)`,
+          `**${s1(r.ingest.seconds + p.seconds)} s** (after ingest ${s1(p.seconds)} s); peak RSS **${p.peakRssMiB.map((x) => `${x} MiB`).join(' / ')}**`,
+        ]);
+      }
     }
-    return { results, rows };
-  },
-};
+    const one = r.pipeline?.[1];
+    const two = r.pipeline?.[2];
+    if (one?.seconds && two?.seconds)
+      rows.push([`… two workers against one, after ingest (target ≤ 0.65×)`, `**${(two.seconds / one.seconds).toFixed(2)}×** (${s1(two.seconds)} s against ${s1(one.seconds)} s)`]);
+  }
+  const stageSeconds = (r, stage) => (stage === 'ingest' ? r.ingest?.seconds : r.pipeline?.[1]?.stages?.[stage]?.seconds);
+  for (let i = 1; i < sizes.length; i++) {
+    const [a, b] = [results.sizes[sizes[i - 1]], results.sizes[sizes[i]]];
+    const exps = ['ingest', ...STAGES]
+      .map((stage) => [stage, stageSeconds(a, stage), stageSeconds(b, stage)])
+      .filter(([, x, y]) => x && y)
+      .map(([stage, x, y]) => `${stage} ${(Math.log(y / x) / Math.log(sizes[i] / sizes[i - 1])).toFixed(2)}`);
+    if (exps.length) rows.push([`growth exponent ${n(sizes[i - 1])} → ${n(sizes[i])} items, one worker (target ≤ 1.1)`, exps.join(', ')]);
+  }
+  return rows;
+}

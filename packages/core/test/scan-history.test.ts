@@ -32,7 +32,7 @@ async function reference(handle: DatabaseHandle, through?: string) {
   const all = await handle.db.selectFrom('id_transactions').select(['id', 'tag_id', 'scan_date', 'scan_type', 'status', 'quality']).execute();
   const out = new Map<string, { at: string; id: number; quality: string | null }[]>();
   for (const r of all) {
-    const at = r.scan_date instanceof Date ? r.scan_date.toISOString().replace('T', ' ').slice(0, 19) : String(r.scan_date).slice(0, 19);
+    const at = String(r.scan_date).slice(0, 19);
     const history = r.scan_type === 'Return' || r.status === 'Repair' || (r.scan_type !== 'Return' && r.status === 'Ready to Rent');
     if (!history || (through && at.slice(0, 10) > through)) continue;
     const list = out.get(String(r.tag_id)) ?? [];
@@ -43,7 +43,7 @@ async function reference(handle: DatabaseHandle, through?: string) {
   return out;
 }
 
-const asObject = (m: Map<string, unknown[]>) => Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+const asObject = <T>(m: Map<string, T[]>): Record<string, T[]> => Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
 
 /** A fold that keeps every scan it is walked through, and counts how often each item was started. */
 async function collect(handle: DatabaseHandle, options: ScanHistoryOptions, skip = (_: string) => false) {

@@ -161,7 +161,7 @@ export async function* scansInTimeOrder<C extends keyof IdTransactionsTable>(dat
     const from = after;
     // `scan_date >= last` bounds the index range; the OR only sorts out the rows of that one instant.
     q = from ? q.where('scan_date', '>=', from.at).where((eb) => eb.or([eb('scan_date', '>', from.at), eb('id', '>', from.id)])) : q.where('scan_date', '>=', options.start);
-    const rows = (await q.orderBy('scan_date').orderBy('id').limit(pageRows).execute()) as (Pick<IdTransactionsTable, C> & { id: number; scan_date: string })[];
+    const rows = (await q.orderBy('scan_date').orderBy('id').limit(pageRows).execute()) as unknown as (Pick<IdTransactionsTable, C> & { id: number; scan_date: string })[];
     yield* rows;
     if (rows.length < pageRows) return;
     const last = rows[rows.length - 1]!;

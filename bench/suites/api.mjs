@@ -119,15 +119,20 @@ export const bench = {
       await runCli(['demo', '--items', '1500', '--days', '730'], { cwd: s.dir, logFile: join(s.dir, 'demo.log') });
       results.demoSeconds = (performance.now() - t) / 1000;
 
-      const hostPort = await freePort();
+      // `rfid3 serve` as an operator starts it on the demo's folder; resolves with its port.
+      const serve = async (logName) => {
+        const port = await freePort();
+        const host = await startChild([CLI, 'serve'], {
+          cwd: s.dir,
+          env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: undefined, DATABASE_URL: undefined, REDIS_URL: undefined, NODE_ENV: 'production' },
+          logFile: join(s.dir, logName),
+          ready: async () => (await fetch(`http://127.0.0.1:${port}/api/predictive/health/system-status`)).ok,
+        });
+        stops.push(host.stop);
+        return port;
+      };
+      const hostPort = await serve('host.log');
       log(`rfid3 serve on 127.0.0.1:${hostPort} (default log level, rate limit off)`);
-      const host = await startChild([CLI, 'serve'], {
-        cwd: s.dir,
-        env: { HOST: '127.0.0.1', PORT: String(hostPort), LOG_LEVEL: undefined, DATABASE_URL: undefined, REDIS_URL: undefined, NODE_ENV: 'production' },
-        logFile: join(s.dir, 'host.log'),
-        ready: async () => (await fetch(`http://127.0.0.1:${hostPort}/api/predictive/health/system-status`)).ok,
-      });
-      stops.push(host.stop);
 
       // Warm-up: the first answer validates and registers the model and fits every category; the next ones are cached.
       log('warm-up: the first forecast (fits every category), then cached ones');
@@ -143,15 +148,8 @@ export const bench = {
       stops.push(koa.stop);
       const koaPort = Number(koa.stdout().trim());
 
-      const secondPort = await freePort();
+      const secondPort = await serve('host2.log');
       log(`a second rfid3 serve on 127.0.0.1:${secondPort}, on the same database`);
-      const second = await startChild([CLI, 'serve'], {
-        cwd: s.dir,
-        env: { HOST: '127.0.0.1', PORT: String(secondPort), LOG_LEVEL: undefined, DATABASE_URL: undefined, REDIS_URL: undefined, NODE_ENV: 'production' },
-        logFile: join(s.dir, 'host2.log'),
-        ready: async () => (await fetch(`http://127.0.0.1:${secondPort}/api/predictive/health/system-status`)).ok,
-      });
-      stops.push(second.stop);
       // Its answer is its own (its own fit and time stamps), of about the same size.
       const secondBytes = await warm(secondPort);
 

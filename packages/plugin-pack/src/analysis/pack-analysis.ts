@@ -74,13 +74,25 @@ export async function analysePacks(database: DatabaseHandle, asOf: string, s: Pa
     .where('t.contract_date', '>=', `${from} 00:00:00`)
     .where('t.contract_date', '<=', `${asOf} 23:59:59`)
     .execute();
-  const bursts = await database.db
+  // Bounded by the first row id of the window as well: every scan since `from` has an id at or above it, and the
+  // database then reads the window along its primary key. On the date alone MariaDB chose the class index and looked
+  // up every scan of every class: 38.6 s at 5,000 items (1 M scans), past the 30 s query timeout at 50,000.
+  const first = await database.db
     .selectFrom('id_transactions')
-    .select(['rental_class_num as cls', sql<number>`count(distinct tag_id)`.as('n')])
-    .where('bin_location', '=', 'burst')
+    .select((eb) => eb.fn.min('id').as('id'))
     .where('scan_date', '>=', `${from} 00:00:00`)
-    .groupBy('rental_class_num')
-    .execute();
+    .executeTakeFirst();
+  const bursts =
+    first?.id === null || first?.id === undefined
+      ? []
+      : await database.db
+          .selectFrom('id_transactions')
+          .select(['rental_class_num as cls', sql<number>`count(distinct tag_id)`.as('n')])
+          .where('id', '>=', Number(first.id))
+          .where('bin_location', '=', 'burst')
+          .where('scan_date', '>=', `${from} 00:00:00`)
+          .groupBy('rental_class_num')
+          .execute();
   const burstBy = new Map(bursts.map((b) => [String(b.cls), Number(b.n)]));
 
   const day = (d: string) => Date.parse(`${d.slice(0, 10)}T00:00:00Z`);

@@ -17,7 +17,7 @@
 //
 // Each size's figures are written to bench/scale-runs/<N>.json as each step ends (so a size that fails later keeps
 // what it measured), and the table is made from every size on file: `--items=5000` and later `--items=50000` give
-// the exponents. `--keep` keeps `bench_scale_<N>` after the run; `--reuse` skips the ingest when `bench_scale_<N>`
+// the exponents; `--table-only` writes the table from the files without measuring. `--keep` keeps `bench_scale_<N>` after the run; `--reuse` skips the ingest when `bench_scale_<N>`
 // holds the same simulated business already (its ingest figures then come from the file).
 //
 // The simulated business (the source, a SQLite file) is not a stage: it is kept between runs in RFID3_BENCH_CACHE
@@ -439,7 +439,7 @@ async function oneSize(items, { serverUrl, redisUrl, workerCounts, keep, reuse, 
   run.pipeline = {};
   for (const w of workerCounts) {
     log(`${items} items: the pipeline on ${w} worker process(es)`);
-    run.pipeline[w] = await pipelineOnWorkers(url, w, { redisUrl, log });
+    run.pipeline[w] = { commit: gitHead(), ...(await pipelineOnWorkers(url, w, { redisUrl, log })) };
     saveRun(run);
   }
   if (!keep) await dropDatabase(serverUrl, name);
@@ -463,8 +463,10 @@ export const bench = {
     if (!workerCounts.length) throw new Error('--workers: a comma-separated list of worker counts, such as 1,2');
     const flag = (v) => v !== undefined && v !== 'false' && v !== '0';
     const loadAverageStart = loadavg()[0];
-    for (const items of sizes) await oneSize(items, { serverUrl, redisUrl, workerCounts, keep: flag(options.keep), reuse: flag(options.reuse), log });
-    const results = { loadAverageStart, loadAverageEnd: loadavg()[0], sizes: {} };
+    // `--table-only`: measure nothing, write the table from the figures on file.
+    if (!flag(options['table-only']))
+      for (const items of sizes) await oneSize(items, { serverUrl, redisUrl, workerCounts, keep: flag(options.keep), reuse: flag(options.reuse), log });
+    const results = { measured: !flag(options['table-only']), loadAverageStart, loadAverageEnd: loadavg()[0], sizes: {} };
     // The table: every size on file (this run's and earlier ones'), each with the date and commit it was measured at.
     const onFile = existsSync(RUNS_DIR)
       ? readdirSync(RUNS_DIR)
@@ -483,9 +485,9 @@ const STAGES = ['train', 'score', 'precompute'];
 
 /** The table of `pnpm bench scale` from the figures on file. */
 function scaleRows(results) {
-  const rows = [
-    ['1-minute load average at start / end of this run (2 cores, shared with other work)', `${results.loadAverageStart.toFixed(1)} / ${results.loadAverageEnd.toFixed(1)}`],
-  ];
+  const rows = results.measured
+    ? [['1-minute load average at start / end of this run (2 cores, shared with other work)', `${results.loadAverageStart.toFixed(1)} / ${results.loadAverageEnd.toFixed(1)}`]]
+    : [];
   const sizes = Object.keys(results.sizes)
     .map(Number)
     .sort((a, b) => a - b);
@@ -516,7 +518,7 @@ function scaleRows(results) {
         const st = p.stages?.[stage];
         if (!st) continue;
         rows.push([
-          `… ${w} worker${w === '1' ? '' : 's'}: ${stage} (${st.jobs} jobs${stage === 'train' ? `: ${jobs(st)}` : stage === 'score' ? `: ${jobs(st)}` : ''}; taken ${Object.entries(
+          `… ${w} worker${w === '1' ? '' : 's'}${p.commit && p.commit !== r.commit && stage === 'train' ? ` (the pipeline at ${p.commit})` : ''}: ${stage} (${st.jobs} jobs${stage === 'train' ? `: ${jobs(st)}` : stage === 'score' ? `: ${jobs(st)}` : ''}; taken ${Object.entries(
             st.byWorker,
           )
             .map(([k, v]) => `${k} ${v}`)

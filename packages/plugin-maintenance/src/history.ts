@@ -62,8 +62,6 @@ export interface FeedbackRow {
   repair_cost: number | null;
 }
 
-/** MySQL returns DATETIME columns as Date, SQLite as text. */
-export const timestamp = scanTimestamp;
 const num = (v: unknown) => (v === null || v === undefined || v === '' ? 0 : Number(v));
 const ESTIMATE = /repair estimate \$([0-9.]+)/i;
 
@@ -95,7 +93,7 @@ export async function loadItemHistories(
       commonName: (r.common_name as string | null) ?? null,
       status: String(r.bin_location ?? '') === 'sold' ? 'Sold' : ((r.status as string | null) ?? null),
       grade: gradeIndex(r.quality as string | null),
-      created: r.date_created ? timestamp(r.date_created) : null,
+      created: r.date_created ? scanTimestamp(r.date_created) : null,
       turnoverLtd: num(r.turnover_ltd),
       repairCostLtd: num(r.repair_cost_ltd),
       sellPrice: num(r.sell_price),
@@ -155,5 +153,5 @@ export async function loadItemHistories(
 export async function lastScanDay(database: DatabaseHandle): Promise<string | null> {
   const r = await sql<{ d: string | null }>`select max(scan_date) as d from id_transactions`.execute(database.db);
   const d = r.rows[0]?.d;
-  return d ? timestamp(d).slice(0, 10) : null;
+  return d ? scanTimestamp(d).slice(0, 10) : null;
 }

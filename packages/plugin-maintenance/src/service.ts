@@ -1,5 +1,5 @@
 import type { Clock, DatabaseHandle, InventoryData, JsonValue, Logger, ModelRegistry } from '@rfid3/core';
-import { addDays, HttpProblem, isoDay, splitByKnownItem, sqlDateTime } from '@rfid3/core';
+import { addDays, HttpProblem, isoDay, scanTimestamp, splitByKnownItem, sqlDateTime } from '@rfid3/core';
 import type { FailureModelOptions, FailureModelState, FailureRisk } from './failure-model.js';
 import {
   DEFAULT_FAILURE_OPTIONS,
@@ -12,7 +12,7 @@ import {
   trainFailureModelAsync,
 } from './failure-model.js';
 import type { FeedbackRow, ItemHistory } from './history.js';
-import { lastScanDay, loadItemHistories, timestamp } from './history.js';
+import { lastScanDay, loadItemHistories } from './history.js';
 import type { ScheduleCosts } from './schedule.js';
 import { planMaintenance } from './schedule.js';
 import type { NewMaintenanceFeedback } from './migrations.js';
@@ -60,7 +60,7 @@ export class MaintenanceService {
     return (rows as Record<string, unknown>[]).map((r) => ({
       tag_id: String(r.tag_id),
       outcome: r.outcome as FeedbackRow['outcome'],
-      observed_at: timestamp(r.observed_at),
+      observed_at: scanTimestamp(r.observed_at),
       repair_cost: r.repair_cost === null || r.repair_cost === undefined ? null : Number(r.repair_cost),
     }));
   }

@@ -1,5 +1,5 @@
 import type { Clock, DatabaseHandle, InventoryData, JsonValue, ModelRegistry } from '@rfid3/core';
-import { HttpProblem, splitByKnownItem, sqlDateTime } from '@rfid3/core';
+import { HttpProblem, scanTimestamp, splitByKnownItem, sqlDateTime } from '@rfid3/core';
 import type { ItemGrades } from './grades.js';
 import { G, GRADES, gradeIndex, loadItemGrades } from './grades.js';
 import type { TransitionTable } from './transitions.js';
@@ -70,7 +70,7 @@ export class QualityService {
       .select((eb) => eb.fn.max('scan_date').as('d'))
       .executeTakeFirst()) as { d: unknown } | undefined;
     const d = r?.d;
-    return d ? (d instanceof Date ? sqlDateTime(d) : String(d)).slice(0, 10) : sqlDateTime(this.deps.clock.now()).slice(0, 10);
+    return d ? scanTimestamp(d).slice(0, 10) : sqlDateTime(this.deps.clock.now()).slice(0, 10);
   }
 
   /** Fits the grade-transition chains on all data, validated on the last 90 days against one pooled chain, and registers them. */

@@ -21,12 +21,18 @@ export interface ScanHistoryOptions {
   through?: string;
   /** Only these items (read by tag; otherwise every item, by row id). */
   tagIds?: readonly string[];
-  /** Rows per read when every item is read (default 20,000). */
+  /** Rows per read when every item is read (default 5,000). */
   pageRows?: number;
 }
 
 /** Items per read by tag. */
 const TAGS_PER_READ = 300;
+/**
+ * Rows per page of the scan walks. A page's rows must die young: at 20,000 rows they outlived V8's young generation
+ * and piled up in the old one, so walking 1.1 M scans peaked at 360 MiB RSS and took 7.5 s on SQLite; at 5,000,
+ * 146 MiB and 3.3 s.
+ */
+const PAGE_ROWS = 5_000;
 
 /**
  * Walks the scans that make each item's history (returns, scans to Repair, and non-return scans to Ready to Rent)
@@ -89,7 +95,7 @@ export async function foldScanHistory<S>(database: DatabaseHandle, options: Scan
   const lastAt = new Map<string, string>();
   const lastId = new Map<string, number>();
   const again = new Set<string>();
-  const pageRows = options.pageRows ?? 20_000;
+  const pageRows = options.pageRows ?? PAGE_ROWS;
   let after = 0;
   for (let first = true; ; first = false) {
     if (!first) await turn();
@@ -137,7 +143,7 @@ export interface TimeOrderOptions<C extends keyof IdTransactionsTable> {
   withStatus?: boolean;
   /** Only scans of these rental classes. */
   rentalClasses?: readonly string[] | null;
-  /** Rows per read (default 20,000). */
+  /** Rows per read (default 5,000). */
   pageRows?: number;
 }
 
@@ -148,7 +154,7 @@ export interface TimeOrderOptions<C extends keyof IdTransactionsTable> {
  * time order, so a walk per item needs nothing more.
  */
 export async function* scansInTimeOrder<C extends keyof IdTransactionsTable>(database: DatabaseHandle, options: TimeOrderOptions<C>) {
-  const pageRows = options.pageRows ?? 20_000;
+  const pageRows = options.pageRows ?? PAGE_ROWS;
   const only = options.rentalClasses && options.rentalClasses.length ? options.rentalClasses : null;
   let after: { at: string; id: number } | null = null;
   for (;;) {

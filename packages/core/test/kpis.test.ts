@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actorOf, addDays, comparedWeeks, kpiReportSchema, MATCH_IMPACT_JOB, systemActor } from '../src/index.js';
-import type { BusinessKpis, ProposedDecision } from '../src/index.js';
+import { actorOf, addDays, comparedWeeks, fleetDays, kpiReportSchema, MATCH_IMPACT_JOB, scansInTimeOrder, soldOut, systemActor } from '../src/index.js';
+import type { BusinessKpis, FleetDays, ProposedDecision } from '../src/index.js';
+import { fleetDaysWalk } from '../src/kpis/fleet-days.js';
 import { startTestHost, type TestHost } from '../src/testing/index.js';
 
 const DAYS = 420;
@@ -24,6 +25,71 @@ describe('GET /kpis on a simulated business, against the simulator’s truth', (
     expect(kpis.previousPeriod.covered).toBe(false);
     expect(() => kpiReportSchema.parse(kpis)).not.toThrow();
     expect(host.runtime.endpoints.find('GET', '/kpis')?.mounted.endpoint.output).toBe(kpiReportSchema);
+  });
+
+  it('the one pass over the scans finds what fleetDays finds on its own: the sold-out class-days of every week and the fleet of the period', async () => {
+    const fleet = await fleetDays(host.runtime.database, { from: truth().start, to: truth().end });
+    const index = (day: string) => fleet.days.indexOf(day);
+    const soldOutDays = (w: { from: string; to: string }) => {
+      let n = 0;
+      for (let d = Math.max(0, index(w.from)); d >= 0 && d <= index(w.to); d++) for (const c of fleet.classes.values()) if (soldOut(c, d)) n++;
+      return n;
+    };
+    for (const w of kpis.stockouts.weeks) {
+      expect(w.soldOutClassDays).toBe(soldOutDays(w));
+      expect(w.yearEarlier!.soldOutClassDays).toBe(soldOutDays(w.yearEarlier!));
+    }
+    const unitDays = [...fleet.classes.values()].reduce((a, c) => a + c.owned.reduce((x, y) => x + y, 0), 0);
+    expect(kpis.inventoryTurns.days).toBe(fleet.days.length);
+    expect(kpis.inventoryTurns.averageUnitsOwned).toBeCloseTo(unitDays / fleet.days.length, 2);
+  });
+
+  it('fleetDays closes every day, those without a scan too; its walk fed every scan (without a status, outside its range) passes over what is not its own', async () => {
+    const database = host.runtime.database;
+    // Ten days past the last scan: no scan on them, the fleet and the units out stand as they were left.
+    const range = { from: addDays(truth().end, -30), to: addDays(truth().end, 10) };
+    const fleet = await fleetDays(database, range);
+    expect(fleet.days).toHaveLength(41);
+    const last = fleet.days.indexOf(truth().end);
+    let out = 0;
+    for (const c of fleet.classes.values()) {
+      expect(c.owned[last]).toBeGreaterThanOrEqual(0);
+      for (let d = last + 1; d < fleet.days.length; d++) {
+        expect(c.owned[d]).toBe(c.owned[last]);
+        expect(c.maxOut[d]).toBe(c.maxOut[last + 1]);
+      }
+      out += c.maxOut[last + 1]!;
+    }
+    expect(out).toBeGreaterThan(0);
+
+    const same = async (r: { from: string; to: string }) => {
+      const walk = await fleetDaysWalk(database, r);
+      const rows = scansInTimeOrder(database, { start: `${addDays(r.from, -20)} 00:00:00`, end: `${r.to} 23:59:59`, columns: ['tag_id', 'status', 'bin_location'] });
+      for await (const row of rows) walk.scan(row);
+      const plain = (f: FleetDays) => ({ days: f.days, classes: [...f.classes].map(([cls, c]) => [cls, [...c.owned], [...c.maxOut]]) });
+      expect(plain(walk.finish())).toEqual(plain(await fleetDays(database, r)));
+    };
+    // A scan with no status that would say an item was sold: not the fleet's (it reads scans with a status only).
+    const db = database.db;
+    const item = await db.selectFrom('id_item_master').select(['tag_id', 'rental_class_num']).where('status', '=', 'Ready to Rent').orderBy('tag_id').executeTakeFirstOrThrow();
+    const probe = await db
+      .insertInto('id_transactions')
+      .values({
+        tag_id: item.tag_id,
+        scan_type: 'Touch Scan',
+        scan_date: `${addDays(truth().end, -15)} 12:00:00`,
+        status: null,
+        bin_location: 'sold',
+        rental_class_num: item.rental_class_num,
+      } as never)
+      .executeTakeFirst();
+    try {
+      await same(range);
+    } finally {
+      await db.deleteFrom('id_transactions').where('id', '=', Number(probe.insertId)).execute();
+    }
+    // A range starting before the first scan, and one ending mid-data.
+    await same({ from: addDays(truth().start, -3), to: addDays(truth().start, 20) });
   });
 
   it('stockouts: the sold-out class-days of each week, and of the same week a year earlier, are the simulator’s exactly; every day it turned a request away is one of them', () => {

@@ -5,7 +5,8 @@ import { addDays, daysBetween } from '../time/dates.js';
 import { GRADES } from '../simulator/catalog.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { scansInTimeOrder } from '../inventory/scan-history.js';
-import { fleetDays, soldOut } from './fleet-days.js';
+import type { IdTransactionsTable } from '../storage/schema.js';
+import { fleetDaysWalk, soldOut } from './fleet-days.js';
 import type { FleetDays } from './fleet-days.js';
 
 /** Options of `businessKpis`: the last day measured, the windows compared and the thresholds. */
@@ -101,12 +102,19 @@ export async function dataKpis(deps: { database: DatabaseHandle; inventory: Inve
   const minGrade = options.minRentableGrade ?? 'C';
   const compared = comparedWeeks(asOf, weeks);
 
-  // One pass over the scans covers the stockout weeks and both periods.
+  // One pass over the scans, in time order, covers the stockout weeks, both periods' fleets and their repairs and replacements.
   const sweepFrom = [previous.from, compared[0]!.yearEarlier.from].reduce((a, b) => (a < b ? a : b));
-  const fleet = dataFrom === null ? null : await fleetDays(database, { from: sweepFrom < dataFrom ? dataFrom : sweepFrom, to: asOf, opensAt: options.opensAt });
-  // One more pass covers the repairs and replacements of both periods.
-  const walked = covered(previous) ? [period, previous] : [period];
-  const found = await walkItems(database, walked, minGrade);
+  const fleetWalk = dataFrom === null ? null : await fleetDaysWalk(database, { from: sweepFrom < dataFrom ? dataFrom : sweepFrom, to: asOf, opensAt: options.opensAt });
+  const walked: [Period, ...Period[]] = covered(previous) ? [period, previous] : [period];
+  const itemsWalk = walkItems(walked, minGrade);
+  const start = fleetWalk && fleetWalk.start < itemsWalk.start ? fleetWalk.start : itemsWalk.start;
+  const end = fleetWalk && fleetWalk.end > itemsWalk.end ? fleetWalk.end : itemsWalk.end;
+  for await (const r of scansInTimeOrder(database, { start, end, columns: ['tag_id', 'scan_type', 'status', 'bin_location', 'quality', 'notes'] })) {
+    fleetWalk?.scan(r);
+    itemsWalk.scan(r);
+  }
+  const fleet = fleetWalk?.finish() ?? null;
+  const found = itemsWalk.finish();
   const walks = new Map(walked.map((p, i) => [p, found[i]!]));
 
   return {
@@ -302,21 +310,23 @@ interface PeriodWalk {
   premature: number;
 }
 
+/** The columns of a scan that `walkItems` takes. */
+type ItemScan = Pick<IdTransactionsTable, 'tag_id' | 'scan_type' | 'status' | 'bin_location' | 'quality' | 'notes' | 'scan_date'>;
+
 /**
- * Repairs begun and items taken out of the fleet in each period, from one walk over the scans in time order. Each
- * period sees its own window (from 120 days before it to its end), each item walked from a fresh start at the
- * window's beginning: a repair begins at an item's first Repair scan after one without (unplanned when that scan
- * is a return), and an item leaves at its first Sold scan, with the grade of its last graded scan before.
+ * Repairs begun and items taken out of the fleet in each period, from a walk over the scans in time order (every
+ * scan from `start` to `end` given to `scan`, then `finish`). Each period sees its own window (from 120 days before
+ * it to its end), each item walked from a fresh start at the window's beginning: a repair begins at an item's first
+ * Repair scan after one without (unplanned when that scan is a return), and an item leaves at its first Sold scan,
+ * with the grade of its last graded scan before.
  */
-async function walkItems(database: DatabaseHandle, periods: Period[], minGrade: string): Promise<PeriodWalk[]> {
+function walkItems(periods: [Period, ...Period[]], minGrade: string) {
   const limit = GRADES.indexOf(minGrade as (typeof GRADES)[number]);
   const windows = periods.map((p) => ({ p, from: addDays(p.from, -120), found: [] as PeriodWalk['repairs'], retired: 0, premature: 0 }));
   const states = windows.map(() => new Map<string, { open: PeriodWalk['repairs'][number] | null; grade: string | null; gone: boolean }>());
-  if (!periods.length) return [];
   const start = windows.reduce((a, w) => (w.from < a ? w.from : a), windows[0]!.from);
   const end = periods.reduce((a, p) => (p.to > a ? p.to : a), periods[0]!.to);
-  const scans = scansInTimeOrder(database, { start: `${start} 00:00:00`, end: `${end} 23:59:59`, columns: ['tag_id', 'scan_type', 'status', 'bin_location', 'quality', 'notes'] });
-  for await (const r of scans) {
+  const scan = (r: ItemScan) => {
     const day = String(r.scan_date).slice(0, 10);
     const tag = String(r.tag_id);
     for (let w = 0; w < windows.length; w++) {
@@ -343,8 +353,9 @@ async function walkItems(database: DatabaseHandle, periods: Period[], minGrade: 
       const g = st.grade === null ? -1 : GRADES.indexOf(st.grade as (typeof GRADES)[number]);
       if (g >= 0 && g <= limit) win.premature++;
     }
-  }
-  return windows.map((w) => ({ repairs: w.found, retired: w.retired, premature: w.premature }));
+  };
+  const finish = (): PeriodWalk[] => windows.map((w) => ({ repairs: w.found, retired: w.retired, premature: w.premature }));
+  return { start: `${start} 00:00:00`, end: `${end} 23:59:59`, scan, finish };
 }
 
 async function repairs(walks: Map<Period, PeriodWalk>, period: Period, previous: Period, covered: (p: Period) => boolean) {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { dayRange } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { scansInTimeOrder } from '../inventory/scan-history.js';
+import type { IdTransactionsTable } from '../storage/schema.js';
 
 /** The status RFID3 gives an item on a shelf, ready to go out; every other status is out of reach of a request. */
 export const RENTABLE_STATUS = 'Ready to Rent';
@@ -29,6 +30,24 @@ interface ItemState {
   retired: boolean;
 }
 
+/** The columns of a scan that `fleetDaysWalk` takes. */
+export type FleetScan = Pick<IdTransactionsTable, 'tag_id' | 'status' | 'bin_location' | 'scan_date'>;
+
+/** `fleetDays` as a walk fed the scans in time order, for a reader that feeds other walks the same scans. */
+export interface FleetDaysWalk {
+  /** The first instant of the scans the walk takes (`YYYY-MM-DD HH:MM:SS`, inclusive). */
+  start: string;
+  /** The last instant of the scans the walk takes (`YYYY-MM-DD HH:MM:SS`, inclusive). */
+  end: string;
+  /**
+   * The next scan in time order (scan date, then row id): a scan with no status or outside [start, end] is passed
+   * over; the days before the scan's are closed first. With `rentalClasses`, only those classes' scans may be given.
+   */
+  scan(row: FleetScan): void;
+  /** Closes the days through the range's last and returns the figures. */
+  finish(): FleetDays;
+}
+
 /**
  * Every rental class's fleet and the most units out at once, day by day over [from, to], from RFID3's own records:
  * each item's status as of its last scan before `from` (or rentable, with no scan), then every scan in order. RFID3
@@ -37,6 +56,18 @@ interface ItemState {
  * repairs finished before opening, only sets the morning's stock) is the closest record of a stockout the data holds.
  */
 export async function fleetDays(database: DatabaseHandle, range: { from: string; to: string; rentalClasses?: string[]; opensAt?: string }): Promise<FleetDays> {
+  const walk = await fleetDaysWalk(database, range);
+  const only = range.rentalClasses && range.rentalClasses.length ? range.rentalClasses : null;
+  const scans = scansInTimeOrder(database, { start: walk.start, end: walk.end, columns: ['tag_id', 'status', 'bin_location'], withStatus: true, rentalClasses: only });
+  for await (const s of scans) walk.scan(s);
+  return walk.finish();
+}
+
+/**
+ * `fleetDays` up to its scans: reads the items and their state on the range's first morning, then takes the scans
+ * in time order one by one (`scan`) and closes every day, those without a scan too, as it goes and at `finish`.
+ */
+export async function fleetDaysWalk(database: DatabaseHandle, range: { from: string; to: string; rentalClasses?: string[]; opensAt?: string }): Promise<FleetDaysWalk> {
   const opens = range.opensAt ?? '07:00';
   const { db } = database;
   const days = dayRange(range.from, range.to);
@@ -96,9 +127,6 @@ export async function fleetDays(database: DatabaseHandle, range: { from: string;
       .execute();
     for (const r of seen) items.get(String(r.tag_id))!.retired = false;
   }
-  const scans = scansInTimeOrder(database, { start, end, columns: ['tag_id', 'status', 'bin_location'], withStatus: true, rentalClasses: only })[Symbol.asyncIterator]();
-  let pending = await scans.next();
-
   const classes = new Map<string, ClassFleetDays>();
   const owned = new Map<string, number>();
   const rentable = new Map<string, number>();
@@ -116,23 +144,45 @@ export async function fleetDays(database: DatabaseHandle, range: { from: string;
     add(owned, item.cls, 1);
     if (item.rentable) add(rentable, item.cls, 1);
   }
-  for (let d = 0; d < days.length; d++) {
-    const day = days[d]!;
-    for (const item of arriving.get(day) ?? []) {
+  // The day scans are taken for (an index of `days`; -1 before the first), and whether the stores have opened on it.
+  let d = -1;
+  let open = false;
+  const setLow = () => {
+    low.clear();
+    for (const [cls, n] of rentable) low.set(cls, n);
+  };
+  const close = () => {
+    // No scan while open: the stock at opening stood all day.
+    if (!open) setLow();
+    for (const [cls, c] of classes) {
+      const o = owned.get(cls) ?? 0;
+      c.owned[d] = o;
+      c.maxOut[d] = Math.max(0, o - Math.min(low.get(cls) ?? rentable.get(cls) ?? 0, rentable.get(cls) ?? 0));
+    }
+  };
+  const next = () => {
+    if (d >= 0) close();
+    d++;
+    open = false;
+    for (const item of arriving.get(days[d]!) ?? []) {
       add(owned, item.cls, 1);
       if (item.rentable) add(rentable, item.cls, 1);
     }
-    const opening = `${day} ${opens}`;
-    let open = false;
-    for (; !pending.done && String(pending.value.scan_date).slice(0, 10) === day; pending = await scans.next()) {
-      const s = pending.value;
-      if (!open && String(s.scan_date) >= opening) {
+  };
+  return {
+    start,
+    end,
+    scan(s) {
+      const at = String(s.scan_date);
+      if (s.status === null || at < start || at > end) return;
+      const day = at.slice(0, 10);
+      while (d < 0 || days[d]! < day) next();
+      if (!open && at >= `${day} ${opens}`) {
         open = true;
-        low.clear();
-        for (const [cls, n] of rentable) low.set(cls, n);
+        setLow();
       }
       const item = items.get(String(s.tag_id));
-      if (!item || item.retired || item.created > day) continue;
+      if (!item || item.retired || item.created > day) return;
       const nowRentable = s.status === RENTABLE_STATUS;
       if (isRetirement(s.status, s.bin_location)) {
         item.retired = true;
@@ -145,19 +195,13 @@ export async function fleetDays(database: DatabaseHandle, range: { from: string;
       }
       const r = rentable.get(item.cls) ?? 0;
       if (open && r < (low.get(item.cls) ?? Number.POSITIVE_INFINITY)) low.set(item.cls, r);
-    }
-    if (!open) {
-      // No scan while open: the stock at opening stood all day.
-      low.clear();
-      for (const [cls, n] of rentable) low.set(cls, n);
-    }
-    for (const [cls, c] of classes) {
-      const o = owned.get(cls) ?? 0;
-      c.owned[d] = o;
-      c.maxOut[d] = Math.max(0, o - Math.min(low.get(cls) ?? rentable.get(cls) ?? 0, rentable.get(cls) ?? 0));
-    }
-  }
-  return { days, classes };
+    },
+    finish() {
+      while (d < days.length - 1) next();
+      if (d >= 0) close();
+      return { days, classes };
+    },
+  };
 }
 
 /** Days (indexes) on which a class with units had none on a shelf at some moment. */

@@ -15,7 +15,8 @@ import {
 } from '@rfid3/learn';
 import type { PlattCalibration } from '@rfid3/learn';
 import type { BaselineTable } from './features.js';
-import { baselineFor, FEATURE_NAMES, FEATURES, freshState, rateFor, step, writeFeatures } from './features.js';
+import { baselineFor, FEATURE_NAMES, FEATURES, rateFor, writeFeatures } from './features.js';
+import { freshState, step } from './history.js';
 import type { ItemHistory } from './history.js';
 import type { Spell, WeibullParams } from './weibull.js';
 import { fitWeibull, remainingRentals, weibullHazard } from './weibull.js';
@@ -60,6 +61,11 @@ export interface FailureModelOptions {
   validationDays: number;
   /** Below this many failures in the training rows, only the Weibull baseline answers. */
   minFailures: number;
+  /**
+   * A fleet larger than this trains on a sample of this many items (the same ones on every run). Each tree sees at
+   * most `forest.maxRowsPerTree` rows anyway; the sample bounds the histories and feature columns held while training.
+   */
+  maxTrainingItems?: number;
 }
 
 /** The failure model's default options. */
@@ -67,6 +73,7 @@ export const DEFAULT_FAILURE_OPTIONS: FailureModelOptions = {
   forest: { nEstimators: 40, minSamplesLeaf: 20, maxDepth: 12, maxFeatures: 'sqrt', maxRowsPerTree: 100_000, maxOobRows: 100_000, seed: 11 },
   validationDays: 90,
   minFailures: 20,
+  maxTrainingItems: 10_000,
 };
 
 const isoDayOf = (at: string) => at.slice(0, 10);
@@ -184,13 +191,15 @@ export function trainingRows(items: ItemHistory[], baseline: BaselineTable, rang
   return runSteps(trainingRowSteps(items, baseline, range, leaveOneOut));
 }
 
+/** Feature columns and labels of training rows. */
+interface TrainingRows {
+  x: Float64Array[];
+  y: Float64Array;
+  rows: number;
+}
+
 /** `trainingRows`, yielding every few hundred items (`trainFailureModelAsync` gives the event loop a turn there). */
-function* trainingRowSteps(
-  items: ItemHistory[],
-  baseline: BaselineTable,
-  range: { from?: string; to?: string },
-  leaveOneOut: boolean,
-): Generator<void, { x: Float64Array[]; y: Float64Array; rows: number }> {
+function* trainingRowSteps(items: ItemHistory[], baseline: BaselineTable, range: { from?: string; to?: string }, leaveOneOut: boolean): Generator<void, TrainingRows> {
   let n = 0;
   for (const item of items) for (const e of item.events) if (e.kind === 'return' && (!range.from || isoDayOf(e.at) >= range.from) && (!range.to || isoDayOf(e.at) <= range.to)) n++;
   const x = Array.from({ length: FEATURES }, () => new Float64Array(n));
@@ -224,8 +233,11 @@ export function currentRows(items: ItemHistory[], baseline: BaselineTable) {
   const x = Array.from({ length: FEATURES }, () => new Float64Array(items.length));
   const since: number[] = [];
   items.forEach((item, i) => {
-    const state = freshState();
-    for (const e of item.events) step(state, e);
+    let state = item.standing;
+    if (!state) {
+      state = freshState();
+      for (const e of item.events) step(state, e);
+    }
     writeFeatures(x, i, item, item.events.length, state, baseline, rateFor(baseline, item));
     since.push(state.since);
   });
@@ -252,7 +264,7 @@ function* failureModelSteps(items: ItemHistory[], through: string, options: Fail
   const cutoff = addDaysIso(through, -options.validationDays);
   let validation: FailureValidation | null = null;
   const earlyBaseline = fitBaseline(items, cutoff);
-  const early = yield* trainingRowSteps(items, earlyBaseline, { to: cutoff }, true);
+  let early: TrainingRows | null = yield* trainingRowSteps(items, earlyBaseline, { to: cutoff }, true);
   const late = yield* trainingRowSteps(items, earlyBaseline, { from: addDaysIso(cutoff, 1), to: through }, false);
   const lateFailures = late.y.reduce((a, b) => a + b, 0);
   const earlyFailures = early.y.reduce((a, b) => a + b, 0);
@@ -275,6 +287,8 @@ function* failureModelSteps(items: ItemHistory[], through: string, options: Fail
     }
     validation = { rows: late.rows, failures: lateFailures, cutoff, forest, weibull: scoreOf(late.y, weibullP), outOfTimeCalibration: outOfTime };
   }
+  // The validation's columns are let go before the final fit's are made.
+  early = null;
   const baseline = fitBaseline(items, through);
   const all = yield* trainingRowSteps(items, baseline, { to: through }, true);
   const failures = all.y.reduce((a, b) => a + b, 0);

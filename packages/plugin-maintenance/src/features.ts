@@ -1,4 +1,4 @@
-import type { ItemEvent, ItemHistory } from './history.js';
+import type { ItemEvent, ItemHistory, ItemState } from './history.js';
 import { WEAR_FLAGS } from './history.js';
 import type { WeibullParams } from './weibull.js';
 import { weibullHazard } from './weibull.js';
@@ -60,16 +60,8 @@ export function rateFor(t: BaselineTable, item: Pick<ItemHistory, 'rentalClass' 
   return t.classRate[item.rentalClass] ?? t.categoryRate[item.category] ?? t.overallRate;
 }
 
-/** Where an item stands after its first `k` events: what the features are computed from. */
-export interface ItemState {
-  since: number;
-  serviceKnown: boolean;
-  lastServiceAt: string | null;
-  lastAt: string | null;
-  firstAt: string | null;
-  returns: number;
-  repairs: number;
-}
+/** The most returns the features look back over: an item's last this many returns and what followed make its features now. */
+export const LOOKBACK_RETURNS = 5;
 
 /**
  * Writes the features of `item` as it stood after its first `k` events into column arrays at `row`.
@@ -96,7 +88,7 @@ export function writeFeatures(out: Float64Array[], row: number, item: ItemHistor
     }
     if (seen < 3) GROUPS.forEach((g, gi) => (recent[gi]! += e.flags & g ? 1 : 0));
     seen++;
-    if (seen === 5) {
+    if (seen === LOOKBACK_RETURNS) {
       grade5 = e.grade;
       break;
     }
@@ -120,20 +112,3 @@ export function writeFeatures(out: Float64Array[], row: number, item: ItemHistor
   ];
   for (let f = 0; f < FEATURES; f++) out[f]![row] = values[f]!;
 }
-
-/** Advances the state over event `e`. */
-export function step(state: ItemState, e: ItemEvent): void {
-  state.firstAt ??= e.at;
-  state.lastAt = e.at;
-  if (e.kind === 'service') {
-    state.since = 0;
-    state.serviceKnown = true;
-    state.lastServiceAt = e.at;
-    state.repairs++;
-    return;
-  }
-  state.returns++;
-  state.since++;
-}
-
-export const freshState = (): ItemState => ({ since: 0, serviceKnown: false, lastServiceAt: null, lastAt: null, firstAt: null, returns: 0, repairs: 0 });

@@ -51,7 +51,80 @@ export interface ItemHistory {
   repairCostLtd: number;
   sellPrice: number;
   retailPrice: number;
+  /** The item's events in time order; loaded with `recentReturns`, only the last few (see `standing`). */
   events: ItemEvent[];
+  /**
+   * Where the item stood after all its events, when the history was loaded with `recentReturns`: `events` then
+   * holds only its last returns and what followed them, and the features are computed from this state.
+   */
+  standing?: ItemState;
+}
+
+/** Where an item stands after its first `k` events: what the features are computed from. */
+export interface ItemState {
+  since: number;
+  serviceKnown: boolean;
+  lastServiceAt: string | null;
+  lastAt: string | null;
+  firstAt: string | null;
+  returns: number;
+  repairs: number;
+}
+
+/** Advances the state over event `e`. */
+export function step(state: ItemState, e: ItemEvent): void {
+  state.firstAt ??= e.at;
+  state.lastAt = e.at;
+  if (e.kind === 'service') {
+    state.since = 0;
+    state.serviceKnown = true;
+    state.lastServiceAt = e.at;
+    state.repairs++;
+    return;
+  }
+  state.returns++;
+  state.since++;
+}
+
+/** The state of an item before its first event. */
+export const freshState = (): ItemState => ({ since: 0, serviceKnown: false, lastServiceAt: null, lastAt: null, firstAt: null, returns: 0, repairs: 0 });
+
+/** Drops the events before the `returns`-th last return (all are kept when there are fewer). */
+function keepRecent(events: ItemEvent[], returns: number): void {
+  let seen = 0;
+  for (let j = events.length - 1; j > 0; j--) {
+    if (events[j]!.kind === 'return' && ++seen === returns) {
+      events.splice(0, j);
+      return;
+    }
+  }
+}
+
+/** FNV-1a of a string: a stable, well-spread order of items for a sample that is the same on every run. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** How `loadItemHistories` reads: up to a day, some items, with feedback, a sample, or only each item's recent events. */
+export interface HistoryOptions {
+  /** Only scans on or before this day (`YYYY-MM-DD`). */
+  through?: string;
+  /** Only these items. */
+  tagIds?: string[];
+  /** Outcome feedback applied to the events. */
+  feedback?: FeedbackRow[];
+  /**
+   * At most this many items, the same ones on every run (those whose tag ids hash lowest); the others are not
+   * loaded. A model trained on a large fleet needs a sample of it, not every history in memory at once.
+   */
+  sampleItems?: number;
+  /**
+   * Keep only each item's events from its `recentReturns`-th last return on, with `standing` set to where it stood
+   * after all of them: enough for its features now (they look back at most 5 returns) in a fraction of the memory.
+   */
+  recentReturns?: number;
 }
 
 /** Outcome feedback recorded for an item (a label for the failure model). */
@@ -71,10 +144,7 @@ const ESTIMATE = /repair estimate \$([0-9.]+)/i;
  * Feedback corrects labels: `failed` / `no_failure` relabel the item's last return at or before the
  * observation, `repaired` adds a service.
  */
-export async function loadItemHistories(
-  deps: { database: DatabaseHandle; inventory: InventoryData },
-  options: { through?: string; tagIds?: string[]; feedback?: FeedbackRow[] } = {},
-): Promise<ItemHistory[]> {
+export async function loadItemHistories(deps: { database: DatabaseHandle; inventory: InventoryData }, options: HistoryOptions = {}): Promise<ItemHistory[]> {
   const database = deps.database;
   const { db } = database;
   const classes = new Map((await deps.inventory.rentalClasses()).map((c) => [c.rentalClass, c.category]));
@@ -82,9 +152,18 @@ export async function loadItemHistories(
     .selectFrom('id_item_master')
     .select(['tag_id', 'rental_class_num', 'common_name', 'status', 'quality', 'date_created', 'turnover_ltd', 'repair_cost_ltd', 'sell_price', 'retail_price', 'bin_location']);
   if (options.tagIds) items = items.where('tag_id', 'in', options.tagIds);
-  const itemRows = await items.execute();
+  let itemRows = (await items.execute()) as Record<string, unknown>[];
+  const sample = options.sampleItems;
+  if (sample !== undefined && itemRows.length > sample) {
+    const keyed = itemRows.map((r) => ({ r, h: fnv1a(String(r.tag_id)) }));
+    keyed.sort((a, b) => a.h - b.h || String(a.r.tag_id).localeCompare(String(b.r.tag_id)));
+    itemRows = keyed.slice(0, Math.max(0, sample)).map((k) => k.r);
+  }
+  const recent = options.recentReturns;
+  // Items with feedback keep every event until it is applied (it may relabel an older return or add a service).
+  const withFeedback = new Set((options.feedback ?? []).map((f) => f.tag_id));
   const byTag = new Map<string, ItemHistory>();
-  for (const r of itemRows as Record<string, unknown>[]) {
+  for (const r of itemRows) {
     const rentalClass = String(r.rental_class_num ?? '');
     byTag.set(String(r.tag_id), {
       tagId: String(r.tag_id),
@@ -102,7 +181,7 @@ export async function loadItemHistories(
     });
   }
   // Each item's walk: its events, and whether it is in the workshop (a service is its next Ready to Rent).
-  await foldScanHistory<{ item: ItemHistory; inRepair: boolean }>(
+  await foldScanHistory<{ item: ItemHistory; inRepair: boolean; trim: boolean }>(
     database,
     { columns: ['scan_type', 'status', 'quality', 'notes', 'bin_location', ...WEAR_FLAGS], through: options.through, tagIds: options.tagIds },
     {
@@ -110,24 +189,17 @@ export async function loadItemHistories(
         const item = byTag.get(tagId);
         if (!item) return undefined;
         item.events = [];
-        return { item, inRepair: false };
+        const trim = recent !== undefined && !withFeedback.has(tagId);
+        if (trim) item.standing = freshState();
+        return { item, inRepair: false, trim };
       },
       step(walk, r, at) {
-        const status = String(r.status ?? '');
-        if (r.scan_type === 'Return') {
-          let flags = 0;
-          WEAR_FLAGS.forEach((f, i) => {
-            if (Number(r[f] ?? 0) === 1) flags |= 1 << i;
-          });
-          const failed = status === 'Repair' || status === 'Sold' || String(r.bin_location ?? '') === 'sold';
-          const m = failed ? ESTIMATE.exec(String(r.notes ?? '')) : null;
-          walk.item.events.push({ at, kind: 'return', failed, grade: gradeIndex(r.quality as string | null), flags, repairEstimate: m ? Number(m[1]) : null });
-          walk.inRepair = status === 'Repair';
-        } else if (status === 'Repair') walk.inRepair = true;
-        else if (walk.inRepair) {
-          walk.item.events.push({ at, kind: 'service', failed: false, grade: gradeIndex(r.quality as string | null), flags: 0, repairEstimate: null });
-          walk.inRepair = false;
-        }
+        const events = walk.item.events;
+        const before = events.length;
+        walkScan(walk, r, at);
+        if (!walk.trim || events.length === before) return;
+        step(walk.item.standing!, events[events.length - 1]!);
+        if (events.length > 4 * recent! + 8) keepRecent(events, recent!);
       },
     },
   );
@@ -146,7 +218,35 @@ export async function loadItemHistories(
       if (f.repair_cost !== null) last.repairEstimate = f.repair_cost;
     }
   }
+  if (recent !== undefined)
+    for (const item of byTag.values()) {
+      if (!item.standing) {
+        // An item with feedback (or no scan): its state from every event, now that the feedback is in.
+        item.standing = freshState();
+        for (const e of item.events) step(item.standing, e);
+      }
+      keepRecent(item.events, recent);
+    }
   return [...byTag.values()];
+}
+
+/** One history scan of an item's walk: a return, or a service when it leaves the workshop. */
+function walkScan(walk: { item: ItemHistory; inRepair: boolean }, r: Record<string, unknown>, at: string): void {
+  const status = String(r.status ?? '');
+  if (r.scan_type === 'Return') {
+    let flags = 0;
+    WEAR_FLAGS.forEach((f, i) => {
+      if (Number(r[f] ?? 0) === 1) flags |= 1 << i;
+    });
+    const failed = status === 'Repair' || status === 'Sold' || String(r.bin_location ?? '') === 'sold';
+    const m = failed ? ESTIMATE.exec(String(r.notes ?? '')) : null;
+    walk.item.events.push({ at, kind: 'return', failed, grade: gradeIndex(r.quality as string | null), flags, repairEstimate: m ? Number(m[1]) : null });
+    walk.inRepair = status === 'Repair';
+  } else if (status === 'Repair') walk.inRepair = true;
+  else if (walk.inRepair) {
+    walk.item.events.push({ at, kind: 'service', failed: false, grade: gradeIndex(r.quality as string | null), flags: 0, repairEstimate: null });
+    walk.inRepair = false;
+  }
 }
 
 /** The last scan day in the data (the cut-off the models are trained through). */

@@ -13,7 +13,7 @@ export type { ClassifyBacktestOptions, ClassifyBacktestResult } from '@rfid3/lea
 export { fitWeibull, weibullHazard, weibullSurvival, remainingRentals } from './weibull.js';
 export type { Spell, WeibullFit, WeibullParams } from './weibull.js';
 export { loadItemHistories, WEAR_FLAGS, GRADES } from './history.js';
-export type { ItemEvent, ItemHistory, FeedbackRow } from './history.js';
+export type { ItemEvent, ItemHistory, ItemState, FeedbackRow, HistoryOptions } from './history.js';
 export { FEATURE_NAMES } from './features.js';
 export {
   trainFailureModel,

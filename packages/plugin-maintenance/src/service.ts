@@ -11,7 +11,8 @@ import {
   scoreItems,
   trainFailureModelAsync,
 } from './failure-model.js';
-import type { FeedbackRow, ItemHistory } from './history.js';
+import { LOOKBACK_RETURNS } from './features.js';
+import type { FeedbackRow, HistoryOptions, ItemHistory } from './history.js';
 import { lastScanDay, loadItemHistories } from './history.js';
 import type { ScheduleCosts } from './schedule.js';
 import { planMaintenance } from './schedule.js';
@@ -54,6 +55,15 @@ export class MaintenanceService {
     return (await lastScanDay(this.deps.database)) ?? addDays(isoDay(this.deps.clock.now()), -1);
   }
 
+  /** Items in the fleet's records (every item of id_item_master). */
+  private async fleetSize(): Promise<number> {
+    const r = await this.deps.database.db
+      .selectFrom('id_item_master')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   /** The outcome feedback recorded so far, oldest first. */
   async feedback(): Promise<FeedbackRow[]> {
     const rows = await this.ownDb.selectFrom('maintenance_feedback').select(['tag_id', 'outcome', 'observed_at', 'repair_cost']).orderBy('id').execute();
@@ -65,15 +75,19 @@ export class MaintenanceService {
     }));
   }
 
-  /** Every item's history, with the recorded feedback as events. */
-  async histories(): Promise<ItemHistory[]> {
-    return loadItemHistories(this.deps, { feedback: await this.feedback() });
+  /** Every item's history, with the recorded feedback as events (`options` as `loadItemHistories` takes them). */
+  async histories(options: Omit<HistoryOptions, 'feedback'> = {}): Promise<ItemHistory[]> {
+    return loadItemHistories(this.deps, { ...options, feedback: await this.feedback() });
   }
 
-  /** Trains on everything through the last scan day and registers the result (activated if it beats the active version). */
+  /**
+   * Trains on everything through the last scan day (on a fleet larger than `maxTrainingItems`, on that many items'
+   * histories) and registers the result (activated if it beats the active version).
+   */
   async retrain() {
     const through = await this.dataThrough();
-    const items = await this.histories();
+    const fleet = await this.fleetSize();
+    const items = await this.histories({ sampleItems: this.options.maxTrainingItems });
     const t0 = performance.now();
     const state = await trainFailureModelAsync(items, through, this.options);
     const trainMs = performance.now() - t0;
@@ -87,7 +101,7 @@ export class MaintenanceService {
       modelName: FAILURE_MODEL_NAME,
       modelType: state.forest ? 'random-forest' : 'weibull',
       artifact: state as unknown as JsonValue,
-      config: { dataThrough: through, trees: state.forest?.trees.length ?? 0, validationDays: this.options.validationDays },
+      config: { dataThrough: through, trees: state.forest?.trees.length ?? 0, validationDays: this.options.validationDays, trainingItems: items.length, fleetItems: fleet },
       validation: { metric: metric.metric, value: Number.isFinite(metric.value) ? metric.value : 0, lowerIsBetter: false },
       metrics: {
         ...(v?.forest ? { forest_roc_auc: v.forest.rocAuc, forest_brier: v.forest.brier } : {}),
@@ -95,7 +109,7 @@ export class MaintenanceService {
         train_ms: trainMs,
       },
       trainingRows: state.trainingRows,
-      notes: v ? `validated on ${v.rows} returns after ${v.cutoff} (${v.failures} failures); forest beside the Weibull baseline` : 'no returns after the validation cut-off',
+      notes: `${items.length < fleet ? `trained on a sample of ${items.length} of ${fleet} items; ` : ''}${v ? `validated on ${v.rows} returns after ${v.cutoff} (${v.failures} failures); forest beside the Weibull baseline` : 'no returns after the validation cut-off'}`,
     });
     this.snapshot = null;
     return { ...result, validation: v, trainMs: Math.round(trainMs), trainingRows: state.trainingRows };
@@ -126,7 +140,8 @@ export class MaintenanceService {
     const existing = this.snapshot ? await this.snapshot.catch(() => null) : null;
     if (existing && existing.versionTag === versionTag) return existing;
     this.snapshot = (async () => {
-      const items = (await this.histories()).filter((i) => i.status !== 'Sold');
+      // Each item's features now need only its last returns: the rest of its history is not held.
+      const items = (await this.histories({ recentReturns: LOOKBACK_RETURNS })).filter((i) => i.status !== 'Sold');
       const risks = scoreItems(state, items);
       return { versionTag, state, items, byTag: new Map(items.map((it, i) => [it.tagId, i])), risks };
     })();

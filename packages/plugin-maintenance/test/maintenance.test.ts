@@ -1,6 +1,16 @@
 import { startTestHost, type TestHost } from '@rfid3/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAILURE_PREDICTION_TYPE, fitBaseline, loadItemHistories, maintenancePlugin, matchFailureActuals, planMaintenance, serviceSpells } from '../src/index.js';
+import {
+  FAILURE_PREDICTION_TYPE,
+  fitBaseline,
+  loadItemHistories,
+  maintenancePlugin,
+  matchFailureActuals,
+  planMaintenance,
+  scoreItems,
+  serviceSpells,
+  trainFailureModel,
+} from '../src/index.js';
 import type { FailureRisk } from '../src/index.js';
 
 interface ProbabilityBody {
@@ -161,6 +171,54 @@ describe('maintenance plugin on a simulated business', () => {
       { tagIds: [failedItem.tagId], feedback: [{ tag_id: failedItem.tagId, outcome: 'no_failure', observed_at: observed, repair_cost: null }] },
     );
     expect(relabelled[0]!.events.at(-1)!.failed).toBe(false);
+  });
+});
+
+describe('item histories held in part', () => {
+  let host: TestHost;
+  beforeAll(async () => {
+    host = await startTestHost({ plugins: [{ plugin: maintenancePlugin, config: { matchActualsEveryMinutes: 0 } }], simulate: { items: 600, days: 365, seed: 7 } });
+  });
+  afterAll(() => host?.close());
+
+  it('scores every item the same from its last returns as from its whole history, feedback included', async () => {
+    const deps = { database: host.runtime.database, inventory: host.runtime.inventory };
+    const full = await loadItemHistories(deps);
+    const through = full
+      .flatMap((i) => i.events.map((e) => e.at.slice(0, 10)))
+      .sort()
+      .at(-1)!;
+    const state = trainFailureModel(full, through, { forest: { nEstimators: 8, minSamplesLeaf: 5, maxDepth: 6, seed: 3 }, validationDays: 60, minFailures: 5 });
+    expect(state.forest).not.toBeNull();
+    // Feedback on an old return of one item and a service on another: applied before the history is cut.
+    const old = full.find((i) => i.events.filter((e) => e.kind === 'return').length > 12)!;
+    const serviced = full.find((i) => i !== old && i.events.length > 8)!;
+    const feedback = [
+      { tag_id: old.tagId, outcome: 'failed' as const, observed_at: old.events[2]!.at, repair_cost: 40 },
+      { tag_id: serviced.tagId, outcome: 'repaired' as const, observed_at: serviced.events.at(-3)!.at, repair_cost: null },
+    ];
+    const whole = await loadItemHistories(deps, { feedback });
+    const recent = await loadItemHistories(deps, { feedback, recentReturns: 5 });
+    expect(recent.reduce((a, i) => a + i.events.length, 0)).toBeLessThan(whole.reduce((a, i) => a + i.events.length, 0) / 3);
+    for (const item of recent) expect(item.events.filter((e) => e.kind === 'return').length).toBeLessThanOrEqual(5);
+    expect(scoreItems(state, recent)).toEqual(scoreItems(state, whole));
+    // The service the feedback added counts in where the item stands.
+    const events = whole.find((i) => i.tagId === serviced.tagId)!.events;
+    const lastService = events.findLastIndex((e) => e.kind === 'service');
+    expect(lastService).toBeGreaterThanOrEqual(events.length - 3);
+    expect(recent.find((i) => i.tagId === serviced.tagId)!.standing!.since).toBe(events.slice(lastService + 1).filter((e) => e.kind === 'return').length);
+  });
+
+  it('samples the same items on every load, at most as many as asked', async () => {
+    const deps = { database: host.runtime.database, inventory: host.runtime.inventory };
+    const all = await loadItemHistories(deps);
+    const a = await loadItemHistories(deps, { sampleItems: 150 });
+    const b = await loadItemHistories(deps, { sampleItems: 150 });
+    expect(a).toHaveLength(150);
+    expect(a.map((i) => i.tagId)).toEqual(b.map((i) => i.tagId));
+    const byTag = new Map(all.map((i) => [i.tagId, i]));
+    for (const item of a) expect(item.events).toEqual(byTag.get(item.tagId)!.events);
+    expect((await loadItemHistories(deps, { sampleItems: all.length + 5 })).length).toBe(all.length);
   });
 });
 

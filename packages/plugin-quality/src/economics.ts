@@ -1,6 +1,6 @@
 import type { DatabaseHandle } from '@rfid3/core';
 import type { ItemGrades } from './grades.js';
-import { G, GRADES } from './grades.js';
+import { countReturns, G, GRADES } from './grades.js';
 import type { Matrix } from './transitions.js';
 import { rentalsUntilBelow } from './transitions.js';
 
@@ -33,15 +33,21 @@ export interface GradeEconomicsRow {
   relativePrice: number | null;
 }
 
-/** How grade relates to price and revenue: rentals, turnover and turnover per rental by current grade. */
+/** The day 365 days before `through` (`YYYY-MM-DD`): the returns after it are those of the last 365 days of data. */
+export const yearBefore = (through: string): string => new Date(Date.parse(`${through}T00:00:00Z`) - 365 * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * How grade relates to price and revenue: rentals, turnover and turnover per rental by current grade. Items loaded
+ * with only their last observations need their returns after `yearBefore(through)` counted (`returnsAfter`).
+ */
 export function gradeEconomics(items: ItemGrades[], rates: Map<string, number>, through: string): GradeEconomicsRow[] {
-  const since = new Date(Date.parse(`${through}T00:00:00Z`) - 365 * 86_400_000).toISOString().slice(0, 10);
+  const since = yearBefore(through);
   const acc = Array.from({ length: G }, () => ({ items: 0, rentals: 0, turnover: 0, price: 0, priced: 0 }));
   for (const item of items) {
     if (item.grade < 0 || item.status === 'Sold') continue;
     const a = acc[item.grade]!;
     a.items++;
-    a.rentals += item.observations.filter((o) => o.kind === 'return' && o.at.slice(0, 10) > since).length;
+    a.rentals += countReturns(item, since);
     a.turnover += item.turnoverYtd;
     const rate = rates.get(item.rentalClass);
     if (rate) {

@@ -25,7 +25,17 @@ export interface GradeObservation {
   grade: number;
 }
 
-/** An item with its prices and every observation of its grade. */
+/** Counts over an item's whole history, for when only its last observations are kept (`loadItemGrades` with `recent`). */
+export interface GradeHistoryCounts {
+  /** Observations of its grade. */
+  observations: number;
+  /** Returns, each closing one rental. */
+  returns: number;
+  /** Returns on days after `day` (the `returnsAfter` option), when that was given. */
+  returnsAfter?: { day: string; returns: number };
+}
+
+/** An item with its prices and every observation of its grade (or only the last ones, with `history`). */
 export interface ItemGrades {
   tagId: string;
   rentalClass: string;
@@ -37,14 +47,59 @@ export interface ItemGrades {
   retailPrice: number;
   sellPrice: number;
   turnoverYtd: number;
+  /** Its observations in time order: all of them, or the last `recent` when loaded with that option. */
   observations: GradeObservation[];
+  /** Set when loaded with `recent`: counts over every observation, including those not kept. */
+  history?: GradeHistoryCounts;
+}
+
+/** Which items `loadItemGrades` loads, and how much of their history it keeps. */
+export interface LoadItemGradesOptions {
+  /** Only these items. */
+  tagIds?: string[];
+  /**
+   * Keep only each item's last `recent` observations (an integer ≥ 1) and count the whole history in `history`: the
+   * memory then grows with the items, not with their scans. The grades are those of the full load.
+   */
+  recent?: number;
+  /** With `recent`: also count each item's returns on days after this one (`YYYY-MM-DD`), in `history.returnsAfter`. */
+  returnsAfter?: string;
+}
+
+/** One walk over an item's observations; walked again from a fresh start when its scans came out of time order. */
+export interface GradeWalk<W> {
+  /** The state of a new walk over the item. */
+  start(item: ItemGrades): W;
+  /** The item's next observation, in time order. */
+  observe(walk: W, observation: GradeObservation): void;
+}
+
+/** An item (its `observations` left empty) and its walk. */
+export interface WalkedItem<W> {
+  item: ItemGrades;
+  walk: W;
+}
+
+interface Walking<W> {
+  walk: W;
+  inRepair: boolean;
+  /** The grade of the last observation, if any. */
+  last: number | undefined;
+  /** The item's inspections, and how many of them the walk has passed. */
+  inspections: GradeObservation[] | undefined;
+  passed: number;
 }
 
 /**
- * Each item's grade observations in time order: returns (grade after the rental), completed repairs and
- * this plugin's recorded inspections.
+ * Walks each item's grade observations in time order — returns (grade after the rental), completed repairs and
+ * this plugin's recorded inspections — without keeping them, and resolves with every item (in id_item_master's
+ * order, its grade that of its last observation, its `observations` empty) and its final walk.
  */
-export async function loadItemGrades(deps: { database: DatabaseHandle; inventory: InventoryData }, options: { tagIds?: string[] } = {}): Promise<ItemGrades[]> {
+export async function walkItemGrades<W>(
+  deps: { database: DatabaseHandle; inventory: InventoryData },
+  options: { tagIds?: string[] },
+  walker: GradeWalk<W>,
+): Promise<WalkedItem<W>[]> {
   const db = qualityDb(deps.database);
   const classes = new Map((await deps.inventory.rentalClasses()).map((c) => [c.rentalClass, c.category]));
   let q = db.selectFrom('id_item_master').select(['tag_id', 'rental_class_num', 'common_name', 'status', 'quality', 'retail_price', 'sell_price', 'turnover_ytd', 'bin_location']);
@@ -65,42 +120,105 @@ export async function loadItemGrades(deps: { database: DatabaseHandle; inventory
       observations: [],
     });
   }
+  // Each item's inspections in time order (recording order within one instant): they come after the scans of their
+  // instant, so the walk passes those before a scan observation later than them, and the rest at its end.
+  const inspectionsOf = new Map<string, GradeObservation[]>();
+  let ins = db.selectFrom('quality_inspections').select(['tag_id', 'inspected_at', 'grade']);
+  if (options.tagIds) ins = ins.where('tag_id', 'in', options.tagIds);
+  for (const r of (await ins.orderBy('id').execute()) as Record<string, unknown>[]) {
+    const tagId = String(r.tag_id);
+    if (!byTag.has(tagId)) continue;
+    let list = inspectionsOf.get(tagId);
+    if (!list) inspectionsOf.set(tagId, (list = []));
+    list.push({ at: scanTimestamp(r.inspected_at), kind: 'inspection', grade: gradeIndex(r.grade) });
+  }
+  for (const list of inspectionsOf.values()) list.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const begin = (item: ItemGrades): Walking<W> => ({ walk: walker.start(item), inRepair: false, last: undefined, inspections: inspectionsOf.get(item.tagId), passed: 0 });
+  const observe = (w: Walking<W>, o: GradeObservation) => {
+    w.last = o.grade;
+    walker.observe(w.walk, o);
+  };
+  const passInspections = (w: Walking<W>, before: string | null) => {
+    const list = w.inspections;
+    if (!list) return;
+    while (w.passed < list.length && (before === null || list[w.passed]!.at < before)) observe(w, list[w.passed++]!);
+  };
+  const scanned = (w: Walking<W>, o: GradeObservation) => {
+    passInspections(w, o.at);
+    observe(w, o);
+  };
   // Each item's walk: its observations, and whether it is in the workshop (a service is its next Ready to Rent).
-  await foldScanHistory<{ item: ItemGrades; inRepair: boolean }>(
+  const walks = await foldScanHistory<Walking<W>>(
     deps.database,
     { columns: ['scan_type', 'status', 'quality'], tagIds: options.tagIds },
     {
       start(tagId) {
         const item = byTag.get(tagId);
-        if (!item) return undefined;
-        item.observations = [];
-        return { item, inRepair: false };
+        return item ? begin(item) : undefined;
       },
-      step(walk, r, at) {
+      step(w, r, at) {
         const grade = gradeIndex(r.quality);
         if (r.scan_type === 'Return') {
-          if (grade >= 0) walk.item.observations.push({ at, kind: 'return', grade });
-          if (r.status === 'Repair') walk.inRepair = true;
-        } else if (r.status === 'Repair') walk.inRepair = true;
-        else if (walk.inRepair) {
-          walk.inRepair = false;
-          if (grade >= 0) walk.item.observations.push({ at, kind: 'service', grade });
+          if (grade >= 0) scanned(w, { at, kind: 'return', grade });
+          if (r.status === 'Repair') w.inRepair = true;
+        } else if (r.status === 'Repair') w.inRepair = true;
+        else if (w.inRepair) {
+          w.inRepair = false;
+          if (grade >= 0) scanned(w, { at, kind: 'service', grade });
         }
       },
     },
   );
-  let ins = db.selectFrom('quality_inspections').select(['tag_id', 'inspected_at', 'grade']);
-  if (options.tagIds) ins = ins.where('tag_id', 'in', options.tagIds);
-  for (const r of (await ins.orderBy('id').execute()) as Record<string, unknown>[]) {
-    const item = byTag.get(String(r.tag_id));
-    if (!item) continue;
-    const at = scanTimestamp(r.inspected_at);
-    const k = item.observations.findIndex((o) => o.at > at);
-    item.observations.splice(k < 0 ? item.observations.length : k, 0, { at, kind: 'inspection', grade: gradeIndex(r.grade) });
-  }
+  const out: WalkedItem<W>[] = [];
   for (const item of byTag.values()) {
-    const last = item.observations.at(-1);
-    if (last) item.grade = last.grade;
+    const w = walks.get(item.tagId) ?? begin(item);
+    passInspections(w, null);
+    if (w.last !== undefined) item.grade = w.last;
+    out.push({ item, walk: w.walk });
   }
-  return [...byTag.values()];
+  return out;
+}
+
+/**
+ * Each item's grade observations in time order: returns (grade after the rental), completed repairs and
+ * this plugin's recorded inspections. With `recent`, only the last observations of each item are kept, and
+ * `history` counts them all.
+ */
+export async function loadItemGrades(deps: { database: DatabaseHandle; inventory: InventoryData }, options: LoadItemGradesOptions = {}): Promise<ItemGrades[]> {
+  const { recent, returnsAfter } = options;
+  if (recent === undefined) {
+    const walked = await walkItemGrades<GradeObservation[]>(deps, options, { start: () => [], observe: (list, o) => list.push(o) });
+    return walked.map(({ item, walk }) => Object.assign(item, { observations: walk }));
+  }
+  if (!Number.isInteger(recent) || recent < 1) throw new RangeError(`recent must be an integer of at least 1, not ${recent}`);
+  const walked = await walkItemGrades<{ last: GradeObservation[]; history: GradeHistoryCounts }>(deps, options, {
+    start: () => ({
+      last: [],
+      history: { observations: 0, returns: 0, ...(returnsAfter === undefined ? {} : { returnsAfter: { day: returnsAfter, returns: 0 } }) },
+    }),
+    observe({ last, history }, o) {
+      history.observations++;
+      if (o.kind === 'return') {
+        history.returns++;
+        if (history.returnsAfter && o.at.slice(0, 10) > history.returnsAfter.day) history.returnsAfter.returns++;
+      }
+      last.push(o);
+      if (last.length > recent) last.shift();
+    },
+  });
+  return walked.map(({ item, walk }) => Object.assign(item, { observations: walk.last, history: walk.history }));
+}
+
+/**
+ * The item's returns (rentals), or those on days after `after` (`YYYY-MM-DD`): counted over its observations, or
+ * taken from `history` when only its last observations were loaded.
+ */
+export function countReturns(item: ItemGrades, after?: string): number {
+  const h = item.history;
+  if (h) {
+    if (after === undefined) return h.returns;
+    if (h.returnsAfter && h.returnsAfter.day === after) return h.returnsAfter.returns;
+    if (h.observations > item.observations.length) throw new Error(`item '${item.tagId}' was loaded with its last observations only, without its returns after ${after} counted`);
+  }
+  return item.observations.filter((o) => o.kind === 'return' && (after === undefined || o.at.slice(0, 10) > after)).length;
 }

@@ -8,8 +8,8 @@ import { finite, qualityRoutes, round, tagId } from './routes.js';
 import { GRADE_MODEL_NAME, QualityService } from './service.js';
 import { matrixFor, rentalsUntilBelow } from './transitions.js';
 
-export { GRADES, gradeIndex, loadItemGrades } from './grades.js';
-export type { ItemGrades, GradeObservation, Grade } from './grades.js';
+export { GRADES, gradeIndex, loadItemGrades, countReturns } from './grades.js';
+export type { ItemGrades, GradeObservation, Grade, LoadItemGradesOptions, GradeHistoryCounts } from './grades.js';
 export { estimateTransitions, countTransitions, gradePath, rentalsUntilBelow, matrixFor, normalise } from './transitions.js';
 export type { Matrix, TransitionTable } from './transitions.js';
 export { replacementAdvice, gradeEconomics, classRates } from './economics.js';

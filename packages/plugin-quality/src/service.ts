@@ -1,10 +1,10 @@
 import type { Clock, DatabaseHandle, InventoryData, JsonValue, ModelRegistry } from '@rfid3/core';
 import { HttpProblem, scanTimestamp, splitByKnownItem, sqlDateTime } from '@rfid3/core';
 import type { ItemGrades } from './grades.js';
-import { G, GRADES, gradeIndex, loadItemGrades } from './grades.js';
+import { countReturns, G, GRADES, gradeIndex, loadItemGrades, walkItemGrades } from './grades.js';
 import type { TransitionTable } from './transitions.js';
-import { estimateTransitions, matrixFor } from './transitions.js';
-import { classRates } from './economics.js';
+import { matrixFor, TransitionCounts } from './transitions.js';
+import { classRates, yearBefore } from './economics.js';
 import type { NewQualityInspection } from './migrations.js';
 import { qualityDb } from './migrations.js';
 
@@ -31,26 +31,80 @@ interface Snapshot {
 
 const day = (at: string) => at.slice(0, 10);
 
-/** Mean log-loss of the one-rental transitions after `cutoff` under matrices fitted on those before it. */
-function validate(items: ItemGrades[], cutoff: string) {
-  const early = items.map((i) => ({ ...i, observations: i.observations.filter((o) => day(o.at) <= cutoff) }));
-  const table = estimateTransitions(early);
+type Validation = NonNullable<GradeModelState['validation']>;
+
+/**
+ * The grade-transition chains fitted on every one-rental transition, and their validation: the mean log-loss of
+ * the transitions after `cutoff` under the chains fitted on those up to it (`estimateTransitions` of the
+ * observations up to the cutoff), beside the pooled chain. One walk over the observations, keeping per item only
+ * its last grade and its transitions, one byte each: (from × G + to), plus G² when after the cutoff.
+ */
+async function fitChains(deps: { database: DatabaseHandle; inventory: InventoryData }, cutoff: string): Promise<{ table: TransitionTable; validation: Validation | null }> {
+  const G2 = G * G;
+  const walked = await walkItemGrades<{ last: number | undefined; transitions: TransitionLog }>(
+    deps,
+    {},
+    {
+      start: () => ({ last: undefined, transitions: new TransitionLog() }),
+      observe(w, o) {
+        // A return closes one rental from the grade observed just before it; a service or an inspection only sets the grade.
+        if (o.kind === 'return' && w.last !== undefined && w.last >= 0 && o.grade >= 0) w.transitions.push(w.last * G + o.grade + (day(o.at) > cutoff ? G2 : 0));
+        w.last = o.grade;
+      },
+    },
+  );
+  // Observations are in time order, so the transitions up to the cutoff are those of the observations up to it.
+  const all = new TransitionCounts();
+  const early = new TransitionCounts();
+  for (const { item, walk } of walked) {
+    const a = all.item(item);
+    const e = early.item(item);
+    walk.transitions.forEach((code) => {
+      const from = Math.floor((code % G2) / G);
+      const to = code % G;
+      a.add(from, to);
+      if (code < G2) e.add(from, to);
+    });
+  }
+  const earlyTable = early.table();
   let n = 0;
   let ll = 0;
   let pooled = 0;
-  for (const item of items) {
-    const P = matrixFor(table, item);
-    for (let j = 1; j < item.observations.length; j++) {
-      const o = item.observations[j]!;
-      const prev = item.observations[j - 1]!;
-      if (o.kind !== 'return' || day(o.at) <= cutoff || prev.grade < 0 || o.grade < 0) continue;
-      ll -= Math.log(Math.max(1e-12, P[prev.grade]![o.grade]!));
-      pooled -= Math.log(Math.max(1e-12, table.overall[prev.grade]![o.grade]!));
+  for (const { item, walk } of walked) {
+    const P = matrixFor(earlyTable, item);
+    walk.transitions.forEach((code) => {
+      if (code < G2) return;
+      const from = Math.floor((code - G2) / G);
+      const to = code % G;
+      ll -= Math.log(Math.max(1e-12, P[from]![to]!));
+      pooled -= Math.log(Math.max(1e-12, earlyTable.overall[from]![to]!));
       n++;
-    }
+    });
   }
-  return n ? { cutoff, transitions: n, logLoss: ll / n, pooledLogLoss: pooled / n } : null;
+  return { table: all.table(), validation: n ? { cutoff, transitions: n, logLoss: ll / n, pooledLogLoss: pooled / n } : null };
 }
+
+/** A growing list of bytes. */
+class TransitionLog {
+  private bytes = new Uint8Array(8);
+  private length = 0;
+
+  push(b: number): void {
+    if (this.length === this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes[this.length++] = b;
+  }
+
+  forEach(f: (b: number) => void): void {
+    for (let i = 0; i < this.length; i++) f(this.bytes[i]!);
+  }
+}
+
+/** Observations kept per item in the scored snapshot: the answers read only the last one (and counts of returns). */
+const SNAPSHOT_OBSERVATIONS = 1;
 
 /** The quality plugin's stateful part: the grade-transition model and the items scored with it. */
 export class QualityService {
@@ -76,10 +130,8 @@ export class QualityService {
   /** Fits the grade-transition chains on all data, validated on the last 90 days against one pooled chain, and registers them. */
   async retrain() {
     const through = await this.dataThrough();
-    const items = await loadItemGrades(this.deps);
     const cutoff = new Date(Date.parse(`${through}T00:00:00Z`) - 90 * 86_400_000).toISOString().slice(0, 10);
-    const validation = validate(items, cutoff);
-    const table = estimateTransitions(items);
+    const { table, validation } = await fitChains(this.deps, cutoff);
     // On little data the per-category chains can predict held-out rentals worse than one pooled chain: then the pooled one answers.
     const pooled = validation !== null && validation.pooledLogLoss < validation.logLoss;
     if (pooled) {
@@ -121,13 +173,17 @@ export class QualityService {
     this.snapshot = null;
   }
 
-  /** The items and rates scored with the active model, kept until the model changes or `invalidate` is called. */
+  /**
+   * The items and rates scored with the active model, kept until the model changes or `invalidate` is called. Each
+   * item keeps only its last observation, with `history` counting its returns (all, and those of the last 365 days
+   * of the model's data that `gradeEconomics` reads); `loadItemGrades` gives one item's full history.
+   */
   async current(): Promise<Snapshot> {
     const { versionTag, state } = await this.activeModel();
     const existing = this.snapshot ? await this.snapshot.catch(() => null) : null;
     if (existing && existing.versionTag === versionTag) return existing;
     this.snapshot = (async () => {
-      const items = await loadItemGrades(this.deps);
+      const items = await loadItemGrades(this.deps, { recent: SNAPSHOT_OBSERVATIONS, returnsAfter: yearBefore(state.dataThrough) });
       return { versionTag, state, items, byTag: new Map(items.map((i) => [i.tagId, i])), rates: await classRates(this.deps.database) };
     })();
     return this.snapshot;
@@ -146,7 +202,7 @@ export class QualityService {
   revenuePerRental(snap: Snapshot, item: ItemGrades): number {
     const rate = snap.rates.get(item.rentalClass);
     if (rate) return rate;
-    const rentals = item.observations.filter((o) => o.kind === 'return').length;
+    const rentals = countReturns(item);
     return rentals ? item.turnoverYtd / rentals : 0;
   }
 

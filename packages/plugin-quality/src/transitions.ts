@@ -59,6 +59,44 @@ export function sumMatrices(ms: Iterable<Matrix>): Matrix {
 export function estimateTransitions(items: ItemGrades[], minClassTransitions = 1000): TransitionTable {
   const byCat = countTransitions(items, (i) => i.category);
   const byCls = countTransitions(items, (i) => i.rentalClass);
+  return tableOfCounts(byCat, byCls, new Map(items.map((i) => [i.rentalClass, i.category])), minClassTransitions);
+}
+
+/**
+ * One-rental transition counts per category and per rental class, added item by item in the items' order: the
+ * counts `estimateTransitions` makes, without holding every item's observations at once.
+ */
+export class TransitionCounts {
+  private readonly byCategory = new Map<string, Matrix>();
+  private readonly byClass = new Map<string, Matrix>();
+  private readonly categoryOf = new Map<string, string>();
+
+  /** Adds the item (its category and class count even without transitions); then `add` its transitions. */
+  item(item: Pick<ItemGrades, 'rentalClass' | 'category'>): { add(from: number, to: number): void } {
+    const cat = this.matrix(this.byCategory, item.category);
+    const cls = this.matrix(this.byClass, item.rentalClass);
+    this.categoryOf.set(item.rentalClass, item.category);
+    return {
+      add(from, to) {
+        cat[from]![to]!++;
+        cls[from]![to]!++;
+      },
+    };
+  }
+
+  /** The matrices `estimateTransitions` fits on the same transitions. */
+  table(minClassTransitions = 1000): TransitionTable {
+    return tableOfCounts(this.byCategory, this.byClass, this.categoryOf, minClassTransitions);
+  }
+
+  private matrix(of: Map<string, Matrix>, key: string): Matrix {
+    let m = of.get(key);
+    if (!m) of.set(key, (m = zeros()));
+    return m;
+  }
+}
+
+function tableOfCounts(byCat: Map<string, Matrix>, byCls: Map<string, Matrix>, catOf: Map<string, string>, minClassTransitions: number): TransitionTable {
   const overallCounts = sumMatrices(byCat.values());
   const overall = normalise(overallCounts, null, 1);
   const byCategory: Record<string, Matrix> = {};
@@ -67,7 +105,6 @@ export function estimateTransitions(items: ItemGrades[], minClassTransitions = 1
     byCategory[cat] = normalise(m, overall, 5);
     counts[cat] = m.map((r) => r.reduce((a, b) => a + b, 0));
   }
-  const catOf = new Map(items.map((i) => [i.rentalClass, i.category]));
   const byClass: Record<string, Matrix> = {};
   for (const [cls, m] of byCls) {
     const n = m.reduce((a, r) => a + r.reduce((x, y) => x + y, 0), 0);

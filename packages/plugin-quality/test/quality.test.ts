@@ -1,6 +1,23 @@
+import type { ModelRegistry } from '@rfid3/core';
 import { startTestHost, type TestHost } from '@rfid3/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { estimateTransitions, GRADES, gradePath, loadItemGrades, qualityPlugin, rentalsUntilBelow } from '../src/index.js';
+import type { GradeModelState, ItemGrades } from '../src/index.js';
+import {
+  classRates,
+  countReturns,
+  estimateTransitions,
+  GRADE_MODEL_NAME,
+  GRADES,
+  gradeEconomics,
+  gradePath,
+  loadItemGrades,
+  matrixFor,
+  QualityService,
+  qualityPlugin,
+  rentalsUntilBelow,
+} from '../src/index.js';
+import { yearBefore } from '../src/economics.js';
+import { qualityDb } from '../src/migrations.js';
 
 interface DegradationBody {
   grade: string;
@@ -103,6 +120,123 @@ describe('quality plugin on a simulated business', () => {
       errors: [expect.objectContaining({ field: 'query.limit' })],
     });
     await expect(host.call('GET', '/quality/degradation/NOT-A-TAG')).rejects.toMatchObject({ status: 404 });
+  });
+
+  describe('with inspections between scans and at a scan’s instant', () => {
+    const deps = () => ({ database: host.runtime.database, inventory: host.runtime.inventory });
+    beforeAll(async () => {
+      const items = (await loadItemGrades(deps())).filter((i) => i.observations.length > 6).slice(0, 30);
+      const iso = (at: string) => at.replace(' ', 'T');
+      const rows = items.flatMap((item, k) => {
+        const o = item.observations;
+        return [
+          { item_id: item.tagId, grade: GRADES[k % 9]!, inspected_at: iso(o[2]!.at) },
+          { item_id: item.tagId, grade: GRADES[(k + 4) % 9]!, inspected_at: iso(o[2]!.at) },
+          { item_id: item.tagId, grade: 'B', inspected_at: o[5]!.at.slice(0, 10) },
+          { item_id: item.tagId, grade: 'A', inspected_at: iso(o.at(-1)!.at) },
+        ];
+      });
+      expect((await host.call('POST', '/quality/inspection-result', { principal: host.principals.ingest, body: { items: rows } })).body).toEqual({ recorded: 120 });
+    });
+
+    it('the recent-only load keeps the last observations and grade of the full load, and counts the rest', async () => {
+      const full = await loadItemGrades(deps());
+      const day = '2026-01-15';
+      const recent = await loadItemGrades(deps(), { recent: 3, returnsAfter: day });
+      expect(recent.map((i) => i.tagId)).toEqual(full.map((i) => i.tagId));
+      const returns = (i: ItemGrades, after = '') => i.observations.filter((o) => o.kind === 'return' && o.at.slice(0, 10) > after).length;
+      let truncated = 0;
+      full.forEach((f, k) => {
+        const r = recent[k]!;
+        expect(r.grade, f.tagId).toBe(f.grade);
+        expect(r.observations, f.tagId).toEqual(f.observations.slice(-3));
+        expect(r.history, f.tagId).toEqual({ observations: f.observations.length, returns: returns(f), returnsAfter: { day, returns: returns(f, day) } });
+        expect(countReturns(r)).toBe(countReturns(f));
+        expect(countReturns(r, day)).toBe(countReturns(f, day));
+        if (f.observations.length > 3) {
+          truncated++;
+          expect(() => countReturns(r, '2025-01-01')).toThrow(/last observations only/);
+        }
+      });
+      expect(truncated).toBeGreaterThan(1000);
+      // The inspections sit among the scans as when they were spliced in one by one after the scans: after those
+      // of their instant and earlier recorded ones.
+      const inspections = await qualityDb(host.runtime.database).selectFrom('quality_inspections').select(['tag_id', 'inspected_at', 'grade']).orderBy('id').execute();
+      const spliced = new Map(full.map((i) => [i.tagId, i.observations.filter((o) => o.kind !== 'inspection')]));
+      for (const r of inspections) {
+        const list = spliced.get(r.tag_id)!;
+        const at = String(r.inspected_at).slice(0, 19);
+        const k = list.findIndex((o) => o.at > at);
+        list.splice(k < 0 ? list.length : k, 0, { at, kind: 'inspection', grade: GRADES.indexOf(r.grade as (typeof GRADES)[number]) });
+      }
+      for (const f of full) expect(f.observations, f.tagId).toEqual(spliced.get(f.tagId));
+      expect(full.filter((i) => i.observations.some((o) => o.kind === 'inspection')).length).toBeGreaterThanOrEqual(30);
+      // One item alone, as an endpoint about it may load it.
+      const one = full.find((i) => i.observations.filter((o) => o.kind === 'inspection').length >= 4)!;
+      expect(await loadItemGrades(deps(), { tagIds: [one.tagId] })).toEqual([one]);
+      await expect(loadItemGrades(deps(), { recent: 0 })).rejects.toThrow(RangeError);
+    });
+
+    it('the snapshot keeps one observation per item and answers as the full history does', async () => {
+      const service = new QualityService({ ...deps(), registry: host.runtime.registry, clock: host.clock });
+      const snap = await service.current();
+      const full = await loadItemGrades(deps());
+      const byTag = new Map(full.map((i) => [i.tagId, i]));
+      expect(snap.items).toHaveLength(full.length);
+      for (const item of snap.items) {
+        const f = byTag.get(item.tagId)!;
+        expect(item.observations).toEqual(f.observations.slice(-1));
+        expect(item.grade).toBe(f.grade);
+        expect(service.revenuePerRental(snap, item)).toBe(service.revenuePerRental(snap, f));
+      }
+      // Items without a class price earn their turnover per observed rental: counted over the whole history.
+      const noRate = new Map<string, number>();
+      for (const item of snap.items)
+        expect(service.revenuePerRental({ ...snap, rates: noRate }, item)).toBe(service.revenuePerRental({ ...snap, rates: noRate }, byTag.get(item.tagId)!));
+      const through = snap.state.dataThrough;
+      expect(snap.items[0]!.history?.returnsAfter?.day).toBe(yearBefore(through));
+      expect(gradeEconomics(snap.items, snap.rates, through)).toEqual(gradeEconomics(full, await classRates(host.runtime.database), through));
+    });
+
+    it('retraining registers the chains and validation fitted on every observation held at once', async () => {
+      let candidate: { artifact: unknown; metrics?: unknown; validation: unknown; trainingRows?: number } | undefined;
+      const registry = {
+        register: async (c: typeof candidate) => {
+          candidate = c;
+          return { versionTag: 'x@1', activated: false, reason: 'test' };
+        },
+      } as unknown as ModelRegistry;
+      const service = new QualityService({ ...deps(), registry, clock: host.clock });
+      await service.retrain();
+      // What retraining computed when it held every item's observations.
+      const items = await loadItemGrades(deps());
+      const through = await service.dataThrough();
+      const cutoff = new Date(Date.parse(`${through}T00:00:00Z`) - 90 * 86_400_000).toISOString().slice(0, 10);
+      const early = estimateTransitions(items.map((i) => ({ ...i, observations: i.observations.filter((o) => o.at.slice(0, 10) <= cutoff) })));
+      let n = 0;
+      let ll = 0;
+      let pooled = 0;
+      for (const item of items) {
+        const P = matrixFor(early, item);
+        for (let j = 1; j < item.observations.length; j++) {
+          const o = item.observations[j]!;
+          const prev = item.observations[j - 1]!;
+          if (o.kind !== 'return' || o.at.slice(0, 10) <= cutoff || prev.grade < 0 || o.grade < 0) continue;
+          ll -= Math.log(Math.max(1e-12, P[prev.grade]![o.grade]!));
+          pooled -= Math.log(Math.max(1e-12, early.overall[prev.grade]![o.grade]!));
+          n++;
+        }
+      }
+      expect(n).toBeGreaterThan(1000);
+      const validation = { cutoff, transitions: n, logLoss: ll / n, pooledLogLoss: pooled / n };
+      const table = estimateTransitions(items);
+      const expected: GradeModelState = { kind: 'grade-transition', dataThrough: through, table, validation, served: 'per category' };
+      expect(validation.logLoss).toBeLessThan(validation.pooledLogLoss);
+      expect(JSON.stringify(candidate!.artifact)).toBe(JSON.stringify(expected));
+      expect(candidate!.metrics).toEqual({ per_category_log_loss: validation.logLoss, pooled_log_loss: validation.pooledLogLoss });
+      expect(candidate!.trainingRows).toBe(Object.values(table.counts).reduce((a, r) => a + r.reduce((x, y) => x + y, 0), 0));
+      expect(GRADE_MODEL_NAME).toBe('quality.grade_transition');
+    });
   });
 });
 

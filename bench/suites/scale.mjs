@@ -1,4 +1,4 @@
-// The pipeline at several sizes on MariaDB (`pnpm bench scale [--items=5000,50000] [--workers=1,2] [--keep] [--reuse]`,
+// The pipeline at several sizes on MariaDB (`pnpm bench scale [--items=5000,50000] [--workers=1,2|none] [--keep] [--reuse]`,
 // MYSQL_URL or the local root@127.0.0.1:3306, REDIS_URL or the local 127.0.0.1:6379): the simulator's business of
 // N items × 730 days, loaded into a database of its own (`bench_scale_<N>`) through the product's own ingest path,
 // then the pipeline on BullMQ, once with one `rfid3 worker` process and once with two: every `.retrain` job (train),
@@ -459,13 +459,15 @@ export const bench = {
         .sort((a, b) => a - b);
     const sizes = list(options.items, '5000,50000');
     if (!sizes.length) throw new Error('--items: a comma-separated list of item counts, such as 5000,50000');
-    const workerCounts = list(options.workers, '1,2');
-    if (!workerCounts.length) throw new Error('--workers: a comma-separated list of worker counts, such as 1,2');
+    // `--workers=none`: simulate and ingest only, and keep the database for a later `--reuse`.
+    const ingestOnly = options.workers === 'none';
+    const workerCounts = ingestOnly ? [] : list(options.workers, '1,2');
+    if (!ingestOnly && !workerCounts.length) throw new Error('--workers: a comma-separated list of worker counts, such as 1,2, or none');
     const flag = (v) => v !== undefined && v !== 'false' && v !== '0';
     const loadAverageStart = loadavg()[0];
     // `--table-only`: measure nothing, write the table from the figures on file.
     if (!flag(options['table-only']))
-      for (const items of sizes) await oneSize(items, { serverUrl, redisUrl, workerCounts, keep: flag(options.keep), reuse: flag(options.reuse), log });
+      for (const items of sizes) await oneSize(items, { serverUrl, redisUrl, workerCounts, keep: ingestOnly || flag(options.keep), reuse: flag(options.reuse), log });
     const results = { measured: !flag(options['table-only']), loadAverageStart, loadAverageEnd: loadavg()[0], sizes: {} };
     // The table: every size on file (this run's and earlier ones'), each with the date and commit it was measured at.
     const onFile = existsSync(RUNS_DIR)

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
-import { coreMigrations, foldScanHistory, insertInChunks, migrate, type DatabaseHandle, type ScanHistoryOptions } from '../src/index.js';
+import { coreMigrations, foldScanHistory, insertInChunks, migrate, scansInTimeOrder, type DatabaseHandle, type ScanHistoryOptions } from '../src/index.js';
 import { externalServices } from '../src/testing/index.js';
 import { databaseTargets, describeEach, dropAllTables, openEmptyDatabase } from './support/targets.js';
 
@@ -97,5 +97,27 @@ describeEach(databaseTargets(services), 'foldScanHistory', (target) => {
     expect(declined.has('T1')).toBe(false);
     expect(starts.get('T1')).toBe(1);
     expect(declined.size).toBe(all.size - 1);
+  });
+
+  it('reads the scans of a range in time order, then row id, however they were stored, from a mid-day start to a mid-day end', async () => {
+    const all = (await handle.db.selectFrom('id_transactions').select(['id', 'scan_date', 'status', 'rental_class_num']).execute()).map((r) => ({
+      id: Number(r.id),
+      at: String(r.scan_date).slice(0, 19),
+      status: r.status,
+    }));
+    const inOrder = (rows: typeof all) => [...rows].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id - b.id)).map((r) => `${r.at}#${r.id}`);
+    const read = async (options: { start: string; end: string; withStatus?: boolean; pageRows?: number }) => {
+      const out: string[] = [];
+      for await (const r of scansInTimeOrder(handle, { ...options, columns: ['status'] })) out.push(`${String(r.scan_date).slice(0, 19)}#${r.id}`);
+      return out;
+    };
+    const start = '2026-02-03 12:00:00';
+    const end = '2026-02-20 08:00:00';
+    const within = all.filter((r) => r.at >= start && r.at <= end);
+    // Row ids and times disagree within the range, so a read along the ids alone would be out of order.
+    expect(within.some((r, i) => i > 0 && r.at < within[i - 1]!.at)).toBe(true);
+    for (const pageRows of [1, 4, 5000]) expect(await read({ start, end, pageRows })).toEqual(inOrder(within));
+    expect(await read({ start, end, withStatus: true, pageRows: 3 })).toEqual(inOrder(within.filter((r) => r.status !== null)));
+    expect(await read({ start: '2027-01-01 00:00:00', end: '2027-12-31 23:59:59' })).toEqual([]);
   });
 });

@@ -280,4 +280,27 @@ describe('cacheKey', () => {
     expect(cacheKey('n', 'v1', { weeks: 4 })).not.toBe(cacheKey('n', 'v1', { weeks: '4' }));
     expect(cacheKey('n', 'v1', { l: [1, 2] })).not.toBe(cacheKey('n', 'v1', { l: [2, 1] }));
   });
+
+  it('keeps the keys earlier versions made (entries in Redis outlive a host), also when asked again', () => {
+    // Made by the map/filter/sort version of stableStringify that the loops replaced.
+    const query = { v: 2, query: { weeks: 4, measure: 'units_out', byStore: false, asOf: '2026-12-06', store: undefined } };
+    for (let i = 0; i < 3; i++) expect(cacheKey('pred:demand.daily', 'demand.daily@3', query)).toBe('pred:demand.daily:demand.daily@3:3e137b037db0bbd373a7');
+    // Holes, undefined, functions, dates, integer-like and non-ASCII keys, written as before.
+    // biome-ignore lint/suspicious/noSparseArray: a hole is one of the cases
+    const odd = [1, , undefined, () => 1, { b: undefined, a: () => 2, é: 1, Z: new Date(0), '10': 1, '9': 2 }];
+    expect(stableStringify(odd)).toBe('[1,,null,,{"10":1,"9":2,"Z":{},"a":undefined,"é":1}]');
+  });
+
+  it('gives a repeated question the same key whichever way it is written, and tells apart what JSON alone would not', () => {
+    const a = { v: 2, query: { weeks: 4, store: undefined, byStore: false, list: ['a', 'b'] } };
+    const b = { query: { list: ['a', 'b'], byStore: false, weeks: 4 }, v: 2 };
+    for (let i = 0; i < 3; i++) expect(cacheKey('n', 'v1', a)).toBe(cacheKey('n', 'v1', b));
+    // A date is `{}` in the stable text (as it always was), never its ISO string; a hole is not `null`.
+    const date = new Date(0);
+    expect(cacheKey('n', 'v1', { d: date })).toBe(cacheKey('n', 'v1', { d: {} }));
+    expect(cacheKey('n', 'v1', { d: date })).not.toBe(cacheKey('n', 'v1', { d: date.toISOString() }));
+    expect(cacheKey('n', 'v1', { d: date.toISOString() })).not.toBe(cacheKey('n', 'v1', { d: {} }));
+    // biome-ignore lint/suspicious/noSparseArray: a hole is one of the cases
+    expect(cacheKey('n', 'v1', { l: [1, , 2] })).not.toBe(cacheKey('n', 'v1', { l: [1, null, 2] }));
+  });
 });

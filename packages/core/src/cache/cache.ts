@@ -51,23 +51,92 @@ export interface Cache {
   close(): Promise<void>;
 }
 
-/** JSON with object keys sorted, so equal queries give equal keys whatever their key order. */
+/**
+ * JSON with object keys sorted, so equal queries give equal keys whatever their key order. Cache keys (in Redis
+ * too, shared between hosts and versions) are digests of this text, so it must not change: `undefined` is `null`
+ * at the top and in arrays and left out of objects, a hole in an array is empty, objects are their own enumerable
+ * keys (a `Date` is `{}`), everything else is as `JSON.stringify` writes it.
+ */
 export function stableStringify(value: unknown): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  // Written out with loops rather than map/filter/sort over entries: a cached answer's key is made per request.
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // `map` skips holes and `join` writes them, and what JSON.stringify leaves undefined (a function), as ''.
+      if (i in value) out += (stableStringify(value[i]) as string | undefined) ?? '';
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  // Default sort order is by UTF-16 code units, as the `<` comparison of the strings is.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = record[k];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${stableStringify(v)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/**
+ * Whether `value` is plain data: strings, finite or not numbers, booleans, null and undefined, in plain objects and
+ * in arrays without holes, nothing with a `toJSON`. For plain data, equal `JSON.stringify` texts mean equal
+ * `stableStringify` texts (the JSON text fixes every value and key; only the key order, which the stable text
+ * sorts away, can differ), so the native JSON text can stand for the stable one in a lookup.
+ */
+function isPlainData(value: unknown, depth = 0): boolean {
+  if (value === null || value === undefined) return true;
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean') return true;
+  if (type !== 'object' || depth > 16 || typeof (value as { toJSON?: unknown }).toJSON !== 'undefined') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!(i in value) || !isPlainData(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k of Object.keys(value)) if (!isPlainData((value as Record<string, unknown>)[k], depth + 1)) return false;
+  return true;
+}
+
+/**
+ * Digests already made (a repeated question neither sorts nor hashes again), by the stable text and, for plain
+ * data, by its JSON text as well; each bounded, oldest out first, and texts longer than `DIGEST_TEXT_KEPT_CHARS`
+ * are not kept.
+ */
+const digestsByStableText = new Map<string, string>();
+const digestsByJson = new Map<string, string>();
+const DIGESTS_KEPT = 1024;
+const DIGEST_TEXT_KEPT_CHARS = 1024;
+
+function keep(map: Map<string, string>, text: string, digest: string): void {
+  if (text.length > DIGEST_TEXT_KEPT_CHARS) return;
+  if (map.size >= DIGESTS_KEPT) map.delete(map.keys().next().value as string);
+  map.set(text, digest);
 }
 
 /**
  * A cache key that carries the model version: activating a new model version changes every key, so
- * nothing the old model answered is served again.
+ * nothing the old model answered is served again. The digest is of `stableStringify(params)`.
  */
 export function cacheKey(namespace: string, modelVersion: string, params: unknown): string {
-  const digest = createHash('sha1').update(stableStringify(params)).digest('hex').slice(0, 20);
+  const json = params !== undefined && isPlainData(params) ? JSON.stringify(params) : undefined;
+  let digest = json === undefined ? undefined : digestsByJson.get(json);
+  if (digest === undefined) {
+    const text = stableStringify(params);
+    digest = digestsByStableText.get(text);
+    if (digest === undefined) {
+      digest = createHash('sha1').update(text).digest('hex').slice(0, 20);
+      keep(digestsByStableText, text, digest);
+    }
+    if (json !== undefined) keep(digestsByJson, json, digest);
+  }
   return `${namespace}:${modelVersion}:${digest}`;
 }
 

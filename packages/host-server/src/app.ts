@@ -75,6 +75,61 @@ class RequestState implements HostState {
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The Content-Type Koa makes of `ctx.type = 'application/json'`. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** A Koa middleware of the host's (or a route's whole chain of them). */
+type HostMiddleware = (ctx: HostContext, next: Next) => unknown;
+
+/** Runs `steps` as one middleware, as Koa's compose does: each step's `next` is the following one, the last one's the caller's. */
+function chainOf(steps: HostMiddleware[]): HostMiddleware {
+  if (steps.length === 1) return steps[0]!;
+  return (ctx, next) => {
+    const at = (i: number): Promise<unknown> => {
+      const step = i < steps.length ? steps[i]! : next;
+      try {
+        return Promise.resolve(step(ctx, () => at(i + 1)));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+    return at(0);
+  };
+}
+
+/** A path pattern with nothing path-to-regexp reads as a parameter, wildcard, group or escape: it matches itself only. */
+const PATTERN_SYNTAX = /[:*?+(){}[\]\\!]/;
+
+/**
+ * Parsed query strings by their text (Koa's own parse of each, made once): a repeated query costs a map lookup
+ * instead of a URLSearchParams per request. Bounded in entries and in the length of the strings kept.
+ */
+class QueryMemo {
+  private readonly parsed = new Map<string, { query: Record<string, unknown>; hasArrays: boolean }>();
+
+  constructor(
+    private readonly maxEntries = 256,
+    private readonly maxLength = 512,
+  ) {}
+
+  /** A fresh copy of the request's parsed query (its repeated parameters' arrays copied too), as `{ ...ctx.query }` gives. */
+  of(ctx: HostContext): Record<string, unknown> {
+    const text = ctx.querystring;
+    let kept = this.parsed.get(text);
+    if (!kept) {
+      const query = ctx.query as Record<string, unknown>;
+      kept = { query, hasArrays: Object.values(query).some(Array.isArray) };
+      if (text.length <= this.maxLength) {
+        if (this.parsed.size >= this.maxEntries) this.parsed.delete(this.parsed.keys().next().value as string);
+        this.parsed.set(text, kept);
+      }
+    }
+    const copy: Record<string, unknown> = { ...kept.query };
+    if (kept.hasArrays) for (const [name, value] of Object.entries(copy)) if (Array.isArray(value)) copy[name] = [...value];
+    return copy;
+  }
+}
+
 /**
  * A problem thrown by a plugin built against another copy of `@rfid3/core` is not an instance of ours,
  * so it is recognised by shape.
@@ -114,9 +169,10 @@ function respondJson(ctx: HostContext, { status, body, headers, json }: Endpoint
   }
   ctx.status = status;
   if (json) {
-    // Already serialised (an answer kept beside a cache entry): its bytes as they are.
+    // Already serialised (an answer kept beside a cache entry): its bytes as they are. The type is set first, as
+    // the full header `ctx.type = 'application/json'` gives, so that Koa does not type the Buffer as binary first.
+    ctx.set('Content-Type', JSON_TYPE);
     ctx.body = json;
-    ctx.type = 'application/json';
   } else if (typeof body === 'object' && body !== null) {
     ctx.body = body;
   } else {
@@ -137,8 +193,9 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   const ingestBodyLimit = options.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT_BYTES;
   const app = new Koa<HostState>({ proxy: options.trustProxy ?? false });
   const rl = options.rateLimit ?? {};
+  const limitsEnabled = rl.enabled ?? DEFAULT_RATE_LIMITS.enabled;
   const limiter = createRateLimiter(
-    { enabled: rl.enabled ?? DEFAULT_RATE_LIMITS.enabled, perIp: rl.perIp ?? DEFAULT_RATE_LIMITS.perIp, perKey: rl.perKey ?? DEFAULT_RATE_LIMITS.perKey },
+    { enabled: limitsEnabled, perIp: rl.perIp ?? DEFAULT_RATE_LIMITS.perIp, perKey: rl.perKey ?? DEFAULT_RATE_LIMITS.perKey },
     // The runtime's L2 connection when it is the same Redis: one connection, and its health is the one status reports.
     {
       ...(options.redisUrl && options.redisUrl === runtime.config.redisUrl && runtime.redis ? { redis: runtime.redis } : { redisUrl: options.redisUrl }),
@@ -207,8 +264,10 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
 
   app.use(securityHeaders());
   app.use(cors({ origins: options.cors?.origins ?? DEFAULT_CORS.origins, maxAgeSeconds: options.cors?.maxAgeSeconds ?? DEFAULT_CORS.maxAgeSeconds }));
-  app.use(limiter.middleware);
-  app.use(readYourWrites(runtime, options.readYourWritesSeconds ?? 5));
+  // Turned off, the limiter would only pass every request on: it is not mounted at all.
+  if (limitsEnabled) app.use(limiter.middleware);
+  const replicaReads = readYourWrites(runtime, options.readYourWritesSeconds ?? 5);
+  if (replicaReads) app.use(replicaReads);
 
   const router = new Router<HostState>();
   const labelled =
@@ -241,25 +300,52 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa<HostS
   });
 
   const authenticate = authenticator(keys);
+  const queries = new QueryMemo();
+  // Each endpoint's chain as one middleware, registered with the router and, for a path without parameters, found
+  // by its exact method and path before the router's walk over every route (see below).
+  const endpointRoutes: { method: string; pattern: string; handle: HostMiddleware }[] = [];
+  const route = (pattern: string, endpoint: AnyEndpoint, steps: HostMiddleware[]) => {
+    const check = authenticate(endpoint);
+    const head: HostMiddleware = (ctx, next) => {
+      ctx.state.route = pattern;
+      return check(ctx, next);
+    };
+    const handle = chainOf([head, ...steps, invoke(runtime, endpoint, queries)]);
+    router.register(pattern, [endpoint.method], [handle]);
+    endpointRoutes.push({ method: endpoint.method, pattern, handle });
+  };
   const parseBody = jsonBodyParser(bodyLimit);
   for (const { endpoint } of runtime.endpoints.all()) {
     // The canonical path and the aliases it declares (the design's global paths) answer alike; each is its own metrics route.
-    for (const path of [endpoint.path, ...(endpoint.aliases ?? [])]) {
-      const pattern = `${API_PREFIX}${path}`;
-      const chain = [labelled(pattern), authenticate(endpoint), ...(endpoint.method === 'GET' ? [] : parseBody), invoke(runtime, endpoint)];
-      router.register(pattern, [endpoint.method], chain);
-    }
+    for (const path of [endpoint.path, ...(endpoint.aliases ?? [])]) route(`${API_PREFIX}${path}`, endpoint, endpoint.method === 'GET' ? [] : parseBody);
   }
   const parseIngestBody = jsonBodyParser(ingestBodyLimit);
-  for (const endpoint of hostEndpoints) {
-    const pattern = `${HOST_API_PREFIX}${endpoint.path}`;
-    router.register(pattern, [endpoint.method], [labelled(pattern), authenticate(endpoint), ...parseIngestBody, invoke(runtime, endpoint)]);
+  for (const endpoint of hostEndpoints) route(`${HOST_API_PREFIX}${endpoint.path}`, endpoint, parseIngestBody);
+
+  // A request for exactly a parameterless endpoint path goes straight to that endpoint's chain: the router would
+  // match the same one route (checked here, once, with the router's own matching) after testing every route's
+  // pattern and composing the chain anew. Anything else (parameters, another case, a trailing slash, HEAD) is the
+  // router's, as before.
+  const exact = new Map<string, HostMiddleware>();
+  for (const { method, pattern, handle } of endpointRoutes) {
+    if (PATTERN_SYNTAX.test(pattern)) continue;
+    const matched = router.match(pattern, method).pathAndMethod;
+    if (matched.length === 1 && matched[0]!.path === pattern) exact.set(`${method} ${pattern}`, handle);
   }
+  const routes = router.routes() as unknown as HostMiddleware;
+  const dispatch = (ctx: HostContext, next: Next) => {
+    const handle = exact.get(`${ctx.method} ${ctx.path}`);
+    if (!handle) return routes(ctx, next);
+    // What the router sets for a route without parameters.
+    const routed = ctx as HostContext & { params?: Record<string, string>; request: { params?: Record<string, string> } };
+    routed.params = routed.request.params = {};
+    return handle(ctx, next);
+  };
 
   const board = bullBoard(runtime, keys);
   if (board) app.use(board); // Bull Board at /admin/queues, admin keys only, in BullMQ mode
   app.use(dashboard({ dir: options.dashboardDir })); // the built dashboard at `/` when present; otherwise the status page below answers
-  app.use(router.routes());
+  app.use(dispatch);
   app.use(router.allowedMethods());
   return app;
 }
@@ -299,10 +385,14 @@ async function notFound(ctx: HostContext, runtime: Runtime): Promise<HttpProblem
   return HttpProblem.notFound(`no endpoint ${ctx.method} ${ctx.path}`);
 }
 
-/** Reads `Authorization: Bearer <key>` or `X-API-Key`; a key that is presented must be valid, even for an open read. */
+/**
+ * Reads `Authorization: Bearer <key>` or `X-API-Key`; a key that is presented must be valid, even for an open read.
+ * Not async: a request without a key goes on at once (a malformed header or a write without a key throws, which
+ * Koa's compose and `chainOf` turn into a rejection); one with a key waits for its verification.
+ */
 function authenticator(keys: ApiKeyStore) {
   return (endpoint: AnyEndpoint) =>
-    async (ctx: HostContext, next: Next): Promise<void> => {
+    (ctx: HostContext, next: Next): Promise<unknown> => {
       const key = presentedKey(ctx);
       if (key === undefined) {
         // Open reads are GETs only: anything that changes state needs a key whatever its declared role.
@@ -310,12 +400,13 @@ function authenticator(keys: ApiKeyStore) {
           throw unauthorized(`${endpoint.method} ${endpoint.path} needs an API key with role '${endpoint.role}' (send it as 'Authorization: Bearer <key>' or 'X-API-Key')`);
         }
         ctx.state.principal = null;
-      } else {
-        const principal = await keys.verify(key);
+        return next();
+      }
+      return keys.verify(key).then((principal) => {
         if (!principal) throw unauthorized('the API key is not valid or has been revoked');
         ctx.state.principal = principal;
-      }
-      await next();
+        return next();
+      });
     };
 }
 
@@ -346,7 +437,7 @@ function jsonBodyParser(limitBytes: number) {
   return [requireJson, parse as (ctx: HostContext, next: Next) => Promise<unknown>];
 }
 
-function invoke(runtime: Runtime, endpoint: AnyEndpoint) {
+function invoke(runtime: Runtime, endpoint: AnyEndpoint, queries: QueryMemo) {
   return async (ctx: HostContext): Promise<void> => {
     const params = (ctx as HostContext & { params?: Record<string, string> }).params ?? {};
     const body: unknown = ctx.request.body;
@@ -354,6 +445,6 @@ function invoke(runtime: Runtime, endpoint: AnyEndpoint) {
     if (!endpoint.input?.body && body !== undefined && !(typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0)) {
       throw HttpProblem.badRequest(`${endpoint.method} ${endpoint.path} takes no request body`, [{ field: 'body', message: 'expected no body (or {})' }]);
     }
-    respondJson(ctx, await runtime.invoke(endpoint, { params, query: { ...ctx.query }, body: ctx.request.body }, ctx.state.principal ?? null, ctx.state.requestId));
+    respondJson(ctx, await runtime.invoke(endpoint, { params, query: queries.of(ctx), body: ctx.request.body }, ctx.state.principal ?? null, ctx.state.requestId));
   };
 }

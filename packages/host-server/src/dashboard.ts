@@ -84,7 +84,8 @@ export function loadDashboardAssets(dir: string = assetsDir): Map<string, Dashbo
  */
 export function dashboard(options: { dir?: string } = {}): Middleware {
   const assets = loadDashboardAssets(options.dir);
-  return async (ctx: Context, next: Next) => {
+  // Not async: every API request passes through here, and an async wrapper would add a promise to each.
+  return (ctx: Context, next: Next) => {
     const asset = assets && (ctx.method === 'GET' || ctx.method === 'HEAD') ? assets.get(ctx.path) : undefined;
     if (!asset) return next();
     (ctx.state as { route?: string }).route = ctx.path === '/' || ctx.path === '/index.html' ? '/' : '/:asset';
@@ -97,7 +98,7 @@ export function dashboard(options: { dir?: string } = {}): Middleware {
     if (asset.br || asset.gzip) ctx.vary('Accept-Encoding');
     if (ctx.fresh) {
       ctx.status = 304;
-      return;
+      return undefined;
     }
     // Brotli first whatever order the client lists them in: browsers send `gzip, deflate, br`.
     const accepts = (encoding: string) => ctx.acceptsEncodings(encoding) === encoding;
@@ -108,5 +109,6 @@ export function dashboard(options: { dir?: string } = {}): Middleware {
       ctx.set('Content-Encoding', 'gzip');
       ctx.body = asset.gzip;
     } else ctx.body = asset.body;
+    return undefined;
   };
 }

@@ -17,8 +17,9 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * Writes and their own reads always use the primary (statements outside `withReplicaReads` do). Without
  * replicas this does nothing.
  */
-export function readYourWrites(runtime: Runtime, windowSeconds: number): Middleware {
-  if (!runtime.database.readReplicas?.length) return (_ctx, next) => next();
+export function readYourWrites(runtime: Runtime, windowSeconds: number): Middleware | null {
+  // Without replicas there is nothing to choose: no middleware at all, rather than one that passes every request on.
+  if (!runtime.database.readReplicas?.length) return null;
   const windowMs = windowSeconds * 1000;
   let lastWriteMs = Number.NEGATIVE_INFINITY;
   let writing = 0;

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'inversify';
 import { baseServices } from '../runtime/base-services.js';
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { dayRange } from '../time/dates.js';
 import type { DatabaseHandle } from '../storage/database.js';
 import { tableExists } from '../storage/migration.js';
+import { scanIdSpan } from './row-ids.js';
 
 /** Scans that send an item out to a customer, and that bring it back (RFID3's own views use these). */
 export const OUTBOUND_SCAN_TYPES = ['Rental', 'Delivery'] as const;
@@ -178,15 +179,9 @@ export class InventoryData {
     for (let i = 0; i < days.length; i += GRID_SPAN_DAYS) {
       const start = `${days[i]} 00:00:00`;
       const end = `${days[Math.min(days.length - 1, i + GRID_SPAN_DAYS - 1)]} 23:59:59`;
-      // The span's first and last row ids, from the scan-date index alone: the read below then follows the primary
-      // key (rows are stored about in time order) instead of the whole table or a row lookup per index entry.
-      const ids = await db
-        .selectFrom('id_transactions')
-        .select([sql<number | null>`min(id)`.as('lo'), sql<number | null>`max(id)`.as('hi')])
-        .where('scan_date', '>=', start)
-        .where('scan_date', '<=', end)
-        .executeTakeFirst();
-      if (ids?.lo === null || ids?.lo === undefined || ids.hi === null) continue;
+      // Bounded by the span's first and last row ids: a read along the primary key, not the whole table.
+      const ids = await scanIdSpan(this.deps.database, start, end);
+      if (!ids) continue;
       const rows = await db
         .selectFrom('id_transactions as t')
         .leftJoin('id_item_master as i', 'i.tag_id', 't.tag_id')
@@ -198,8 +193,8 @@ export class InventoryData {
         ])
         .where('t.scan_type', 'in', [...OUTBOUND_SCAN_TYPES])
         .where('t.rental_class_num', 'is not', null)
-        .where('t.id', '>=', Number(ids.lo))
-        .where('t.id', '<=', Number(ids.hi))
+        .where('t.id', '>=', ids.lo)
+        .where('t.id', '<=', ids.hi)
         .where('t.scan_date', '>=', start)
         .where('t.scan_date', '<=', end)
         .groupBy([sql`1`, sql`2`, sql`3`])

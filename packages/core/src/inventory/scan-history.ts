@@ -2,6 +2,7 @@ import type { DatabaseHandle } from '../storage/database.js';
 import type { IdTransactionsTable } from '../storage/schema.js';
 import { sql } from 'kysely';
 import { dayRange, sqlDateTime } from '../time/dates.js';
+import { scanIdSpan } from './row-ids.js';
 
 /** MySQL returns DATETIME columns as Date, SQLite as text: either as `YYYY-MM-DD HH:MM:SS`. */
 export const scanTimestamp = (v: unknown): string => (v instanceof Date ? sqlDateTime(v) : String(v).slice(0, 19));
@@ -172,20 +173,15 @@ export async function* scansInTimeOrder<C extends keyof IdTransactionsTable>(dat
   for (const day of dayRange(scanTimestamp(span.first).slice(0, 10), scanTimestamp(span.last).slice(0, 10))) {
     const from = `${day} 00:00:00` < options.start ? options.start : `${day} 00:00:00`;
     const to = `${day} 23:59:59` > options.end ? options.end : `${day} 23:59:59`;
-    const ids = await db
-      .selectFrom('id_transactions')
-      .select([sql<number | null>`min(id)`.as('lo'), sql<number | null>`max(id)`.as('hi')])
-      .where('scan_date', '>=', from)
-      .where('scan_date', '<=', to)
-      .executeTakeFirst();
-    if (ids?.lo === null || ids?.lo === undefined || ids.hi === null) continue;
+    const ids = await scanIdSpan(database, from, to);
+    if (!ids) continue;
     const rows: (Pick<IdTransactionsTable, C> & { id: number; scan_date: string })[] = [];
-    for (let after = Number(ids.lo) - 1; ; ) {
+    for (let after = ids.lo - 1; ; ) {
       const page = (await db
         .selectFrom('id_transactions')
         .select(columns)
         .where('id', '>', after)
-        .where('id', '<=', Number(ids.hi))
+        .where('id', '<=', ids.hi)
         .where('scan_date', '>=', from)
         .where('scan_date', '<=', to)
         .$if(options.withStatus === true, (b) => b.where('status', 'is not', null))

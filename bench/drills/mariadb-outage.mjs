@@ -123,7 +123,8 @@ await runDrill(out, cleanup, async () => {
     const recoverySeconds = await recovery(backAt);
     log(`  recovered ${recoverySeconds.toFixed(2)} s after the database answered (${((backAt - upAt) / 1000).toFixed(2)} s after it was started or continued)`);
     await sleep(8_000);
-    phases.push({ name, downAt, restartAt, upAt, backAt, recoverySeconds });
+    // The quiet time after recovery ends here: the next phase takes the server away right after.
+    phases.push({ name, downAt, restartAt, upAt, backAt, recoverySeconds, quietUntil: performance.now() });
   }
   stop = true;
   await Promise.all(clients);
@@ -136,7 +137,9 @@ await runDrill(out, cleanup, async () => {
   // the host's probe before `up()` returns or this drill's own check (`backAt`) sees it, and an answer that is
   // fresh again rightly carries no stale flag.
   const inOutage = (a) => phases.some((p) => a.t0 >= p.downAt + 4_500 && a.t1 <= p.restartAt);
-  const afterRecovery = (a) => phases.some((p) => a.t0 >= p.backAt + p.recoverySeconds * 1000 + 3_000 && a.t0 <= p.backAt + p.recoverySeconds * 1000 + 8_000);
+  // After recovery: sent from 3 s after it and answered before the next phase took the server away again (an
+  // answer that needed the database and was still under way when the next outage began is rightly stale).
+  const afterRecovery = (a) => phases.some((p) => a.t0 >= p.backAt + p.recoverySeconds * 1000 + 3_000 && a.t1 <= p.quietUntil);
   const outageAnswers = answers.filter(inOutage);
   const lat = outageAnswers.map((a) => a.t1 - a.t0);
   Object.assign(out, {
@@ -175,7 +178,7 @@ await runDrill(out, cleanup, async () => {
     out.staleSamples = answers
       .filter((a) => afterRecovery(a) && a.stale)
       .slice(0, 5)
-      .map((a) => `${a.path} at ${((a.t0 - phases[0].downAt) / 1000).toFixed(1)} s`);
+      .map((a) => `${a.path} sent at ${((a.t0 - phases[0].downAt) / 1000).toFixed(1)} s, answered at ${((a.t1 - phases[0].downAt) / 1000).toFixed(1)} s`);
   }
   if (out.duringOutage.cachedForecastsNotStale) {
     out.notStaleSamples = outageAnswers

@@ -1,6 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actorOf, addDays, comparedWeeks, fleetDays, kpiReportSchema, MATCH_IMPACT_JOB, scansInTimeOrder, soldOut, systemActor } from '../src/index.js';
-import type { BusinessKpis, FleetDays, ProposedDecision } from '../src/index.js';
+import {
+  actorOf,
+  addDays,
+  comparedWeeks,
+  coreMigrations,
+  createDatabase,
+  fleetDays,
+  migrate,
+  kpiReportSchema,
+  MATCH_IMPACT_JOB,
+  scansInTimeOrder,
+  soldOut,
+  systemActor,
+} from '../src/index.js';
+import type { BusinessKpis, DatabaseHandle, FleetDays, ProposedDecision } from '../src/index.js';
 import { fleetDaysWalk } from '../src/kpis/fleet-days.js';
 import { startTestHost, type TestHost } from '../src/testing/index.js';
 
@@ -208,5 +221,55 @@ describe('GET /kpis on a simulated business, against the simulator’s truth', (
     await expect(host.call('GET', '/kpis?weeks=0')).rejects.toMatchObject({ status: 400, errors: [{ field: 'query.weeks' }] });
     await expect(host.call('GET', '/kpis?asOf=2026-13-01')).rejects.toMatchObject({ status: 400, errors: [{ field: 'query.asOf' }] });
     await expect(host.call('POST', '/kpis/match-impact', { principal: host.principals.read })).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describe('fleetDays on a hand-made fleet (not the simulator’s)', () => {
+  let database: DatabaseHandle;
+  beforeAll(async () => {
+    database = createDatabase('sqlite::memory:');
+    await migrate(database, 'core', coreMigrations);
+  });
+  afterAll(() => database.close());
+
+  it('an item the item master calls sold, with no scan before the range, stood on a shelf from the range’s first morning (or its arrival) until its first scan in it', async () => {
+    const item = (tag_id: string, status: string, created: string) => ({
+      tag_id,
+      rental_class_num: 'C1',
+      status,
+      bin_location: status === 'Sold' ? 'sold' : 'A1',
+      date_created: `${created} 08:00:00`,
+    });
+    await database.db
+      .insertInto('id_item_master')
+      .values([item('KEEP', 'Ready to Rent', '2026-01-01'), item('OLD', 'Sold', '2026-01-01'), item('LATE', 'Sold', '2026-03-03'), item('GONE', 'Sold', '2026-01-01')] as never)
+      .execute();
+    const scan = (tag_id: string, at: string, status: string) => ({
+      tag_id,
+      scan_type: status === 'Ready to Rent' ? 'Return' : 'Rental',
+      scan_date: at,
+      status,
+      bin_location: status === 'Sold' ? 'sold' : 'A1',
+      rental_class_num: 'C1',
+    });
+    await database.db
+      .insertInto('id_transactions')
+      .values([
+        // KEEP goes out on the 3rd and comes back on the 4th; OLD goes out on the 5th and is sold on the 6th;
+        // LATE arrives on the 3rd and goes out on the 4th; GONE has no scan at all.
+        scan('KEEP', '2026-03-03 09:00:00', 'On Rent'),
+        scan('KEEP', '2026-03-04 10:00:00', 'Ready to Rent'),
+        scan('LATE', '2026-03-04 11:00:00', 'On Rent'),
+        scan('OLD', '2026-03-05 09:30:00', 'On Rent'),
+        scan('OLD', '2026-03-06 09:30:00', 'Sold'),
+      ] as never)
+      .execute();
+    const fleet = await fleetDays(database, { from: '2026-03-01', to: '2026-03-07' });
+    const c = fleet.classes.get('C1')!;
+    // Owned: KEEP and OLD from the 1st, LATE from its arrival on the 3rd, OLD gone on the 6th; GONE never.
+    expect([...c.owned]).toEqual([2, 2, 3, 3, 3, 2, 2]);
+    // Most out at once: KEEP on the 3rd (out all day from 09:00); on the 4th KEEP until 10:00, then LATE from 11:00,
+    // one at a time; on the 5th LATE and OLD; on the 6th and 7th LATE (OLD is gone).
+    expect([...c.maxOut]).toEqual([0, 0, 1, 1, 2, 1, 1]);
   });
 });

@@ -28,6 +28,11 @@ interface ItemState {
   created: string;
   rentable: boolean;
   retired: boolean;
+  /**
+   * Gone from the fleet by the item master with no scan before the range saying when: gone before the range unless
+   * the range has a scan of it, which shows it was in the fleet (on a shelf, unscanned) until then.
+   */
+  pending?: boolean;
 }
 
 /** The columns of a scan that `fleetDaysWalk` takes. */
@@ -91,7 +96,9 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
     });
   }
   const withScan = new Set<string>();
-  // Each item's last scan (with a status) before the range: its state on the range's first morning.
+  // Each item's last scan (with a status) before the range: its state on the range's first morning. Asked only when
+  // the range has scans before it (a range from the first day of data has none), as the grouping reads every scan.
+  const earlier = await db.selectFrom('id_transactions').select('scan_date').where('scan_date', '<', start).limit(1).executeTakeFirst();
   const last = db
     .selectFrom('id_transactions')
     .select(['tag_id', sql<string>`max(scan_date)`.as('at')])
@@ -100,12 +107,14 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
     .$if(only !== null, (q) => q.where('rental_class_num', 'in', only!))
     .groupBy('tag_id')
     .as('l');
-  const before = await db
-    .selectFrom('id_transactions as t')
-    .innerJoin(last, (j) => j.onRef('l.tag_id', '=', 't.tag_id').onRef('l.at', '=', 't.scan_date'))
-    .select(['t.tag_id', 't.status', 't.bin_location'])
-    .where('t.status', 'is not', null)
-    .execute();
+  const before = !earlier
+    ? []
+    : await db
+        .selectFrom('id_transactions as t')
+        .innerJoin(last, (j) => j.onRef('l.tag_id', '=', 't.tag_id').onRef('l.at', '=', 't.scan_date'))
+        .select(['t.tag_id', 't.status', 't.bin_location'])
+        .where('t.status', 'is not', null)
+        .execute();
   for (const r of before) {
     const item = items.get(String(r.tag_id));
     if (!item) continue;
@@ -113,20 +122,9 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
     item.retired = isRetirement(r.status, r.bin_location);
     item.rentable = r.status === RENTABLE_STATUS;
   }
-  // An item sold before the range (with no scan before it) but scanned in it was in the fleet until that scan says otherwise.
-  const unscanned = [...items].filter(([tag, item]) => item.retired && !withScan.has(tag)).map(([tag]) => tag);
-  for (let i = 0; i < unscanned.length; i += 300) {
-    const seen = await db
-      .selectFrom('id_transactions')
-      .select('tag_id')
-      .distinct()
-      .where('tag_id', 'in', unscanned.slice(i, i + 300))
-      .where('scan_date', '>=', start)
-      .where('scan_date', '<=', end)
-      .where('status', 'is not', null)
-      .execute();
-    for (const r of seen) items.get(String(r.tag_id))!.retired = false;
-  }
+  // An item sold by the item master with no scan before the range, but scanned in it, was in the fleet until that scan
+  // says otherwise: the walk learns it at the item's first scan and counts the item back to the range's start then.
+  for (const [tag, item] of items) if (item.retired && !withScan.has(tag)) item.pending = true;
   const classes = new Map<string, ClassFleetDays>();
   const owned = new Map<string, number>();
   const rentable = new Map<string, number>();
@@ -169,6 +167,21 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
       if (item.rentable) add(rentable, item.cls, 1);
     }
   };
+  // An item found in the fleet at its first scan of the range (`pending`): it stood on a shelf from the range's first
+  // morning (or its arrival) until now, so each day closed before has one more unit owned and one more on a shelf all
+  // day (most out at once unchanged), and today it has been on a shelf so far.
+  const restore = (item: ItemState) => {
+    item.pending = false;
+    item.retired = false;
+    item.rentable = true;
+    const c = classes.get(item.cls)!;
+    for (let i = item.created > range.from ? days.indexOf(item.created) : 0; i >= 0 && i < d; i++) c.owned[i]!++;
+    add(owned, item.cls, 1);
+    add(rentable, item.cls, 1);
+    // The fewest on a shelf since opening: one more; with none yet for the class (no scan of it since opening), what
+    // stood on its shelf all along.
+    if (open) low.set(item.cls, low.has(item.cls) ? low.get(item.cls)! + 1 : rentable.get(item.cls)!);
+  };
   return {
     start,
     end,
@@ -182,7 +195,9 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
         setLow();
       }
       const item = items.get(String(s.tag_id));
-      if (!item || item.retired || item.created > day) return;
+      if (!item || item.created > day) return;
+      if (item.pending) restore(item);
+      else if (item.retired) return;
       const nowRentable = s.status === RENTABLE_STATUS;
       if (isRetirement(s.status, s.bin_location)) {
         item.retired = true;

@@ -98,12 +98,7 @@ export async function foldScanHistory<S>(database: DatabaseHandle, options: Scan
   const lastId = new Map<string, number>();
   const again = new Set<string>();
   const pageRows = options.pageRows ?? PAGE_ROWS;
-  let after = 0;
-  for (let first = true; ; first = false) {
-    if (!first) await turn();
-    const rows = (await base().where('id', '>', after).orderBy('id').limit(pageRows).execute()) as Record<string, unknown>[];
-    if (!rows.length) break;
-    after = Number(rows[rows.length - 1]!.id);
+  const walkPage = (rows: Record<string, unknown>[]) => {
     for (const r of rows) {
       const tagId = String(r.tag_id);
       if (again.has(tagId)) continue;
@@ -120,7 +115,20 @@ export async function foldScanHistory<S>(database: DatabaseHandle, options: Scan
       lastId.set(tagId, id);
       fold.step(state, r, at);
     }
-    if (rows.length < pageRows) break;
+  };
+  const page = (after: number) => base().where('id', '>', after).orderBy('id').limit(pageRows).execute() as Promise<Record<string, unknown>[]>;
+  // The next page is read while this one is walked, so the database and this process work at the same time.
+  let next: Promise<Record<string, unknown>[]> | null = page(0);
+  try {
+    for (let first = true; next; first = false) {
+      if (!first) await turn();
+      const rows: Record<string, unknown>[] = await next;
+      next = rows.length === pageRows ? page(Number(rows[rows.length - 1]!.id)) : null;
+      walkPage(rows);
+    }
+  } finally {
+    // A fold that throws leaves a read under way: its failure is nobody's to report.
+    next?.catch(() => {});
   }
   if (again.size) {
     const walking = new Map<string, S>();

@@ -102,6 +102,12 @@ export async function dataKpis(deps: { database: DatabaseHandle; inventory: Inve
   const minGrade = options.minRentableGrade ?? 'C';
   const compared = comparedWeeks(asOf, weeks);
 
+  // The units sent out and the revenue are read by the database while this process walks the scans below: started
+  // now, awaited after (a failure here is raised there).
+  const revenue = revenuePerRental(database, period, previous, covered);
+  revenue.catch(() => {});
+  const unitsOut = inventory.dailyUnitsOut({ level: 'total', from: covered(previous) ? previous.from : period.from, to: period.to });
+  unitsOut.catch(() => {});
   // One pass over the scans, in time order, covers the stockout weeks, both periods' fleets and their repairs and replacements.
   const sweepFrom = [previous.from, compared[0]!.yearEarlier.from].reduce((a, b) => (a < b ? a : b));
   const fleetWalk = dataFrom === null ? null : await fleetDaysWalk(database, { from: sweepFrom < dataFrom ? dataFrom : sweepFrom, to: asOf, opensAt: options.opensAt });
@@ -124,8 +130,8 @@ export async function dataKpis(deps: { database: DatabaseHandle; inventory: Inve
     period: { ...period, days: length },
     previousPeriod: { ...previous, covered: covered(previous) },
     stockouts: stockouts(fleet, compared, dataFrom),
-    inventoryTurns: await inventoryTurns(inventory, fleet, period, previous, covered),
-    revenuePerRental: await revenuePerRental(database, period, previous, covered),
+    inventoryTurns: await unitsOut.then(() => inventoryTurns(inventory, fleet, period, previous, covered)),
+    revenuePerRental: await revenue,
     unplannedRepairs: await repairs(walks, period, previous, covered),
     prematureReplacements: await replacements(walks, period, previous, covered, minGrade),
   };

@@ -242,7 +242,13 @@ describe('fleetDays on a hand-made fleet (not the simulator’s)', () => {
     });
     await database.db
       .insertInto('id_item_master')
-      .values([item('KEEP', 'Ready to Rent', '2026-01-01'), item('OLD', 'Sold', '2026-01-01'), item('LATE', 'Sold', '2026-03-03'), item('GONE', 'Sold', '2026-01-01')] as never)
+      .values([
+        item('KEEP', 'Ready to Rent', '2026-01-01'),
+        item('OLD', 'Sold', '2026-01-01'),
+        item('LATE', 'Sold', '2026-03-03'),
+        item('GONE', 'Sold', '2026-01-01'),
+        item('EARLY', 'Sold', '2026-03-05'),
+      ] as never)
       .execute();
     const scan = (tag_id: string, at: string, status: string) => ({
       tag_id,
@@ -256,7 +262,9 @@ describe('fleetDays on a hand-made fleet (not the simulator’s)', () => {
       .insertInto('id_transactions')
       .values([
         // KEEP goes out on the 3rd and comes back on the 4th; OLD goes out on the 5th and is sold on the 6th;
-        // LATE arrives on the 3rd and goes out on the 4th; GONE has no scan at all.
+        // LATE arrives on the 3rd and goes out on the 4th; GONE has no scan at all; EARLY's only scan is dated
+        // before the day it was created (the 5th).
+        scan('EARLY', '2026-03-02 12:00:00', 'Ready to Rent'),
         scan('KEEP', '2026-03-03 09:00:00', 'On Rent'),
         scan('KEEP', '2026-03-04 10:00:00', 'Ready to Rent'),
         scan('LATE', '2026-03-04 11:00:00', 'On Rent'),
@@ -266,8 +274,9 @@ describe('fleetDays on a hand-made fleet (not the simulator’s)', () => {
       .execute();
     const fleet = await fleetDays(database, { from: '2026-03-01', to: '2026-03-07' });
     const c = fleet.classes.get('C1')!;
-    // Owned: KEEP and OLD from the 1st, LATE from its arrival on the 3rd, OLD gone on the 6th; GONE never.
-    expect([...c.owned]).toEqual([2, 2, 3, 3, 3, 2, 2]);
+    // Owned: KEEP and OLD from the 1st, LATE from its arrival on the 3rd, EARLY from its arrival on the 5th, OLD
+    // gone on the 6th; GONE never.
+    expect([...c.owned]).toEqual([2, 2, 3, 3, 4, 3, 3]);
     // Most out at once: KEEP on the 3rd (out all day from 09:00); on the 4th KEEP until 10:00, then LATE from 11:00,
     // one at a time; on the 5th LATE and OLD; on the 6th and 7th LATE (OLD is gone).
     expect([...c.maxOut]).toEqual([0, 0, 1, 1, 2, 1, 1]);

@@ -132,11 +132,12 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
   const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
   // Items arriving (created) on each day of the range; the rest count from the first morning.
   const arriving = new Map<string, ItemState[]>();
+  const arrive = (item: ItemState) => (arriving.get(item.created) ?? arriving.set(item.created, []).get(item.created)!).push(item);
   for (const item of items.values()) {
     if (!classes.has(item.cls)) classes.set(item.cls, { owned: new Int32Array(days.length), maxOut: new Int32Array(days.length) });
     if (item.retired) continue;
     if (item.created > range.from) {
-      (arriving.get(item.created) ?? arriving.set(item.created, []).get(item.created)!).push(item);
+      arrive(item);
       continue;
     }
     add(owned, item.cls, 1);
@@ -195,7 +196,15 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
         setLow();
       }
       const item = items.get(String(s.tag_id));
-      if (!item || item.created > day) return;
+      if (!item) return;
+      if (item.pending && item.created > day) {
+        // Scanned before the day it was created: in the fleet from that day on, as any item arriving in the range.
+        item.pending = false;
+        item.retired = false;
+        arrive(item);
+        return;
+      }
+      if (item.created > day) return;
       if (item.pending) restore(item);
       else if (item.retired) return;
       const nowRentable = s.status === RENTABLE_STATUS;

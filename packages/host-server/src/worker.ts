@@ -38,7 +38,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Wor
   let queues: string[];
   try {
     await runtime.start();
-    queues = runtime.startWorkers({ concurrency: options.concurrency, queues: options.queues });
+    // A worker serves no HTTP: a full collection when its jobs end costs no request anything.
+    queues = runtime.startWorkers({ concurrency: options.concurrency, queues: options.queues, collectBetweenJobs: options.collectBetweenJobs ?? true });
   } catch (err) {
     await runtime.close();
     throw err;

@@ -5,6 +5,7 @@ import { stableStringify } from '../cache/cache.js';
 import { HttpProblem } from '../contracts/problem.js';
 import type { Clock } from '../time/clock.js';
 import { runAsJob } from './job-context.js';
+import { collectGarbage } from './collect-garbage.js';
 import type { RunningJob } from './job-context.js';
 import type { JobCounts, JobHandler, JobListOptions, JobOptions, JobRecord, JobRunner, JobStatus } from './jobs.js';
 import type { Logger } from '../observability/logger.js';
@@ -37,6 +38,11 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Queue names (plugin ids: `demand`, `maintenance`, …) to take jobs from; all registered ones by default. */
   queues?: string[];
+  /**
+   * A full garbage collection each time this process's last running job ends (default false; `rfid3 worker`, which
+   * serves no HTTP, turns it on): the next job starts from what is alive, not beside the last one's garbage.
+   */
+  collectBetweenJobs?: boolean;
 }
 
 type Bullmq = typeof import('bullmq');
@@ -128,6 +134,7 @@ export class BullmqJobRunner implements JobRunner {
   private active = 0;
   /** Jobs this process may execute at once, across all its queues. */
   private limit = 1;
+  private collectBetweenJobs = false;
 
   private constructor(
     private readonly bull: Bullmq,
@@ -277,6 +284,7 @@ export class BullmqJobRunner implements JobRunner {
     const unknown = names.filter((q) => !this.queueNames().includes(q));
     if (unknown.length) throw new Error(`no jobs in queue${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (queues: ${this.queueNames().join(', ')})`);
     this.limit = options.concurrency ?? 1;
+    this.collectBetweenJobs = options.collectBetweenJobs === true;
     for (const name of names) {
       const worker = new this.bull.Worker(name, (job, token) => this.process(job, token), {
         // Stored on each job it takes (`worker` in the job's record): which process ran what.
@@ -392,6 +400,7 @@ export class BullmqJobRunner implements JobRunner {
       throw err;
     } finally {
       this.active--;
+      if (this.collectBetweenJobs && this.active === 0) collectGarbage();
       this.gate();
     }
   }

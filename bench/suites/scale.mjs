@@ -17,7 +17,7 @@
 //
 // Each size's figures are written to bench/scale-runs/<N>.json as each step ends (so a size that fails later keeps
 // what it measured), and the table is made from every size on file: `--items=5000` and later `--items=50000` give
-// the exponents; `--table-only` writes the table from the files without measuring. `--keep` keeps `bench_scale_<N>` after the run; `--reuse` skips the ingest when `bench_scale_<N>`
+// the exponents; `--table-only` writes the table from the files without measuring. `--keep` keeps `bench_scale_<N>` after the run; `--reuse` (which keeps it too) skips the ingest when `bench_scale_<N>`
 // holds the same simulated business already (its ingest figures then come from the file).
 //
 // The simulated business (the source, a SQLite file) is not a stage: it is kept between runs in RFID3_BENCH_CACHE
@@ -467,7 +467,8 @@ export const bench = {
     const loadAverageStart = loadavg()[0];
     // `--table-only`: measure nothing, write the table from the figures on file.
     if (!flag(options['table-only']))
-      for (const items of sizes) await oneSize(items, { serverUrl, redisUrl, workerCounts, keep: ingestOnly || flag(options.keep), reuse: flag(options.reuse), log });
+      for (const items of sizes)
+        await oneSize(items, { serverUrl, redisUrl, workerCounts, keep: ingestOnly || flag(options.keep) || flag(options.reuse), reuse: flag(options.reuse), log });
     const results = { measured: !flag(options['table-only']), loadAverageStart, loadAverageEnd: loadavg()[0], sizes: {} };
     // The table: every size on file (this run's and earlier ones'), each with the date and commit it was measured at.
     const onFile = existsSync(RUNS_DIR)

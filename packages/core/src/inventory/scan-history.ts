@@ -117,18 +117,9 @@ export async function foldScanHistory<S>(database: DatabaseHandle, options: Scan
     }
   };
   const page = (after: number) => base().where('id', '>', after).orderBy('id').limit(pageRows).execute() as Promise<Record<string, unknown>[]>;
-  // The next page is read while this one is walked, so the database and this process work at the same time.
-  let next: Promise<Record<string, unknown>[]> | null = page(0);
-  try {
-    for (let first = true; next; first = false) {
-      if (!first) await turn();
-      const rows: Record<string, unknown>[] = await next;
-      next = rows.length === pageRows ? page(Number(rows[rows.length - 1]!.id)) : null;
-      walkPage(rows);
-    }
-  } finally {
-    // A fold that throws leaves a read under way: its failure is nobody's to report.
-    next?.catch(() => {});
+  for await (const rows of readingAhead(page(0), (rows) => (rows.length === pageRows ? page(Number(rows[rows.length - 1]!.id)) : null))) {
+    walkPage(rows);
+    await turn();
   }
   if (again.size) {
     const walking = new Map<string, S>();
@@ -207,17 +198,25 @@ export async function* scansInTimeOrder<C extends keyof IdTransactionsTable>(dat
     const order = rows.map((_, i) => i).sort((i, j) => (at[i]! < at[j]! ? -1 : at[i]! > at[j]! ? 1 : Number(rows[i]!.id) - Number(rows[j]!.id)));
     return order.map((i) => rows[i]!);
   };
-  // The next day is read while the caller walks this one, so the database and this process work at the same time.
   const days = dayRange(scanTimestamp(span.first).slice(0, 10), scanTimestamp(span.last).slice(0, 10));
-  let next: Promise<Row[]> | null = readDay(days[0]!);
+  let d = 0;
+  for await (const rows of readingAhead(readDay(days[0]!), () => (++d < days.length ? readDay(days[d]!) : null))) yield* rows;
+}
+
+/**
+ * Each read's result in turn, the following read (`following` of the result, or null for none) already under way
+ * while the caller takes it, so that the database and this process work at the same time. A caller that stops early
+ * leaves a read under way: its failure is nobody's to report.
+ */
+async function* readingAhead<T>(first: Promise<T>, following: (result: T) => Promise<T> | null): AsyncGenerator<T> {
+  let next: Promise<T> | null = first;
   try {
-    for (let d = 0; next; d++) {
-      const rows: Row[] = await next;
-      next = d + 1 < days.length ? readDay(days[d + 1]!) : null;
-      yield* rows;
+    while (next) {
+      const result: T = await next;
+      next = following(result);
+      yield result;
     }
   } finally {
-    // A caller that stops early leaves a read under way: its failure is nobody's to report.
     next?.catch(() => {});
   }
 }

@@ -151,6 +151,8 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
     it("ingests scans into RFID3's id_transactions (common_name NOT NULL, BOOLEAN flags) and moves id_item_master", async () => {
       const [items] = (await admin.query('SELECT tag_id, common_name FROM id_item_master ORDER BY tag_id LIMIT 1')) as unknown as [{ tag_id: string; common_name: string }[]];
       const tag = items[0]!.tag_id;
+      // An hour ahead: no simulated scan of this tag has this date (the simulator's own Touch Scans of it may exist).
+      const scanDate = new Date(Date.now() + 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
       const res = await fetch(`${app.url}/api/ingest/scans`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -159,7 +161,7 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
             {
               tag_id: tag,
               scan_type: 'Touch Scan',
-              scan_date: new Date(Date.now() + 3_600_000).toISOString().slice(0, 19).replace('T', ' '),
+              scan_date: scanDate,
               status: 'Repair',
               quality: 'C',
               stain: true,
@@ -170,9 +172,11 @@ describe.skipIf(!services.mysqlUrl)('an existing RFID3 MariaDB database (skipped
       });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ accepted: 1, itemsUpdated: 1 });
-      const [rows] = (await admin.query('SELECT common_name, stain, wet FROM id_transactions WHERE tag_id = ? AND scan_type = ?', [tag, 'Touch Scan'])) as unknown as [
-        { common_name: string; stain: number; wet: number }[],
-      ];
+      const [rows] = (await admin.query('SELECT common_name, stain, wet FROM id_transactions WHERE tag_id = ? AND scan_type = ? AND scan_date = ?', [
+        tag,
+        'Touch Scan',
+        scanDate,
+      ])) as unknown as [{ common_name: string; stain: number; wet: number }[]];
       expect(rows).toEqual([{ common_name: items[0]!.common_name, stain: 1, wet: 0 }]);
       const [item] = (await admin.query('SELECT status, quality FROM id_item_master WHERE tag_id = ?', [tag])) as unknown as [{ status: string; quality: string }[]];
       expect(item[0]).toEqual({ status: 'Repair', quality: 'C' });

@@ -78,7 +78,7 @@ describe('GET /kpis on a simulated business, against the simulator’s truth', (
     const same = async (r: { from: string; to: string }) => {
       const walk = await fleetDaysWalk(database, r);
       const rows = scansInTimeOrder(database, { start: `${addDays(r.from, -20)} 00:00:00`, end: `${r.to} 23:59:59`, columns: ['tag_id', 'status', 'bin_location'] });
-      for await (const row of rows) walk.scan(row);
+      for await (const day of rows) for (const row of day) walk.scan(row);
       const plain = (f: FleetDays) => ({ days: f.days, classes: [...f.classes].map(([cls, c]) => [cls, [...c.owned], [...c.maxOut]]) });
       expect(plain(walk.finish())).toEqual(plain(await fleetDays(database, r)));
     };

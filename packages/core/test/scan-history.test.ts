@@ -99,16 +99,20 @@ describeEach(databaseTargets(services), 'foldScanHistory', (target) => {
     expect(declined.size).toBe(all.size - 1);
   });
 
-  it('reads the scans of a range in time order, then row id, however they were stored, from a mid-day start to a mid-day end', async () => {
-    const all = (await handle.db.selectFrom('id_transactions').select(['id', 'scan_date', 'status', 'rental_class_num']).execute()).map((r) => ({
+  it('reads the scans of a range in time order, then row id, however they were stored, from a mid-day start to a mid-day end, with their values', async () => {
+    const all = (await handle.db.selectFrom('id_transactions').select(['id', 'scan_date', 'tag_id', 'status', 'quality']).execute()).map((r) => ({
       id: Number(r.id),
       at: String(r.scan_date).slice(0, 19),
+      tag: String(r.tag_id),
       status: r.status,
+      quality: r.quality,
     }));
-    const inOrder = (rows: typeof all) => [...rows].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id - b.id)).map((r) => `${r.at}#${r.id}`);
-    const read = async (options: { start: string; end: string; withStatus?: boolean; pageRows?: number }) => {
+    const line = (r: { at: string; id: number; tag: string; status: string | null; quality: string | null }) => `${r.at}#${r.id}#${r.tag}#${r.status}#${r.quality}`;
+    const inOrder = (rows: typeof all) => [...rows].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id - b.id)).map(line);
+    const read = async (options: { start: string; end: string; withStatus?: boolean; pageRows?: number; internedPerColumn?: number }) => {
       const out: string[] = [];
-      for await (const r of scansInTimeOrder(handle, { ...options, columns: ['status'] })) out.push(`${String(r.scan_date).slice(0, 19)}#${r.id}`);
+      for await (const day of scansInTimeOrder(handle, { ...options, columns: ['tag_id', 'status', 'quality'] }))
+        for (const r of day) out.push(line({ at: r.scan_date, id: r.id, tag: r.tag_id, status: r.status, quality: r.quality }));
       return out;
     };
     const start = '2026-02-03 12:00:00';
@@ -118,6 +122,8 @@ describeEach(databaseTargets(services), 'foldScanHistory', (target) => {
     expect(within.some((r, i) => i > 0 && r.at < within[i - 1]!.at)).toBe(true);
     for (const pageRows of [1, 4, 5000]) expect(await read({ start, end, pageRows })).toEqual(inOrder(within));
     expect(await read({ start, end, withStatus: true, pageRows: 3 })).toEqual(inOrder(within.filter((r) => r.status !== null)));
+    // Past the values a column may hold for the whole walk (23 tags, 2 grades), the rest are kept day by day.
+    expect(await read({ start, end, internedPerColumn: 2 })).toEqual(inOrder(within));
     expect(await read({ start: '2027-01-01 00:00:00', end: '2027-12-31 23:59:59' })).toEqual([]);
   });
 });

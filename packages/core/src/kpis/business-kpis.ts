@@ -115,10 +115,11 @@ export async function dataKpis(deps: { database: DatabaseHandle; inventory: Inve
   const itemsWalk = walkItems(walked, minGrade);
   const start = fleetWalk && fleetWalk.start < itemsWalk.start ? fleetWalk.start : itemsWalk.start;
   const end = fleetWalk && fleetWalk.end > itemsWalk.end ? fleetWalk.end : itemsWalk.end;
-  for await (const r of scansInTimeOrder(database, { start, end, columns: ['tag_id', 'scan_type', 'status', 'bin_location', 'quality', 'notes'] })) {
-    fleetWalk?.scan(r);
-    itemsWalk.scan(r);
-  }
+  for await (const day of scansInTimeOrder(database, { start, end, columns: ['tag_id', 'scan_type', 'status', 'bin_location', 'quality', 'notes'] }))
+    for (const r of day) {
+      fleetWalk?.scan(r);
+      itemsWalk.scan(r);
+    }
   const fleet = fleetWalk?.finish() ?? null;
   const found = itemsWalk.finish();
   const walks = new Map(walked.map((p, i) => [p, found[i]!]));

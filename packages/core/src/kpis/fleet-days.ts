@@ -64,7 +64,7 @@ export async function fleetDays(database: DatabaseHandle, range: { from: string;
   const walk = await fleetDaysWalk(database, range);
   const only = range.rentalClasses && range.rentalClasses.length ? range.rentalClasses : null;
   const scans = scansInTimeOrder(database, { start: walk.start, end: walk.end, columns: ['tag_id', 'status', 'bin_location'], withStatus: true, rentalClasses: only });
-  for await (const s of scans) walk.scan(s);
+  for await (const day of scans) for (const s of day) walk.scan(s);
   return walk.finish();
 }
 
@@ -146,6 +146,9 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
   // The day scans are taken for (an index of `days`; -1 before the first), and whether the stores have opened on it.
   let d = -1;
   let open = false;
+  // The day `d` and the instant its stores open (`YYYY-MM-DD HH:MM`), made once a day rather than for each scan.
+  let today = '\uffff';
+  let opening = '';
   const setLow = () => {
     low.clear();
     for (const [cls, n] of rentable) low.set(cls, n);
@@ -163,7 +166,9 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
     if (d >= 0) close();
     d++;
     open = false;
-    for (const item of arriving.get(days[d]!) ?? []) {
+    today = days[d]!;
+    opening = `${today} ${opens}`;
+    for (const item of arriving.get(today) ?? []) {
       add(owned, item.cls, 1);
       if (item.rentable) add(rentable, item.cls, 1);
     }
@@ -189,9 +194,12 @@ export async function fleetDaysWalk(database: DatabaseHandle, range: { from: str
     scan(s) {
       const at = String(s.scan_date);
       if (s.status === null || at < start || at > end) return;
-      const day = at.slice(0, 10);
-      while (d < 0 || days[d]! < day) next();
-      if (!open && at >= `${day} ${opens}`) {
+      if (!at.startsWith(today)) {
+        const day = at.slice(0, 10);
+        while (d < 0 || days[d]! < day) next();
+      }
+      const day = today;
+      if (!open && at >= opening) {
         open = true;
         setLow();
       }

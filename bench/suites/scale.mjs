@@ -1,4 +1,4 @@
-// The pipeline at several sizes on MariaDB (`pnpm bench scale [--items=5000,50000] [--workers=1,2|none] [--keep] [--reuse]`,
+// The pipeline at several sizes on MariaDB (`pnpm bench scale [--items=5000,50000] [--workers=1,2|none] [--keep] [--reuse] [--load=raw]`,
 // MYSQL_URL or the local root@127.0.0.1:3306, REDIS_URL or the local 127.0.0.1:6379): the simulator's business of
 // N items × 730 days, loaded into a database of its own (`bench_scale_<N>`) through the product's own ingest path,
 // then the pipeline on BullMQ, once with one `rfid3 worker` process and once with two: every `.retrain` job (train),
@@ -18,7 +18,9 @@
 // Each size's figures are written to bench/scale-runs/<N>.json as each step ends (so a size that fails later keeps
 // what it measured), and the table is made from every size on file: `--items=5000` and later `--items=50000` give
 // the exponents; `--table-only` writes the table from the files without measuring. `--keep` keeps `bench_scale_<N>` after the run; `--reuse` (which keeps it too) skips the ingest when `bench_scale_<N>`
-// holds the same simulated business already (its ingest figures then come from the file).
+// holds the same simulated business already (its ingest figures then come from the file); `--load=raw` loads it by
+// raw batched INSERT instead of the ingest path, to measure the pipeline again without an hour of ingest at 50,000
+// items (the ingest figures then come from the file too, marked with the date and commit they were measured at).
 //
 // The simulated business (the source, a SQLite file) is not a stage: it is kept between runs in RFID3_BENCH_CACHE
 // (default ~/.cache/rfid3-bench), named by its size, the day and a hash of the simulator's build and core's migrations, and made again when any changes.
@@ -188,6 +190,7 @@ async function insertChunks(handle, table, rows) {
       .execute();
 }
 
+const round1 = (x) => Math.round(x * 10) / 10;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const RUNS_DIR = resolve(here, '..', 'scale-runs');
 
@@ -217,6 +220,40 @@ function peakRssOf(pid) {
     return m ? Math.round(Number(m[1]) / 1024) : null;
   } catch {
     return null;
+  }
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds the process has used so far (user + system, from /proc), or null when it is gone. */
+function cpuSecondsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds the whole machine has been busy so far (every core, everything but idle and I/O wait, from /proc/stat). */
+function machineBusySeconds() {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return (user + nice + system + irq + softirq + steal) / TICKS;
+}
+
+/** The MariaDB server processes on this machine (the one the bench loads, when it runs here). */
+function mariadbPids() {
+  try {
+    return execFileSync('pgrep', ['-x', 'mariadbd']).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
 }
 
@@ -300,6 +337,7 @@ async function pipelineOnWorkers(url, workers, { redisUrl, log }) {
     for (const [stage, jobs] of stages) {
       log(`  ${workers} worker(s): ${stage}, ${jobs.length} jobs`);
       const t = performance.now();
+      const cpuBefore = { machine: machineBusySeconds(), workers: procs.map((p) => cpuSecondsOf(p.child.pid)), mariadb: mariadbPids().map(cpuSecondsOf) };
       const payloadOf = new Map();
       const ids = jobs.map(([name, payload]) => {
         const { id } = producer.jobs.enqueue(name, payload);
@@ -309,6 +347,15 @@ async function pipelineOnWorkers(url, workers, { redisUrl, log }) {
       const done = [];
       for (const id of ids) done.push(await settled(producer.jobs, id));
       const seconds = (performance.now() - t) / 1000;
+      // What the stage cost in CPU, and how many of the machine's cores were busy on average: with one worker, that
+      // bounds what a second can gain (the same work on 2 cores takes at least busy core-seconds ÷ 2).
+      const machineBusy = machineBusySeconds() - cpuBefore.machine;
+      const cpu = {
+        workers: procs.map((p, i) => round1(cpuSecondsOf(p.child.pid) - cpuBefore.workers[i])),
+        mariadb: round1(mariadbPids().reduce((a, pid) => a + (cpuSecondsOf(pid) ?? 0), 0) - cpuBefore.mariadb.reduce((a, x) => a + (x ?? 0), 0)),
+        machine: round1(machineBusy),
+        coresBusy: Math.round((machineBusy / seconds) * 100) / 100,
+      };
       const failed = done.filter((r) => r.status !== 'succeeded');
       // A failed job is said and counted, and the run goes on: what the other stages measure still holds.
       const failures = failed.map((r) => `${r.name}${r.name === ANSWER_JOB ? ` ${payloadOf.get(r.id)?.path}` : ''}: ${String(r.error).slice(0, 200)}`);
@@ -325,8 +372,10 @@ async function pipelineOnWorkers(url, workers, { redisUrl, log }) {
           .sort((a, b) => b[1] - a[1])
           .slice(0, 5),
       );
-      out.stages[stage] = { seconds, jobs: done.length, failures, byWorker, jobSeconds, peakRssMiB: procs.map((p) => peakRssOf(p.child.pid)) };
-      log(`  ${workers} worker(s): ${stage} ${seconds.toFixed(1)} s, peak RSS ${out.stages[stage].peakRssMiB.join(' / ')} MiB (load average ${loadavg()[0].toFixed(1)})`);
+      out.stages[stage] = { seconds, jobs: done.length, failures, byWorker, jobSeconds, peakRssMiB: procs.map((p) => peakRssOf(p.child.pid)), cpu };
+      log(
+        `  ${workers} worker(s): ${stage} ${seconds.toFixed(1)} s, peak RSS ${out.stages[stage].peakRssMiB.join(' / ')} MiB, CPU s: workers ${cpu.workers.join(' / ')}, MariaDB ${cpu.mariadb}, machine ${cpu.machine} (${cpu.coresBusy} cores busy; load average ${loadavg()[0].toFixed(1)})`,
+      );
     }
     out.seconds = Object.values(out.stages).reduce((a, st) => a + st.seconds, 0);
     out.peakRssMiB = procs.map((p) => peakRssOf(p.child.pid));
@@ -354,7 +403,41 @@ async function loadedAlready(url, source) {
   }
 }
 
-async function oneSize(items, { serverUrl, redisUrl, workerCounts, keep, reuse, log }) {
+/** Loads the simulated business into `name` by raw batched INSERT, the scans in the order they happened (`--load=raw`). */
+async function loadRaw(serverUrl, name, file, stem, log) {
+  let source;
+  let target;
+  try {
+    source = createDatabase(`sqlite:${file}`);
+    target = await recreate(serverUrl, name);
+    for (const table of REFERENCE_TABLES) await insertChunks(target, table, await source.db.selectFrom(table).selectAll().execute());
+    const t = performance.now();
+    let loaded = 0;
+    for (let lastId = 0; ; ) {
+      const page = await source.db.selectFrom('id_transactions').selectAll().where('id', '>', lastId).orderBy('id').limit(MAX_BATCH).execute();
+      if (!page.length) break;
+      lastId = page[page.length - 1].id;
+      await insertChunks(
+        target,
+        'id_transactions',
+        page.map(({ id: _id, ...r }) => r),
+      );
+      loaded += page.length;
+      if (loaded % 1_000_000 < MAX_BATCH) log(`  ${loaded.toLocaleString('en-US')} scans loaded (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+    }
+    await sql.raw('create table bench_scale_meta (source varchar(255) not null)').execute(target.db);
+    await sql.raw(`insert into bench_scale_meta values ('${stem}')`).execute(target.db);
+  } finally {
+    await source?.close();
+    await target?.close();
+  }
+}
+
+/** The ingest figures of an earlier run, marked with the date and commit they were measured at. */
+const earlierIngest = (previous, how) =>
+  previous.ingest ? { ...previous.ingest, reused: { ...(previous.ingest.reused ?? { date: previous.date, commit: previous.commit }), how } } : undefined;
+
+async function oneSize(items, { serverUrl, redisUrl, workerCounts, keep, reuse, rawLoad, log }) {
   const name = `bench_scale_${items}`;
   const url = withDatabase(serverUrl, name);
   const made = await simulatedSource(items, log);
@@ -363,8 +446,12 @@ async function oneSize(items, { serverUrl, redisUrl, workerCounts, keep, reuse, 
   const run = { items, date: new Date().toISOString().slice(0, 10), commit: gitHead(), machine: machineLine(machine()), source: stem };
   run.simulate = { seconds: made.seconds, items: made.items, scans: made.scans, contracts: made.contracts, kept: made.kept };
   if (reuse && previous.ingest && previous.source === stem && (await loadedAlready(url, stem))) {
-    log(`${items} items: ${name} holds ${stem} already: its ingest figures are those of ${previous.date} (${previous.commit})`);
-    run.ingest = { ...previous.ingest, reused: { date: previous.date, commit: previous.commit } };
+    run.ingest = earlierIngest(previous, 'the database kept');
+    log(`${items} items: ${name} holds ${stem} already: its ingest figures are those of ${run.ingest.reused.date} (${run.ingest.reused.commit})`);
+  } else if (rawLoad) {
+    log(`${items} items: loading ${name} by raw batched INSERT (--load=raw): the ingest path is not measured`);
+    await loadRaw(serverUrl, name, made.file, stem, log);
+    run.ingest = earlierIngest(previous, 'this run loaded the database by raw INSERT');
   } else {
     let source;
     let target;
@@ -463,12 +550,22 @@ export const bench = {
     const ingestOnly = options.workers === 'none';
     const workerCounts = ingestOnly ? [] : list(options.workers, '1,2');
     if (!ingestOnly && !workerCounts.length) throw new Error('--workers: a comma-separated list of worker counts, such as 1,2, or none');
+    if (options.load !== undefined && options.load !== 'raw' && options.load !== 'ingest')
+      throw new Error('--load: ingest (the default: through the ingest path, measured) or raw');
     const flag = (v) => v !== undefined && v !== 'false' && v !== '0';
     const loadAverageStart = loadavg()[0];
     // `--table-only`: measure nothing, write the table from the figures on file.
     if (!flag(options['table-only']))
       for (const items of sizes)
-        await oneSize(items, { serverUrl, redisUrl, workerCounts, keep: ingestOnly || flag(options.keep) || flag(options.reuse), reuse: flag(options.reuse), log });
+        await oneSize(items, {
+          serverUrl,
+          redisUrl,
+          workerCounts,
+          keep: ingestOnly || flag(options.keep) || flag(options.reuse),
+          reuse: flag(options.reuse),
+          rawLoad: options.load === 'raw',
+          log,
+        });
     const results = { measured: !flag(options['table-only']), loadAverageStart, loadAverageEnd: loadavg()[0], sizes: {} };
     // The table: every size on file (this run's and earlier ones'), each with the date and commit it was measured at.
     const onFile = existsSync(RUNS_DIR)
@@ -503,7 +600,7 @@ function scaleRows(results) {
     if (r.ingest) {
       rows.push(
         [
-          `… ingest: ${n(r.ingest.scans)} scans through \`ingestScans\` (\`POST /api/ingest/scans\`'s code) in batches of ${MAX_BATCH} into MariaDB${r.ingest.reused ? ` (figures of ${r.ingest.reused.date} at ${r.ingest.reused.commit}, the database kept)` : ''}`,
+          `… ingest: ${n(r.ingest.scans)} scans through \`ingestScans\` (\`POST /api/ingest/scans\`'s code) in batches of ${MAX_BATCH} into MariaDB${r.ingest.reused ? ` (figures of ${r.ingest.reused.date} at ${r.ingest.reused.commit}; ${r.ingest.reused.how ?? 'the database kept'})` : ''}`,
           `${s1(r.ingest.seconds)} s (${n(r.ingest.scansPerSecond)} scans/s), peak RSS ${r.ingest.peakRssMiB} MiB (the loading process)`,
         ],
         [
@@ -526,7 +623,7 @@ function scaleRows(results) {
           )
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')})`,
-          `${s1(st.seconds)} s; peak RSS so far ${st.peakRssMiB.map((x) => `${x} MiB`).join(' / ')}${st.failures?.length ? `; **${st.failures.length} failed**: ${st.failures.join('; ')}` : ''}`,
+          `${s1(st.seconds)} s; peak RSS so far ${st.peakRssMiB.map((x) => `${x} MiB`).join(' / ')}${st.cpu ? `; CPU ${st.cpu.workers.map((x) => `${s1(x)} s`).join(' / ')} (worker${st.cpu.workers.length > 1 ? 's' : ''}), MariaDB ${s1(st.cpu.mariadb)} s, ${st.cpu.coresBusy} of the machine's cores busy` : ''}${st.failures?.length ? `; **${st.failures.length} failed**: ${st.failures.join('; ')}` : ''}`,
         ]);
       }
       if (p.seconds !== undefined && r.ingest) {
@@ -540,6 +637,12 @@ function scaleRows(results) {
     const two = r.pipeline?.[2];
     if (one?.seconds && two?.seconds)
       rows.push([`… two workers against one, after ingest (target ≤ 0.65×)`, `**${(two.seconds / one.seconds).toFixed(2)}×** (${s1(two.seconds)} s against ${s1(one.seconds)} s)`]);
+    const busy = one && STAGES.every((stage) => one.stages?.[stage]?.cpu) ? STAGES.reduce((a, stage) => a + one.stages[stage].cpu.machine, 0) : null;
+    if (busy !== null && one.seconds)
+      rows.push([
+        `… the best two workers could do on these 2 cores: the one-worker run's busy core-seconds (workers, MariaDB, everything else on the machine) ÷ 2, against its time`,
+        `${(busy / 2 / one.seconds).toFixed(2)}× (${s1(busy)} core-seconds in ${s1(one.seconds)} s: ${(busy / one.seconds).toFixed(2)} cores busy on average)`,
+      ]);
   }
   const stageSeconds = (r, stage) => (stage === 'ingest' ? r.ingest?.seconds : r.pipeline?.[1]?.stages?.[stage]?.seconds);
   for (let i = 1; i < sizes.length; i++) {

@@ -22,12 +22,32 @@ const ILL_FORMED = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC
 
 /** Field errors for every string in `value` (nested objects and arrays included) that is not valid UTF-8 text. */
 export function illFormedTextErrors(value: unknown, path: string[] = [], depth = 0): FieldError[] {
+  const out: FieldError[] = [];
+  collectIllFormed(value, [...path], depth, out);
+  return out;
+}
+
+/** `illFormedTextErrors` on one path that grows and shrinks as it goes: nothing is made for text that is well formed. */
+function collectIllFormed(value: unknown, path: string[], depth: number, out: FieldError[]): void {
   if (typeof value === 'string') {
-    return ILL_FORMED.test(value) ? [{ field: path.join('.'), message: 'is not valid UTF-8 text (an invalid byte sequence or a lone surrogate)' }] : [];
+    if (ILL_FORMED.test(value)) out.push({ field: path.join('.'), message: 'is not valid UTF-8 text (an invalid byte sequence or a lone surrogate)' });
+    return;
   }
-  if (value === null || typeof value !== 'object' || depth > 8) return [];
-  const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
-  return entries.flatMap(([k, v]) => illFormedTextErrors(v, [...path, k], depth + 1));
+  if (value === null || typeof value !== 'object' || depth > 8) return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(String(i));
+      collectIllFormed(value[i], path, depth + 1, out);
+      path.pop();
+    }
+    return;
+  }
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    path.push(k);
+    collectIllFormed((value as Record<string, unknown>)[k], path, depth + 1, out);
+    path.pop();
+  }
 }
 
 /**
@@ -44,7 +64,9 @@ export function validateRows<S extends z.ZodType>(
   const rejected: RejectedRow[] = [];
   rows.forEach((raw, index) => {
     const r = schema.safeParse(raw);
-    const errors = [...illFormedTextErrors(raw), ...(r.success ? (options.check?.(r.data) ?? []) : fieldErrors(r.error, ''))];
+    const ill = illFormedTextErrors(raw);
+    const more = r.success ? (options.check?.(r.data) ?? []) : fieldErrors(r.error, '');
+    const errors = more.length === 0 ? ill : ill.length === 0 ? more : [...ill, ...more];
     if (errors.length === 0 && r.success) valid.push({ index, row: r.data });
     else rejected.push({ index, errors });
   });

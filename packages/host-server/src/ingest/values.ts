@@ -11,6 +11,7 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\
  * with `T` or a space, an optional zone (converted to UTC) and fractions (dropped: DATETIME has none).
  */
 export function normalizeDateTime(value: string): string | null {
+  if (isCanonicalDateTime(value)) return value;
   const m = DATE_TIME.exec(value.trim());
   if (!m) return null;
   const [, y, mo, d, h = '00', mi = '00', s = '00', zone] = m;
@@ -28,6 +29,23 @@ export function normalizeDateTime(value: string): string | null {
   const year = new Date(ms).getUTCFullYear();
   if (year < 1970 || year > 2200) return null;
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+const CANONICAL = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Whether `value` is already as RFID3 stores it (`YYYY-MM-DD HH:MM:SS`, a real day and time, 1970–2200): what
+ * `normalizeDateTime` would give back unchanged, told without making a Date (every scan of a batch comes this way).
+ */
+function isCanonicalDateTime(value: string): boolean {
+  if (value.length !== 19 || !CANONICAL.test(value)) return false;
+  const n = (from: number, to: number) => Number(value.slice(from, to));
+  const [y, mo, d] = [n(0, 4), n(5, 7), n(8, 10)];
+  if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!)) return false;
+  return n(11, 13) <= 23 && n(14, 16) <= 59 && n(17, 19) <= 59;
 }
 
 export const dateTimeField = z
@@ -65,7 +83,16 @@ export const MAX_AHEAD_MS = 86_400_000;
  * happened (`happened`), any more than a day ahead of the clock. Planned dates (due, promised) may be ahead.
  */
 export function eventDateErrors(dates: Record<string, string | null | undefined>, now: Date, happened: readonly string[]): FieldError[] {
+  return eventDateCheck(now, happened)(dates);
+}
+
+/** `eventDateErrors` against one clock reading, for every row of a batch. */
+export function eventDateCheck(now: Date, happened: readonly string[]): (dates: Record<string, string | null | undefined>) => FieldError[] {
   const latest = new Date(now.getTime() + MAX_AHEAD_MS).toISOString().slice(0, 19).replace('T', ' ');
+  return (dates) => dateErrorsBefore(dates, latest, happened);
+}
+
+function dateErrorsBefore(dates: Record<string, string | null | undefined>, latest: string, happened: readonly string[]): FieldError[] {
   const errors: FieldError[] = [];
   for (const [field, value] of Object.entries(dates)) {
     if (!value) continue;

@@ -19,8 +19,9 @@
 // what it measured), and the table is made from every size on file: `--items=5000` and later `--items=50000` give
 // the exponents; `--table-only` writes the table from the files without measuring. `--keep` keeps `bench_scale_<N>` after the run; `--reuse` (which keeps it too) skips the ingest when `bench_scale_<N>`
 // holds the same simulated business already (its ingest figures then come from the file); `--load=raw` loads it by
-// raw batched INSERT instead of the ingest path, to measure the pipeline again without an hour of ingest at 50,000
-// items (the ingest figures then come from the file too, marked with the date and commit they were measured at).
+// raw batched INSERT instead of the ingest path (and keeps it), to measure the pipeline again without an hour of ingest
+// at 50,000 items (the ingest figures then come from the file too, marked with the date and commit they were measured
+// at); `--reuse --load=raw` loads it that way only when the database does not hold the business already.
 //
 // The simulated business (the source, a SQLite file) is not a stage: it is kept between runs in RFID3_BENCH_CACHE
 // (default ~/.cache/rfid3-bench), named by its size, the day and a hash of the simulator's build and core's migrations, and made again when any changes.
@@ -561,7 +562,7 @@ export const bench = {
           serverUrl,
           redisUrl,
           workerCounts,
-          keep: ingestOnly || flag(options.keep) || flag(options.reuse),
+          keep: ingestOnly || flag(options.keep) || flag(options.reuse) || options.load === 'raw',
           reuse: flag(options.reuse),
           rawLoad: options.load === 'raw',
           log,

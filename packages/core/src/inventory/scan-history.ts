@@ -23,7 +23,7 @@ export interface ScanHistoryOptions {
   through?: string;
   /** Only these items (read by tag; otherwise every item, by row id). */
   tagIds?: readonly string[];
-  /** Rows per read when every item is read (default 5,000). */
+  /** Row ids per read when every item is read (default 5,000). */
   pageRows?: number;
 }
 
@@ -41,11 +41,13 @@ const PAGE_ROWS = 5_000;
  * item by item in time order, and resolves with each item's final state. Nothing but the states is kept: no row of
  * the driver outlives its page.
  *
- * Every item is read in pages by row id, which follows the table's primary key and needs no sort by the database:
+ * Every item is read in pages of row ids, which follow the table's primary key and need no sort by the database:
  * at 11 M scans on MariaDB, one read sorted by item and date outlasted a 30 s query timeout and held every row at
  * once. Scans are stored as they arrive, so an item's come by row id in time order; an item with a scan older than
- * one already walked (a late upload) is walked again from the start, its scans read in time order by tag. On
- * SQLite, whose driver answers synchronously, the event loop gets a turn between pages.
+ * one already walked (a late upload) is walked again from the start, its scans read in time order by tag. The next
+ * three pages are read while one is walked (one read ahead, each page asked after the last row of the one before,
+ * left the walk waiting on the database). On SQLite, whose driver answers synchronously, the event loop gets a turn
+ * between pages.
  */
 export async function foldScanHistory<S>(database: DatabaseHandle, options: ScanHistoryOptions, fold: ScanFold<S>): Promise<Map<string, S>> {
   const { db } = database;
@@ -116,8 +118,17 @@ export async function foldScanHistory<S>(database: DatabaseHandle, options: Scan
       fold.step(state, r, at);
     }
   };
-  const page = (after: number) => base().where('id', '>', after).orderBy('id').limit(pageRows).execute() as Promise<Record<string, unknown>[]>;
-  for await (const rows of readingAhead(page(0), (rows) => (rows.length === pageRows ? page(Number(rows[rows.length - 1]!.id)) : null))) {
+  // Pages of `pageRows` row ids, up to the last scan on or before `through`; the next three read while this one is walked.
+  const ids = await scanIdSpan(database, '0000-01-01 00:00:00', options.through ? `${options.through} 23:59:59` : '9999-12-31 23:59:59');
+  const pages: number[] = [];
+  if (ids) for (let after = ids.lo - 1; after < ids.hi; after += pageRows) pages.push(after);
+  const page = (after: number) =>
+    base()
+      .where('id', '>', after)
+      .where('id', '<=', after + pageRows)
+      .orderBy('id')
+      .execute() as Promise<Record<string, unknown>[]>;
+  for await (const rows of readingAheadEach(pages, page, READS_AHEAD)) {
     walkPage(rows);
     await turn();
   }
@@ -298,11 +309,11 @@ export async function* scansInTimeOrder<C extends keyof IdTransactionsTable>(dat
       yield row as Row;
     }
   }
-  for await (const scans of readingAheadEach(days, readDay, DAYS_AHEAD)) yield inOrder(scans);
+  for await (const scans of readingAheadEach(days, readDay, READS_AHEAD)) yield inOrder(scans);
 }
 
-/** Days whose reads are under way at once while the caller takes one. */
-const DAYS_AHEAD = 3;
+/** Reads (days, pages) under way at once while the caller takes one. */
+const READS_AHEAD = 3;
 
 /**
  * `read` of each key in turn, the reads of the next `depth` keys already under way while the caller takes a result
@@ -324,23 +335,5 @@ async function* readingAheadEach<K, T>(keys: readonly K[], read: (key: K) => Pro
     }
   } finally {
     for (const p of pending) p.catch(() => {});
-  }
-}
-
-/**
- * Each read's result in turn, the following read (`following` of the result, or null for none) already under way
- * while the caller takes it, so that the database and this process work at the same time. A caller that stops early
- * leaves a read under way: its failure is nobody's to report.
- */
-async function* readingAhead<T>(first: Promise<T>, following: (result: T) => Promise<T> | null): AsyncGenerator<T> {
-  let next: Promise<T> | null = first;
-  try {
-    while (next) {
-      const result: T = await next;
-      next = following(result);
-      yield result;
-    }
-  } finally {
-    next?.catch(() => {});
   }
 }

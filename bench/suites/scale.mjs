@@ -391,6 +391,23 @@ async function pipelineOnWorkers(url, workers, { redisUrl, log }) {
   }
 }
 
+/**
+ * The MariaDB server's version and the settings the pipeline's speed hangs on: with O_DIRECT (the default), a read
+ * the buffer pool does not hold goes to the disk, and Debian's default pool is 128 MiB against 4 GB of scans at 50,000 items.
+ */
+async function mariadbSettings(serverUrl) {
+  const handle = createDatabase(serverUrl);
+  try {
+    const r = await sql.raw('select version() as version, @@innodb_buffer_pool_size as pool, @@innodb_flush_method as flush').execute(handle.db);
+    const row = r.rows[0];
+    return { version: String(row.version), innodbBufferPoolMiB: Math.round(Number(row.pool) / 2 ** 20), innodbFlushMethod: String(row.flush) };
+  } catch {
+    return null;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
 /** Whether `bench_scale_<N>` holds the given simulated business already, ingested whole. */
 async function loadedAlready(url, source) {
   const handle = createDatabase(url);
@@ -446,6 +463,7 @@ async function oneSize(items, { serverUrl, redisUrl, workerCounts, keep, reuse, 
   const previous = savedRun(items);
   const run = { items, date: new Date().toISOString().slice(0, 10), commit: gitHead(), machine: machineLine(machine()), source: stem };
   run.simulate = { seconds: made.seconds, items: made.items, scans: made.scans, contracts: made.contracts, kept: made.kept };
+  run.mariadb = await mariadbSettings(serverUrl);
   if (reuse && previous.ingest && previous.source === stem && (await loadedAlready(url, stem))) {
     run.ingest = earlierIngest(previous, 'the database kept');
     log(`${items} items: ${name} holds ${stem} already: its ingest figures are those of ${run.ingest.reused.date} (${run.ingest.reused.commit})`);
@@ -598,6 +616,11 @@ function scaleRows(results) {
       `${n(items)} items × ${DAYS} days, measured ${r.date} at ${r.commit}: simulated (${n(r.simulate.scans)} scans, ${n(r.simulate.contracts)} contracts, ${n(r.simulate.items)} items with pack components; not a stage)`,
       `${s1(r.simulate.seconds)} s${r.simulate.kept ? ' (when it was made; kept from an earlier run)' : ''}`,
     ]);
+    if (r.mariadb)
+      rows.push([
+        `… MariaDB ${r.mariadb.version}: InnoDB buffer pool, flush method (a read the pool does not hold goes to the disk)`,
+        `${n(r.mariadb.innodbBufferPoolMiB)} MiB, ${r.mariadb.innodbFlushMethod}`,
+      ]);
     if (r.ingest) {
       rows.push(
         [

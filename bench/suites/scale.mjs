@@ -361,6 +361,16 @@ async function pipelineOnWorkers(url, workers, { redisUrl, log }) {
       // A failed job is said and counted, and the run goes on: what the other stages measure still holds.
       const failures = failed.map((r) => `${r.name}${r.name === ANSWER_JOB ? ` ${payloadOf.get(r.id)?.path}` : ''}: ${String(r.error).slice(0, 200)}`);
       for (const f of failures) log(`  ${workers} worker(s): ${stage}: FAILED ${f}`);
+      // What the workers logged at warn and above, to tell why.
+      if (failures.length)
+        for (const p of procs) {
+          const said = p
+            .tail()
+            .split('\n')
+            .filter((line) => /"level":(40|50|60)/.test(line))
+            .slice(-12);
+          if (said.length) log(`  ${p.name} warned:\n${said.map((line) => `    ${line.slice(0, 600)}`).join('\n')}`);
+        }
       const byWorker = {};
       for (const r of done) {
         const who = procs.find((p) => p.worker === r.worker)?.name ?? r.worker ?? 'unknown';

@@ -1,5 +1,5 @@
-import type { AnyEndpoint, Runtime } from '@rfid3/core';
-import { addDays, BullmqJobRunner, isoDay, keepSchedule } from '@rfid3/core';
+import type { AnyEndpoint, HttpProblem, Runtime } from '@rfid3/core';
+import { addDays, BullmqJobRunner, isDependencyUnavailable, isoDay, keepSchedule, retryAfterSeconds } from '@rfid3/core';
 import { Cron } from 'croner';
 import { Counter, Gauge } from 'prom-client';
 import type { WebhookNotifier } from './webhooks.js';
@@ -47,6 +47,8 @@ export const PRECOMPUTE_JOB = 'host.precompute';
 /**
  * One answer computed ahead of time, in BullMQ mode (payload `{ path, key? }`): a precompute after a model
  * activation is one of these per path, so that every worker shares the round instead of one worker doing it all.
+ * An answer that is unavailable (503: the database busy or away) is asked for again after its Retry-After, three
+ * times in all, before the job fails; any other error fails it at once.
  */
 export const ANSWER_JOB = 'host.answer';
 
@@ -61,10 +63,32 @@ export function registerHostJobs(runtime: Runtime): void {
   runtime.jobs.register(ANSWER_JOB, async (payload: { path?: unknown }) => {
     const path = payload?.path;
     if (typeof path !== 'string' || !path.startsWith('/')) throw new Error(`${ANSWER_JOB} needs a GET path, such as /demand/forecast`);
-    const res = await runtime.call('GET', path, SCHEDULER_ACCESS);
-    return { path, status: res.status };
+    // A database busy rather than gone (its probe slow to answer, a query past its timeout) answers 503 for a moment:
+    // the job waits what the answer says and asks again before it fails.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await runtime.call('GET', path, SCHEDULER_ACCESS);
+        return { path, status: res.status, attempts: attempt };
+      } catch (err) {
+        const wait = unavailableFor(err);
+        if (wait === null || attempt >= ANSWER_ATTEMPTS) throw err;
+        runtime.logger.warn({ path, attempt, retryInSeconds: wait, err: String(err) }, `${ANSWER_JOB}: the answer was unavailable, asking again`);
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      }
+    }
   });
   runtime.jobs.register(NIGHTLY_JOB, () => scheduler.nightly());
+}
+
+/** Times `host.answer` asks for an answer that is unavailable (503) before the job fails. */
+const ANSWER_ATTEMPTS = 3;
+
+/** Seconds to wait before asking again for an answer that failed as unavailable (503), or null for any other failure. */
+function unavailableFor(err: unknown): number | null {
+  // Known by its shape: a problem thrown by a plugin built against another copy of core is one too.
+  const problem = err as Partial<HttpProblem> | null;
+  if (problem?.name === 'HttpProblem') return problem.status === 503 ? Math.max(1, Number(problem.extensions?.retryAfterSeconds) || 1) : null;
+  return isDependencyUnavailable(err) ? retryAfterSeconds(err) : null;
 }
 
 /** prom-client throws on a second metric of the same name in a registry: reuse it instead. */

@@ -431,6 +431,22 @@ async function loadedAlready(url, source) {
   }
 }
 
+/** The source's scans in pages of MAX_BATCH, in the order they happened (row id). */
+async function* scanPages(source) {
+  for (let lastId = 0; ; ) {
+    const page = await source.db.selectFrom('id_transactions').selectAll().where('id', '>', lastId).orderBy('id').limit(MAX_BATCH).execute();
+    if (!page.length) return;
+    lastId = page[page.length - 1].id;
+    yield page;
+  }
+}
+
+/** Marks `bench_scale_<N>` as holding the simulated business `stem`, loaded whole (what `--reuse` looks for). */
+async function markLoaded(target, stem) {
+  await sql.raw('create table bench_scale_meta (source varchar(255) not null)').execute(target.db);
+  await sql.raw(`insert into bench_scale_meta values ('${stem}')`).execute(target.db);
+}
+
 /** Loads the simulated business into `name` by raw batched INSERT, the scans in the order they happened (`--load=raw`). */
 async function loadRaw(serverUrl, name, file, stem, log) {
   let source;
@@ -441,10 +457,7 @@ async function loadRaw(serverUrl, name, file, stem, log) {
     for (const table of REFERENCE_TABLES) await insertChunks(target, table, await source.db.selectFrom(table).selectAll().execute());
     const t = performance.now();
     let loaded = 0;
-    for (let lastId = 0; ; ) {
-      const page = await source.db.selectFrom('id_transactions').selectAll().where('id', '>', lastId).orderBy('id').limit(MAX_BATCH).execute();
-      if (!page.length) break;
-      lastId = page[page.length - 1].id;
+    for await (const page of scanPages(source)) {
       await insertChunks(
         target,
         'id_transactions',
@@ -453,8 +466,7 @@ async function loadRaw(serverUrl, name, file, stem, log) {
       loaded += page.length;
       if (loaded % 1_000_000 < MAX_BATCH) log(`  ${loaded.toLocaleString('en-US')} scans loaded (${((performance.now() - t) / 1000).toFixed(0)} s)`);
     }
-    await sql.raw('create table bench_scale_meta (source varchar(255) not null)').execute(target.db);
-    await sql.raw(`insert into bench_scale_meta values ('${stem}')`).execute(target.db);
+    await markLoaded(target, stem);
   } finally {
     await source?.close();
     await target?.close();
@@ -500,12 +512,8 @@ async function oneSize(items, { serverUrl, redisUrl, workerCounts, keep, reuse, 
       let ingestMs = 0;
       let rawMs = 0;
       let accepted = 0;
-      let lastId = 0;
       let peakRss = mib();
-      for (;;) {
-        const page = await source.db.selectFrom('id_transactions').selectAll().where('id', '>', lastId).orderBy('id').limit(MAX_BATCH).execute();
-        if (!page.length) break;
-        lastId = page[page.length - 1].id;
+      for await (const page of scanPages(source)) {
         const scans = page.map((r) => {
           const s = {};
           for (const f of SCAN_FIELDS) if (r[f] !== null && r[f] !== undefined) s[f] = r[f];
@@ -542,8 +550,7 @@ async function oneSize(items, { serverUrl, redisUrl, workerCounts, keep, reuse, 
       log(
         `${items} items: ingest ${run.ingest.seconds.toFixed(1)} s, raw INSERT ${run.ingest.rawInsertSeconds.toFixed(1)} s: ${run.ingest.ratioToRaw.toFixed(2)}× raw (load average ${loadavg()[0].toFixed(1)})`,
       );
-      await sql.raw('create table bench_scale_meta (source varchar(255) not null)').execute(target.db);
-      await sql.raw(`insert into bench_scale_meta values ('${stem}')`).execute(target.db);
+      await markLoaded(target, stem);
     } finally {
       await source?.close();
       await raw?.close();

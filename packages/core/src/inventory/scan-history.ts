@@ -118,10 +118,15 @@ export async function foldScanHistory<S>(database: DatabaseHandle, options: Scan
       fold.step(state, r, at);
     }
   };
-  // Pages of `pageRows` row ids, up to the last scan on or before `through`; the next three read while this one is walked.
-  const ids = await scanIdSpan(database, '0000-01-01 00:00:00', options.through ? `${options.through} 23:59:59` : '9999-12-31 23:59:59');
+  // Pages of `pageRows` row ids over the whole table (its first and last id from the primary key: asking the scan-date
+  // index for the ids of every scan through a day read the whole index, 0.33 s per million scans on MariaDB); the next
+  // three are read while one is walked.
+  const ids = await db
+    .selectFrom('id_transactions')
+    .select([sql<number | null>`min(id)`.as('lo'), sql<number | null>`max(id)`.as('hi')])
+    .executeTakeFirst();
   const pages: number[] = [];
-  if (ids) for (let after = ids.lo - 1; after < ids.hi; after += pageRows) pages.push(after);
+  if (ids?.lo != null && ids.hi != null) for (let after = Number(ids.lo) - 1; after < Number(ids.hi); after += pageRows) pages.push(after);
   const page = (after: number) =>
     base()
       .where('id', '>', after)

@@ -89,16 +89,14 @@ export function eventDateErrors(dates: Record<string, string | null | undefined>
 /** `eventDateErrors` against one clock reading, for every row of a batch. */
 export function eventDateCheck(now: Date, happened: readonly string[]): (dates: Record<string, string | null | undefined>) => FieldError[] {
   const latest = new Date(now.getTime() + MAX_AHEAD_MS).toISOString().slice(0, 19).replace('T', ' ');
-  return (dates) => dateErrorsBefore(dates, latest, happened);
-}
-
-function dateErrorsBefore(dates: Record<string, string | null | undefined>, latest: string, happened: readonly string[]): FieldError[] {
-  const errors: FieldError[] = [];
-  for (const [field, value] of Object.entries(dates)) {
-    if (!value) continue;
-    if (value < EARLIEST_EVENT) errors.push({ field, message: `${value} is before 2000-01-01` });
-    else if (happened.includes(field.split('.').pop()!) && value > latest)
-      errors.push({ field, message: `${value} is more than a day ahead of the server's clock (${latest.slice(0, 16)} UTC at the latest)` });
-  }
-  return errors;
+  return (dates) => {
+    const errors: FieldError[] = [];
+    for (const [field, value] of Object.entries(dates)) {
+      if (!value) continue;
+      if (value < EARLIEST_EVENT) errors.push({ field, message: `${value} is before 2000-01-01` });
+      else if (happened.includes(field.split('.').pop()!) && value > latest)
+        errors.push({ field, message: `${value} is more than a day ahead of the server's clock (${latest.slice(0, 16)} UTC at the latest)` });
+    }
+    return errors;
+  };
 }

@@ -1,6 +1,16 @@
-import { sql, type KyselyPlugin } from 'kysely';
+import { type CompiledQuery, sql, type KyselyPlugin } from 'kysely';
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
-import { DESIGN_TABLES, RFID3_SOURCE_TABLES, coreMigrations, insertInChunks, migrate, parseJsonColumn, type DatabaseHandle, type PortableMigration } from '../src/index.js';
+import {
+  DESIGN_TABLES,
+  RFID3_SOURCE_TABLES,
+  coreMigrations,
+  insertInChunks,
+  insertValueRows,
+  migrate,
+  parseJsonColumn,
+  type DatabaseHandle,
+  type PortableMigration,
+} from '../src/index.js';
 import { externalServices } from '../src/testing/index.js';
 import { columnsOf, countRows, databaseTargets, describeEach, indexesOf, openEmptyDatabase, tableNames } from './support/targets.js';
 
@@ -219,6 +229,32 @@ describeEach(databaseTargets(services), 'storage', (target) => {
     expect(await countRows(handle, 'analytics_predictions')).toBe(rows.length);
     const last = await handle.db.selectFrom('analytics_predictions').select(['target_id', 'predicted_value']).orderBy('id', 'desc').executeTakeFirstOrThrow();
     expect(last).toEqual({ target_id: `C${rows.length - 1}`, predicted_value: rows.length - 1 });
+  });
+
+  it('insertValueRows writes rows given as values in as few plain statements as fit, and refuses names it would have to quote', async () => {
+    await migrate(handle, 'core', coreMigrations);
+    const columns = Object.keys(predictionRow(0));
+    const rows = Array.from({ length: Math.ceil((handle.maxBoundValues * 2.2) / columns.length) }, (_, i) => predictionRow(i));
+    let statements = 0;
+    const counting = {
+      executeQuery: (query: CompiledQuery) => {
+        statements++;
+        return handle.db.executeQuery(query);
+      },
+    };
+    await insertValueRows(
+      counting,
+      handle.maxBoundValues,
+      'analytics_predictions',
+      columns,
+      rows.map((r) => columns.map((c) => (r as Record<string, unknown>)[c])),
+    );
+    expect(statements).toBe(Math.ceil(rows.length / Math.floor(handle.maxBoundValues / columns.length)));
+    expect(await countRows(handle, 'analytics_predictions')).toBe(rows.length);
+    const last = await handle.db.selectFrom('analytics_predictions').select(['target_id', 'predicted_value']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(last).toEqual({ target_id: `C${rows.length - 1}`, predicted_value: rows.length - 1 });
+    await expect(insertValueRows(handle.db, handle.maxBoundValues, 'analytics_predictions', ['target_id; drop table x'], [['a']])).rejects.toThrow(/not a plain/);
+    await expect(insertValueRows(handle.db, handle.maxBoundValues, 'analytics_predictions', columns, [['too few']])).rejects.toThrow(/1 values for/);
   });
 
   it('tracks a plugin’s migrations apart from core’s', async () => {

@@ -169,6 +169,28 @@ describe.each(targets)('ingestion on $name', ({ url }) => {
     expect(await scanCount()).toBe(2);
   });
 
+  it('finds what RFID3 holds at any of its moments, the newest included, and takes scans after its newest as new', async () => {
+    await app.runtime.database.db
+      .insertInto('id_transactions')
+      .values([
+        { tag_id: 'T1', scan_type: 'Rental', scan_date: '2026-05-20 07:00:00' },
+        { tag_id: 'T2', scan_type: 'Rental', scan_date: '2026-05-25 09:30:00' },
+        { tag_id: 'T3', scan_type: 'Rental', scan_date: '2026-05-27 16:00:00' },
+      ] as never)
+      .execute();
+    const res = await post('/api/ingest/scans', {
+      scans: [
+        scan('T1', '2026-05-20 07:00:00'), // held, long before RFID3's newest
+        scan('T3', '2026-05-27 16:00:00'), // held: RFID3's newest moment
+        scan('T1', '2026-05-25 09:30:00'), // a held moment, another tag
+        scan('T2', '2026-05-27 16:00:01'), // after the newest
+        scan('T3', '2026-05-28 08:00:00'),
+      ],
+    });
+    expect(res.body).toMatchObject({ accepted: 3, duplicates: 2 });
+    expect(await scanCount()).toBe(6);
+  });
+
   it('stores a batch posted twice at the same time once', async () => {
     const batch = Array.from({ length: 200 }, (_, i) => scan(`P${i}`, '2026-05-30 10:00:00'));
     const [a, b] = await Promise.all([post('/api/ingest/scans', { scans: batch }), post('/api/ingest/scans', { scans: batch })]);

@@ -53,17 +53,21 @@ function collectIllFormed(value: unknown, path: string[], depth: number, out: Fi
 /**
  * Validates each row of a batch on its own, so the valid rows can be kept while the bad ones are named.
  * Text that is not valid UTF-8 is refused in any field; `check` adds rules of the caller's own on a parsed
- * row (dates against the clock, say).
+ * row (dates against the clock, say). `quick` is a parse of the schema's plainest input written by hand: it gives
+ * the schema's very output for a row it can vouch for, and undefined for any other row, which the schema then
+ * parses (and names what is wrong); it spares a batch of thousands of plain rows the schema's general walk.
  */
 export function validateRows<S extends z.ZodType>(
   schema: S,
   rows: readonly unknown[],
-  options: { check?: (row: z.output<S>) => FieldError[] } = {},
+  options: { check?: (row: z.output<S>) => FieldError[]; quick?: (raw: unknown) => z.output<S> | undefined } = {},
 ): { valid: { index: number; row: z.output<S> }[]; rejected: RejectedRow[] } {
   const valid: { index: number; row: z.output<S> }[] = [];
   const rejected: RejectedRow[] = [];
+  const { quick } = options;
   rows.forEach((raw, index) => {
-    const r = schema.safeParse(raw);
+    const plain = quick?.(raw);
+    const r: z.ZodSafeParseResult<z.output<S>> = plain === undefined ? schema.safeParse(raw) : { success: true, data: plain };
     const ill = illFormedTextErrors(raw);
     const more = r.success ? (options.check?.(r.data) ?? []) : fieldErrors(r.error, '');
     const errors = more.length === 0 ? ill : ill.length === 0 ? more : [...ill, ...more];

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { Kysely, MysqlDialect, SqliteDialect, type Insertable } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, type Insertable } from 'kysely';
 import { importPeer } from '../optional-peers.js';
 import { Availability } from './availability.js';
 import { guardedPool, lazyMysqlPool, MysqlProbe } from './mysql-guard.js';
@@ -224,5 +224,36 @@ export async function insertInChunks<T extends keyof RFID3Database & string>(
       .insertInto(table)
       .values(rows.slice(i, i + perChunk))
       .execute();
+  }
+}
+
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Inserts rows given as arrays of values in `columns` order, in statements that stay under the dialect's
+ * bound-value limit, each written as plain SQL with one `?` per value. For batches of thousands of rows, where
+ * the query builder's walk over every row and value costs about what the statement itself does. Table and
+ * column names must be plain (letters, digits, `_`).
+ */
+export async function insertValueRows(
+  db: { executeQuery(query: CompiledQuery): Promise<unknown> },
+  maxBoundValues: number,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+): Promise<void> {
+  for (const name of [table, ...columns]) if (!PLAIN_NAME.test(name)) throw new Error(`insertValueRows: '${name}' is not a plain table or column name`);
+  if (rows.length === 0) return;
+  const head = `insert into \`${table}\` (${columns.map((c) => `\`${c}\``).join(', ')}) values `;
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const perChunk = Math.max(1, Math.floor(maxBoundValues / Math.max(1, columns.length)));
+  for (let i = 0; i < rows.length; i += perChunk) {
+    const part = rows.slice(i, i + perChunk);
+    const parameters: unknown[] = [];
+    for (const row of part) {
+      if (row.length !== columns.length) throw new Error(`insertValueRows: a row of ${row.length} values for ${columns.length} columns`);
+      for (const value of row) parameters.push(value);
+    }
+    await db.executeQuery(CompiledQuery.raw(head + new Array(part.length).fill(tuple).join(', '), parameters));
   }
 }

@@ -38,7 +38,7 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * Whether `value` is already as RFID3 stores it (`YYYY-MM-DD HH:MM:SS`, a real day and time, 1970–2200): what
  * `normalizeDateTime` would give back unchanged, told without making a Date (every scan of a batch comes this way).
  */
-function isCanonicalDateTime(value: string): boolean {
+export function isCanonicalDateTime(value: string): boolean {
   if (value.length !== 19 || !CANONICAL.test(value)) return false;
   const n = (from: number, to: number) => Number(value.slice(from, to));
   const [y, mo, d] = [n(0, 4), n(5, 7), n(8, 10)];
